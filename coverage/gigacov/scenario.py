@@ -1,0 +1,481 @@
+"""The scenario file (TOML, DESIGN.md §10) → validated, typed settings.
+
+Each ``[section]`` of the file maps to a frozen dataclass below; the dataclass fields are the
+valid keys, their annotations the accepted types and their defaults the defaults. Unknown
+sections or keys are an error that names the key and suggests the closest valid one. Paths are
+resolved against the folder of the scenario file; an empty string means "not given".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from .errors import ConfigError
+
+__all__ = [
+    "Scenario",
+    "ScenarioSection",
+    "BoundariesSection",
+    "SitesSection",
+    "BroadbandSection",
+    "PopulationSection",
+    "TerrainSection",
+    "KeyPlacesSection",
+    "GridSection",
+    "RadioSection",
+    "ComputeSection",
+    "IndicatorsSection",
+    "MapSection",
+    "PlanningSection",
+    "ReportSection",
+    "load_scenario",
+    "scenario_from_dict",
+    "PROPAGATION_MODELS",
+    "PropagationModel",
+    "Basemap",
+    "BASEMAPS",
+    "default_boundaries_path",
+]
+
+PropagationModel = Literal[
+    "auto", "free-space", "3gpp-38.901-uma", "3gpp-38.901-umi", "3gpp-38.901-rma", "cost231-hata"
+]
+PROPAGATION_MODELS: tuple[str, ...] = get_args(PropagationModel)
+Basemap = Literal["osm", "tianditu", "amap", "none"]
+BASEMAPS: tuple[str, ...] = get_args(Basemap)
+Backend = Literal["threads", "dask"]
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_boundaries_path() -> Path:
+    """The shipped Fujian boundaries (``data/boundaries/fujian.gpkg`` in the repository)."""
+    return _REPO_ROOT / "data" / "boundaries" / "fujian.gpkg"
+
+
+class _PathField:
+    """Marker type for fields holding a path that resolves against the scenario folder."""
+
+
+PathStr = typing.Annotated[str, _PathField]
+
+
+# ------------------------------------------------------------------------------------------------
+# Sections
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioSection:
+    name: str = ""
+    """Used for output names (``maps/<name>.html``); letters, digits, ``-``, ``_`` and ``.``."""
+    year: int = 0
+    """The year the scenario describes (statistics of this year are evaluated)."""
+    region: str = ""
+    """Adcode prefix to analyse (``"350500"`` → Quanzhou's counties); empty = all counties."""
+    standards: list[str] = field(default_factory=lambda: ["miit-gigabit-city-2021", "fujian-2024"])
+    """Standard ids shipped with gigacov, or paths to user ``.toml`` standard files."""
+    out_dir: PathStr = ""
+    """Run directory; default ``out/<name>`` next to the scenario file."""
+    synthetic: bool = False
+    """True when inputs are synthetic: every title, file and report then says so."""
+    description: str = ""
+    title: str = ""
+    """Human-readable title for maps and reports (default: the name)."""
+
+
+@dataclass(frozen=True)
+class BoundariesSection:
+    counties: PathStr = ""
+    """County (and optionally province/city) polygons; default: the shipped Fujian file."""
+    villages: PathStr = ""
+    crs: str = "wgs84"
+    layer: str = ""
+    villages_layer: str = ""
+    villages_crs: str = ""
+    """CRS of the villages file; default: same as ``crs``."""
+
+
+@dataclass(frozen=True)
+class SitesSection:
+    path: PathStr = ""
+    crs: str = "wgs84"
+    sheet: str = ""
+    """Sheet name for XLSX input (default: the first sheet)."""
+    layer: str = ""
+    """Layer name for GeoPackage input (default: the first layer)."""
+    encoding: str = ""
+    """Text encoding for CSV (default: detected: UTF-8, UTF-8-BOM, GBK/GB18030)."""
+
+
+@dataclass(frozen=True)
+class BroadbandSection:
+    path: PathStr = ""
+    sheet: str = ""
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
+class PopulationSection:
+    raster: PathStr = ""
+    column: str = ""
+    """Population column on the boundaries (used when no raster is given)."""
+    crs: str = ""
+    """Override for a raster that declares no CRS."""
+
+
+@dataclass(frozen=True)
+class TerrainSection:
+    dem: PathStr = ""
+    crs: str = ""
+
+
+@dataclass(frozen=True)
+class KeyPlacesSection:
+    path: PathStr = ""
+    crs: str = "wgs84"
+    layer: str = ""
+    encoding: str = ""
+
+
+@dataclass(frozen=True)
+class GridSection:
+    resolution_m: float = 100.0
+    crs: str = "auto"
+    """``auto`` (UTM zone of the region) or ``EPSG:xxxx`` (projected, metres)."""
+    tile_size: int = 256
+    """Tile edge in pixels for the radio engine and the zonal pass."""
+    buffer_m: float = 0.0
+    """Extra margin around the region's bounding box."""
+
+
+@dataclass(frozen=True)
+class RadioSection:
+    model: PropagationModel = "auto"
+    ue_height_m: float = 1.5
+    rsrp_threshold_dbm: float = -105.0
+    """5G SS-RSRP threshold for "covered"."""
+    sinr_threshold_db: float = -3.0
+    rsrp_threshold_4g_dbm: float = -110.0
+    """4G RSRP threshold for "covered"."""
+    sinr_threshold_4g_db: float = -3.0
+    load: float = 0.5
+    """Fraction of resource elements loaded in interfering cells (0–1)."""
+    max_radius_m: float = 15000.0
+    noise_figure_db: float = 7.0
+    """UE noise figure."""
+    extra_loss_db: float = 0.0
+    """Extra loss on every link (body, vehicle, indoor penetration)."""
+    clutter: PathStr = ""
+    """Optional clutter raster (1 urban, 2 suburban, 3 rural); else derived from population."""
+    urban_density_per_km2: float = 3000.0
+    """Population density from which a pixel counts as urban (``auto`` model)."""
+    suburban_density_per_km2: float = 300.0
+    """Population density from which a pixel counts as suburban (``auto`` model)."""
+    diffraction: Literal["knife-edge", "deygout", "none"] = "knife-edge"
+    technologies: list[str] = field(default_factory=lambda: ["5G", "4G"])
+
+
+@dataclass(frozen=True)
+class ComputeSection:
+    backend: Backend = "threads"
+    scheduler: str = ""
+    """Dask scheduler address (``tcp://host:8786``); empty = a LocalCluster."""
+    workers: int = 0
+    """Threads or Dask workers; 0 = number of CPU cores."""
+    memory_budget_mb: int = 4096
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class IndicatorsSection:
+    village_reached_pop_share: float = 0.5
+    """A village counts as reached by 5G when this share of its population is covered."""
+    key_place_area_share: float = 0.5
+    """A polygon key place counts as reached when this share of its area is covered."""
+    key_place_road_share: float = 0.9
+    """A road counts as reached when this share of its length is covered."""
+    subpixel: int = 4
+    """Sub-pixel factor along polygon edges for fair zonal weights (1 = centre rule only)."""
+
+
+@dataclass(frozen=True)
+class MapSection:
+    basemap: Basemap = "osm"
+    tianditu_key: str = ""
+    offline: bool = False
+    village_min_zoom: int = 11
+    """Villages are drawn only from this zoom level up when there are many."""
+
+
+@dataclass(frozen=True)
+class PlanningSection:
+    budget: int = 50
+    """Maximum number of new sites per county."""
+    candidate_spacing_m: float = 500.0
+    candidates: PathStr = ""
+    """Optional candidate locations (towers, poles, rooftops); else a grid inside the county."""
+    candidates_crs: str = "wgs84"
+    site_height_m: float = 30.0
+    sectors: int = 3
+    freq_mhz: float = 3500.0
+    bandwidth_mhz: float = 100.0
+    eirp_dbm: float = 61.0
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    previous_run: PathStr = ""
+    """A previous run directory to compare with in the report (year over year)."""
+    language: Literal["zh", "en", "both"] = "both"
+
+
+_SECTIONS: dict[str, type] = {
+    "scenario": ScenarioSection,
+    "boundaries": BoundariesSection,
+    "sites": SitesSection,
+    "broadband": BroadbandSection,
+    "population": PopulationSection,
+    "terrain": TerrainSection,
+    "key_places": KeyPlacesSection,
+    "grid": GridSection,
+    "radio": RadioSection,
+    "compute": ComputeSection,
+    "indicators": IndicatorsSection,
+    "map": MapSection,
+    "planning": PlanningSection,
+    "report": ReportSection,
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario. ``path`` is the scenario file (None when built from a dict)."""
+
+    scenario: ScenarioSection
+    boundaries: BoundariesSection
+    sites: SitesSection
+    broadband: BroadbandSection = field(default_factory=BroadbandSection)
+    population: PopulationSection = field(default_factory=PopulationSection)
+    terrain: TerrainSection = field(default_factory=TerrainSection)
+    key_places: KeyPlacesSection = field(default_factory=KeyPlacesSection)
+    grid: GridSection = field(default_factory=GridSection)
+    radio: RadioSection = field(default_factory=RadioSection)
+    compute: ComputeSection = field(default_factory=ComputeSection)
+    indicators: IndicatorsSection = field(default_factory=IndicatorsSection)
+    map: MapSection = field(default_factory=MapSection)
+    planning: PlanningSection = field(default_factory=PlanningSection)
+    report: ReportSection = field(default_factory=ReportSection)
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def year(self) -> int:
+        return self.scenario.year
+
+    @property
+    def out_dir(self) -> Path:
+        return Path(self.scenario.out_dir)
+
+    @property
+    def title(self) -> str:
+        base = self.scenario.title or self.scenario.name
+        if self.scenario.synthetic and "synthetic" not in base.lower():
+            base += " (synthetic data)"
+        return base
+
+    def replace(self, **sections: Any) -> Scenario:
+        """A copy with whole sections or section fields replaced.
+
+        ``scn.replace(grid={"resolution_m": 500})`` changes one field;
+        ``scn.replace(grid=GridSection(...))`` a whole section.
+        """
+        changes: dict[str, Any] = {}
+        for key, value in sections.items():
+            if key not in _SECTIONS:
+                raise ConfigError(_unknown("section", key, list(_SECTIONS), "scenario"))
+            if isinstance(value, dict):
+                current = getattr(self, key)
+                valid = {f.name for f in dataclasses.fields(current)}
+                for k in value:
+                    if k not in valid:
+                        raise ConfigError(_unknown("key", k, sorted(valid), f"[{key}]"))
+                changes[key] = dataclasses.replace(current, **value)
+            else:
+                changes[key] = value
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a plain dict (for manifests)."""
+        out = {name: dataclasses.asdict(getattr(self, name)) for name in _SECTIONS}
+        out["path"] = str(self.path) if self.path else None
+        return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Loading
+# ------------------------------------------------------------------------------------------------
+
+
+def _unknown(kind: str, key: str, valid: list[str], where: str) -> str:
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{where}: unknown {kind} {key!r}{hint} (valid: {', '.join(valid)})"
+
+
+def _is_path_hint(hint: Any) -> bool:
+    return get_origin(hint) is typing.Annotated and _PathField in hint.__metadata__
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin is typing.Annotated:
+        return _coerce(value, get_args(hint)[0], where)
+    if origin is Literal:
+        choices = get_args(hint)
+        if value not in choices:
+            text = str(value)
+            close = difflib.get_close_matches(text, [str(c) for c in choices], n=1, cutoff=0.4)
+            hint_txt = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"{where}: {value!r} is not one of {', '.join(map(repr, choices))}{hint_txt}"
+            )
+        return value
+    if origin in (list, typing.List):  # noqa: UP006
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (item_t,) = get_args(hint)
+        return [_coerce(v, item_t, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], where)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # e.g. region = 350500 written without quotes
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    return value
+
+
+def _build_section(cls: type, raw: Any, section: str, base: Path | None) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"[{section}] must be a table, got {raw!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls, include_extras=True)
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            raise ConfigError(_unknown("key", key, list(fields), f"[{section}]"))
+        where = f"[{section}] {key}"
+        value = _coerce(value, hints[key], where)
+        if _is_path_hint(hints[key]) and value:
+            p = Path(value).expanduser()
+            if not p.is_absolute() and base is not None:
+                p = base / p
+            value = str(p)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None, path: Path | None = None) -> Scenario:
+    """Validate a scenario given as a dict (the parsed TOML)."""
+    if not isinstance(data, dict):
+        raise ConfigError("scenario must be a TOML table")
+    for key in data:
+        if key not in _SECTIONS:
+            raise ConfigError(_unknown("section", key, list(_SECTIONS), "scenario file"))
+    where = str(path) if path else "scenario"
+    for required in ("scenario", "sites"):
+        if required not in data:
+            raise ConfigError(f"{where}: missing required section [{required}]")
+    sections = {
+        name: _build_section(cls, data.get(name, {}), name, base_dir) for name, cls in _SECTIONS.items()
+    }
+    scn: ScenarioSection = sections["scenario"]
+    if not scn.name:
+        raise ConfigError(f"{where}: [scenario] name is required")
+    if not _NAME_RE.match(scn.name):
+        raise ConfigError(
+            f"{where}: [scenario] name {scn.name!r} may hold only letters, digits, '-', '_' and '.'"
+        )
+    if not 1990 <= scn.year <= 2100:
+        raise ConfigError(f"{where}: [scenario] year must be a year such as 2024, got {scn.year!r}")
+    if scn.region and not (scn.region.isdigit() and len(scn.region) <= 12):
+        raise ConfigError(
+            f"{where}: [scenario] region {scn.region!r} must be an adcode prefix such as '350500'"
+        )
+    if not scn.out_dir:
+        out = (base_dir or Path.cwd()) / "out" / scn.name
+        sections["scenario"] = dataclasses.replace(scn, out_dir=str(out))
+    if not sections["sites"].path:
+        raise ConfigError(f"{where}: [sites] path is required")
+    if not sections["boundaries"].counties:
+        sections["boundaries"] = dataclasses.replace(
+            sections["boundaries"], counties=str(default_boundaries_path())
+        )
+    radio: RadioSection = sections["radio"]
+    if not 0.0 <= radio.load <= 1.0:
+        raise ConfigError(f"{where}: [radio] load must be between 0 and 1, got {radio.load!r}")
+    if radio.max_radius_m <= 0:
+        raise ConfigError(f"{where}: [radio] max_radius_m must be > 0, got {radio.max_radius_m!r}")
+    for tech in radio.technologies:
+        if tech.upper() not in ("4G", "5G"):
+            raise ConfigError(f"{where}: [radio] technologies: {tech!r} is not '4G' or '5G'")
+    grid: GridSection = sections["grid"]
+    if grid.resolution_m <= 0:
+        raise ConfigError(f"{where}: [grid] resolution_m must be > 0, got {grid.resolution_m!r}")
+    if grid.tile_size < 16:
+        raise ConfigError(f"{where}: [grid] tile_size must be ≥ 16, got {grid.tile_size!r}")
+    if sections["population"].raster and sections["population"].column:
+        raise ConfigError(f"{where}: [population] give either raster or column, not both")
+    return Scenario(**sections, path=path)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not valid TOML (with line and column), or holds an unknown
+        or mistyped key (naming it and suggesting the closest valid one).
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"scenario file {str(p)!r} does not exist")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return scenario_from_dict(data, base_dir=p.resolve().parent, path=p.resolve())
