@@ -1,9 +1,13 @@
 """gigacov — 5G and gigabit-broadband (双千兆) coverage analysis for Chinese provinces.
 
-The public API re-exported here is stable; see README.md and DESIGN.md for the contracts.
+The public API re-exported here is stable; see README.md, DESIGN.md and docs/architecture.md.
+Heavy submodules (radio engine, indicators, maps, reports) are imported on first use.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -19,6 +23,33 @@ from .errors import (  # noqa: E402
 from .grid import Grid, RasterData, Tile  # noqa: E402
 from .scenario import Scenario, load_scenario  # noqa: E402
 
+# name -> module that defines it (imported lazily by __getattr__)
+_LAZY = {
+    "run": "pipeline",
+    "RunResult": "pipeline",
+    "load_inputs": "ingest",
+    "Inputs": "ingest",
+    "compute_coverage": "radio",
+    "CoverageResult": "radio",
+    "RadioParams": "radio",
+    "path_loss_db": "radio",
+    "population_grid": "zonal",
+    "IndicatorSet": "indicators",
+    "compute_indicators": "indicators",
+    "write_indicators_gpkg": "indicators",
+    "Standard": "compliance",
+    "load_standards": "compliance",
+    "evaluate": "compliance",
+    "unit_status": "compliance",
+    "print_compliance": "compliance",
+    "plan": "planning",
+    "PlanResult": "planning",
+    "build_map": "maps",
+    "write_report": "report",
+    "compare_runs": "report",
+    "run_demo": "demo",
+}
+
 __all__ = [
     "__version__",
     "GigacovError",
@@ -33,12 +64,18 @@ __all__ = [
     "RasterData",
     "Scenario",
     "load_scenario",
-    "run",
+    *_LAZY,
 ]
 
 
-def run(scenario, **kwargs):
-    """Run the whole pipeline on a scenario (path or :class:`Scenario`); see :func:`gigacov.pipeline.run`."""
-    from .pipeline import run as _run
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gigacov' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
-    return _run(scenario, **kwargs)
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

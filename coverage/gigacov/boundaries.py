@@ -13,6 +13,7 @@ judged on content, not bytes).
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -55,6 +56,13 @@ _SUFFIXES = ("自治县", "省", "市", "区", "县")
 _PHRASE_READINGS = {"马尾": [["mǎ"], ["wěi"]], "长泰": [["cháng"], ["tài"]]}
 
 
+@functools.cache
+def _load_phrase_readings() -> None:
+    from pypinyin import load_phrases_dict
+
+    load_phrases_dict(_PHRASE_READINGS)
+
+
 def pinyin_name(name: str) -> str:
     """Pinyin of a Chinese place name, e.g. ``"晋江市" → "Jinjiang Shi"``, ``"惠安县" → "Hui'an Xian"``.
 
@@ -62,9 +70,9 @@ def pinyin_name(name: str) -> str:
     an apostrophe before a syllable starting with a, o or e, the administrative suffix as its own
     capitalised word). It is a romanisation, not an official English name.
     """
-    from pypinyin import Style, lazy_pinyin, load_phrases_dict
+    from pypinyin import Style, lazy_pinyin
 
-    load_phrases_dict(_PHRASE_READINGS)
+    _load_phrase_readings()
     stem, suffix = name, ""
     for s in _SUFFIXES:
         if name.endswith(s) and len(name) > len(s):

@@ -121,11 +121,14 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
         from rich.table import Table
 
         table = Table(title=f"inputs of {result.scenario.name}")
-        for col in ("input", "path", "read", "used", "rejected", "defaults applied"):
-            table.add_column(col, justify="right" if col in ("read", "used", "rejected") else "left")
+        numeric = ("read", "used", "rejected", "fixed", "skipped")
+        for col in ("input", "path", *numeric, "defaults applied"):
+            table.add_column(col, justify="right" if col in numeric else "left")
         for r in reports:
             defaults = ", ".join(f"{k}: {v}" for k, v in r["defaults"].items()) or "-"
-            table.add_row(r["input"], r["path"], str(r["read"]), str(r["used"]), str(r["rejected"]), defaults)
+            fixed = sum(r.get("fixed", {}).values())
+            table.add_row(r["input"], r["path"], str(r["read"]), str(r["used"]), str(r["rejected"]),
+                          str(fixed), str(r.get("skipped", 0)), defaults)
         console = Console(stderr=False)
         console.print(table)
         for w in result.inputs.warnings:
@@ -177,6 +180,13 @@ def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
 # ------------------------------------------------------------------------------------------------
 
 
+def _any_unit_fails(df) -> bool:
+    """True when a unit fails a standard (a mandatory indicator fails; informative rows don't count)."""
+    from .compliance import unit_status
+
+    return bool((unit_status(df)["status"] == "fail").any())
+
+
 def _compliance_rows(df, level: str | None) -> list[dict[str, Any]]:
     if level:
         df = df[df["level"] == level]
@@ -200,7 +210,7 @@ def check(scenario: Path, level: str | None, as_json: bool, strict: bool) -> Non
     else:
         print_compliance(df, level=level)
         _print_outputs(result)
-    if strict and (df["status"] == "fail").any():
+    if strict and _any_unit_fails(df):
         sys.exit(EXIT_FAILS)
 
 
@@ -280,7 +290,7 @@ def run_cmd(scenario: Path, offline: bool | None, no_plan: bool, strict: bool, a
     else:
         click.echo(f"run directory: {result.run_dir}")
         _print_outputs(result)
-    if strict and result.compliance is not None and (result.compliance["status"] == "fail").any():
+    if strict and result.compliance is not None and _any_unit_fails(result.compliance):
         sys.exit(EXIT_FAILS)
 
 

@@ -309,7 +309,7 @@ def population_to_grid(raster: RasterData, grid: Grid) -> np.ndarray:
     if (counts < 0).any():
         bad = np.argwhere(counts < 0)[0]
         raise InputError(
-            f"{raster.path or 'population raster'}: negative population {counts[tuple(bad)]!r} "
+            f"{raster.path or 'population raster'}: negative population {float(counts[tuple(bad)])!r} "
             f"at row {int(bad[0])}, column {int(bad[1])}"
         )
     t = raster.transform

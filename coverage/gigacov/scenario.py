@@ -114,6 +114,11 @@ class SitesSection:
     """Layer name for GeoPackage input (default: the first layer)."""
     encoding: str = ""
     """Text encoding for CSV (default: detected: UTF-8, UTF-8-BOM, GBK/GB18030)."""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Header of a column whose name no alias knows, e.g. ``{lon = "X坐标", lat = "Y坐标"}``."""
+    region_margin_m: float = 5000.0
+    """Sites up to this far outside the region's counties are kept (they cover its edges);
+    farther ones are rejected as ``outside_region``."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ class BroadbandSection:
     path: PathStr = ""
     sheet: str = ""
     encoding: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Header of a column whose name no alias knows, e.g. ``{households = "总户数"}``."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +151,9 @@ class KeyPlacesSection:
     crs: str = "wgs84"
     layer: str = ""
     encoding: str = ""
+    sheet: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Header of a column whose name no alias knows, e.g. ``{category = "场所类型"}``."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,16 @@ class RadioSection:
     """Population density from which a pixel counts as suburban (``auto`` model)."""
     diffraction: Literal["knife-edge", "deygout", "none"] = "knife-edge"
     technologies: list[str] = field(default_factory=lambda: ["5G", "4G"])
+    vertical_beamwidth_deg: float = 10.0
+    """Vertical half-power beamwidth of the sector antennas (3GPP TR 38.901 pattern), degrees."""
+    default_beamwidth_deg: float = 65.0
+    """Horizontal beamwidth of sectors whose sites file gives none, degrees."""
+    cutoff_margin_db: float = 20.0
+    """Cells count as server or interferer where their RSRP ≥ threshold − this margin (dB)."""
+    building_height_m: float = 5.0
+    """RMa model: average building height (3GPP default 5 m)."""
+    street_width_m: float = 20.0
+    """RMa model: average street width (3GPP default 20 m)."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +234,14 @@ class MapSection:
     offline: bool = False
     village_min_zoom: int = 11
     """Villages are drawn only from this zoom level up when there are many."""
+    village_zoom_gate: int = 500
+    """"Many" villages: from this count on they are drawn only from ``village_min_zoom`` up."""
+    raster_opacity: float = 0.6
+    """Initial opacity of the coverage overlays (0–1); the map has a slider to change it."""
+    raster_max_pixels: int = 8_000_000
+    """Coverage overlays larger than this (in Web Mercator pixels) are drawn coarser."""
+    simplify_m: float = 25.0
+    """Tolerance in metres for simplifying polygons for display (0 = draw them unsimplified)."""
 
 
 @dataclass(frozen=True)
@@ -224,11 +252,27 @@ class PlanningSection:
     candidates: PathStr = ""
     """Optional candidate locations (towers, poles, rooftops); else a grid inside the county."""
     candidates_crs: str = "wgs84"
+    candidates_layer: str = ""
+    """GeoPackage layer of the candidate file (default: the first)."""
     site_height_m: float = 30.0
     sectors: int = 3
+    """Cells per new site at azimuths 360·i/sectors (0/120/240); 1 = one omni cell."""
     freq_mhz: float = 3500.0
     bandwidth_mhz: float = 100.0
+    scs_khz: float = 30.0
     eirp_dbm: float = 61.0
+    beamwidth_deg: float = 65.0
+    """Horizontal half-power beamwidth of a new sector (ignored for omni)."""
+    tilt_deg: float = 4.0
+    """Total downtilt of a new cell, degrees (positive = down; suburban/rural macro value)."""
+    footprint_radius_m: float = 5000.0
+    """Cut-off radius of a candidate's footprint (never beyond [radio] max_radius_m)."""
+    gap_min_population: float = 0.0
+    """Leave weak-coverage areas with fewer persons out of gaps.gpkg (0 = keep all)."""
+    verify: bool = True
+    """Re-run the coverage engine and indicators with the new sites and add more if needed."""
+    verify_rounds: int = 2
+    """At most this many verification rounds."""
 
 
 @dataclass(frozen=True)
@@ -236,6 +280,10 @@ class ReportSection:
     previous_run: PathStr = ""
     """A previous run directory to compare with in the report (year over year)."""
     language: Literal["zh", "en", "both"] = "both"
+    force_compare: bool = False
+    """Compare with ``previous_run`` even when its standards or grid differ (the report says so)."""
+    county_maps_max: int = 40
+    """At most this many failing counties get a static map in the HTML report (0 = none)."""
 
 
 _SECTIONS: dict[str, type] = {
@@ -307,11 +355,13 @@ class Scenario:
                 raise ConfigError(_unknown("section", key, list(_SECTIONS), "scenario"))
             if isinstance(value, dict):
                 current = getattr(self, key)
-                valid = {f.name for f in dataclasses.fields(current)}
-                for k in value:
-                    if k not in valid:
-                        raise ConfigError(_unknown("key", k, sorted(valid), f"[{key}]"))
-                changes[key] = dataclasses.replace(current, **value)
+                hints = typing.get_type_hints(type(current), include_extras=True)
+                coerced = {}
+                for k, v in value.items():
+                    if k not in hints:
+                        raise ConfigError(_unknown("key", k, sorted(hints), f"[{key}]"))
+                    coerced[k] = _coerce(v, hints[k], f"[{key}] {k}")
+                changes[key] = dataclasses.replace(current, **coerced)
             else:
                 changes[key] = value
         return dataclasses.replace(self, **changes)
@@ -357,6 +407,11 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected a list, got {value!r}")
         (item_t,) = get_args(hint)
         return [_coerce(v, item_t, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table such as {{ lon = \"X坐标\" }}, got {value!r}")
+        _, val_t = get_args(hint)
+        return {str(k): _coerce(v, val_t, f"{where}.{k}") for k, v in value.items()}
     if origin in (typing.Union, types.UnionType):
         args = [a for a in get_args(hint) if a is not type(None)]
         if value is None:
@@ -427,6 +482,8 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None, path:
         raise ConfigError(
             f"{where}: [scenario] name {scn.name!r} may hold only letters, digits, '-', '_' and '.'"
         )
+    if "year" not in data.get("scenario", {}):
+        raise ConfigError(f"{where}: [scenario] year is required, e.g. year = 2024")
     if not 1990 <= scn.year <= 2100:
         raise ConfigError(f"{where}: [scenario] year must be a year such as 2024, got {scn.year!r}")
     if scn.region and not (scn.region.isdigit() and len(scn.region) <= 12):

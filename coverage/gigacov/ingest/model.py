@@ -29,7 +29,8 @@ __all__ = [
 
 #: One row per cell (sector). ``site_id`` groups the cells of one site. ``azimuth_deg`` is NaN
 #: for an omni antenna. ``admin_code`` is the county (6 digits) containing the site, "" if none.
-#: ``source_row`` is the 1-based data row in the source file (header = row 0... see ingest docs).
+#: ``source_row`` is the spreadsheet row of the cell in its source file (header = row 1, first
+#: data row = row 2; see :mod:`gigacov.ingest`), the same number as in ``rejected_rows.csv``.
 CELL_COLUMNS: dict[str, str] = {
     "site_id": "str",
     "cell_id": "str",
@@ -105,12 +106,20 @@ REASON_CODES = (
     "unknown_admin_code",
     "out_of_range",
     "bad_date",
+    "not_yet_commissioned",
 )
 
 
 @dataclass
 class InputReport:
-    """How one input was read: counts, defaults applied (column → rows) and warnings."""
+    """How one input was read: counts, defaults applied (column → rows) and warnings.
+
+    ``read == used + rejected`` always. ``fixed`` counts rows used after an automatic repair
+    (e.g. ``lat_lon_swapped``: latitude and longitude exchanged), per reason. ``skipped`` counts
+    rows of a file that lie outside the scenario's ``[scenario] region`` by their admin code (the
+    other counties of a province-wide boundary or statistics file): they are not data errors, are
+    not part of ``read`` and are not written to the rejected rows.
+    """
 
     input: str
     path: str
@@ -119,6 +128,8 @@ class InputReport:
     rejected: int = 0
     defaults: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    fixed: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,6 +139,8 @@ class InputReport:
             "used": self.used,
             "rejected": self.rejected,
             "defaults": dict(self.defaults),
+            "fixed": dict(self.fixed),
+            "skipped": self.skipped,
         }
 
 

@@ -1,0 +1,50 @@
+"""Ingest: read every input of a scenario as users bring it, normalise it, say what is wrong.
+
+Entry point: :func:`load_inputs` (``Scenario`` → :class:`~gigacov.ingest.model.Inputs`).
+
+* Readers: :mod:`.boundaries` (counties, cities, province, villages), :mod:`.sites` (operator
+  exports and OpenCelliD), :mod:`.broadband` (statistics), :mod:`.rasters` (population, DEM,
+  clutter), :mod:`.key_places`; file formats and column aliases in :mod:`.tables`; band names,
+  ARFCNs and N_RB in :mod:`.bands`; the datum (GCJ-02 / BD-09) sign test in :mod:`.datum_check`.
+* Everything that leaves ingest is WGS84 (EPSG:4326); rasters keep their own CRS.
+
+**Row numbers.** Rejected rows and ``source_row`` use the row number a user sees in a
+spreadsheet: the header is row 1 and the first data row is row 2 (title lines above the header
+shift both; a header-less file such as an OpenCelliD export starts at row 1; for GIS layers,
+feature *i* counting from 0 is row *i* + 2, as in its attribute table exported with a header).
+
+**Nothing is lost silently.** For every input ``read == used + rejected``: a row that cannot be
+used is written to ``Inputs.rejected`` (``file, row, column, value, reason, message``) with one of
+:data:`~gigacov.ingest.model.REASON_CODES`; a row repaired automatically (latitude/longitude
+exchanged, invalid polygon) is used and counted under ``InputReport.fixed`` with a warning; a
+default applied to a missing value is counted per column in ``InputReport.defaults``. Units of a
+province-wide file that lie outside ``[scenario] region`` are counted as ``skipped``.
+"""
+
+from __future__ import annotations
+
+from .load import load_inputs
+from .model import (
+    BOUNDARY_COLUMNS,
+    BROADBAND_COLUMNS,
+    CELL_COLUMNS,
+    KEY_PLACE_CATEGORIES,
+    KEY_PLACE_COLUMNS,
+    REASON_CODES,
+    REJECTED_COLUMNS,
+    InputReport,
+    Inputs,
+)
+
+__all__ = [
+    "load_inputs",
+    "Inputs",
+    "InputReport",
+    "CELL_COLUMNS",
+    "BROADBAND_COLUMNS",
+    "BOUNDARY_COLUMNS",
+    "KEY_PLACE_COLUMNS",
+    "KEY_PLACE_CATEGORIES",
+    "REJECTED_COLUMNS",
+    "REASON_CODES",
+]

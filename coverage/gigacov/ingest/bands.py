@@ -1,0 +1,195 @@
+"""Radio parameters of a cell from what operators write: band names, ARFCNs, N_RB.
+
+* **Band names** → centre frequency in MHz. NR bands (``n78``) and LTE bands (``B3``) map to the
+  centre of the downlink range the Chinese operators use (or of the whole band where they share
+  it); the values are representative, a few tens of MHz off at most, which changes path loss by
+  well under 0.5 dB. Plain frequency spellings (``"2.6G"``, ``"3.5GHz"``, ``"700M"``) are read as
+  numbers with a unit; China Mobile's TD-LTE band letters (A/D/E/F频段) are understood too.
+* **ARFCN** (``频点`` columns often hold channel numbers, not MHz): NR-ARFCN → MHz by
+  TS 38.104 §5.4.2.1 (global raster: 5 kHz below 3 GHz, 15 kHz from 3 to 24.25 GHz); EARFCN →
+  MHz by TS 36.104 §5.7.3, ``F_DL = F_DL_low + 0.1 (N_DL − N_Offs-DL)``, for the LTE bands used
+  in China.
+* **N_RB** — transmission bandwidth configuration: NR from TS 38.101-1 Table 5.3.2-1 (FR1, by
+  channel bandwidth and sub-carrier spacing), LTE from TS 36.101 Table 5.6-1.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+__all__ = [
+    "NR_N_RB",
+    "LTE_N_RB",
+    "BAND_CENTRE_MHZ",
+    "parse_band",
+    "n_rb_for",
+    "nr_arfcn_to_mhz",
+    "earfcn_to_mhz",
+    "valid_bandwidths",
+]
+
+#: TS 38.101-1 Table 5.3.2-1 (FR1): N_RB by SCS (kHz) and channel bandwidth (MHz).
+NR_N_RB: dict[int, dict[float, int]] = {
+    15: {5: 25, 10: 52, 15: 79, 20: 106, 25: 133, 30: 160, 35: 188, 40: 216, 45: 242, 50: 270},
+    30: {5: 11, 10: 24, 15: 38, 20: 51, 25: 65, 30: 78, 35: 92, 40: 106, 45: 119, 50: 133,
+         60: 162, 70: 189, 80: 217, 90: 245, 100: 273},
+    60: {10: 11, 15: 18, 20: 24, 25: 31, 30: 38, 35: 44, 40: 51, 45: 58, 50: 65, 60: 79,
+         70: 93, 80: 107, 90: 121, 100: 135},
+}
+
+#: TS 36.101 Table 5.6-1: LTE N_RB by channel bandwidth (MHz); SCS is always 15 kHz.
+LTE_N_RB: dict[float, int] = {1.4: 6, 3: 15, 5: 25, 10: 50, 15: 75, 20: 100}
+
+#: Band → (centre MHz, technology hint or "", typical channel bandwidth MHz in China).
+BAND_CENTRE_MHZ: dict[str, tuple[float, str, float]] = {
+    # NR (downlink ranges; China's allocations)
+    "n78": (3500.0, "5G", 100.0),   # 3300–3800; CT/CU share 3400–3600
+    "n77": (3700.0, "5G", 100.0),
+    "n79": (4850.0, "5G", 100.0),   # CMCC 4800–4900
+    "n41": (2565.0, "5G", 100.0),   # CMCC 2515–2675, 100 MHz NR carrier 2515–2615
+    "n28": (773.0, "5G", 30.0),     # CBN/CMCC 758–788
+    "n1": (2140.0, "5G", 20.0),     # 2110–2170
+    "n3": (1842.5, "5G", 20.0),
+    "n8": (942.5, "5G", 10.0),
+    "n5": (881.5, "5G", 10.0),
+    "n40": (2350.0, "5G", 50.0),
+    # LTE
+    "b1": (2140.0, "4G", 20.0),
+    "b3": (1842.5, "4G", 20.0),     # 1805–1880
+    "b5": (881.5, "4G", 10.0),
+    "b8": (942.5, "4G", 10.0),      # 925–960
+    "b34": (2017.5, "4G", 15.0),    # 2010–2025 (China Mobile "A")
+    "b38": (2595.0, "4G", 20.0),
+    "b39": (1900.0, "4G", 20.0),    # 1880–1920 (China Mobile "F")
+    "b40": (2350.0, "4G", 20.0),    # 2300–2400 (China Mobile "E", indoor)
+    "b41": (2593.0, "4G", 20.0),    # 2496–2690 (China Mobile "D")
+}
+
+# China Mobile's TD-LTE band letters.
+_LETTER_BANDS = {"a": "b34", "d": "b41", "e": "b40", "f": "b39"}
+
+_BAND_RE = re.compile(r"^(?:band|频段)?\s*([nb])\s*(\d{1,3})$")
+_LTE_WORD_RE = re.compile(r"^(?:lte|fdd|tdd|tdlte|fddlte|tddlte|lte?fdd|ltetdd)?(?:band|b)?(\d{1,3})$")
+_LETTER_RE = re.compile(r"^(?:td-?lte|tdd)?\s*([adef])\s*(?:频段|频|band)?$")
+_FREQ_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(ghz|mhz|khz|hz|g|m|k)?$")
+_FDD_FREQ_RE = re.compile(r"^(?:fdd|tdd|lte|nr)?-?([0-9]{3,4})(?:m|mhz)?$")
+
+
+def parse_band(text: str) -> tuple[float, str, float] | None:
+    """``"n78"`` → ``(3500.0, "5G", 100.0)``; ``"2.6G"`` → ``(2600.0, "", nan)``.
+
+    Returns (centre MHz, technology hint "5G"/"4G"/"", typical bandwidth MHz or NaN), or None
+    when the text is not a band or frequency spelling.
+    """
+    t = re.sub(r"[\s_]+", "", str(text).strip().lower())
+    if not t:
+        return None
+    m = _BAND_RE.match(t)
+    if m:
+        key = f"{m.group(1)}{int(m.group(2))}"
+        if key in BAND_CENTRE_MHZ:
+            return BAND_CENTRE_MHZ[key]
+        return None
+    m = _LETTER_RE.match(t)
+    if m:
+        return BAND_CENTRE_MHZ[_LETTER_BANDS[m.group(1)]]
+    m = _FREQ_RE.match(t)
+    if m:
+        num = float(m.group(1))
+        unit = m.group(2) or ""
+        mhz = _freq_to_mhz(num, unit)
+        return None if mhz is None else (mhz, "", math.nan)
+    m = _FDD_FREQ_RE.match(t)  # "FDD1800", "LTE900"
+    if m:
+        mhz = float(m.group(1))
+        return (mhz, "4G" if t.startswith(("fdd", "tdd", "lte")) else "5G" if t.startswith("nr") else "", math.nan)
+    return None
+
+
+def _freq_to_mhz(num: float, unit: str) -> float | None:
+    unit = unit.lower()
+    if unit in ("ghz", "g"):
+        return num * 1000.0
+    if unit in ("mhz", "m"):
+        return num
+    if unit in ("khz", "k"):
+        return num / 1000.0
+    if unit == "hz":
+        return num / 1e6
+    if unit == "":
+        return guess_mhz(num)
+    return None
+
+
+def guess_mhz(num: float) -> float | None:
+    """A unit-less frequency: MHz in 400–52,600, GHz below 60, kHz and Hz by magnitude."""
+    if 400.0 <= num <= 52600.0:
+        return num
+    if 0.4 <= num < 60.0:
+        return num * 1000.0
+    if 4e5 <= num < 5.26e7:
+        return num / 1e3
+    if 4e8 <= num < 5.26e10:
+        return num / 1e6
+    return None
+
+
+def nr_arfcn_to_mhz(n: np.ndarray) -> np.ndarray:
+    """NR-ARFCN → MHz (TS 38.104 §5.4.2.1); NaN outside 0–3,279,165."""
+    n = np.asarray(n, dtype=np.float64)
+    out = np.full(n.shape, np.nan)
+    low = (n >= 0) & (n < 600000)
+    mid = (n >= 600000) & (n < 2016667)
+    high = (n >= 2016667) & (n <= 3279165)
+    out[low] = 0.005 * n[low]
+    out[mid] = 3000.0 + 0.015 * (n[mid] - 600000)
+    out[high] = 24250.08 + 0.06 * (n[high] - 2016667)
+    return out
+
+
+#: TS 36.104 Table 5.7.3-1: band → (F_DL_low MHz, N_Offs-DL, last EARFCN), bands used in China.
+_EARFCN_BANDS = {
+    1: (2110.0, 0, 599),
+    3: (1805.0, 1200, 1949),
+    5: (869.0, 2400, 2649),
+    8: (925.0, 3450, 3799),
+    34: (2010.0, 36200, 36349),
+    38: (2570.0, 37750, 38249),
+    39: (1880.0, 38250, 38649),
+    40: (2300.0, 38650, 39649),
+    41: (2496.0, 39650, 41589),
+}
+
+
+def earfcn_to_mhz(n: np.ndarray) -> np.ndarray:
+    """Downlink EARFCN → MHz (TS 36.104 §5.7.3) for the LTE bands used in China; NaN otherwise."""
+    n = np.asarray(n, dtype=np.float64)
+    out = np.full(n.shape, np.nan)
+    for f_low, offs, last in _EARFCN_BANDS.values():
+        sel = (n >= offs) & (n <= last)
+        out[sel] = f_low + 0.1 * (n[sel] - offs)
+    return out
+
+
+def valid_bandwidths(tech: str, scs_khz: float) -> list[float]:
+    if tech == "4G":
+        return sorted(LTE_N_RB)
+    return sorted(NR_N_RB.get(int(scs_khz), {}))
+
+
+def n_rb_for(tech: np.ndarray, bandwidth_mhz: np.ndarray, scs_khz: np.ndarray) -> np.ndarray:
+    """N_RB per cell (int64; −1 where the bandwidth/SCS pair is not in the 3GPP table)."""
+    tech = np.asarray(tech, dtype=object)
+    bw = np.asarray(bandwidth_mhz, dtype=np.float64)
+    scs = np.asarray(scs_khz, dtype=np.float64)
+    out = np.full(bw.shape, -1, dtype=np.int64)
+    is4 = tech == "4G"
+    for b, nrb in LTE_N_RB.items():
+        out[is4 & np.isclose(bw, b) & np.isclose(scs, 15.0)] = nrb
+    for s, table in NR_N_RB.items():
+        for b, nrb in table.items():
+            out[~is4 & np.isclose(bw, b) & np.isclose(scs, s)] = nrb
+    return out

@@ -1,0 +1,174 @@
+"""Geometry helpers of ingest: CRS of a file vs. its declaration, region tests, county lookup."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyproj
+import shapely
+
+from ..crs import (
+    WGS84,
+    CRSSpec,
+    crs_spec_from_pyproj,
+    metric_crs_for,
+    parse_crs,
+    to_wgs84,
+    transformer,
+)
+from ..errors import InputError
+from ._common import log
+
+__all__ = ["Region", "effective_crs", "points_to_wgs84", "check_lonlat_ranges"]
+
+
+def effective_crs(declared: CRSSpec, file_crs: pyproj.CRS | None, path, warnings: list[str]) -> tuple[CRSSpec, CRSSpec | None]:
+    """Decide how to read coordinates of a file that may carry its own CRS.
+
+    Returns ``(first, shift)``: ``first`` converts the file's coordinates to lon/lat, ``shift``
+    (GCJ-02 / BD-09 or None) is applied afterwards. A GCJ-02 / BD-09 declaration wins over the
+    file's CRS (such files usually claim WGS84 wrongly); an EPSG declaration that contradicts the
+    file's own CRS is reported and the file's CRS is used.
+    """
+    if file_crs is None:
+        return (declared, None) if not declared.needs_datum_shift else (parse_crs("wgs84"), declared)
+    file_spec = crs_spec_from_pyproj(file_crs)
+    if declared.needs_datum_shift:
+        return file_spec, declared
+    if declared.kind == "epsg" and file_spec.kind == "epsg" and not declared.crs.equals(file_spec.crs):
+        warnings.append(
+            f"{path}: the scenario declares {declared.text!r} but the file says "
+            f"{file_spec.crs.to_string()!r}; the file's CRS was used"
+        )
+    elif declared.kind == "epsg" and file_spec.kind == "wgs84":
+        warnings.append(
+            f"{path}: the scenario declares {declared.text!r} but the file says WGS84; the file's CRS was used"
+        )
+    return file_spec, None
+
+
+def points_to_wgs84(x: np.ndarray, y: np.ndarray, first: CRSSpec, shift: CRSSpec | None):
+    lon, lat = to_wgs84(x, y, first)
+    if shift is not None:
+        lon, lat = to_wgs84(lon, lat, shift)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+
+def check_lonlat_ranges(x: np.ndarray, y: np.ndarray, spec: CRSSpec, path, columns: str) -> None:
+    """A file declared geographic whose coordinates are mostly metres is a CRS mistake → error."""
+    if spec.kind == "epsg" and not spec.crs.is_geographic:
+        return
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return
+    big = (np.abs(x[ok]) > 360) | (np.abs(y[ok]) > 360)
+    if big.mean() > 0.5:
+        i = int(np.flatnonzero(ok)[np.argmax(big)])
+        raise InputError(
+            f"{path}: {columns} look like projected metres (e.g. {x[i]!r}, {y[i]!r}), but the CRS is "
+            f"{spec.text!r} (degrees); declare the file's CRS, e.g. crs = \"EPSG:32650\""
+        )
+
+
+@dataclass
+class Region:
+    """The analysed region: its counties (WGS84) and fast point tests against them."""
+
+    codes: np.ndarray                 # county adcodes, sorted
+    geoms: np.ndarray                 # county geometries (same order)
+    union: object                     # shapely geometry, prepared
+    buffered: object                  # union buffered by margin_m (prepared)
+    margin_m: float
+
+    @classmethod
+    def from_counties(cls, codes, geoms, margin_m: float) -> Region:
+        order = np.argsort(np.asarray(codes, dtype=object).astype(str), kind="stable")
+        codes = np.asarray(codes, dtype=object)[order]
+        geoms = np.asarray(geoms, dtype=object)[order]
+        union = shapely.union_all(geoms)
+        buffered = _buffer_m(union, margin_m)
+        for g in geoms:
+            shapely.prepare(g)
+        shapely.prepare(union)
+        shapely.prepare(buffered)
+        return cls(codes, geoms, union, buffered, float(margin_m))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        return tuple(float(b) for b in self.union.bounds)
+
+    def contains(self, lon, lat, *, buffered: bool = True) -> np.ndarray:
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        geom = self.buffered if buffered else self.union
+        out = np.zeros(lon.shape, dtype=bool)
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        minx, miny, maxx, maxy = geom.bounds
+        ok &= (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+        if ok.any():
+            out[ok] = shapely.contains_xy(geom, lon[ok], lat[ok])
+        return out
+
+    def county_of(self, lon, lat) -> np.ndarray:
+        """County adcode containing each point ("" outside); ties go to the smaller code."""
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        out = np.full(lon.shape, "", dtype=object)
+        todo = self.contains(lon, lat, buffered=False)
+        for code, geom in zip(self.codes, self.geoms, strict=True):
+            if not todo.any():
+                break
+            minx, miny, maxx, maxy = geom.bounds
+            cand = todo & (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+            if not cand.any():
+                continue
+            idx = np.flatnonzero(cand)
+            hit = shapely.intersects_xy(geom, lon[idx], lat[idx])
+            out[idx[hit]] = code
+            todo[idx[hit]] = False
+        return out
+
+    def county_of_geometry(self, geoms) -> np.ndarray:
+        """County of each geometry's representative point; else the first county it touches."""
+        geoms = np.asarray(geoms, dtype=object)
+        pts = shapely.point_on_surface(geoms)
+        x = shapely.get_x(pts)
+        y = shapely.get_y(pts)
+        out = self.county_of(x, y)
+        rest = np.flatnonzero(out == "")
+        if rest.size:
+            tree = shapely.STRtree(self.geoms)
+            a, b = tree.query(geoms[rest], predicate="intersects")
+            if a.size:
+                first = {}
+                for i, j in zip(a.tolist(), b.tolist(), strict=True):
+                    if i not in first or j < first[i]:
+                        first[i] = j
+                for i, j in first.items():
+                    out[rest[i]] = self.codes[j]
+        return out
+
+
+def _buffer_m(geom, margin_m: float):
+    """Buffer a WGS84 geometry by metres (through the region's UTM zone), simplified a little."""
+    if margin_m <= 0:
+        return geom
+    crs = metric_crs_for(tuple(geom.bounds))
+    fwd = transformer(WGS84, crs)
+    back = transformer(crs, WGS84)
+    proj = shapely.transform(geom, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
+    # Simplifying first (by a tenth of the margin, at most 100 m) keeps the buffer cheap; the
+    # buffer then covers the exact union to within that tolerance.
+    tol = min(margin_m / 10.0, 100.0)
+    buf = shapely.buffer(shapely.simplify(proj, tol), margin_m + tol, quad_segs=2)
+    out = shapely.transform(buf, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+    log.debug("region buffered by %.0f m: %d vertices", margin_m, shapely.get_num_coordinates(out))
+    return out
+
+
+def metres_to_degrees(margin_m: float, lat: float) -> tuple[float, float]:
+    dlat = margin_m / 111_320.0
+    dlon = margin_m / (111_320.0 * max(math.cos(math.radians(lat)), 0.05))
+    return dlon, dlat

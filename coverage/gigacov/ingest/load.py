@@ -1,0 +1,148 @@
+"""``load_inputs(scenario)``: read, normalise and check every input of a scenario."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..scenario import Scenario
+from ._common import Rejects
+from .boundaries import read_boundaries
+from .broadband import read_broadband
+from .datum_check import datum_test, datum_warning
+from .key_places import read_key_places
+from .model import CELL_COLUMNS, Inputs
+from .rasters import read_raster
+from .sites import read_sites
+
+__all__ = ["load_inputs"]
+
+log = logging.getLogger("gigacov.ingest")
+
+
+def _require(path: str, key: str) -> None:
+    if path and not Path(path).exists():
+        raise InputError(f"{key}: file {path!r} does not exist (relative paths resolve against the scenario file's folder)")
+
+
+def load_inputs(scenario: Scenario) -> Inputs:
+    """Read every input of ``scenario`` and return them normalised (all WGS84).
+
+    Boundaries first (they define the region), then sites, broadband statistics, rasters and key
+    places. Unusable rows go to ``Inputs.rejected`` with a reason code; every input gets an
+    :class:`~gigacov.ingest.model.InputReport` (``read == used + rejected``); warnings (repairs,
+    defaults worth knowing, suspected datum shifts) go to ``Inputs.warnings``; every file read is
+    hashed (SHA-256) into ``Inputs.file_hashes``.
+
+    Raises
+    ------
+    InputError
+        A file is missing, unreadable, lacks a required column (the message names the file, the
+        columns found and the headers accepted), or a raster does not overlap the region.
+    ConfigError
+        A scenario setting (sheet, layer, column mapping, CRS) does not fit the file.
+    """
+    scn = scenario
+    for path, key in (
+        (scn.boundaries.counties, "[boundaries] counties"),
+        (scn.boundaries.villages, "[boundaries] villages"),
+        (scn.sites.path, "[sites] path"),
+        (scn.broadband.path, "[broadband] path"),
+        (scn.population.raster, "[population] raster"),
+        (scn.terrain.dem, "[terrain] dem"),
+        (scn.radio.clutter, "[radio] clutter"),
+        (scn.key_places.path, "[key_places] path"),
+    ):
+        _require(path, key)
+    rejects = Rejects()
+    hashes: dict[str, str] = {}
+    warnings: list[str] = []
+    reports = []
+
+    bnd = read_boundaries(scn, rejects, hashes)
+    reports.extend(bnd.reports)
+    warnings.extend(bnd.warnings)
+    region = bnd.region
+
+    sites = read_sites(scn, region, rejects, hashes)
+    reports.append(sites.report)
+    warnings.extend(sites.warnings)
+    if sites.raw_lon is not None and sites.raw_lon.size:
+        msg = datum_warning(
+            datum_test(sites.raw_lon, sites.raw_lat, sites.declared.kind, region),
+            what="sites", path=sites.report.path, key="[sites] crs",
+        )
+        if msg:
+            warnings.append(msg)
+            sites.report.warnings.append(msg)
+
+    broadband = None
+    if scn.broadband.path:
+        broadband, rep, w = read_broadband(scn, bnd, rejects, hashes)
+        reports.append(rep)
+        warnings.extend(w)
+
+    margin = max(scn.sites.region_margin_m, scn.grid.buffer_m, scn.radio.max_radius_m) + 2000.0
+    population = dem = clutter = None
+    if scn.population.raster:
+        population, rep = read_raster(scn.population.raster, what="population raster",
+                                      key="[population] raster", region=region,
+                                      crs_override=scn.population.crs, margin_m=margin, hashes=hashes,
+                                      nonnegative=True)
+        reports.append(rep)
+        warnings.extend(rep.warnings)
+    elif scn.population.column and "population" not in bnd.units.columns:
+        raise InputError(f"[population] column = {scn.population.column!r}: no such column in the boundaries")
+    if scn.terrain.dem:
+        dem, rep = read_raster(scn.terrain.dem, what="DEM", key="[terrain] dem", region=region,
+                               crs_override=scn.terrain.crs, margin_m=margin, hashes=hashes)
+        reports.append(rep)
+        warnings.extend(rep.warnings)
+    if scn.radio.clutter:
+        clutter, rep = read_raster(scn.radio.clutter, what="clutter raster", key="[radio] clutter",
+                                   region=region, margin_m=margin, hashes=hashes)
+        reports.append(rep)
+        warnings.extend(rep.warnings)
+
+    key_places = None
+    if scn.key_places.path:
+        key_places, rep, w, kx, ky = read_key_places(scn, region, rejects, hashes)
+        reports.append(rep)
+        warnings.extend(w)
+        if kx.size:
+            msg = datum_warning(
+                datum_test(kx, ky, _kind(scn.key_places.crs), region),
+                what="key places", path=rep.path, key="[key_places] crs",
+            )
+            if msg:
+                warnings.append(msg)
+                rep.warnings.append(msg)
+
+    rejected = rejects.frame()
+    for rep in reports:
+        assert rep.read == rep.used + rep.rejected, rep  # the invariant every reader keeps
+    cells = sites.cells if sites.cells is not None else pd.DataFrame(columns=list(CELL_COLUMNS))
+    log.info("ingest: %d cells, %d rejected rows, %d warnings", len(cells), len(rejected), len(warnings))
+    return Inputs(
+        scenario=scn,
+        boundaries=bnd.units,
+        cells=cells,
+        broadband=broadband,
+        population=population,
+        dem=dem,
+        clutter=clutter,
+        key_places=key_places,
+        rejected=rejected,
+        reports=reports,
+        warnings=warnings,
+        file_hashes=hashes,
+    )
+
+
+def _kind(text: str) -> str:
+    from ..crs import parse_crs
+
+    return parse_crs(text or "wgs84").kind

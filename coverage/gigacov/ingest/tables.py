@@ -1,0 +1,488 @@
+"""Reading tabular and GIS files as users bring them, and finding their columns.
+
+* **CSV / TXT / TSV** — the encoding is detected (a BOM, then a strict UTF-8 decode, then
+  GB18030 — a superset of GBK and GB2312 — and only then ``charset-normalizer``); the delimiter
+  (comma, tab, semicolon, ``|``) is sniffed from the header line. Title lines above the header
+  (common in statistical tables: "2024年XX县宽带统计表") are skipped: the header is the line
+  among the first 30 that names most of the known columns.
+* **XLSX** (openpyxl) — first sheet unless one is named; the same header search.
+* **GeoPackage / GeoJSON / Shapefile / Parquet (plain or GeoParquet)** — via pyogrio /
+  pyarrow; a Shapefile without a ``.cpg`` whose ``.dbf`` is not UTF-8 is read as GBK.
+
+Every reader returns a :class:`Table`: the attribute columns as read (strings for text files,
+typed values for the others), the geometry if any, the file's own CRS if it declares one, and
+the spreadsheet row number of the first data row (header = row 1, first data row = row 2; a
+file without a header row starts at row 1; for GIS layers feature *i* (0-based) is row *i* + 2,
+as in its attribute table exported with a header).
+
+Columns are matched by *alias*: each canonical column has a list of accepted header spellings in
+English and Chinese; headers are compared after Unicode NFKC normalisation, lower-casing, and
+dropping spaces, underscores, hyphens and dots. A unit written in the header, in brackets
+(``挂高(m)``, ``EIRP（W）``, ``家庭户数(万户)``) or as a known suffix (``height_m``, ``eirp_w``),
+is kept with the match and used to convert the values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyproj
+
+from ..errors import ConfigError, InputError
+from ._common import log, norm_text
+
+__all__ = ["Table", "read_table", "detect_encoding", "ColumnMap", "match_columns", "split_header"]
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+GIS_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".kml", ".zip")
+PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
+_HEADER_SCAN_ROWS = 30
+
+
+@dataclass
+class Table:
+    """One file's content as read: attributes, geometry, CRS, and row numbering."""
+
+    path: Path
+    df: pd.DataFrame
+    first_row: int = 2
+    """Spreadsheet row number of ``df.iloc[0]`` (header = row 1 → first data row = 2)."""
+    geometry: object | None = None
+    """A GeoSeries (same index as ``df``) for GIS files, else None."""
+    crs: pyproj.CRS | None = None
+    """The CRS the file declares (GIS files, GeoParquet), else None."""
+    kind: str = "csv"
+    encoding: str = ""
+    has_header: bool = True
+
+    @property
+    def rows(self) -> np.ndarray:
+        """Spreadsheet row number of every data row (int64)."""
+        return self.first_row + np.arange(len(self.df), dtype=np.int64) if self._row_numbers is None else self._row_numbers
+
+    _row_numbers: np.ndarray | None = field(default=None, repr=False)
+
+
+# ------------------------------------------------------------------------------------------------
+# Headers and aliases
+# ------------------------------------------------------------------------------------------------
+
+_BRACKET_UNIT_RE = re.compile(r"^(.*?)[\s]*[(\[（【]([^)\]）】]*)[)\]）】]\s*$")
+#: Unit suffixes recognised at the end of a header (after normalisation), longest first.
+_UNIT_SUFFIXES = (
+    "万户", "万人", "万个", "万", "dbm", "dbi", "mhz", "ghz", "khz", "hz", "deg", "度", "米", "m", "w",
+    "个", "户", "人", "°",
+)
+
+
+def split_header(header: str) -> tuple[str, str]:
+    """``"挂高(m)"`` → ``("挂高", "m")``; ``"EIRP"`` → ``("eirp", "")`` (normalised name, unit)."""
+    h = unicodedata.normalize("NFKC", str(header)).strip()
+    m = _BRACKET_UNIT_RE.match(h)
+    if m and m.group(1).strip():
+        return norm_text(m.group(1)), m.group(2).strip().lower()
+    return norm_text(h), ""
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Canonical column → (header as found in the file, unit from the header or "")."""
+
+    found: dict[str, tuple[str, str]]
+    headers: list[str]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.found
+
+    def header(self, key: str) -> str:
+        return self.found[key][0]
+
+    def unit(self, key: str) -> str:
+        return self.found[key][1]
+
+
+def _alias_index(aliases: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, int, str]]:
+    """Normalised alias → (canonical, priority, implied unit)."""
+    index: dict[str, tuple[str, int, str]] = {}
+    for canon, names in aliases.items():
+        for prio, name in enumerate([canon, *names]):
+            key, unit = split_header(name)
+            index.setdefault(key, (canon, prio, unit))
+    return index
+
+
+def _lookup(header: str, index: dict[str, tuple[str, int, str]]) -> tuple[str, int, str] | None:
+    key, unit = split_header(header)
+    if key in index:
+        canon, prio, implied = index[key]
+        return canon, prio, unit or implied
+    for suf in _UNIT_SUFFIXES:
+        if key.endswith(suf) and len(key) > len(suf) and key[: -len(suf)] in index:
+            canon, prio, implied = index[key[: -len(suf)]]
+            return canon, prio, unit or suf
+    return None
+
+
+def match_columns(
+    headers: Sequence[str],
+    aliases: Mapping[str, Sequence[str]],
+    overrides: Mapping[str, str] | None = None,
+    *,
+    where: str = "",
+) -> ColumnMap:
+    """Map a file's headers to canonical columns.
+
+    ``aliases`` maps each canonical name to accepted spellings (the canonical name itself is
+    always accepted). When several headers match one canonical column, the one whose alias comes
+    first in its list wins. ``overrides`` (``[sites] columns`` in the scenario) maps canonical
+    names to exact headers and wins over aliases.
+    """
+    headers = [str(h) for h in headers]
+    index = _alias_index(aliases)
+    best: dict[str, tuple[int, str, str]] = {}
+    for h in headers:
+        hit = _lookup(h, index)
+        if hit is None:
+            continue
+        canon, prio, unit = hit
+        if canon not in best or prio < best[canon][0]:
+            best[canon] = (prio, h, unit)
+    found = {k: (v[1], v[2]) for k, v in best.items()}
+    for canon, header in (overrides or {}).items():
+        if canon not in aliases:
+            import difflib
+
+            close = difflib.get_close_matches(canon, list(aliases), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"{where} columns: unknown column name {canon!r}{hint} (valid: {', '.join(aliases)})"
+            )
+        if header not in headers:
+            raise ConfigError(
+                f"{where} columns: {canon} = {header!r}, but the file has no such header; "
+                f"its headers are {', '.join(map(repr, headers))}"
+            )
+        found = {k: v for k, v in found.items() if v[0] != header}
+        found[canon] = (header, split_header(header)[1])
+    return ColumnMap(found, headers)
+
+
+def missing_columns_error(path: Path, what: str, missing: Sequence[str], cmap: ColumnMap,
+                          aliases: Mapping[str, Sequence[str]], section: str) -> InputError:
+    lines = [
+        f"{path}: the {what} file has no {' / '.join(missing)} column.",
+        f"Columns found: {', '.join(map(repr, cmap.headers)) or '(none)'}.",
+    ]
+    for m in missing:
+        lines.append(f"Accepted headers for {m}: {', '.join([m, *aliases[m]])}.")
+    lines.append(f"Rename the column, or map it in the scenario: [{section}.columns] {missing[0]} = \"<header>\".")
+    return InputError(" ".join(lines))
+
+
+def score_header(cells: Sequence[object], index: dict[str, tuple[str, int, str]]) -> int:
+    hits = set()
+    for c in cells:
+        if c is None or (isinstance(c, float) and np.isnan(c)):
+            continue
+        hit = _lookup(str(c), index)
+        if hit:
+            hits.add(hit[0])
+    return len(hits)
+
+
+# ------------------------------------------------------------------------------------------------
+# Encoding
+# ------------------------------------------------------------------------------------------------
+
+
+def detect_encoding(raw: bytes, path: Path | str, declared: str = "") -> str:
+    """The text encoding of ``raw``: declared, else BOM → strict UTF-8 → GB18030 → charset-normalizer.
+
+    Raises :class:`InputError` naming the file when nothing decodes it.
+    """
+    if declared:
+        try:
+            raw.decode(declared)
+        except LookupError:
+            raise ConfigError(f"{path}: unknown encoding {declared!r} (e.g. 'utf-8', 'gbk', 'gb18030')") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: not valid {declared} text ({exc.reason} at byte {exc.start}); "
+                "remove the encoding setting to let gigacov detect it"
+            ) from None
+        return declared
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        raw.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[: 1 << 20]).best()
+    if best is not None:
+        try:
+            raw.decode(best.encoding)
+            return best.encoding
+        except (UnicodeDecodeError, LookupError):
+            pass
+    raise InputError(
+        f"{path}: cannot tell the text encoding (not UTF-8: {utf8_error.reason} at byte "
+        f"{utf8_error.start}; not GB18030 either); save it as UTF-8 or set encoding = \"...\" in "
+        "its scenario section"
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Readers
+# ------------------------------------------------------------------------------------------------
+
+
+def read_table(
+    path: str | Path,
+    *,
+    what: str,
+    aliases: Mapping[str, Sequence[str]] | None = None,
+    sheet: str = "",
+    layer: str = "",
+    encoding: str = "",
+    headerless: Sequence[str] | None = None,
+    headerless_test=None,
+) -> Table:
+    """Read any supported file into a :class:`Table` (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        The file. The suffix chooses the reader.
+    what
+        What the file holds, for messages ("sites", "broadband statistics", ...).
+    aliases
+        Canonical columns and their aliases, used to find the header line of text/Excel files.
+    headerless, headerless_test
+        Column names for a known header-less layout (OpenCelliD) and a function of the first
+        line's fields that says whether the file uses it.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{what} file {str(p)!r} does not exist")
+    suffix = p.suffix.lower()
+    index = _alias_index(aliases or {})
+    if suffix in TEXT_SUFFIXES or suffix in (".gz",) and p.stem.lower().endswith(".csv"):
+        return _read_text(p, what, index, encoding, headerless, headerless_test)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(p, what, index, sheet)
+    if suffix == ".xls":
+        raise InputError(f"{p}: old Excel .xls files are not supported; save the sheet as .xlsx or .csv")
+    if suffix in PARQUET_SUFFIXES:
+        return _read_parquet(p, what)
+    if suffix in GIS_SUFFIXES:
+        return _read_gis(p, what, layer)
+    raise InputError(
+        f"{p}: unsupported {what} file type {suffix!r}; use CSV, XLSX, GeoPackage, GeoJSON, "
+        "Shapefile or Parquet"
+    )
+
+
+def _sniff_delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_test) -> Table:
+    raw = p.read_bytes()
+    if p.suffix.lower() == ".gz":
+        import gzip
+
+        raw = gzip.decompress(raw)
+    enc = detect_encoding(raw, p, encoding)
+    if enc not in ("utf-8", "utf-8-sig"):
+        text = raw.decode(enc)
+        raw = text.encode("utf-8")
+        enc = "utf-8"
+    elif enc == "utf-8-sig":
+        raw = raw[3:]
+        enc = "utf-8"
+    if not raw.strip():
+        raise InputError(f"{p}: the {what} file is empty")
+    # Look at the first lines to find the header and the delimiter.
+    head_text = raw[: 1 << 16].decode("utf-8", errors="replace")
+    head_lines = head_text.splitlines()[:_HEADER_SCAN_ROWS]
+    non_blank = [i for i, ln in enumerate(head_lines) if ln.strip()]
+    first = non_blank[0] if non_blank else 0
+    delim = _sniff_delimiter(head_lines[first] if head_lines else "")
+    parsed = list(csv.reader(head_lines, delimiter=delim))
+    header_line = first
+    has_header = True
+    if headerless_test is not None and parsed and parsed[first] and headerless_test(parsed[first]):
+        has_header = False
+    elif index:
+        scores = [score_header(r, index) if r else 0 for r in parsed]
+        best = max(scores) if scores else 0
+        if best >= 2 and scores[first] < best:
+            header_line = scores.index(best)
+    blank_lines = b"\n\n" in raw or b"\n\r\n" in raw
+    read_kw = dict(dtype=str, keep_default_na=False, sep=delim)
+    src = io.BytesIO(raw)
+    try:
+        if has_header:
+            if blank_lines or delim not in (",", "\t") or header_line:
+                df = pd.read_csv(src, engine="c", skiprows=header_line, skip_blank_lines=False, **read_kw)
+            else:
+                df = pd.read_csv(src, engine="pyarrow", **read_kw)
+        else:
+            df = pd.read_csv(
+                src, engine="c", header=None, names=list(headerless), skiprows=header_line,
+                skip_blank_lines=False, **read_kw,
+            )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{p}: cannot read the {what} file as delimited text ({exc})") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    # Spreadsheet rows: header at line header_line + 1 (1-based) → data from header_line + 2.
+    first_row = header_line + (2 if has_header else 1)
+    rows = first_row + np.arange(len(df), dtype=np.int64)
+    if blank_lines or header_line:
+        blank = np.ones(len(df), dtype=bool)
+        for c in df.columns:
+            blank &= (df[c].astype("str").str.strip().fillna("") == "").to_numpy()
+        if blank.any():
+            df = df[~blank].reset_index(drop=True)
+            rows = rows[~blank]
+    log.debug("%s: %d rows, encoding %s, delimiter %r, header line %d", p, len(df), enc, delim, header_line + 1)
+    return Table(p, df, first_row, kind="csv", encoding=enc, has_header=has_header, _row_numbers=rows)
+
+
+def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise InputError("reading .xlsx needs openpyxl (pip install openpyxl)") from None
+    try:
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
+        raise InputError(f"{p}: cannot open the {what} workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        if sheet:
+            if sheet not in wb.sheetnames:
+                raise ConfigError(
+                    f"{p}: no sheet {sheet!r}; the workbook has {', '.join(map(repr, wb.sheetnames))}"
+                )
+            ws = wb[sheet]
+        else:
+            ws = wb.worksheets[0]
+        values = list(ws.iter_rows(values_only=True))
+    finally:
+        wb.close()
+    if not values:
+        raise InputError(f"{p}: the {what} sheet {ws.title!r} is empty")
+    head = values[:_HEADER_SCAN_ROWS]
+    non_blank = [i for i, r in enumerate(head) if any(c not in (None, "") for c in r)]
+    header_line = non_blank[0] if non_blank else 0
+    if index:
+        scores = [score_header(r, index) for r in head]
+        best = max(scores)
+        if best >= 2 and scores[header_line] < best:
+            header_line = scores.index(best)
+    header = [("" if c is None else str(c).strip()) for c in values[header_line]]
+    width = len(header)
+    # unnamed columns get a placeholder so nothing collides
+    header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
+    body = values[header_line + 1 :]
+    rows = np.arange(len(body), dtype=np.int64) + header_line + 2
+    data = [tuple(r[:width]) + (None,) * (width - len(r)) for r in body]
+    df = pd.DataFrame.from_records(data, columns=_dedupe(header)) if data else pd.DataFrame(columns=_dedupe(header))
+    df = df.astype(object)
+    blank = np.array([all(c is None or (isinstance(c, str) and not c.strip()) for c in r) for r in data], dtype=bool)
+    if blank.any():
+        df = df[~blank].reset_index(drop=True)
+        rows = rows[~blank]
+    return Table(p, df, header_line + 2, kind="xlsx", _row_numbers=rows)
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}.{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+def _shapefile_encoding(p: Path) -> str | None:
+    if p.with_suffix(".cpg").exists() or p.with_suffix(".CPG").exists():
+        return None
+    dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()), None)
+    if dbf is None:
+        return None
+    data = dbf.read_bytes()
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _read_gis(p: Path, what: str, layer: str) -> Table:
+    import pyogrio
+
+    kw: dict = {}
+    if p.suffix.lower() == ".shp":
+        enc = _shapefile_encoding(p)
+        if enc:
+            kw["encoding"] = enc
+    if layer:
+        layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        if layer not in layers:
+            raise ConfigError(f"{p}: no layer {layer!r}; the file has {', '.join(map(repr, layers))}")
+        kw["layer"] = layer
+    try:
+        gdf = pyogrio.read_dataframe(p, **kw)
+    except Exception as exc:  # noqa: BLE001 - GDAL errors come in many types
+        raise InputError(f"{p}: cannot read the {what} file ({type(exc).__name__}: {exc})") from None
+    geom = gdf.geometry if "geometry" in gdf.columns else None
+    crs = gdf.crs if geom is not None else None
+    df = pd.DataFrame(gdf.drop(columns="geometry") if geom is not None else gdf)
+    df.columns = [str(c) for c in df.columns]
+    return Table(p, df.reset_index(drop=True), 2, geometry=None if geom is None else geom.reset_index(drop=True),
+                 crs=crs, kind="gis")
+
+
+def _read_parquet(p: Path, what: str) -> Table:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(p).metadata or {}
+    except Exception as exc:  # noqa: BLE001
+        raise InputError(f"{p}: cannot read the {what} Parquet file ({exc})") from None
+    if b"geo" in meta:
+        import geopandas as gpd
+
+        gdf = gpd.read_parquet(p)
+        geom = gdf.geometry.reset_index(drop=True)
+        df = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).reset_index(drop=True)
+        return Table(p, df, 2, geometry=geom, crs=gdf.crs, kind="parquet")
+    df = pd.read_parquet(p).reset_index(drop=True)
+    df.columns = [str(c) for c in df.columns]
+    return Table(p, df, 2, kind="parquet")

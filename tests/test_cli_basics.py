@@ -1,0 +1,58 @@
+"""The command line skeleton: version, help, usage errors, boundaries build."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+import gigacov
+from gigacov.cli import main
+
+COMMANDS = ["demo", "run", "coverage", "check", "map", "report", "compare", "validate", "boundaries", "plan"]
+
+
+def test_version():
+    res = CliRunner().invoke(main, ["--version"])
+    assert res.exit_code == 0
+    assert gigacov.__version__ in res.output
+
+
+def test_help_lists_every_command():
+    res = CliRunner().invoke(main, ["--help"])
+    assert res.exit_code == 0
+    for cmd in COMMANDS:
+        assert f"  {cmd} " in res.output
+    for cmd in COMMANDS:
+        sub = CliRunner().invoke(main, [cmd, "--help"])
+        assert sub.exit_code == 0, (cmd, sub.output)
+        assert "Usage:" in sub.output
+
+
+def test_usage_errors_exit_2():
+    runner = CliRunner()
+    assert runner.invoke(main, ["no-such-command"]).exit_code == 2
+    assert runner.invoke(main, ["check"]).exit_code == 2  # missing SCENARIO
+    assert runner.invoke(main, ["check", "does-not-exist.toml"]).exit_code == 2
+
+
+def test_bad_scenario_is_exit_1_without_traceback(tmp_path):
+    bad = tmp_path / "s.toml"
+    bad.write_text('[scenario]\nname = "x"\nyear = 2024\nstndards = []\n[sites]\npath = "a.csv"\n', "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "gigacov.cli", "validate", str(bad)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 1
+    assert "unknown key 'stndards'; did you mean 'standards'?" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_boundaries_build_to_a_file(tmp_path):
+    out = tmp_path / "fj.gpkg"
+    res = CliRunner().invoke(main, ["boundaries", "build", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "84 counties" in res.output
+    from gigacov.boundaries import read_shipped_boundaries, same_content
+
+    assert same_content(read_shipped_boundaries(out), read_shipped_boundaries())
