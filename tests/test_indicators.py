@@ -1,0 +1,399 @@
+"""Tests of gigacov.indicators on a 4×4 world whose answers are worked out by hand.
+
+The world (100 m pixels, UTM 50N)::
+
+    population            5G covered          units
+    10 10  1  1           1 1 0 0             county A = columns 0-1 (villages VA1 = rows 0-1,
+    10 10  1  1           1 1 0 0                                      VA2 = rows 2-3)
+     5  5  1  1           0 0 1 0             county B = columns 2-3
+     5  5  1  1           0 0 1 0             city C = A + B, province P = C
+
+A: 60 persons, 40 covered; B: 8 persons, 2 covered.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import pytest
+import shapely
+from affine import Affine
+from gigacov.errors import InputError
+from gigacov.grid import Grid
+from gigacov.indicators import (
+    BASE_COLUMNS,
+    INDICATORS,
+    IndicatorSet,
+    compute_indicators,
+    evaluate_key_places,
+    write_indicators_gpkg,
+)
+from gigacov.ingest.model import Inputs
+from gigacov.radio.result import CoverageResult, RadioParams
+from gigacov.scenario import IndicatorsSection, scenario_from_dict
+from gigacov.zonal import population_grid
+
+pytestmark = pytest.mark.filterwarnings("ignore:Dataset has no geotransform")
+
+UTM50 = pyproj.CRS.from_epsg(32650)
+X0, Y1, RES = 500_000.0, 2_800_000.0, 100.0
+GRID = Grid(UTM50, Affine(RES, 0.0, X0, 0.0, -RES, Y1), 4, 4)
+
+POP = np.array([[10, 10, 1, 1], [10, 10, 1, 1], [5, 5, 1, 1], [5, 5, 1, 1]], np.float32)
+COVERED = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 0]], np.uint8)
+
+
+def box(c0, r0, c1, r1):
+    return shapely.box(X0 + c0 * RES, Y1 - r1 * RES, X0 + c1 * RES, Y1 - r0 * RES)
+
+
+def xy(c, r):
+    """A metric point at pixel coordinates (column c, row r)."""
+    return shapely.Point(X0 + c * RES, Y1 - r * RES)
+
+
+def wgs(geoms):
+    return gpd.GeoSeries(geoms, crs=UTM50).to_crs(4326).values
+
+
+def coverage(covered=COVERED, tech="5G"):
+    covered = np.asarray(covered, np.uint8)
+    rsrp = np.where(covered > 0, -90.0, -115.0).astype(np.float32)
+    return CoverageResult(
+        tech, GRID, rsrp, np.zeros_like(rsrp), np.zeros(GRID.shape, np.int32), covered,
+        pd.DataFrame(), RadioParams(tech=tech),
+    )
+
+
+def boundaries(villages=True, population=None):
+    rows = [
+        ("350000", "P", "province", "", box(0, 0, 4, 4)),
+        ("350500", "C", "city", "350000", box(0, 0, 4, 4)),
+        ("350502", "A", "county", "350500", box(0, 0, 2, 4)),
+        ("350503", "B", "county", "350500", box(2, 0, 4, 4)),
+    ]
+    if villages:
+        rows += [
+            ("350502001001", "VA1", "village", "350502", box(0, 0, 2, 2)),
+            ("350502001002", "VA2", "village", "350502", box(0, 2, 2, 4)),
+        ]
+    code, name, level, parent, geom = zip(*rows, strict=True)
+    d = {"admin_code": code, "name": name, "name_en": "", "level": level, "parent_code": parent}
+    if population is not None:
+        d["population"] = population
+    return gpd.GeoDataFrame(d, geometry=wgs(list(geom)), crs=4326)
+
+
+CELLS = pd.DataFrame({
+    "site_id": ["s1", "s1", "s2", "s3", "s4"],
+    "tech": ["5G", "5G", "5G", "4G", "5G"],
+    "admin_code": ["350502", "350502", "350503", "350503", ""],
+    "lon": np.nan,
+    "lat": np.nan,
+})
+
+
+def broadband(rows):
+    cols = ["admin_code", "level", "year", "households", "gigabit_households_covered", "fixed_users",
+            "users_1000m_plus"]
+    return pd.DataFrame([dict(zip(cols, r, strict=False)) for r in rows])
+
+
+BB = broadband([
+    ("350502001001", "village", 2024, 100, 90),
+    ("350502001002", "village", 2024, 50, 20),
+    ("350503", "county", 2024, 40, 40),
+    ("350503", "county", 2023, 400, 1),  # another year: ignored
+])
+
+
+def make_inputs(b=None, cells=CELLS, bb=BB, key_places=None, year=2024, indicators=None):
+    scn = scenario_from_dict({
+        "scenario": {"name": "t", "year": year},
+        "sites": {"path": "sites.csv"},
+        "indicators": indicators or {},
+    })
+    return Inputs(scenario=scn, boundaries=boundaries() if b is None else b, cells=cells,
+                  broadband=bb, key_places=key_places)
+
+
+@pytest.fixture(scope="module")
+def ind() -> IndicatorSet:
+    return compute_indicators(make_inputs(), GRID, POP, {"5G": coverage()})
+
+
+def row(ind, level, code):
+    t = ind.units[level]
+    return t[t["admin_code"] == code].iloc[0]
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def test_tables_have_every_stable_column(ind):
+    assert ind.levels == ["province", "city", "county", "village"]
+    for lv in ind.levels:
+        t = ind.units[lv]
+        assert list(t.columns[: len(BASE_COLUMNS)]) == list(BASE_COLUMNS)
+        for key in INDICATORS:
+            if not key.endswith("_4g"):
+                assert key in t.columns
+        assert "pop_coverage_4g" not in t.columns  # no 4G raster, no 4G columns
+        assert t.crs.equals("EPSG:4326")
+    assert {d.key for d in ind.definitions} >= {"pop_coverage_5g", "users_5g_share"}
+    d = ind.definition("sites_5g_per_10k")
+    assert (d.unit, d.source, d.name_zh) == ("per_10k", "raster", "每万人拥有5G基站数")
+
+
+def test_county_raster_figures(ind):
+    a = row(ind, "county", "350502")
+    assert a["population"] == pytest.approx(60.0)
+    assert a["covered_population_5g"] == pytest.approx(40.0)
+    assert a["pop_coverage_5g"] == pytest.approx(2 / 3)
+    assert a["area_km2"] == pytest.approx(0.08)
+    assert a["area_coverage_5g"] == pytest.approx(0.5)
+    b = row(ind, "county", "350503")
+    assert b["pop_coverage_5g"] == pytest.approx(2 / 8)
+    assert b["area_coverage_5g"] == pytest.approx(2 / 8)
+
+
+def test_roll_up_weights_by_population_not_mean_of_ratios(ind):
+    c = row(ind, "city", "350500")
+    assert c["population"] == pytest.approx(68.0)
+    assert c["pop_coverage_5g"] == pytest.approx(42 / 68)  # 0.6176...
+    assert c["pop_coverage_5g"] != pytest.approx((2 / 3 + 1 / 4) / 2)  # not 0.4583
+    p = row(ind, "province", "350000")
+    assert p["pop_coverage_5g"] == pytest.approx(42 / 68)
+
+
+def test_sites_are_distinct_5g_sites_per_county(ind):
+    a, b = row(ind, "county", "350502"), row(ind, "county", "350503")
+    assert (a["sites_5g"], b["sites_5g"]) == (1, 1)  # s1 has two cells; s3 is 4G
+    assert a["sites_5g_per_10k"] == pytest.approx(1 / (60 / 10_000))
+    c = row(ind, "city", "350500")
+    assert c["sites_5g"] == 2  # s4 lies in no county
+    assert c["sites_5g_per_10k"] == pytest.approx(2 / (68 / 10_000))
+
+
+def test_village_reach(ind):
+    va1, va2 = row(ind, "village", "350502001001"), row(ind, "village", "350502001002")
+    assert va1["pop_coverage_5g"] == pytest.approx(1.0)
+    assert (va1["village_reach_5g"], va2["village_reach_5g"]) == (1.0, 0.0)
+    a = row(ind, "county", "350502")
+    assert (a["villages"], a["villages_reached_5g"], a["village_reach_5g"]) == (2, 1, 0.5)
+    b = row(ind, "county", "350503")
+    assert b["villages"] == 0 and np.isnan(b["village_reach_5g"])  # no villages: no data
+
+
+def test_village_without_population_is_judged_by_area():
+    pop = POP.copy()
+    pop[2:, :2] = 0.0  # VA2 has nobody; half its area is covered
+    cov = COVERED.copy()
+    cov[2, 0] = cov[2, 1] = 1
+    ind = compute_indicators(make_inputs(indicators={"village_reached_pop_share": 0.5}), GRID, pop,
+                             {"5G": coverage(cov)})
+    va2 = row(ind, "village", "350502001002")
+    assert va2["population"] == 0.0 and np.isnan(va2["pop_coverage_5g"])
+    assert va2["area_coverage_5g"] == pytest.approx(0.5)
+    assert va2["village_reach_5g"] == 1.0
+
+
+def test_statistics_villages_roll_up_unless_county_row(ind):
+    a = row(ind, "county", "350502")
+    assert a["stats_source"] == "villages"
+    assert a["households"] == 150 and a["gigabit_households_covered"] == 110
+    assert a["household_gigabit_coverage"] == pytest.approx(110 / 150)
+    b = row(ind, "county", "350503")
+    assert b["stats_source"] == "county" and b["households"] == 40  # 2023 row ignored
+    c = row(ind, "city", "350500")
+    assert c["household_gigabit_coverage"] == pytest.approx(150 / 190)
+    # Fields nobody reported stay NaN (never 0).
+    assert np.isnan(c["pon_10g_share"]) and np.isnan(c["pon_ports"])
+
+
+def test_county_row_wins_over_its_villages_and_mismatch_is_logged(caplog):
+    bb = pd.concat([BB, broadband([("350502", "county", 2024, 160, 100)])], ignore_index=True)
+    with caplog.at_level(logging.WARNING, logger="gigacov.indicators"):
+        ind = compute_indicators(make_inputs(bb=bb), GRID, POP, {"5G": coverage()})
+    a = row(ind, "county", "350502")
+    assert a["stats_source"] == "county" and a["households"] == 160
+    assert "350502" in caplog.text and "households 160 vs 150" in caplog.text
+
+
+def test_missing_statistics_are_nan_and_skipped_in_the_roll_up(caplog):
+    bb = BB[BB["admin_code"] != "350503"]
+    with caplog.at_level(logging.WARNING, logger="gigacov.indicators"):
+        ind = compute_indicators(make_inputs(bb=bb), GRID, POP, {"5G": coverage()})
+    b = row(ind, "county", "350503")
+    assert b["stats_source"] == "none" and np.isnan(b["households"])
+    assert np.isnan(b["household_gigabit_coverage"])
+    c = row(ind, "city", "350500")
+    assert c["households"] == 150 and c["stats_missing_units"] == 1
+    assert "350503" in caplog.text
+
+
+def test_a_missing_field_in_a_reported_row_makes_the_parent_field_nan():
+    bb = broadband([
+        ("350502", "county", 2024, 100, 80, 1000, 300),
+        ("350503", "county", 2024, 100, np.nan, 1000, 200),
+    ])
+    ind = compute_indicators(make_inputs(bb=bb), GRID, POP, {"5G": coverage()})
+    c = row(ind, "city", "350500")
+    assert c["households"] == 200
+    assert np.isnan(c["gigabit_households_covered"]) and np.isnan(c["household_gigabit_coverage"])
+    assert c["users_1000m_share"] == pytest.approx(500 / 2000)
+    assert c["users_1000m_count"] == 500
+
+
+def test_no_statistics_at_all():
+    ind = compute_indicators(make_inputs(bb=None), GRID, POP, {"5G": coverage()})
+    for lv in ind.levels:
+        assert ind.units[lv]["household_gigabit_coverage"].isna().all()
+        assert (ind.units[lv]["stats_source"] == "none").all()
+
+
+def test_no_population_gives_nan_not_zero():
+    ind = compute_indicators(make_inputs(), GRID, None, {"5G": coverage()})
+    a = row(ind, "county", "350502")
+    assert np.isnan(a["population"]) and np.isnan(a["pop_coverage_5g"])
+    assert np.isnan(a["sites_5g_per_10k"])
+    assert a["area_coverage_5g"] == pytest.approx(0.5)
+    assert a["village_reach_5g"] == 0.5  # villages judged by area: VA1 fully, VA2 not covered
+
+
+def test_no_coverage_result_gives_nan():
+    ind = compute_indicators(make_inputs(), GRID, POP, {})
+    a = row(ind, "county", "350502")
+    assert a["population"] == pytest.approx(60.0)
+    assert np.isnan(a["pop_coverage_5g"]) and np.isnan(a["village_reach_5g"])
+
+
+def test_4g_variants_when_4g_coverage_is_present():
+    cov4 = np.ones((4, 4), np.uint8)
+    cov4[:, 3] = 0
+    ind = compute_indicators(make_inputs(), GRID, POP, {"5G": coverage(), "4G": coverage(cov4, "4G")})
+    assert ind.technologies == ("5g", "4g")
+    b = row(ind, "county", "350503")
+    assert b["pop_coverage_4g"] == pytest.approx(4 / 8)
+    assert b["area_coverage_4g"] == pytest.approx(0.5)
+    assert row(ind, "city", "350500")["pop_coverage_4g"] == pytest.approx(64 / 68)
+    assert "pop_coverage_4g" in {d.key for d in ind.definitions}
+
+
+def test_population_from_a_boundary_column():
+    b = boundaries(villages=False, population=[np.nan, np.nan, 600.0, np.nan])
+    inputs = make_inputs(b=b)
+    pop = population_grid(inputs, GRID)
+    ind = compute_indicators(inputs, GRID, pop, {"5G": coverage()})
+    a = row(ind, "county", "350502")
+    assert a["population"] == pytest.approx(600.0, rel=1e-5)
+    assert a["pop_coverage_5g"] == pytest.approx(0.5)  # uniform spread: half the area covered
+    assert np.isnan(row(ind, "county", "350503")["population"])  # its column value is missing
+    assert np.isnan(row(ind, "city", "350500")["population"])
+
+
+def test_grid_mismatch_is_an_error():
+    other = Grid(UTM50, Affine(RES, 0.0, X0 + 100, 0.0, -RES, Y1), 4, 4)
+    cov = coverage()
+    cov.grid = other
+    with pytest.raises(InputError, match="not on the analysis grid"):
+        compute_indicators(make_inputs(), GRID, POP, {"5G": cov})
+
+
+# ------------------------------------------------------------------------------------------------
+# Key places
+# ------------------------------------------------------------------------------------------------
+
+
+def key_places():
+    geoms = [
+        xy(0.5, 0.5),  # point in a covered pixel
+        xy(3.5, 0.5),  # point in an uncovered pixel
+        box(1, 0, 3, 1),  # area: pixels (0,1) covered, (0,2) not → share 0.5
+        shapely.LineString([(X0, Y1 - 50), (X0 + 400, Y1 - 50)]),  # road along row 0
+        shapely.LineString([(X0 + 250, Y1), (X0 + 250, Y1 - 400)]),  # road down column 2
+        xy(40, 40),  # outside the grid
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "place_id": [f"k{i}" for i in range(6)],
+            "name": ["hospital", "school", "campus", "road 1", "road 2", "far away"],
+            "category": ["hospital", "university", "university", "road", "road", "airport"],
+            "admin_code": ["350502", "350503", "350502", "350502", "350503", "350503"],
+            "approximate": False,
+        },
+        geometry=wgs(geoms),
+        crs=4326,
+    )
+
+
+def test_key_places_points_areas_and_roads():
+    kp = evaluate_key_places(key_places(), GRID, {"5G": coverage()}, IndicatorsSection())
+    assert kp["reached_5g"].tolist() == [True, False, True, False, False, False]
+    np.testing.assert_allclose(kp["covered_share_5g"].to_numpy()[:5], [1.0, 0.0, 0.5, 0.5, 0.5])
+    assert np.isnan(kp["covered_share_5g"].iloc[5])  # outside the grid: unknown share, not reached
+    assert kp["rsrp_dbm"].iloc[0] == pytest.approx(-90.0)
+    assert kp["rsrp_dbm"].iloc[1] == pytest.approx(-115.0)
+    # Road 1 runs over columns 0-1 (covered) then 2-3 (not): 200 m gap.
+    # Road 2 runs down column 2: rows 0-1 uncovered, rows 2-3 covered: 200 m gap.
+    assert kp["longest_gap_m"].iloc[3] == pytest.approx(200.0)
+    assert kp["longest_gap_m"].iloc[4] == pytest.approx(200.0)
+    assert np.isnan(kp["longest_gap_m"].iloc[0])  # points have no gap
+
+
+def test_road_share_threshold_and_area_share_threshold():
+    opts = IndicatorsSection(key_place_road_share=0.5, key_place_area_share=0.6)
+    kp = evaluate_key_places(key_places(), GRID, {"5G": coverage()}, opts)
+    assert kp["reached_5g"].tolist()[2:5] == [False, True, True]
+
+
+def test_longest_gap_with_two_gaps():
+    cov = np.zeros((4, 4), np.uint8)
+    cov[0, 1] = 1  # row 0: gap (col 0), covered (col 1), gap (cols 2-3)
+    road = gpd.GeoDataFrame({"admin_code": ["350502"]},
+                            geometry=wgs([shapely.LineString([(X0, Y1 - 50), (X0 + 400, Y1 - 50)])]), crs=4326)
+    kp = evaluate_key_places(road, GRID, {"5G": coverage(cov)})
+    assert kp["covered_share_5g"].iloc[0] == pytest.approx(0.25)
+    assert kp["longest_gap_m"].iloc[0] == pytest.approx(200.0, abs=1.0)
+
+
+def test_key_place_counts_per_unit():
+    ind = compute_indicators(make_inputs(key_places=key_places()), GRID, POP, {"5G": coverage()})
+    a, b = row(ind, "county", "350502"), row(ind, "county", "350503")
+    assert (a["key_places"], a["key_places_reached_5g"]) == (3, 2)
+    assert a["key_place_reach_5g"] == pytest.approx(2 / 3)
+    assert (b["key_places"], b["key_places_reached_5g"]) == (3, 0)
+    c = row(ind, "city", "350500")
+    assert c["key_place_reach_5g"] == pytest.approx(2 / 6)
+    assert set(ind.key_places.columns) >= {"reached_5g", "covered_share_5g", "rsrp_dbm", "longest_gap_m"}
+    # Without key places the reach is no data, not 0.
+    assert np.isnan(row(compute_indicators(make_inputs(), GRID, POP, {"5G": coverage()}),
+                        "county", "350502")["key_place_reach_5g"])
+
+
+# ------------------------------------------------------------------------------------------------
+# GeoPackage
+# ------------------------------------------------------------------------------------------------
+
+
+def test_write_indicators_gpkg_layers_and_columns(tmp_path):
+    ind = compute_indicators(make_inputs(key_places=key_places()), GRID, POP, {"5G": coverage()})
+    path = tmp_path / "indicators.gpkg"
+    path.write_text("stale")  # replaced, not appended to
+    write_indicators_gpkg(ind, path)
+    layers = [name for name, _ in pyogrio.list_layers(path)]
+    assert layers == ["province", "city", "county", "village", "key_places"]
+    county = gpd.read_file(path, layer="county")
+    for col in [*BASE_COLUMNS, *[k for k in INDICATORS if not k.endswith("_4g")]]:
+        assert col in county.columns
+    county = county.set_index("admin_code")
+    assert county.loc["350502", "pop_coverage_5g"] == pytest.approx(2 / 3)
+    assert np.isnan(county.loc["350502", "pon_10g_share"])  # NULL, not 0
+    assert county.crs.equals("EPSG:4326")
+    kp = gpd.read_file(path, layer="key_places")
+    assert kp["reached_5g"].astype(bool).tolist() == [True, False, True, False, False, False]
