@@ -1,0 +1,270 @@
+"""gigacov maps in headless Chromium (tests/browser.py): they load, draw and escape.
+
+:func:`check_map` holds the assertions and takes any map file, so it can be pointed at the real
+demo map as well::
+
+    from test_maps_browser import check_map
+    check_map(Path("maps/quanzhou-2024.html"), layers=[...], feature_counts={"Counties — …": 12})
+
+Every page here runs with the network blocked. The online variant links Leaflet from its CDN
+address; those two requests are answered from the installed ``django-js-lib-leaflet`` files and
+tile requests with a blank PNG, so that the page is exercised exactly as written without a
+network. Screenshots and load figures go to ``test-artifacts/`` (repository root, gitignored).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser import chromium_page
+from test_maps import STD1, expected_overlay_bounds, make_grid, make_run
+
+from gigacov.maps import build_map
+from gigacov.maps.assets import LEAFLET_CSS_URL, LEAFLET_JS_URL, leaflet_static_dir
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# 1×1 transparent PNG for tile requests.
+_BLANK_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
+_TILE_HOSTS = ("tile.openstreetmap.org", "tianditu.gov.cn", "autonavi.com")
+
+_LAYER_NAMES_JS = """
+() => Array.from(document.querySelectorAll('.leaflet-control-layers label'))
+        .map(l => l.textContent.trim())
+"""
+
+
+def _serve_locally(page) -> None:
+    """Answer the Leaflet CDN URLs from the installed package and tile URLs with a blank PNG."""
+    folder = leaflet_static_dir()
+    files = {LEAFLET_JS_URL: (folder / "leaflet.js", "application/javascript"),
+             LEAFLET_CSS_URL: (folder / "leaflet.css", "text/css")}
+
+    def handle(route):
+        url = route.request.url
+        if url in files:
+            path, ctype = files[url]
+            route.fulfill(status=200, body=path.read_bytes(), content_type=ctype)
+        elif any(h in url for h in _TILE_HOSTS):
+            route.fulfill(status=200, body=_BLANK_PNG, content_type="image/png")
+        else:
+            route.fallback()
+
+    page.route("https://**/*", handle)
+
+
+def check_map(
+    path: Path,
+    *,
+    layers: list[str],
+    feature_counts: dict[str, int],
+    raster_bounds: list[list[float]] | None = None,
+    serve_cdn: bool = True,
+    screenshot: str | None = None,
+    timeout_ms: int = 60_000,
+) -> dict[str, Any]:
+    """Open a map in headless Chromium with the network blocked and check that it works.
+
+    Asserts: the page loads Leaflet and the gigacov runtime finishes building; no console or
+    page errors; every name in ``layers`` is in the layer control; each layer named in
+    ``feature_counts`` holds that many features (e.g. one per county); the 5G coverage overlay's
+    bounds equal ``raster_bounds`` (``[[S, W], [N, E]]`` of the warped raster) when given.
+    ``serve_cdn`` answers the online page's Leaflet CDN requests from the installed package
+    (offline pages make none). Writes a screenshot to ``test-artifacts/<screenshot>.png``.
+
+    Returns figures of the load: ``load_ms`` (navigation start → runtime ready), ``dom_markers``,
+    ``blocked`` (URLs the page tried and was refused), ``layer_names``.
+    """
+    with chromium_page(block_network=True) as page:
+        if serve_cdn:
+            _serve_locally(page)
+        t0 = time.perf_counter()
+        page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
+        page.wait_for_function("() => window.L && window.gigacov && window.gigacov.ready === true", timeout=timeout_ms)
+        wall_ms = (time.perf_counter() - t0) * 1000.0
+        page.wait_for_timeout(200)
+        assert page.errors == [], f"JavaScript errors: {page.errors}"
+        names = page.evaluate(_LAYER_NAMES_JS)
+        missing = [n for n in layers if n not in names]
+        assert not missing, f"layers missing from the layer control: {missing}; it has {names}"
+        for name, n in feature_counts.items():
+            got = page.evaluate("(name) => { const k = gigacov.keyOf(name); return k === null ? null : gigacov.featureCount(k); }", name)
+            assert got == n, f"layer {name!r}: {got} features, expected {n}"
+        if raster_bounds is not None:
+            b = page.evaluate(
+                "() => { const b = gigacov.layers.coverage_5g.getBounds();"
+                " return [[b.getSouth(), b.getWest()], [b.getNorth(), b.getEast()]]; }"
+            )
+            for got_pair, exp_pair in zip(b, raster_bounds, strict=True):
+                assert got_pair == pytest.approx(exp_pair, abs=1e-7), (b, raster_bounds)
+        figures = {
+            "load_ms": page.evaluate("() => gigacov.readyAt"),
+            "wall_ms_until_ready": round(wall_ms, 1),
+            "dom_markers": page.evaluate("() => document.querySelectorAll('.leaflet-marker-icon').length"),
+            "blocked": list(page.blocked),
+            "layer_names": names,
+        }
+        if screenshot:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"{screenshot}.png"))
+        assert page.errors == [], f"JavaScript errors: {page.errors}"
+    return figures
+
+
+EXPECTED_LAYERS = [
+    "5G coverage (SS-RSRP)", "4G coverage (RSRP)",
+    "Counties — MIIT gigabit city 2021", "Counties — Fujian 2024 targets",
+    "Cities — MIIT gigabit city 2021", "Villages — 5G reach", "Villages — gigabit fibre",
+    "Key places — 5G reach", "Key roads — 5G coverage", "5G sites", "4G-only sites",
+    "Weak-coverage areas", "Recommended new sites",
+]
+EXPECTED_COUNTS = {
+    "Counties — MIIT gigabit city 2021": 3, "Counties — Fujian 2024 targets": 3,
+    "Cities — MIIT gigabit city 2021": 1, "Villages — 5G reach": 6, "Key places — 5G reach": 3,
+    "5G sites": 2, "Weak-coverage areas": 2, "Recommended new sites": 2,
+}
+
+
+def test_online_map_loads_and_works(tmp_path):
+    path = build_map(make_run(), tmp_path / "online.html", offline=False, basemap="osm")
+    fig = check_map(path, layers=["OpenStreetMap", *EXPECTED_LAYERS], feature_counts=EXPECTED_COUNTS,
+                    raster_bounds=expected_overlay_bounds(make_grid()), screenshot="map-online")
+    assert fig["blocked"] == []  # Leaflet and tiles answered locally, nothing else requested
+
+
+def test_offline_map_needs_no_network(tmp_path):
+    path = build_map(make_run(), tmp_path / "offline.html", offline=True, basemap="none")
+    fig = check_map(path, layers=EXPECTED_LAYERS, feature_counts=EXPECTED_COUNTS,
+                    raster_bounds=expected_overlay_bounds(make_grid()), serve_cdn=False, screenshot="map-offline")
+    assert fig["blocked"] == []  # not a single request left the page
+
+
+def test_controls_legend_and_opacity(tmp_path):
+    path = build_map(make_run(), tmp_path / "m.html", offline=True, basemap="none")
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.gigacov && gigacov.ready")
+        visible = "(k) => getComputedStyle(document.querySelector(`.gc-legend-section[data-keys~='${k}']`)).display"
+        assert page.evaluate(visible, "coverage_5g") == "block"
+        assert page.evaluate(visible, "coverage_4g") == "none"  # off by default
+        # A person ticks "4G coverage" in the layer control: its overlay and legend appear.
+        page.get_by_text("4G coverage (RSRP)", exact=True).click()
+        page.wait_for_timeout(100)
+        assert page.evaluate("() => gigacov.map.hasLayer(gigacov.layers.coverage_4g)") is True
+        assert page.evaluate(visible, "coverage_4g") == "block"
+        # The opacity slider drives every coverage overlay.
+        page.locator(".gc-opacity-input").first.fill("20")
+        page.locator(".gc-opacity-input").first.dispatch_event("input")
+        assert page.evaluate("() => [gigacov.layers.coverage_5g.options.opacity, gigacov.layers.coverage_4g.options.opacity]") == [0.2, 0.2]
+        # Hovering a county shows its indicator table; clicking shows the shortfalls.
+        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openTooltip(l.getBounds().getCenter()); }")
+        tip = page.locator(".gc-tooltip").first.inner_text()
+        assert "晋江市" in tip and "5G base stations per 10,000 people" in tip and "10.3" in tip
+        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openPopup(l.getBounds().getCenter()); }")
+        assert "needs 37 more 5G base stations" in page.locator(".leaflet-popup-content").last.inner_text()
+        assert page.errors == []
+
+
+def test_villages_appear_only_from_their_zoom_level(tmp_path):
+    run = make_run(map_settings={"village_zoom_gate": 6, "village_min_zoom": 15})
+    path = build_map(run, tmp_path / "v.html", offline=True, basemap="none")
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.gigacov && gigacov.ready")
+        assert page.evaluate("() => gigacov.map.getZoom()") < 15
+        assert page.evaluate("() => gigacov.drawn('villages_5g')") == 0
+        assert page.locator(".gc-zoom-note").first.is_visible()
+        page.evaluate("() => { gigacov.map.setZoom(15, {animate: false}); }")
+        page.wait_for_function("() => gigacov.drawn('villages_5g') > 0")
+        assert page.evaluate("() => gigacov.drawn('villages_5g')") == 6
+        assert not page.locator(".gc-zoom-note").first.is_visible()
+        assert page.errors == []
+
+
+def test_malicious_names_render_as_text(tmp_path):
+    evil = '<img src=x onerror="window.__pwned=1">'
+    script = "<script>window.__pwned=2</script>"
+    run = make_run(names={"350582": evil, "350581100000": script}, site_name=f"{script}{evil}",
+                   key_place_name=evil, title=f"Map {script}")
+    path = build_map(run, tmp_path / "evil.html", offline=True, basemap="none")
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.gigacov && gigacov.ready")
+        # Show every place a name appears: county tooltip and popup, village tooltip, key-place
+        # tooltip, site popup; the title bar and the <title> are already there.
+        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openTooltip(l.getBounds().getCenter()); }")
+        county_tip = page.locator(".gc-tooltip").last.inner_text()
+        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openPopup(l.getBounds().getCenter()); }")
+        county_pop = page.locator(".leaflet-popup-content").last.inner_text()
+        page.evaluate("() => { const l = gigacov.inner.villages_5g.getLayers()[0]; l.openTooltip(l.getBounds().getCenter()); }")
+        village_tip = page.locator(".gc-tooltip").last.inner_text()
+        page.evaluate("() => { gigacov.inner.key_places.getLayers()[0].openTooltip(); }")
+        kp_tip = page.locator(".gc-tooltip").last.inner_text()
+        page.evaluate("() => gigacov.sites.sites_5g.openSite(0)")
+        site_pop = page.locator(".leaflet-popup-content").last.inner_text()
+        title_bar = page.locator(".gc-title").inner_text()
+        page.wait_for_timeout(300)  # give any injected handler time to run
+        assert page.evaluate("() => window.__pwned") is None
+        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"], .leaflet-pane script').length") == 0
+        assert evil in county_tip and evil in county_pop
+        assert script in village_tip and evil in kp_tip
+        assert f"{script}{evil}" in site_pop
+        assert script in title_bar and script in page.title()
+        assert page.errors == []
+
+
+def test_20000_sites_stay_clustered(tmp_path):
+    """Load a map with 20,000 sites; record load figures (no timing assertion: see benchmarks/)."""
+    run = make_run(n_sites=20_000)
+    t0 = time.perf_counter()
+    path = build_map(run, tmp_path / "sites20k.html", offline=True, basemap="none")
+    build_s = time.perf_counter() - t0
+    fig = check_map(path, layers=["5G sites", "4G-only sites"], feature_counts={}, serve_cdn=False,
+                    screenshot="map-20000-sites")
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.gigacov && gigacov.ready")
+        stats = page.evaluate("() => gigacov.siteStats.sites_5g")
+        n5 = int(sum(1 for k in json.loads(page.evaluate("() => JSON.stringify(gigacov.data.sites.kind)")) if k == 1))
+        assert stats["sites"] == n5 > 10_000
+        assert 0 < stats["clusters"] + stats["singles"] < 2_000
+        dom_markers = page.evaluate("() => document.querySelectorAll('.leaflet-marker-icon').length")
+        assert dom_markers < 2_000  # clusters only: no DOM marker per site
+        # The clusters in view account for every 5G site in view.
+        counted = page.evaluate(
+            "() => Array.from(document.querySelectorAll('.gc-cluster-sites_5g span')).reduce((a, s) => a + Number(s.textContent), 0)"
+        )
+        assert counted + stats["singles"] == n5
+        # Zoomed in to street level, sites are single canvas circles and open their cells.
+        t1 = page.evaluate("() => performance.now()")
+        page.evaluate("() => { gigacov.map.setView([gigacov.data.sites.lat[0], gigacov.data.sites.lon[0]], 16, {animate: false}); }")
+        zoom_ms = page.evaluate("(t1) => performance.now() - t1", t1)
+        zoomed = page.evaluate("() => gigacov.siteStats.sites_5g")
+        assert zoomed["clusters"] == 0 and zoomed["singles"] > 0
+        page.evaluate("() => gigacov.sites.sites_5g.openSite(0)")
+        assert "Q000000" in page.locator(".leaflet-popup-content").last.inner_text()
+        assert page.errors == []
+    figures = {
+        "sites": 20_000, "build_map_s": round(build_s, 2), "file_mb": round(path.stat().st_size / 1e6, 2),
+        "load_ms": round(fig["load_ms"], 1), "wall_ms_until_ready": fig["wall_ms_until_ready"],
+        "dom_markers_at_start": fig["dom_markers"], "clusters_at_start": stats["clusters"],
+        "cluster_redraw_ms": round(stats["lastMs"], 2), "zoom_to_16_ms": round(zoom_ms, 1),
+        "note": "measured in the test run (machine may be busy); not asserted",
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "map-20000-sites.json").write_text(json.dumps(figures, indent=2))
+    print(json.dumps(figures))
+
+
+def test_check_map_fails_on_a_wrong_count(tmp_path):
+    path = build_map(make_run(), tmp_path / "m.html", offline=True, basemap="none")
+    with pytest.raises(AssertionError, match=r"Counties — MIIT gigabit city 2021.*3 features, expected 4"):
+        check_map(path, layers=[], feature_counts={f"Counties — {STD1.title}": 4}, serve_cdn=False)
