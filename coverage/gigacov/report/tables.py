@@ -1,0 +1,383 @@
+"""Tables the workbook, the HTML report and the comparison share, taken from a run.
+
+Everything here is plain pandas over the contracts of docs/architecture.md: the compliance table
+(DESIGN.md §10 columns), the indicator unit tables, the standards and the inputs' reports. No
+file is written here.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RunError
+from .labels import KNOWN_KEYS, LEVELS
+
+__all__ = [
+    "COMPLIANCE_COLUMNS",
+    "StandardInfo",
+    "ThresholdInfo",
+    "standards_info",
+    "normalise_compliance",
+    "unit_status",
+    "mandatory_flags",
+    "levels_present",
+    "indicator_columns",
+    "region_summary",
+    "input_summary",
+    "provenance",
+]
+
+log = logging.getLogger(__name__)
+
+COMPLIANCE_COLUMNS = [
+    "admin_code", "name", "level", "standard", "indicator", "value", "op", "threshold",
+    "status", "margin", "shortfall", "shortfall_unit",
+]
+
+
+@dataclass(frozen=True)
+class ThresholdInfo:
+    """One indicator of one standard, as a report shows it."""
+
+    standard: str
+    key: str
+    name_zh: str
+    name_en: str
+    op: str
+    threshold: float
+    levels: tuple[str, ...]
+    mandatory: bool
+    confirmed: bool
+    source: str
+    note: str = ""
+
+    def applies_to(self, level: str) -> bool:
+        return not self.levels or level in self.levels
+
+
+@dataclass(frozen=True)
+class StandardInfo:
+    """A standard's identity and sources (from :class:`gigacov.compliance.Standard`)."""
+
+    id: str
+    title: str
+    issuer: str
+    source: str
+    version: str
+    year: Any
+    notes: str
+    indicators: tuple[ThresholdInfo, ...] = field(default_factory=tuple)
+    title_zh: str = ""
+    url: str = ""
+    level_notes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def unconfirmed(self) -> list[ThresholdInfo]:
+        return [t for t in self.indicators if not t.confirmed]
+
+    def get(self, key: str, level: str | None = None) -> ThresholdInfo | None:
+        """The indicator ``key`` (the entry that applies to ``level`` when given)."""
+        for t in self.indicators:
+            if t.key == key and (level is None or t.applies_to(level)):
+                return t
+        return None
+
+
+def _as_levels(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def standards_info(standards: list[Any]) -> list[StandardInfo]:
+    """Read the attributes of ``Standard``-like objects (duck-typed, missing ones empty)."""
+    out = []
+    for s in standards or []:
+        sid = str(getattr(s, "id", ""))
+        inds = []
+        for ind in getattr(s, "indicators", []) or []:
+            name = getattr(ind, "name", "") or ""
+            inds.append(
+                ThresholdInfo(
+                    standard=sid,
+                    key=str(getattr(ind, "key", "")),
+                    name_zh=str(getattr(ind, "name_zh", "") or name),
+                    name_en=str(getattr(ind, "name_en", "") or name),
+                    op=str(getattr(ind, "op", "")),
+                    threshold=float(getattr(ind, "threshold", math.nan)),
+                    levels=_as_levels(getattr(ind, "level", None)),
+                    mandatory=bool(getattr(ind, "mandatory", True)),
+                    confirmed=bool(getattr(ind, "confirmed", True)),
+                    source=str(getattr(ind, "source", "") or ""),
+                    note=str(getattr(ind, "note", "") or ""),
+                )
+            )
+        out.append(
+            StandardInfo(
+                id=sid,
+                title=str(getattr(s, "title", "") or ""),
+                issuer=str(getattr(s, "issuer", "") or ""),
+                source=str(getattr(s, "source", "") or ""),
+                version=str(getattr(s, "version", "") or ""),
+                year=getattr(s, "year", None),
+                notes=str(getattr(s, "notes", "") or "").strip(),
+                indicators=tuple(inds),
+                title_zh=str(getattr(s, "title_zh", "") or ""),
+                url=str(getattr(s, "url", "") or ""),
+                level_notes=tuple((str(k), str(v)) for k, v in (getattr(s, "level_notes", None) or {}).items()),
+            )
+        )
+    return out
+
+
+def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table") -> pd.DataFrame:
+    """The compliance table with DESIGN.md §10 columns and plain dtypes.
+
+    ``admin_code`` becomes a string (a CSV read back may have made it an integer), numbers
+    float64, ``status`` one of ``pass`` / ``fail`` / ``no_data``.
+    """
+    if df is None:
+        raise RunError(
+            f"{where}: there is no compliance table; run the 'check' stage before the report "
+            "(gigacov run SCENARIO or gigacov report SCENARIO)"
+        )
+    missing = [c for c in ("admin_code", "level", "standard", "indicator", "value", "status") if c not in df]
+    if missing:
+        raise RunError(f"{where}: missing column(s) {', '.join(missing)} (DESIGN.md §10 lists them)")
+    out = df.copy()
+    for col in COMPLIANCE_COLUMNS:
+        if col not in out:
+            out[col] = np.nan if col in ("value", "threshold", "margin", "shortfall") else ""
+    for col in ("admin_code", "name", "level", "standard", "indicator", "op", "status", "shortfall_unit"):
+        out[col] = out[col].map(_text).astype(object)
+    for col in ("value", "threshold", "margin", "shortfall"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    out["status"] = out["status"].str.strip().str.lower().replace({"no data": "no_data", "nodata": "no_data", "": "no_data"})
+    bad = sorted(set(out["status"]) - {"pass", "fail", "no_data"})
+    if bad:
+        raise RunError(f"{where}: column 'status' holds {bad[0]!r}; expected pass, fail or no_data")
+    return out
+
+
+def _text(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        if math.isnan(x):
+            return ""
+        if x.is_integer():
+            return str(int(x))
+    return str(x)
+
+
+def _flags_from_attrs(meta: Any) -> dict[tuple[str, str, str], bool]:
+    out: dict[tuple[str, str, str], bool] = {}
+    for sid, m in (meta or {}).items():
+        for i in m.get("indicators", []):
+            for lv in i.get("levels", []) or ["*"]:
+                out[(str(sid), str(i.get("key")), str(lv))] = bool(i.get("mandatory", True))
+    return out
+
+
+def mandatory_flags(compliance: pd.DataFrame, standards: list[StandardInfo] | None = None) -> list[bool]:
+    """Whether each row of the compliance table is a mandatory indicator of its standard.
+
+    From a ``mandatory`` column when the table has one, else from ``standards``, else from the
+    metadata :func:`gigacov.compliance.evaluate` leaves in ``df.attrs["standards"]``; an
+    indicator found nowhere counts as mandatory.
+    """
+    if "mandatory" in compliance:
+        return compliance["mandatory"].fillna(True).astype(bool).tolist()
+    if standards:
+        flags = {}
+        for s in standards:
+            for t in s.indicators:
+                for lv in t.levels or ("*",):
+                    flags[(s.id, t.key, lv)] = t.mandatory
+    else:
+        flags = _flags_from_attrs(compliance.attrs.get("standards"))
+    return [
+        flags.get((s, k, lv), flags.get((s, k, "*"), True))
+        for s, k, lv in zip(compliance["standard"], compliance["indicator"], compliance["level"], strict=True)
+    ]
+
+
+def unit_status(compliance: pd.DataFrame, standards: list[StandardInfo] | None = None) -> pd.DataFrame:
+    """One row per unit × standard: the overall status and the failed mandatory indicators.
+
+    The rule of :func:`gigacov.compliance.unit_status`: ``pass`` when every mandatory indicator
+    passes, ``fail`` when a mandatory indicator fails, else ``no_data`` (missing data is never a
+    pass); a unit for which a standard has no mandatory indicator gets no row. Columns:
+    ``level, admin_code, name, standard, status, failed, no_data`` (``failed`` / ``no_data``:
+    lists of indicator keys).
+    """
+    cols = ["level", "admin_code", "name", "standard", "status", "failed", "no_data"]
+    if compliance.empty:
+        return pd.DataFrame(columns=cols)
+    keys = ["level", "admin_code", "standard"]
+    work = compliance[[*keys, "name", "indicator", "status"]]
+    considered = work[np.asarray(mandatory_flags(compliance, standards), dtype=bool)]
+    if considered.empty:
+        return pd.DataFrame(columns=cols)
+    out = considered.groupby(keys, sort=False)["name"].first().to_frame()
+    failed = considered[considered["status"] == "fail"].groupby(keys, sort=False)["indicator"].agg(list)
+    nodata = considered[considered["status"] == "no_data"].groupby(keys, sort=False)["indicator"].agg(list)
+    out["failed"] = [failed.get(k, []) for k in out.index]
+    out["no_data"] = [nodata.get(k, []) for k in out.index]
+    out["status"] = [
+        "fail" if f else ("pass" if not n else "no_data") for f, n in zip(out["failed"], out["no_data"], strict=True)
+    ]
+    return out.reset_index()[cols]
+
+
+def levels_present(indicators: Any, compliance: pd.DataFrame) -> list[str]:
+    """Levels with units in the indicator set or the compliance table, top down."""
+    units = getattr(indicators, "units", None) or {}
+    have = {lv for lv, t in units.items() if t is not None and len(t)}
+    have |= set(compliance["level"].unique()) if len(compliance) else set()
+    ordered = [lv for lv in LEVELS if lv in have]
+    return ordered + sorted(have - set(LEVELS))
+
+
+def indicator_columns(table: pd.DataFrame, extra: list[str] | None = None) -> list[str]:
+    """Indicator-key columns of a unit table: the known keys first, then ``extra`` ones present."""
+    keys = [k for k in KNOWN_KEYS if k in table.columns]
+    for k in extra or []:
+        if k in table.columns and k not in keys:
+            keys.append(k)
+    return keys
+
+
+def _sum(t: pd.DataFrame, col: str) -> float:
+    if col not in t:
+        return math.nan
+    s = pd.to_numeric(t[col], errors="coerce")
+    return float(s.sum()) if s.notna().any() else math.nan
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b and not math.isnan(a) and not math.isnan(b) and b > 0 else math.nan
+
+
+def region_summary(indicators: Any) -> tuple[str, pd.DataFrame]:
+    """Headline figures: ``(level, table)``.
+
+    The table is the province (else the city) rows of the indicator set; when neither level is
+    present it is one row rolled up from the counties' numerators and denominators
+    (level ``"region"``).
+    """
+    units = getattr(indicators, "units", None) or {}
+    for level in ("province", "city"):
+        t = units.get(level)
+        if t is not None and len(t):
+            return level, pd.DataFrame(t.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
+    t = units.get("county")
+    if t is None or not len(t):
+        return "region", pd.DataFrame()
+    pop = _sum(t, "population")
+    row = {
+        "admin_code": "",
+        "name": "",
+        "level": "region",
+        "population": pop,
+        "area_km2": _sum(t, "area_km2"),
+        "sites_5g": _sum(t, "sites_5g"),
+        "covered_population_5g": _sum(t, "covered_population_5g"),
+        "pop_coverage_5g": _div(_sum(t, "covered_population_5g"), pop),
+        "area_coverage_5g": _div(_sum(t, "covered_area_km2_5g"), _sum(t, "area_km2")),
+        "sites_5g_per_10k": _div(_sum(t, "sites_5g"), pop / 10_000 if pop == pop else math.nan),
+        "village_reach_5g": _div(_sum(t, "villages_reached_5g"), _sum(t, "villages")),
+        "key_place_reach_5g": _div(_sum(t, "key_places_reached_5g"), _sum(t, "key_places")),
+        "household_gigabit_coverage": _div(_sum(t, "gigabit_households_covered"), _sum(t, "households")),
+        "pon_10g_share": _div(_sum(t, "pon_10g_ports"), _sum(t, "pon_ports")),
+        "users_500m_share": _div(_sum(t, "users_500m_plus"), _sum(t, "fixed_users")),
+        "users_1000m_count": _sum(t, "users_1000m_plus"),
+        "users_1000m_share": _div(_sum(t, "users_1000m_plus"), _sum(t, "fixed_users")),
+        "users_5g_share": _div(_sum(t, "users_5g"), _sum(t, "mobile_users")),
+    }
+    return "region", pd.DataFrame([row])
+
+
+def input_summary(inputs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per input: read / used / rejected rows and defaults; and rejected rows by file and reason."""
+    rows = []
+    for rep in getattr(inputs, "reports", None) or []:
+        d = rep.to_dict() if hasattr(rep, "to_dict") else dict(rep)
+        defaults = d.get("defaults") or {}
+        fixed = d.get("fixed") or {}
+        rows.append(
+            {
+                "input": d.get("input", ""),
+                "path": d.get("path", ""),
+                "read": int(d.get("read", 0) or 0),
+                "used": int(d.get("used", 0) or 0),
+                "rejected": int(d.get("rejected", 0) or 0),
+                "defaults": ", ".join(f"{k}: {v}" for k, v in defaults.items()),
+                "fixed": ", ".join(f"{k}: {v}" for k, v in fixed.items()),
+                "skipped": int(d.get("skipped", 0) or 0),
+            }
+        )
+    reports = pd.DataFrame(
+        rows, columns=["input", "path", "read", "used", "rejected", "defaults", "fixed", "skipped"]
+    )
+    rejected = getattr(inputs, "rejected", None)
+    if rejected is not None and len(rejected) and {"file", "reason"} <= set(rejected.columns):
+        reasons = (
+            rejected.groupby(["file", "reason"], sort=True).size().rename("rows").reset_index()
+        )
+    else:
+        reasons = pd.DataFrame(columns=["file", "reason", "rows"])
+    return reports, reasons
+
+
+def provenance(run: Any) -> dict[str, Any]:
+    """Provenance of a run as the reports show it (the same facts as ``manifest.json``).
+
+    Built from the run itself, because the pipeline writes ``manifest.json`` after the report:
+    input files with SHA-256, standard ids and versions, grid, model parameters, tool version,
+    time, timings.
+    """
+    from .. import __version__
+
+    scn = run.scenario
+    inputs = run.inputs
+    hashes = dict(getattr(inputs, "file_hashes", None) or {})
+    listed = []
+    for rep in getattr(inputs, "reports", None) or []:
+        d = rep.to_dict() if hasattr(rep, "to_dict") else dict(rep)
+        listed.append({"input": d.get("input", ""), "path": d.get("path", ""), "sha256": hashes.get(d.get("path", ""), "")})
+    seen = {d["path"] for d in listed}
+    for path, digest in hashes.items():
+        if path not in seen:
+            listed.append({"input": "", "path": path, "sha256": digest})
+    grid = run.grid.to_dict() if getattr(run, "grid", None) is not None else None
+    return {
+        "tool": "gigacov",
+        "tool_version": __version__,
+        "generated_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scenario": {
+            "name": scn.name,
+            "title": scn.title,
+            "year": scn.year,
+            "synthetic": bool(scn.scenario.synthetic),
+            "region": scn.scenario.region,
+            "path": str(scn.path) if scn.path else "",
+        },
+        "inputs": listed,
+        "standards": [
+            {"id": s.id, "version": s.version, "title": s.title, "source": s.source}
+            for s in standards_info(run.standards)
+        ],
+        "grid": grid,
+        "radio": {tech: cov.params.to_dict() for tech, cov in (run.coverage or {}).items()},
+        "timings_s": dict(run.timings or {}),
+    }
