@@ -272,7 +272,7 @@ class PlanningSection:
     verify: bool = True
     """Re-run the coverage engine and indicators with the new sites and add more if needed."""
     verify_rounds: int = 2
-    """At most this many verification rounds."""
+    """How often sites may be added after a failed verification (each time checked again)."""
 
 
 @dataclass(frozen=True)
