@@ -171,6 +171,7 @@ def _coverage(result: RunResult) -> None:
                 workers=scn.compute.workers,
                 tile_size=scn.grid.tile_size,
                 progress=scn.compute.progress,
+                memory_budget_mb=scn.compute.memory_budget_mb,
             )
         result.coverage[tech] = cov
         suffix = "" if tech == "5G" else f"_{tech.lower()}"

@@ -37,6 +37,16 @@ class RadioParams:
     urban_density_per_km2: float = 3000.0
     suburban_density_per_km2: float = 300.0
     diffraction: str = "knife-edge"
+    vertical_beamwidth_deg: float = 10.0
+    """Vertical half-power beamwidth θ3dB of every sector antenna (38.901 pattern), degrees."""
+    default_beamwidth_deg: float = 65.0
+    """Horizontal half-power beamwidth φ3dB of sectors whose ``beamwidth_deg`` is missing."""
+    cutoff_margin_db: float = 20.0
+    """A cell counts (as server or interferer) where its RSRP ≥ threshold − this margin."""
+    building_height_m: float = 5.0
+    """RMa average building height h (38.901 default 5 m)."""
+    street_width_m: float = 20.0
+    """RMa average street width W (38.901 default 20 m)."""
 
     @classmethod
     def from_section(cls, radio: RadioSection, tech: str) -> RadioParams:
@@ -55,6 +65,11 @@ class RadioParams:
             urban_density_per_km2=radio.urban_density_per_km2,
             suburban_density_per_km2=radio.suburban_density_per_km2,
             diffraction=radio.diffraction,
+            vertical_beamwidth_deg=getattr(radio, "vertical_beamwidth_deg", 10.0),
+            default_beamwidth_deg=getattr(radio, "default_beamwidth_deg", 65.0),
+            cutoff_margin_db=getattr(radio, "cutoff_margin_db", 20.0),
+            building_height_m=getattr(radio, "building_height_m", 5.0),
+            street_width_m=getattr(radio, "street_width_m", 20.0),
         )
 
     def to_dict(self) -> dict[str, Any]:
