@@ -320,11 +320,15 @@ def compare(run_a: Path, run_b: Path, out_dir: Path | None, force: bool) -> None
 @click.option("--resolution", "resolution_m", type=click.FloatRange(min=10), default=100.0, show_default=True,
               help="Grid resolution in metres.")
 @click.option("--offline", is_flag=True, help="Map embeds all JavaScript/CSS.")
-def demo(out_dir: Path, resolution_m: float, offline: bool) -> None:
+@click.option("--scale", type=click.FloatRange(min=0.005, max=2.0), default=1.0, show_default=True,
+              help="Shrink the numbers of villages and sites (quick looks).")
+@click.option("--terrain/--no-terrain", default=True, show_default=True,
+              help="Use the synthetic DEM (terrain shadows).")
+def demo(out_dir: Path, resolution_m: float, offline: bool, scale: float, terrain: bool) -> None:
     """Build the synthetic Quanzhou scenario (2023 and 2024) and run everything."""
     from .demo import run_demo
 
-    outputs = run_demo(out_dir, resolution_m=resolution_m, offline=offline)
+    outputs = run_demo(out_dir, resolution_m=resolution_m, offline=offline, scale=scale, terrain=terrain)
     click.echo("demo finished (synthetic data):")
     for key, path in outputs.items():
         click.echo(f"  {key:<16} {path}")
