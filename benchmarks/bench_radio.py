@@ -18,6 +18,14 @@ Usage: python benchmarks/bench_radio.py [--quick] [--workers N]
    the nine prefecture cities and along the coast; 3 sectors each at 3.5 GHz; a population grid
    derived from the site density (≈ 364 persons per site). Runs in a fresh subprocess with an
    empty numba cache, so ``compile_s`` is a real compile and the peak RSS is that run's own.
+3. **With a DEM.** The inputs of stage 1 plus a seeded synthetic hilly DEM (1/f² spectral noise,
+   400 m of relief, on the grid's lattice and 6 km beyond it), ``max_radius_m`` 5 km as in the
+   demo: the engine without the DEM, with ``terrain_method = "horizon"`` (default) and with
+   ``"profile"`` (the exact per-path method), each on the same inputs — evaluations per second,
+   wall and CPU time, their ratios — and how far horizon and profile results differ (best-server
+   RSRP, covered, LOS/NLOS and diffraction loss per cell-pixel from the footprints of a sample
+   of cells). Then :func:`gigacov.radio.cell_footprints` (what planning calls) for a batch of
+   cells, both methods.
 
 Writes ``bench-results/radio.json``.
 """
@@ -228,6 +236,132 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 # ------------------------------------------------------------------------------------------------
 
 
+def fractal_dem(rng, height: int, width: int, relief_m: float = 400.0) -> np.ndarray:
+    """Seeded hilly terrain: Gaussian noise filtered to a 1/f² amplitude spectrum (smooth
+    ridges and valleys at every scale), scaled to ``relief_m`` metres from lowest to highest."""
+    ky = np.fft.fftfreq(height)[:, None]
+    kx = np.fft.rfftfreq(width)[None, :]
+    k = np.hypot(kx, ky)
+    k[0, 0] = 1.0
+    spectrum = (rng.normal(size=k.shape) + 1j * rng.normal(size=k.shape)) / k**2
+    spectrum[0, 0] = 0.0
+    z = np.fft.irfft2(spectrum, s=(height, width))
+    return ((z - z.min()) / (z.max() - z.min()) * relief_m).astype(np.float32)
+
+
+def dem_stage(quick: bool, workers: int) -> dict:
+    """The engine with a DEM: no DEM vs horizon vs profile on the same inputs."""
+    import pyproj
+    from affine import Affine
+    from shapely.geometry import box
+
+    from gigacov.grid import Grid, RasterData
+    from gigacov.radio import RadioParams, cell_footprints, compute_coverage, engine
+
+    rng = np.random.default_rng(SEED + 2)
+    half = 10_000.0 if quick else 20_000.0
+    crs = pyproj.CRS.from_epsg(32650)
+    x0, y0 = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(118.60, 24.90)
+    grid = Grid.from_bounds((x0 - half, y0 - half, x0 + half, y0 + half), 100.0, crs)
+    lon_lat = grid.xy_to_lonlat([x0 - half, x0 + half], [y0 - half, y0 + half])
+    region = box(lon_lat[0][0], lon_lat[1][0], lon_lat[0][1], lon_lat[1][1])
+    n_sites = 700 if quick else 2500
+    lon, lat = synthetic_sites(n_sites, rng, region, region.bounds)
+    cells = cells_for_sites(lon, lat, rng)
+    population = population_from_sites(grid, cells)
+    pad = 60  # 6 km: the DEM covers every cell's 5 km circle
+    t = grid.transform
+    z = fractal_dem(rng, grid.height + 2 * pad, grid.width + 2 * pad)
+    dem = RasterData(z, Affine(t.a, 0.0, t.c - pad * t.a, 0.0, t.e, t.f - pad * t.e), crs, path="synthetic")
+    base = RadioParams(model="auto", max_radius_m=5000.0)
+    engine.warm_up("serial")
+    engine.warm_up("parallel")
+    engine.warm_up("footprint")
+
+    def timed(params, with_dem, repeat):
+        best = None
+        for _ in range(repeat):
+            res = compute_coverage(cells, grid, params, population=population, dem=dem if with_dem else None,
+                                   workers=workers)
+            if best is None or res.timings["compute_s"] < best.timings["compute_s"]:
+                best = res
+        return best
+
+    runs = {
+        "no_dem": timed(base, False, 3),
+        "horizon": timed(base, True, 2),
+        "profile": timed(RadioParams(**{**base.to_dict(), "terrain_method": "profile"}), True, 1),
+    }
+    out: dict = {"grid": f"{grid.width}x{grid.height} @ 100 m", "cells": len(cells), "workers": workers,
+                 "relief_m": 400.0, "max_radius_m": 5000.0, "runs": {}}
+    for name, res in runs.items():
+        tm = res.timings
+        out["runs"][name] = {
+            "evaluations": tm["evaluations"],
+            "compute_s": tm["compute_s"],
+            "compute_cpu_s": tm["compute_cpu_s"],
+            "evaluations_per_s": round(tm["evaluations"] / tm["compute_s"]),
+            "cpu_ns_per_evaluation": round(tm["compute_cpu_s"] / tm["evaluations"] * 1e9, 1),
+            "covered_share": round(float(res.covered.mean()), 5),
+        }
+    r = out["runs"]
+    out["speed_ratio_no_dem_over_horizon"] = round(r["no_dem"]["evaluations_per_s"] / r["horizon"]["evaluations_per_s"], 2)
+    out["speed_ratio_horizon_over_profile"] = round(r["horizon"]["evaluations_per_s"] / r["profile"]["evaluations_per_s"], 2)
+    out["wall_ratio_profile_over_horizon"] = round(r["profile"]["compute_s"] / r["horizon"]["compute_s"], 2)
+    h, p = runs["horizon"], runs["profile"]
+    served = np.isfinite(h.rsrp_dbm) & np.isfinite(p.rsrp_dbm)
+    diff = np.abs(h.rsrp_dbm - p.rsrp_dbm)[served]
+    out["horizon_vs_profile"] = {
+        "covered_differs_share": round(float((h.covered != p.covered).mean()), 5),
+        "server_differs_share": round(float((h.server != p.server).mean()), 5),
+        "served_differs_share": round(float((np.isfinite(h.rsrp_dbm) != np.isfinite(p.rsrp_dbm)).mean()), 5),
+        "best_rsrp_over_1db_share": round(float((diff > 1.0).mean()), 5),
+        "best_rsrp_mean_abs_db": round(float(diff.mean()), 4),
+        "best_rsrp_max_abs_db": round(float(diff.max()), 2),
+    }
+    # Per cell-pixel: the terrain's loss from footprints with and without the DEM (free space,
+    # omni, untilted: the drop is the diffraction loss; > 0 ⇔ NLOS), for a sample of cells.
+    sample = cells.iloc[rng.choice(len(cells), 60 if quick else 120, replace=False)].reset_index(drop=True)
+    sample = sample.assign(azimuth_deg=np.nan, tilt_deg=np.nan)
+    fs = RadioParams(model="free-space", max_radius_m=5000.0, rsrp_threshold_dbm=-250.0)
+    flat = cell_footprints(sample, grid, fs)
+    loss = {}
+    for method in ("horizon", "profile"):
+        fps = cell_footprints(sample, grid, RadioParams(**{**fs.to_dict(), "terrain_method": method}), dem=dem)
+        loss[method] = np.concatenate([(f.astype(np.float64) - d.astype(np.float64)).ravel()
+                                       for (_t, d), (_t2, f) in zip(fps, flat, strict=True)])
+    ok = np.isfinite(loss["horizon"]) & np.isfinite(loss["profile"])
+    lh, lp = loss["horizon"][ok], loss["profile"][ok]
+    out["terrain_per_cell_pixel"] = {
+        "cell_pixels": int(ok.sum()),
+        "nlos_share_profile": round(float((lp > 0).mean()), 4),
+        "nlos_share_horizon": round(float((lh > 0).mean()), 4),
+        "same_los_class_share": round(float(((lh > 0) == (lp > 0)).mean()), 5),
+        "loss_over_1db_share": round(float((np.abs(lh - lp) > 1.0).mean()), 4),
+        "loss_over_3db_share": round(float((np.abs(lh - lp) > 3.0).mean()), 4),
+        "loss_mean_abs_db": round(float(np.abs(lh - lp).mean()), 3),
+    }
+    # Footprints as planning calls them (margin 0), both methods.
+    batch = cells.iloc[: (300 if quick else 1000)].reset_index(drop=True)
+    plan_params = RadioParams(**{**base.to_dict(), "cutoff_margin_db": 0.0})
+    fp = {}
+    for method in ("horizon", "profile"):
+        prm = RadioParams(**{**plan_params.to_dict(), "terrain_method": method})
+        cell_footprints(batch.iloc[:2], grid, prm, population=population, dem=dem)  # DEM warped (cached)
+        t0 = time.perf_counter()
+        cell_footprints(batch, grid, prm, population=population, dem=dem)
+        fp[method] = time.perf_counter() - t0
+    out["footprints"] = {
+        "cells": len(batch),
+        "horizon_s": round(fp["horizon"], 3),
+        "profile_s": round(fp["profile"], 3),
+        "horizon_cells_per_s": round(len(batch) / fp["horizon"], 1),
+        "ratio_profile_over_horizon": round(fp["profile"] / fp["horizon"], 2),
+    }
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return out
+
+
 def fujian_region():
     import geopandas as gpd
 
@@ -373,11 +507,35 @@ def province_stage(quick: bool, workers: int) -> dict:
     }
 
 
+def print_dem(dem: dict) -> None:
+    print(f"\nWith a DEM ({dem['grid']}, {dem['cells']} cells, model auto, max_radius_m 5 km, synthetic "
+          f"relief {dem['relief_m']:.0f} m, {dem['workers']} threads)")
+    print(f"  {'engine':<22}{'evaluations':>14}{'seconds':>10}{'evaluations/s':>16}{'CPU ns/eval':>13}")
+    for name, r in dem["runs"].items():
+        print(f"  {name:<22}{r['evaluations']:>14,}{r['compute_s']:>10.2f}{r['evaluations_per_s']:>16,}"
+              f"{r['cpu_ns_per_evaluation']:>13}")
+    print(f"  no-DEM / horizon speed: {dem['speed_ratio_no_dem_over_horizon']}× (target ≤ ~3×); "
+          f"horizon / profile speed: {dem['speed_ratio_horizon_over_profile']}× "
+          f"(wall {dem['wall_ratio_profile_over_horizon']}×)")
+    a = dem["horizon_vs_profile"]
+    print(f"  horizon vs profile rasters: covered differs {a['covered_differs_share']:.3%}, server "
+          f"{a['server_differs_share']:.3%}; best RSRP |Δ| > 1 dB {a['best_rsrp_over_1db_share']:.3%} "
+          f"(mean {a['best_rsrp_mean_abs_db']} dB, max {a['best_rsrp_max_abs_db']} dB)")
+    t = dem["terrain_per_cell_pixel"]
+    print(f"  per cell-pixel ({t['cell_pixels']:,}): NLOS {t['nlos_share_profile']:.1%} (profile) / "
+          f"{t['nlos_share_horizon']:.1%} (horizon), same LOS/NLOS {t['same_los_class_share']:.2%}, "
+          f"diffraction loss |Δ| > 1 dB {t['loss_over_1db_share']:.2%}, > 3 dB {t['loss_over_3db_share']:.2%}")
+    f = dem["footprints"]
+    print(f"  cell_footprints, {f['cells']} cells: horizon {f['horizon_s']} s ({f['horizon_cells_per_s']} cells/s), "
+          f"profile {f['profile_s']} s ({f['ratio_profile_over_horizon']}×)")
+    print(f"  peak RSS {dem['peak_rss_mb']:.0f} MiB")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small version (seconds)")
     ap.add_argument("--workers", type=int, default=2, help="threads for the numba engine (default 2)")
-    ap.add_argument("--stage", choices=["compare", "province", "all"], default="all")
+    ap.add_argument("--stage", choices=["compare", "province", "dem", "all"], default="all")
     ap.add_argument("--json-out", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -387,6 +545,10 @@ def main() -> int:
         return 0
     if args.stage == "compare":
         print(json.dumps(compare_stage(args.quick, args.workers), indent=2))
+        return 0
+    if args.stage == "dem":
+        dem = dem_stage(args.quick, args.workers)
+        print_dem(dem)
         return 0
 
     cmp = compare_stage(args.quick, args.workers)
@@ -419,6 +581,8 @@ def main() -> int:
     print(f"  {prov['evaluations']:,} evaluations, {prov['evaluations_per_s']:,.0f} evaluations/s, {prov['tiles']} tiles")
     print(f"  peak RSS {prov['peak_rss_mb']:.0f} MiB (inputs alone {prov['peak_rss_mb_before_coverage']:.0f} MiB); target < 4096 MiB")
     print(f"  served {prov['served_share_of_bbox']:.1%} / covered {prov['covered_share_of_bbox']:.1%} of the bounding box")
+    dem = dem_stage(args.quick, args.workers)
+    print_dem(dem)
     figures = {
         "quick": args.quick,
         "cpu_count": os.cpu_count(),
@@ -427,6 +591,7 @@ def main() -> int:
         "load_average_at_end": os.getloadavg(),
         "compare": cmp,
         "province": prov,
+        "dem": dem,
     }
     path = save("radio", figures)
     print(f"\nwrote {path}")

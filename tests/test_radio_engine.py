@@ -17,7 +17,7 @@ import pyproj
 import pytest
 from affine import Affine
 
-from gigacov.errors import ConfigError, InputError
+from gigacov.errors import ConfigError, InputError, ResourceError
 from gigacov.grid import Grid, RasterData, Tile
 from gigacov.radio import (
     NO_SERVER,
@@ -211,6 +211,37 @@ def ref_profile(dem, tf, res, xt, yt, zt, xr, yr, zr, lam, method):
     return False, loss
 
 
+def ref_horizon(dem, tf, res, xt, yt, zt, xr, yr, zr, lam, method, n_rays):
+    """(los, diffraction loss) by the horizon method documented in gigacov.radio.terrain: the
+    nearest of the cell's ``n_rays`` rays, its samples one pixel apart before the receiver, the
+    largest elevation slope (earth-curvature frame) as a single knife edge. Marches the ray
+    afresh for every pixel (the kernel shares the march between pixels)."""
+    dx, dy = xr - xt, yr - yt
+    D = math.hypot(dx, dy)
+    m = math.floor(D / res + 0.5) - 1
+    if m < 1:
+        return True, 0.0
+    j = math.floor(math.atan2(dy, dx) * n_rays / (2 * math.pi) + 0.5) % n_rays
+    theta = 2 * math.pi * j / n_rays
+    best, i_h = -math.inf, 0
+    for i in range(1, m + 1):
+        d = i * res
+        z = ref_bilinear(dem, tf, xt + d * math.cos(theta), yt + d * math.sin(theta))
+        if math.isnan(z):
+            continue
+        slope = (z - d * d / (2 * 8.5e6) - zt) / d
+        if slope > best:
+            best, i_h = slope, i
+    s = (zr - D * D / (2 * 8.5e6) - zt) / D
+    if s >= best:
+        return True, 0.0
+    if method == "none":
+        return False, 0.0
+    d_h = i_h * res
+    nu = d_h * (best - s) * math.sqrt(2 / lam * (1 / d_h + 1 / (D - d_h)))
+    return False, ref_j(nu)
+
+
 def ref_classes(grid, params, population=None, clutter=None):
     if population is None and clutter is None:
         return np.full(grid.shape, 2, dtype=np.int64)
@@ -223,8 +254,12 @@ def ref_classes(grid, params, population=None, clutter=None):
     return cls
 
 
-def ref_cell_rsrp(cells, grid, params, cls, dem=None):
-    """(n, H, W) RSRP per cell, −inf where the cell does not contribute."""
+def ref_cell_rsrp(cells, grid, params, cls, dem=None, n_rays=None, stats=None):
+    """(n, H, W) RSRP per cell, −inf where the cell does not contribute.
+
+    With a DEM and ``params.terrain_method == "horizon"`` (and not Deygout), ``n_rays[i]`` is
+    cell i's ray count (set by its cut-off radius). ``stats`` (a dict) counts the contributing
+    pixels that are NLOS and that carry a diffraction loss."""
     xs, ys = TO_XY.transform(cells["lon"].to_numpy(), cells["lat"].to_numpy())
     cx, cy = grid.centres()
     X, Y = np.meshgrid(cx, cy)
@@ -255,22 +290,33 @@ def ref_cell_rsrp(cells, grid, params, cls, dem=None):
                     if d[r, c] > params.max_radius_m:
                         continue
                     zp = ref_bilinear(dem_arr, tf, X[r, c], Y[r, c])
-                    los[r, c], diff[r, c] = ref_profile(
-                        dem_arr, tf, grid.resolution_m, xs[i], ys[i], zs + row.height_m,
-                        X[r, c], Y[r, c], zp + hut, lam, params.diffraction,
-                    )
+                    zp = 0.0 if math.isnan(zp) else zp
+                    if params.terrain_method == "horizon" and params.diffraction != "deygout":
+                        los[r, c], diff[r, c] = ref_horizon(
+                            dem_arr, tf, grid.resolution_m, xs[i], ys[i], zs + row.height_m,
+                            X[r, c], Y[r, c], zp + hut, lam, params.diffraction, n_rays[i],
+                        )
+                    else:
+                        los[r, c], diff[r, c] = ref_profile(
+                            dem_arr, tf, grid.resolution_m, xs[i], ys[i], zs + row.height_m,
+                            X[r, c], Y[r, c], zp + hut, lam, params.diffraction,
+                        )
                     dz[r, c] = zs + row.height_m - zp - hut
         theta = np.degrees(np.arctan2(dz, d))
         loss = ref_path_loss(params.model, cls, los, d, f, row.height_m, hut, params.building_height_m, params.street_width_m)
         gain = ref_gain(phi, theta, bw, row.tilt_deg, params.vertical_beamwidth_deg, omni)
         rsrp = row.eirp_dbm - 10 * math.log10(12 * row.n_rb) - loss + gain - params.extra_loss_db - diff
         out[i] = np.where((d <= params.max_radius_m) & (rsrp >= level), rsrp, -np.inf)
+        if stats is not None:
+            contributes = np.isfinite(out[i])
+            stats["nlos"] = stats.get("nlos", 0) + int((contributes & ~los).sum())
+            stats["diffracted"] = stats.get("diffracted", 0) + int((contributes & (diff > 0)).sum())
     return out
 
 
-def reference_coverage(cells, grid, params, population=None, clutter=None, dem=None):
+def reference_coverage(cells, grid, params, population=None, clutter=None, dem=None, n_rays=None, stats=None):
     cls = ref_classes(grid, params, population, clutter)
-    per_cell = ref_cell_rsrp(cells, grid, params, cls, dem)
+    per_cell = ref_cell_rsrp(cells, grid, params, cls, dem, n_rays, stats)
     best = per_cell.max(axis=0)
     server = per_cell.argmax(axis=0)  # first maximum = lowest index
     none = ~np.isfinite(best)
@@ -545,6 +591,8 @@ def test_bad_parameters_name_the_key():
         compute_coverage(cells, grid, RadioParams(), tile_size=0)
     with pytest.raises(InputError, match=r"population grid has shape \(3, 3\)"):
         compute_coverage(cells, grid, RadioParams(model="auto"), population=np.zeros((3, 3), np.float32))
+    with pytest.raises(ConfigError, match=r"\[radio\] terrain_method: 'fast' is not one of 'horizon', 'profile'"):
+        compute_coverage(cells, grid, RadioParams(terrain_method="fast"))
 
 
 def test_outputs_spill_to_memmap_over_budget_with_same_values():
@@ -591,29 +639,111 @@ def test_azimuth_is_corrected_for_meridian_convergence():
 # ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["knife-edge", "deygout"])
-def test_dem_kernels_match_reference(method):
-    rng = np.random.default_rng(3 if method == "deygout" else 4)
-    res = 50.0
-    grid = make_grid(18, 20, res)
-    cells = random_cells(rng, grid, 3, freqs=(3500.0, 2600.0), margin=100.0)
-    params = RadioParams(model="auto", diffraction=method, max_radius_m=1500.0, rsrp_threshold_dbm=-100.0)
-    # A DEM on the grid lattice, 40 pixels larger on each side: smooth random hills up to ~60 m.
-    pad = 40
+DEM_CASES = {
+    # name: (terrain_method, diffraction, seed, tile_size, workers)
+    "horizon-knife-edge": ("horizon", "knife-edge", 4, 8, 2),
+    "horizon-none-one-tile-prange": ("horizon", "none", 5, 256, 2),
+    "profile-knife-edge": ("profile", "knife-edge", 4, 8, 2),
+    "profile-deygout": ("profile", "deygout", 3, 8, 1),
+    "horizon-setting-deygout": ("horizon", "deygout", 3, 256, 2),  # → profile
+}
+
+
+def hills_dem(rng, grid, pad=40, n=10, heights=(30.0, 90.0)):
+    """A DEM on the grid lattice, ``pad`` pixels larger on each side: smooth random hills."""
+    res = grid.resolution_m
     hh, ww = grid.height + 2 * pad, grid.width + 2 * pad
     yy, xx = np.mgrid[0:hh, 0:ww]
     z = np.zeros((hh, ww))
-    for _ in range(6):
-        r0, c0 = rng.uniform(0, hh), rng.uniform(0, ww)
-        z += rng.uniform(10, 40) * np.exp(-((yy - r0) ** 2 + (xx - c0) ** 2) / (2 * rng.uniform(2, 6) ** 2))
+    for _ in range(n):  # centred over the grid and just around it
+        r0, c0 = rng.uniform(pad - 8, pad + grid.height + 8), rng.uniform(pad - 8, pad + grid.width + 8)
+        z += rng.uniform(*heights) * np.exp(-((yy - r0) ** 2 + (xx - c0) ** 2) / (2 * rng.uniform(2, 6) ** 2))
     tf = Affine(res, 0.0, X0 - pad * res, 0.0, -res, Y0 + pad * res)
-    dem = RasterData(z.astype(np.float32), tf, CRS, nodata=None)
+    return RasterData(z.astype(np.float32), tf, CRS, nodata=None), (z.astype(np.float32).astype(np.float64), tf)
+
+
+@pytest.mark.parametrize("case", list(DEM_CASES))
+def test_dem_kernels_match_reference(case):
+    from gigacov.radio import engine
+    from gigacov.radio import kernels as K
+
+    method, diffraction, seed, tile_size, workers = DEM_CASES[case]
+    rng = np.random.default_rng(seed)
+    res = 50.0
+    grid = make_grid(18, 20, res)
+    cells = random_cells(rng, grid, 3, freqs=(3500.0, 2600.0), margin=100.0)
+    params = RadioParams(model="auto", diffraction=diffraction, terrain_method=method,
+                         max_radius_m=1500.0, rsrp_threshold_dbm=-110.0)
+    dem, dem_ref = hills_dem(rng, grid)
     population = rng.choice([0.0, 30.0], size=grid.shape).astype(np.float32)
-    out = compute_coverage(cells, grid, params, population=population, dem=dem, tile_size=8)
-    ref = reference_coverage(cells, grid, params, population=population, dem=(z.astype(np.float32).astype(np.float64), tf))
+    out = compute_coverage(cells, grid, params, population=population, dem=dem, tile_size=tile_size, workers=workers)
+    n_rays = engine._prepare(cells, grid, params, population, None, dem).celli[:, K.N_RAYS]
+    stats: dict[str, int] = {}
+    ref = reference_coverage(cells, grid, params, population=population, dem=dem_ref, n_rays=n_rays, stats=stats)
     assert_matches_reference(out, ref)
-    flat = compute_coverage(cells, grid, params, population=population, tile_size=8)
+    flat = compute_coverage(cells, grid, params, population=population, tile_size=tile_size)
     assert not np.array_equal(out.rsrp_dbm, flat.rsrp_dbm, equal_nan=True)  # terrain mattered
+    # ... through NLOS pixels that contribute, with diffraction loss where it is charged.
+    assert stats["nlos"] > 20 and (stats["diffracted"] > 20) == (diffraction != "none"), stats
+    # The footprints take the same terrain path: each cell's own RSRP as in the reference.
+    for k, (tile, rsrp) in enumerate(cell_footprints(cells, grid, params, population=population, dem=dem)):
+        expected = np.where(np.isfinite(ref[4][k]), ref[4][k], np.nan)[tile.slices]
+        np.testing.assert_allclose(rsrp, expected, atol=1e-3, equal_nan=True)
+
+
+def test_terrain_method_comes_from_the_scenario_and_defaults_to_horizon():
+    from gigacov.scenario import RadioSection
+
+    assert RadioParams().terrain_method == "horizon" == RadioSection().terrain_method
+    assert RadioParams.from_section(RadioSection(terrain_method="profile"), "4G").terrain_method == "profile"
+
+
+def test_horizon_scratch_over_the_memory_budget_is_an_error():
+    # 15 km at 10 m: 9,425 rays × 1,500 samples × 12 bytes ≈ 162 MiB per worker > 100 MiB (the
+    # padded DEM, 3,024² × 4 bytes ≈ 35 MiB, fits).
+    grid = make_grid(20, 20, 10.0)
+    cells = random_cells(np.random.default_rng(1), grid, 1, margin=0.0)
+    dem = RasterData(np.zeros((4, 4), np.float32), Affine(100.0, 0, X0, 0, -100.0, Y0), CRS)
+    params = RadioParams(model="free-space", max_radius_m=15_000.0, rsrp_threshold_dbm=-200.0)
+    with pytest.raises(ResourceError, match=r"the horizon sweep needs 16\d MiB of scratch per worker for a "
+                       r"cut-off radius of 15000 m at 10 m, over the budget of 100 MiB"):
+        compute_coverage(cells, grid, params, dem=dem, memory_budget_mb=100)
+
+
+def test_warped_dem_is_reused_but_never_stale():
+    from gigacov.radio import engine
+
+    rng = np.random.default_rng(2)
+    grid = make_grid(16, 16, 50.0)
+    cells = random_cells(rng, grid, 2, margin=0.0)
+    dem, _ = hills_dem(rng, grid, pad=30, n=6)
+    params = RadioParams(model="3gpp-38.901-uma", max_radius_m=1200.0)
+    first = compute_coverage(cells, grid, params, dem=dem)
+    cached = next(iter(engine._DEM_CACHE.values()))
+    again = compute_coverage(cells, grid, params, dem=dem)
+    assert next(iter(engine._DEM_CACHE.values())) is cached  # same DEM and grid: not warped again
+    np.testing.assert_array_equal(again.rsrp_dbm, first.rsrp_dbm)
+    # The caller changes the DEM in place (a 300 m plateau): warped afresh, results change.
+    dem.array[:, :] += np.float32(300.0) * (np.arange(dem.array.shape[1]) > 40)
+    changed = compute_coverage(cells, grid, params, dem=dem)
+    assert next(iter(engine._DEM_CACHE.values())) is not cached
+    assert not np.array_equal(changed.rsrp_dbm, first.rsrp_dbm, equal_nan=True)
+
+
+def test_dem_results_do_not_depend_on_tiling_or_workers():
+    rng = np.random.default_rng(12)
+    grid = make_grid(40, 44, 50.0)
+    cells = random_cells(rng, grid, 12, freqs=(3500.0, 2600.0))
+    dem, _ = hills_dem(rng, grid, pad=60, n=12)
+    params = RadioParams(model="3gpp-38.901-uma", max_radius_m=2500.0)
+    runs = [
+        compute_coverage(cells, grid, params, dem=dem, tile_size=ts, workers=wk)
+        for ts, wk in ((256, 2), (256, 1), (13, 2), (7, 1))  # row bands in parallel, serial, pools
+    ]
+    for other in runs[1:]:
+        for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
+            np.testing.assert_array_equal(getattr(runs[0], name), getattr(other, name), err_msg=name)
+        assert other.timings["evaluations"] == runs[0].timings["evaluations"]
 
 
 # ------------------------------------------------------------------------------------------------

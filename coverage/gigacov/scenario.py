@@ -191,6 +191,9 @@ class RadioSection:
     suburban_density_per_km2: float = 300.0
     """Population density from which a pixel counts as suburban (``auto`` model)."""
     diffraction: Literal["knife-edge", "deygout", "none"] = "knife-edge"
+    terrain_method: Literal["horizon", "profile"] = "horizon"
+    """With a DEM: ``horizon`` (fast radial horizon sweep, single knife edge at the transmitter's
+    horizon) or ``profile`` (exact path profile per pixel, slow); ``deygout`` always uses ``profile``."""
     technologies: list[str] = field(default_factory=lambda: ["5G", "4G"])
     vertical_beamwidth_deg: float = 10.0
     """Vertical half-power beamwidth of the sector antennas (3GPP TR 38.901 pattern), degrees."""

@@ -17,9 +17,21 @@ pixel centre lies within its **cut-off radius** and ``RSRP_i(p) ≥ rsrp_thresho
 cutoff_margin_db``. The cut-off radius is the distance beyond which even boresight gain (0 dB)
 and the least-loss model that can apply around the cell (LOS formulas when a DEM can make pixels
 LOS, NLOS formulas otherwise; per clutter class present within that distance) leave the RSRP below
-that level, capped by ``max_radius_m``. So the radius never changes a result, it only bounds the
-work: cells × footprint, not cells × region. Cells on other frequencies do not interfere. Ties
-between equally strong servers go to the lower cell index.
+that level, capped by ``max_radius_m``. So the radius never changes which cells contribute, it only
+bounds the work: cells × footprint, not cells × region. (With a DEM and the default ``horizon``
+terrain method it also sets the cell's number of rays, ``ceil(2π·radius / resolution)``, i.e. the
+angular sampling of its terrain; see :mod:`gigacov.radio.terrain`.) Cells on other frequencies do
+not interfere. Ties between equally strong servers go to the lower cell index.
+
+**Terrain.** With a DEM, ``[radio] terrain_method`` chooses between ``horizon`` (default: a radial
+horizon sweep per cell, O(1) work per cell-pixel evaluation, the transmitter-horizon single
+knife-edge approximation) and ``profile`` (the exact path profile per pixel, O(distance));
+``diffraction = "deygout"`` always runs on ``profile``. Interferers get the same terrain as
+servers (every cell-pixel evaluation is the same). Where even the most favourable terrain (LOS,
+no diffraction, 0 dB vertical gain) leaves a cell below the contribution level the terrain is not
+computed at all (identical results, less work); see :mod:`gigacov.radio.kernels`. The DEM warped
+onto the (padded) grid is kept for the next call with the same DEM values, grid and padding
+(planning calls :func:`cell_footprints` many times): one such grid stays in memory between calls.
 
 **Clutter and ``auto``.** Clutter classes are 1 urban, 2 suburban, 3 rural. From a clutter raster
 when one is given (warped to the grid with nearest-neighbour; other values fall back to the
@@ -34,7 +46,10 @@ from the same classes.
 scratch (best RSRP, best index and one linear power sum per frequency group: 8·(2 + groups)
 bytes per pixel; 1.6 MiB for a 256² tile and one frequency), per worker. The four full-grid
 outputs take 13 bytes per pixel (+1 for clutter classes, +4 for a DEM, padded by the largest
-cut-off radius). When
+cut-off radius). With a DEM the kernel adds, per worker, 40 bytes per tile pixel of terrain
+scratch (2.6 MiB for a 256² tile) and, for the horizon sweep, 12 bytes per ray and sample of the
+widest cell (``M·S`` with ``M ≈ 2π·R/res``, ``S ≈ R/res``: 190 KiB for R = 5 km at 100 m,
+1.7 MiB for 15 km; over the budget it is an error). When
 ``Grid.check_allocation`` says they exceed ``memory_budget_mb``, the outputs are ``numpy.memmap``
 files in a private temporary folder (unlinked at once on POSIX, so nothing is left behind); the
 result arrays are then memmaps. A DEM or clutter grid that alone exceeds the budget is an error.
@@ -57,6 +72,7 @@ import shutil
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -87,7 +103,14 @@ from .models import (
     model_code,
 )
 from .result import NO_SERVER, CoverageResult, RadioParams
-from .terrain import DIFFRACTION_CODES, SPEED_OF_LIGHT_M_S, sample_bilinear_many
+from .terrain import (
+    DIFFRACTION_CODES,
+    PROFILE,
+    SPEED_OF_LIGHT_M_S,
+    TERRAIN_METHOD_CODES,
+    horizon_ray_count,
+    sample_bilinear_many,
+)
 
 __all__ = ["compute_coverage", "cell_footprints", "clutter_classes", "Backend", "run_tile"]
 
@@ -154,6 +177,19 @@ def _validate_params(params: RadioParams) -> None:
             f"[radio] diffraction: {params.diffraction!r} is not one of "
             f"{', '.join(map(repr, DIFFRACTION_CODES))}"
         )
+    if params.terrain_method not in TERRAIN_METHOD_CODES:
+        raise ConfigError(
+            f"[radio] terrain_method: {params.terrain_method!r} is not one of "
+            f"{', '.join(map(repr, TERRAIN_METHOD_CODES))}"
+        )
+
+
+def terrain_method_code(params: RadioParams) -> int:
+    """The terrain method the kernels run: ``params.terrain_method``, except ``profile`` whenever
+    ``diffraction = "deygout"`` (the three-edge construction needs the exact path profile)."""
+    if params.diffraction == "deygout":
+        return PROFILE
+    return TERRAIN_METHOD_CODES[params.terrain_method]
 
 
 def _row_label(cells: pd.DataFrame, pos: int) -> str:
@@ -331,8 +367,49 @@ def _aligned_copy(raster: RasterData, grid: Grid) -> np.ndarray | None:
     return out
 
 
+def ray_scratch_bytes(radius_m: float, res: float) -> int:
+    """Bytes of the horizon sweep's scratch for one cut-off radius (one worker, one band):
+    ``M × S`` float64 slopes + int32 steps (:func:`gigacov.radio.kernels.ray_scratch`)."""
+    n_rays = horizon_ray_count(radius_m, res)
+    steps = int(math.floor(radius_m / res + 0.5)) + 1
+    return 12 * n_rays * steps + 24 * n_rays
+
+
+#: The last DEM warped onto a grid: the pipeline computes 5G and 4G on the same DEM and grid, and
+#: planning calls :func:`cell_footprints` tens of times with them (warping a province DEM takes
+#: longer than a batch of footprints). One entry: it holds one padded DEM grid (4 bytes per pixel)
+#: until a different DEM or grid replaces it.
+_DEM_CACHE: collections.OrderedDict = collections.OrderedDict()
+_DEM_CACHE_SIZE = 1
+
+
+def _dem_key(dem: RasterData, grid: Grid, pad: int) -> tuple:
+    """What the warped DEM depends on, including a checksum of the DEM's values (so an array
+    changed in place is warped again)."""
+    arr = np.ascontiguousarray(dem.array)
+    return (
+        arr.shape, arr.dtype.str, zlib.adler32(arr.view(np.uint8).reshape(-1)), tuple(dem.transform)[:6],
+        pyproj.CRS.from_user_input(dem.crs).to_wkt(), repr(dem.nodata),
+        grid.crs.to_wkt(), tuple(grid.transform)[:6], grid.width, grid.height, pad,
+    )
+
+
 def _dem_on_grid(dem: RasterData, grid: Grid, pad: int) -> np.ndarray:
-    """The DEM warped (bilinear) onto the grid extended by ``pad`` pixels on every side."""
+    """The DEM warped (bilinear) onto the grid extended by ``pad`` pixels on every side (cached:
+    the same DEM values, grid and pad give the same array back; the kernels never write to it)."""
+    key = _dem_key(dem, grid, pad)
+    hit = _DEM_CACHE.get(key)
+    if hit is not None:
+        _DEM_CACHE.move_to_end(key)
+        return hit
+    out = _warp_dem(dem, grid, pad)
+    _DEM_CACHE[key] = out
+    while len(_DEM_CACHE) > _DEM_CACHE_SIZE:
+        _DEM_CACHE.popitem(last=False)
+    return out
+
+
+def _warp_dem(dem: RasterData, grid: Grid, pad: int) -> np.ndarray:
     res = grid.resolution_m
     t = grid.transform
     padded = Grid(
@@ -562,6 +639,20 @@ def _prepare(
         if budget_bytes is not None:
             padded = Grid(grid.crs, grid.transform, grid.width + 2 * pad, grid.height + 2 * pad)
             padded.check_allocation(4, budget_bytes, "the DEM on the analysis grid")
+        method = terrain_method_code(params)
+        if method == PROFILE and params.terrain_method != "profile":
+            log.info("[radio] diffraction = 'deygout' needs the exact path profile: using "
+                     "terrain_method 'profile' (O(distance) work per pixel) instead of %r",
+                     params.terrain_method)
+        if method != PROFILE and budget_bytes is not None and r_max > 0:
+            scratch = ray_scratch_bytes(r_max, res)
+            if scratch > budget_bytes:
+                raise ResourceError(
+                    f"the horizon sweep needs {scratch / 2**20:.0f} MiB of scratch per worker for "
+                    f"a cut-off radius of {r_max:.0f} m at {res:g} m, over the budget of "
+                    f"{budget_bytes / 2**20:.0f} MiB; lower [radio] max_radius_m, use a coarser "
+                    "[grid] resolution_m or raise [compute] memory_budget_mb"
+                )
         dem_grid = _dem_on_grid(dem, grid, pad)
         sample_bilinear_many(
             dem_grid, grid.transform.c - pad * res, grid.transform.f + pad * res, res,
@@ -612,6 +703,7 @@ def _prepare(
     celli[:, K.R1] = r1
     celli[:, K.C0] = c0
     celli[:, K.C1] = c1
+    celli[:, K.N_RAYS] = horizon_ray_count(radius, res)
 
     sp = np.zeros(K.NSP, dtype=np.float64)
     sp[K.SX0] = grid.transform.c
@@ -633,6 +725,8 @@ def _prepare(
     ip[K.NEED_D3] = bool(np.any(coef[:, [K.C1L, K.NCOEF + K.C1L, 2 * K.NCOEF + K.C1L]] != 0.0))
     ip[K.HAS_DEM] = has_dem
     ip[K.DIFFR] = DIFFRACTION_CODES[params.diffraction]
+    ip[K.TERRAIN] = terrain_method_code(params)
+    ip[K.DEM_PAD] = pad
     ip[K.NGROUPS] = len(freq_values)
     return _Prepared(grid, params, cellp, coef, celli, active, sp, ip, classes, dem_grid, pad, len(freq_values))
 
@@ -734,11 +828,20 @@ def run_tile(payload: dict[str, Any]) -> tuple[Tile, np.ndarray, np.ndarray, np.
     server = np.empty(shape, dtype=np.int32)
     sinr = np.empty(shape, dtype=np.float32)
     covered = np.empty(shape, dtype=np.uint8)
-    kernel = K.tile_kernel_parallel if payload["parallel"] else K.tile_kernel
-    evals = kernel(
+    args = (
         tile.row_off, tile.col_off, payload["cellp"], payload["coef"], payload["celli"], payload["sp"],
         payload["ip"], payload["clutter"], payload["dem"], rsrp, server, sinr, covered,
     )
+    if payload["parallel"]:
+        band = K.BAND
+        if payload["ip"][K.HAS_DEM]:
+            # Each band marches its own rays: about two bands per thread, not BAND rows.
+            import numba
+
+            band = max(K.BAND, -(-tile.height // (2 * numba.get_num_threads())))
+        evals = K.tile_kernel_parallel(*args, band)
+    else:
+        evals = K.tile_kernel(*args)
     return tile, rsrp, server, sinr, covered, int(evals)
 
 
@@ -755,7 +858,7 @@ def _tiny_payload(parallel: bool) -> dict[str, Any]:
         30.0, 3.5, 500.0, 1e-12, 0.0857, 1.0, 9.4, 394.0,
     ]
     coef = np.zeros((1, 3 * K.NCOEF))
-    celli = np.array([[0, 0, 0, 2, 0, 2]], dtype=np.int64)
+    celli = np.array([[0, 0, 0, 2, 0, 2, 32]], dtype=np.int64)
     sp = np.zeros(K.NSP)
     sp[[K.SY0, K.RES, K.HUT, K.LEVEL, K.LOAD, K.DMIN]] = [200.0, 100.0, 1.5, -200.0, 0.5, 10.0]
     ip = np.zeros(K.NIP, dtype=np.int64)
@@ -780,8 +883,10 @@ def warm_up(kind: str = "serial") -> float:
                    1.5, 5.0, 20.0, 1000.0, radius)
     if kind == "footprint":
         p = _tiny_payload(False)
-        out = np.empty((2, 2), dtype=np.float32)
-        K.footprint_kernel(0, 0, 0, p["cellp"], p["coef"], p["celli"], p["sp"], p["ip"], p["clutter"], p["dem"], out)
+        out = np.empty(4, dtype=np.float32)
+        one = np.zeros(1, dtype=np.int64)
+        K.footprints_kernel(one, one, one, one + 2, one + 2, one, p["cellp"], p["coef"], p["celli"], p["sp"],
+                            p["ip"], p["clutter"], p["dem"], out, one.copy())
     else:
         run_tile(_tiny_payload(kind == "parallel"))
     _WARMED.add(kind)
@@ -1006,7 +1111,8 @@ def compute_coverage(
         Clutter raster in its own CRS (1 urban, 2 suburban, 3 rural), warped with nearest.
     dem
         Terrain raster in its own CRS (metres), warped bilinearly; enables LOS/NLOS per pixel
-        and diffraction (``params.diffraction``).
+        and diffraction (``params.diffraction``) by ``params.terrain_method`` (``"horizon"``:
+        radial horizon sweep, O(1) per pixel; ``"profile"``: exact path profile, O(distance)).
     backend
         ``"threads"`` or ``"dask"``.
     scheduler
@@ -1119,25 +1225,36 @@ def cell_footprints(
         grid, as :meth:`Grid.window_around` with the cut-off radius) and the float32 RSRP per
         resource element (dBm) of that cell alone on it — NaN where the pixel centre is beyond the
         cut-off radius or the RSRP is below ``rsrp_threshold_dbm − cutoff_margin_db``. A cell whose
-        window misses the grid gets ``Tile(0, 0, 0, 0)`` and an empty (0, 0) array.
+        window misses the grid gets ``Tile(0, 0, 0, 0)`` and an empty (0, 0) array. The arrays
+        are views of one buffer per call (the cells are computed in parallel, one numba kernel
+        call, on numba's threads).
     """
     cells = cells.reset_index(drop=True)
     if len(cells) == 0:
         return []
     warm_up("footprint")
     prep = _prepare(cells, grid, params, population, clutter, dem)
-    ip = prep.ip.copy()
     dem_arr = prep.dem if prep.dem is not None else _DUMMY_DEM
-    out: list[tuple[Tile, np.ndarray]] = []
     ci = prep.celli
-    for k in range(len(cells)):
-        if not prep.active[k]:
-            out.append((Tile(0, 0, 0, 0), np.empty((0, 0), dtype=np.float32)))
-            continue
-        tile = Tile(int(ci[k, K.R0]), int(ci[k, K.C0]), int(ci[k, K.R1] - ci[k, K.R0]),
-                    int(ci[k, K.C1] - ci[k, K.C0]))
-        rsrp = np.empty((tile.height, tile.width), dtype=np.float32)
-        K.footprint_kernel(k, tile.row_off, tile.col_off, prep.cellp, prep.coef, prep.celli, prep.sp, ip,
-                           _class_window(prep, tile), dem_arr, rsrp)
-        out.append((tile, rsrp))
+    ks = np.flatnonzero(prep.active)
+    row_off, col_off = ci[ks, K.R0], ci[ks, K.C0]
+    height, width = ci[ks, K.R1] - row_off, ci[ks, K.C1] - col_off
+    sizes = height * width
+    offsets = np.zeros(ks.size, dtype=np.int64)
+    if ks.size:
+        offsets[1:] = np.cumsum(sizes)[:-1]
+    flat = np.empty(int(sizes.sum()), dtype=np.float32)
+    evals = np.zeros(ks.size, dtype=np.int64)
+    classes = np.full((grid.height, grid.width + K.PAD), SUBURBAN, dtype=np.int8)
+    if prep.clutter is not None:
+        classes[:, : grid.width] = prep.clutter
+    ip = prep.ip.copy()
+    K.footprints_kernel(ks, row_off, col_off, height, width, offsets, prep.cellp, prep.coef, ci,
+                        prep.sp, ip, classes, dem_arr, flat, evals)
+    out: list[tuple[Tile, np.ndarray]] = [
+        (Tile(0, 0, 0, 0), np.empty((0, 0), dtype=np.float32)) for _ in range(len(cells))
+    ]
+    for q, k in enumerate(ks):
+        h, w, o = int(height[q]), int(width[q]), int(offsets[q])
+        out[k] = (Tile(int(row_off[q]), int(col_off[q]), h, w), flat[o : o + h * w].reshape(h, w))
     return out

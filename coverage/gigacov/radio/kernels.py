@@ -1,5 +1,5 @@
-"""Numba kernels of the radio engine: a tile of pixels (serial and row-band parallel) and one
-cell's footprint.
+"""Numba kernels of the radio engine: a tile of pixels (serial and row-band parallel) and the
+footprints of many cells (in parallel, one cell each).
 
 The tile kernel works cell by cell over bands of rows (:func:`_band`): per cell its constants are
 set up once, then per row one loop over the pixels of the cell's circle evaluates the RSRP and
@@ -31,13 +31,34 @@ Array layouts (filled by :mod:`gigacov.radio.engine`)
 ``coef`` (float64, n × 3·NCOEF)
     path-loss coefficients per clutter class (urban, suburban, rural).
 ``celli`` (int64, n × NCELLI)
-    per cell: global index (server id), frequency group, window rows/cols [R0, R1) × [C0, C1).
+    per cell: global index (server id), frequency group, window rows/cols [R0, R1) × [C0, C1),
+    rays of the horizon sweep.
 ``sp`` (float64, NSP) / ``ip`` (int64, NIP)
     scalar parameters.
 
 A cell contributes to a pixel — as candidate server and as interferer — when the pixel centre
 is within its cut-off radius and its RSRP there is ≥ ``LEVEL`` (threshold − margin). Ties between
 servers go to the lowest cell index.
+
+Terrain (with a DEM)
+--------------------
+Per cell, before its rows are evaluated, two passes fill each pixel's LOS flag, antenna − UE
+height and diffraction loss by the method of ``ip[TERRAIN]`` (:mod:`gigacov.radio.terrain`):
+
+1. :func:`_terrain_needs`, per row, a vectorised loop: what does not depend on the terrain (LOS
+   and NLOS path loss, horizontal pattern; the nearest ray and the samples before the pixel) into
+   the scratch ``tsc``. Terrain only ever **adds** loss to the most favourable case (LOS formula,
+   no diffraction, 0 dB vertical gain), so that **upper bound** of the pixel's RSRP
+   (:func:`_upper_bound`) decides whether the pixel needs terrain at all: where it is below
+   ``LEVEL`` (with ``BOUND_SLACK_DB`` to spare) the pixel cannot contribute either way, so it is
+   skipped with identical results (a sector's back lobe, for instance). For ``HORIZON`` each ray
+   records how far the pixels that need it reach, and :func:`_march_needed` then marches every
+   such ray once, that far (per-worker scratch of ``M × S`` slopes and steps, reset per cell; in
+   a tile only what its pixels need).
+2. :func:`_terrain_row`, per row, pixel by pixel: ``HORIZON`` looks the horizon up
+   (:func:`gigacov.radio.terrain.horizon_at`), ``PROFILE`` samples the pixel's own path.
+
+The row's evaluation loop (:func:`_rsrp_dem`) then reuses the terrain-free terms of pass 1.
 """
 
 from __future__ import annotations
@@ -48,13 +69,20 @@ import numpy as np
 
 from .._jit import jit, pjit, prange
 from .models import AUTO, RMA, RURAL, UMA, path_loss_code
-from .terrain import profile_loss, sample_bilinear
+from .terrain import (
+    HORIZON,
+    horizon_at,
+    march_ray,
+    profile_loss,
+    ray_tables,
+    sample_bilinear,
+)
 from .vmath import atan2_fast, db_to_linear, log10_ge1
 
 __all__ = [
     "tile_kernel",
     "tile_kernel_parallel",
-    "footprint_kernel",
+    "footprints_kernel",
     "coef_path_loss",
     "coef_tuple",
     "antenna_gain_fast",
@@ -69,21 +97,25 @@ NCELLP = 14
 # coefficient columns (per class block)
 BP, A1L, B1L, C1L, A1H, B1H, C1H, E1, A2N, A2L, B2 = range(11)
 NCOEF = 11
-# celli columns
-GID, GROUP, R0, R1, C0, C1 = range(6)
-NCELLI = 6
+# celli columns (N_RAYS: rays of the horizon sweep, terrain.horizon_ray_count of the radius)
+GID, GROUP, R0, R1, C0, C1, N_RAYS = range(7)
+NCELLI = 7
 # sp entries
 (SX0, SY0, RES, HUT, EXTRA, LEVEL, LOAD, THR_RSRP, THR_SINR, DEM_X0, DEM_Y0, DMIN, D3MIN2) = range(13)
 NSP = 13
 # ip entries
-MODEL, HAS_DEM, DIFFR, NGROUPS, DEM_ROW_OFF, DEM_COL_OFF, NEED_LOG_D2D, NEED_D3 = range(8)
-NIP = 8
+# (TERRAIN: terrain.HORIZON / PROFILE; DEM_PAD: the DEM grid's padding in pixels)
+MODEL, HAS_DEM, DIFFR, NGROUPS, DEM_ROW_OFF, DEM_COL_OFF, NEED_LOG_D2D, NEED_D3, TERRAIN, DEM_PAD = range(10)
+NIP = 10
 #: Scratch rows are this much longer than the tile and the pixel loops run over a multiple of it,
 #: so LLVM's vector loop (4 lanes × 2) rarely falls back to its slow scalar remainder.
 PAD = 8
 
 A_M_DB = 30.0
 SLA_V_DB = 30.0
+#: The terrain is skipped where the upper bound of the RSRP is below LEVEL − this (dB): far more
+#: than any rounding difference between the bound and the full evaluation.
+BOUND_SLACK_DB = 1e-6
 
 
 @jit
@@ -137,6 +169,34 @@ def coef_path_loss(cu, cs, cr, cls, d2d, los, dh2, dmin, d3min2, need_log_d2d, n
 
 
 @jit(inline="always")
+def coef_path_loss_pair(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3):
+    """``(LOS, NLOS)`` path losses of :func:`coef_path_loss` computed together (same values)."""
+    u = cls == 1
+    s = cls == 2
+    dcl = max(d2d, dmin)
+    d3sq = max(dcl * dcl + dh2, d3min2)
+    lg = 0.5 * log10_ge1(d3sq)
+    d3 = math.sqrt(d3sq) if need_d3 else 0.0
+    bp = cu[BP] if u else (cs[BP] if s else cr[BP])
+    low = dcl <= bp
+    if low:
+        a1 = cu[A1L] if u else (cs[A1L] if s else cr[A1L])
+        b1 = cu[B1L] if u else (cs[B1L] if s else cr[B1L])
+        c1 = cu[C1L] if u else (cs[C1L] if s else cr[C1L])
+    else:
+        a1 = cu[A1H] if u else (cs[A1H] if s else cr[A1H])
+        b1 = cu[B1H] if u else (cs[B1H] if s else cr[B1H])
+        c1 = cu[C1H] if u else (cs[C1H] if s else cr[C1H])
+    t1 = a1 + b1 * lg + c1 * d3
+    if need_log_d2d:
+        t1 += (cu[E1] if u else (cs[E1] if s else cr[E1])) * log10_ge1(dcl)
+    a2l = cu[A2L] if u else (cs[A2L] if s else cr[A2L])
+    a2n = cu[A2N] if u else (cs[A2N] if s else cr[A2N])
+    b2 = cu[B2] if u else (cs[B2] if s else cr[B2])
+    return max(t1, a2l + b2 * lg), max(t1, a2n + b2 * lg)
+
+
+@jit(inline="always")
 def antenna_gain_fast(dx, dy, dz, d2d, sin_az, cos_az, kh, kv, tilt_rad) -> float:
     """38.901 pattern from the geometry: A = max(A_H + A_V, −A_m) (dB).
 
@@ -152,31 +212,179 @@ def antenna_gain_fast(dx, dy, dz, d2d, sin_az, cos_az, kh, kv, tilt_rad) -> floa
     return max(a_h + a_v, -A_M_DB)
 
 
+#: Rows of the terrain scratch ``tsc`` (per cell row, local columns): nearest ray, samples before
+#: the pixel, LOS and NLOS path loss, horizontal pattern A_H (dB).
+T_RAY, T_M, T_PLL, T_PLN, T_AH = range(5)
+NTSC = 5
+
+
+@jit(inline="always")
+def _upper_bound(base, pl_los, a_h) -> float:
+    """An upper bound of the RSRP (dBm) at a pixel whatever the terrain: LOS path loss (never more
+    than NLOS), the horizontal pattern with the vertical term at its maximum (0 dB), no
+    diffraction. (Every term is ≥ its value in the full evaluation, which rounds the same way.)"""
+    return base - pl_los + max(a_h, -A_M_DB)
+
+
 @jit
-def _dem_pass(k, gr, lo, hi, col_off, cellp, sp, ip, dem, los, dz, diff):
-    """Terrain per pixel of a row run: LOS flag, antenna − UE height, diffraction loss (scalar)."""
+def _terrain_needs(k, n_rays, gr, lo, hi, col_off, cellp, sp, ip, cls_row, cu, cs, cr, rows,
+                   need, touched, n_touched) -> int:
+    """Terrain, first pass over a row run of cell ``k``: what the pixels need.
+
+    A vectorised loop writes, per pixel (local columns; rows padded by PAD), what does not depend
+    on the terrain into ``rows`` (``NTSC`` × (w + PAD), see ``T_*``): LOS and NLOS path loss, the
+    horizontal pattern, and for the horizon method the nearest ray and the samples before the
+    pixel (``round(d/res) − 1``). Then, for the pixels that need terrain (within the radius,
+    RSRP upper bound ≥ level, a sample before them), ``need[j]`` is raised to the samples the
+    pixel needs; rays needed for the first time are appended to ``touched``. Returns the new
+    count of touched rays.
+    """
+    res = sp[RES]
+    xt = cellp[k, X]
+    dyp = sp[SY0] - (gr + 0.5) * res - cellp[k, Y]
+    dy2 = dyp * dyp
+    r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
+    dh = cellp[k, HBS] - sp[HUT]
+    dh2 = dh * dh
+    base = cellp[k, EIRP_RE] - sp[EXTRA]
+    sin_az = cellp[k, SINAZ]
+    cos_az = cellp[k, COSAZ]
+    kh = cellp[k, KH]
+    dmin = sp[DMIN]
+    d3min2 = sp[D3MIN2]
+    need_log_d2d = ip[NEED_LOG_D2D] != 0
+    need_d3 = ip[NEED_D3] != 0
+    ray_scale = n_rays / (2.0 * math.pi)
+    n_rays_f = float(n_rays)
+    inv_res = 1.0 / res
+    # The pixel's direction atan2(dy, dx) = the boresight's direction − the bearing from boresight.
+    theta_az = math.atan2(cos_az, sin_az)
+    n = hi - lo
+    n_pad = (n + PAD - 1) // PAD * PAD
+    x_lo = sp[SX0] + (col_off + lo + 0.5) * res - xt
+    cls_v = cls_row[lo : lo + n_pad]
+    ray_v = rows[T_RAY, lo : lo + n_pad]
+    m_v = rows[T_M, lo : lo + n_pad]
+    pll_v = rows[T_PLL, lo : lo + n_pad]
+    pln_v = rows[T_PLN, lo : lo + n_pad]
+    ah_v = rows[T_AH, lo : lo + n_pad]
+    for i in range(n_pad):
+        dx = x_lo + i * res
+        d = math.sqrt(dx * dx + dy2)
+        pll_v[i], pln_v[i] = coef_path_loss_pair(cu, cs, cr, cls_v[i], d, dh2, dmin, d3min2,
+                                                 need_log_d2d, need_d3)
+        phi = atan2_fast(dx * cos_az - dyp * sin_az, dx * sin_az + dyp * cos_az)
+        ah_v[i] = -min(kh * phi * phi, A_M_DB)
+        jf = np.floor((theta_az - phi) * ray_scale + 0.5)  # in [−M, M]
+        jf = jf + n_rays_f if jf < 0.0 else jf
+        ray_v[i] = jf - n_rays_f if jf >= n_rays_f else jf  # mod M, without an integer division
+        m_v[i] = np.floor(d * inv_res + 0.5) - 1.0
+    if ip[TERRAIN] != HORIZON:
+        return n_touched
+    bound_level = sp[LEVEL] - BOUND_SLACK_DB
+    for i in range(n):
+        dx = x_lo + i * res
+        if (dx * dx + dy2 > r2 or m_v[i] < 1.0
+                or _upper_bound(base, pll_v[i], ah_v[i]) < bound_level):
+            continue
+        j = int(ray_v[i])
+        m = int(m_v[i])
+        if need[j] == 0:
+            touched[n_touched] = j
+            n_touched += 1
+        if m > need[j]:
+            need[j] = m
+    return n_touched
+
+
+@jit
+def _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays) -> None:
+    """March every touched ray of cell ``k`` as far as its pixels need (and reset ``need``)."""
+    hz, hstep, done, cos_r, sin_r, inv_dist, drop = rays
+    res = sp[RES]
+    # The antenna's fractional pixel position in the full DEM grid.
+    fr0 = (sp[DEM_Y0] - cellp[k, Y]) / res - 0.5
+    fc0 = (cellp[k, X] - sp[DEM_X0]) / res - 0.5
+    z_tx = cellp[k, ZSITE] + cellp[k, HBS]
+    ro = ip[DEM_ROW_OFF]
+    co = ip[DEM_COL_OFF]
+    for q in range(n_touched):
+        j = touched[q]
+        march_ray(dem, fr0, fc0, ro, co, z_tx, j, need[j], n_rays, hz, hstep, done, cos_r, sin_r,
+                  inv_dist, drop)
+        need[j] = 0
+
+
+@jit
+def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff, rays) -> None:
+    """Terrain, second pass over a row run: LOS flag, antenna − UE height and diffraction loss
+    per pixel into ``los``/``dz``/``diff`` (local columns). Pixels outside the radius get (False,
+    0, 0); pixels whose bound is below the level (True, mast − UE height, +inf) — they cannot
+    contribute either way —; the others the terrain method's answer: the horizon from the rays
+    marched by :func:`_march_needed`, or the exact profile of their path."""
+    hz, hstep, done, cos_r, sin_r, inv_dist, drop = rays
     res = sp[RES]
     py = sp[SY0] - (gr + 0.5) * res
     xt = cellp[k, X]
     yt = cellp[k, Y]
+    dyp = py - yt
+    dy2 = dyp * dyp
     z_tx = cellp[k, ZSITE] + cellp[k, HBS]
     r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
+    hut = sp[HUT]
+    dh = cellp[k, HBS] - hut
+    bound_level = sp[LEVEL] - BOUND_SLACK_DB
     ro = ip[DEM_ROW_OFF]
     co = ip[DEM_COL_OFF]
+    pad = ip[DEM_PAD]
+    horizon = ip[TERRAIN] == HORIZON
+    wavelength = cellp[k, WAVELEN]
+    diffr = ip[DIFFR]
+    dem_r = gr + pad - ro
+    dem_c = col_off + pad - co
+    base = cellp[k, EIRP_RE] - sp[EXTRA]
     for c in range(lo, hi):
         px = sp[SX0] + (col_off + c + 0.5) * res
-        if (px - xt) ** 2 + (py - yt) ** 2 > r2:
+        dxp = px - xt
+        d2 = dxp * dxp + dy2
+        if d2 > r2:
             los[c] = False
             dz[c] = 0.0
             diff[c] = 0.0
             continue
-        z = sample_bilinear(dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, px, py)
-        z_rx = (0.0 if math.isnan(z) else z) + sp[HUT]
-        los[c], diff[c] = profile_loss(
-            dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, xt, yt, z_tx, px, py, z_rx,
-            cellp[k, WAVELEN], ip[DIFFR],
-        )
+        if _upper_bound(base, rows[T_PLL, c], rows[T_AH, c]) < bound_level:
+            los[c] = True
+            dz[c] = dh
+            diff[c] = math.inf
+            continue
+        d = math.sqrt(d2)
+        if horizon:
+            z = dem[dem_r, dem_c + c]
+            z_rx = (0.0 if math.isnan(z) else z) + hut
+            if rows[T_M, c] < 1.0:
+                los[c] = True
+                diff[c] = 0.0
+            else:
+                los[c], diff[c] = horizon_at(hz, hstep, int(rows[T_RAY, c]), int(rows[T_M, c]), d, z_rx,
+                                             z_tx, res, wavelength, diffr)
+        else:
+            z = sample_bilinear(dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, px, py)
+            z_rx = (0.0 if math.isnan(z) else z) + hut
+            los[c], diff[c] = profile_loss(
+                dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, xt, yt, z_tx, px, py, z_rx, wavelength, diffr,
+            )
         dz[c] = z_tx - z_rx
+
+
+@jit(inline="always")
+def _rsrp_dem(d, is_los, dz, extra, pl_los, pl_nlos, a_h, base, kv, tilt) -> float:
+    """RSRP (dBm) at one pixel with terrain, from the terrain-free terms of :func:`_terrain_needs`:
+    the same arithmetic as :func:`_rsrp_at` (path loss by the LOS flag, A = max(A_H + A_V, −A_m)
+    with A_V from the elevation to the UE's ground, minus diffraction)."""
+    pl = pl_los if is_los else pl_nlos
+    t = atan2_fast(dz, d) - tilt
+    a_v = -min(kv * t * t, SLA_V_DB)
+    return base - pl + max(a_h + a_v, -A_M_DB) - extra
 
 
 @jit(inline="always")
@@ -208,14 +416,49 @@ def _row_span(k, gr, cellp, celli, sp, col_off, w):
 
 
 @jit
+def ray_scratch(cellp, celli, sp, ip):
+    """Scratch of the horizon sweep sized for the most rays and samples among the cells of a
+    payload (1 × 1 when not needed): ``(rays, need, touched)`` — the tables of
+    :func:`gigacov.radio.terrain.ray_tables` (``12·M·S`` bytes: M rays, S samples of the widest
+    cell) and per ray the samples its pixels need (zeros) and the list of rays touched."""
+    n_rays = 1
+    steps = 1
+    if ip[HAS_DEM] != 0 and ip[TERRAIN] == HORIZON:
+        for k in range(cellp.shape[0]):
+            n_rays = max(n_rays, celli[k, N_RAYS])
+            steps = max(steps, int(math.floor(cellp[k, RADIUS] / sp[RES] + 0.5)))
+    need = np.zeros(n_rays, dtype=np.int64)
+    touched = np.empty(n_rays, dtype=np.int64)
+    return ray_tables(n_rays, steps, sp[RES]), need, touched
+
+
+@jit(inline="always")
+def _span(r, y_first, x_first, res, r2, c_min, c_max):
+    """Local columns ``[lo, hi)`` of tile row ``r`` whose centre may lie within a cell's circle
+    (one extra on each side; the exact test d² ≤ radius² is in the pixel loops); (0, 0) if none."""
+    dy = y_first - r * res
+    dy2 = dy * dy
+    if dy2 > r2:
+        return 0, 0
+    half = math.sqrt(r2 - dy2)
+    lo = max(int(math.floor((-half - x_first) / res)) - 1, c_min)
+    hi = min(int(math.ceil((half - x_first) / res)) + 2, c_max)
+    return lo, hi
+
+
+@jit
 def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-          out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff) -> int:
+          out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff,
+          tsc, ray_scr) -> int:
     """Rows ``r0..r1-1`` of a tile, every cell, cell by cell; writes those rows of the outputs.
 
-    Per cell the constants are set up once; per row one vectorised loop over the pixels of the
-    cell's circle evaluates the RSRP and accumulates it (best server, server, linear sum per
-    frequency group). Scratch: ``best``/``bidx`` (≥ r1 − r0, w + PAD), ``sums`` (groups,
-    ≥ r1 − r0, w + PAD), ``los``/``dz``/``diff`` (w + PAD); ``clutter`` is (h, w + PAD).
+    Per cell the constants are set up once; with a DEM a first pass over the cell's rows finds
+    what the terrain needs (:func:`_terrain_needs`, into ``tsc``) and the rays are marched
+    (:func:`_march_needed`); then per row the terrain (:func:`_terrain_row`) and one vectorised
+    loop over the pixels of the cell's circle evaluates the RSRP and accumulates it (best server,
+    server, linear sum per frequency group). Scratch: ``best``/``bidx`` (≥ r1 − r0, w + PAD),
+    ``sums`` (groups, ≥ r1 − r0, w + PAD), ``los``/``dz``/``diff`` (w + PAD), ``tsc``
+    (≥ r1 − r0, NTSC, w + PAD), ``ray_scr`` of :func:`ray_scratch`; ``clutter`` is (h, w + PAD).
     """
     w = out_rsrp.shape[1]
     nr = r1 - r0
@@ -254,21 +497,28 @@ def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
         # Columns of the cell's window, local to the tile.
         c_min = max(celli[k, C0] - col_off, 0)
         c_max = min(celli[k, C1] - col_off, w)
+        if has_dem:
+            rays, need, touched = ray_scr
+            n_rays = celli[k, N_RAYS]
+            rays[2][:n_rays] = 0  # a new cell: no ray marched yet (done)
+            n_touched = 0
+            for r in range(ra, rb):
+                lo, hi = _span(r, y_first, x_first, res, r2, c_min, c_max)
+                if lo < hi:
+                    n_touched = _terrain_needs(k, n_rays, row_off + r, lo, hi, col_off, cellp, sp, ip,
+                                               clutter[r], cu, cs, cr, tsc[r - r0], need, touched,
+                                               n_touched)
+            _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
         for r in range(ra, rb):
-            dy = y_first - r * res
-            dy2 = dy * dy
-            if dy2 > r2:
-                continue
-            # Columns whose centre may lie within the circle on this row (one extra on each
-            # side; the exact test d² ≤ radius² is in the loop).
-            half = math.sqrt(r2 - dy2)
-            lo = max(int(math.floor((-half - x_first) / res)) - 1, c_min)
-            hi = min(int(math.ceil((half - x_first) / res)) + 2, c_max)
+            lo, hi = _span(r, y_first, x_first, res, r2, c_min, c_max)
             if lo >= hi:
                 continue
+            dy = y_first - r * res
+            dy2 = dy * dy
             gr = row_off + r
             if has_dem:
-                _dem_pass(k, gr, lo, hi, col_off, cellp, sp, ip, dem, los, dz, diff)
+                _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r - r0], los, dz, diff,
+                             ray_scr[0])
             n = hi - lo
             n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
             # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit
@@ -281,20 +531,34 @@ def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
             best_v = best[r - r0, lo : lo + n_pad]
             bidx_v = bidx[r - r0, lo : lo + n_pad]
             x_lo = x_first + lo * res
+            if has_dem:
+                # The terrain-free terms come from the terrain pass (rows of tsc).
+                pll_v = tsc[r - r0, T_PLL, lo : lo + n_pad]
+                pln_v = tsc[r - r0, T_PLN, lo : lo + n_pad]
+                ah_v = tsc[r - r0, T_AH, lo : lo + n_pad]
+                for i in range(n_pad):
+                    dx = x_lo + i * res
+                    d2 = dx * dx + dy2
+                    inside = (d2 <= r2) & (i < n)
+                    evals += 1 if inside else 0
+                    v = _rsrp_dem(math.sqrt(d2), los_v[i], dz_v[i], diff_v[i], pll_v[i], pln_v[i],
+                                  ah_v[i], base, kv, tilt)
+                    ok = inside & (v >= level)
+                    p = db_to_linear(v if ok else 0.0)
+                    s_v[i] += p if ok else 0.0
+                    b = best_v[i]
+                    better = ok & (v > b)
+                    best_v[i] = v if better else b
+                    bidx_v[i] = k if better else bidx_v[i]
+                continue
             for i in range(n_pad):
                 dx = x_lo + i * res
                 d2 = dx * dx + dy2
                 d = math.sqrt(d2)
                 inside = (d2 <= r2) & (i < n)
                 evals += 1 if inside else 0
-                los_i = los_v[i]
-                dz_i = dz_v[i]
-                diff_i = diff_v[i]
-                v = _rsrp_at(
-                    dx, dy, d, cls_v[i], los_i if has_dem else False, dz_i if has_dem else dh,
-                    diff_i if has_dem else 0.0, cu, cs, cr, dh2, base, sin_az, cos_az, kh, kv,
-                    tilt, dmin, d3min2, need_log_d2d, need_d3,
-                )
+                v = _rsrp_at(dx, dy, d, cls_v[i], False, dh, 0.0, cu, cs, cr, dh2, base, sin_az,
+                             cos_az, kh, kv, tilt, dmin, d3min2, need_log_d2d, need_d3)
                 ok = inside & (v >= level)
                 p = db_to_linear(v if ok else 0.0)
                 s_v[i] += p if ok else 0.0
@@ -347,83 +611,139 @@ def tile_kernel(row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
     los = np.zeros(wp, dtype=np.bool_)
     dz = np.zeros(wp, dtype=np.float64)
     diff = np.zeros(wp, dtype=np.float64)
+    tsc = np.empty((h if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
     return _band(0, h, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-                 out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff)
+                 out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff,
+                 tsc, ray_scratch(cellp, celli, sp, ip))
 
 
 @pjit
 def tile_kernel_parallel(row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-                         out_rsrp, out_server, out_sinr, out_covered) -> int:
-    """Same as :func:`tile_kernel` with bands of ``BAND`` rows in parallel (``prange``); each band
-    writes only its own rows, and per pixel the arithmetic and its order are the same."""
+                         out_rsrp, out_server, out_sinr, out_covered, band) -> int:
+    """Same as :func:`tile_kernel` with bands of ``band`` rows in parallel (``prange``); each band
+    writes only its own rows, and per pixel the arithmetic and its order are the same.
+
+    Each band marches the rays its own pixels need (the horizon sweep is per band), so with a DEM
+    the engine passes bands of about ``h / (2·threads)`` rows rather than ``BAND``."""
     h, w = out_rsrp.shape
     wp = w + PAD
     ng = max(ip[NGROUPS], 1)
-    n_bands = (h + BAND - 1) // BAND
+    band = max(band, 1)
+    n_bands = (h + band - 1) // band
     evals = np.zeros(n_bands, dtype=np.int64)
     for b in prange(n_bands):
-        r0 = b * BAND
-        r1 = min(r0 + BAND, h)
-        best = np.empty((BAND, wp), dtype=np.float64)
-        bidx = np.empty((BAND, wp), dtype=np.int64)
-        sums = np.empty((ng, BAND, wp), dtype=np.float64)
+        r0 = b * band
+        r1 = min(r0 + band, h)
+        best = np.empty((band, wp), dtype=np.float64)
+        bidx = np.empty((band, wp), dtype=np.int64)
+        sums = np.empty((ng, band, wp), dtype=np.float64)
         los = np.zeros(wp, dtype=np.bool_)
         dz = np.zeros(wp, dtype=np.float64)
         diff = np.zeros(wp, dtype=np.float64)
+        tsc = np.empty((band if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
         evals[b] = _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-                         out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff)
+                         out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff,
+                         tsc, ray_scratch(cellp, celli, sp, ip))
     return evals.sum()
 
 
 @jit
-def footprint_kernel(k, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem, out) -> int:
-    """RSRP (dBm) of cell ``k`` alone on a window; NaN where it does not contribute.
-
-    ``out`` has the window's shape (h, w) at global offset ``(row_off, col_off)``; ``clutter`` is
-    (h, w + PAD). The per-pixel arithmetic is the tile kernel's.
-    """
-    h, w = out.shape
+def _footprint_cell(k, row_off, col_off, h, w, cellp, coef, celli, sp, ip, clutter, dem, out, o) -> int:
+    """RSRP (dBm) of cell ``k`` alone on its window ``h × w`` at global ``(row_off, col_off)``,
+    row-major into ``out[o : o + h·w]``; NaN where it does not contribute. ``clutter`` is the
+    full-grid class raster, padded (H, W + PAD). The per-pixel arithmetic is the tile kernel's
+    (same terrain pass, same vectorised evaluation). Returns the evaluations."""
     wp = w + PAD
     los = np.zeros(wp, dtype=np.bool_)
     dz = np.zeros(wp, dtype=np.float64)
     diff = np.zeros(wp, dtype=np.float64)
+    vrow = np.empty(wp, dtype=np.float32)
+    tsc = np.empty((h if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
+    rays, need, touched = ray_scratch(cellp[k : k + 1], celli[k : k + 1], sp, ip)
     res = sp[RES]
     level = sp[LEVEL]
+    dmin = sp[DMIN]
+    d3min2 = sp[D3MIN2]
+    need_log_d2d = ip[NEED_LOG_D2D] != 0
+    need_d3 = ip[NEED_D3] != 0
     has_dem = ip[HAS_DEM] != 0
     cu = coef_tuple(coef, k, 1)
     cs = coef_tuple(coef, k, 2)
     cr = coef_tuple(coef, k, 3)
     r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
     dh = cellp[k, HBS] - sp[HUT]
+    dh2 = dh * dh
     base = cellp[k, EIRP_RE] - sp[EXTRA]
+    sin_az = cellp[k, SINAZ]
+    cos_az = cellp[k, COSAZ]
+    kh = cellp[k, KH]
+    kv = cellp[k, KV]
+    tilt = cellp[k, TILT_RAD]
+    n_rays = celli[k, N_RAYS]
     x_first = sp[SX0] + (col_off + 0.5) * res - cellp[k, X]
     evals = 0
+    if has_dem:
+        n_touched = 0
+        for r in range(h):
+            lo, hi = _row_span(k, row_off + r, cellp, celli, sp, col_off, w)
+            if lo < hi:
+                n_touched = _terrain_needs(k, n_rays, row_off + r, lo, hi, col_off, cellp, sp, ip,
+                                           clutter[row_off + r, col_off : col_off + wp], cu, cs, cr,
+                                           tsc[r], need, touched, n_touched)
+        _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
     for r in range(h):
-        out[r, :] = np.nan
+        row_o = o + r * w
+        out[row_o : row_o + w] = np.nan
         gr = row_off + r
         lo, hi = _row_span(k, gr, cellp, celli, sp, col_off, w)
         if lo >= hi:
             continue
+        cls_row = clutter[gr, col_off : col_off + wp]
         if has_dem:
-            _dem_pass(k, gr, lo, hi, col_off, cellp, sp, ip, dem, los, dz, diff)
+            _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r], los, dz, diff, rays)
         dy = sp[SY0] - (gr + 0.5) * res - cellp[k, Y]
+        dy2 = dy * dy
         n = hi - lo
-        for i in range(n):
-            c = lo + i
-            dx = x_first + c * res
-            d2 = dx * dx + dy * dy
-            if d2 > r2:
-                continue
-            evals += 1
-            v = _rsrp_at(
-                dx, dy, math.sqrt(d2), clutter[r, c], los[c] if has_dem else False,
-                dz[c] if has_dem else dh, diff[c] if has_dem else 0.0, cu, cs, cr, dh * dh, base,
-                cellp[k, SINAZ], cellp[k, COSAZ], cellp[k, KH], cellp[k, KV], cellp[k, TILT_RAD],
-                sp[DMIN], sp[D3MIN2], ip[NEED_LOG_D2D] != 0, ip[NEED_D3] != 0,
-            )
-            if v >= level:
-                out[r, c] = v
+        n_pad = (n + PAD - 1) // PAD * PAD
+        cls_v = cls_row[lo : lo + n_pad]
+        los_v = los[lo : lo + n_pad]
+        dz_v = dz[lo : lo + n_pad]
+        diff_v = diff[lo : lo + n_pad]
+        x_lo = x_first + lo * res
+        if has_dem:
+            pll_v = tsc[r, T_PLL, lo : lo + n_pad]
+            pln_v = tsc[r, T_PLN, lo : lo + n_pad]
+            ah_v = tsc[r, T_AH, lo : lo + n_pad]
+            for i in range(n_pad):
+                dx = x_lo + i * res
+                d2 = dx * dx + dy2
+                inside = (d2 <= r2) & (i < n)
+                evals += 1 if inside else 0
+                v = _rsrp_dem(math.sqrt(d2), los_v[i], dz_v[i], diff_v[i], pll_v[i], pln_v[i], ah_v[i],
+                              base, kv, tilt)
+                vrow[i] = v if (inside & (v >= level)) else np.nan
+        else:
+            for i in range(n_pad):
+                dx = x_lo + i * res
+                d2 = dx * dx + dy2
+                inside = (d2 <= r2) & (i < n)
+                evals += 1 if inside else 0
+                v = _rsrp_at(dx, dy, math.sqrt(d2), cls_v[i], False, dh, 0.0, cu, cs, cr, dh2, base,
+                             sin_az, cos_az, kh, kv, tilt, dmin, d3min2, need_log_d2d, need_d3)
+                vrow[i] = v if (inside & (v >= level)) else np.nan
+        out[row_o + lo : row_o + hi] = vrow[:n]
     return evals
+
+
+@pjit
+def footprints_kernel(ks, row_off, col_off, height, width, offsets, cellp, coef, celli, sp, ip,
+                      clutter, dem, out, evals):
+    """:func:`_footprint_cell` for many cells in parallel (``prange``; each writes only its own
+    part of ``out``): cell ``ks[q]`` on the window ``height[q] × width[q]`` at
+    ``(row_off[q], col_off[q])`` into ``out[offsets[q] :]``; ``evals[q]`` its evaluations."""
+    for q in prange(ks.size):
+        evals[q] = _footprint_cell(ks[q], row_off[q], col_off[q], height[q], width[q], cellp, coef,
+                                   celli, sp, ip, clutter, dem, out, offsets[q])
 
 
 @jit

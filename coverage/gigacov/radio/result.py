@@ -37,6 +37,10 @@ class RadioParams:
     urban_density_per_km2: float = 3000.0
     suburban_density_per_km2: float = 300.0
     diffraction: str = "knife-edge"
+    terrain_method: str = "horizon"
+    """With a DEM: ``"horizon"`` (per-cell radial horizon sweep, O(1) per pixel; the
+    transmitter-horizon single knife-edge approximation) or ``"profile"`` (the exact per-path
+    profile, O(distance) per pixel); see :mod:`gigacov.radio.terrain`."""
     vertical_beamwidth_deg: float = 10.0
     """Vertical half-power beamwidth θ3dB of every sector antenna (38.901 pattern), degrees."""
     default_beamwidth_deg: float = 65.0
@@ -65,6 +69,7 @@ class RadioParams:
             urban_density_per_km2=radio.urban_density_per_km2,
             suburban_density_per_km2=radio.suburban_density_per_km2,
             diffraction=radio.diffraction,
+            terrain_method=getattr(radio, "terrain_method", "horizon"),
             vertical_beamwidth_deg=getattr(radio, "vertical_beamwidth_deg", 10.0),
             default_beamwidth_deg=getattr(radio, "default_beamwidth_deg", 65.0),
             cutoff_margin_db=getattr(radio, "cutoff_margin_db", 20.0),
