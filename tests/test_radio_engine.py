@@ -303,7 +303,10 @@ def ref_cell_rsrp(cells, grid, params, cls, dem=None, n_rays=None, stats=None):
                         )
                     dz[r, c] = zs + row.height_m - zp - hut
         theta = np.degrees(np.arctan2(dz, d))
-        loss = ref_path_loss(params.model, cls, los, d, f, row.height_m, hut, params.building_height_m, params.street_width_m)
+        # LOS formula only where the terrain is clear and the pixel is rural (bare-earth DEM: in
+        # urban and suburban clutter the buildings still block the direct path).
+        model_los = los & (cls == 3)
+        loss = ref_path_loss(params.model, cls, model_los, d, f, row.height_m, hut, params.building_height_m, params.street_width_m)
         gain = ref_gain(phi, theta, bw, row.tilt_deg, params.vertical_beamwidth_deg, omni)
         rsrp = row.eirp_dbm - 10 * math.log10(12 * row.n_rb) - loss + gain - params.extra_loss_db - diff
         out[i] = np.where((d <= params.max_radius_m) & (rsrp >= level), rsrp, -np.inf)

@@ -196,14 +196,21 @@ def test_dem_switches_3gpp_model_between_los_and_nlos(method):
     cells = one_cell(xs, ys, height=35.0)
     params = RadioParams(model="3gpp-38.901-uma", max_radius_m=6000.0, rsrp_threshold_dbm=-170.0,
                          terrain_method=method)
-    res = compute_coverage(cells, grid, params, dem=dem)
+    # Clutter: rural everywhere (a bare-earth DEM decides LOS only where no buildings stand).
+    rural = RasterData(np.full(grid.shape, 3, np.int16), grid.transform, grid.crs)
+    res = compute_coverage(cells, grid, params, dem=dem, clutter=rural)
+    suburban = compute_coverage(cells, grid, params, dem=dem)  # no population: suburban
     eirp_re = 61 - 10 * math.log10(12 * 273)
     lam = 299_792_458.0 / 3.5e9
-    # In front of the ridge: LOS formula, heights above local ground (35 m and 1.5 m).
+    # In front of the ridge: LOS formula, heights above local ground (35 m and 1.5 m) — in rural
+    # clutter only; in suburban clutter the NLOS formula (buildings block what the DEM does not).
     r, c = 2, 15
     d = math.hypot(X0 + (c + 0.5) * RES - xs, Y0 - (r + 0.5) * RES - ys)
     los = float(path_loss_db("3gpp-38.901-uma", d, 3.5, 35.0, 1.5, los=True))
+    nlos_front = float(path_loss_db("3gpp-38.901-uma", d, 3.5, 35.0, 1.5, los=False))
     assert res.rsrp_dbm[r, c] == pytest.approx(eirp_re - los, abs=1e-4)
+    assert suburban.rsrp_dbm[r, c] == pytest.approx(eirp_re - nlos_front, abs=1e-4)
+    assert nlos_front > los + 10
     # Behind it: NLOS formula plus J(ν) of the ridge.
     r, c = 2, 45
     xr, yr = X0 + (c + 0.5) * RES, Y0 - (r + 0.5) * RES
@@ -217,6 +224,7 @@ def test_dem_switches_3gpp_model_between_los_and_nlos(method):
         n_rays, ray, _m, i_h, nu = hand_horizon(xs, ys, xr, yr, GROUND + 35.0, GROUND + 1.5, [ridge], lam, 6000.0)
         assert (ray, i_h) == (0, 20) and nu == pytest.approx(5.944, abs=1e-3)
     assert res.rsrp_dbm[r, c] == pytest.approx(eirp_re - nlos - j(nu), abs=1e-4)
+    assert suburban.rsrp_dbm[r, c] == pytest.approx(eirp_re - nlos - j(nu), abs=1e-4)
 
 
 def test_sample_bilinear_and_profile_primitives():

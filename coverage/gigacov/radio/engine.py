@@ -616,11 +616,13 @@ def _prepare(
     model = MODEL_CODES[params.model]
     has_dem = dem is not None
     classes = None
-    if model in (AUTO, COST231_HATA):
+    # Clutter classes pick the model (auto), the COST-231 environment, and — with a DEM — whether
+    # a terrain-clear path uses the LOS formula (rural pixels only; see kernels._rsrp_dem).
+    if model in (AUTO, COST231_HATA) or has_dem:
         if budget_bytes is not None:
             grid.check_allocation(1, budget_bytes, "the clutter-class grid")
         classes = clutter_classes(grid, params, population, clutter)
-        if classes is None:
+        if classes is None and model in (AUTO, COST231_HATA):
             log.warning(
                 "model %r: no population grid and no clutter raster; every pixel is treated as "
                 "suburban", params.model

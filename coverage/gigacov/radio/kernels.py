@@ -377,11 +377,13 @@ def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff
 
 
 @jit(inline="always")
-def _rsrp_dem(d, is_los, dz, extra, pl_los, pl_nlos, a_h, base, kv, tilt) -> float:
+def _rsrp_dem(d, cls, is_los, dz, extra, pl_los, pl_nlos, a_h, base, kv, tilt) -> float:
     """RSRP (dBm) at one pixel with terrain, from the terrain-free terms of :func:`_terrain_needs`:
-    the same arithmetic as :func:`_rsrp_at` (path loss by the LOS flag, A = max(A_H + A_V, −A_m)
-    with A_V from the elevation to the UE's ground, minus diffraction)."""
-    pl = pl_los if is_los else pl_nlos
+    the same arithmetic as :func:`_rsrp_at` (A = max(A_H + A_V, −A_m) with A_V from the elevation
+    to the UE's ground, minus diffraction). The LOS formula applies only where the terrain leaves
+    the path clear **and** the pixel is rural: a DEM is bare earth, so in urban and suburban
+    clutter the buildings it lacks still block the direct path (NLOS formula)."""
+    pl = pl_los if (is_los and cls == RURAL) else pl_nlos
     t = atan2_fast(dz, d) - tilt
     a_v = -min(kv * t * t, SLA_V_DB)
     return base - pl + max(a_h + a_v, -A_M_DB) - extra
@@ -541,8 +543,8 @@ def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
                     d2 = dx * dx + dy2
                     inside = (d2 <= r2) & (i < n)
                     evals += 1 if inside else 0
-                    v = _rsrp_dem(math.sqrt(d2), los_v[i], dz_v[i], diff_v[i], pll_v[i], pln_v[i],
-                                  ah_v[i], base, kv, tilt)
+                    v = _rsrp_dem(math.sqrt(d2), cls_v[i], los_v[i], dz_v[i], diff_v[i], pll_v[i],
+                                  pln_v[i], ah_v[i], base, kv, tilt)
                     ok = inside & (v >= level)
                     p = db_to_linear(v if ok else 0.0)
                     s_v[i] += p if ok else 0.0
@@ -719,8 +721,8 @@ def _footprint_cell(k, row_off, col_off, h, w, cellp, coef, celli, sp, ip, clutt
                 d2 = dx * dx + dy2
                 inside = (d2 <= r2) & (i < n)
                 evals += 1 if inside else 0
-                v = _rsrp_dem(math.sqrt(d2), los_v[i], dz_v[i], diff_v[i], pll_v[i], pln_v[i], ah_v[i],
-                              base, kv, tilt)
+                v = _rsrp_dem(math.sqrt(d2), cls_v[i], los_v[i], dz_v[i], diff_v[i], pll_v[i], pln_v[i],
+                              ah_v[i], base, kv, tilt)
                 vrow[i] = v if (inside & (v >= level)) else np.nan
         else:
             for i in range(n_pad):

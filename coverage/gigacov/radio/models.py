@@ -85,8 +85,11 @@ LOS / NLOS
 ----------
 Without a DEM the line of sight is unknown per pixel; gigacov then uses the **NLOS formulas**
 (which are max(LOS, NLOS')) everywhere — the conservative choice usual in coverage planning. With a
-DEM, LOS/NLOS comes from the terrain profile (see :mod:`gigacov.radio.terrain`). Free space and
-COST-231 Hata have one formula for both.
+DEM, LOS/NLOS comes from the terrain profile (see :mod:`gigacov.radio.terrain`), and the LOS
+formula is used where the terrain leaves the path clear **and the pixel's clutter class is rural**:
+a DEM is bare earth, so in urban and suburban clutter the buildings it does not hold still block
+the direct path and the NLOS formula stays (terrain diffraction is added in every class). Free space
+and COST-231 Hata have one formula for both.
 """
 
 from __future__ import annotations

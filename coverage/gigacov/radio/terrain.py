@@ -19,7 +19,8 @@ and the knife-edge loss (ITU-R P.526 approximation, valid for ν > −0.78; 0 ot
     J(ν) = 6.9 + 20·log10( sqrt((ν − 0.1)² + 1) + ν − 0.1 )
 
 * **LOS / NLOS**: the pixel is LOS when no terrain sample rises above the ray (all h ≤ 0); the
-  propagation model then uses its LOS formula, else its NLOS formula.
+  propagation model then uses its LOS formula in rural clutter (in urban and suburban clutter the
+  buildings a bare-earth DEM lacks still block the path: NLOS formula), else its NLOS formula.
 * Diffraction loss is added **only when the path is obstructed** (NLOS). Partial
   first-Fresnel-zone obstruction (−0.78 < ν ≤ 0) is not charged: the ground next to a 1.5 m UE
   always intrudes into it, and the statistical path-loss models already include that.
