@@ -307,8 +307,9 @@ crs = "auto"
 model = "auto"
 rsrp_threshold_dbm = -105
 sinr_threshold_db = -3
-# With the DEM, the run time grows with the cube of the cut-off radius: 5 km keeps the demo to
-# minutes (gigacov's default, 15 km, takes over half an hour per technology at 100 m on 2 cores).
+# The radio work grows with the square of the cut-off radius: 5 km keeps the demo to about a
+# minute of radio work (gigacov's default, 15 km, takes about 1.5 minutes per technology at 100 m
+# on 2 cores with the DEM). Cells beyond 5 km contribute little at these thresholds.
 max_radius_m = {MAX_RADIUS_M:g}
 {prev}'''
 

@@ -46,10 +46,9 @@ KINMEN_CODE = "350527"
 YEARS = (2023, 2024)
 #: The default seed: the issue date of 《2024年数字福建工作要点》.
 DEFAULT_SEED = 20240430
-#: ``[radio] max_radius_m`` of the demo scenarios (metres). With a DEM the radio engine follows
-#: the terrain profile to every pixel of a cell's cut-off circle, so its cost grows with the cube
-#: of the radius: 5 km keeps the 100 m demo to minutes on two cores (15 km, gigacov's default,
-#: takes over half an hour per technology and year).
+#: ``[radio] max_radius_m`` of the demo scenarios (metres). The radio work grows with the square
+#: of the radius: 5 km keeps the 100 m demo's radio stage to about a minute on two cores (15 km,
+#: gigacov's default, takes about 1.5 minutes per technology and year with the DEM).
 MAX_RADIUS_M = 5_000.0
 #: Distance from every 5G site beyond which the demo's "unreachable" villages and key place lie:
 #: gigacov's default cut-off, so they stay out of reach even with ``max_radius_m`` raised to it.
