@@ -563,6 +563,7 @@ def _workbook_statuses(path) -> dict[tuple[str, str], str]:
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
     from gigacov.compliance import unit_status
     from gigacov.demo import run_demo
@@ -590,6 +591,20 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
     # short of 5G sites; the statistics-based failures are those of the design). Village reach of
     # the other counties is left out here: at 4 % scale a village is 25 times larger than designed,
     # so one site at its centre no longer guarantees that half of its people are covered.
+    # The demo map itself works in a real browser: no JavaScript errors, the layers are there,
+    # one feature per county and per village (network blocked; CDN and tiles answered locally).
+    import pyogrio
+    from test_maps_browser import check_map
+
+    n_villages = len(pyogrio.read_dataframe(out["run_2024"] / "indicators.gpkg", layer="village"))
+    counties_layer = "Counties — miit-gigabit-city-2021"
+    check_map(
+        out["map"],
+        layers=["5G coverage (SS-RSRP)", counties_layer, "Counties — fujian-2024",
+                "Villages — 5G reach", "Key places — 5G reach", "Key roads — 5G coverage", "5G sites"],
+        feature_counts={counties_layer: 12, "Villages — 5G reach": n_villages},
+        screenshot="demo-map",
+    )
     checks = pd.read_csv(out["outcome_check"], dtype={"admin_code": str})
     judged = checks[(checks["indicator"] != "village_reach_5g") | (checks["admin_code"] == "350526")]
     assert judged["agrees"].all(), judged[~judged["agrees"]]
