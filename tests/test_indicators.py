@@ -112,9 +112,9 @@ BB = broadband([
 ])
 
 
-def make_inputs(b=None, cells=CELLS, bb=BB, key_places=None, year=2024, indicators=None):
+def make_inputs(b=None, cells=CELLS, bb=BB, key_places=None, year=2024, indicators=None, region=""):
     scn = scenario_from_dict({
-        "scenario": {"name": "t", "year": year},
+        "scenario": {"name": "t", "year": year, "region": region},
         "sites": {"path": "sites.csv"},
         "indicators": indicators or {},
     })
@@ -169,6 +169,20 @@ def test_roll_up_weights_by_population_not_mean_of_ratios(ind):
     assert c["pop_coverage_5g"] != pytest.approx((2 / 3 + 1 / 4) / 2)  # not 0.4583
     p = row(ind, "province", "350000")
     assert p["pop_coverage_5g"] == pytest.approx(42 / 68)
+
+
+def test_units_only_partly_analysed_say_so():
+    # Whole city analysed: the city is complete, the province (other cities exist) is partial.
+    got = compute_indicators(make_inputs(region="350500"), GRID, POP, {"5G": coverage()})
+    prov, city = row(got, "province", "350000"), row(got, "city", "350500")
+    assert prov["partial"] and prov["name"] == "P（仅分析区域 350500）"
+    assert prov["name_en"] == "350000 (analysed region 350500 only)"
+    assert not city["partial"] and city["name"] == "C"
+    # One county analysed: its city is partial too; no region: nothing is partial.
+    one = compute_indicators(make_inputs(region="350502"), GRID, POP, {"5G": coverage()})
+    assert row(one, "city", "350500")["partial"]
+    whole = compute_indicators(make_inputs(region="350000"), GRID, POP, {"5G": coverage()})
+    assert not whole.units["province"]["partial"].any() and not whole.units["city"]["partial"].any()
 
 
 def test_sites_are_distinct_5g_sites_per_county(ind):

@@ -34,7 +34,8 @@ Where each figure comes from
   population coverage is weighted by its counties' populations, never the mean of their ratios.
 
 The city and province rows sum the counties *analysed* (the scenario's ``region``); with a region
-narrower than the province, the province row describes that part only.
+narrower than the province, the province row describes that part only — its name then says so
+("福建省（仅分析区域 350500）") and its ``partial`` column is true.
 """
 
 from __future__ import annotations
@@ -786,6 +787,7 @@ def compute_indicators(
         extra = pd.DataFrame(rows)
         for c in extra.columns:
             table[c] = extra[c].to_numpy()
+        _label_partial(table, scn.scenario.region if scn is not None else "")
         upper[level] = table
 
     # ---- assemble --------------------------------------------------------------------------
@@ -825,6 +827,28 @@ def _parent(row, codes: set[str], keep_digits: int) -> str | None:
         return row["parent_code"]
     guess = row["admin_code"][:keep_digits].ljust(6, "0")
     return guess if guess in codes else None
+
+
+def _label_partial(table: gpd.GeoDataFrame, region: str) -> None:
+    """Mark city/province rows that sum only part of their counties (a narrower ``region``).
+
+    A unit's counties are all analysed when the region prefix is no longer than the unit's own
+    code prefix (``350000`` → ``35``, ``350500`` → ``3505``). Otherwise its figures describe the
+    analysed region only, and its name says so, so that a Quanzhou run never shows a row named
+    福建省 that reads like the whole province.
+    """
+    stem_r = region.rstrip("0")
+    partial = []
+    for i, code in enumerate(table["admin_code"].astype(str)):
+        stem = code.rstrip("0") or code
+        part = bool(stem_r) and len(stem_r) > len(stem) and stem_r.startswith(stem)
+        partial.append(part)
+        if part:
+            table.iloc[i, table.columns.get_loc("name")] = f"{table['name'].iloc[i]}（仅分析区域 {region}）"
+            if "name_en" in table.columns:
+                en = table["name_en"].iloc[i] or code
+                table.iloc[i, table.columns.get_loc("name_en")] = f"{en} (analysed region {region} only)"
+    table["partial"] = partial
 
 
 def _province_of(row, codes: set[str]) -> str | None:
