@@ -376,7 +376,13 @@ def load_standards(ids_or_paths: list[str], base_dir: Path | None = None) -> lis
 # ------------------------------------------------------------------------------------------------
 
 
-def _passes(value: float, op: str, threshold: float) -> bool:
+def passes(value: float | None, op: str, threshold: float) -> bool:
+    """``value op threshold`` for a standard's comparison operators; missing (None/NaN) never passes.
+
+    Values within a relative 1e-9 of the threshold count as equal to it.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
     tol = _TOL * max(1.0, abs(threshold))
     if op == ">=":
         return value >= threshold - tol
@@ -384,7 +390,9 @@ def _passes(value: float, op: str, threshold: float) -> bool:
         return value > threshold + tol
     if op == "<=":
         return value <= threshold + tol
-    return value < threshold - tol
+    if op == "<":
+        return value < threshold - tol
+    raise ValueError(f"unknown comparison {op!r}")
 
 
 def _margin(value: float, op: str, threshold: float) -> float:
@@ -452,7 +460,7 @@ def _judge(code, name, level, std, ind, value, num, den, integer, sunit, undecid
     if not math.isfinite(value) or not math.isfinite(ind.threshold):
         return row  # no figure, or no threshold to judge it by
     row["margin"] = _margin(value, ind.op, ind.threshold)
-    if _passes(value, ind.op, ind.threshold):
+    if passes(value, ind.op, ind.threshold):
         row["status"] = "pass"
         row["shortfall"] = 0.0
     else:
@@ -491,7 +499,7 @@ def _derived_rows(
         n_nodata = n - n_pass - int((s == "fail").sum())
         value = n_pass / n
         # Undecided when the no-data cities could still make it pass.
-        undecided = n_nodata > 0 and _passes((n_pass + n_nodata) / n, si.op, si.threshold)
+        undecided = n_nodata > 0 and passes((n_pass + n_nodata) / n, si.op, si.threshold)
         rows.append(_judge(code, name, level, std, si, value, float(n_pass), float(n), True, sunit, undecided))
     return rows
 

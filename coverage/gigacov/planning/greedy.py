@@ -49,6 +49,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..compliance import passes
 from ._kernels import (
     KIND_KEY_PLACE,
     KIND_VILLAGE,
@@ -82,23 +83,8 @@ Method = Literal["lazy", "naive"]
 
 #: Values within this (relative) of a threshold count as equal — the rule of
 #: :mod:`gigacov.compliance`, so planning and compliance agree on pass / fail.
-_TOL = 1e-9
-
-
-def compare_op(value: float, op: str, threshold: float) -> bool:
-    """``value op threshold`` for the comparison operators of the standards (NaN never passes)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    tol = _TOL * max(1.0, abs(threshold))
-    if op == ">=":
-        return value >= threshold - tol
-    if op == ">":
-        return value > threshold + tol
-    if op == "<=":
-        return value <= threshold + tol
-    if op == "<":
-        return value < threshold - tol
-    raise ValueError(f"unknown comparison {op!r}")
+# The comparison of a standard's threshold: one definition, in gigacov.compliance.
+compare_op = passes
 
 
 # ------------------------------------------------------------------------------------------------
