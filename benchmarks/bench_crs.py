@@ -11,8 +11,8 @@ import math
 import time
 
 import numpy as np
-
 from _common import best_of, peak_rss_mb, save
+
 from gigacov import crs
 
 

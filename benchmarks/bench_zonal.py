@@ -31,6 +31,7 @@ import numpy as np
 import pyproj
 import shapely
 from _common import best_of, peak_rss_mb, save
+
 from gigacov import zonal
 from gigacov.grid import Grid
 from gigacov.scenario import default_boundaries_path

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
 from gigacov.compliance import (
     COMPLIANCE_COLUMNS,
     UNIT_STATUS_COLUMNS,

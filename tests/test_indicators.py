@@ -23,6 +23,7 @@ import pyproj
 import pytest
 import shapely
 from affine import Affine
+
 from gigacov.errors import InputError
 from gigacov.grid import Grid
 from gigacov.indicators import (

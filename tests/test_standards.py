@@ -6,6 +6,7 @@ import math
 import textwrap
 
 import pytest
+
 from gigacov.compliance import STANDARDS_DIR, list_standards, load_standard, load_standards
 from gigacov.errors import StandardError
 

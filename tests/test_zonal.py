@@ -11,6 +11,7 @@ import pyproj
 import pytest
 import shapely
 from affine import Affine
+
 from gigacov import zonal
 from gigacov.errors import ConfigError, InputError
 from gigacov.grid import Grid, RasterData, Tile, population_to_grid
