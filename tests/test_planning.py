@@ -727,8 +727,19 @@ def test_plan_passing_county_needs_nothing(tmp_path):
     run.compliance = run.compliance.assign(status="pass")
     result = plan(run, footprint_fn=disc_footprint_fn(grid, 400.0))
     assert len(result.recommended) == 0
-    assert result.summary()["counties"][0]["stop_reason"] == "not_failing"
+    county = result.summary()["counties"][0]
+    assert (county["stop_reason"], county["status_before"], county["status_after"]) == ("not_failing", "pass", "pass")
     assert len(result.gaps) == 2  # gaps are reported all the same
+
+
+def test_plan_county_without_coverage_data_is_no_data_not_pass(tmp_path):
+    run, grid = two_village_run(tmp_path)
+    run.compliance = run.compliance.assign(status="no_data")
+    result = plan(run, footprint_fn=disc_footprint_fn(grid, 400.0))
+    county = result.summary()["counties"][0]
+    assert len(result.recommended) == 0
+    assert (county["status_before"], county["status_after"]) == ("no_data", "no_data")
+    assert "no data" in county["stop_message"]
 
 
 def test_plan_refuses_a_grid_over_the_memory_budget(tmp_path):

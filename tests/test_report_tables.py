@@ -76,3 +76,30 @@ def test_mandatory_flags_from_evaluate_metadata():
     ]}}
     st = unit_status(df).set_index("admin_code")
     assert st.loc["1", "status"] == "pass" and st.loc["9", "status"] == "fail"
+
+
+def test_headline_skips_a_province_row_that_covers_only_the_analysed_city():
+    from types import SimpleNamespace
+
+    from gigacov.report.tables import region_summary
+
+    def unit(code, name, level, pop, covered, partial):
+        return {"admin_code": code, "name": name, "level": level, "population": pop,
+                "covered_population_5g": covered, "pop_coverage_5g": covered / pop, "partial": partial}
+
+    province = pd.DataFrame([unit("350000", "福建省（仅分析区域 350500）", "province", 100.0, 80.0, True)])
+    one_city = pd.DataFrame([unit("350500", "泉州市", "city", 100.0, 80.0, False)])
+    counties = pd.DataFrame([unit("350502", "鲤城区", "county", 40.0, 40.0, False),
+                             unit("350503", "丰泽区", "county", 60.0, 40.0, False)])
+    level, table = region_summary(SimpleNamespace(units={"province": province, "city": one_city, "county": counties}))
+    assert (level, table["name"].tolist()) == ("city", ["泉州市"])
+
+    whole = province.assign(name="福建省", partial=False)
+    level, table = region_summary(SimpleNamespace(units={"province": whole, "city": one_city, "county": counties}))
+    assert (level, table["name"].tolist()) == ("province", ["福建省"])
+
+    # Two partial cities and a partial province: the headline is rolled up from the counties.
+    cities = pd.concat([one_city.assign(partial=True), one_city.assign(admin_code="350100", partial=True)])
+    level, table = region_summary(SimpleNamespace(units={"province": province, "city": cities, "county": counties}))
+    assert level == "region" and table["population"].tolist() == [100.0]
+    assert table["pop_coverage_5g"].tolist() == [0.8]

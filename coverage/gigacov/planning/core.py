@@ -371,6 +371,29 @@ def _targets_from_compliance(compliance: pd.DataFrame, codes: set[str]) -> dict[
     return out
 
 
+_IDLE_MESSAGES = {
+    "pass": "no coverage-related indicator fails; nothing to plan",
+    "no_data": "no coverage-related indicator fails, but some have no data (never a pass); nothing to plan",
+    "fail": "the failing coverage-related thresholds are upper bounds ('<' / '<='); new sites cannot meet them",
+}
+
+
+def _coverage_status(compliance: pd.DataFrame, codes: list[str]) -> dict[str, str]:
+    """Per county, the status of its coverage-related indicators taken together.
+
+    ``fail`` when any fails, else ``no_data`` when any lacks data (missing data is never a
+    pass), else ``pass``; a county with no coverage-related row at all is ``no_data`` too.
+    """
+    df = compliance
+    sel = df[(df["level"].astype(str) == "county") & df["indicator"].isin(COVERAGE_KEYS)]
+    by_code = {str(c): set(g["status"].astype(str)) for c, g in sel.groupby(sel["admin_code"].astype(str))}
+    out: dict[str, str] = {}
+    for code in codes:
+        seen = by_code.get(code, set())
+        out[code] = "fail" if "fail" in seen else "pass" if seen and seen <= {"pass"} else "no_data"
+    return out
+
+
 def _interference_noise_mw(cov, noise_figure_db: float, scs_khz: float, load: float) -> np.ndarray:
     """Interference + noise per resource element (mW) that a new cell's signal would face.
 
@@ -687,6 +710,7 @@ def plan(
     state, baselines = _state_from(run, ctx, cov, run.indicators)
     timings["state_s"] = time.perf_counter() - t0
     names = dict(zip(codes, region["name"].astype(str), strict=True))
+    idle_status = _coverage_status(run.compliance, wanted)
     plans: dict[str, CountyPlan] = {}
     for code in wanted:
         base = baselines.get(code)
@@ -701,10 +725,10 @@ def plan(
             indicators_after=dict(vals),
             counts_before=counts,
             counts_after=dict(counts),
-            status_before="fail" if ct.targets else "pass",
-            status_after="fail" if ct.targets else "pass",
+            status_before="fail" if ct.targets else idle_status[code],
+            status_after="fail" if ct.targets else idle_status[code],
             stop_reason="" if ct.targets else "not_failing",
-            stop_message="" if ct.targets else "no coverage-related indicator fails; nothing to plan",
+            stop_message="" if ct.targets else _IDLE_MESSAGES[idle_status[code]],
         )
     if not failing:
         result.counties = list(plans.values())

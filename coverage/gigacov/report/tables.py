@@ -271,15 +271,21 @@ def _div(a: float, b: float) -> float:
 def region_summary(indicators: Any) -> tuple[str, pd.DataFrame]:
     """Headline figures: ``(level, table)``.
 
-    The table is the province (else the city) rows of the indicator set; when neither level is
-    present it is one row rolled up from the counties' numerators and denominators
-    (level ``"region"``).
+    The table is the province row of the indicator set, else the one city's row; a row that
+    covers only part of its unit (``partial``: the scenario analyses one city of the province)
+    is not a headline. Otherwise it is one row rolled up from the counties' numerators and
+    denominators (level ``"region"``).
     """
     units = getattr(indicators, "units", None) or {}
     for level in ("province", "city"):
         t = units.get(level)
-        if t is not None and len(t):
-            return level, pd.DataFrame(t.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
+        if t is None or not len(t):
+            continue
+        if "partial" in t.columns and t["partial"].fillna(False).astype(bool).any():
+            continue
+        if level == "city" and len(t) > 1:
+            continue
+        return level, pd.DataFrame(t.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
     t = units.get("county")
     if t is None or not len(t):
         return "region", pd.DataFrame()
