@@ -77,3 +77,16 @@ def test_bad_toml_and_missing_file(tmp_path):
     # region written as a number still works
     scn = scenario_from_dict({"scenario": {"name": "x", "year": 2024, "region": 350500}, "sites": {"path": "a"}})
     assert scn.scenario.region == "350500"
+
+
+def test_the_readme_scenario_example_is_a_valid_scenario(tmp_path):
+    import re
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert example is not None, "README.md lost its scenario example"
+    path = tmp_path / "scenario.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    scn = load_scenario(path)
+    assert scn.year == 2024 and scn.scenario.region == "350500"
+    assert scn.sites.path == str(tmp_path / "sites.csv") and scn.planning.budget == 50
