@@ -307,12 +307,42 @@ def test_site_margin_keeps_border_sites(tmp_path):
     assert inp.rejected["reason"].tolist() == ["outside_region"]
 
 
-def test_multi_azimuth_cell_gets_a_clear_message(tmp_path):
+def test_site_level_rows_are_split_into_one_cell_per_azimuth(tmp_path):
     path = tmp_path / "s.csv"
-    path.write_text(f"lon,lat,方位角\n{JINJIANG[0]},{JINJIANG[1]},0/120/240\n", encoding="utf-8")
-    inp, _ = load(tmp_path, str(path))
-    r = inp.rejected.iloc[0]
-    assert r["reason"] == "not_a_number" and "several values" in r["message"] and r["row"] == 2
+    jx, jy = JINJIANG
+    fx, fy = FENGZE
+    path.write_text(
+        "站号,小区ID,经度,纬度,方位角,下倾角,挂高\n"
+        f"QZ1,A,{jx},{jy},0/120/240,3/3/6,30\n"            # row 2: three sectors, tilts split alongside
+        f"QZ2,,{fx},{fy},30、150,4,25/35\n"               # row 3: two sectors, one tilt for both
+        f"QZ3,C,{fx},{fy},120,5,30\n"                       # row 4: one sector, untouched
+        f"QZ4,D,{jx},{jy},0/120/240,3/6,30\n"              # row 5: two tilts for three azimuths
+        f"QZ5,E,{jx},{jy},\"120,5\",4,30\n"                # row 6: decimal comma? not split
+        f"QZ6,F,,{jy},0/180,4,30\n",                        # row 7: no longitude: both cells rejected
+        encoding="utf-8",
+    )
+    inp, rep = load(tmp_path, str(path))
+    cells = inp.cells.set_index("cell_id")
+    assert cells.loc[["A-1", "A-2", "A-3"], "azimuth_deg"].tolist() == [0.0, 120.0, 240.0]
+    assert cells.loc[["A-1", "A-2", "A-3"], "tilt_deg"].tolist() == [3.0, 3.0, 6.0]
+    assert cells.loc[["A-1", "A-2", "A-3"], "source_row"].tolist() == [2, 2, 2]
+    assert set(cells.loc[["A-1", "A-2", "A-3"], "site_id"]) == {"QZ1"}
+    qz2 = inp.cells[inp.cells["site_id"] == "QZ2"]
+    assert qz2["azimuth_deg"].tolist() == [30.0, 150.0] and qz2["tilt_deg"].tolist() == [4.0, 4.0]
+    assert qz2["height_m"].tolist() == [25.0, 35.0] and qz2["cell_id"].tolist() == ["QZ2-1", "QZ2-2"]
+    assert cells.loc["C", "azimuth_deg"] == 120.0
+    # Read counts cells: 3 + 2 + 1 + 3 + 1 + 2 = 12; used 6; every one accounted for.
+    assert (rep.read, rep.used, rep.rejected) == (12, 6, 6)
+    assert rep.fixed == {"sectors_split": 4}
+    assert any("4 row(s) list several sectors in '方位角' (e.g. row 2); split into 10 cells" in w for w in rep.warnings)
+    rej = inp.rejected.sort_values("row", kind="stable")
+    assert rej["row"].tolist() == [5, 5, 5, 6, 7, 7]
+    assert rej["reason"].tolist() == ["not_a_number"] * 4 + ["missing_value"] * 2
+    bad_tilt = rej[rej["row"] == 5].iloc[0]
+    assert bad_tilt["column"] == "下倾角" and bad_tilt["value"] == "3/6"
+    assert "do not match the row's azimuths" in bad_tilt["message"]
+    comma = rej[rej["row"] == 6].iloc[0]
+    assert comma["column"] == "方位角" and "decimal comma" in comma["message"]
 
 
 def test_duplicate_rows_without_cell_ids(tmp_path):
@@ -398,3 +428,14 @@ def test_parse_years_spellings():
     assert year[:7].tolist() == [2021, 2021, 2021, 2019, 2020, 2021, 2020]
     assert np.isnan(year[7]) and not bad[7]
     assert bad.tolist() == [False] * 8 + [True]
+
+
+def test_numbers_with_commas_are_thousands_only_when_grouped_by_three():
+    import pandas as pd
+
+    from gigacov.ingest._common import parse_numbers
+
+    p = parse_numbers(pd.Series(["1,234", "12,345.5", "1，234 m", "120,5", "1,2345", "1,234.5,6", "30"], dtype=object),
+                      lambda num, unit: num if unit == "m" else None)
+    assert p.values[:3].tolist() == [1234.0, 12345.5, 1234.0] and p.values[6] == 30.0
+    assert p.bad.tolist() == [False, False, False, True, True, True, False]   # never 1205 for "120,5"

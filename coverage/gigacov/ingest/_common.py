@@ -294,9 +294,16 @@ def fast_float(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
 
 
+#: Thousands grouping: "1,234", "12,345.5", "1,234,567 m" (groups of exactly three digits).
+_THOUSANDS_RE = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:[^\d,.].*)?$")
+
+
 def _parse_one(text: str, unit_parser) -> float | None:
     t = unicodedata.normalize("NFKC", text).strip()
-    t = t.replace(",", "").replace("，", "")
+    if "," in t:  # NFKC folds the full-width comma
+        if not _THOUSANDS_RE.match(t):
+            return None  # "120,5": a decimal comma or two values; "1,2345": no grouping — say so
+        t = t.replace(",", "")
     m = _NUM_UNIT_RE.match(t)
     if not m:
         return None

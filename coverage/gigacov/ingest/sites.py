@@ -21,6 +21,10 @@ first one it fails:
 5. ``duplicate_id``: a (site, cell) pair given twice, or — when the file has no cell ids — a
    row identical to an earlier one; the first is kept.
 
+Site-level rows: a row whose azimuth lists several sectors (``0/120/240``) becomes one row per
+azimuth before the checks (:func:`split_sector_rows`, counted under *fixed* as
+``sectors_split``); its cells keep the file's row number, so ``read`` counts cells.
+
 Site grouping: cells share a site through ``site_id``. Rows without one are grouped by position:
 cells within about a metre of each other (same or neighbouring 1 m snapping cell) form one site
 whose id is derived from the coordinates of its first row (``site@<lon>,<lat>``, 6 decimals), so
@@ -40,6 +44,7 @@ positions are crowd-sourced estimates.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import unicodedata
@@ -62,7 +67,7 @@ from .bands import (
 )
 from .geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84
 from .model import CELL_COLUMNS, InputReport
-from .tables import ColumnMap, match_columns, missing_columns_error, read_table
+from .tables import ColumnMap, Table, match_columns, missing_columns_error, read_table
 
 __all__ = [
     "SITE_ALIASES",
@@ -402,10 +407,20 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     if is_ocid:
         cols = _from_opencellid(df)
         log.info("%s: OpenCelliD layout", table.path)
+        split_rows = split_cells = 0
     else:
         cmap = match_columns(df.columns, SITE_ALIASES, sec.columns, where="[sites]")
+        table, split_rows, split_cells = split_sector_rows(table, cmap)
+        df = table.df
         cols = _from_table(df, cmap)
     report = InputReport(input="sites", path=str(table.path))
+    if split_rows:
+        report.fixed["sectors_split"] = split_rows
+        first = int(table.rows[np.flatnonzero(np.diff(table.rows) == 0)[0]])
+        msg = (f"{table.path}: {split_rows} row(s) list several sectors in {cmap.header('azimuth')!r} "
+               f"(e.g. row {first}); split into {split_cells} cells, one per azimuth")
+        warnings.append(msg)
+        log.info(msg)
     tracker = Tracker(str(table.path), table.rows, rejects, report)
     n = len(df)
     defaults: dict[str, np.ndarray] = {}
@@ -575,7 +590,7 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
         tracker.reject(bad_rb, cols.header.get("bandwidth", cols.header.get("scs", "bandwidth_mhz")), combos,
                        "out_of_range", lambda v: v + " is not a 3GPP channel configuration (NR FR1: 5–100 MHz at 15/30/60 kHz per TS 38.101-1 Table 5.3.2-1; LTE: 1.4/3/5/10/15/20 MHz)")
 
-    height = _numeric(cols, "height", _metres_unit, tracker, "antenna height", n)
+    height = _numeric(cols, "height", _metres_unit, tracker, "antenna height", n, multi=True)
     hbad = np.isfinite(height) & ((height <= 0) | (height > 500))
     tracker.reject(hbad, cols.header.get("height", ""), cols.raw.get("height"), "out_of_range",
                    lambda v: "antenna height " + v.astype(str) + " m is outside (0, 500] m")
@@ -591,7 +606,7 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     azimuth = np.where(omni, np.nan, np.mod(azimuth, 360.0))
     defaults["azimuth_deg"] = omni
 
-    beam = _numeric(cols, "beamwidth", _angle_unit, tracker, "beamwidth", n)
+    beam = _numeric(cols, "beamwidth", _angle_unit, tracker, "beamwidth", n, multi=True)
     bbad = np.isfinite(beam) & ((beam <= 0) | (beam > 360))
     tracker.reject(bbad, cols.header.get("beamwidth", ""), cols.raw.get("beamwidth"), "out_of_range",
                    lambda v: "beamwidth " + v.astype(str) + "° is outside (0, 360]°")
@@ -599,10 +614,10 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     beam = np.where(bmiss_b, np.where(omni, 360.0, DEFAULT_BEAMWIDTH_DEG), beam)
     defaults["beamwidth_deg"] = bmiss_b & ~omni
 
-    tilt = _numeric(cols, "tilt", _angle_unit, tracker, "downtilt", n)
+    tilt = _numeric(cols, "tilt", _angle_unit, tracker, "downtilt", n, multi=True)
     if not cols.has("tilt") and (cols.has("tilt_mech") or cols.has("tilt_elec")):
-        mech = _numeric(cols, "tilt_mech", _angle_unit, tracker, "mechanical downtilt", n)
-        elec = _numeric(cols, "tilt_elec", _angle_unit, tracker, "electrical downtilt", n)
+        mech = _numeric(cols, "tilt_mech", _angle_unit, tracker, "mechanical downtilt", n, multi=True)
+        elec = _numeric(cols, "tilt_elec", _angle_unit, tracker, "electrical downtilt", n, multi=True)
         both_missing = ~np.isfinite(mech) & ~np.isfinite(elec)
         tilt = np.where(both_missing, np.nan, np.nan_to_num(mech) + np.nan_to_num(elec))
     tcol = cols.header.get("tilt", cols.header.get("tilt_mech", cols.header.get("tilt_elec", "")))
@@ -724,6 +739,80 @@ def _typed(cells: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------
 
 
+#: Per-sector columns that a site-level row may list once per azimuth ("0/120/240", "3/3/6").
+_SECTOR_KEYS = ("azimuth", "tilt", "tilt_mech", "tilt_elec", "beamwidth", "height", "eirp", "power")
+_SPLIT_RE = re.compile(r"\s*[/,;、|，；]\s*")
+
+
+def split_sector_rows(table: Table, cmap: ColumnMap) -> tuple[Table, int, int]:
+    """One row per cell from site-level rows that list several azimuths.
+
+    Planning sheets often give a site in one row with ``方位角 = "0/120/240"`` (separators
+    ``/ , ; 、 | ，；``). Such a row becomes one row per azimuth, keeping its spreadsheet row
+    number; any other per-sector column (tilt, beamwidth, height, power) that lists the same
+    number of values is split alongside, one listing a different number of values is left
+    whole (and is then rejected as ``not_a_number``, naming the row). A cell id is suffixed
+    ``-1``, ``-2``, … per sector. ``"120,5"`` (two values split by a comma alone) is ambiguous
+    with a decimal comma and is not split. Returns ``(table, rows split, cells made)``.
+    """
+    if "azimuth" not in cmap:
+        return table, 0, 0
+    raw = table.df[cmap.header("azimuth")]
+    if raw.dtype.kind in "iufb":
+        return table, 0, 0
+    maybe = np.flatnonzero(~np.isfinite(fast_float(raw)))  # plain numbers are no lists
+    multi = np.zeros(len(raw), dtype=bool)
+    if maybe.size:
+        multi[maybe] = as_text(raw.iloc[maybe]).str.match(_MULTI_VALUE_RE).to_numpy(dtype=bool, na_value=False)
+    if not multi.any():
+        return table, 0, 0
+    text = as_text(raw)
+    parts = text[multi].str.split(_SPLIT_RE)
+    counts = parts.str.len().to_numpy()
+    decimal_comma = (counts == 2) & text[multi].str.fullmatch(r"\s*-?\d+\s*,\s*\d+\s*").to_numpy(dtype=bool)
+    idx_multi = np.flatnonzero(multi)
+    keep_whole = idx_multi[decimal_comma]
+    multi[keep_whole] = False
+    parts, counts = parts[~decimal_comma], counts[~decimal_comma]
+    if not multi.any():
+        return table, 0, 0
+    n = len(table.df)
+    reps = np.ones(n, dtype=np.int64)
+    reps[multi] = counts
+    src = np.repeat(np.arange(n), reps)
+    sector = pd.Series(src).groupby(src).cumcount().to_numpy()
+    expanded = np.repeat(multi, reps)
+    df = table.df.iloc[src].reset_index(drop=True)
+    for key in _SECTOR_KEYS:
+        if key not in cmap:
+            continue
+        col = cmap.header(key)
+        vals = as_text(table.df[col]) if key != "azimuth" else text
+        split = vals[multi].str.split(_SPLIT_RE)
+        same = (split.str.len().to_numpy() == counts)
+        if key != "azimuth":
+            same &= vals[multi].str.match(_MULTI_VALUE_RE).to_numpy(dtype=bool, na_value=False)
+        pieces = np.full(n, None, dtype=object)
+        pieces[np.flatnonzero(multi)[same]] = split[same].to_numpy()
+        rows_exp = np.flatnonzero(expanded)
+        per = pieces[src[rows_exp]]
+        has = np.array([p is not None for p in per], dtype=bool)
+        new = df[col].astype(object).to_numpy(copy=True)
+        new[rows_exp[has]] = [p[k] for p, k in zip(per[has], sector[rows_exp[has]], strict=True)]
+        df[col] = new
+    if "cell_id" in cmap:
+        col = cmap.header("cell_id")
+        cid = as_text(df[col]).to_numpy(dtype=object)
+        named = expanded & (cid != "")
+        cid[named] = [f"{c}-{k + 1}" for c, k in zip(cid[named], sector[named], strict=True)]
+        df[col] = np.where(expanded, cid, df[col].astype(object).to_numpy())
+    geometry = None
+    if table.geometry is not None:
+        geometry = table.geometry.iloc[src].reset_index(drop=True)
+    out = dataclasses.replace(table, df=df, geometry=geometry, _row_numbers=table.rows[src])
+    return out, int(multi.sum()), int(counts.sum())
+
+
 def _numeric(cols: _Columns, key: str, unit_parser, tracker: Tracker, what: str, n: int, multi: bool = False) -> np.ndarray:
     """Parse an optional numeric column; reject non-numbers; NaN where missing or absent."""
     if not cols.has(key):
@@ -735,7 +824,8 @@ def _numeric(cols: _Columns, key: str, unit_parser, tracker: Tracker, what: str,
         text = raw.astype("str")
         several = p.bad & text.str.match(_MULTI_VALUE_RE).to_numpy(dtype=bool, na_value=False)
         tracker.reject(several, header, raw, "not_a_number",
-                       lambda v: f"{what} " + v.map(repr) + " holds several values; give one cell (sector) per row")
+                       lambda v: f"{what} " + v.map(repr) + " holds several values that do not match the row's "
+                       "azimuths (or a decimal comma); give one value per azimuth, or one cell (sector) per row")
     tracker.reject(p.bad, header, raw, "not_a_number", lambda v: f"{what} " + v.map(repr) + " is not a number")
     return p.values
 
