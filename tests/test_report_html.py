@@ -139,6 +139,16 @@ def test_no_map_link_without_a_map(tmp_path):
     assert "map-link" not in page.links
 
 
+def test_a_province_row_covering_only_the_analysed_city_is_not_the_headline(tmp_path):
+    run = make_run(tmp_path)
+    units = run.indicators.units
+    units["province"] = units["province"].assign(name="福建省（仅分析区域 350500）", partial=True)
+    units["city"] = units["city"].assign(partial=False)
+    text = Page(write_report(run)["report"].read_text(encoding="utf-8")).text
+    assert "概况 / summary — 泉州市 (地市 / city)" in text
+    assert "省 / province — 仅分析区域 350500 / analysed region 350500 only" in text
+
+
 def test_failing_counties_listed_with_their_failed_indicators_and_shortfalls(report):
     _, _, page = report
     rows = {(r["data-code"], r["data-standard"]): r for r in page.rows if "data-code" in r}

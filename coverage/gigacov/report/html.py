@@ -140,6 +140,15 @@ def _summary(indicators: Any, lang: Labeler) -> dict[str, Any]:
     return {"level": heading or lang.level(level), "cards": cards, "headers": headers, "rows": rows}
 
 
+def _partial_note(indicators: Any, level: str, region: str, lang: Labeler) -> str:
+    """" — 仅分析区域 350500 / analysed region only" when the level's units cover only part of
+    themselves (a one-city scenario's province row), else ""."""
+    t = (getattr(indicators, "units", None) or {}).get(level)
+    if t is None or "partial" not in getattr(t, "columns", ()) or not t["partial"].fillna(False).astype(bool).any():
+        return ""
+    return " — " + lang(f"仅分析区域 {region}".strip(), f"analysed region {region} only".replace("  ", " "))
+
+
 def _status_counts(us: pd.DataFrame, level: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     sub = us[us["level"] == level]
@@ -554,7 +563,7 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
         counts = _status_counts(us, lv)
         if not counts:
             continue
-        counts_tables.append({"level": lang.level(lv),
+        counts_tables.append({"level": lang.level(lv) + _partial_note(run.indicators, lv, scn.scenario.region, lang),
                               "rows": [[std, c["pass"], c["fail"], c["no_data"]] for std, c in counts.items()]})
         if lv == detail_level:
             title = f"{lang('达标情况', 'compliance')} — {lang.level(lv)}{suffix}"
