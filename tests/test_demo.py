@@ -25,6 +25,7 @@ from rasterio.transform import rowcol, xy
 
 from gigacov.boundaries import read_shipped_boundaries
 from gigacov.demo import FILE_NAMES, build_demo
+from gigacov.demo.design import PLANNING_BUDGET
 from gigacov.errors import ConfigError
 from gigacov.grid import Grid
 from gigacov.scenario import load_scenario
@@ -479,6 +480,7 @@ def test_scenario_files_load_and_point_at_the_inputs(demo_dir):
         assert "synthetic" in scn.name and "synthetic" in scn.title.lower()
         assert scn.grid.resolution_m == RES
         assert scn.radio.max_radius_m == 5_000
+        assert scn.planning.budget == PLANNING_BUDGET >= 260  # 惠安县 needs about 260 more sites
         assert scn.terrain.dem.endswith("dem-synthetic.tif")
         for p in (scn.sites.path, scn.boundaries.villages, scn.broadband.path,
                   scn.population.raster, scn.terrain.dem, scn.key_places.path):
@@ -507,6 +509,7 @@ def test_readme_and_metadata(demo_dir, sites):
         assert name in readme
     meta = json.loads((demo_dir / FILE_NAMES["metadata"]).read_text(encoding="utf-8"))
     assert meta["synthetic"] is True and meta["scale"] == SCALE
+    assert meta["planning_budget"] == PLANNING_BUDGET and f"budget = {PLANNING_BUDGET}" in readme
     assert meta["totals"]["population"] == sum(POPULATION.values())
     assert meta["totals"]["sites_5g"]["2024"] == sum(EXPECTED_5G_2024.values())
     assert meta["totals"]["villages"] == sum(EXPECTED_VILLAGES.values())

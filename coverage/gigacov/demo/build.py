@@ -29,6 +29,7 @@ from .design import (
     DEFAULT_SEED,
     KINMEN_CODE,
     MAX_RADIUS_M,
+    PLANNING_BUDGET,
     POPULATION_SOURCE,
     REGION,
     SITES_SOURCE,
@@ -292,7 +293,7 @@ path = "{FILE_NAMES['broadband']}"
 raster = "{FILE_NAMES['population']}"
 
 [terrain]
-# The radio engine follows the terrain profile to every pixel: terrain shadows, longer runs.
+# Terrain obstruction and diffraction: shadows behind the inland hills, longer runs.
 {dem}
 
 [key_places]
@@ -311,6 +312,13 @@ sinr_threshold_db = -3
 # minute of radio work (gigacov's default, 15 km, takes about 1.5 minutes per technology at 100 m
 # on 2 cores with the DEM). Cells beyond 5 km contribute little at these thresholds.
 max_radius_m = {MAX_RADIUS_M:g}
+
+[planning]
+# Weak-coverage areas, and new sites for every county that fails a coverage-related target.
+# {PLANNING_BUDGET} sites per county are enough for the designed failures of 2024 (惠安县 needs about 260
+# more to reach 12 per 10,000 people, 德化县 about 75 to reach its villages and key places); the
+# picks are checked by re-running the coverage engine with the new sites.
+budget = {PLANNING_BUDGET}
 {prev}'''
 
 
@@ -383,6 +391,7 @@ def build_demo(
     meta = metadata(world, float(resolution_m), pop_totals, exports)
     meta["terrain"] = bool(terrain)
     meta["max_radius_m"] = MAX_RADIUS_M
+    meta["planning_budget"] = PLANNING_BUDGET
     with atomic_path(paths["metadata"]) as tmp:
         tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
                        encoding="utf-8")

@@ -50,6 +50,9 @@ DEFAULT_SEED = 20240430
 #: of the radius: 5 km keeps the 100 m demo's radio stage to about a minute on two cores (15 km,
 #: gigacov's default, takes about 1.5 minutes per technology and year with the DEM).
 MAX_RADIUS_M = 5_000.0
+#: ``[planning] budget`` of the demo scenarios: new sites per failing county. Enough for the
+#: designed 2024 failures to be closed (惠安县: about 260 sites for 12 per 10,000 people).
+PLANNING_BUDGET = 300
 #: Distance from every 5G site beyond which the demo's "unreachable" villages and key place lie:
 #: gigacov's default cut-off, so they stay out of reach even with ``max_radius_m`` raised to it.
 UNREACHABLE_M = 15_000.0

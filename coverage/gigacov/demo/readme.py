@@ -144,6 +144,15 @@ def render_readme(meta: dict) -> str:
         "threshold and the radio model. The lowest of the statistics also fail the Fujian 2024 "
         f"gigabit-user target (> 25 %) in {y0}, as the table shows.",
         "",
+        "## Where to build",
+        "",
+        "The planning stage (`[planning] budget = "
+        f"{meta.get('planning_budget', 300)}` new sites per county) recommends sites for every "
+        "county that fails a coverage-related indicator (5G sites per 10,000 people, key-place and "
+        "village reach, population coverage) and checks them by re-running the coverage engine "
+        "with the new sites: see `recommended_sites.csv` in each run and the report's planning "
+        "section. Statistics-based failures (fibre, ports, users) are not something new sites fix.",
+        "",
         "## Run it",
         "",
         ("The scenarios use the synthetic DEM (terrain shadows); the radio engine then follows the "
