@@ -189,6 +189,22 @@ def test_villages_appear_only_from_their_zoom_level(tmp_path):
         assert page.errors == []
 
 
+def test_recommended_sites_are_drawn_small_at_city_scale(tmp_path):
+    path = build_map(make_run(), tmp_path / "r.html", offline=True, basemap="none")
+    star_px = "() => parseFloat(getComputedStyle(document.querySelector('.gc-rec')).fontSize)"
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.gigacov && gigacov.ready")
+        page.evaluate("() => { gigacov.map.setZoom(9, {animate: false}); }")
+        page.wait_for_timeout(100)
+        far = page.evaluate(star_px)
+        page.evaluate("() => { gigacov.map.setZoom(13, {animate: false}); }")
+        page.wait_for_timeout(100)
+        near = page.evaluate(star_px)
+        assert (far, near) == (13.0, 22.0)
+        assert page.errors == []
+
+
 def test_malicious_names_render_as_text(tmp_path):
     evil = '<img src=x onerror="window.__pwned=1">'
     script = "<script>window.__pwned=2</script>"

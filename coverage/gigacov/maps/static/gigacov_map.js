@@ -161,6 +161,10 @@
     });
     markers.addTo(groups.recommended);
     G.inner.recommended = markers;
+    // Hundreds of stars in one county hide the map at city scale: draw them small until zoom 11.
+    function sizeStars() { map.getContainer().classList.toggle("gc-far", map.getZoom() < 11); }
+    map.on("zoomend", sizeStars);
+    sizeStars();
   }
 
   // ---------------------------------------------------------------------------------------
