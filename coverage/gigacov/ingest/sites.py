@@ -740,7 +740,7 @@ def _typed(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Per-sector columns that a site-level row may list once per azimuth ("0/120/240", "3/3/6").
-_SECTOR_KEYS = ("azimuth", "tilt", "tilt_mech", "tilt_elec", "beamwidth", "height", "eirp", "power")
+_SECTOR_KEYS = ("azimuth", "tilt", "tilt_mech", "tilt_elec", "beamwidth", "height", "eirp", "tx_power", "gain", "rs_power")
 _SPLIT_RE = re.compile(r"\s*[/,;、|，；]\s*")
 
 
