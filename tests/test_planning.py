@@ -732,6 +732,16 @@ def test_plan_passing_county_needs_nothing(tmp_path):
     assert len(result.gaps) == 2  # gaps are reported all the same
 
 
+def test_plan_county_failing_only_upper_bounds_is_not_plannable(tmp_path):
+    run, grid = two_village_run(tmp_path)
+    run.compliance = run.compliance.assign(status="fail", op="<=")
+    result = plan(run, footprint_fn=disc_footprint_fn(grid, 400.0))
+    county = result.summary()["counties"][0]
+    assert len(result.recommended) == 0
+    assert (county["status_before"], county["stop_reason"]) == ("fail", "not_plannable")
+    assert "upper bounds" in county["stop_message"]
+
+
 def test_plan_county_without_coverage_data_is_no_data_not_pass(tmp_path):
     run, grid = two_village_run(tmp_path)
     run.compliance = run.compliance.assign(status="no_data")

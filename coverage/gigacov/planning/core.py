@@ -727,7 +727,7 @@ def plan(
             counts_after=dict(counts),
             status_before="fail" if ct.targets else idle_status[code],
             status_after="fail" if ct.targets else idle_status[code],
-            stop_reason="" if ct.targets else "not_failing",
+            stop_reason="" if ct.targets else ("not_plannable" if idle_status[code] == "fail" else "not_failing"),
             stop_message="" if ct.targets else _IDLE_MESSAGES[idle_status[code]],
         )
     if not failing:

@@ -146,7 +146,8 @@ def _partial_note(indicators: Any, level: str, region: str, lang: Labeler) -> st
     t = (getattr(indicators, "units", None) or {}).get(level)
     if t is None or "partial" not in getattr(t, "columns", ()) or not t["partial"].fillna(False).astype(bool).any():
         return ""
-    return " — " + lang(f"仅分析区域 {region}".strip(), f"analysed region {region} only".replace("  ", " "))
+    where = f" {region}" if region else ""
+    return " — " + lang(f"仅分析区域{where}", f"analysed region{where} only")
 
 
 def _status_counts(us: pd.DataFrame, level: str) -> dict[str, dict[str, int]]:
