@@ -732,24 +732,21 @@ def test_plan_passing_county_needs_nothing(tmp_path):
     assert len(result.gaps) == 2  # gaps are reported all the same
 
 
-def test_plan_county_failing_only_upper_bounds_is_not_plannable(tmp_path):
+@pytest.mark.parametrize(
+    ("change", "status", "stop_reason", "message"),
+    [
+        ({"status": "no_data"}, "no_data", "not_failing", "no data"),             # never shown as pass
+        ({"status": "fail", "op": "<="}, "fail", "not_plannable", "upper bounds"),  # sites cannot lower it
+    ],
+)
+def test_plan_county_with_nothing_to_plan_keeps_its_real_status(tmp_path, change, status, stop_reason, message):
     run, grid = two_village_run(tmp_path)
-    run.compliance = run.compliance.assign(status="fail", op="<=")
+    run.compliance = run.compliance.assign(**change)
     result = plan(run, footprint_fn=disc_footprint_fn(grid, 400.0))
     county = result.summary()["counties"][0]
     assert len(result.recommended) == 0
-    assert (county["status_before"], county["stop_reason"]) == ("fail", "not_plannable")
-    assert "upper bounds" in county["stop_message"]
-
-
-def test_plan_county_without_coverage_data_is_no_data_not_pass(tmp_path):
-    run, grid = two_village_run(tmp_path)
-    run.compliance = run.compliance.assign(status="no_data")
-    result = plan(run, footprint_fn=disc_footprint_fn(grid, 400.0))
-    county = result.summary()["counties"][0]
-    assert len(result.recommended) == 0
-    assert (county["status_before"], county["status_after"]) == ("no_data", "no_data")
-    assert "no data" in county["stop_message"]
+    assert (county["status_before"], county["status_after"], county["stop_reason"]) == (status, status, stop_reason)
+    assert message in county["stop_message"]
 
 
 def test_plan_refuses_a_grid_over_the_memory_budget(tmp_path):
