@@ -137,40 +137,10 @@ def coef_tuple(coef, k, cls):
 
 
 @jit(inline="always")
-def coef_path_loss(cu, cs, cr, cls, d2d, los, dh2, dmin, d3min2, need_log_d2d, need_d3) -> float:
-    """Path loss (dB) from the coefficient tuples of the three classes (``cu``, ``cs``, ``cr``)
-    for a pixel of class ``cls``; branch-free (selects), so it vectorises. ``need_d3`` may be
-    False when no class has a ``C1`` term (only RMa LOS has one)."""
-    u = cls == 1
-    s = cls == 2
-    dcl = max(d2d, dmin)
-    d3sq = max(dcl * dcl + dh2, d3min2)
-    lg = 0.5 * log10_ge1(d3sq)
-    d3 = math.sqrt(d3sq) if need_d3 else 0.0
-    bp = cu[BP] if u else (cs[BP] if s else cr[BP])
-    low = dcl <= bp
-    if low:
-        a1 = cu[A1L] if u else (cs[A1L] if s else cr[A1L])
-        b1 = cu[B1L] if u else (cs[B1L] if s else cr[B1L])
-        c1 = cu[C1L] if u else (cs[C1L] if s else cr[C1L])
-    else:
-        a1 = cu[A1H] if u else (cs[A1H] if s else cr[A1H])
-        b1 = cu[B1H] if u else (cs[B1H] if s else cr[B1H])
-        c1 = cu[C1H] if u else (cs[C1H] if s else cr[C1H])
-    t1 = a1 + b1 * lg + c1 * d3
-    if need_log_d2d:
-        t1 += (cu[E1] if u else (cs[E1] if s else cr[E1])) * log10_ge1(dcl)
-    if los:
-        a2 = cu[A2L] if u else (cs[A2L] if s else cr[A2L])
-    else:
-        a2 = cu[A2N] if u else (cs[A2N] if s else cr[A2N])
-    b2 = cu[B2] if u else (cs[B2] if s else cr[B2])
-    return max(t1, a2 + b2 * lg)
-
-
-@jit(inline="always")
-def coef_path_loss_pair(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3):
-    """``(LOS, NLOS)`` path losses of :func:`coef_path_loss` computed together (same values)."""
+def _coef_common(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3):
+    """The terms of :func:`coef_path_loss` shared by LOS and NLOS: ``(t1, lg, b2, a2l, a2n)``
+    with the first term ``t1`` (before the max), ``lg`` = log10 of the 3-D distance, and the
+    second term's slope and LOS / NLOS intercepts of the pixel's class."""
     u = cls == 1
     s = cls == 2
     dcl = max(d2d, dmin)
@@ -193,6 +163,22 @@ def coef_path_loss_pair(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, n
     a2l = cu[A2L] if u else (cs[A2L] if s else cr[A2L])
     a2n = cu[A2N] if u else (cs[A2N] if s else cr[A2N])
     b2 = cu[B2] if u else (cs[B2] if s else cr[B2])
+    return t1, lg, b2, a2l, a2n
+
+
+@jit(inline="always")
+def coef_path_loss(cu, cs, cr, cls, d2d, los, dh2, dmin, d3min2, need_log_d2d, need_d3) -> float:
+    """Path loss (dB) from the coefficient tuples of the three classes (``cu``, ``cs``, ``cr``)
+    for a pixel of class ``cls``; branch-free (selects), so it vectorises. ``need_d3`` may be
+    False when no class has a ``C1`` term (only RMa LOS has one)."""
+    t1, lg, b2, a2l, a2n = _coef_common(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3)
+    return max(t1, (a2l if los else a2n) + b2 * lg)
+
+
+@jit(inline="always")
+def coef_path_loss_pair(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3):
+    """``(LOS, NLOS)`` path losses of :func:`coef_path_loss` computed together (same values)."""
+    t1, lg, b2, a2l, a2n = _coef_common(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3)
     return max(t1, a2l + b2 * lg), max(t1, a2n + b2 * lg)
 
 
