@@ -16,7 +16,6 @@ import resource
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,7 +24,9 @@ import pandas as pd
 import pyproj
 import shapely
 
+from gigacov.compliance import Standard, StandardIndicator
 from gigacov.grid import Grid
+from gigacov.indicators import IndicatorSet, indicator_definitions
 from gigacov.ingest.model import InputReport, Inputs
 from gigacov.pipeline import RunResult, manifest_for
 from gigacov.radio.result import CoverageResult, RadioParams
@@ -37,50 +38,29 @@ from gigacov.scenario import scenario_from_dict
 RESULTS = Path(__file__).resolve().parents[1] / "bench-results"
 
 
-@dataclass
-class Ind:
-    key: str
-    name_zh: str
-    name_en: str
-    op: str
-    threshold: float
-    level: list[str]
-    mandatory: bool = True
-    confirmed: bool = False
-    source: str = "synthetic benchmark"
+def _std(id_: str, title: str, version: str, indicators: list[StandardIndicator]) -> Standard:
+    return Standard(id=id_, title=title, issuer="benchmark", source="benchmark", version=version, year=2024,
+                    notes="", indicators=indicators)
 
 
-@dataclass
-class Std:
-    id: str
-    title: str
-    version: str
-    indicators: list[Ind]
-    issuer: str = "benchmark"
-    source: str = "benchmark"
-    year: int = 2024
-    notes: str = ""
-
-
-@dataclass
-class IndSet:
-    units: dict
-    key_places: object = None
-    definitions: list = field(default_factory=list)
+def _ind(key: str, zh: str, en: str, op: str, threshold: float, levels: list[str],
+         confirmed: bool = False) -> StandardIndicator:
+    return StandardIndicator(key, zh, en, op, threshold, tuple(levels), confirmed=confirmed,
+                             source="synthetic benchmark")
 
 
 STANDARDS = [
-    Std("miit-gigabit-city-2021", "千兆城市", "2021.1", [
-        Ind("sites_5g_per_10k", "每万人拥有5G基站数", "5G sites per 10k", ">=", 12.0, ["city", "county"]),
-        Ind("household_gigabit_coverage", "家庭千兆覆盖率", "household gigabit coverage", ">=", 0.8, ["city", "county"]),
-        Ind("pon_10g_share", "10G-PON端口占比", "10G-PON share", ">=", 0.3, ["city", "county"]),
-        Ind("users_500m_share", "500M用户占比", "500M share", ">=", 0.3, ["city", "county"]),
-        Ind("users_5g_share", "5G用户占比", "5G user share", ">=", 0.25, ["city", "county"]),
+    _std("miit-gigabit-city-2021", "千兆城市", "2021.1", [
+        _ind("sites_5g_per_10k", "每万人拥有5G基站数", "5G sites per 10k", ">=", 12.0, ["city", "county"]),
+        _ind("household_gigabit_coverage", "家庭千兆覆盖率", "household gigabit coverage", ">=", 0.8, ["city", "county"]),
+        _ind("pon_10g_share", "10G-PON端口占比", "10G-PON share", ">=", 0.3, ["city", "county"]),
+        _ind("users_500m_share", "500M用户占比", "500M share", ">=", 0.3, ["city", "county"]),
+        _ind("users_5g_share", "5G用户占比", "5G user share", ">=", 0.25, ["city", "county"]),
     ]),
-    Std("fujian-2024", "2024数字福建", "2024.1", [
-        Ind("users_1000m_share", "千兆用户占比", "gigabit share", ">", 0.25, ["province", "city", "county", "village"],
+    _std("fujian-2024", "2024数字福建", "2024.1", [
+        _ind("users_1000m_share", "千兆用户占比", "gigabit share", ">", 0.25, ["province", "city", "county", "village"],
             confirmed=True),
-        Ind("village_reach_5g", "行政村5G通达率", "village reach", ">=", 0.8, ["province", "city", "county"],
+        _ind("village_reach_5g", "行政村5G通达率", "village reach", ">=", 0.8, ["province", "city", "county"],
             confirmed=True),
     ]),
 ]
@@ -173,7 +153,7 @@ def make_run(tmp: Path, year: int, n_villages: int, res_m: float, seed: int) -> 
     inputs = Inputs(scenario=scn, boundaries=gpd.GeoDataFrame(geometry=[], crs=4326), cells=pd.DataFrame(),
                     reports=[InputReport("sites", str(tmp / "sites.csv"), 114000, 113990, 10)])
     return RunResult(scenario=scn, run_dir=run_dir, inputs=inputs, grid=grid, coverage={"5G": cov},
-                     indicators=IndSet(units), standards=STANDARDS, compliance=evaluate(units))
+                     indicators=IndicatorSet(units, None, indicator_definitions()), standards=STANDARDS, compliance=evaluate(units))
 
 
 def write_run_dir(run: RunResult) -> Path:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ import pandas as pd
 import pyproj
 from shapely.geometry import box
 
+from gigacov.compliance import Standard, StandardIndicator
 from gigacov.grid import Grid
+from gigacov.indicators import IndicatorSet, indicator_definitions
 from gigacov.ingest.model import InputReport, Inputs
 from gigacov.pipeline import RunResult, manifest_for
 from gigacov.radio.result import CoverageResult, RadioParams
@@ -41,48 +43,6 @@ CITY, PROVINCE = "350500", "350000"
 NAMES = {LICHENG: ("鲤城区", "Licheng"), JINJIANG: ("晋江市", "Jinjiang"), NANAN: ("南安市", "Nan'an"),
          CITY: ("泉州市", "Quanzhou"), PROVINCE: ("福建省", "Fujian")}
 BOXES = {LICHENG: (118.4, 24.8, 118.5, 24.9), JINJIANG: (118.5, 24.8, 118.6, 24.9), NANAN: (118.6, 24.8, 118.7, 24.9)}
-
-
-@dataclass
-class MiniStandardIndicator:
-    key: str
-    name_zh: str
-    name_en: str
-    op: str
-    threshold: float
-    level: list[str]
-    mandatory: bool = True
-    confirmed: bool = True
-    source: str = ""
-
-
-@dataclass
-class MiniStandard:
-    id: str
-    title: str
-    issuer: str
-    source: str
-    version: str
-    year: int
-    notes: str
-    indicators: list[MiniStandardIndicator]
-
-
-@dataclass
-class MiniIndicatorDef:
-    key: str
-    name_zh: str
-    name_en: str
-    unit: str
-    formula: str = ""
-    source: str = "raster"
-
-
-@dataclass
-class MiniIndicatorSet:
-    units: dict[str, gpd.GeoDataFrame]
-    key_places: gpd.GeoDataFrame | None = None
-    definitions: list[MiniIndicatorDef] = field(default_factory=list)
 
 
 @dataclass
@@ -107,10 +67,10 @@ class MiniPlan:
         }
 
 
-def standards(miit_version: str = "2021.1-test") -> list[MiniStandard]:
+def standards(miit_version: str = "2021.1-test") -> list[Standard]:
     """The test's two standards (versions differ from the shipped files on purpose: the
     comparison then takes every indicator as mandatory, independent of the shipped flags)."""
-    miit = MiniStandard(
+    miit = Standard(
         id="miit-gigabit-city-2021",
         title='"双千兆"网络协同发展行动计划（2021-2023年）千兆城市评价指标',
         issuer="工业和信息化部 MIIT",
@@ -119,14 +79,14 @@ def standards(miit_version: str = "2021.1-test") -> list[MiniStandard]:
         year=2021,
         notes="thresholds are the commonly cited values [U]",
         indicators=[
-            MiniStandardIndicator("sites_5g_per_10k", "每万人拥有5G基站数", "5G base stations per 10,000 people",
-                                  ">=", 12.0, ["city", "county"], True, False, "commonly cited, unconfirmed"),
-            MiniStandardIndicator("household_gigabit_coverage", "城市家庭千兆光纤网络覆盖率",
-                                  "household gigabit-fibre coverage", ">=", 0.8, ["city", "county"], True, False,
-                                  "commonly cited, unconfirmed"),
+            StandardIndicator("sites_5g_per_10k", "每万人拥有5G基站数", "5G base stations per 10,000 people",
+                              ">=", 12.0, ("city", "county"), True, False, "commonly cited, unconfirmed"),
+            StandardIndicator("household_gigabit_coverage", "城市家庭千兆光纤网络覆盖率",
+                              "household gigabit-fibre coverage", ">=", 0.8, ("city", "county"), True, False,
+                              "commonly cited, unconfirmed"),
         ],
     )
-    fujian = MiniStandard(
+    fujian = Standard(
         id="fujian-2024",
         title="2024年数字福建工作要点",
         issuer="福建省数字福建建设领导小组办公室",
@@ -135,21 +95,16 @@ def standards(miit_version: str = "2021.1-test") -> list[MiniStandard]:
         year=2024,
         notes="",
         indicators=[
-            MiniStandardIndicator("users_1000m_share", "千兆宽带用户占比", "gigabit user share", ">", 0.25,
-                                  ["province", "city", "county"], True, True, "数字福建工作要点 2024 [V]"),
+            StandardIndicator("users_1000m_share", "千兆宽带用户占比", "gigabit user share", ">", 0.25,
+                              ("province", "city", "county"), True, True, "数字福建工作要点 2024 [V]"),
         ],
     )
     return [miit, fujian]
 
 
-DEFINITIONS = [
-    MiniIndicatorDef("pop_coverage_5g", "5G人口覆盖率", "5G population coverage", "fraction"),
-    MiniIndicatorDef("sites_5g_per_10k", "每万人拥有5G基站数", "5G base stations per 10,000 people",
-                     "sites per 10,000 people"),
-    MiniIndicatorDef("household_gigabit_coverage", "家庭千兆光纤网络覆盖率", "household gigabit-fibre coverage",
-                     "fraction", source="statistics"),
-    MiniIndicatorDef("users_1000m_share", "千兆宽带用户占比", "gigabit user share", "fraction", source="statistics"),
-]
+#: gigacov's own definitions of the indicators the fixture fills in.
+DEFINITIONS = [d for d in indicator_definitions()
+               if d.key in ("pop_coverage_5g", "sites_5g_per_10k", "household_gigabit_coverage", "users_1000m_share")]
 
 #: Per-county raw figures of the 2024 run (the 2023 run overrides some of them).
 VALUES_2024: dict[str, dict[str, float]] = {
@@ -211,7 +166,7 @@ _SHORTFALL = {
 }
 
 
-def evaluate(units: dict[str, gpd.GeoDataFrame], stds: list[MiniStandard]) -> pd.DataFrame:
+def evaluate(units: dict[str, gpd.GeoDataFrame], stds: list[Standard]) -> pd.DataFrame:
     """A plain reference evaluation (value op threshold; missing → no_data; shortfall rounded up)."""
     ops = {">=": lambda v, t: v >= t, ">": lambda v, t: v > t}
     rows = []
@@ -311,7 +266,7 @@ def make_run(
         inputs=inputs,
         grid=grid,
         coverage={"5G": make_coverage(grid)},
-        indicators=MiniIndicatorSet(units, key_places, list(DEFINITIONS)),
+        indicators=IndicatorSet(units, key_places, list(DEFINITIONS)),
         standards=stds,
         compliance=evaluate(units, stds),
         timings={"ingest": 0.5, "coverage_5g": 2.0},
