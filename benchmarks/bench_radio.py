@@ -236,6 +236,25 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 # ------------------------------------------------------------------------------------------------
 
 
+def square_scene(quick: bool, rng) -> tuple:
+    """A 40 km × 40 km (quick: 20 km) square around Quanzhou at 100 m with 2,500 (quick: 700)
+    synthetic sites and their population: ``(grid, cells, population)``."""
+    import pyproj
+    from shapely.geometry import box
+
+    from gigacov.grid import Grid
+
+    half = 10_000.0 if quick else 20_000.0
+    crs = pyproj.CRS.from_epsg(32650)
+    x0, y0 = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(118.60, 24.90)
+    grid = Grid.from_bounds((x0 - half, y0 - half, x0 + half, y0 + half), 100.0, crs)
+    lon_lat = grid.xy_to_lonlat([x0 - half, x0 + half], [y0 - half, y0 + half])
+    region = box(lon_lat[0][0], lon_lat[1][0], lon_lat[0][1], lon_lat[1][1])
+    lon, lat = synthetic_sites(700 if quick else 2500, rng, region, region.bounds)
+    cells = cells_for_sites(lon, lat, rng)
+    return grid, cells, population_from_sites(grid, cells)
+
+
 def fractal_dem(rng, height: int, width: int, relief_m: float = 400.0) -> np.ndarray:
     """Seeded hilly terrain: Gaussian noise filtered to a 1/f² amplitude spectrum (smooth
     ridges and valleys at every scale), scaled to ``relief_m`` metres from lowest to highest."""
@@ -251,24 +270,14 @@ def fractal_dem(rng, height: int, width: int, relief_m: float = 400.0) -> np.nda
 
 def dem_stage(quick: bool, workers: int) -> dict:
     """The engine with a DEM: no DEM vs horizon vs profile on the same inputs."""
-    import pyproj
     from affine import Affine
-    from shapely.geometry import box
 
-    from gigacov.grid import Grid, RasterData
+    from gigacov.grid import RasterData
     from gigacov.radio import RadioParams, cell_footprints, compute_coverage, engine
 
     rng = np.random.default_rng(SEED + 2)
-    half = 10_000.0 if quick else 20_000.0
-    crs = pyproj.CRS.from_epsg(32650)
-    x0, y0 = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(118.60, 24.90)
-    grid = Grid.from_bounds((x0 - half, y0 - half, x0 + half, y0 + half), 100.0, crs)
-    lon_lat = grid.xy_to_lonlat([x0 - half, x0 + half], [y0 - half, y0 + half])
-    region = box(lon_lat[0][0], lon_lat[1][0], lon_lat[0][1], lon_lat[1][1])
-    n_sites = 700 if quick else 2500
-    lon, lat = synthetic_sites(n_sites, rng, region, region.bounds)
-    cells = cells_for_sites(lon, lat, rng)
-    population = population_from_sites(grid, cells)
+    grid, cells, population = square_scene(quick, rng)
+    crs = grid.crs
     pad = 60  # 6 km: the DEM covers every cell's 5 km circle
     t = grid.transform
     z = fractal_dem(rng, grid.height + 2 * pad, grid.width + 2 * pad)
@@ -373,24 +382,10 @@ def fujian_region():
 
 def compare_stage(quick: bool, workers: int) -> dict:
     """numba vs NumPy on the same inputs."""
-    import pyproj
-    from shapely.geometry import box
-
-    from gigacov.grid import Grid
     from gigacov.radio import RadioParams, compute_coverage, engine
 
     rng = np.random.default_rng(SEED)
-    # A 40 km × 40 km (quick: 20 km) square around Quanzhou.
-    half = 10_000.0 if quick else 20_000.0
-    crs = pyproj.CRS.from_epsg(32650)
-    x0, y0 = pyproj.Transformer.from_crs(4326, crs, always_xy=True).transform(118.60, 24.90)
-    grid = Grid.from_bounds((x0 - half, y0 - half, x0 + half, y0 + half), 100.0, crs)
-    lon_lat = grid.xy_to_lonlat([x0 - half, x0 + half], [y0 - half, y0 + half])
-    region = box(lon_lat[0][0], lon_lat[1][0], lon_lat[0][1], lon_lat[1][1])
-    n_sites = 700 if quick else 2500
-    lon, lat = synthetic_sites(n_sites, rng, region, region.bounds)
-    cells = cells_for_sites(lon, lat, rng)
-    population = population_from_sites(grid, cells)
+    grid, cells, population = square_scene(quick, rng)
     params = RadioParams(model="auto")
     prep = engine._prepare(cells, grid, params, population, None, None)
     table = engine._cell_table(cells, grid, params)
