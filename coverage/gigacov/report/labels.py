@@ -80,36 +80,42 @@ def _ratio(key: str, zh: str, en: str) -> IndicatorLabel:
     return IndicatorLabel(key, zh, en, "%", "%", True, 1)
 
 
-_CATALOGUE: dict[str, IndicatorLabel] = {
-    lab.key: lab
-    for lab in (
-        _ratio("pop_coverage_5g", "5G人口覆盖率", "5G population coverage"),
-        _ratio("area_coverage_5g", "5G面积覆盖率", "5G area coverage"),
-        IndicatorLabel(
-            "sites_5g_per_10k", "每万人拥有5G基站数", "5G base stations per 10,000 people",
-            "个/万人", "sites per 10k people", False, 2,
-        ),
-        _ratio("key_place_reach_5g", "重点场所5G网络通达率", "key-place 5G reach"),
-        _ratio("village_reach_5g", "行政村5G通达率", "administrative villages reached by 5G"),
-        _ratio("household_gigabit_coverage", "家庭千兆光纤网络覆盖率", "household gigabit-fibre coverage"),
-        _ratio("pon_10g_share", "10G-PON端口占比", "10G-PON port share"),
-        _ratio("users_500m_share", "500Mbps及以上用户占比", "500 Mbps+ user share"),
-        IndicatorLabel(
-            "users_1000m_count", "1000Mbps及以上用户数", "1000 Mbps+ users", "户", "users", False, 0
-        ),
-        _ratio("users_1000m_share", "千兆宽带用户占比", "gigabit (1000 Mbps+) user share"),
-        _ratio("users_5g_share", "5G用户占比", "5G share of mobile users"),
-        _ratio("pop_coverage_4g", "4G人口覆盖率", "4G population coverage"),
-        _ratio("area_coverage_4g", "4G面积覆盖率", "4G area coverage"),
-        IndicatorLabel(
-            "sites_4g_per_10k", "每万人拥有4G基站数", "4G base stations per 10,000 people",
-            "个/万人", "sites per 10k people", False, 2,
-        ),
-        _ratio("key_place_reach_4g", "重点场所4G网络通达率", "key-place 4G reach"),
-        _ratio("village_reach_4g", "行政村4G通达率", "administrative villages reached by 4G"),
-        _ratio("cities_passing_share", "达标城市占比", "share of cities meeting the standard"),
-    )
+#: Indicator keys in the order tables show them; names and units come from gigacov's own
+#: definitions (:data:`gigacov.indicators.INDICATORS`, :data:`gigacov.compliance.DERIVED_KEYS`).
+_ORDER: tuple[str, ...] = (
+    "pop_coverage_5g", "area_coverage_5g", "sites_5g_per_10k", "key_place_reach_5g", "village_reach_5g",
+    "household_gigabit_coverage", "pon_10g_share", "users_500m_share", "users_1000m_count",
+    "users_1000m_share", "users_5g_share", "pop_coverage_4g", "area_coverage_4g", "key_place_reach_4g",
+    "village_reach_4g", "cities_passing_share",
+)
+#: How the indicators that are not ratios are shown: (unit zh, unit en, decimals).
+_NON_RATIO_DISPLAY = {
+    "sites_5g_per_10k": ("个/万人", "sites per 10k people", 2),
+    "users_1000m_count": ("户", "users", 0),
 }
+
+
+def _catalogue() -> dict[str, IndicatorLabel]:
+    from ..compliance import DERIVED_KEYS
+    from ..indicators import INDICATORS
+
+    out = {}
+    for key in (*_ORDER, *(k for k in (*INDICATORS, *DERIVED_KEYS) if k not in _ORDER)):
+        if key in INDICATORS:
+            d = INDICATORS[key]
+            unit, zh, en = d.unit, d.name_zh, d.name_en
+        else:
+            unit, zh, en, _ = DERIVED_KEYS[key]
+        if unit == "ratio":
+            out[key] = _ratio(key, zh, en)
+        else:
+            uz, ue = _UNIT_NAMES.get(unit, (unit, unit))
+            uz, ue, decimals = _NON_RATIO_DISPLAY.get(key, (uz, ue, 2))
+            out[key] = IndicatorLabel(key, zh, en, uz, ue, False, decimals)
+    return out
+
+
+_CATALOGUE: dict[str, IndicatorLabel] = _catalogue()
 
 #: Indicator keys in the order tables show them.
 KNOWN_KEYS: tuple[str, ...] = tuple(_CATALOGUE)
