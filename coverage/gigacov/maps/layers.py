@@ -25,6 +25,7 @@ import shapely
 
 from ..crs import geoseries_from_wgs84, wgs84_to_gcj02
 from ..grid import Grid
+from ..indicators import INDICATORS
 
 __all__ = [
     "esc",
@@ -65,21 +66,9 @@ KEY_PLACE_SYMBOLS: dict[str, tuple[str, str]] = {
     "other": ("•", "other"),
 }
 
-# Labels of the indicator keys of DESIGN.md §10 (used when the IndicatorSet carries no
-# definitions). kind: "ratio" (0–1, shown as %), "count", "number".
-_INDICATORS: dict[str, tuple[str, str]] = {
-    "pop_coverage_5g": ("5G population coverage", "ratio"),
-    "area_coverage_5g": ("5G area coverage", "ratio"),
-    "sites_5g_per_10k": ("5G base stations per 10,000 people", "number"),
-    "key_place_reach_5g": ("key places reached by 5G", "ratio"),
-    "village_reach_5g": ("villages reached by 5G", "ratio"),
-    "household_gigabit_coverage": ("households covered by gigabit fibre", "ratio"),
-    "pon_10g_share": ("10G-PON port share", "ratio"),
-    "users_500m_share": ("users ≥ 500 Mbps (share)", "ratio"),
-    "users_1000m_count": ("users ≥ 1000 Mbps", "count"),
-    "users_1000m_share": ("users ≥ 1000 Mbps (share)", "ratio"),
-    "users_5g_share": ("5G users (share of mobile users)", "ratio"),
-}
+#: How an indicator unit (gigacov.indicators.IndicatorDef.unit) is shown; others: plain numbers.
+_KINDS = {"ratio": "ratio", "count": "count"}
+
 
 _OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
 
@@ -179,25 +168,28 @@ def indicator_meta(definitions: Iterable[Any] | None, columns: Iterable[str] = (
         if not key or key in seen:
             continue
         seen.add(key)
-        base_label, base_kind = _INDICATORS.get(key.removesuffix("_4g"), (key.replace("_", " "), ""))
-        label = str(getattr(d, "name_en", "") or base_label)
+        base = _catalogue_meta(key)
+        label = str(getattr(d, "name_en", "") or base.label)
         unit = str(getattr(d, "unit", "") or "").strip().lower()
         if unit in ("ratio", "fraction", "share", "%", "percent", "0-1", "0–1"):
             kind = "ratio"
         elif unit in ("count", "users", "households", "sites", "ports", "persons"):
             kind = "count"
         else:
-            kind = base_kind or "number"
+            kind = base.kind
         metas.append(IndicatorMeta(key, label, str(getattr(d, "name_zh", "") or ""), kind))
     if metas:
         return metas
     cols = set(columns)
-    for key, (label, kind) in _INDICATORS.items():
-        for k, lab in ((key, label), (f"{key}_4g" if key.endswith("_5g") else "", "")):
-            if k and k in cols and k not in seen:
-                seen.add(k)
-                metas.append(IndicatorMeta(k, lab or f"{label} (4G)", "", kind))
-    return metas
+    return [_catalogue_meta(k) for k in INDICATORS if k in cols]
+
+
+def _catalogue_meta(key: str) -> IndicatorMeta:
+    """An indicator as gigacov.indicators defines it (an unknown key: its key, a plain number)."""
+    d = INDICATORS.get(key)
+    if d is None:
+        return IndicatorMeta(key, key.replace("_", " "), "", "number")
+    return IndicatorMeta(key, d.name_en, d.name_zh, _KINDS.get(d.unit, "number"))
 
 
 def format_value(value: Any, kind: str) -> str:
@@ -365,7 +357,7 @@ def _unit_popup(
     )
     fails, missing = [], []
     for key, row in rows.items():
-        meta = metas.get(key) or IndicatorMeta(key, _INDICATORS.get(key, (key, ""))[0], "", _INDICATORS.get(key, ("", "number"))[1] or "number")
+        meta = metas.get(key) or _catalogue_meta(key)
         st = str(row.get("status"))
         if st == "fail":
             fails.append(f"<li><b>{esc(meta.label)}</b>: {esc(shortfall_text(row, meta.kind))}</li>")
