@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..indicators import INDICATORS
 from .design import ASSUMED_THRESHOLDS, YEARS
 
 __all__ = ["write_readme", "render_readme"]
-
-_LABELS = {
-    "household_gigabit_coverage": "gigabit-capable households",
-    "pon_10g_share": "10G-PON port share",
-    "users_500m_share": "500 Mbps+ user share",
-    "users_1000m_share": "gigabit (1000 Mbps) user share",
-    "users_5g_share": "5G user share",
-    "sites_5g_per_10k": "5G sites per 10,000 people",
-    "village_reach_5g": "villages reached by 5G",
-    "key_place_reach_5g": "key places reached by 5G",
-}
 
 
 def _pct(v: float) -> str:
@@ -98,9 +88,9 @@ def render_readme(meta: dict) -> str:
         "",
         "The design assumes these thresholds (FACTS.md; most are commonly cited values, not "
         "confirmed against the official text — the shipped standard files are authoritative): "
-        + ", ".join(f"{_LABELS[k]} ({s}) {op.replace('>=', '≥')} "
+        + ", ".join(f"{INDICATORS[k].name_en} ({s}) {op.replace('>=', '≥')} "
                     f"{v:g}" if k == "sites_5g_per_10k" else
-                    f"{_LABELS[k]} ({s}) {op.replace('>=', '≥')} {_pct(v)}"
+                    f"{INDICATORS[k].name_en} ({s}) {op.replace('>=', '≥')} {_pct(v)}"
                     for k, (s, op, v) in ASSUMED_THRESHOLDS.items())
         + ". Margins are at least 2 percentage points. County results are computed by analogy "
         "(the gigabit-city title is for prefecture-level cities).",
