@@ -1068,7 +1068,7 @@ def _run_dask(prep, tiles, outputs, workers: int, scheduler: str, on_done) -> tu
 # ------------------------------------------------------------------------------------------------
 
 
-def _empty_result(cells, grid, params, outputs, timings) -> CoverageResult:
+def _result(cells, grid, params, outputs, timings) -> CoverageResult:
     return CoverageResult(
         tech=params.tech.upper(), grid=grid, rsrp_dbm=outputs["rsrp"], sinr_db=outputs["sinr"],
         server=outputs["server"], covered=outputs["covered"], cells=cells, params=params,
@@ -1166,7 +1166,7 @@ def compute_coverage(
     }
     if len(cells_out) == 0:
         timings["prepare_s"] = round(time.perf_counter() - t_start, 4)
-        return _empty_result(cells_out, grid, params, outputs, timings)
+        return _result(cells_out, grid, params, outputs, timings)
 
     compile_s = warm_up("serial")  # tile kernel + radius search; cached after the first run
     t_prep0 = time.perf_counter()
@@ -1203,7 +1203,7 @@ def compute_coverage(
         "%s coverage: %d cells, %d tiles, %.3g cell-pixel evaluations in %.1f s (%s, %d workers)",
         params.tech, len(cells_out), len(tiles), evals, compute_s, backend, workers,
     )
-    return _empty_result(cells_out, grid, params, outputs, timings)
+    return _result(cells_out, grid, params, outputs, timings)
 
 
 def cell_footprints(
