@@ -48,13 +48,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gigacov.demo.design import COUNTIES
+
 ROOT = Path(__file__).resolve().parents[1]
 
-# Resident population 2021, 10,000 persons (Quanzhou statistical yearbook 2022, table 3-5; FACTS.md).
-POPULATION_10K = {
-    "350502": 42.9, "350503": 72.0, "350504": 25.5, "350505": 35.9, "350581": 68.9, "350582": 206.9,
-    "350583": 152.7, "350521": 104.1, "350524": 100.2, "350525": 42.2, "350526": 33.7,
-}
+# Resident population 2021, 10,000 persons (Quanzhou statistical yearbook 2022, table 3-5; FACTS.md),
+# as the demo's design carries it.
+POPULATION_10K = {c.code: c.population_10k for c in COUNTIES}
 # Synthetic 5G sites per 10,000 persons: the rural counties are built to fail (< 12).
 SITE_DENSITY = {
     "350502": 30.0, "350503": 28.0, "350504": 16.0, "350505": 15.0, "350581": 24.0, "350582": 22.0,
