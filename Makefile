@@ -12,7 +12,7 @@ help:
 	@echo "make demo   - create .venv, install gigacov, run the synthetic Quanzhou demo end to end"
 	@echo "make test   - create .venv if missing and run the whole test suite"
 	@echo "make bench  - run the benchmarks in benchmarks/ (not part of the tests)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff check and ruff format --check (CI runs it before the tests)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check coverage tests benchmarks
+	$(VENV)/bin/ruff check coverage tests benchmarks tools
+	$(VENV)/bin/ruff format --check coverage tests benchmarks tools
 
 boundaries: $(STAMP)
 	$(VENV)/bin/gigacov boundaries build

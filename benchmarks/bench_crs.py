@@ -19,14 +19,28 @@ from gigacov import crs
 def numpy_wgs_to_gcj(lon: np.ndarray, lat: np.ndarray):
     a, ee, pi = 6378245.0, 0.00669342162296594323, math.pi
     x, y = lon - 105.0, lat - 35.0
-    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
-            + (20 * np.sin(6 * x * pi) + 20 * np.sin(2 * x * pi)) * 2 / 3
-            + (20 * np.sin(y * pi) + 40 * np.sin(y / 3 * pi)) * 2 / 3
-            + (160 * np.sin(y / 12 * pi) + 320 * np.sin(y * pi / 30)) * 2 / 3)
-    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
-            + (20 * np.sin(6 * x * pi) + 20 * np.sin(2 * x * pi)) * 2 / 3
-            + (20 * np.sin(x * pi) + 40 * np.sin(x / 3 * pi)) * 2 / 3
-            + (150 * np.sin(x / 12 * pi) + 300 * np.sin(x / 30 * pi)) * 2 / 3)
+    dlat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + (20 * np.sin(6 * x * pi) + 20 * np.sin(2 * x * pi)) * 2 / 3
+        + (20 * np.sin(y * pi) + 40 * np.sin(y / 3 * pi)) * 2 / 3
+        + (160 * np.sin(y / 12 * pi) + 320 * np.sin(y * pi / 30)) * 2 / 3
+    )
+    dlon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
+        + (20 * np.sin(6 * x * pi) + 20 * np.sin(2 * x * pi)) * 2 / 3
+        + (20 * np.sin(x * pi) + 40 * np.sin(x / 3 * pi)) * 2 / 3
+        + (150 * np.sin(x / 12 * pi) + 300 * np.sin(x / 30 * pi)) * 2 / 3
+    )
     rad = lat / 180 * pi
     magic = 1 - ee * np.sin(rad) ** 2
     sq = np.sqrt(magic)

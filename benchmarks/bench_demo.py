@@ -81,11 +81,15 @@ def main() -> int:
     print(f"  {'build_demo warm':<28} {figures['build_warm_s']:>8.2f} s")
     for k, v in timings.items():
         print(f"    {k:<26} {v:>8.2f} s")
-    print(f"  {'villages / 5G / 4G / cells':<28} {figures['villages']:,} / {figures['sites_5g']:,} / "
-          f"{figures['sites_4g']:,} / {figures['cells']:,}")
+    print(
+        f"  {'villages / 5G / 4G / cells':<28} {figures['villages']:,} / {figures['sites_5g']:,} / "
+        f"{figures['sites_4g']:,} / {figures['cells']:,}"
+    )
     n = figures["noise_grid"]
-    print(f"  {'terrain noise, ' + format(n['pixels'], ',') + ' px':<28} point-wise {n['pointwise_s']:.3f} s, "
-          f"separable {n['separable_s']:.3f} s, ×{n['speedup']} (max diff {n['max_abs_diff']:.1e})")
+    print(
+        f"  {'terrain noise, ' + format(n['pixels'], ',') + ' px':<28} point-wise {n['pointwise_s']:.3f} s, "
+        f"separable {n['separable_s']:.3f} s, ×{n['speedup']} (max diff {n['max_abs_diff']:.1e})"
+    )
     if "run_demo_s" in figures:
         print(f"  {'run_demo (both years)':<28} {figures['run_demo_s']:>8.1f} s")
     print(f"  {'peak RSS':<28} {figures['peak_rss_mb']:>8.1f} MiB")

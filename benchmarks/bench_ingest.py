@@ -56,23 +56,30 @@ def generate(path: Path, n: int, seed: int = 20240501) -> None:
     site = np.arange(n) // 3
     sector = np.arange(n) % 3
     tech = rng.choice(np.array(["5G", "NR", "LTE", "4G"]), n)
-    band = np.where(np.isin(tech, ["5G", "NR"]), rng.choice(np.array(["n78", "n41", "n28"]), n),
-                    rng.choice(np.array(["B3", "B1", "B8", "B39"]), n))
-    df = pd.DataFrame({
-        "基站ID": np.char.add("QZ", site.astype(str)),
-        "小区ID": sector + 1,
-        "基站名称": np.char.add("泉州站点", site.astype(str)),
-        "经度": np.round(sx[site], 6),
-        "纬度": np.round(sy[site], 6),
-        "网络制式": tech,
-        "频段": band,
-        "方位角": (sector * 120 + rng.integers(0, 30, n)) % 360,
-        "天线挂高(m)": np.round(rng.uniform(15, 45, n), 1),
-        "总下倾角": rng.integers(2, 12, n),
-        "EIRP": np.round(rng.uniform(55, 65, n), 1),
-        "开通日期": rng.choice(np.array(["2019-11-01", "2020/6/30", "2021年3月", "2022", "2023-09-15"]), n),
-        "运营商": rng.choice(np.array(["中国移动", "中国联通", "中国电信", "中国广电"]), n),
-    })
+    band = np.where(
+        np.isin(tech, ["5G", "NR"]),
+        rng.choice(np.array(["n78", "n41", "n28"]), n),
+        rng.choice(np.array(["B3", "B1", "B8", "B39"]), n),
+    )
+    df = pd.DataFrame(
+        {
+            "基站ID": np.char.add("QZ", site.astype(str)),
+            "小区ID": sector + 1,
+            "基站名称": np.char.add("泉州站点", site.astype(str)),
+            "经度": np.round(sx[site], 6),
+            "纬度": np.round(sy[site], 6),
+            "网络制式": tech,
+            "频段": band,
+            "方位角": (sector * 120 + rng.integers(0, 30, n)) % 360,
+            "天线挂高(m)": np.round(rng.uniform(15, 45, n), 1),
+            "总下倾角": rng.integers(2, 12, n),
+            "EIRP": np.round(rng.uniform(55, 65, n), 1),
+            "开通日期": rng.choice(
+                np.array(["2019-11-01", "2020/6/30", "2021年3月", "2022", "2023-09-15"]), n
+            ),
+            "运营商": rng.choice(np.array(["中国移动", "中国联通", "中国电信", "中国广电"]), n),
+        }
+    )
     # ~1 % bad rows, each of a known kind
     bad = rng.choice(n, n // 100, replace=False)
     kinds = np.array_split(bad, 6)
@@ -84,7 +91,11 @@ def generate(path: Path, n: int, seed: int = 20240501) -> None:
     lon = df.loc[kinds[4], "经度"].to_numpy()
     df.loc[kinds[4], "经度"] = df.loc[kinds[4], "纬度"].to_numpy()
     df.loc[kinds[4], "纬度"] = lon.astype(float)
-    df.loc[kinds[5], "小区ID"] = df.loc[kinds[5] - 1, "小区ID"].to_numpy() if kinds[5].min() > 0 else df.loc[kinds[5], "小区ID"]
+    df.loc[kinds[5], "小区ID"] = (
+        df.loc[kinds[5] - 1, "小区ID"].to_numpy()
+        if kinds[5].min() > 0
+        else df.loc[kinds[5], "小区ID"]
+    )
     df.to_csv(path, index=False, encoding="utf-8")
 
 
@@ -102,8 +113,12 @@ def worker(kind: str, path: str) -> None:
         from gigacov.ingest.sites import read_sites
         from gigacov.scenario import scenario_from_dict
 
-        scn = scenario_from_dict({"scenario": {"name": "bench", "year": 2024, "region": "350500"},
-                                  "sites": {"path": path}})
+        scn = scenario_from_dict(
+            {
+                "scenario": {"name": "bench", "year": 2024, "region": "350500"},
+                "sites": {"path": path},
+            }
+        )
         rejects = Rejects()
         t_b = time.perf_counter()
         bnd = read_boundaries(scn, rejects, {})
@@ -112,15 +127,27 @@ def worker(kind: str, path: str) -> None:
         res = read_sites(scn, bnd.region, rejects, {})
         rows, used = res.report.read, res.report.used
         rej = rejects.frame()
-        extra = {"boundaries_s": round(t_b, 3), "rejected": int(len(rej)),
-                 "reasons": rej["reason"].value_counts().to_dict(), "fixed": res.report.fixed}
+        extra = {
+            "boundaries_s": round(t_b, 3),
+            "rejected": int(len(rej)),
+            "reasons": rej["reason"].value_counts().to_dict(),
+            "fixed": res.report.fixed,
+        }
     dt = time.perf_counter() - t0
-    print(json.dumps({"seconds": dt, "rows": rows, "used": used, "peak_rss_mb": peak_rss_mb(), **extra}))
+    print(
+        json.dumps(
+            {"seconds": dt, "rows": rows, "used": used, "peak_rss_mb": peak_rss_mb(), **extra}
+        )
+    )
 
 
 def run(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", kind, str(path)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -146,18 +173,28 @@ def main() -> int:
     print(f"site rows: {n:,}  (CSV {size_mb:.0f} MiB, generated in {gen_s:.1f} s; ~1 % bad rows)")
     print(f"{'step':<12}{'seconds':>10}{'rows/s':>14}{'peak RSS MiB':>15}")
     for name, r in (("read_csv", ref), ("ingest", ing)):
-        print(f"{name:<12}{r['seconds']:>10.2f}{r['rows'] / r['seconds']:>14,.0f}{r['peak_rss_mb']:>15.0f}")
+        print(
+            f"{name:<12}{r['seconds']:>10.2f}{r['rows'] / r['seconds']:>14,.0f}{r['peak_rss_mb']:>15.0f}"
+        )
     print(f"ingest / read_csv time ratio: {ratio:.1f}×")
-    print(f"used {ing['used']:,} of {ing['rows']:,}; rejected {ing['rejected']:,} {ing['reasons']}; fixed {ing['fixed']}")
+    print(
+        f"used {ing['used']:,} of {ing['rows']:,}; rejected {ing['rejected']:,} {ing['reasons']}; fixed {ing['fixed']}"
+    )
     print("(timings on a shared 2-core machine; other work may be running)")
     figures = {
-        "rows": n, "csv_mib": round(size_mb, 1),
-        "reference_read_csv_s": round(ref["seconds"], 3), "ingest_s": round(ing["seconds"], 3),
+        "rows": n,
+        "csv_mib": round(size_mb, 1),
+        "reference_read_csv_s": round(ref["seconds"], 3),
+        "ingest_s": round(ing["seconds"], 3),
         "ingest_rows_per_s": round(ing["rows"] / ing["seconds"]),
         "ratio_ingest_to_read_csv": round(ratio, 2),
-        "peak_rss_mb_reference": round(ref["peak_rss_mb"]), "peak_rss_mb_ingest": round(ing["peak_rss_mb"]),
-        "boundaries_s": ing["boundaries_s"], "used": ing["used"], "rejected": ing["rejected"],
-        "reasons": ing["reasons"], "fixed": ing["fixed"],
+        "peak_rss_mb_reference": round(ref["peak_rss_mb"]),
+        "peak_rss_mb_ingest": round(ing["peak_rss_mb"]),
+        "boundaries_s": ing["boundaries_s"],
+        "used": ing["used"],
+        "rejected": ing["rejected"],
+        "reasons": ing["reasons"],
+        "fixed": ing["fixed"],
     }
     print(f"results → {save('ingest', figures)}")
     return 0

@@ -53,13 +53,29 @@ SEED = 20240430
 
 # Prefecture-level cities of Fujian (lon, lat, relative weight of their site share).
 CITIES = [
-    ("Fuzhou", 119.30, 26.08, 0.22), ("Xiamen", 118.09, 24.48, 0.14), ("Quanzhou", 118.60, 24.90, 0.19),
-    ("Zhangzhou", 117.65, 24.51, 0.10), ("Putian", 119.01, 25.45, 0.08), ("Ningde", 119.55, 26.66, 0.07),
-    ("Longyan", 117.02, 25.08, 0.07), ("Sanming", 117.64, 26.26, 0.07), ("Nanping", 118.18, 26.64, 0.06),
+    ("Fuzhou", 119.30, 26.08, 0.22),
+    ("Xiamen", 118.09, 24.48, 0.14),
+    ("Quanzhou", 118.60, 24.90, 0.19),
+    ("Zhangzhou", 117.65, 24.51, 0.10),
+    ("Putian", 119.01, 25.45, 0.08),
+    ("Ningde", 119.55, 26.66, 0.07),
+    ("Longyan", 117.02, 25.08, 0.07),
+    ("Sanming", 117.64, 26.26, 0.07),
+    ("Nanping", 118.18, 26.64, 0.06),
 ]
 # The coast, roughly, from the Guangdong border to the Zhejiang border (lon, lat).
-COAST = np.array([(117.2, 23.6), (117.9, 24.3), (118.6, 24.6), (119.1, 25.2), (119.6, 25.7),
-                  (119.7, 26.3), (120.1, 26.7), (120.4, 27.2)])
+COAST = np.array(
+    [
+        (117.2, 23.6),
+        (117.9, 24.3),
+        (118.6, 24.6),
+        (119.1, 25.2),
+        (119.6, 25.7),
+        (119.7, 26.3),
+        (120.1, 26.7),
+        (120.4, 27.2),
+    ]
+)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -187,8 +203,11 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         pl = np.zeros_like(d)
         if not rural.all():  # UMa NLOS = max(LOS, NLOS')
             dbp = 4 * (hbs - 1) * (hut - 1) * f * 1e9 / 3e8
-            los = np.where(d2 <= dbp, 28 + 22 * lg + 20 * math.log10(f),
-                           28 + 40 * lg + 20 * math.log10(f) - 9 * math.log10(dbp**2 + (hbs - hut) ** 2))
+            los = np.where(
+                d2 <= dbp,
+                28 + 22 * lg + 20 * math.log10(f),
+                28 + 40 * lg + 20 * math.log10(f) - 9 * math.log10(dbp**2 + (hbs - hut) ** 2),
+            )
             nlos = 13.54 + 39.08 * lg + 20 * math.log10(f) - 0.6 * (hut - 1.5)
             pl = np.maximum(los, nlos)
         if rural.any():  # RMa NLOS
@@ -196,14 +215,23 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
             dbp = 2 * math.pi * hbs * hut * f * 1e9 / 3e8
 
             def pl1(dd, f=f, h=h):
-                return (20 * np.log10(40 * math.pi * dd * f / 3) + min(0.03 * h**1.72, 10) * np.log10(dd)
-                        - min(0.044 * h**1.72, 14.77) + 0.002 * math.log10(h) * dd)
+                return (
+                    20 * np.log10(40 * math.pi * dd * f / 3)
+                    + min(0.03 * h**1.72, 10) * np.log10(dd)
+                    - min(0.044 * h**1.72, 14.77)
+                    + 0.002 * math.log10(h) * dd
+                )
 
             los = np.where(d2 <= dbp, pl1(d3), pl1(dbp) + 40 * np.log10(d3 / dbp))
-            nlos = (161.04 - 7.1 * math.log10(w_st) + 7.5 * math.log10(h)
-                    - (24.37 - 3.7 * (h / hbs) ** 2) * math.log10(hbs)
-                    + (43.42 - 3.1 * math.log10(hbs)) * (lg - 3) + 20 * math.log10(f)
-                    - (3.2 * math.log10(11.75 * hut) ** 2 - 4.97))
+            nlos = (
+                161.04
+                - 7.1 * math.log10(w_st)
+                + 7.5 * math.log10(h)
+                - (24.37 - 3.7 * (h / hbs) ** 2) * math.log10(hbs)
+                + (43.42 - 3.1 * math.log10(hbs)) * (lg - 3)
+                + 20 * math.log10(f)
+                - (3.2 * math.log10(11.75 * hut) ** 2 - 4.97)
+            )
             pl = np.where(rural, np.maximum(los, nlos), pl)
         gain_h = 0.0
         if not math.isnan(table["az"][i]):
@@ -212,7 +240,9 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         gain_v = 0.0
         if not math.isnan(table["tilt"][i]):
             theta = np.degrees(np.arctan2(hbs - hut, d))
-            gain_v = -np.minimum(12 * ((theta - table["tilt"][i]) / p.vertical_beamwidth_deg) ** 2, 30.0)
+            gain_v = -np.minimum(
+                12 * ((theta - table["tilt"][i]) / p.vertical_beamwidth_deg) ** 2, 30.0
+            )
         gain = -np.minimum(-(gain_h + gain_v), 30.0)
         rsrp = cp[i, K.EIRP_RE] - pl + gain - p.extra_loss_db
         ok = inside & (rsrp >= level)
@@ -228,7 +258,13 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     interference = np.maximum(p.load * (total - s), 0.0)
     sinr = 10 * np.log10(s / (interference + cp[np.maximum(server, 0), K.NOISE_MW]))
     covered = served & (best >= p.rsrp_threshold_dbm) & (sinr >= p.sinr_threshold_db)
-    return np.where(served, best, np.nan).astype(np.float32), server, sinr.astype(np.float32), covered.astype(np.uint8), evals
+    return (
+        np.where(served, best, np.nan).astype(np.float32),
+        server,
+        sinr.astype(np.float32),
+        covered.astype(np.uint8),
+        evals,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -281,7 +317,9 @@ def dem_stage(quick: bool, workers: int) -> dict:
     pad = 60  # 6 km: the DEM covers every cell's 5 km circle
     t = grid.transform
     z = fractal_dem(rng, grid.height + 2 * pad, grid.width + 2 * pad)
-    dem = RasterData(z, Affine(t.a, 0.0, t.c - pad * t.a, 0.0, t.e, t.f - pad * t.e), crs, path="synthetic")
+    dem = RasterData(
+        z, Affine(t.a, 0.0, t.c - pad * t.a, 0.0, t.e, t.f - pad * t.e), crs, path="synthetic"
+    )
     base = RadioParams(model="auto", max_radius_m=5000.0)
     engine.warm_up("serial")
     engine.warm_up("parallel")
@@ -290,8 +328,14 @@ def dem_stage(quick: bool, workers: int) -> dict:
     def timed(params, with_dem, repeat):
         best = None
         for _ in range(repeat):
-            res = compute_coverage(cells, grid, params, population=population, dem=dem if with_dem else None,
-                                   workers=workers)
+            res = compute_coverage(
+                cells,
+                grid,
+                params,
+                population=population,
+                dem=dem if with_dem else None,
+                workers=workers,
+            )
             if best is None or res.timings["compute_s"] < best.timings["compute_s"]:
                 best = res
         return best
@@ -301,8 +345,14 @@ def dem_stage(quick: bool, workers: int) -> dict:
         "horizon": timed(base, True, 2),
         "profile": timed(RadioParams(**{**base.to_dict(), "terrain_method": "profile"}), True, 1),
     }
-    out: dict = {"grid": f"{grid.width}x{grid.height} @ 100 m", "cells": len(cells), "workers": workers,
-                 "relief_m": 400.0, "max_radius_m": 5000.0, "runs": {}}
+    out: dict = {
+        "grid": f"{grid.width}x{grid.height} @ 100 m",
+        "cells": len(cells),
+        "workers": workers,
+        "relief_m": 400.0,
+        "max_radius_m": 5000.0,
+        "runs": {},
+    }
     for name, res in runs.items():
         tm = res.timings
         out["runs"][name] = {
@@ -314,31 +364,47 @@ def dem_stage(quick: bool, workers: int) -> dict:
             "covered_share": round(float(res.covered.mean()), 5),
         }
     r = out["runs"]
-    out["speed_ratio_no_dem_over_horizon"] = round(r["no_dem"]["evaluations_per_s"] / r["horizon"]["evaluations_per_s"], 2)
-    out["speed_ratio_horizon_over_profile"] = round(r["horizon"]["evaluations_per_s"] / r["profile"]["evaluations_per_s"], 2)
-    out["wall_ratio_profile_over_horizon"] = round(r["profile"]["compute_s"] / r["horizon"]["compute_s"], 2)
+    out["speed_ratio_no_dem_over_horizon"] = round(
+        r["no_dem"]["evaluations_per_s"] / r["horizon"]["evaluations_per_s"], 2
+    )
+    out["speed_ratio_horizon_over_profile"] = round(
+        r["horizon"]["evaluations_per_s"] / r["profile"]["evaluations_per_s"], 2
+    )
+    out["wall_ratio_profile_over_horizon"] = round(
+        r["profile"]["compute_s"] / r["horizon"]["compute_s"], 2
+    )
     h, p = runs["horizon"], runs["profile"]
     served = np.isfinite(h.rsrp_dbm) & np.isfinite(p.rsrp_dbm)
     diff = np.abs(h.rsrp_dbm - p.rsrp_dbm)[served]
     out["horizon_vs_profile"] = {
         "covered_differs_share": round(float((h.covered != p.covered).mean()), 5),
         "server_differs_share": round(float((h.server != p.server).mean()), 5),
-        "served_differs_share": round(float((np.isfinite(h.rsrp_dbm) != np.isfinite(p.rsrp_dbm)).mean()), 5),
+        "served_differs_share": round(
+            float((np.isfinite(h.rsrp_dbm) != np.isfinite(p.rsrp_dbm)).mean()), 5
+        ),
         "best_rsrp_over_1db_share": round(float((diff > 1.0).mean()), 5),
         "best_rsrp_mean_abs_db": round(float(diff.mean()), 4),
         "best_rsrp_max_abs_db": round(float(diff.max()), 2),
     }
     # Per cell-pixel: the terrain's loss from footprints with and without the DEM (free space,
     # omni, untilted: the drop is the diffraction loss; > 0 ⇔ NLOS), for a sample of cells.
-    sample = cells.iloc[rng.choice(len(cells), 60 if quick else 120, replace=False)].reset_index(drop=True)
+    sample = cells.iloc[rng.choice(len(cells), 60 if quick else 120, replace=False)].reset_index(
+        drop=True
+    )
     sample = sample.assign(azimuth_deg=np.nan, tilt_deg=np.nan)
     fs = RadioParams(model="free-space", max_radius_m=5000.0, rsrp_threshold_dbm=-250.0)
     flat = cell_footprints(sample, grid, fs)
     loss = {}
     for method in ("horizon", "profile"):
-        fps = cell_footprints(sample, grid, RadioParams(**{**fs.to_dict(), "terrain_method": method}), dem=dem)
-        loss[method] = np.concatenate([(f.astype(np.float64) - d.astype(np.float64)).ravel()
-                                       for (_t, d), (_t2, f) in zip(fps, flat, strict=True)])
+        fps = cell_footprints(
+            sample, grid, RadioParams(**{**fs.to_dict(), "terrain_method": method}), dem=dem
+        )
+        loss[method] = np.concatenate(
+            [
+                (f.astype(np.float64) - d.astype(np.float64)).ravel()
+                for (_t, d), (_t2, f) in zip(fps, flat, strict=True)
+            ]
+        )
     ok = np.isfinite(loss["horizon"]) & np.isfinite(loss["profile"])
     lh, lp = loss["horizon"][ok], loss["profile"][ok]
     out["terrain_per_cell_pixel"] = {
@@ -356,7 +422,9 @@ def dem_stage(quick: bool, workers: int) -> dict:
     fp = {}
     for method in ("horizon", "profile"):
         prm = RadioParams(**{**plan_params.to_dict(), "terrain_method": method})
-        cell_footprints(batch.iloc[:2], grid, prm, population=population, dem=dem)  # DEM warped (cached)
+        cell_footprints(
+            batch.iloc[:2], grid, prm, population=population, dem=dem
+        )  # DEM warped (cached)
         t0 = time.perf_counter()
         cell_footprints(batch, grid, prm, population=population, dem=dem)
         fp[method] = time.perf_counter() - t0
@@ -397,7 +465,9 @@ def compare_stage(quick: bool, workers: int) -> dict:
     for wk in sorted({1, workers}):
         times, cpu = [], []
         for _ in range(3):
-            res = compute_coverage(cells, grid, params, population=population, workers=wk, tile_size=64)
+            res = compute_coverage(
+                cells, grid, params, population=population, workers=wk, tile_size=64
+            )
             # The engine phase only (tiles → kernels → rasters); preparation (cell table, clutter,
             # radii, bucketing) is left out as it is for the NumPy engine, which starts from it.
             times.append(res.timings["compute_s"])
@@ -428,7 +498,11 @@ def compare_stage(quick: bool, workers: int) -> dict:
         "numpy_evals_per_s": round(evals / numpy_best),
         "ratio": round(numpy_best / numba_best, 2),
         "ratio_1worker": round(numpy_best / numba_1, 2),
-        "cpu_s": {"numba": round(numba_cpu, 4), "numba_1worker": round(numba_1_cpu, 4), "numpy": round(numpy_cpu, 4)},
+        "cpu_s": {
+            "numba": round(numba_cpu, 4),
+            "numba_1worker": round(numba_1_cpu, 4),
+            "numpy": round(numpy_cpu, 4),
+        },
         "cpu_ns_per_evaluation": {
             "numba": round(numba_cpu / evals * 1e9, 2),
             "numpy": round(numpy_cpu / evals * 1e9, 2),
@@ -437,8 +511,12 @@ def compare_stage(quick: bool, workers: int) -> dict:
         "parallel_efficiency": round(numba_1 / numba_best / workers, 2),
         "workers": workers,
         "agreement": {
-            "max_abs_rsrp_db": float(np.nanmax(np.abs(res.rsrp_dbm - np_rsrp))) if both.any() else 0.0,
-            "max_abs_sinr_db": float(np.nanmax(np.abs(res.sinr_db - np_sinr))) if both.any() else 0.0,
+            "max_abs_rsrp_db": float(np.nanmax(np.abs(res.rsrp_dbm - np_rsrp)))
+            if both.any()
+            else 0.0,
+            "max_abs_sinr_db": float(np.nanmax(np.abs(res.sinr_db - np_sinr)))
+            if both.any()
+            else 0.0,
             "server_equal_share": float((res.server == np_server).mean()),
             "covered_equal_share": float((res.covered == np_cov).mean()),
         },
@@ -475,7 +553,9 @@ def province_stage(quick: bool, workers: int) -> dict:
     inputs_s = time.perf_counter() - t0
     rss_inputs = peak_rss_mb()
     t0 = time.perf_counter()
-    res = compute_coverage(cells, grid, RadioParams(model="auto"), population=population, workers=workers)
+    res = compute_coverage(
+        cells, grid, RadioParams(model="auto"), population=population, workers=workers
+    )
     wall = time.perf_counter() - t0
     t = res.timings
     return {
@@ -503,33 +583,49 @@ def province_stage(quick: bool, workers: int) -> dict:
 
 
 def print_dem(dem: dict) -> None:
-    print(f"\nWith a DEM ({dem['grid']}, {dem['cells']} cells, model auto, max_radius_m 5 km, synthetic "
-          f"relief {dem['relief_m']:.0f} m, {dem['workers']} threads)")
-    print(f"  {'engine':<22}{'evaluations':>14}{'seconds':>10}{'evaluations/s':>16}{'CPU ns/eval':>13}")
+    print(
+        f"\nWith a DEM ({dem['grid']}, {dem['cells']} cells, model auto, max_radius_m 5 km, synthetic "
+        f"relief {dem['relief_m']:.0f} m, {dem['workers']} threads)"
+    )
+    print(
+        f"  {'engine':<22}{'evaluations':>14}{'seconds':>10}{'evaluations/s':>16}{'CPU ns/eval':>13}"
+    )
     for name, r in dem["runs"].items():
-        print(f"  {name:<22}{r['evaluations']:>14,}{r['compute_s']:>10.2f}{r['evaluations_per_s']:>16,}"
-              f"{r['cpu_ns_per_evaluation']:>13}")
-    print(f"  no-DEM / horizon speed: {dem['speed_ratio_no_dem_over_horizon']}× (target ≤ ~3×); "
-          f"horizon / profile speed: {dem['speed_ratio_horizon_over_profile']}× "
-          f"(wall {dem['wall_ratio_profile_over_horizon']}×)")
+        print(
+            f"  {name:<22}{r['evaluations']:>14,}{r['compute_s']:>10.2f}{r['evaluations_per_s']:>16,}"
+            f"{r['cpu_ns_per_evaluation']:>13}"
+        )
+    print(
+        f"  no-DEM / horizon speed: {dem['speed_ratio_no_dem_over_horizon']}× (target ≤ ~3×); "
+        f"horizon / profile speed: {dem['speed_ratio_horizon_over_profile']}× "
+        f"(wall {dem['wall_ratio_profile_over_horizon']}×)"
+    )
     a = dem["horizon_vs_profile"]
-    print(f"  horizon vs profile rasters: covered differs {a['covered_differs_share']:.3%}, server "
-          f"{a['server_differs_share']:.3%}; best RSRP |Δ| > 1 dB {a['best_rsrp_over_1db_share']:.3%} "
-          f"(mean {a['best_rsrp_mean_abs_db']} dB, max {a['best_rsrp_max_abs_db']} dB)")
+    print(
+        f"  horizon vs profile rasters: covered differs {a['covered_differs_share']:.3%}, server "
+        f"{a['server_differs_share']:.3%}; best RSRP |Δ| > 1 dB {a['best_rsrp_over_1db_share']:.3%} "
+        f"(mean {a['best_rsrp_mean_abs_db']} dB, max {a['best_rsrp_max_abs_db']} dB)"
+    )
     t = dem["terrain_per_cell_pixel"]
-    print(f"  per cell-pixel ({t['cell_pixels']:,}): NLOS {t['nlos_share_profile']:.1%} (profile) / "
-          f"{t['nlos_share_horizon']:.1%} (horizon), same LOS/NLOS {t['same_los_class_share']:.2%}, "
-          f"diffraction loss |Δ| > 1 dB {t['loss_over_1db_share']:.2%}, > 3 dB {t['loss_over_3db_share']:.2%}")
+    print(
+        f"  per cell-pixel ({t['cell_pixels']:,}): NLOS {t['nlos_share_profile']:.1%} (profile) / "
+        f"{t['nlos_share_horizon']:.1%} (horizon), same LOS/NLOS {t['same_los_class_share']:.2%}, "
+        f"diffraction loss |Δ| > 1 dB {t['loss_over_1db_share']:.2%}, > 3 dB {t['loss_over_3db_share']:.2%}"
+    )
     f = dem["footprints"]
-    print(f"  cell_footprints, {f['cells']} cells: horizon {f['horizon_s']} s ({f['horizon_cells_per_s']} cells/s), "
-          f"profile {f['profile_s']} s ({f['ratio_profile_over_horizon']}×)")
+    print(
+        f"  cell_footprints, {f['cells']} cells: horizon {f['horizon_s']} s ({f['horizon_cells_per_s']} cells/s), "
+        f"profile {f['profile_s']} s ({f['ratio_profile_over_horizon']}×)"
+    )
     print(f"  peak RSS {dem['peak_rss_mb']:.0f} MiB")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small version (seconds)")
-    ap.add_argument("--workers", type=int, default=2, help="threads for the numba engine (default 2)")
+    ap.add_argument(
+        "--workers", type=int, default=2, help="threads for the numba engine (default 2)"
+    )
     ap.add_argument("--stage", choices=["compare", "province", "dem", "all"], default="all")
     ap.add_argument("--json-out", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -547,35 +643,66 @@ def main() -> int:
         return 0
 
     cmp = compare_stage(args.quick, args.workers)
-    print(f"\nSame inputs ({cmp['grid']}, {cmp['cells']} cells, model auto, {cmp['evaluations']:,} evaluations)")
+    print(
+        f"\nSame inputs ({cmp['grid']}, {cmp['cells']} cells, model auto, {cmp['evaluations']:,} evaluations)"
+    )
     print(f"  {'engine':<28}{'seconds':>10}{'evaluations/s':>18}")
-    print(f"  {'numba, ' + str(args.workers) + ' threads':<28}{cmp['numba_s']:>10.3f}{cmp['numba_evals_per_s']:>18,}")
-    print(f"  {'numba, 1 thread':<28}{cmp['numba_1worker_s']:>10.3f}{cmp['numba_1worker_evals_per_s']:>18,}")
+    print(
+        f"  {'numba, ' + str(args.workers) + ' threads':<28}{cmp['numba_s']:>10.3f}{cmp['numba_evals_per_s']:>18,}"
+    )
+    print(
+        f"  {'numba, 1 thread':<28}{cmp['numba_1worker_s']:>10.3f}{cmp['numba_1worker_evals_per_s']:>18,}"
+    )
     print(f"  {'NumPy':<28}{cmp['numpy_s']:>10.3f}{cmp['numpy_evals_per_s']:>18,}")
-    print(f"  ratio numba/NumPy (wall): {cmp['ratio']}× ({args.workers} threads), {cmp['ratio_1worker']}× (1 thread); target ≥ 10× on 2 cores")
-    print(f"  CPU time per evaluation: numba {cmp['cpu_ns_per_evaluation']['numba']} ns, NumPy "
-          f"{cmp['cpu_ns_per_evaluation']['numpy']} ns → {cmp['ratio_cpu_time_per_core']}× per core; "
-          f"thread speed-up {cmp['numba_1worker_s'] / cmp['numba_s']:.2f}× on {args.workers} threads")
+    print(
+        f"  ratio numba/NumPy (wall): {cmp['ratio']}× ({args.workers} threads), {cmp['ratio_1worker']}× (1 thread); target ≥ 10× on 2 cores"
+    )
+    print(
+        f"  CPU time per evaluation: numba {cmp['cpu_ns_per_evaluation']['numba']} ns, NumPy "
+        f"{cmp['cpu_ns_per_evaluation']['numpy']} ns → {cmp['ratio_cpu_time_per_core']}× per core; "
+        f"thread speed-up {cmp['numba_1worker_s'] / cmp['numba_s']:.2f}× on {args.workers} threads"
+    )
     a = cmp["agreement"]
-    print(f"  agreement: max |ΔRSRP| {a['max_abs_rsrp_db']:.2e} dB, max |ΔSINR| {a['max_abs_sinr_db']:.2e} dB, "
-          f"server equal {a['server_equal_share']:.4%}, covered equal {a['covered_equal_share']:.4%}")
+    print(
+        f"  agreement: max |ΔRSRP| {a['max_abs_rsrp_db']:.2e} dB, max |ΔSINR| {a['max_abs_sinr_db']:.2e} dB, "
+        f"server equal {a['server_equal_share']:.4%}, covered equal {a['covered_equal_share']:.4%}"
+    )
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "province.json"
         env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache")}  # a real compile
-        cmd = [sys.executable, __file__, "--stage", "province", "--workers", str(args.workers), "--json-out", str(out)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--stage",
+            "province",
+            "--workers",
+            str(args.workers),
+            "--json-out",
+            str(out),
+        ]
         if args.quick:
             cmd.append("--quick")
         subprocess.run(cmd, check=True, env=env, cwd=ROOT)
         prov = json.loads(out.read_text(encoding="utf-8"))
     label = "Quanzhou-sized corner (quick)" if args.quick else "synthetic Fujian"
-    print(f"\nProvince scale: {label}, {prov['sites']:,} sites / {prov['cells']:,} cells, grid {prov['grid']} "
-          f"({prov['pixels'] / 1e6:.1f} M pixels), {prov['workers']} threads")
-    print(f"  wall {prov['wall_s']} s (compile {prov['compile_s']} s, prepare {prov['prepare_s']} s, "
-          f"tiles {prov['compute_s']} s); target < 120 s")
-    print(f"  {prov['evaluations']:,} evaluations, {prov['evaluations_per_s']:,.0f} evaluations/s, {prov['tiles']} tiles")
-    print(f"  peak RSS {prov['peak_rss_mb']:.0f} MiB (inputs alone {prov['peak_rss_mb_before_coverage']:.0f} MiB); target < 4096 MiB")
-    print(f"  served {prov['served_share_of_bbox']:.1%} / covered {prov['covered_share_of_bbox']:.1%} of the bounding box")
+    print(
+        f"\nProvince scale: {label}, {prov['sites']:,} sites / {prov['cells']:,} cells, grid {prov['grid']} "
+        f"({prov['pixels'] / 1e6:.1f} M pixels), {prov['workers']} threads"
+    )
+    print(
+        f"  wall {prov['wall_s']} s (compile {prov['compile_s']} s, prepare {prov['prepare_s']} s, "
+        f"tiles {prov['compute_s']} s); target < 120 s"
+    )
+    print(
+        f"  {prov['evaluations']:,} evaluations, {prov['evaluations_per_s']:,.0f} evaluations/s, {prov['tiles']} tiles"
+    )
+    print(
+        f"  peak RSS {prov['peak_rss_mb']:.0f} MiB (inputs alone {prov['peak_rss_mb_before_coverage']:.0f} MiB); target < 4096 MiB"
+    )
+    print(
+        f"  served {prov['served_share_of_bbox']:.1%} / covered {prov['covered_share_of_bbox']:.1%} of the bounding box"
+    )
     dem = dem_stage(args.quick, args.workers)
     print_dem(dem)
     figures = {

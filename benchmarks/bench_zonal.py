@@ -47,7 +47,12 @@ def synthetic_rasters(grid: Grid, seed: int = 2024) -> tuple[np.ndarray, np.ndar
     xx = np.linspace(0.0, 1.0, w, dtype=np.float32)[None, :]
     smooth = np.zeros((h, w), np.float32)
     for _ in range(12):
-        cx, cy, r, a = rng.uniform(0, 1), rng.uniform(0, 1), rng.uniform(0.02, 0.08), rng.uniform(20, 200)
+        cx, cy, r, a = (
+            rng.uniform(0, 1),
+            rng.uniform(0, 1),
+            rng.uniform(0.02, 0.08),
+            rng.uniform(20, 200),
+        )
         smooth += a * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r))
     pop = (smooth + 1.0) * rng.lognormal(0.0, 0.7, (h, w)).astype(np.float32)
     # Covered: smooth bumps above a level (5G: fewer, 4G: most of the land).
@@ -78,7 +83,9 @@ def run_exactextract(grid: Grid, counties: gpd.GeoDataFrame, pop, cov5, cov4):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="Quanzhou's 12 counties at 200 m")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
@@ -95,14 +102,22 @@ def main() -> None:
     pop, cov5, cov4 = synthetic_rasters(grid)
     masks = {"5g": cov5, "4g": cov4}
     workers = os.cpu_count() or 1
-    print(f"job: {len(counties)} counties, grid {grid.width}×{grid.height} = {grid.n_pixels / 1e6:.1f} M "
-          f"pixels at {resolution:g} m, 3 bands (population, 5G mask, 4G mask)")
+    print(
+        f"job: {len(counties)} counties, grid {grid.width}×{grid.height} = {grid.n_pixels / 1e6:.1f} M "
+        f"pixels at {resolution:g} m, 3 bands (population, 5G mask, 4G mask)"
+    )
 
     # First call on a tiny job: numba compile (or cache load) and GDAL warm-up, reported apart.
     tiny = Grid(UTM50, grid.transform, 8, 8)
     t0 = time.perf_counter()
-    zonal.zonal_sums([shapely.box(*tiny.bounds)], tiny, np.ones((8, 8), np.float32),
-                     {"a": np.ones((8, 8), np.uint8)}, subpixel=4, workers=1)
+    zonal.zonal_sums(
+        [shapely.box(*tiny.bounds)],
+        tiny,
+        np.ones((8, 8), np.float32),
+        {"a": np.ones((8, 8), np.uint8)},
+        subpixel=4,
+        workers=1,
+    )
     first_call_s = time.perf_counter() - t0
 
     def ours(n):
@@ -133,7 +148,10 @@ def main() -> None:
         ok = e > 0
         rel = np.abs(a[ok] / e[ok] - 1.0)
         agreement[name] = {"max_rel_diff": float(rel.max()), "mean_rel_diff": float(rel.mean())}
-    total = {"gigacov_population": float(z.population.sum()), "exactextract_population": float(ee["pop_sum"].sum())}
+    total = {
+        "gigacov_population": float(z.population.sum()),
+        "exactextract_population": float(ee["pop_sum"].sum()),
+    }
 
     rows = [
         ("gigacov zonal, 1 thread", t1_best, t1_med),
@@ -143,19 +161,31 @@ def main() -> None:
     print(f"\n{'':34s} {'best s':>8s} {'median s':>9s} {'Mpx/s':>8s}")
     for name, best, med in rows:
         print(f"{name:34s} {best:8.3f} {med:9.3f} {grid.n_pixels / best / 1e6:8.1f}")
-    print(f"\nexactextract / gigacov: {ee_best / t1_best:.2f}× (1 thread), {ee_best / tn_best:.2f}× ({workers} threads)")
+    print(
+        f"\nexactextract / gigacov: {ee_best / t1_best:.2f}× (1 thread), {ee_best / tn_best:.2f}× ({workers} threads)"
+    )
     print(f"first call (numba compile or cache load): {first_call_s:.2f} s")
     print("\nagreement per county (relative difference gigacov vs exactextract):")
     for name, a in agreement.items():
-        print(f"  {name:24s} max {a['max_rel_diff'] * 100:7.3f} %   mean {a['mean_rel_diff'] * 100:7.3f} %")
-    print(f"\npeak memory: gigacov call {ours_peak_mb:.0f} MiB (tracemalloc), process {peak_rss_mb():.0f} MiB (ru_maxrss)")
+        print(
+            f"  {name:24s} max {a['max_rel_diff'] * 100:7.3f} %   mean {a['mean_rel_diff'] * 100:7.3f} %"
+        )
+    print(
+        f"\npeak memory: gigacov call {ours_peak_mb:.0f} MiB (tracemalloc), process {peak_rss_mb():.0f} MiB (ru_maxrss)"
+    )
     print("note: timings on a shared 2-core machine are noisy; the ratio is measured in one run.")
 
     figures = {
         "job": {
-            "counties": len(counties), "resolution_m": resolution, "width": grid.width,
-            "height": grid.height, "pixels": grid.n_pixels, "bands": 3, "subpixel": 4,
-            "quick": args.quick, "repeat": args.repeat,
+            "counties": len(counties),
+            "resolution_m": resolution,
+            "width": grid.width,
+            "height": grid.height,
+            "pixels": grid.n_pixels,
+            "bands": 3,
+            "subpixel": 4,
+            "quick": args.quick,
+            "repeat": args.repeat,
         },
         "seconds": {
             "gigacov_1_thread": {"best": t1_best, "median": t1_med},
@@ -163,7 +193,10 @@ def main() -> None:
             "exactextract": {"best": ee_best, "median": ee_med},
             "first_call": first_call_s,
         },
-        "ratio_exactextract_over_gigacov": {"1_thread": ee_best / t1_best, f"{workers}_threads": ee_best / tn_best},
+        "ratio_exactextract_over_gigacov": {
+            "1_thread": ee_best / t1_best,
+            f"{workers}_threads": ee_best / tn_best,
+        },
         "agreement": agreement,
         "totals": total,
         "memory_mb": {"gigacov_tracemalloc_peak": ours_peak_mb, "process_peak_rss": peak_rss_mb()},

@@ -42,15 +42,20 @@ def chromium_page(viewport=(1400, 900), block_network: bool = False):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
             page = context.new_page()
             page.errors = []  # type: ignore[attr-defined]
             page.blocked = []  # type: ignore[attr-defined]
-            page.on("console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}"))
+            page.on(
+                "console", lambda m: m.type == "error" and page.errors.append(f"console: {m.text}")
+            )
             page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
             if block_network:
+
                 def _route(route):
                     url = route.request.url
                     if url.startswith(("file:", "data:", "blob:")):

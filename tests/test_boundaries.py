@@ -16,7 +16,14 @@ def shipped():
 
 
 def test_counts_levels_and_columns(shipped):
-    assert list(shipped.columns) == ["admin_code", "name", "name_en", "level", "parent_code", "geometry"]
+    assert list(shipped.columns) == [
+        "admin_code",
+        "name",
+        "name_en",
+        "level",
+        "parent_code",
+        "geometry",
+    ]
     counts = shipped["level"].value_counts().to_dict()
     assert counts == {"province": 1, "city": 9, "county": 84}
     assert shipped.crs.to_epsg() == 4326
@@ -83,8 +90,14 @@ def test_same_content_detects_a_change(shipped):
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("晋江市", "Jinjiang Shi"), ("惠安县", "Hui'an Xian"), ("马尾区", "Mawei Qu"),
-     ("长泰区", "Changtai Qu"), ("厦门市", "Xiamen Shi"), ("福建省", "Fujian Sheng")],
+    [
+        ("晋江市", "Jinjiang Shi"),
+        ("惠安县", "Hui'an Xian"),
+        ("马尾区", "Mawei Qu"),
+        ("长泰区", "Changtai Qu"),
+        ("厦门市", "Xiamen Shi"),
+        ("福建省", "Fujian Sheng"),
+    ],
 )
 def test_pinyin_names(name, expected):
     assert bnd.pinyin_name(name) == expected

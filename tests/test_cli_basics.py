@@ -10,7 +10,18 @@ from click.testing import CliRunner
 import gigacov
 from gigacov.cli import main
 
-COMMANDS = ["demo", "run", "coverage", "check", "map", "report", "compare", "validate", "boundaries", "plan"]
+COMMANDS = [
+    "demo",
+    "run",
+    "coverage",
+    "check",
+    "map",
+    "report",
+    "compare",
+    "validate",
+    "boundaries",
+    "plan",
+]
 
 
 def test_version():
@@ -39,9 +50,14 @@ def test_usage_errors_exit_2():
 
 def test_bad_scenario_is_exit_1_without_traceback(tmp_path):
     bad = tmp_path / "s.toml"
-    bad.write_text('[scenario]\nname = "x"\nyear = 2024\nstndards = []\n[sites]\npath = "a.csv"\n', "utf-8")
+    bad.write_text(
+        '[scenario]\nname = "x"\nyear = 2024\nstndards = []\n[sites]\npath = "a.csv"\n', "utf-8"
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "gigacov.cli", "validate", str(bad)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "gigacov.cli", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1
     assert "unknown key 'stndards'; did you mean 'standards'?" in proc.stderr

@@ -63,26 +63,71 @@ def one(df: pd.DataFrame, code: str, indicator: str) -> pd.Series:
 def counties() -> IndicatorSet:
     rows = [
         # short on everything, by amounts worked out below
-        dict(admin_code="350501", name="Short", population=100_000.0, covered_population_5g=90_000.0,
-             area_km2=10.0, covered_area_km2_5g=7.0, sites_5g=100, key_places=5.0,
-             key_places_reached_5g=3.0, villages=10.0, villages_reached_5g=8.0, households=1000.0,
-             gigabit_households_covered=700.0, pon_ports=1000.0, pon_10g_ports=250.0,
-             fixed_users=1000.0, users_500m_plus=299.0, users_1000m_plus=250.0,
-             mobile_users=2000.0, users_5g=400.0),
+        dict(
+            admin_code="350501",
+            name="Short",
+            population=100_000.0,
+            covered_population_5g=90_000.0,
+            area_km2=10.0,
+            covered_area_km2_5g=7.0,
+            sites_5g=100,
+            key_places=5.0,
+            key_places_reached_5g=3.0,
+            villages=10.0,
+            villages_reached_5g=8.0,
+            households=1000.0,
+            gigabit_households_covered=700.0,
+            pon_ports=1000.0,
+            pon_10g_ports=250.0,
+            fixed_users=1000.0,
+            users_500m_plus=299.0,
+            users_1000m_plus=250.0,
+            mobile_users=2000.0,
+            users_5g=400.0,
+        ),
         # exactly on every threshold
-        dict(admin_code="350502", name="Exact", population=100_000.0, covered_population_5g=95_000.0,
-             area_km2=10.0, covered_area_km2_5g=8.0, sites_5g=120, key_places=20.0,
-             key_places_reached_5g=19.0, villages=100.0, villages_reached_5g=97.0, households=1000.0,
-             gigabit_households_covered=800.0, pon_ports=1000.0, pon_10g_ports=300.0,
-             fixed_users=1000.0, users_500m_plus=300.0, users_1000m_plus=250.0,
-             mobile_users=2000.0, users_5g=500.0),
+        dict(
+            admin_code="350502",
+            name="Exact",
+            population=100_000.0,
+            covered_population_5g=95_000.0,
+            area_km2=10.0,
+            covered_area_km2_5g=8.0,
+            sites_5g=120,
+            key_places=20.0,
+            key_places_reached_5g=19.0,
+            villages=100.0,
+            villages_reached_5g=97.0,
+            households=1000.0,
+            gigabit_households_covered=800.0,
+            pon_ports=1000.0,
+            pon_10g_ports=300.0,
+            fixed_users=1000.0,
+            users_500m_plus=300.0,
+            users_1000m_plus=250.0,
+            mobile_users=2000.0,
+            users_5g=500.0,
+        ),
         # no statistics, no population
-        dict(admin_code="350503", name="Empty", population=NAN, covered_population_5g=NAN,
-             area_km2=10.0, covered_area_km2_5g=9.0, sites_5g=3, key_places=0.0,
-             key_places_reached_5g=0.0, villages=NAN, villages_reached_5g=NAN),
+        dict(
+            admin_code="350503",
+            name="Empty",
+            population=NAN,
+            covered_population_5g=NAN,
+            area_km2=10.0,
+            covered_area_km2_5g=9.0,
+            sites_5g=3,
+            key_places=0.0,
+            key_places_reached_5g=0.0,
+            villages=NAN,
+            villages_reached_5g=NAN,
+        ),
     ]
-    return IndicatorSet(units={"county": units("county", rows)}, key_places=None,
-                        definitions=indicator_definitions())
+    return IndicatorSet(
+        units={"county": units("county", rows)},
+        key_places=None,
+        definitions=indicator_definitions(),
+    )
 
 
 THRESHOLDS = """
@@ -189,8 +234,15 @@ def test_exactly_on_the_threshold_passes_ge_but_not_gt(evaluated):
 def test_missing_data_is_no_data_never_a_pass(evaluated):
     empty = evaluated[evaluated["admin_code"] == "350503"].set_index("indicator")
     assert empty.loc["area_coverage_5g", "status"] == "pass"  # 9 of 10 km²: that one is known
-    for key in ["pop_coverage_5g", "sites_5g_per_10k", "key_place_reach_5g", "village_reach_5g",
-                "household_gigabit_coverage", "users_5g_share", "users_1000m_count"]:
+    for key in [
+        "pop_coverage_5g",
+        "sites_5g_per_10k",
+        "key_place_reach_5g",
+        "village_reach_5g",
+        "household_gigabit_coverage",
+        "users_5g_share",
+        "users_1000m_count",
+    ]:
         assert empty.loc[key, "status"] == "no_data", key
         assert np.isnan(empty.loc[key, "value"]) and np.isnan(empty.loc[key, "shortfall"])
         assert np.isnan(empty.loc[key, "margin"])
@@ -203,9 +255,13 @@ def test_columns_are_exactly_the_stable_ones(evaluated):
 
 
 def test_less_or_equal_margin_and_shortfall(tmp_path):
-    rows = [dict(admin_code="350501", name="X", households=1000.0, gigabit_households_covered=600.0)]
+    rows = [
+        dict(admin_code="350501", name="X", households=1000.0, gigabit_households_covered=600.0)
+    ]
     ind = IndicatorSet(units={"county": units("county", rows)}, key_places=None, definitions=[])
-    path = std_file(tmp_path, """
+    path = std_file(
+        tmp_path,
+        """
         [[indicators]]
         key = "household_gigabit_coverage"
         op = "<="
@@ -216,7 +272,8 @@ def test_less_or_equal_margin_and_shortfall(tmp_path):
         op = "<"
         threshold = 0.5
         levels = ["county"]
-    """)
+    """,
+    )
     df = evaluate(ind, load_standards([path]))
     r = one(df, "350501", "household_gigabit_coverage")
     assert r["status"] == "fail"
@@ -231,7 +288,9 @@ def test_less_or_equal_margin_and_shortfall(tmp_path):
 
 
 def test_unit_status_uses_mandatory_indicators_only(tmp_path, counties):
-    path = std_file(tmp_path, """
+    path = std_file(
+        tmp_path,
+        """
         [[indicators]]
         key = "area_coverage_5g"
         op = ">="
@@ -248,7 +307,8 @@ def test_unit_status_uses_mandatory_indicators_only(tmp_path, counties):
         threshold = 0.99
         levels = ["county"]
         mandatory = false
-    """)
+    """,
+    )
     df = evaluate(counties, load_standards([path]))
     st = unit_status(df).set_index("admin_code")
     assert list(st.reset_index().columns) == list(UNIT_STATUS_COLUMNS)
@@ -265,31 +325,61 @@ def test_unit_status_uses_mandatory_indicators_only(tmp_path, counties):
 
 def test_cities_passing_share(tmp_path):
     city_rows = [
-        dict(admin_code="350100", name="Fuzhou", parent_code="350000", households=100.0,
-             gigabit_households_covered=90.0),
-        dict(admin_code="350200", name="Xiamen", parent_code="350000", households=100.0,
-             gigabit_households_covered=85.0),
-        dict(admin_code="350300", name="Putian", parent_code="350000", households=100.0,
-             gigabit_households_covered=50.0),
+        dict(
+            admin_code="350100",
+            name="Fuzhou",
+            parent_code="350000",
+            households=100.0,
+            gigabit_households_covered=90.0,
+        ),
+        dict(
+            admin_code="350200",
+            name="Xiamen",
+            parent_code="350000",
+            households=100.0,
+            gigabit_households_covered=85.0,
+        ),
+        dict(
+            admin_code="350300",
+            name="Putian",
+            parent_code="350000",
+            households=100.0,
+            gigabit_households_covered=50.0,
+        ),
     ]
-    prov = [dict(admin_code="350000", name="Fujian", households=300.0, gigabit_households_covered=225.0)]
-    ind = IndicatorSet(units={"province": units("province", prov), "city": units("city", city_rows)},
-                       key_places=None, definitions=[])
-    base = std_file(tmp_path, """
+    prov = [
+        dict(admin_code="350000", name="Fujian", households=300.0, gigabit_households_covered=225.0)
+    ]
+    ind = IndicatorSet(
+        units={"province": units("province", prov), "city": units("city", city_rows)},
+        key_places=None,
+        definitions=[],
+    )
+    base = std_file(
+        tmp_path,
+        """
         [[indicators]]
         key = "household_gigabit_coverage"
         op = ">="
         threshold = 0.8
         levels = ["city"]
-    """, name="base.toml", sid="base")
-    top = std_file(tmp_path, """
+    """,
+        name="base.toml",
+        sid="base",
+    )
+    top = std_file(
+        tmp_path,
+        """
         [[indicators]]
         key = "cities_passing_share"
         of_standard = "base.toml"
         op = ">="
         threshold = 1.0
         levels = ["province"]
-    """, name="top.toml", sid="top")
+    """,
+        name="top.toml",
+        sid="top",
+    )
     df = evaluate(ind, load_standards([top]))
     r = one(df, "350000", "cities_passing_share")
     assert r["value"] == pytest.approx(2 / 3)
@@ -324,8 +414,15 @@ def test_print_compliance_is_readable(evaluated):
 def test_print_shipped_standard_notes_and_unconfirmed(tmp_path):
     from rich.console import Console
 
-    rows = [dict(admin_code=f"3505{i:02d}", name=f"County{i}", households=100.0,
-                 gigabit_households_covered=70.0 + i) for i in range(12)]
+    rows = [
+        dict(
+            admin_code=f"3505{i:02d}",
+            name=f"County{i}",
+            households=100.0,
+            gigabit_households_covered=70.0 + i,
+        )
+        for i in range(12)
+    ]
     ind = IndicatorSet(units={"county": units("county", rows)}, key_places=None, definitions=[])
     df = evaluate(ind, load_standards(["miit-gigabit-city-2021"]))
     con = Console(record=True, width=200)

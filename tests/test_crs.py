@@ -34,14 +34,28 @@ def _py_wgs_to_gcj(lon, lat):
     a, ee = 6378245.0, 0.00669342162296594323
     x, y = lon - 105.0, lat - 35.0
     pi = math.pi
-    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
-            + (20 * math.sin(6 * x * pi) + 20 * math.sin(2 * x * pi)) * 2 / 3
-            + (20 * math.sin(y * pi) + 40 * math.sin(y / 3 * pi)) * 2 / 3
-            + (160 * math.sin(y / 12 * pi) + 320 * math.sin(y * pi / 30)) * 2 / 3)
-    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
-            + (20 * math.sin(6 * x * pi) + 20 * math.sin(2 * x * pi)) * 2 / 3
-            + (20 * math.sin(x * pi) + 40 * math.sin(x / 3 * pi)) * 2 / 3
-            + (150 * math.sin(x / 12 * pi) + 300 * math.sin(x / 30 * pi)) * 2 / 3)
+    dlat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * math.sqrt(abs(x))
+        + (20 * math.sin(6 * x * pi) + 20 * math.sin(2 * x * pi)) * 2 / 3
+        + (20 * math.sin(y * pi) + 40 * math.sin(y / 3 * pi)) * 2 / 3
+        + (160 * math.sin(y / 12 * pi) + 320 * math.sin(y * pi / 30)) * 2 / 3
+    )
+    dlon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * math.sqrt(abs(x))
+        + (20 * math.sin(6 * x * pi) + 20 * math.sin(2 * x * pi)) * 2 / 3
+        + (20 * math.sin(x * pi) + 40 * math.sin(x / 3 * pi)) * 2 / 3
+        + (150 * math.sin(x / 12 * pi) + 300 * math.sin(x / 30 * pi)) * 2 / 3
+    )
     rad = lat / 180 * pi
     magic = 1 - ee * math.sin(rad) ** 2
     sq = math.sqrt(magic)
@@ -122,9 +136,19 @@ def test_round_trip_vectorised_over_china_grid():
 
 @pytest.mark.parametrize(
     ("text", "kind"),
-    [("wgs84", "wgs84"), ("WGS84", "wgs84"), ("cgcs2000", "wgs84"), ("EPSG:4490", "wgs84"),
-     ("EPSG:4326", "wgs84"), ("gcj02", "gcj02"), ("GCJ-02", "gcj02"), ("bd09", "bd09"),
-     ("EPSG:32650", "epsg"), ("epsg:3857", "epsg"), (32650, "epsg")],
+    [
+        ("wgs84", "wgs84"),
+        ("WGS84", "wgs84"),
+        ("cgcs2000", "wgs84"),
+        ("EPSG:4490", "wgs84"),
+        ("EPSG:4326", "wgs84"),
+        ("gcj02", "gcj02"),
+        ("GCJ-02", "gcj02"),
+        ("bd09", "bd09"),
+        ("EPSG:32650", "epsg"),
+        ("epsg:3857", "epsg"),
+        (32650, "epsg"),
+    ],
 )
 def test_parse_crs_accepts(text, kind):
     spec = crs.parse_crs(text)
@@ -133,8 +157,13 @@ def test_parse_crs_accepts(text, kind):
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("", "empty CRS"), ("wgs-85", "unknown CRS 'wgs-85'"), ("EPSG:abc", "not a valid EPSG code"),
-     ("EPSG:999999", "not an EPSG code pyproj knows"), (None, "no CRS given")],
+    [
+        ("", "empty CRS"),
+        ("wgs-85", "unknown CRS 'wgs-85'"),
+        ("EPSG:abc", "not a valid EPSG code"),
+        ("EPSG:999999", "not an EPSG code pyproj knows"),
+        (None, "no CRS given"),
+    ],
 )
 def test_parse_crs_rejects_with_clear_message(text, match):
     with pytest.raises(CRSError, match=match):
@@ -148,12 +177,14 @@ def test_parse_crs_message_names_setting_and_choices():
 
 @pytest.mark.parametrize(
     ("bounds", "epsg"),
-    [((115.8, 23.5, 120.7, 28.3), 32650),  # Fujian
-     ((118.3, 24.5, 119.1, 25.6), 32650),  # Quanzhou
-     ((116.0, 39.5, 117.0, 40.5), 32650),  # Beijing
-     ((121.0, 30.7, 122.0, 31.5), 32651),  # Shanghai
-     ((-74.1, 40.6, -73.9, 40.9), 32618),  # New York
-     ((150.9, -34.1, 151.3, -33.7), 32756)],  # Sydney
+    [
+        ((115.8, 23.5, 120.7, 28.3), 32650),  # Fujian
+        ((118.3, 24.5, 119.1, 25.6), 32650),  # Quanzhou
+        ((116.0, 39.5, 117.0, 40.5), 32650),  # Beijing
+        ((121.0, 30.7, 122.0, 31.5), 32651),  # Shanghai
+        ((-74.1, 40.6, -73.9, 40.9), 32618),  # New York
+        ((150.9, -34.1, 151.3, -33.7), 32756),
+    ],  # Sydney
 )
 def test_metric_crs_for_picks_utm_zone(bounds, epsg):
     assert crs.metric_crs_for(bounds).to_epsg() == epsg

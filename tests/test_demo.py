@@ -35,34 +35,95 @@ RES = 1000.0
 
 # FACTS.md: resident population at year-end 2021 (Quanzhou statistical yearbook 2022), persons.
 POPULATION = {
-    "350502": 429_000, "350503": 720_000, "350504": 255_000, "350505": 359_000,
-    "350521": 1_041_000, "350524": 1_002_000, "350525": 422_000, "350526": 337_000,
-    "350581": 689_000, "350582": 2_069_000, "350583": 1_527_000,
+    "350502": 429_000,
+    "350503": 720_000,
+    "350504": 255_000,
+    "350505": 359_000,
+    "350521": 1_041_000,
+    "350524": 1_002_000,
+    "350525": 422_000,
+    "350526": 337_000,
+    "350581": 689_000,
+    "350582": 2_069_000,
+    "350583": 1_527_000,
 }
 KINMEN = "350527"
 # The design: villages at scale 1 and 5G sites per 10,000 people at the end of 2024.
 VILLAGES_SCALE_1 = {
-    "350502": 70, "350503": 85, "350504": 75, "350505": 85, "350521": 205, "350524": 370,
-    "350525": 190, "350526": 170, "350581": 105, "350582": 320, "350583": 330,
+    "350502": 70,
+    "350503": 85,
+    "350504": 75,
+    "350505": 85,
+    "350521": 205,
+    "350524": 370,
+    "350525": 190,
+    "350526": 170,
+    "350581": 105,
+    "350582": 320,
+    "350583": 330,
 }
 RATE_5G = {
-    "350502": 28.0, "350503": 26.0, "350504": 20.0, "350505": 16.0, "350521": 9.5,
-    "350524": 19.0, "350525": 21.0, "350526": 19.0, "350581": 22.0, "350582": 22.5,
+    "350502": 28.0,
+    "350503": 26.0,
+    "350504": 20.0,
+    "350505": 16.0,
+    "350521": 9.5,
+    "350524": 19.0,
+    "350525": 21.0,
+    "350526": 19.0,
+    "350581": 22.0,
+    "350582": 22.5,
     "350583": 21.5,
 }
 # At 4 %: 70 × 0.04 = 2.8 → 3, 370 × 0.04 = 14.8 → 15, ... (no value ends in .5).
 EXPECTED_VILLAGES = {
-    "350502": 3, "350503": 3, "350504": 3, "350505": 3, "350521": 8, "350524": 15,
-    "350525": 8, "350526": 7, "350581": 4, "350582": 13, "350583": 13,
+    "350502": 3,
+    "350503": 3,
+    "350504": 3,
+    "350505": 3,
+    "350521": 8,
+    "350524": 15,
+    "350525": 8,
+    "350526": 7,
+    "350581": 4,
+    "350582": 13,
+    "350583": 13,
 }
 # 28 × 42.9 × 0.04 = 48.05 → 48; 9.5 × 104.1 × 0.04 = 39.6 → 40; 22.5 × 206.9 × 0.04 = 186.2 → 186 ...
 EXPECTED_5G_2024 = {
-    "350502": 48, "350503": 75, "350504": 20, "350505": 23, "350521": 40, "350524": 76,
-    "350525": 35, "350526": 26, "350581": 61, "350582": 186, "350583": 131,
+    "350502": 48,
+    "350503": 75,
+    "350504": 20,
+    "350505": 23,
+    "350521": 40,
+    "350524": 76,
+    "350525": 35,
+    "350526": 26,
+    "350581": 61,
+    "350582": 186,
+    "350583": 131,
 }
-HEADERS = ["站号", "站名", "小区ID", "小区名称", "区县", "经度", "纬度", "制式", "运营商", "频段",
-           "带宽(MHz)", "子载波间隔(kHz)", "方位角", "水平波瓣宽度", "挂高(m)", "下倾角", "EIRP(dBm)",
-           "开通时间", "站型"]
+HEADERS = [
+    "站号",
+    "站名",
+    "小区ID",
+    "小区名称",
+    "区县",
+    "经度",
+    "纬度",
+    "制式",
+    "运营商",
+    "频段",
+    "带宽(MHz)",
+    "子载波间隔(kHz)",
+    "方位角",
+    "水平波瓣宽度",
+    "挂高(m)",
+    "下倾角",
+    "EIRP(dBm)",
+    "开通时间",
+    "站型",
+]
 UTM = pyproj.Transformer.from_crs(4326, 32650, always_xy=True)
 
 
@@ -155,20 +216,34 @@ def test_separable_grid_fields_equal_pointwise_sums():
     from gigacov.demo.fields import Terrain, _gauss_grid
 
     rng = np.random.default_rng(1)
-    t = Terrain(kx=rng.normal(0, 1e-3, 5), ky=rng.normal(0, 1e-3, 5), phase=rng.uniform(0, 6, 5),
-                amp=rng.uniform(0.1, 1, 5), valley_xy=np.zeros((0, 2)), valley_sigma_m=np.zeros(0),
-                region=None)
+    t = Terrain(
+        kx=rng.normal(0, 1e-3, 5),
+        ky=rng.normal(0, 1e-3, 5),
+        phase=rng.uniform(0, 6, 5),
+        amp=rng.uniform(0.1, 1, 5),
+        valley_xy=np.zeros((0, 2)),
+        valley_sigma_m=np.zeros(0),
+        region=None,
+    )
     xs = np.array([0.0, 250.0, 900.0])
     ys = np.array([5000.0, 100.0])
     direct = np.zeros((2, 3))
     for i, y in enumerate(ys):
         for j, x in enumerate(xs):
-            direct[i, j] = sum(a * math.cos(kx * x + ky * y + ph)
-                               for kx, ky, ph, a in zip(t.kx, t.ky, t.phase, t.amp, strict=True))
+            direct[i, j] = sum(
+                a * math.cos(kx * x + ky * y + ph)
+                for kx, ky, ph, a in zip(t.kx, t.ky, t.phase, t.amp, strict=True)
+            )
     np.testing.assert_allclose(t.noise_grid(xs, ys), direct, rtol=1e-12, atol=1e-12)
     # Two Gaussians, σ = 100 and 400 m: at (x, y) the sum of w·exp(−r²/2σ²).
-    g = _gauss_grid(xs, ys, np.array([0.0, 1000.0]), np.array([100.0, 4000.0]),
-                    np.array([100.0, 400.0]), np.array([2.0, 1.0]))
+    g = _gauss_grid(
+        xs,
+        ys,
+        np.array([0.0, 1000.0]),
+        np.array([100.0, 4000.0]),
+        np.array([100.0, 400.0]),
+        np.array([2.0, 1.0]),
+    )
     assert g[1, 0] == pytest.approx(2.0)  # on the first centre; the second is 4.1 km away
     assert g[0, 2] == pytest.approx(math.exp(-(100.0**2 + 1000.0**2) / (2 * 400.0**2)))
 
@@ -356,7 +431,12 @@ def test_bad_rows_are_present_as_designed(demo_dir, sites):
         good_rows = len(df) - len(bad)
         assert len(bad) == max(4, round(0.001 * good_rows))
         kinds = {b["kind"] for b in bad}
-        assert kinds == {"lat_lon_swapped", "missing_coordinate", "duplicate_cell_id", "unknown_technology"}
+        assert kinds == {
+            "lat_lon_swapped",
+            "missing_coordinate",
+            "duplicate_cell_id",
+            "unknown_technology",
+        }
         # The rows are where the metadata says (spreadsheet numbering: header = row 1).
         for b in bad:
             row = df.iloc[b["row"] - 2]
@@ -385,7 +465,9 @@ def test_5g_reaches_every_village_except_remote_dehua(villages, sites):
     x, y = _site_xy(_valid_sites(sites[2024], "5G"))
     tree = shapely.STRtree(shapely.points(x, y))
     vm = villages.to_crs(32650)
-    near = np.array([len(tree.query(g, predicate="dwithin", distance=400.0)) > 0 for g in vm.geometry])
+    near = np.array(
+        [len(tree.query(g, predicate="dwithin", distance=400.0)) > 0 for g in vm.geometry]
+    )
     outside = (vm["parent_code"] != "350526").to_numpy()
     assert near[outside].all()
     dehua = vm[vm["parent_code"] == "350526"]
@@ -404,20 +486,26 @@ def test_key_places(demo_dir, sites, counties):
         p = f["properties"]
         assert p["synthetic"] is True
         assert p["approximate"] == ("（合成）" not in p["name"])
-        geom = shapely.transform(shapely.from_geojson(json.dumps(f["geometry"])),
-                                 lambda xy: np.column_stack(UTM.transform(xy[:, 0], xy[:, 1])))
+        geom = shapely.transform(
+            shapely.from_geojson(json.dumps(f["geometry"])),
+            lambda xy: np.column_stack(UTM.transform(xy[:, 0], xy[:, 1])),
+        )
         assert not geom.intersects(counties.geometry[KINMEN])
     x, y = _site_xy(_valid_sites(sites[2024], "5G"))
     tree = shapely.STRtree(shapely.points(x, y))
     for f in feats:
         if f["properties"]["category"] == "road":
             continue
-        geom = shapely.transform(shapely.from_geojson(json.dumps(f["geometry"])),
-                                 lambda xy: np.column_stack(UTM.transform(xy[:, 0], xy[:, 1])))
+        geom = shapely.transform(
+            shapely.from_geojson(json.dumps(f["geometry"])),
+            lambda xy: np.column_stack(UTM.transform(xy[:, 0], xy[:, 1])),
+        )
         if f["properties"]["name"] == "九仙山风景区":
             assert len(tree.query(geom, predicate="dwithin", distance=15_000.0)) == 0
         else:
-            assert len(tree.query(geom, predicate="dwithin", distance=600.0)) > 0, f["properties"]["name"]
+            assert len(tree.query(geom, predicate="dwithin", distance=600.0)) > 0, f["properties"][
+                "name"
+            ]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -449,8 +537,12 @@ def test_broadband_statistics_consistent_and_calibrated(demo_dir, villages):
         return by.loc[(code, year), num] / by.loc[(code, year), den]
 
     # 安溪县 is designed short of gigabit households (72 % < 80 %), 晋江市 not (93 %).
-    assert share("350524", 2024, "gigabit_households_covered", "households") == pytest.approx(0.72, abs=0.002)
-    assert share("350582", 2024, "gigabit_households_covered", "households") == pytest.approx(0.93, abs=0.002)
+    assert share("350524", 2024, "gigabit_households_covered", "households") == pytest.approx(
+        0.72, abs=0.002
+    )
+    assert share("350582", 2024, "gigabit_households_covered", "households") == pytest.approx(
+        0.93, abs=0.002
+    )
     # 洛江区: 5G users 22 % of mobile users; 泉港区: 10G-PON ports 22 %.
     assert share("350504", 2024, "users_5g", "mobile_users") == pytest.approx(0.22, abs=0.002)
     assert share("350505", 2024, "pon_10g_ports", "pon_ports") == pytest.approx(0.22, abs=0.01)
@@ -482,13 +574,21 @@ def test_scenario_files_load_and_point_at_the_inputs(demo_dir):
         assert scn.radio.max_radius_m == 5_000
         assert scn.planning.budget == PLANNING_BUDGET >= 260  # 惠安县 needs about 260 more sites
         assert scn.terrain.dem.endswith("dem-synthetic.tif")
-        for p in (scn.sites.path, scn.boundaries.villages, scn.broadband.path,
-                  scn.population.raster, scn.terrain.dem, scn.key_places.path):
+        for p in (
+            scn.sites.path,
+            scn.boundaries.villages,
+            scn.broadband.path,
+            scn.population.raster,
+            scn.terrain.dem,
+            scn.key_places.path,
+        ):
             assert "synthetic" in p and (demo_dir / p).resolve().is_file()
         assert scn.sites.path.endswith(f"sites-{year}-synthetic.csv")
         assert scn.out_dir == (demo_dir / "runs" / scn.name).resolve()
     scn24 = load_scenario(demo_dir / FILE_NAMES["scenario_2024"])
-    assert scn24.report.previous_run == str((demo_dir / "runs" / "quanzhou-2023-synthetic").resolve())
+    assert scn24.report.previous_run == str(
+        (demo_dir / "runs" / "quanzhou-2023-synthetic").resolve()
+    )
 
 
 def test_without_terrain_the_scenarios_leave_the_dem_out(tmp_path):
@@ -504,8 +604,20 @@ def test_readme_and_metadata(demo_dir, sites):
     readme = (demo_dir / FILE_NAMES["readme"]).read_text(encoding="utf-8")
     assert "SYNTHETIC DATA" in readme
     assert "泉州统计年鉴2022" in readme and "22,000" in readme
-    for name in ("鲤城区", "丰泽区", "洛江区", "泉港区", "惠安县", "安溪县", "永春县", "德化县",
-                 "石狮市", "晋江市", "南安市", "金门县"):
+    for name in (
+        "鲤城区",
+        "丰泽区",
+        "洛江区",
+        "泉港区",
+        "惠安县",
+        "安溪县",
+        "永春县",
+        "德化县",
+        "石狮市",
+        "晋江市",
+        "南安市",
+        "金门县",
+    ):
         assert name in readme
     meta = json.loads((demo_dir / FILE_NAMES["metadata"]).read_text(encoding="utf-8"))
     assert meta["synthetic"] is True and meta["scale"] == SCALE
@@ -519,8 +631,10 @@ def test_readme_and_metadata(demo_dir, sites):
     anxi = next(c for c in meta["counties"] if c["admin_code"] == "350524")
     assert "miit-gigabit-city-2021:household_gigabit_coverage" in anxi["intended_failures"]["2024"]
     # At 4 % of the sites every county is short of 5G sites per 10,000 — and the metadata says so.
-    assert all("miit-gigabit-city-2021:sites_5g_per_10k" in c["intended_failures"]["2024"]
-               for c in meta["counties"])
+    assert all(
+        "miit-gigabit-city-2021:sites_5g_per_10k" in c["intended_failures"]["2024"]
+        for c in meta["counties"]
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -573,8 +687,17 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)  # the maps go to ./maps/
     out = run_demo(tmp_path / "demo", resolution_m=RES, scale=SCALE)
-    for key in ("map", "report", "workbook", "comparison", "comparison_workbook", "run_2023",
-                "run_2024", "readme", "outcome_check"):
+    for key in (
+        "map",
+        "report",
+        "workbook",
+        "comparison",
+        "comparison_workbook",
+        "run_2023",
+        "run_2024",
+        "readme",
+        "outcome_check",
+    ):
         assert out[key].exists(), key
     for year in (2023, 2024):
         manifest = json.loads((out[f"run_{year}"] / "manifest.json").read_text(encoding="utf-8"))
@@ -603,14 +726,25 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
     counties_layer = "Counties — miit-gigabit-city-2021"
     check_map(
         out["map"],
-        layers=["5G coverage (SS-RSRP)", counties_layer, "Counties — fujian-2024",
-                "Villages — 5G reach", "Key places — 5G reach", "Key roads — 5G coverage", "5G sites"],
+        layers=[
+            "5G coverage (SS-RSRP)",
+            counties_layer,
+            "Counties — fujian-2024",
+            "Villages — 5G reach",
+            "Key places — 5G reach",
+            "Key roads — 5G coverage",
+            "5G sites",
+        ],
         feature_counts={counties_layer: 12, "Villages — 5G reach": n_villages},
         screenshot="demo-map",
     )
     checks = pd.read_csv(out["outcome_check"], dtype={"admin_code": str})
-    judged = checks[(checks["indicator"] != "village_reach_5g") | (checks["admin_code"] == "350526")]
+    judged = checks[
+        (checks["indicator"] != "village_reach_5g") | (checks["admin_code"] == "350526")
+    ]
     assert judged["agrees"].all(), judged[~judged["agrees"]]
     failed = checks[(checks["year"] == 2024) & (checks["actual"] == "fail")]
-    assert set(failed.loc[failed["admin_code"] == "350524", "indicator"]) >= {"household_gigabit_coverage"}
+    assert set(failed.loc[failed["admin_code"] == "350524", "indicator"]) >= {
+        "household_gigabit_coverage"
+    }
     assert "village_reach_5g" in set(failed.loc[failed["admin_code"] == "350526", "indicator"])

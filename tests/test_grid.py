@@ -72,9 +72,13 @@ def test_population_to_grid_preserves_total_from_geographic_raster():
     rng = np.random.default_rng(1)
     counts = rng.integers(0, 500, size=(40, 50)).astype(np.float32)
     counts[3, 4] = -9999  # nodata
-    r = RasterData(counts, Affine(0.01, 0, 118.3, 0, -0.01, 25.2), pyproj.CRS.from_epsg(4326), nodata=-9999)
+    r = RasterData(
+        counts, Affine(0.01, 0, 118.3, 0, -0.01, 25.2), pyproj.CRS.from_epsg(4326), nodata=-9999
+    )
     g = Grid.for_geometries(
-        __import__("geopandas").GeoSeries.from_xy([118.25, 118.85], [24.75, 25.25], crs=4326), 500, UTM50
+        __import__("geopandas").GeoSeries.from_xy([118.25, 118.85], [24.75, 25.25], crs=4326),
+        500,
+        UTM50,
     )
     out = population_to_grid(r, g)
     expected = counts[counts >= 0].sum()
@@ -83,7 +87,12 @@ def test_population_to_grid_preserves_total_from_geographic_raster():
 
 
 def test_population_to_grid_rejects_negative_counts():
-    r = RasterData(np.array([[1.0, -2.0]], dtype=np.float32), Affine(100, 0, 0, 0, -100, 100), UTM50, path="pop.tif")
+    r = RasterData(
+        np.array([[1.0, -2.0]], dtype=np.float32),
+        Affine(100, 0, 0, 0, -100, 100),
+        UTM50,
+        path="pop.tif",
+    )
     g = Grid.from_bounds((0, 0, 200, 100), 100, UTM50)
     with pytest.raises(InputError, match=r"pop.tif: negative population -2.0 at row 0, column 1"):
         population_to_grid(r, g)

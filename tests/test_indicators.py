@@ -66,8 +66,14 @@ def coverage(covered=COVERED, tech="5G"):
     covered = np.asarray(covered, np.uint8)
     rsrp = np.where(covered > 0, -90.0, -115.0).astype(np.float32)
     return CoverageResult(
-        tech, GRID, rsrp, np.zeros_like(rsrp), np.zeros(GRID.shape, np.int32), covered,
-        pd.DataFrame(), RadioParams(tech=tech),
+        tech,
+        GRID,
+        rsrp,
+        np.zeros_like(rsrp),
+        np.zeros(GRID.shape, np.int32),
+        covered,
+        pd.DataFrame(),
+        RadioParams(tech=tech),
     )
 
 
@@ -90,37 +96,55 @@ def boundaries(villages=True, population=None):
     return gpd.GeoDataFrame(d, geometry=wgs(list(geom)), crs=4326)
 
 
-CELLS = pd.DataFrame({
-    "site_id": ["s1", "s1", "s2", "s3", "s4"],
-    "tech": ["5G", "5G", "5G", "4G", "5G"],
-    "admin_code": ["350502", "350502", "350503", "350503", ""],
-    "lon": np.nan,
-    "lat": np.nan,
-})
+CELLS = pd.DataFrame(
+    {
+        "site_id": ["s1", "s1", "s2", "s3", "s4"],
+        "tech": ["5G", "5G", "5G", "4G", "5G"],
+        "admin_code": ["350502", "350502", "350503", "350503", ""],
+        "lon": np.nan,
+        "lat": np.nan,
+    }
+)
 
 
 def broadband(rows):
-    cols = ["admin_code", "level", "year", "households", "gigabit_households_covered", "fixed_users",
-            "users_1000m_plus"]
+    cols = [
+        "admin_code",
+        "level",
+        "year",
+        "households",
+        "gigabit_households_covered",
+        "fixed_users",
+        "users_1000m_plus",
+    ]
     return pd.DataFrame([dict(zip(cols, r, strict=False)) for r in rows])
 
 
-BB = broadband([
-    ("350502001001", "village", 2024, 100, 90),
-    ("350502001002", "village", 2024, 50, 20),
-    ("350503", "county", 2024, 40, 40),
-    ("350503", "county", 2023, 400, 1),  # another year: ignored
-])
+BB = broadband(
+    [
+        ("350502001001", "village", 2024, 100, 90),
+        ("350502001002", "village", 2024, 50, 20),
+        ("350503", "county", 2024, 40, 40),
+        ("350503", "county", 2023, 400, 1),  # another year: ignored
+    ]
+)
 
 
 def make_inputs(b=None, cells=CELLS, bb=BB, key_places=None, year=2024, indicators=None, region=""):
-    scn = scenario_from_dict({
-        "scenario": {"name": "t", "year": year, "region": region},
-        "sites": {"path": "sites.csv"},
-        "indicators": indicators or {},
-    })
-    return Inputs(scenario=scn, boundaries=boundaries() if b is None else b, cells=cells,
-                  broadband=bb, key_places=key_places)
+    scn = scenario_from_dict(
+        {
+            "scenario": {"name": "t", "year": year, "region": region},
+            "sites": {"path": "sites.csv"},
+            "indicators": indicators or {},
+        }
+    )
+    return Inputs(
+        scenario=scn,
+        boundaries=boundaries() if b is None else b,
+        cells=cells,
+        broadband=bb,
+        key_places=key_places,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -210,8 +234,9 @@ def test_village_without_population_is_judged_by_area():
     pop[2:, :2] = 0.0  # VA2 has nobody; half its area is covered
     cov = COVERED.copy()
     cov[2, 0] = cov[2, 1] = 1
-    ind = compute_indicators(make_inputs(indicators={"village_reached_pop_share": 0.5}), GRID, pop,
-                             {"5G": coverage(cov)})
+    ind = compute_indicators(
+        make_inputs(indicators={"village_reached_pop_share": 0.5}), GRID, pop, {"5G": coverage(cov)}
+    )
     va2 = row(ind, "village", "350502001002")
     assert va2["population"] == 0.0 and np.isnan(va2["pop_coverage_5g"])
     assert va2["area_coverage_5g"] == pytest.approx(0.5)
@@ -253,10 +278,12 @@ def test_missing_statistics_are_nan_and_skipped_in_the_roll_up(caplog):
 
 
 def test_a_missing_field_in_a_reported_row_makes_the_parent_field_nan():
-    bb = broadband([
-        ("350502", "county", 2024, 100, 80, 1000, 300),
-        ("350503", "county", 2024, 100, np.nan, 1000, 200),
-    ])
+    bb = broadband(
+        [
+            ("350502", "county", 2024, 100, 80, 1000, 300),
+            ("350503", "county", 2024, 100, np.nan, 1000, 200),
+        ]
+    )
     ind = compute_indicators(make_inputs(bb=bb), GRID, POP, {"5G": coverage()})
     c = row(ind, "city", "350500")
     assert c["households"] == 200
@@ -291,7 +318,9 @@ def test_no_coverage_result_gives_nan():
 def test_4g_variants_when_4g_coverage_is_present():
     cov4 = np.ones((4, 4), np.uint8)
     cov4[:, 3] = 0
-    ind = compute_indicators(make_inputs(), GRID, POP, {"5G": coverage(), "4G": coverage(cov4, "4G")})
+    ind = compute_indicators(
+        make_inputs(), GRID, POP, {"5G": coverage(), "4G": coverage(cov4, "4G")}
+    )
     assert ind.technologies == ("5g", "4g")
     b = row(ind, "county", "350503")
     assert b["pop_coverage_4g"] == pytest.approx(4 / 8)
@@ -370,8 +399,11 @@ def test_road_share_threshold_and_area_share_threshold():
 def test_longest_gap_with_two_gaps():
     cov = np.zeros((4, 4), np.uint8)
     cov[0, 1] = 1  # row 0: gap (col 0), covered (col 1), gap (cols 2-3)
-    road = gpd.GeoDataFrame({"admin_code": ["350502"]},
-                            geometry=wgs([shapely.LineString([(X0, Y1 - 50), (X0 + 400, Y1 - 50)])]), crs=4326)
+    road = gpd.GeoDataFrame(
+        {"admin_code": ["350502"]},
+        geometry=wgs([shapely.LineString([(X0, Y1 - 50), (X0 + 400, Y1 - 50)])]),
+        crs=4326,
+    )
     kp = evaluate_key_places(road, GRID, {"5G": coverage(cov)})
     assert kp["covered_share_5g"].iloc[0] == pytest.approx(0.25)
     assert kp["longest_gap_m"].iloc[0] == pytest.approx(200.0, abs=1.0)
@@ -385,10 +417,18 @@ def test_key_place_counts_per_unit():
     assert (b["key_places"], b["key_places_reached_5g"]) == (3, 0)
     c = row(ind, "city", "350500")
     assert c["key_place_reach_5g"] == pytest.approx(2 / 6)
-    assert set(ind.key_places.columns) >= {"reached_5g", "covered_share_5g", "rsrp_dbm", "longest_gap_m"}
+    assert set(ind.key_places.columns) >= {
+        "reached_5g",
+        "covered_share_5g",
+        "rsrp_dbm",
+        "longest_gap_m",
+    }
     # Without key places the reach is no data, not 0.
-    assert np.isnan(row(compute_indicators(make_inputs(), GRID, POP, {"5G": coverage()}),
-                        "county", "350502")["key_place_reach_5g"])
+    assert np.isnan(
+        row(compute_indicators(make_inputs(), GRID, POP, {"5G": coverage()}), "county", "350502")[
+            "key_place_reach_5g"
+        ]
+    )
 
 
 # ------------------------------------------------------------------------------------------------

@@ -24,7 +24,10 @@ def sites_csv(tmp_path):
 
 
 def scn(tmp_path, sites_csv, region="350500", **boundaries):
-    data = {"scenario": {"name": "b", "year": 2024, "region": region}, "sites": {"path": str(sites_csv)}}
+    data = {
+        "scenario": {"name": "b", "year": 2024, "region": region},
+        "sites": {"path": str(sites_csv)},
+    }
     if boundaries:
         data["boundaries"] = boundaries
     return scenario_from_dict(data, base_dir=tmp_path)
@@ -58,7 +61,9 @@ def test_shipped_boundaries_region_and_parents(tmp_path, sites_csv):
 
 
 def test_unknown_region_is_an_error_naming_the_available_cities(tmp_path, sites_csv):
-    with pytest.raises(InputError, match=r"no county has an admin code starting with '4401'.*350500"):
+    with pytest.raises(
+        InputError, match=r"no county has an admin code starting with '4401'.*350500"
+    ):
         load_inputs(scn(tmp_path, sites_csv, region="440100"))
 
 
@@ -66,14 +71,19 @@ def _county_file(tmp_path, *, crs_shift=None):
     """A user's county-only GeoJSON with Chinese headers, one broken and one empty polygon."""
     shipped = gpd.read_file(scn(tmp_path, tmp_path / "x.csv").boundaries.counties)
     q = shipped[(shipped.level == "county") & shipped.admin_code.str.startswith("3505")]
-    q = q[["admin_code", "name", "geometry"]].rename(columns={"admin_code": "行政区划代码", "name": "名称"})
+    q = q[["admin_code", "name", "geometry"]].rename(
+        columns={"admin_code": "行政区划代码", "name": "名称"}
+    )
     q = q.copy()
     # a self-intersecting "bow tie" for 350527 (Kinmen) — invalid, repaired by make_valid
     x0, y0, x1, y1 = q.loc[q["行政区划代码"] == "350527", "geometry"].iloc[0].bounds
     bow = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])
     q.loc[q["行政区划代码"] == "350527", "geometry"] = bow
-    extra = gpd.GeoDataFrame({"行政区划代码": ["350599", "350598"], "名称": ["空", "线"]},
-                             geometry=[Polygon(), shapely.LineString([(118, 25), (118.1, 25.1)])], crs=4326)
+    extra = gpd.GeoDataFrame(
+        {"行政区划代码": ["350599", "350598"], "名称": ["空", "线"]},
+        geometry=[Polygon(), shapely.LineString([(118, 25), (118.1, 25.1)])],
+        crs=4326,
+    )
     out = gpd.GeoDataFrame(__import__("pandas").concat([q, extra], ignore_index=True), crs=4326)
     if crs_shift:
         out["geometry"] = geoseries_from_wgs84(out.geometry, crs_shift).values
@@ -90,7 +100,9 @@ def test_county_only_user_file_with_aliases_repairs_and_rejections(tmp_path, sit
     # city and province rows dissolved from the counties, named from the shipped file
     assert b.loc["350500", "level"] == "city" and b.loc["350500", "name"] == "泉州市"
     assert b.loc["350000", "level"] == "province" and b.loc["350500", "parent_code"] == "350000"
-    assert b.loc["350582", "parent_code"] == "350500" and b.loc["350582", "name_en"] == "Jinjiang Shi"
+    assert (
+        b.loc["350582", "parent_code"] == "350500" and b.loc["350582", "name_en"] == "Jinjiang Shi"
+    )
     city_area = b.loc["350500", "geometry"].area
     counties_area = shapely.area(b.loc[b.level == "county", "geometry"].to_numpy()).sum()
     assert city_area == pytest.approx(counties_area, rel=1e-6)
@@ -120,12 +132,24 @@ def test_gcj02_declared_boundaries_are_converted(tmp_path, sites_csv):
 def test_villages_codes_and_parents(tmp_path, sites_csv):
     vill = gpd.GeoDataFrame(
         {
-            "统计用区划代码": ["350582101201", "350582101202", "350102001001", "999999001001", "350582101201", "3505821"],
+            "统计用区划代码": [
+                "350582101201",
+                "350582101202",
+                "350102001001",
+                "999999001001",
+                "350582101201",
+                "3505821",
+            ],
             "名称": ["甲村", "乙村", "福州村", "无县", "重复", "短"],
         },
-        geometry=[box(118.55, 24.70, 118.56, 24.71), box(118.56, 24.70, 118.57, 24.71),
-                  box(119.3, 26.0, 119.31, 26.01), box(118.5, 24.7, 118.51, 24.71),
-                  box(118.55, 24.70, 118.56, 24.71), box(118.5, 24.7, 118.51, 24.71)],
+        geometry=[
+            box(118.55, 24.70, 118.56, 24.71),
+            box(118.56, 24.70, 118.57, 24.71),
+            box(119.3, 26.0, 119.31, 26.01),
+            box(118.5, 24.7, 118.51, 24.71),
+            box(118.55, 24.70, 118.56, 24.71),
+            box(118.5, 24.7, 118.51, 24.71),
+        ],
         crs=4326,
     )
     path = tmp_path / "villages.gpkg"
@@ -152,8 +176,12 @@ def test_population_column_on_boundaries(tmp_path, sites_csv):
     q.loc[q.admin_code == "350527", "常住人口(万人)"] = -1
     path = tmp_path / "c.gpkg"
     q.to_file(path)
-    data = {"scenario": {"name": "b", "year": 2024, "region": "350500"}, "sites": {"path": str(sites_csv)},
-            "boundaries": {"counties": str(path)}, "population": {"column": "常住人口(万人)"}}
+    data = {
+        "scenario": {"name": "b", "year": 2024, "region": "350500"},
+        "sites": {"path": str(sites_csv)},
+        "boundaries": {"counties": str(path)},
+        "population": {"column": "常住人口(万人)"},
+    }
     inp = load_inputs(scenario_from_dict(data))
     b = inp.boundaries.set_index("admin_code")
     assert b.loc["350582", "population"] == pytest.approx(2_069_000)

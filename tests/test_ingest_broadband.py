@@ -13,20 +13,20 @@ FENGZE = (118.6438, 24.9237)
 
 HEADER = "行政区划代码,年份,家庭户数,FTTH覆盖家庭数,具备千兆接入能力家庭数,PON端口数,10G-PON端口数,固定宽带用户数,500M及以上用户数,千兆用户数,移动电话用户数,5G用户数"
 ROWS = [
-    "350582,2023,600000,590000,500000,40000,15000,520000,200000,120000,2100000,900000",   # 2 ok
+    "350582,2023,600000,590000,500000,40000,15000,520000,200000,120000,2100000,900000",  # 2 ok
     "350582,2024,610000,600000,560000,42000,20000,530000,230000,150000,2150000,1100000",  # 3 ok
     "350582000000,2022,590000,580000,400000,38000,9000,500000,150000,80000,2000000,600000",  # 4 ok (12-digit county)
-    "350503,2024,-5,1,1,1,1,1,1,1,1,1",                                                    # 5 negative
-    "350503,2023,1000,900,1200,10,5,800,300,100,2000,1000",                                 # 6 gigabit > households
-    "350102,2024,1,1,1,1,1,1,1,1,1,1",                                                      # 7 Fuzhou: skipped
-    "359999,2024,1,1,1,1,1,1,1,1,1,1",                                                      # 8 unknown code
-    ",2024,1,1,1,1,1,1,1,1,1,1",                                                            # 9 missing code
-    "350582,2024,1,1,1,1,1,1,1,1,1,1",                                                      # 10 duplicate
-    "350503,二〇二四,1,1,1,1,1,1,1,1,1,1",                                                   # 11 year not a number
-    "350503,2024,1000,900,800,10,20,800,300,100,2000,1000",                                 # 12 10G > PON
-    "350503,2024,1000,900,800,10,5,800,300,400,2000,1000",                                  # 13 1000M > 500M+
-    "350503,2024,1000,900,800,10,5,800,300,100,2000,abc",                                   # 14 5G users NaN-text
-    "350582101201,2024,300,300,250,5,2,280,100,50,900,400",                                 # 15 village (no village file)
+    "350503,2024,-5,1,1,1,1,1,1,1,1,1",  # 5 negative
+    "350503,2023,1000,900,1200,10,5,800,300,100,2000,1000",  # 6 gigabit > households
+    "350102,2024,1,1,1,1,1,1,1,1,1,1",  # 7 Fuzhou: skipped
+    "359999,2024,1,1,1,1,1,1,1,1,1,1",  # 8 unknown code
+    ",2024,1,1,1,1,1,1,1,1,1,1",  # 9 missing code
+    "350582,2024,1,1,1,1,1,1,1,1,1,1",  # 10 duplicate
+    "350503,二〇二四,1,1,1,1,1,1,1,1,1,1",  # 11 year not a number
+    "350503,2024,1000,900,800,10,20,800,300,100,2000,1000",  # 12 10G > PON
+    "350503,2024,1000,900,800,10,5,800,300,400,2000,1000",  # 13 1000M > 500M+
+    "350503,2024,1000,900,800,10,5,800,300,100,2000,abc",  # 14 5G users NaN-text
+    "350582101201,2024,300,300,250,5,2,280,100,50,900,400",  # 15 village (no village file)
 ]
 
 
@@ -35,8 +35,13 @@ def load(tmp_path, text: str, encoding="utf-8"):
     sites.write_text(f"lon,lat\n{FENGZE[0]},{FENGZE[1]}\n", encoding="utf-8")
     bb = tmp_path / "宽带统计.csv"
     bb.write_bytes(text.encode(encoding))
-    scn = scenario_from_dict({"scenario": {"name": "b", "year": 2024, "region": "350500"},
-                              "sites": {"path": str(sites)}, "broadband": {"path": str(bb)}})
+    scn = scenario_from_dict(
+        {
+            "scenario": {"name": "b", "year": 2024, "region": "350500"},
+            "sites": {"path": str(sites)},
+            "broadband": {"path": str(bb)},
+        }
+    )
     inp = load_inputs(scn)
     rep = next(r for r in inp.reports if r.input == "broadband")
     assert rep.read == rep.used + rep.rejected
@@ -56,14 +61,23 @@ def test_broadband_chinese_gbk_every_row_accounted(tmp_path):
     assert bb.set_index("source_row").loc[15, "level"] == "village"
     rej = inp.rejected[inp.rejected.file == str(path)].set_index("row")
     assert rej.loc[5, "reason"] == "out_of_range" and "negative" in rej.loc[5, "message"]
-    assert rej.loc[6, "reason"] == "out_of_range" and "gigabit_households_covered above households" in rej.loc[6, "message"]
+    assert (
+        rej.loc[6, "reason"] == "out_of_range"
+        and "gigabit_households_covered above households" in rej.loc[6, "message"]
+    )
     assert rej.loc[6, "value"] == "1200 > 1000" and rej.loc[6, "column"] == "具备千兆接入能力家庭数"
     assert rej.loc[8, "reason"] == "unknown_admin_code" and "'359999'" in rej.loc[8, "message"]
     assert rej.loc[9, "reason"] == "missing_value"
     assert rej.loc[10, "reason"] == "duplicate_id" and "row 3" in rej.loc[10, "message"]
     assert rej.loc[11, "reason"] == "not_a_number" and rej.loc[11, "column"] == "年份"
-    assert rej.loc[12, "reason"] == "out_of_range" and "pon_10g_ports above pon_ports" in rej.loc[12, "message"]
-    assert rej.loc[13, "reason"] == "out_of_range" and "users_1000m_plus above users_500m_plus" in rej.loc[13, "message"]
+    assert (
+        rej.loc[12, "reason"] == "out_of_range"
+        and "pon_10g_ports above pon_ports" in rej.loc[12, "message"]
+    )
+    assert (
+        rej.loc[13, "reason"] == "out_of_range"
+        and "users_1000m_plus above users_500m_plus" in rej.loc[13, "message"]
+    )
     assert rej.loc[14, "reason"] == "not_a_number" and rej.loc[14, "column"] == "5G用户数"
     assert 7 not in rej.index
     assert (rep.read, rep.used, rep.rejected, rep.skipped) == (13, 4, 9, 1)
@@ -71,9 +85,11 @@ def test_broadband_chinese_gbk_every_row_accounted(tmp_path):
 
 
 def test_wan_units_thousands_separators_and_title_row(tmp_path):
-    text = ("泉州市2024年宽带发展情况统计表\n"
-            "区划代码,年份,家庭户数(万户),千兆用户数\n"
-            '350582,2024,61.5,"150,000"\n')
+    text = (
+        "泉州市2024年宽带发展情况统计表\n"
+        "区划代码,年份,家庭户数(万户),千兆用户数\n"
+        '350582,2024,61.5,"150,000"\n'
+    )
     inp, rep, _ = load(tmp_path, text)
     row = inp.broadband.iloc[0]
     assert row["households"] == pytest.approx(615000)

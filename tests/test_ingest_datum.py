@@ -63,7 +63,7 @@ def test_gcj_points_declared_wgs84_are_caught(region, edge_points):
     tests = datum_test(gx, gy, "wgs84", region)
     t = next(t for t in tests if t.alternative == "gcj02")
     assert t.only_alternative >= 20 and t.only_declared == 0
-    assert t.p_value == pytest.approx(2.0 ** -t.only_alternative)
+    assert t.p_value == pytest.approx(2.0**-t.only_alternative)
     msg = datum_warning(tests, what="sites", path="s.csv", key="[sites] crs")
     assert msg is not None and "GCJ-02" in msg and 'set [sites] crs = "gcj02"' in msg
     assert f"{t.only_alternative} (100%)" in msg and "p = " in msg
@@ -76,20 +76,30 @@ def test_wgs84_points_declared_gcj02_are_caught(region, edge_points):
     assert msg is not None and 'set [sites] crs = "wgs84"' in msg and "declares GCJ-02" in msg
     # and real GCJ-02 data declared GCJ-02 pass
     gx, gy = wgs84_to_gcj02(x, y)
-    assert datum_warning(datum_test(gx, gy, "gcj02", region), what="sites", path="s", key="k") is None
+    assert (
+        datum_warning(datum_test(gx, gy, "gcj02", region), what="sites", path="s", key="k") is None
+    )
 
 
 def test_few_discordant_points_do_not_warn(region, edge_points):
     gx, gy = wgs84_to_gcj02(*(a[:4] for a in edge_points))
-    assert datum_warning(datum_test(gx, gy, "wgs84", region), what="sites", path="s", key="k") is None
+    assert (
+        datum_warning(datum_test(gx, gy, "wgs84", region), what="sites", path="s", key="k") is None
+    )
 
 
 def test_load_inputs_reports_the_shift(tmp_path, edge_points):
     gx, gy = wgs84_to_gcj02(*edge_points)
     path = tmp_path / "amap_sites.csv"
-    path.write_text("lon,lat\n" + "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in zip(gx, gy, strict=True)) + "\n", "utf-8")
-    scn = scenario_from_dict({"scenario": {"name": "d", "year": 2024, "region": "350500"},
-                              "sites": {"path": str(path)}})
+    path.write_text(
+        "lon,lat\n"
+        + "\n".join(f"{float(a)!r},{float(b)!r}" for a, b in zip(gx, gy, strict=True))
+        + "\n",
+        "utf-8",
+    )
+    scn = scenario_from_dict(
+        {"scenario": {"name": "d", "year": 2024, "region": "350500"}, "sites": {"path": str(path)}}
+    )
     inp = load_inputs(scn)
     assert any("look like GCJ-02 coordinates" in w for w in inp.warnings)
     rep = next(r for r in inp.reports if r.input == "sites")

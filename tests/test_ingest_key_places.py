@@ -18,28 +18,82 @@ FENGZE = (118.6438, 24.9237)
 def scn(tmp_path, path, **kp):
     sites = tmp_path / "sites.csv"
     sites.write_text(f"lon,lat\n{FENGZE[0]},{FENGZE[1]}\n", encoding="utf-8")
-    return scenario_from_dict({"scenario": {"name": "k", "year": 2024, "region": "350500"},
-                               "sites": {"path": str(sites)}, "key_places": {"path": str(path), **kp}})
+    return scenario_from_dict(
+        {
+            "scenario": {"name": "k", "year": 2024, "region": "350500"},
+            "sites": {"path": str(sites)},
+            "key_places": {"path": str(path), **kp},
+        }
+    )
 
 
 def test_categories():
-    got = [normalise_category(c) for c in ["三甲医院", "高校", "大学", "5A景区", "旅游区", "高铁站", "火车站",
-                                           "机场", "高速公路", "国道", "市政府", "hospital", "菜市场", ""]]
-    assert got == ["hospital", "university", "university", "tourism", "tourism", "railway", "railway",
-                   "airport", "road", "road", "government", "hospital", "", ""]
+    got = [
+        normalise_category(c)
+        for c in [
+            "三甲医院",
+            "高校",
+            "大学",
+            "5A景区",
+            "旅游区",
+            "高铁站",
+            "火车站",
+            "机场",
+            "高速公路",
+            "国道",
+            "市政府",
+            "hospital",
+            "菜市场",
+            "",
+        ]
+    ]
+    assert got == [
+        "hospital",
+        "university",
+        "university",
+        "tourism",
+        "tourism",
+        "railway",
+        "railway",
+        "airport",
+        "road",
+        "road",
+        "government",
+        "hospital",
+        "",
+        "",
+    ]
 
 
 def test_geojson_points_lines_polygons(tmp_path):
     road = LineString([(118.55, 24.70), (118.60, 24.75), (118.64, 24.92)])
     campus = Polygon([(118.64, 24.92), (118.65, 24.92), (118.65, 24.93), (118.64, 24.93)])
-    bow = Polygon([(118.55, 24.70), (118.56, 24.71), (118.56, 24.70), (118.55, 24.71)])  # self-intersecting
+    bow = Polygon(
+        [(118.55, 24.70), (118.56, 24.71), (118.56, 24.70), (118.55, 24.71)]
+    )  # self-intersecting
     gdf = gpd.GeoDataFrame(
         {
-            "名称": ["泉州市第一医院", "沈海高速泉州段", "华侨大学", "景区", "北京协和医院", "", "火车站"],
+            "名称": [
+                "泉州市第一医院",
+                "沈海高速泉州段",
+                "华侨大学",
+                "景区",
+                "北京协和医院",
+                "",
+                "火车站",
+            ],
             "类别": ["三甲医院", "高速", "高校", "风景名胜", "医院", "医院", "菜场"],
             "近似": ["是", "否", "", "1", "", "", "0"],
         },
-        geometry=[Point(*FENGZE), road, campus, bow, Point(116.41, 39.91), Point(*JINJIANG), Point(*JINJIANG)],
+        geometry=[
+            Point(*FENGZE),
+            road,
+            campus,
+            bow,
+            Point(116.41, 39.91),
+            Point(*JINJIANG),
+            Point(*JINJIANG),
+        ],
         crs=4326,
     )
     path = tmp_path / "重点场所.geojson"
@@ -57,7 +111,7 @@ def test_geojson_points_lines_polygons(tmp_path):
     assert rep.read == rep.used + rep.rejected == 7
     assert rep.defaults == {"category": 1} and rep.fixed == {"invalid_geometry": 1}
     rej = inp.rejected[inp.rejected.file == str(path)].set_index("row")
-    assert rej.loc[6, "reason"] == "outside_region"   # Beijing
+    assert rej.loc[6, "reason"] == "outside_region"  # Beijing
     assert rej.loc[7, "reason"] == "missing_value" and rej.loc[7, "column"] == "名称"
     assert kp["place_id"].tolist()[0] == "kp-2"
 
@@ -68,12 +122,18 @@ def test_csv_with_wkt_and_lonlat(tmp_path):
         "name,category,wkt\n"
         f'码头路,道路,"LINESTRING (118.60 24.90, 118.62 24.91)"\n'
         f"医院,医院,POINT ({FENGZE[0]} {FENGZE[1]})\n"
-        "坏,医院,POINT (abc)\n", encoding="utf-8")
+        "坏,医院,POINT (abc)\n",
+        encoding="utf-8",
+    )
     inp = load_inputs(scn(tmp_path, path))
     assert inp.key_places["category"].tolist() == ["road", "hospital"]
-    assert inp.rejected["reason"].tolist() == ["bad_geometry"] and inp.rejected["row"].tolist() == [4]
+    assert inp.rejected["reason"].tolist() == ["bad_geometry"] and inp.rejected["row"].tolist() == [
+        4
+    ]
     path2 = tmp_path / "kp2.csv"
-    path2.write_text(f"名称,类型,经度,纬度\n机场,机场,{JINJIANG[0]},{JINJIANG[1]}\n", encoding="utf-8")
+    path2.write_text(
+        f"名称,类型,经度,纬度\n机场,机场,{JINJIANG[0]},{JINJIANG[1]}\n", encoding="utf-8"
+    )
     inp = load_inputs(scn(tmp_path, path2))
     assert inp.key_places["category"].tolist() == ["airport"]
     assert inp.key_places.geometry.iloc[0].equals(Point(*JINJIANG))

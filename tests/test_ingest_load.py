@@ -21,15 +21,24 @@ FENGZE = (118.6438, 24.9237)
 
 def write_scenario(tmp_path, *, bad_row=True):
     (tmp_path / "data").mkdir()
-    rows = [f"A,1,{JINJIANG[0]},{JINJIANG[1]},5G", f"A,2,{JINJIANG[0]},{JINJIANG[1]},5G",
-            f"B,1,{FENGZE[0]},{FENGZE[1]},LTE"]
+    rows = [
+        f"A,1,{JINJIANG[0]},{JINJIANG[1]},5G",
+        f"A,2,{JINJIANG[0]},{JINJIANG[1]},5G",
+        f"B,1,{FENGZE[0]},{FENGZE[1]},LTE",
+    ]
     if bad_row:
         rows.append(f"C,1,{FENGZE[0]},{FENGZE[1]},CDMA")
-    (tmp_path / "data" / "sites.csv").write_bytes(("站号,小区ID,经度,纬度,制式\n" + "\n".join(rows) + "\n").encode("gbk"))
-    (tmp_path / "data" / "bb.csv").write_text("区划代码,年份,家庭户数,千兆覆盖家庭数\n350582,2024,1000,900\n", "utf-8")
+    (tmp_path / "data" / "sites.csv").write_bytes(
+        ("站号,小区ID,经度,纬度,制式\n" + "\n".join(rows) + "\n").encode("gbk")
+    )
+    (tmp_path / "data" / "bb.csv").write_text(
+        "区划代码,年份,家庭户数,千兆覆盖家庭数\n350582,2024,1000,900\n", "utf-8"
+    )
     (tmp_path / "s.toml").write_text(
         '[scenario]\nname = "v"\nyear = 2024\nregion = "350500"\nout_dir = "run"\n'
-        '[sites]\npath = "data/sites.csv"\n[broadband]\npath = "data/bb.csv"\n', "utf-8")
+        '[sites]\npath = "data/sites.csv"\n[broadband]\npath = "data/bb.csv"\n',
+        "utf-8",
+    )
     return tmp_path / "s.toml"
 
 
@@ -39,7 +48,9 @@ def test_load_inputs_end_to_end_with_relative_paths(tmp_path):
     inp = load_inputs(scn)
     assert len(inp.cells) == 3 and len(inp.broadband) == 1
     assert list(inp.rejected.columns) == REJECTED_COLUMNS
-    assert inp.rejected[["row", "column", "value", "reason"]].values.tolist() == [[5, "制式", "CDMA", "unknown_technology"]]
+    assert inp.rejected[["row", "column", "value", "reason"]].values.tolist() == [
+        [5, "制式", "CDMA", "unknown_technology"]
+    ]
     for rep in inp.reports:
         assert rep.read == rep.used + rep.rejected
         assert rep.path in inp.file_hashes
@@ -77,7 +88,11 @@ def test_validate_command_clean_input_strict_passes(tmp_path):
     path = write_scenario(tmp_path, bad_row=False)
     res = CliRunner().invoke(main, ["validate", str(path), "--strict", "--json"])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "run" / "rejected_rows.csv").read_text("utf-8").startswith("file,row,column,value,reason,message")
+    assert (
+        (tmp_path / "run" / "rejected_rows.csv")
+        .read_text("utf-8")
+        .startswith("file,row,column,value,reason,message")
+    )
 
 
 def test_validate_command_input_error_exit_1(tmp_path):
@@ -85,7 +100,11 @@ def test_validate_command_input_error_exit_1(tmp_path):
     (tmp_path / "data" / "sites.csv").write_text("name,lat\nA,24.7\n", "utf-8")
     res = CliRunner().invoke(main, ["validate", str(path)])
     assert res.exit_code == 1
-    assert "sites.csv" in res.output and "no lon column" in res.output and "Traceback" not in res.output
+    assert (
+        "sites.csv" in res.output
+        and "no lon column" in res.output
+        and "Traceback" not in res.output
+    )
 
 
 # ---- tables: encodings, headers, aliases --------------------------------------------------------
@@ -97,7 +116,9 @@ def test_detect_encoding():
     assert detect_encoding(b"\xef\xbb\xbf" + text.encode("utf-8"), "f") == "utf-8-sig"
     assert detect_encoding(text.encode("gbk"), "f") == "gb18030"
     assert detect_encoding(text.encode("utf-16"), "f") == "utf-16"
-    with pytest.raises(InputError, match=r"f.csv: not valid utf-8 text \(invalid continuation byte at byte 2\)"):
+    with pytest.raises(
+        InputError, match=r"f.csv: not valid utf-8 text \(invalid continuation byte at byte 2\)"
+    ):
         detect_encoding(text.encode("gbk"), "f.csv", declared="utf-8")
 
 
@@ -107,7 +128,9 @@ def test_header_units_and_aliases():
     assert split_header(" Antenna Height ") == ("antennaheight", "")
     from gigacov.ingest.sites import SITE_ALIASES
 
-    cmap = match_columns(["LONGITUDE", "Lat", "天线挂高(米)", "eirp_w", "小区名称", "基站名称"], SITE_ALIASES)
+    cmap = match_columns(
+        ["LONGITUDE", "Lat", "天线挂高(米)", "eirp_w", "小区名称", "基站名称"], SITE_ALIASES
+    )
     assert cmap.header("lon") == "LONGITUDE" and cmap.header("lat") == "Lat"
     assert cmap.unit("height") == "米" and cmap.unit("eirp") == "w"
     assert cmap.header("name") == "基站名称"  # the site name wins over the cell name
@@ -118,6 +141,12 @@ def test_utf16_tab_separated_export(tmp_path):
     path.write_bytes(f"经度\t纬度\t制式\n{JINJIANG[0]}\t{JINJIANG[1]}\t5G\n".encode("utf-16"))
     from gigacov.scenario import scenario_from_dict
 
-    inp = load_inputs(scenario_from_dict({"scenario": {"name": "u", "year": 2024, "region": "350500"},
-                                          "sites": {"path": str(path)}}))
+    inp = load_inputs(
+        scenario_from_dict(
+            {
+                "scenario": {"name": "u", "year": 2024, "region": "350500"},
+                "sites": {"path": str(path)},
+            }
+        )
+    )
     assert len(inp.cells) == 1

@@ -17,15 +17,28 @@ FENGZE = (118.6438, 24.9237)
 
 
 def write_tif(path, array, transform, crs, nodata=None):
-    with rasterio.open(path, "w", driver="GTiff", width=array.shape[1], height=array.shape[0], count=1,
-                       dtype=array.dtype, crs=crs, transform=transform, nodata=nodata) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=array.shape[1],
+        height=array.shape[0],
+        count=1,
+        dtype=array.dtype,
+        crs=crs,
+        transform=transform,
+        nodata=nodata,
+    ) as dst:
         dst.write(array, 1)
 
 
 def scn(tmp_path, **sections):
     sites = tmp_path / "sites.csv"
     sites.write_text(f"lon,lat\n{FENGZE[0]},{FENGZE[1]}\n", encoding="utf-8")
-    data = {"scenario": {"name": "r", "year": 2024, "region": "350500"}, "sites": {"path": str(sites)}}
+    data = {
+        "scenario": {"name": "r", "year": 2024, "region": "350500"},
+        "sites": {"path": str(sites)},
+    }
     data.update(sections)
     return scenario_from_dict(data, base_dir=tmp_path)
 
@@ -68,8 +81,16 @@ def test_population_raster_in_web_mercator_is_windowed(tmp_path):
 def test_raster_without_crs_needs_the_override(tmp_path):
     arr = np.ones((50, 60), dtype=np.float32)
     path = tmp_path / "nocrs.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=60, height=50, count=1, dtype="float32",
-                       transform=Affine(0.05, 0, 117.0, 0, -0.05, 26.5)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=60,
+        height=50,
+        count=1,
+        dtype="float32",
+        transform=Affine(0.05, 0, 117.0, 0, -0.05, 26.5),
+    ) as dst:
         dst.write(arr, 1)
     with pytest.raises(InputError, match=r"declares no CRS.*\[population\] crs"):
         load_inputs(scn(tmp_path, population={"raster": str(path)}))
@@ -104,7 +125,12 @@ def test_dem_and_clutter_in_utm(tmp_path):
     path = tmp_path / "dem.tif"
     write_tif(path, arr, Affine(500, 0, x0, 0, -500, y1), "EPSG:32650")
     clutter = tmp_path / "clutter.tif"
-    write_tif(clutter, np.full((400, 400), 2, dtype=np.uint8), Affine(500, 0, x0, 0, -500, y1), "EPSG:32650")
+    write_tif(
+        clutter,
+        np.full((400, 400), 2, dtype=np.uint8),
+        Affine(500, 0, x0, 0, -500, y1),
+        "EPSG:32650",
+    )
     inp = load_inputs(scn(tmp_path, terrain={"dem": str(path)}, radio={"clutter": str(clutter)}))
     assert inp.dem.crs.to_epsg() == 32650 and float(inp.dem.array.mean()) == 120.0
     assert inp.clutter.array.dtype == np.uint8

@@ -19,14 +19,17 @@ from gigacov.ingest.sites import normalise_operator, normalise_tech, parse_years
 from gigacov.scenario import scenario_from_dict
 
 # Representative points of Quanzhou counties (inside the shipped boundaries).
-JINJIANG = (118.5501, 24.7083)     # 350582
-FENGZE = (118.6438, 24.9237)       # 350503
-NANAN = (118.3258, 24.9451)        # 350583
-ANXI = (117.9417, 25.1371)         # 350524
+JINJIANG = (118.5501, 24.7083)  # 350582
+FENGZE = (118.6438, 24.9237)  # 350503
+NANAN = (118.3258, 24.9451)  # 350583
+ANXI = (117.9417, 25.1371)  # 350524
 
 
 def scenario(tmp_path, sites_path: str, **sections):
-    data = {"scenario": {"name": "t", "year": 2024, "region": "350500"}, "sites": {"path": sites_path}}
+    data = {
+        "scenario": {"name": "t", "year": 2024, "region": "350500"},
+        "sites": {"path": sites_path},
+    }
     for k, v in sections.items():
         data.setdefault(k, {}).update(v)
     return scenario_from_dict(data, base_dir=tmp_path)
@@ -63,8 +66,16 @@ QZ011,1,频点,{ax},{ay},5G,,0,30,6,,2022,移动
 
 
 def write_gbk_sites(tmp_path):
-    text = GBK_CSV.format(jx=JINJIANG[0], jy=JINJIANG[1], fx=FENGZE[0], fy=FENGZE[1],
-                          nx=NANAN[0], ny=NANAN[1], ax=ANXI[0], ay=ANXI[1])
+    text = GBK_CSV.format(
+        jx=JINJIANG[0],
+        jy=JINJIANG[1],
+        fx=FENGZE[0],
+        fy=FENGZE[1],
+        nx=NANAN[0],
+        ny=NANAN[1],
+        ax=ANXI[0],
+        ay=ANXI[1],
+    )
     path = tmp_path / "基站清单.csv"
     path.write_bytes(text.encode("gbk"))
     return path
@@ -89,7 +100,9 @@ def test_gbk_csv_with_chinese_headers_every_row_accounted(tmp_path):
     assert rep.fixed == {"lat_lon_swapped": 1}
     assert any("exchanged" in w and "rows 7" in w for w in inp.warnings)
     cells = inp.cells.set_index("source_row")
-    assert cells.loc[7, "lon"] == pytest.approx(FENGZE[0]) and cells.loc[7, "lat"] == pytest.approx(FENGZE[1])
+    assert cells.loc[7, "lon"] == pytest.approx(FENGZE[0]) and cells.loc[7, "lat"] == pytest.approx(
+        FENGZE[1]
+    )
     assert sorted(cells.index) == [2, 3, 4, 5, 7, 15]
     assert set(rej["reason"]) <= set(REASON_CODES)
 
@@ -126,8 +139,10 @@ def test_gbk_values_are_normalised(tmp_path):
 
 def test_utf8_bom_and_title_line_above_header(tmp_path):
     path = tmp_path / "sites.csv"
-    text = ("2024年泉州市5G基站清单\n"
-            f"基站名称,经度,纬度,制式\nA,{JINJIANG[0]},{JINJIANG[1]},5G\nB,{FENGZE[0]},{FENGZE[1]},4G\n")
+    text = (
+        "2024年泉州市5G基站清单\n"
+        f"基站名称,经度,纬度,制式\nA,{JINJIANG[0]},{JINJIANG[1]},5G\nB,{FENGZE[0]},{FENGZE[1]},4G\n"
+    )
     path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
     inp, rep = load(tmp_path, str(path))
     assert rep.read == 2 and rep.used == 2
@@ -142,13 +157,23 @@ def test_missing_longitude_column_is_an_input_error_naming_file_columns_and_alia
     with pytest.raises(InputError) as err:
         load_inputs(scenario(tmp_path, str(path)))
     msg = str(err.value)
-    assert str(path) in msg and "lon" in msg and "'纬度'" in msg and "经度" in msg and "longitude" in msg
+    assert (
+        str(path) in msg
+        and "lon" in msg
+        and "'纬度'" in msg
+        and "经度" in msg
+        and "longitude" in msg
+    )
 
 
 def test_column_mapping_in_the_scenario(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text(f"编号,东坐标,北坐标\nA,{JINJIANG[0]},{JINJIANG[1]}\n", encoding="utf-8")
-    inp, rep = load(tmp_path, str(path), sites={"columns": {"lon": "东坐标", "lat": "北坐标", "site_id": "编号"}})
+    inp, rep = load(
+        tmp_path,
+        str(path),
+        sites={"columns": {"lon": "东坐标", "lat": "北坐标", "site_id": "编号"}},
+    )
     assert inp.cells["site_id"].tolist() == ["A"]
     assert rep.defaults["tech"] == 1  # no technology column: DESIGN default 5G, counted
     with pytest.raises(ConfigError, match="did you mean 'lon'"):
@@ -192,15 +217,21 @@ OCID_ROWS = [
 @pytest.mark.parametrize("header", [True, False])
 def test_opencellid_extract(tmp_path, header):
     path = tmp_path / "460.csv"
-    lines = ["radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal"] if header else []
+    lines = (
+        [
+            "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal"
+        ]
+        if header
+        else []
+    )
     lines += [",".join(map(str, r)) for r in OCID_ROWS]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     inp, rep = load(tmp_path, str(path))
     first = 2 if header else 1
     rej = rejected_for(inp, path).set_index("row")
-    assert rej.loc[first + 3, "reason"] == "unknown_technology"      # GSM
-    assert rej.loc[first + 6, "reason"] == "unknown_technology"      # UMTS
-    assert rej.loc[first + 4, "reason"] == "not_yet_commissioned"    # created 2025-06
+    assert rej.loc[first + 3, "reason"] == "unknown_technology"  # GSM
+    assert rej.loc[first + 6, "reason"] == "unknown_technology"  # UMTS
+    assert rej.loc[first + 4, "reason"] == "not_yet_commissioned"  # created 2025-06
     assert rej.loc[first + 5, "reason"] == "duplicate_id"
     assert rep.read == 8 and rep.used == 4
     c = inp.cells.set_index("source_row")
@@ -208,10 +239,15 @@ def test_opencellid_extract(tmp_path, header):
     assert c.loc[first, "site_id"] == c.loc[first + 1, "site_id"] == "460-00-eNB482253"
     assert 123456789 // 256 == 482253
     assert c.loc[first + 2, "site_id"] == f"460-01-gNB{5000000000 // 4096}"
-    assert c.loc[first, "operator"] == "China Mobile" and c.loc[first + 2, "operator"] == "China Unicom"
+    assert (
+        c.loc[first, "operator"] == "China Mobile"
+        and c.loc[first + 2, "operator"] == "China Unicom"
+    )
     assert c.loc[first + 7, "operator"] == "466-92"
     assert c.loc[first, "tech"] == "4G" and c.loc[first + 2, "tech"] == "5G"
-    assert c.loc[first, "commissioned_year"] == 2020 and c.loc[first + 2, "commissioned_year"] == 2023
+    assert (
+        c.loc[first, "commissioned_year"] == 2020 and c.loc[first + 2, "commissioned_year"] == 2023
+    )
     assert rep.defaults["freq_mhz"] == 4 and rep.defaults["azimuth_deg"] == 4
 
 
@@ -225,8 +261,22 @@ def test_xlsx_with_numbers_dates_and_a_named_sheet(tmp_path):
     wb.active.title = "说明"
     wb.active.append(["本表为基站清单"])
     ws = wb.create_sheet("小区")
-    ws.append(["基站ID", "小区名称", "Longitude", "Latitude", "Technology", "频率(GHz)", "带宽", "挂高", "开通时间"])
-    ws.append([350001, "A1", JINJIANG[0], JINJIANG[1], "NR", 3.5, "100M", 30, dt.datetime(2022, 5, 1)])
+    ws.append(
+        [
+            "基站ID",
+            "小区名称",
+            "Longitude",
+            "Latitude",
+            "Technology",
+            "频率(GHz)",
+            "带宽",
+            "挂高",
+            "开通时间",
+        ]
+    )
+    ws.append(
+        [350001, "A1", JINJIANG[0], JINJIANG[1], "NR", 3.5, "100M", 30, dt.datetime(2022, 5, 1)]
+    )
     ws.append([350001, "A2", JINJIANG[0], JINJIANG[1], "NR", 2.6, 60, 30, 2023])
     ws.append([None, None, None, None, None, None, None, None, None])  # blank row: not data
     ws.append([350002, "B1", NANAN[0], NANAN[1], "LTE", 1.8, "15MHz", 25.5, "2020-01-01"])
@@ -237,8 +287,10 @@ def test_xlsx_with_numbers_dates_and_a_named_sheet(tmp_path):
     assert sorted(c.index) == [2, 3, 5]
     assert c.loc[2, "site_id"] == "350001"  # a number in Excel becomes text without ".0"
     assert c.loc[2, "freq_mhz"] == 3500.0 and c.loc[3, "freq_mhz"] == 2600.0
-    assert c.loc[3, "bandwidth_mhz"] == 60.0 and c.loc[3, "n_rb"] == 162   # TS 38.101-1: 60 MHz @30 kHz
-    assert c.loc[5, "bandwidth_mhz"] == 15.0 and c.loc[5, "n_rb"] == 75     # LTE 15 MHz
+    assert (
+        c.loc[3, "bandwidth_mhz"] == 60.0 and c.loc[3, "n_rb"] == 162
+    )  # TS 38.101-1: 60 MHz @30 kHz
+    assert c.loc[5, "bandwidth_mhz"] == 15.0 and c.loc[5, "n_rb"] == 75  # LTE 15 MHz
     assert c.loc[2, "commissioned_year"] == 2022
     rej = rejected_for(inp, path)
     assert rej["row"].tolist() == [6] and rej["reason"].tolist() == ["out_of_range"]
@@ -251,11 +303,20 @@ def test_geopackage_points_in_utm_grouped_by_position(tmp_path):
     pts = [JINJIANG, JINJIANG, (JINJIANG[0] + 3e-6, JINJIANG[1]), NANAN]  # 3e-6° ≈ 0.3 m
     gdf = gpd.GeoDataFrame(
         {"azimuth": [0, 120, 240, 90], "tech": ["5G"] * 4},
-        geometry=gpd.points_from_xy(*zip(*pts, strict=True)), crs=4326,
+        geometry=gpd.points_from_xy(*zip(*pts, strict=True)),
+        crs=4326,
     ).to_crs(32650)
-    gdf = pd.concat([gdf, gpd.GeoDataFrame({"azimuth": [0], "tech": ["5G"]},
-                                           geometry=[shapely.LineString([(0, 0), (1, 1)])], crs=32650)],
-                    ignore_index=True)
+    gdf = pd.concat(
+        [
+            gdf,
+            gpd.GeoDataFrame(
+                {"azimuth": [0], "tech": ["5G"]},
+                geometry=[shapely.LineString([(0, 0), (1, 1)])],
+                crs=32650,
+            ),
+        ],
+        ignore_index=True,
+    )
     path = tmp_path / "sites.gpkg"
     gdf.to_file(path, layer="cells")
     inp, rep = load(tmp_path, str(path))
@@ -276,10 +337,15 @@ def test_geopackage_points_in_utm_grouped_by_position(tmp_path):
 
 
 def test_geojson_and_parquet_sites(tmp_path):
-    gdf = gpd.GeoDataFrame({"site_id": ["a", "b"], "制式": ["5G", "LTE"]},
-                           geometry=gpd.points_from_xy([FENGZE[0], NANAN[0]], [FENGZE[1], NANAN[1]]), crs=4326)
+    gdf = gpd.GeoDataFrame(
+        {"site_id": ["a", "b"], "制式": ["5G", "LTE"]},
+        geometry=gpd.points_from_xy([FENGZE[0], NANAN[0]], [FENGZE[1], NANAN[1]]),
+        crs=4326,
+    )
     gdf.to_file(tmp_path / "s.geojson", driver="GeoJSON")
-    pd.DataFrame({"lng": [FENGZE[0]], "lat": [FENGZE[1]], "rat": ["NSA"]}).to_parquet(tmp_path / "s.parquet")
+    pd.DataFrame({"lng": [FENGZE[0]], "lat": [FENGZE[1]], "rat": ["NSA"]}).to_parquet(
+        tmp_path / "s.parquet"
+    )
     inp, _ = load(tmp_path, str(tmp_path / "s.geojson"))
     assert inp.cells["tech"].tolist() == ["5G", "4G"]
     inp, _ = load(tmp_path, str(tmp_path / "s.parquet"))
@@ -303,7 +369,12 @@ def test_site_margin_keeps_border_sites(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text(f"lon,lat\n{x},{y}\n{x},{y + 0.3}\n", encoding="utf-8")
     inp, rep = load(tmp_path, str(path))
-    assert len(inp.cells) == 1 and inp.cells["admin_code"].iloc[0] in ("", "350524", "350525", "350526")
+    assert len(inp.cells) == 1 and inp.cells["admin_code"].iloc[0] in (
+        "",
+        "350524",
+        "350525",
+        "350526",
+    )
     assert inp.rejected["reason"].tolist() == ["outside_region"]
 
 
@@ -313,12 +384,12 @@ def test_site_level_rows_are_split_into_one_cell_per_azimuth(tmp_path):
     fx, fy = FENGZE
     path.write_text(
         "站号,小区ID,经度,纬度,方位角,下倾角,挂高\n"
-        f"QZ1,A,{jx},{jy},0/120/240,3/3/6,30\n"            # row 2: three sectors, tilts split alongside
-        f"QZ2,,{fx},{fy},30、150,4,25/35\n"               # row 3: two sectors, one tilt for both
-        f"QZ3,C,{fx},{fy},120,5,30\n"                       # row 4: one sector, untouched
-        f"QZ4,D,{jx},{jy},0/120/240,3/6,30\n"              # row 5: two tilts for three azimuths
-        f"QZ5,E,{jx},{jy},\"120,5\",4,30\n"                # row 6: decimal comma? not split
-        f"QZ6,F,,{jy},0/180,4,30\n",                        # row 7: no longitude: both cells rejected
+        f"QZ1,A,{jx},{jy},0/120/240,3/3/6,30\n"  # row 2: three sectors, tilts split alongside
+        f"QZ2,,{fx},{fy},30、150,4,25/35\n"  # row 3: two sectors, one tilt for both
+        f"QZ3,C,{fx},{fy},120,5,30\n"  # row 4: one sector, untouched
+        f"QZ4,D,{jx},{jy},0/120/240,3/6,30\n"  # row 5: two tilts for three azimuths
+        f'QZ5,E,{jx},{jy},"120,5",4,30\n'  # row 6: decimal comma? not split
+        f"QZ6,F,,{jy},0/180,4,30\n",  # row 7: no longitude: both cells rejected
         encoding="utf-8",
     )
     inp, rep = load(tmp_path, str(path))
@@ -329,12 +400,18 @@ def test_site_level_rows_are_split_into_one_cell_per_azimuth(tmp_path):
     assert set(cells.loc[["A-1", "A-2", "A-3"], "site_id"]) == {"QZ1"}
     qz2 = inp.cells[inp.cells["site_id"] == "QZ2"]
     assert qz2["azimuth_deg"].tolist() == [30.0, 150.0] and qz2["tilt_deg"].tolist() == [4.0, 4.0]
-    assert qz2["height_m"].tolist() == [25.0, 35.0] and qz2["cell_id"].tolist() == ["QZ2-1", "QZ2-2"]
+    assert qz2["height_m"].tolist() == [25.0, 35.0] and qz2["cell_id"].tolist() == [
+        "QZ2-1",
+        "QZ2-2",
+    ]
     assert cells.loc["C", "azimuth_deg"] == 120.0
     # Read counts cells: 3 + 2 + 1 + 3 + 1 + 2 = 12; used 6; every one accounted for.
     assert (rep.read, rep.used, rep.rejected) == (12, 6, 6)
     assert rep.fixed == {"sectors_split": 4}
-    assert any("4 row(s) list several sectors in '方位角' (e.g. row 2); split into 10 cells" in w for w in rep.warnings)
+    assert any(
+        "4 row(s) list several sectors in '方位角' (e.g. row 2); split into 10 cells" in w
+        for w in rep.warnings
+    )
     rej = inp.rejected.sort_values("row", kind="stable")
     assert rej["row"].tolist() == [5, 5, 5, 6, 7, 7]
     assert rej["reason"].tolist() == ["not_a_number"] * 4 + ["missing_value"] * 2
@@ -348,8 +425,10 @@ def test_site_level_rows_are_split_into_one_cell_per_azimuth(tmp_path):
 def test_duplicate_rows_without_cell_ids(tmp_path):
     path = tmp_path / "s.csv"
     row = f"S1,{JINJIANG[0]},{JINJIANG[1]},5G,0"
-    path.write_text(f"site_id,lon,lat,tech,azimuth\n{row}\n{row}\nS1,{JINJIANG[0]},{JINJIANG[1]},5G,120\n",
-                    encoding="utf-8")
+    path.write_text(
+        f"site_id,lon,lat,tech,azimuth\n{row}\n{row}\nS1,{JINJIANG[0]},{JINJIANG[1]},5G,120\n",
+        encoding="utf-8",
+    )
     inp, rep = load(tmp_path, str(path))
     assert inp.rejected["reason"].tolist() == ["duplicate_id"]
     assert "identical to row 2" in inp.rejected["message"].iloc[0]
@@ -359,16 +438,22 @@ def test_duplicate_rows_without_cell_ids(tmp_path):
 def test_transmit_power_plus_gain_and_rs_power(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text(
-        f"lon,lat,制式,发射功率,天线增益,带宽\n{JINJIANG[0]},{JINJIANG[1]},5G,46dBm,17,100\n", encoding="utf-8"
+        f"lon,lat,制式,发射功率,天线增益,带宽\n{JINJIANG[0]},{JINJIANG[1]},5G,46dBm,17,100\n",
+        encoding="utf-8",
     )
     inp, _ = load(tmp_path, str(path))
     assert inp.cells["eirp_dbm"].iloc[0] == pytest.approx(63.0)
     # LTE reference-signal power per RE: total = RS + 10·log10(12·N_RB) = 15.2 + 10·log10(1200)
-    path.write_text(f"lon,lat,制式,参考信号功率,带宽\n{JINJIANG[0]},{JINJIANG[1]},LTE,15.2,20\n", encoding="utf-8")
+    path.write_text(
+        f"lon,lat,制式,参考信号功率,带宽\n{JINJIANG[0]},{JINJIANG[1]},LTE,15.2,20\n",
+        encoding="utf-8",
+    )
     inp, _ = load(tmp_path, str(path))
     assert inp.cells["eirp_dbm"].iloc[0] == pytest.approx(15.2 + 10 * math.log10(1200))
     # transmit power without a gain column: used as EIRP, with a warning
-    path.write_text(f"lon,lat,制式,发射功率\n{JINJIANG[0]},{JINJIANG[1]},5G,40W\n", encoding="utf-8")
+    path.write_text(
+        f"lon,lat,制式,发射功率\n{JINJIANG[0]},{JINJIANG[1]},5G,40W\n", encoding="utf-8"
+    )
     inp, _ = load(tmp_path, str(path))
     assert inp.cells["eirp_dbm"].iloc[0] == pytest.approx(10 * math.log10(40e3))
     assert any("taken as EIRP" in w for w in inp.warnings)
@@ -378,7 +463,9 @@ def test_arfcn_columns(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text(
         f"lon,lat,制式,频点\n{JINJIANG[0]},{JINJIANG[1]},5G,627264\n{JINJIANG[0]},{JINJIANG[1]},LTE,1300\n"
-        f"{NANAN[0]},{NANAN[1]},LTE,1850\n{NANAN[0]},{NANAN[1]},LTE,38400\n", encoding="utf-8")
+        f"{NANAN[0]},{NANAN[1]},LTE,1850\n{NANAN[0]},{NANAN[1]},LTE,38400\n",
+        encoding="utf-8",
+    )
     inp, _ = load(tmp_path, str(path))
     f = inp.cells["freq_mhz"].tolist()
     # NR-ARFCN 627264 → 3000 + 0.015·27264 = 3408.96 MHz; EARFCN 1300 (band 3) → 1805 + 0.1·100;
@@ -394,8 +481,16 @@ def test_band_table_and_spellings():
     assert parse_band("N41")[1] == "5G" and parse_band("B3")[:2] == (1842.5, "4G")
     assert parse_band("2.6G")[0] == 2600.0 and parse_band("3.5GHz")[0] == 3500.0
     assert parse_band("700M")[0] == 700.0 and parse_band("n28")[0] == 773.0
-    assert parse_band("B8")[0] == 942.5 and parse_band("B39")[0] == 1900.0 and parse_band("B40")[0] == 2350.0
-    assert parse_band("n79")[0] == 4850.0 and parse_band("B1")[0] == 2140.0 and parse_band("B41")[0] == 2593.0
+    assert (
+        parse_band("B8")[0] == 942.5
+        and parse_band("B39")[0] == 1900.0
+        and parse_band("B40")[0] == 2350.0
+    )
+    assert (
+        parse_band("n79")[0] == 4850.0
+        and parse_band("B1")[0] == 2140.0
+        and parse_band("B41")[0] == 2593.0
+    )
     assert parse_band("F频段")[0] == 1900.0
     assert parse_band("n258") is None and parse_band("hello") is None
 
@@ -409,21 +504,46 @@ def test_n_rb_tables():
 
 
 def test_arfcn_formulas():
-    assert nr_arfcn_to_mhz(np.array([620000, 504990, 151600]))[:].tolist() == pytest.approx([3300.0, 2524.95, 758.0])
-    assert earfcn_to_mhz(np.array([0, 1825, 38950, 99999])).tolist()[:3] == pytest.approx([2110.0, 1867.5, 2330.0])
+    assert nr_arfcn_to_mhz(np.array([620000, 504990, 151600]))[:].tolist() == pytest.approx(
+        [3300.0, 2524.95, 758.0]
+    )
+    assert earfcn_to_mhz(np.array([0, 1825, 38950, 99999])).tolist()[:3] == pytest.approx(
+        [2110.0, 1867.5, 2330.0]
+    )
     assert math.isnan(earfcn_to_mhz(np.array([99999]))[0])
 
 
 def test_vocabularies():
-    assert [normalise_tech(t) for t in ["5G NR", "NSA", "TDD-LTE", "FDD", "LTE-A", "WCDMA", "卫星"]] == [
-        "5G", "5G", "4G", "4G", "4G", "old", ""]
-    assert [normalise_operator(o) for o in ["中国移动", "CUCC", "电信", "中国广电", "460-11", "某公司"]] == [
-        "China Mobile", "China Unicom", "China Telecom", "China Broadnet", "China Telecom", "某公司"]
+    assert [
+        normalise_tech(t) for t in ["5G NR", "NSA", "TDD-LTE", "FDD", "LTE-A", "WCDMA", "卫星"]
+    ] == ["5G", "5G", "4G", "4G", "4G", "old", ""]
+    assert [
+        normalise_operator(o) for o in ["中国移动", "CUCC", "电信", "中国广电", "460-11", "某公司"]
+    ] == [
+        "China Mobile",
+        "China Unicom",
+        "China Telecom",
+        "China Broadnet",
+        "China Telecom",
+        "某公司",
+    ]
 
 
 def test_parse_years_spellings():
-    s = pd.Series(["2021-06-30", "2021/6/30", "2021年3月", "20190101", "2020", "44377", "1600000000", "", "昨天"],
-                  dtype="str")
+    s = pd.Series(
+        [
+            "2021-06-30",
+            "2021/6/30",
+            "2021年3月",
+            "20190101",
+            "2020",
+            "44377",
+            "1600000000",
+            "",
+            "昨天",
+        ],
+        dtype="str",
+    )
     year, bad = parse_years(s)
     assert year[:7].tolist() == [2021, 2021, 2021, 2019, 2020, 2021, 2020]
     assert np.isnan(year[7]) and not bad[7]
@@ -435,7 +555,19 @@ def test_numbers_with_commas_are_thousands_only_when_grouped_by_three():
 
     from gigacov.ingest._common import parse_numbers
 
-    p = parse_numbers(pd.Series(["1,234", "12,345.5", "1，234 m", "120,5", "1,2345", "1,234.5,6", "30"], dtype=object),
-                      lambda num, unit: num if unit == "m" else None)
+    p = parse_numbers(
+        pd.Series(
+            ["1,234", "12,345.5", "1，234 m", "120,5", "1,2345", "1,234.5,6", "30"], dtype=object
+        ),
+        lambda num, unit: num if unit == "m" else None,
+    )
     assert p.values[:3].tolist() == [1234.0, 12345.5, 1234.0] and p.values[6] == 30.0
-    assert p.bad.tolist() == [False, False, False, True, True, True, False]   # never 1205 for "120,5"
+    assert p.bad.tolist() == [
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]  # never 1205 for "120,5"

@@ -59,7 +59,9 @@ TO_WGS = pyproj.Transformer.from_crs(UTM, 4326, always_xy=True)
 TO_UTM = pyproj.Transformer.from_crs(4326, UTM, always_xy=True)
 
 STD1 = SimpleNamespace(
-    id="test-gigabit-city", title="MIIT gigabit city 2021", version="2021",
+    id="test-gigabit-city",
+    title="MIIT gigabit city 2021",
+    version="2021",
     indicators=[
         SimpleNamespace(key="sites_5g_per_10k", threshold=12.0, confirmed=False),
         SimpleNamespace(key="key_place_reach_5g", threshold=0.95, confirmed=False),
@@ -67,7 +69,9 @@ STD1 = SimpleNamespace(
     ],
 )
 STD2 = SimpleNamespace(
-    id="test-targets", title="Fujian 2024 targets", version="2024",
+    id="test-targets",
+    title="Fujian 2024 targets",
+    version="2024",
     indicators=[SimpleNamespace(key="village_reach_5g", threshold=0.8, confirmed=True)],
 )
 COUNTY_CODES = ["350581", "350582", "350583"]
@@ -103,8 +107,14 @@ def coverage(grid: Grid, tech: str, offset_db: float = 0.0) -> CoverageResult:
         covered = (rsrp >= -105.0).astype(np.uint8)
     server = np.where(np.isnan(rsrp), -1, 0).astype(np.int32)
     return CoverageResult(
-        tech=tech, grid=grid, rsrp_dbm=rsrp, sinr_db=np.where(np.isnan(rsrp), np.nan, 10.0).astype(np.float32),
-        server=server, covered=covered, cells=pd.DataFrame(), params=RadioParams(tech=tech),
+        tech=tech,
+        grid=grid,
+        rsrp_dbm=rsrp,
+        sinr_db=np.where(np.isnan(rsrp), np.nan, 10.0).astype(np.float32),
+        server=server,
+        covered=covered,
+        cells=pd.DataFrame(),
+        params=RadioParams(tech=tech),
     )
 
 
@@ -114,19 +124,63 @@ def make_cells(n_sites: int = 0, seed: int = 7, site_name: str | None = None) ->
     if n_sites == 0:
         lon, lat = TO_WGS.transform(*SITE_XY)
         for k, az in enumerate((0.0, 120.0, 240.0)):
-            rows.append(dict(site_id="S1", cell_id=f"S1-{k + 1}", name=site_name or "Jinjiang Tower", lon=lon, lat=lat,
-                             tech="5G", operator="China Mobile", freq_mhz=3500.0, bandwidth_mhz=100.0, azimuth_deg=az,
-                             height_m=30.0, tilt_deg=6.0, eirp_dbm=61.0))
-        rows.append(dict(site_id="S1", cell_id="S1-L1", name=site_name or "Jinjiang Tower", lon=lon, lat=lat, tech="4G",
-                         operator="China Mobile", freq_mhz=1800.0, bandwidth_mhz=20.0, azimuth_deg=np.nan,
-                         height_m=30.0, tilt_deg=4.0, eirp_dbm=55.0))
-        for sid, (x, y), tech in (("S2", (669_000.0, 2_753_000.0), "5G"), ("S3", (667_000.0, 2_748_000.0), "4G"),
-                                  ("S4", (670_500.0, 2_747_500.0), "4G")):
+            rows.append(
+                dict(
+                    site_id="S1",
+                    cell_id=f"S1-{k + 1}",
+                    name=site_name or "Jinjiang Tower",
+                    lon=lon,
+                    lat=lat,
+                    tech="5G",
+                    operator="China Mobile",
+                    freq_mhz=3500.0,
+                    bandwidth_mhz=100.0,
+                    azimuth_deg=az,
+                    height_m=30.0,
+                    tilt_deg=6.0,
+                    eirp_dbm=61.0,
+                )
+            )
+        rows.append(
+            dict(
+                site_id="S1",
+                cell_id="S1-L1",
+                name=site_name or "Jinjiang Tower",
+                lon=lon,
+                lat=lat,
+                tech="4G",
+                operator="China Mobile",
+                freq_mhz=1800.0,
+                bandwidth_mhz=20.0,
+                azimuth_deg=np.nan,
+                height_m=30.0,
+                tilt_deg=4.0,
+                eirp_dbm=55.0,
+            )
+        )
+        for sid, (x, y), tech in (
+            ("S2", (669_000.0, 2_753_000.0), "5G"),
+            ("S3", (667_000.0, 2_748_000.0), "4G"),
+            ("S4", (670_500.0, 2_747_500.0), "4G"),
+        ):
             lon, lat = TO_WGS.transform(x, y)
-            rows.append(dict(site_id=sid, cell_id=f"{sid}-1", name="", lon=lon, lat=lat, tech=tech,
-                             operator="China Telecom", freq_mhz=3500.0 if tech == "5G" else 2100.0,
-                             bandwidth_mhz=100.0 if tech == "5G" else 20.0, azimuth_deg=90.0, height_m=25.5,
-                             tilt_deg=5.0, eirp_dbm=60.0))
+            rows.append(
+                dict(
+                    site_id=sid,
+                    cell_id=f"{sid}-1",
+                    name="",
+                    lon=lon,
+                    lat=lat,
+                    tech=tech,
+                    operator="China Telecom",
+                    freq_mhz=3500.0 if tech == "5G" else 2100.0,
+                    bandwidth_mhz=100.0 if tech == "5G" else 20.0,
+                    azimuth_deg=90.0,
+                    height_m=25.5,
+                    tilt_deg=5.0,
+                    eirp_dbm=60.0,
+                )
+            )
     else:
         rng = np.random.default_rng(seed)
         x = rng.uniform(X0, X0 + W * RES, n_sites)
@@ -137,9 +191,23 @@ def make_cells(n_sites: int = 0, seed: int = 7, site_name: str | None = None) ->
         tech = np.where(rng.random(n_sites) < 0.6, "5G", "4G")
         for i in range(n_sites):
             for k in range(n_cells[i]):
-                rows.append(dict(site_id=f"Q{i:06d}", cell_id=f"Q{i:06d}-{k}", name="", lon=lon[i], lat=lat[i],
-                                 tech=tech[i], operator=ops[i % 4], freq_mhz=3500.0, bandwidth_mhz=100.0,
-                                 azimuth_deg=float(120 * k), height_m=30.0, tilt_deg=6.0, eirp_dbm=61.0))
+                rows.append(
+                    dict(
+                        site_id=f"Q{i:06d}",
+                        cell_id=f"Q{i:06d}-{k}",
+                        name="",
+                        lon=lon[i],
+                        lat=lat[i],
+                        tech=tech[i],
+                        operator=ops[i % 4],
+                        freq_mhz=3500.0,
+                        bandwidth_mhz=100.0,
+                        azimuth_deg=float(120 * k),
+                        height_m=30.0,
+                        tilt_deg=6.0,
+                        eirp_dbm=61.0,
+                    )
+                )
     return pd.DataFrame(rows)
 
 
@@ -159,8 +227,13 @@ def make_run(
     names = {"350581": "石狮市", "350582": "晋江市", "350583": "南安市", **(names or {})}
     scn = scenario_from_dict(
         {
-            "scenario": {"name": "quanzhou-test", "year": 2024, "synthetic": synthetic, "title": title,
-                         "standards": [STD1.id, STD2.id]},
+            "scenario": {
+                "name": "quanzhou-test",
+                "year": 2024,
+                "synthetic": synthetic,
+                "title": title,
+                "standards": [STD1.id, STD2.id],
+            },
             "sites": {"path": "sites.csv"},
             "map": map_settings or {},
         }
@@ -170,16 +243,38 @@ def make_run(
     y0 = Y1 - H * RES
     county_rows = []
     for code, (xa, xb) in zip(COUNTY_CODES, strips, strict=True):
-        county_rows.append(dict(admin_code=code, name=names[code], name_en="", level="county", parent_code="350500",
-                                geometry=utm_poly(xa, y0, xb, Y1)))
-    city_row = dict(admin_code="350500", name=names.get("350500", "泉州市"), name_en="Quanzhou", level="city",
-                    parent_code="350000", geometry=utm_poly(X0, y0, X0 + W * RES, Y1))
+        county_rows.append(
+            dict(
+                admin_code=code,
+                name=names[code],
+                name_en="",
+                level="county",
+                parent_code="350500",
+                geometry=utm_poly(xa, y0, xb, Y1),
+            )
+        )
+    city_row = dict(
+        admin_code="350500",
+        name=names.get("350500", "泉州市"),
+        name_en="Quanzhou",
+        level="city",
+        parent_code="350000",
+        geometry=utm_poly(X0, y0, X0 + W * RES, Y1),
+    )
     village_rows = []
     for code, (xa, xb) in zip(COUNTY_CODES, strips, strict=True):
         for half, (ya, yb) in enumerate(((2_751_000.0, Y1), (y0, 2_751_000.0))):
             vcode = f"{code}{100 + half:03d}000"
-            village_rows.append(dict(admin_code=vcode, name=names.get(vcode, f"村{code[-1]}{half}"), name_en="",
-                                     level="village", parent_code=code, geometry=utm_poly(xa, ya, xb, yb)))
+            village_rows.append(
+                dict(
+                    admin_code=vcode,
+                    name=names.get(vcode, f"村{code[-1]}{half}"),
+                    name_en="",
+                    level="village",
+                    parent_code=code,
+                    geometry=utm_poly(xa, ya, xb, yb),
+                )
+            )
     boundaries = gpd.GeoDataFrame(county_rows + [city_row] + village_rows, crs=4326)
 
     counties = gpd.GeoDataFrame(county_rows, crs=4326).assign(
@@ -192,8 +287,13 @@ def make_run(
         users_1000m_count=[12_345.0, 20_000.0, np.nan],
     )
     city = gpd.GeoDataFrame([city_row], crs=4326).assign(
-        population=[1_000_000.0], pop_coverage_5g=[0.5], sites_5g_per_10k=[12.5], key_place_reach_5g=[0.96],
-        household_gigabit_coverage=[0.86], village_reach_5g=[0.5], users_1000m_count=[32_345.0],
+        population=[1_000_000.0],
+        pop_coverage_5g=[0.5],
+        sites_5g_per_10k=[12.5],
+        key_place_reach_5g=[0.96],
+        household_gigabit_coverage=[0.86],
+        village_reach_5g=[0.5],
+        users_1000m_count=[32_345.0],
     )
     villages = gpd.GeoDataFrame(village_rows, crs=4326).assign(
         village_reach_5g=[1.0, 1.0, 1.0, 0.0, 0.0, np.nan],
@@ -202,45 +302,135 @@ def make_run(
         households=[1200.0, 800.0, 950.0, 400.0, 300.0, 100.0],
     )
     definitions = [
-        SimpleNamespace(key="pop_coverage_5g", name_zh="5G人口覆盖率", name_en="5G population coverage", unit="ratio"),
-        SimpleNamespace(key="sites_5g_per_10k", name_zh="每万人5G基站数", name_en="5G base stations per 10,000 people",
-                        unit="per 10,000 people"),
-        SimpleNamespace(key="key_place_reach_5g", name_zh="重点场所5G通达率", name_en="key-place 5G reach", unit="ratio"),
-        SimpleNamespace(key="household_gigabit_coverage", name_zh="家庭千兆光纤覆盖率",
-                        name_en="household gigabit-fibre coverage", unit="ratio"),
-        SimpleNamespace(key="village_reach_5g", name_zh="行政村5G通达率", name_en="village 5G reach", unit="ratio"),
-        SimpleNamespace(key="users_1000m_count", name_zh="千兆用户数", name_en="users ≥ 1000 Mbps", unit="count"),
+        SimpleNamespace(
+            key="pop_coverage_5g",
+            name_zh="5G人口覆盖率",
+            name_en="5G population coverage",
+            unit="ratio",
+        ),
+        SimpleNamespace(
+            key="sites_5g_per_10k",
+            name_zh="每万人5G基站数",
+            name_en="5G base stations per 10,000 people",
+            unit="per 10,000 people",
+        ),
+        SimpleNamespace(
+            key="key_place_reach_5g",
+            name_zh="重点场所5G通达率",
+            name_en="key-place 5G reach",
+            unit="ratio",
+        ),
+        SimpleNamespace(
+            key="household_gigabit_coverage",
+            name_zh="家庭千兆光纤覆盖率",
+            name_en="household gigabit-fibre coverage",
+            unit="ratio",
+        ),
+        SimpleNamespace(
+            key="village_reach_5g",
+            name_zh="行政村5G通达率",
+            name_en="village 5G reach",
+            unit="ratio",
+        ),
+        SimpleNamespace(
+            key="users_1000m_count", name_zh="千兆用户数", name_en="users ≥ 1000 Mbps", unit="count"
+        ),
     ]
     key_places = gpd.GeoDataFrame(
         [
-            dict(place_id="K1", name=key_place_name or "泉州市第一医院", category="hospital", admin_code="350581",
-                 approximate=False, reached_5g=True, covered_share_5g=1.0, rsrp_dbm=-75.7, longest_gap_m=np.nan,
-                 geometry=utm_point(663_500.0, 2_751_500.0)),
-            dict(place_id="K2", name="华侨大学", category="university", admin_code="350583", approximate=True,
-                 reached_5g=False, covered_share_5g=0.0, rsrp_dbm=np.nan, longest_gap_m=np.nan,
-                 geometry=utm_poly(669_800.0, 2_753_800.0, 670_200.0, 2_754_200.0)),
-            dict(place_id="K3", name="泉州站", category="railway", admin_code="350582", approximate=False,
-                 reached_5g=False, covered_share_5g=0.0, rsrp_dbm=-110.0, longest_gap_m=np.nan,
-                 geometry=utm_point(666_000.0, 2_747_000.0)),
-            dict(place_id="K4", name="沈海高速", category="road", admin_code="350582", approximate=False,
-                 reached_5g=False, covered_share_5g=0.56, rsrp_dbm=np.nan, longest_gap_m=5600.0,
-                 geometry=LineString([TO_WGS.transform(660_100.0, ROAD_Y), TO_WGS.transform(673_000.0, ROAD_Y)])),
+            dict(
+                place_id="K1",
+                name=key_place_name or "泉州市第一医院",
+                category="hospital",
+                admin_code="350581",
+                approximate=False,
+                reached_5g=True,
+                covered_share_5g=1.0,
+                rsrp_dbm=-75.7,
+                longest_gap_m=np.nan,
+                geometry=utm_point(663_500.0, 2_751_500.0),
+            ),
+            dict(
+                place_id="K2",
+                name="华侨大学",
+                category="university",
+                admin_code="350583",
+                approximate=True,
+                reached_5g=False,
+                covered_share_5g=0.0,
+                rsrp_dbm=np.nan,
+                longest_gap_m=np.nan,
+                geometry=utm_poly(669_800.0, 2_753_800.0, 670_200.0, 2_754_200.0),
+            ),
+            dict(
+                place_id="K3",
+                name="泉州站",
+                category="railway",
+                admin_code="350582",
+                approximate=False,
+                reached_5g=False,
+                covered_share_5g=0.0,
+                rsrp_dbm=-110.0,
+                longest_gap_m=np.nan,
+                geometry=utm_point(666_000.0, 2_747_000.0),
+            ),
+            dict(
+                place_id="K4",
+                name="沈海高速",
+                category="road",
+                admin_code="350582",
+                approximate=False,
+                reached_5g=False,
+                covered_share_5g=0.56,
+                rsrp_dbm=np.nan,
+                longest_gap_m=5600.0,
+                geometry=LineString(
+                    [TO_WGS.transform(660_100.0, ROAD_Y), TO_WGS.transform(673_000.0, ROAD_Y)]
+                ),
+            ),
         ],
         crs=4326,
     )
     rows = []
 
-    def add(code, level, std, key, value, op, thr, status, shortfall=np.nan, unit="", margin=np.nan):
-        rows.append(dict(admin_code=code, name=names.get(code, ""), level=level, standard=std, indicator=key,
-                         value=value, op=op, threshold=thr, status=status, margin=margin, shortfall=shortfall,
-                         shortfall_unit=unit))
+    def add(
+        code, level, std, key, value, op, thr, status, shortfall=np.nan, unit="", margin=np.nan
+    ):
+        rows.append(
+            dict(
+                admin_code=code,
+                name=names.get(code, ""),
+                level=level,
+                standard=std,
+                indicator=key,
+                value=value,
+                op=op,
+                threshold=thr,
+                status=status,
+                margin=margin,
+                shortfall=shortfall,
+                shortfall_unit=unit,
+            )
+        )
 
     s1, s2 = STD1.id, STD2.id
     add("350581", "county", s1, "sites_5g_per_10k", 15.2, ">=", 12.0, "pass", margin=3.2)
     add("350581", "county", s1, "key_place_reach_5g", 1.0, ">=", 0.95, "pass", margin=0.05)
     add("350581", "county", s1, "household_gigabit_coverage", 0.85, ">=", 0.8, "pass", margin=0.05)
     add("350582", "county", s1, "sites_5g_per_10k", 10.3, ">=", 12.0, "fail", 37.0, "sites", -1.7)
-    add("350582", "county", s1, "key_place_reach_5g", 0.5, ">=", 0.95, "fail", 1.0, "key_places", -0.45)
+    add(
+        "350582",
+        "county",
+        s1,
+        "key_place_reach_5g",
+        0.5,
+        ">=",
+        0.95,
+        "fail",
+        1.0,
+        "key_places",
+        -0.45,
+    )
     add("350582", "county", s1, "household_gigabit_coverage", 0.9, ">=", 0.8, "pass", margin=0.1)
     add("350583", "county", s1, "sites_5g_per_10k", 13.0, ">=", 12.0, "pass", margin=1.0)
     add("350583", "county", s1, "key_place_reach_5g", 1.0, ">=", 0.95, "pass", margin=0.05)
@@ -255,32 +445,83 @@ def make_run(
     plan = None
     if with_plan:
         gaps = gpd.GeoDataFrame(
-            [dict(population=1234.0, area_km2=1.5, admin_code="350583", nearest_site_id="S2", nearest_site_m=2500.0,
-                  rank=1, geometry=utm_poly(670_000.0, 2_748_000.0, 671_500.0, 2_749_000.0)),
-             dict(population=321.0, area_km2=0.4, admin_code="350582", nearest_site_id="S3", nearest_site_m=900.0,
-                  rank=2, geometry=utm_poly(665_000.0, 2_754_000.0, 665_800.0, 2_754_500.0))],
+            [
+                dict(
+                    population=1234.0,
+                    area_km2=1.5,
+                    admin_code="350583",
+                    nearest_site_id="S2",
+                    nearest_site_m=2500.0,
+                    rank=1,
+                    geometry=utm_poly(670_000.0, 2_748_000.0, 671_500.0, 2_749_000.0),
+                ),
+                dict(
+                    population=321.0,
+                    area_km2=0.4,
+                    admin_code="350582",
+                    nearest_site_id="S3",
+                    nearest_site_m=900.0,
+                    rank=2,
+                    geometry=utm_poly(665_000.0, 2_754_000.0, 665_800.0, 2_754_500.0),
+                ),
+            ],
             crs=4326,
         )
         recommended = gpd.GeoDataFrame(
-            [dict(county="350583", rank=1, added_population=1100.0, added_key_places=1, added_villages=1,
-                  height_m=30.0, sectors=3, freq_mhz=3500.0, geometry=utm_point(670_700.0, 2_748_500.0)),
-             dict(county="350582", rank=2, added_population=300.0, added_key_places=0, added_villages=0,
-                  height_m=30.0, sectors=3, freq_mhz=3500.0, geometry=utm_point(665_400.0, 2_754_250.0))],
+            [
+                dict(
+                    county="350583",
+                    rank=1,
+                    added_population=1100.0,
+                    added_key_places=1,
+                    added_villages=1,
+                    height_m=30.0,
+                    sectors=3,
+                    freq_mhz=3500.0,
+                    geometry=utm_point(670_700.0, 2_748_500.0),
+                ),
+                dict(
+                    county="350582",
+                    rank=2,
+                    added_population=300.0,
+                    added_key_places=0,
+                    added_villages=0,
+                    height_m=30.0,
+                    sectors=3,
+                    freq_mhz=3500.0,
+                    geometry=utm_point(665_400.0, 2_754_250.0),
+                ),
+            ],
             crs=4326,
         )
         plan = SimpleNamespace(gaps=gaps, recommended=recommended)
 
-    inputs = Inputs(scenario=scn, boundaries=boundaries, cells=make_cells(n_sites, site_name=site_name),
-                    key_places=key_places.drop(columns=["reached_5g", "covered_share_5g", "rsrp_dbm", "longest_gap_m"]))
+    inputs = Inputs(
+        scenario=scn,
+        boundaries=boundaries,
+        cells=make_cells(n_sites, site_name=site_name),
+        key_places=key_places.drop(
+            columns=["reached_5g", "covered_share_5g", "rsrp_dbm", "longest_gap_m"]
+        ),
+    )
     indicators = SimpleNamespace(
-        units={"county": counties, "city": city, "village": villages}, key_places=key_places, definitions=definitions
+        units={"county": counties, "city": city, "village": villages},
+        key_places=key_places,
+        definitions=definitions,
     )
     cov = {"5G": coverage(grid, "5G")}
     if with_4g:
         cov["4G"] = coverage(grid, "4G", offset_db=5.0)
     return RunResult(
-        scenario=scn, run_dir=Path("."), inputs=inputs, grid=grid, coverage=cov, indicators=indicators,
-        standards=[STD1, STD2], compliance=compliance, plan=plan,
+        scenario=scn,
+        run_dir=Path("."),
+        inputs=inputs,
+        grid=grid,
+        coverage=cov,
+        indicators=indicators,
+        standards=[STD1, STD2],
+        compliance=compliance,
+        plan=plan,
     )
 
 
@@ -288,7 +529,9 @@ def expected_overlay_bounds(grid: Grid) -> list[list[float]]:
     """Corners of the EPSG:3857 raster rasterio chooses for ``grid``, as [[S, W], [N, E]]."""
     from rasterio.warp import calculate_default_transform
 
-    t, w, h = calculate_default_transform(grid.crs, "EPSG:3857", grid.width, grid.height, *grid.bounds)
+    t, w, h = calculate_default_transform(
+        grid.crs, "EPSG:3857", grid.width, grid.height, *grid.bounds
+    )
     lon, lat = pyproj.Transformer.from_crs(3857, 4326, always_xy=True).transform(
         [t.c, t.c + w * t.a], [t.f + h * t.e, t.f]
     )
@@ -297,7 +540,9 @@ def expected_overlay_bounds(grid: Grid) -> list[list[float]]:
 
 def page_data(html_text: str) -> dict:
     """The JSON document a map page carries (``<script id="gigacov-data">``)."""
-    m = re.search(r'<script type="application/json" id="gigacov-data">(.*?)</script>', html_text, re.S)
+    m = re.search(
+        r'<script type="application/json" id="gigacov-data">(.*?)</script>', html_text, re.S
+    )
     assert m, "map page has no gigacov-data block"
     return json.loads(m.group(1))
 
@@ -330,7 +575,9 @@ def merc_pixel(raster, lon, lat):
 
 
 def test_rsrp_classes_follow_the_class_edges():
-    rsrp = np.array([-60, -85, -85.01, -95, -100, -105, -105.5, -115, -115.01, np.nan], dtype=np.float32)
+    rsrp = np.array(
+        [-60, -85, -85.01, -95, -100, -105, -105.5, -115, -115.01, np.nan], dtype=np.float32
+    )
     assert rsrp_classes(rsrp).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 0, 0]
 
 
@@ -382,8 +629,10 @@ def test_gcj02_shift_moves_every_pixel_by_the_local_offset():
     # reading the shifted raster at the unshifted point fails that test near class edges.
     rng = np.random.default_rng(1)
     n = 400
-    lon, lat = TO_WGS.transform(rng.uniform(X0 + 1500, X0 + W * RES - 1500, n),
-                                rng.uniform(Y1 - H * RES + 1500, Y1 - 1500, n))
+    lon, lat = TO_WGS.transform(
+        rng.uniform(X0 + 1500, X0 + W * RES - 1500, n),
+        rng.uniform(Y1 - H * RES + 1500, Y1 - 1500, n),
+    )
     r0, c0 = merc_pixel(warped, lon, lat)
     r1, c1 = merc_pixel(shifted, *wgs84_to_gcj02(lon, lat))
     r2, c2 = merc_pixel(shifted, lon, lat)
@@ -408,17 +657,30 @@ def test_gcj02_shift_moves_every_pixel_by_the_local_offset():
 def test_title_layers_and_counts():
     rendered = render_map(make_run())
     title = re.search(r"<title>(.*?)</title>", rendered.html).group(1)
-    for part in ("Quanzhou test", "2024", "MIIT gigabit city 2021", "Fujian 2024 targets", "synthetic data"):
+    for part in (
+        "Quanzhou test",
+        "2024",
+        "MIIT gigabit city 2021",
+        "Fujian 2024 targets",
+        "synthetic data",
+    ):
         assert part in title
     assert rendered.layer_names == [
         "OpenStreetMap",
-        "5G coverage (SS-RSRP)", "4G coverage (RSRP)",
-        "Counties — MIIT gigabit city 2021", "Counties — Fujian 2024 targets",
-        "Cities — MIIT gigabit city 2021", "Cities — Fujian 2024 targets",
-        "Villages — 5G reach", "Villages — gigabit fibre",
-        "Key places — 5G reach", "Key roads — 5G coverage",
-        "5G sites", "4G-only sites",
-        "Weak-coverage areas", "Recommended new sites",
+        "5G coverage (SS-RSRP)",
+        "4G coverage (RSRP)",
+        "Counties — MIIT gigabit city 2021",
+        "Counties — Fujian 2024 targets",
+        "Cities — MIIT gigabit city 2021",
+        "Cities — Fujian 2024 targets",
+        "Villages — 5G reach",
+        "Villages — gigabit fibre",
+        "Key places — 5G reach",
+        "Key roads — 5G coverage",
+        "5G sites",
+        "4G-only sites",
+        "Weak-coverage areas",
+        "Recommended new sites",
     ]
     data = page_data(rendered.html)
     assert len(data["geoms"]["county"]["features"]) == 3
@@ -442,8 +704,16 @@ def test_county_status_tooltip_and_shortfalls():
     data = page_data(render_map(make_run()).html)
     props = {f["properties"]["c"]: f["properties"] for f in data["geoms"]["county"]["features"]}
     s1, s2 = STD1.id, STD2.id
-    assert {c: p["st"][s1] for c, p in props.items()} == {"350581": "pass", "350582": "fail", "350583": "no_data"}
-    assert {c: p["st"][s2] for c, p in props.items()} == {"350581": "pass", "350582": "fail", "350583": "fail"}
+    assert {c: p["st"][s1] for c, p in props.items()} == {
+        "350581": "pass",
+        "350582": "fail",
+        "350583": "no_data",
+    }
+    assert {c: p["st"][s2] for c, p in props.items()} == {
+        "350581": "pass",
+        "350582": "fail",
+        "350583": "fail",
+    }
     tip_b = props["350582"]["tip"][s1]
     # Every indicator of the unit, ratios as percentages, against the standard's threshold.
     assert "41.0 %" in tip_b  # 5G population coverage (no threshold in this standard)
@@ -461,19 +731,28 @@ def test_county_status_tooltip_and_shortfalls():
 
 def test_unit_status_from_rows_treats_every_row_as_mandatory():
     df = pd.DataFrame(
-        dict(admin_code=["1", "1", "2", "2", "3", "3", "4"], level="county", standard="s",
-             status=["pass", "fail", "pass", "no_data", "pass", "pass", "no_data"])
+        dict(
+            admin_code=["1", "1", "2", "2", "3", "3", "4"],
+            level="county",
+            standard="s",
+            status=["pass", "fail", "pass", "no_data", "pass", "pass", "no_data"],
+        )
     )
     st = unit_status_from_rows(df).set_index("admin_code")["status"].to_dict()
     assert st == {"1": "fail", "2": "no_data", "3": "pass", "4": "no_data"}
     # The compliance engine's unit_status (when present) agrees on rows without mandatory flags.
-    assert unit_status(df.assign(indicator="x", name="")).set_index("admin_code")["status"].to_dict() == st
+    assert (
+        unit_status(df.assign(indicator="x", name="")).set_index("admin_code")["status"].to_dict()
+        == st
+    )
 
 
 def test_shortfall_texts_name_what_is_missing():
     row = dict(indicator="sites_5g_per_10k", shortfall=36.2, shortfall_unit="sites", margin=-1.7)
     assert shortfall_text(row, "number") == "needs 37 more 5G base stations"
-    row = dict(indicator="household_gigabit_coverage", shortfall=12_400.0, shortfall_unit="households")
+    row = dict(
+        indicator="household_gigabit_coverage", shortfall=12_400.0, shortfall_unit="households"
+    )
     assert shortfall_text(row, "ratio") == "needs 12,400 more gigabit-capable households"
     row = dict(indicator="users_500m_share", shortfall=5.0, shortfall_unit="users")
     assert shortfall_text(row, "ratio") == "needs 5 more users on ≥ 500 Mbps plans"
@@ -489,19 +768,32 @@ def test_village_reach_and_fibre_classes():
     assert [p["r"] for p in props] == [1, 1, 1, 0, 0, None]
     # Fibre threshold 0.8 comes from the compliance rows: ≥ 80 % → 0, 50–80 % → 1, < 50 % → 2.
     assert [p["f"] for p in props] == [0, 1, 2, None, 0, 2]
-    gated = page_data(render_map(make_run(map_settings={"village_zoom_gate": 6, "village_min_zoom": 13})).html)
+    gated = page_data(
+        render_map(make_run(map_settings={"village_zoom_gate": 6, "village_min_zoom": 13})).html
+    )
     assert gated["villages"]["gate"] is True and gated["villages"]["minZoom"] == 13
 
 
 def test_weak_coverage_areas_and_recommended_sites():
     data = page_data(render_map(make_run()).html)
     tip = data["gaps"]["features"][0]["properties"]["tip"]
-    for text in ("Weak 5G coverage — rank 1", "1,234", "1.50 km²", "南安市 350583", "S2 at 2,500 m"):
+    for text in (
+        "Weak 5G coverage — rank 1",
+        "1,234",
+        "1.50 km²",
+        "南安市 350583",
+        "S2 at 2,500 m",
+    ):
         assert text in tip, text
     lat, lon, pop = data["recommended"][0]
     x, y = TO_UTM.transform(lon, lat)
     assert (x, y) == pytest.approx((670_700.0, 2_748_500.0), abs=2.0)
-    for text in ("Recommended new 5G site", "南安市 350583", "people newly covered</td><td>1,100", "sectors</td><td>3"):
+    for text in (
+        "Recommended new 5G site",
+        "南安市 350583",
+        "people newly covered</td><td>1,100",
+        "sectors</td><td>3",
+    ):
         assert text in pop, text
 
 
@@ -536,8 +828,12 @@ def test_sites_layer_groups_cells_by_site():
 def test_user_text_is_escaped_and_cannot_close_the_data_script():
     evil = '<img src=x onerror="window.__pwned=1">'
     closer = "</script><script>window.__pwned=2</script>"
-    run = make_run(names={"350581": evil, "350581100000": closer}, site_name=closer, key_place_name=evil,
-                   title=f"T {evil}")
+    run = make_run(
+        names={"350581": evil, "350581100000": closer},
+        site_name=closer,
+        key_place_name=evil,
+        title=f"T {evil}",
+    )
     html_text = render_map(run).html
     assert "<img src=x" not in html_text and "<script>window.__pwned" not in html_text
     data = page_data(html_text)
@@ -566,7 +862,12 @@ def test_amap_shifts_every_overlay_to_gcj02():
     assert np.all(np.abs(c1[:, 0] - c0[:, 0]) > 0.004)  # ~450 m east at Quanzhou
     # Sites, key places, recommended sites.
     for lat0, lon0, lat1, lon1 in (
-        (d0["sites"]["lat"][0], d0["sites"]["lon"][0], d1["sites"]["lat"][0], d1["sites"]["lon"][0]),
+        (
+            d0["sites"]["lat"][0],
+            d0["sites"]["lon"][0],
+            d1["sites"]["lat"][0],
+            d1["sites"]["lon"][0],
+        ),
         (*d0["keyPlaces"]["points"][0][:2], *d1["keyPlaces"]["points"][0][:2]),
         (*d0["recommended"][0][:2], *d1["recommended"][0][:2]),
     ):
@@ -580,7 +881,7 @@ def test_amap_shifts_every_overlay_to_gcj02():
     assert tuple(g1) == pytest.approx(wgs84_to_gcj02(*g0), abs=2e-5)
     # Raster: the overlay bounds move by the offset, and the site's pixel sits at its GCJ-02 spot.
     b0, b1 = np.array(plain.rasters["5G"].bounds_latlon), np.array(amap.rasters["5G"].bounds_latlon)
-    off_lon, off_lat = (np.array(wgs84_to_gcj02(118.6, 24.9)) - np.array([118.6, 24.9]))
+    off_lon, off_lat = np.array(wgs84_to_gcj02(118.6, 24.9)) - np.array([118.6, 24.9])
     px_deg = amap.rasters["5G"].transform.a / 111_320.0
     assert np.allclose(b1[:, 1] - b0[:, 1], off_lon, atol=2 * px_deg)
     assert np.allclose(b1[:, 0] - b0[:, 0], off_lat, atol=2 * px_deg)
@@ -604,7 +905,9 @@ def test_tianditu_needs_a_key():
 def test_unknown_basemap_and_bad_map_settings():
     with pytest.raises(ConfigError, match=r"\[map\] basemap: 'google'"):
         render_map(make_run(), basemap="google")
-    with pytest.raises(ConfigError, match=r"\[map\] raster_opacity must be between 0 and 1, got 1\.5"):
+    with pytest.raises(
+        ConfigError, match=r"\[map\] raster_opacity must be between 0 and 1, got 1\.5"
+    ):
         render_map(make_run(map_settings={"raster_opacity": 1.5}))
 
 
@@ -645,7 +948,9 @@ def test_build_map_writes_default_path(tmp_path, monkeypatch):
     assert path == tmp_path / "maps" / "quanzhou-test.html"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "gigacov.build(" in text
-    assert [p.name for p in (tmp_path / "maps").iterdir()] == ["quanzhou-test.html"]  # no partial files
+    assert [p.name for p in (tmp_path / "maps").iterdir()] == [
+        "quanzhou-test.html"
+    ]  # no partial files
     other = build_map(make_run(), tmp_path / "x" / "m.html", basemap="none")
     assert other.is_file()
 
@@ -666,7 +971,15 @@ def test_run_without_optional_parts():
 
 def test_long_standard_titles_give_way_to_ids_in_the_layer_control():
     run = make_run()
-    run.standards = [SimpleNamespace(**{**vars(STD1), "title": "Gigabit-city evaluation indicators (MIIT dual-gigabit action plan 2021-2023)"}), STD2]
+    run.standards = [
+        SimpleNamespace(
+            **{
+                **vars(STD1),
+                "title": "Gigabit-city evaluation indicators (MIIT dual-gigabit action plan 2021-2023)",
+            }
+        ),
+        STD2,
+    ]
     rendered = render_map(run)
     assert f"Counties — {STD1.id}" in rendered.layer_names
     assert "Counties — Fujian 2024 targets" in rendered.layer_names
@@ -684,10 +997,16 @@ def test_offline_without_the_leaflet_package_is_a_config_error(monkeypatch):
     from gigacov.maps import assets
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "js_lib_leaflet" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "js_lib_leaflet" else real_find_spec(name, *a),
+    )
     assets.offline_leaflet.cache_clear()
     try:
-        with pytest.raises(ConfigError, match=r"offline = true needs .*'django-js-lib-leaflet'.*pip install"):
+        with pytest.raises(
+            ConfigError, match=r"offline = true needs .*'django-js-lib-leaflet'.*pip install"
+        ):
             render_map(make_run(), offline=True)
     finally:
         assets.offline_leaflet.cache_clear()

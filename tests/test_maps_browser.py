@@ -45,8 +45,10 @@ _LAYER_NAMES_JS = """
 def _serve_locally(page) -> None:
     """Answer the Leaflet CDN URLs from the installed package and tile URLs with a blank PNG."""
     folder = leaflet_static_dir()
-    files = {LEAFLET_JS_URL: (folder / "leaflet.js", "application/javascript"),
-             LEAFLET_CSS_URL: (folder / "leaflet.css", "text/css")}
+    files = {
+        LEAFLET_JS_URL: (folder / "leaflet.js", "application/javascript"),
+        LEAFLET_CSS_URL: (folder / "leaflet.css", "text/css"),
+    }
 
     def handle(route):
         url = route.request.url
@@ -88,7 +90,9 @@ def check_map(
             _serve_locally(page)
         t0 = time.perf_counter()
         page.goto(Path(path).resolve().as_uri(), wait_until="load", timeout=timeout_ms)
-        page.wait_for_function("() => window.L && window.gigacov && window.gigacov.ready === true", timeout=timeout_ms)
+        page.wait_for_function(
+            "() => window.L && window.gigacov && window.gigacov.ready === true", timeout=timeout_ms
+        )
         wall_ms = (time.perf_counter() - t0) * 1000.0
         page.wait_for_timeout(200)
         assert page.errors == [], f"JavaScript errors: {page.errors}"
@@ -96,7 +100,10 @@ def check_map(
         missing = [n for n in layers if n not in names]
         assert not missing, f"layers missing from the layer control: {missing}; it has {names}"
         for name, n in feature_counts.items():
-            got = page.evaluate("(name) => { const k = gigacov.keyOf(name); return k === null ? null : gigacov.featureCount(k); }", name)
+            got = page.evaluate(
+                "(name) => { const k = gigacov.keyOf(name); return k === null ? null : gigacov.featureCount(k); }",
+                name,
+            )
             assert got == n, f"layer {name!r}: {got} features, expected {n}"
         if raster_bounds is not None:
             b = page.evaluate(
@@ -108,7 +115,9 @@ def check_map(
         figures = {
             "load_ms": page.evaluate("() => gigacov.readyAt"),
             "wall_ms_until_ready": round(wall_ms, 1),
-            "dom_markers": page.evaluate("() => document.querySelectorAll('.leaflet-marker-icon').length"),
+            "dom_markers": page.evaluate(
+                "() => document.querySelectorAll('.leaflet-marker-icon').length"
+            ),
             "blocked": list(page.blocked),
             "layer_names": names,
         }
@@ -120,30 +129,54 @@ def check_map(
 
 
 EXPECTED_LAYERS = [
-    "5G coverage (SS-RSRP)", "4G coverage (RSRP)",
-    "Counties — MIIT gigabit city 2021", "Counties — Fujian 2024 targets",
-    "Cities — MIIT gigabit city 2021", "Villages — 5G reach", "Villages — gigabit fibre",
-    "Key places — 5G reach", "Key roads — 5G coverage", "5G sites", "4G-only sites",
-    "Weak-coverage areas", "Recommended new sites",
+    "5G coverage (SS-RSRP)",
+    "4G coverage (RSRP)",
+    "Counties — MIIT gigabit city 2021",
+    "Counties — Fujian 2024 targets",
+    "Cities — MIIT gigabit city 2021",
+    "Villages — 5G reach",
+    "Villages — gigabit fibre",
+    "Key places — 5G reach",
+    "Key roads — 5G coverage",
+    "5G sites",
+    "4G-only sites",
+    "Weak-coverage areas",
+    "Recommended new sites",
 ]
 EXPECTED_COUNTS = {
-    "Counties — MIIT gigabit city 2021": 3, "Counties — Fujian 2024 targets": 3,
-    "Cities — MIIT gigabit city 2021": 1, "Villages — 5G reach": 6, "Key places — 5G reach": 3,
-    "5G sites": 2, "Weak-coverage areas": 2, "Recommended new sites": 2,
+    "Counties — MIIT gigabit city 2021": 3,
+    "Counties — Fujian 2024 targets": 3,
+    "Cities — MIIT gigabit city 2021": 1,
+    "Villages — 5G reach": 6,
+    "Key places — 5G reach": 3,
+    "5G sites": 2,
+    "Weak-coverage areas": 2,
+    "Recommended new sites": 2,
 }
 
 
 def test_online_map_loads_and_works(tmp_path):
     path = build_map(make_run(), tmp_path / "online.html", offline=False, basemap="osm")
-    fig = check_map(path, layers=["OpenStreetMap", *EXPECTED_LAYERS], feature_counts=EXPECTED_COUNTS,
-                    raster_bounds=expected_overlay_bounds(make_grid()), screenshot="map-online")
+    fig = check_map(
+        path,
+        layers=["OpenStreetMap", *EXPECTED_LAYERS],
+        feature_counts=EXPECTED_COUNTS,
+        raster_bounds=expected_overlay_bounds(make_grid()),
+        screenshot="map-online",
+    )
     assert fig["blocked"] == []  # Leaflet and tiles answered locally, nothing else requested
 
 
 def test_offline_map_needs_no_network(tmp_path):
     path = build_map(make_run(), tmp_path / "offline.html", offline=True, basemap="none")
-    fig = check_map(path, layers=EXPECTED_LAYERS, feature_counts=EXPECTED_COUNTS,
-                    raster_bounds=expected_overlay_bounds(make_grid()), serve_cdn=False, screenshot="map-offline")
+    fig = check_map(
+        path,
+        layers=EXPECTED_LAYERS,
+        feature_counts=EXPECTED_COUNTS,
+        raster_bounds=expected_overlay_bounds(make_grid()),
+        serve_cdn=False,
+        screenshot="map-offline",
+    )
     assert fig["blocked"] == []  # not a single request left the page
 
 
@@ -163,13 +196,22 @@ def test_controls_legend_and_opacity(tmp_path):
         # The opacity slider drives every coverage overlay.
         page.locator(".gc-opacity-input").first.fill("20")
         page.locator(".gc-opacity-input").first.dispatch_event("input")
-        assert page.evaluate("() => [gigacov.layers.coverage_5g.options.opacity, gigacov.layers.coverage_4g.options.opacity]") == [0.2, 0.2]
+        assert page.evaluate(
+            "() => [gigacov.layers.coverage_5g.options.opacity, gigacov.layers.coverage_4g.options.opacity]"
+        ) == [0.2, 0.2]
         # Hovering a county shows its indicator table; clicking shows the shortfalls.
-        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openTooltip(l.getBounds().getCenter()); }")
+        page.evaluate(
+            "() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openTooltip(l.getBounds().getCenter()); }"
+        )
         tip = page.locator(".gc-tooltip").first.inner_text()
         assert "晋江市" in tip and "5G base stations per 10,000 people" in tip and "10.3" in tip
-        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openPopup(l.getBounds().getCenter()); }")
-        assert "needs 37 more 5G base stations" in page.locator(".leaflet-popup-content").last.inner_text()
+        page.evaluate(
+            "() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openPopup(l.getBounds().getCenter()); }"
+        )
+        assert (
+            "needs 37 more 5G base stations"
+            in page.locator(".leaflet-popup-content").last.inner_text()
+        )
         assert page.errors == []
 
 
@@ -208,19 +250,29 @@ def test_recommended_sites_are_drawn_small_at_city_scale(tmp_path):
 def test_malicious_names_render_as_text(tmp_path):
     evil = '<img src=x onerror="window.__pwned=1">'
     script = "<script>window.__pwned=2</script>"
-    run = make_run(names={"350582": evil, "350581100000": script}, site_name=f"{script}{evil}",
-                   key_place_name=evil, title=f"Map {script}")
+    run = make_run(
+        names={"350582": evil, "350581100000": script},
+        site_name=f"{script}{evil}",
+        key_place_name=evil,
+        title=f"Map {script}",
+    )
     path = build_map(run, tmp_path / "evil.html", offline=True, basemap="none")
     with chromium_page(block_network=True) as page:
         page.goto(path.as_uri())
         page.wait_for_function("() => window.gigacov && gigacov.ready")
         # Show every place a name appears: county tooltip and popup, village tooltip, key-place
         # tooltip, site popup; the title bar and the <title> are already there.
-        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openTooltip(l.getBounds().getCenter()); }")
+        page.evaluate(
+            "() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openTooltip(l.getBounds().getCenter()); }"
+        )
         county_tip = page.locator(".gc-tooltip").last.inner_text()
-        page.evaluate("() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openPopup(l.getBounds().getCenter()); }")
+        page.evaluate(
+            "() => { const l = gigacov.inner.county_0.getLayers()[1]; l.openPopup(l.getBounds().getCenter()); }"
+        )
         county_pop = page.locator(".leaflet-popup-content").last.inner_text()
-        page.evaluate("() => { const l = gigacov.inner.villages_5g.getLayers()[0]; l.openTooltip(l.getBounds().getCenter()); }")
+        page.evaluate(
+            "() => { const l = gigacov.inner.villages_5g.getLayers()[0]; l.openTooltip(l.getBounds().getCenter()); }"
+        )
         village_tip = page.locator(".gc-tooltip").last.inner_text()
         page.evaluate("() => { gigacov.inner.key_places.getLayers()[0].openTooltip(); }")
         kp_tip = page.locator(".gc-tooltip").last.inner_text()
@@ -229,7 +281,12 @@ def test_malicious_names_render_as_text(tmp_path):
         title_bar = page.locator(".gc-title").inner_text()
         page.wait_for_timeout(300)  # give any injected handler time to run
         assert page.evaluate("() => window.__pwned") is None
-        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"], .leaflet-pane script').length") == 0
+        assert (
+            page.evaluate(
+                "() => document.querySelectorAll('img[src=\"x\"], .leaflet-pane script').length"
+            )
+            == 0
+        )
         assert evil in county_tip and evil in county_pop
         assert script in village_tip and evil in kp_tip
         assert f"{script}{evil}" in site_pop
@@ -243,16 +300,29 @@ def test_20000_sites_stay_clustered(tmp_path):
     t0 = time.perf_counter()
     path = build_map(run, tmp_path / "sites20k.html", offline=True, basemap="none")
     build_s = time.perf_counter() - t0
-    fig = check_map(path, layers=["5G sites", "4G-only sites"], feature_counts={}, serve_cdn=False,
-                    screenshot="map-20000-sites")
+    fig = check_map(
+        path,
+        layers=["5G sites", "4G-only sites"],
+        feature_counts={},
+        serve_cdn=False,
+        screenshot="map-20000-sites",
+    )
     with chromium_page(block_network=True) as page:
         page.goto(path.as_uri())
         page.wait_for_function("() => window.gigacov && gigacov.ready")
         stats = page.evaluate("() => gigacov.siteStats.sites_5g")
-        n5 = int(sum(1 for k in json.loads(page.evaluate("() => JSON.stringify(gigacov.data.sites.kind)")) if k == 1))
+        n5 = int(
+            sum(
+                1
+                for k in json.loads(page.evaluate("() => JSON.stringify(gigacov.data.sites.kind)"))
+                if k == 1
+            )
+        )
         assert stats["sites"] == n5 > 10_000
         assert 0 < stats["clusters"] + stats["singles"] < 2_000
-        dom_markers = page.evaluate("() => document.querySelectorAll('.leaflet-marker-icon').length")
+        dom_markers = page.evaluate(
+            "() => document.querySelectorAll('.leaflet-marker-icon').length"
+        )
         assert dom_markers < 2_000  # clusters only: no DOM marker per site
         # The clusters in view account for every 5G site in view.
         counted = page.evaluate(
@@ -261,7 +331,9 @@ def test_20000_sites_stay_clustered(tmp_path):
         assert counted + stats["singles"] == n5
         # Zoomed in to street level, sites are single canvas circles and open their cells.
         t1 = page.evaluate("() => performance.now()")
-        page.evaluate("() => { gigacov.map.setView([gigacov.data.sites.lat[0], gigacov.data.sites.lon[0]], 16, {animate: false}); }")
+        page.evaluate(
+            "() => { gigacov.map.setView([gigacov.data.sites.lat[0], gigacov.data.sites.lon[0]], 16, {animate: false}); }"
+        )
         zoom_ms = page.evaluate("(t1) => performance.now() - t1", t1)
         zoomed = page.evaluate("() => gigacov.siteStats.sites_5g")
         assert zoomed["clusters"] == 0 and zoomed["singles"] > 0
@@ -269,10 +341,15 @@ def test_20000_sites_stay_clustered(tmp_path):
         assert "Q000000" in page.locator(".leaflet-popup-content").last.inner_text()
         assert page.errors == []
     figures = {
-        "sites": 20_000, "build_map_s": round(build_s, 2), "file_mb": round(path.stat().st_size / 1e6, 2),
-        "load_ms": round(fig["load_ms"], 1), "wall_ms_until_ready": fig["wall_ms_until_ready"],
-        "dom_markers_at_start": fig["dom_markers"], "clusters_at_start": stats["clusters"],
-        "cluster_redraw_ms": round(stats["lastMs"], 2), "zoom_to_16_ms": round(zoom_ms, 1),
+        "sites": 20_000,
+        "build_map_s": round(build_s, 2),
+        "file_mb": round(path.stat().st_size / 1e6, 2),
+        "load_ms": round(fig["load_ms"], 1),
+        "wall_ms_until_ready": fig["wall_ms_until_ready"],
+        "dom_markers_at_start": fig["dom_markers"],
+        "clusters_at_start": stats["clusters"],
+        "cluster_redraw_ms": round(stats["lastMs"], 2),
+        "zoom_to_16_ms": round(zoom_ms, 1),
         "note": "measured in the test run (machine may be busy); not asserted",
     }
     ARTIFACTS.mkdir(exist_ok=True)
@@ -282,5 +359,7 @@ def test_20000_sites_stay_clustered(tmp_path):
 
 def test_check_map_fails_on_a_wrong_count(tmp_path):
     path = build_map(make_run(), tmp_path / "m.html", offline=True, basemap="none")
-    with pytest.raises(AssertionError, match=r"Counties — MIIT gigabit city 2021.*3 features, expected 4"):
+    with pytest.raises(
+        AssertionError, match=r"Counties — MIIT gigabit city 2021.*3 features, expected 4"
+    ):
         check_map(path, layers=[], feature_counts={f"Counties — {STD1.title}": 4}, serve_cdn=False)

@@ -107,7 +107,9 @@ def ref_path_loss(model, cls, los, d2d, f, hbs, hut, hbld=5.0, w=20.0):
 
         lo = np.where(d2 <= dbp, pl1(d3), pl1(dbp) + 40 * LOG(d3 / dbp))
         nl = (
-            161.04 - 7.1 * math.log10(w) + 7.5 * math.log10(hbld)
+            161.04
+            - 7.1 * math.log10(w)
+            + 7.5 * math.log10(hbld)
             - (24.37 - 3.7 * (hbld / hbs) ** 2) * math.log10(hbs)
             + (43.42 - 3.1 * math.log10(hbs)) * (LOG(d3) - 3)
             + 20 * math.log10(f)
@@ -118,9 +120,13 @@ def ref_path_loss(model, cls, los, d2d, f, hbs, hut, hbld=5.0, w=20.0):
     def hata():
         fm = f * 1000
         a = (1.1 * math.log10(fm) - 0.7) * hut - (1.56 * math.log10(fm) - 0.8)
-        base = 46.3 + 33.9 * math.log10(fm) - 13.82 * math.log10(hbs) - a + (
-            44.9 - 6.55 * math.log10(hbs)
-        ) * LOG(d2 / 1000)
+        base = (
+            46.3
+            + 33.9 * math.log10(fm)
+            - 13.82 * math.log10(hbs)
+            - a
+            + (44.9 - 6.55 * math.log10(hbs)) * LOG(d2 / 1000)
+        )
         loss = np.where(
             cls == 1,
             base + 3,
@@ -148,8 +154,16 @@ def ref_path_loss(model, cls, los, d2d, f, hbs, hut, hbld=5.0, w=20.0):
 
 
 def ref_gain(phi, theta, bw, tilt, vbw, omni):
-    a_h = np.zeros_like(phi) if omni else -np.minimum(12 * (((phi + 180) % 360 - 180) / bw) ** 2, 30.0)
-    a_v = np.zeros_like(theta) if math.isnan(tilt) else -np.minimum(12 * ((theta - tilt) / vbw) ** 2, 30.0)
+    a_h = (
+        np.zeros_like(phi)
+        if omni
+        else -np.minimum(12 * (((phi + 180) % 360 - 180) / bw) ** 2, 30.0)
+    )
+    a_v = (
+        np.zeros_like(theta)
+        if math.isnan(tilt)
+        else -np.minimum(12 * ((theta - tilt) / vbw) ** 2, 30.0)
+    )
     return -np.minimum(-(a_h + a_v), 30.0)
 
 
@@ -248,7 +262,11 @@ def ref_classes(grid, params, population=None, clutter=None):
     cls = np.full(grid.shape, 2, dtype=np.int64)
     if population is not None:
         dens = population / (grid.resolution_m**2 / 1e6)
-        cls = np.where(dens >= params.urban_density_per_km2, 1, np.where(dens >= params.suburban_density_per_km2, 2, 3))
+        cls = np.where(
+            dens >= params.urban_density_per_km2,
+            1,
+            np.where(dens >= params.suburban_density_per_km2, 2, 3),
+        )
     if clutter is not None:
         cls = np.where(np.isin(clutter, (1, 2, 3)), clutter, cls)
     return cls
@@ -293,22 +311,58 @@ def ref_cell_rsrp(cells, grid, params, cls, dem=None, n_rays=None, stats=None):
                     zp = 0.0 if math.isnan(zp) else zp
                     if params.terrain_method == "horizon" and params.diffraction != "deygout":
                         los[r, c], diff[r, c] = ref_horizon(
-                            dem_arr, tf, grid.resolution_m, xs[i], ys[i], zs + row.height_m,
-                            X[r, c], Y[r, c], zp + hut, lam, params.diffraction, n_rays[i],
+                            dem_arr,
+                            tf,
+                            grid.resolution_m,
+                            xs[i],
+                            ys[i],
+                            zs + row.height_m,
+                            X[r, c],
+                            Y[r, c],
+                            zp + hut,
+                            lam,
+                            params.diffraction,
+                            n_rays[i],
                         )
                     else:
                         los[r, c], diff[r, c] = ref_profile(
-                            dem_arr, tf, grid.resolution_m, xs[i], ys[i], zs + row.height_m,
-                            X[r, c], Y[r, c], zp + hut, lam, params.diffraction,
+                            dem_arr,
+                            tf,
+                            grid.resolution_m,
+                            xs[i],
+                            ys[i],
+                            zs + row.height_m,
+                            X[r, c],
+                            Y[r, c],
+                            zp + hut,
+                            lam,
+                            params.diffraction,
                         )
                     dz[r, c] = zs + row.height_m - zp - hut
         theta = np.degrees(np.arctan2(dz, d))
         # LOS formula only where the terrain is clear and the pixel is rural (bare-earth DEM: in
         # urban and suburban clutter the buildings still block the direct path).
         model_los = los & (cls == 3)
-        loss = ref_path_loss(params.model, cls, model_los, d, f, row.height_m, hut, params.building_height_m, params.street_width_m)
+        loss = ref_path_loss(
+            params.model,
+            cls,
+            model_los,
+            d,
+            f,
+            row.height_m,
+            hut,
+            params.building_height_m,
+            params.street_width_m,
+        )
         gain = ref_gain(phi, theta, bw, row.tilt_deg, params.vertical_beamwidth_deg, omni)
-        rsrp = row.eirp_dbm - 10 * math.log10(12 * row.n_rb) - loss + gain - params.extra_loss_db - diff
+        rsrp = (
+            row.eirp_dbm
+            - 10 * math.log10(12 * row.n_rb)
+            - loss
+            + gain
+            - params.extra_loss_db
+            - diff
+        )
         out[i] = np.where((d <= params.max_radius_m) & (rsrp >= level), rsrp, -np.inf)
         if stats is not None:
             contributes = np.isfinite(out[i])
@@ -317,7 +371,9 @@ def ref_cell_rsrp(cells, grid, params, cls, dem=None, n_rays=None, stats=None):
     return out
 
 
-def reference_coverage(cells, grid, params, population=None, clutter=None, dem=None, n_rays=None, stats=None):
+def reference_coverage(
+    cells, grid, params, population=None, clutter=None, dem=None, n_rays=None, stats=None
+):
     cls = ref_classes(grid, params, population, clutter)
     per_cell = ref_cell_rsrp(cells, grid, params, cls, dem, n_rays, stats)
     best = per_cell.max(axis=0)
@@ -331,7 +387,9 @@ def reference_coverage(cells, grid, params, population=None, clutter=None, dem=N
         group_sum = lin[freq == f].sum(axis=0)
         total = np.where(~none & (freq[np.maximum(server, 0)] == f), group_sum, total)
     s = np.where(none, np.nan, 10 ** (best / 10))
-    noise = 10 ** ((-174 + 10 * np.log10(cells["scs_khz"].to_numpy() * 1000) + params.noise_figure_db) / 10)
+    noise = 10 ** (
+        (-174 + 10 * np.log10(cells["scs_khz"].to_numpy() * 1000) + params.noise_figure_db) / 10
+    )
     interference = np.maximum(params.load * (total - s), 0.0)
     sinr = 10 * np.log10(s / (interference + noise[np.maximum(server, 0)]))
     covered = (~none) & (best >= params.rsrp_threshold_dbm) & (sinr >= params.sinr_threshold_db)
@@ -355,11 +413,29 @@ def assert_matches_reference(res, ref):
 CASES = {
     # name: (model, freqs, tile_size, workers, extra params)
     "auto-population-2freq-pool": ("auto", (3500.0, 2600.0), 16, 2, {}),
-    "uma-single-tile-prange": ("3gpp-38.901-uma", (3500.0,), 256, 2, {"rsrp_threshold_dbm": -100.0}),
+    "uma-single-tile-prange": (
+        "3gpp-38.901-uma",
+        (3500.0,),
+        256,
+        2,
+        {"rsrp_threshold_dbm": -100.0},
+    ),
     "umi-serial": ("3gpp-38.901-umi", (3500.0, 4900.0), 23, 1, {"load": 1.0}),
-    "rma-extra-loss": ("3gpp-38.901-rma", (700.0, 2600.0), 16, 2, {"extra_loss_db": 8.0, "rsrp_threshold_dbm": -95.0}),
+    "rma-extra-loss": (
+        "3gpp-38.901-rma",
+        (700.0, 2600.0),
+        16,
+        2,
+        {"extra_loss_db": 8.0, "rsrp_threshold_dbm": -95.0},
+    ),
     "hata-clutter": ("cost231-hata", (1800.0, 2100.0), 32, 2, {"sinr_threshold_db": 0.0}),
-    "free-space-margin0": ("free-space", (3500.0,), 20, 2, {"cutoff_margin_db": 0.0, "rsrp_threshold_dbm": -75.0}),
+    "free-space-margin0": (
+        "free-space",
+        (3500.0,),
+        20,
+        2,
+        {"cutoff_margin_db": 0.0, "rsrp_threshold_dbm": -75.0},
+    ),
 }
 
 
@@ -378,7 +454,13 @@ def test_kernels_match_numpy_reference(case):
         clutter = RasterData(clutter_arr, grid.transform, CRS, nodata=None)
     before = cells.copy()
     res = compute_coverage(
-        cells, grid, params, population=population, clutter=clutter, tile_size=tile_size, workers=workers
+        cells,
+        grid,
+        params,
+        population=population,
+        clutter=clutter,
+        tile_size=tile_size,
+        workers=workers,
     )
     pd.testing.assert_frame_equal(cells, before)  # the caller's frame is untouched
     ref = reference_coverage(cells, grid, params, population=population, clutter=clutter_arr)
@@ -389,7 +471,9 @@ def test_kernels_match_numpy_reference(case):
     assert res.server.dtype == np.int32 and res.covered.dtype == np.uint8
     # evaluations = cell-pixel pairs within the cut-off radii (counted from the footprints).
     fps = cell_footprints(cells, grid, params, population=population, clutter=clutter)
-    assert res.timings["evaluations"] == sum(_pixels_within(fp, cells, grid, params, population, clutter, k) for k, fp in enumerate(fps))
+    assert res.timings["evaluations"] == sum(
+        _pixels_within(fp, cells, grid, params, population, clutter, k) for k, fp in enumerate(fps)
+    )
 
 
 def _pixels_within(fp, cells, grid, params, population, clutter, k):
@@ -417,7 +501,9 @@ def test_results_do_not_depend_on_tiling_or_workers():
     ]
     for other in runs[1:]:
         for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
-            np.testing.assert_array_equal(getattr(runs[0], name), getattr(other, name), err_msg=name)
+            np.testing.assert_array_equal(
+                getattr(runs[0], name), getattr(other, name), err_msg=name
+            )
         assert other.timings["evaluations"] == runs[0].timings["evaluations"]
 
 
@@ -452,7 +538,9 @@ def test_cell_footprints_match_reference_and_coverage():
         if tile.size:
             mask[tile.slices] = False
             np.testing.assert_allclose(rsrp, expected[tile.slices], atol=1e-3, equal_nan=True)
-            assert tile == grid.window_around(xs[k], ys[k], _radius(cells, grid, params, population, k))
+            assert tile == grid.window_around(
+                xs[k], ys[k], _radius(cells, grid, params, population, k)
+            )
             best[tile.slices] = np.fmax(best[tile.slices], rsrp)
         assert np.isnan(expected[mask]).all()
     res = compute_coverage(cells, grid, params, population=population)
@@ -477,9 +565,18 @@ def test_one_omni_site_free_space_covers_a_disc_of_link_budget_radius():
     xc, yc = X0 + 45 * res_m + 10.0, Y0 - 45 * res_m - 20.0  # site near the centre, off-lattice
     lon, lat = TO_LL.transform(xc, yc)
     cells = pd.DataFrame(
-        {"lon": [lon], "lat": [lat], "tech": ["5G"], "freq_mhz": [3500.0], "n_rb": [273],
-         "scs_khz": [30.0], "height_m": [30.0], "azimuth_deg": [np.nan], "tilt_deg": [np.nan],
-         "eirp_dbm": [61.0]}
+        {
+            "lon": [lon],
+            "lat": [lat],
+            "tech": ["5G"],
+            "freq_mhz": [3500.0],
+            "n_rb": [273],
+            "scs_khz": [30.0],
+            "height_m": [30.0],
+            "azimuth_deg": [np.nan],
+            "tilt_deg": [np.nan],
+            "eirp_dbm": [61.0],
+        }
     )
     threshold = -80.0
     params = RadioParams(model="free-space", rsrp_threshold_dbm=threshold, sinr_threshold_db=-50.0)
@@ -510,9 +607,18 @@ def test_sinr_counts_same_frequency_only():
 
     def run(freq_b):
         cells = pd.DataFrame(
-            {"lon": lon, "lat": lat, "tech": "5G", "freq_mhz": [3500.0, freq_b], "n_rb": 273,
-             "scs_khz": 30.0, "height_m": 30.0, "azimuth_deg": np.nan, "tilt_deg": np.nan,
-             "eirp_dbm": 61.0}
+            {
+                "lon": lon,
+                "lat": lat,
+                "tech": "5G",
+                "freq_mhz": [3500.0, freq_b],
+                "n_rb": 273,
+                "scs_khz": 30.0,
+                "height_m": 30.0,
+                "azimuth_deg": np.nan,
+                "tilt_deg": np.nan,
+                "eirp_dbm": 61.0,
+            }
         )
         return compute_coverage(cells, grid, RadioParams(model="free-space", load=0.5))
 
@@ -558,11 +664,15 @@ def test_bad_cells_name_row_and_column():
     cells = random_cells(np.random.default_rng(0), grid, 4)
     bad = cells.copy()
     bad.loc[2, "freq_mhz"] = np.nan
-    with pytest.raises(InputError, match=r"cells row 4, column 'freq_mhz': nan is not a positive frequency"):
+    with pytest.raises(
+        InputError, match=r"cells row 4, column 'freq_mhz': nan is not a positive frequency"
+    ):
         compute_coverage(bad, grid, RadioParams())
     bad = cells.copy()
     bad.loc[1, "height_m"] = -3.0
-    with pytest.raises(InputError, match=r"row 3, column 'height_m': -3.0 is not a positive height"):
+    with pytest.raises(
+        InputError, match=r"row 3, column 'height_m': -3.0 is not a positive height"
+    ):
         cell_footprints(bad, grid, RadioParams())
     with pytest.raises(InputError, match="required column 'eirp_dbm' is missing"):
         compute_coverage(cells.drop(columns="eirp_dbm"), grid, RadioParams())
@@ -571,7 +681,9 @@ def test_bad_cells_name_row_and_column():
     with pytest.raises(InputError, match=r"row 5, column 'tech': '4G' but this call computes '5G'"):
         compute_coverage(bad, grid, RadioParams(tech="5G"))
     bad = cells.drop(columns="n_rb").assign(bandwidth_mhz=[100.0, 100.0, 33.0, 100.0])
-    with pytest.raises(InputError, match=r"row 4, column 'bandwidth_mhz': 33.0 is not a resource-block count"):
+    with pytest.raises(
+        InputError, match=r"row 4, column 'bandwidth_mhz': 33.0 is not a resource-block count"
+    ):
         compute_coverage(bad, grid, RadioParams())
     # Without n_rb the 3GPP table gives 273 RBs for 100 MHz at 30 kHz: same result as with it.
     a = compute_coverage(cells.drop(columns="n_rb"), grid, RadioParams())
@@ -586,15 +698,21 @@ def test_bad_parameters_name_the_key():
         compute_coverage(cells, grid, RadioParams(model="hata"))
     with pytest.raises(ConfigError, match=r"\[radio\] load must be between 0 and 1, got 1.5"):
         compute_coverage(cells, grid, RadioParams(load=1.5))
-    with pytest.raises(ConfigError, match=r"\[radio\] vertical_beamwidth_deg must be > 0 degrees, got 0.0"):
+    with pytest.raises(
+        ConfigError, match=r"\[radio\] vertical_beamwidth_deg must be > 0 degrees, got 0.0"
+    ):
         cell_footprints(cells, grid, RadioParams(vertical_beamwidth_deg=0.0))
     with pytest.raises(ConfigError, match=r"\[compute\] backend: 'spark' is not one of"):
         compute_coverage(cells, grid, RadioParams(), backend="spark")
     with pytest.raises(ConfigError, match=r"\[grid\] tile_size must be a positive integer, got 0"):
         compute_coverage(cells, grid, RadioParams(), tile_size=0)
     with pytest.raises(InputError, match=r"population grid has shape \(3, 3\)"):
-        compute_coverage(cells, grid, RadioParams(model="auto"), population=np.zeros((3, 3), np.float32))
-    with pytest.raises(ConfigError, match=r"\[radio\] terrain_method: 'fast' is not one of 'horizon', 'profile'"):
+        compute_coverage(
+            cells, grid, RadioParams(model="auto"), population=np.zeros((3, 3), np.float32)
+        )
+    with pytest.raises(
+        ConfigError, match=r"\[radio\] terrain_method: 'fast' is not one of 'horizon', 'profile'"
+    ):
         compute_coverage(cells, grid, RadioParams(terrain_method="fast"))
 
 
@@ -623,11 +741,23 @@ def test_azimuth_is_corrected_for_meridian_convergence():
     res = 20.0
     grid = Grid(CRS, Affine(res, 0.0, x - 1000.0, 0.0, -res, y + 1000.0), 100, 100)
     cells = pd.DataFrame(
-        {"lon": [lon], "lat": [lat], "tech": "5G", "freq_mhz": 3500.0, "n_rb": 273, "scs_khz": 30.0,
-         "height_m": 30.0, "azimuth_deg": 0.0, "beamwidth_deg": 10.0, "tilt_deg": np.nan,
-         "eirp_dbm": 61.0}
+        {
+            "lon": [lon],
+            "lat": [lat],
+            "tech": "5G",
+            "freq_mhz": 3500.0,
+            "n_rb": 273,
+            "scs_khz": 30.0,
+            "height_m": 30.0,
+            "azimuth_deg": 0.0,
+            "beamwidth_deg": 10.0,
+            "tilt_deg": np.nan,
+            "eirp_dbm": 61.0,
+        }
     )
-    (tile, rsrp), = cell_footprints(cells, grid, RadioParams(model="free-space", max_radius_m=900.0))
+    ((tile, rsrp),) = cell_footprints(
+        cells, grid, RadioParams(model="free-space", max_radius_m=900.0)
+    )
     # On a circle of radius 800 m the strongest pixel lies on the grid bearing of true north.
     cx, cy = grid.centres(tile)
     X, Y = np.meshgrid(cx, cy)
@@ -659,10 +789,18 @@ def hills_dem(rng, grid, pad=40, n=10, heights=(30.0, 90.0)):
     yy, xx = np.mgrid[0:hh, 0:ww]
     z = np.zeros((hh, ww))
     for _ in range(n):  # centred over the grid and just around it
-        r0, c0 = rng.uniform(pad - 8, pad + grid.height + 8), rng.uniform(pad - 8, pad + grid.width + 8)
-        z += rng.uniform(*heights) * np.exp(-((yy - r0) ** 2 + (xx - c0) ** 2) / (2 * rng.uniform(2, 6) ** 2))
+        r0, c0 = (
+            rng.uniform(pad - 8, pad + grid.height + 8),
+            rng.uniform(pad - 8, pad + grid.width + 8),
+        )
+        z += rng.uniform(*heights) * np.exp(
+            -((yy - r0) ** 2 + (xx - c0) ** 2) / (2 * rng.uniform(2, 6) ** 2)
+        )
     tf = Affine(res, 0.0, X0 - pad * res, 0.0, -res, Y0 + pad * res)
-    return RasterData(z.astype(np.float32), tf, CRS, nodata=None), (z.astype(np.float32).astype(np.float64), tf)
+    return RasterData(z.astype(np.float32), tf, CRS, nodata=None), (
+        z.astype(np.float32).astype(np.float64),
+        tf,
+    )
 
 
 @pytest.mark.parametrize("case", list(DEM_CASES))
@@ -675,21 +813,32 @@ def test_dem_kernels_match_reference(case):
     res = 50.0
     grid = make_grid(18, 20, res)
     cells = random_cells(rng, grid, 3, freqs=(3500.0, 2600.0), margin=100.0)
-    params = RadioParams(model="auto", diffraction=diffraction, terrain_method=method,
-                         max_radius_m=1500.0, rsrp_threshold_dbm=-110.0)
+    params = RadioParams(
+        model="auto",
+        diffraction=diffraction,
+        terrain_method=method,
+        max_radius_m=1500.0,
+        rsrp_threshold_dbm=-110.0,
+    )
     dem, dem_ref = hills_dem(rng, grid)
     population = rng.choice([0.0, 30.0], size=grid.shape).astype(np.float32)
-    out = compute_coverage(cells, grid, params, population=population, dem=dem, tile_size=tile_size, workers=workers)
+    out = compute_coverage(
+        cells, grid, params, population=population, dem=dem, tile_size=tile_size, workers=workers
+    )
     n_rays = engine._prepare(cells, grid, params, population, None, dem).celli[:, K.N_RAYS]
     stats: dict[str, int] = {}
-    ref = reference_coverage(cells, grid, params, population=population, dem=dem_ref, n_rays=n_rays, stats=stats)
+    ref = reference_coverage(
+        cells, grid, params, population=population, dem=dem_ref, n_rays=n_rays, stats=stats
+    )
     assert_matches_reference(out, ref)
     flat = compute_coverage(cells, grid, params, population=population, tile_size=tile_size)
     assert not np.array_equal(out.rsrp_dbm, flat.rsrp_dbm, equal_nan=True)  # terrain mattered
     # ... through NLOS pixels that contribute, with diffraction loss where it is charged.
     assert stats["nlos"] > 20 and (stats["diffracted"] > 20) == (diffraction != "none"), stats
     # The footprints take the same terrain path: each cell's own RSRP as in the reference.
-    for k, (tile, rsrp) in enumerate(cell_footprints(cells, grid, params, population=population, dem=dem)):
+    for k, (tile, rsrp) in enumerate(
+        cell_footprints(cells, grid, params, population=population, dem=dem)
+    ):
         expected = np.where(np.isfinite(ref[4][k]), ref[4][k], np.nan)[tile.slices]
         np.testing.assert_allclose(rsrp, expected, atol=1e-3, equal_nan=True)
 
@@ -698,7 +847,10 @@ def test_terrain_method_comes_from_the_scenario_and_defaults_to_horizon():
     from gigacov.scenario import RadioSection
 
     assert RadioParams().terrain_method == "horizon" == RadioSection().terrain_method
-    assert RadioParams.from_section(RadioSection(terrain_method="profile"), "4G").terrain_method == "profile"
+    assert (
+        RadioParams.from_section(RadioSection(terrain_method="profile"), "4G").terrain_method
+        == "profile"
+    )
 
 
 def test_horizon_scratch_over_the_memory_budget_is_an_error():
@@ -708,8 +860,11 @@ def test_horizon_scratch_over_the_memory_budget_is_an_error():
     cells = random_cells(np.random.default_rng(1), grid, 1, margin=0.0)
     dem = RasterData(np.zeros((4, 4), np.float32), Affine(100.0, 0, X0, 0, -100.0, Y0), CRS)
     params = RadioParams(model="free-space", max_radius_m=15_000.0, rsrp_threshold_dbm=-200.0)
-    with pytest.raises(ResourceError, match=r"the horizon sweep needs 16\d MiB of scratch per worker for a "
-                       r"cut-off radius of 15000 m at 10 m, over the budget of 100 MiB"):
+    with pytest.raises(
+        ResourceError,
+        match=r"the horizon sweep needs 16\d MiB of scratch per worker for a "
+        r"cut-off radius of 15000 m at 10 m, over the budget of 100 MiB",
+    ):
         compute_coverage(cells, grid, params, dem=dem, memory_budget_mb=100)
 
 
@@ -745,7 +900,9 @@ def test_dem_results_do_not_depend_on_tiling_or_workers():
     ]
     for other in runs[1:]:
         for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
-            np.testing.assert_array_equal(getattr(runs[0], name), getattr(other, name), err_msg=name)
+            np.testing.assert_array_equal(
+                getattr(runs[0], name), getattr(other, name), err_msg=name
+            )
         assert other.timings["evaluations"] == runs[0].timings["evaluations"]
 
 
@@ -779,7 +936,9 @@ def test_clutter_raster_in_wgs84_is_warped_with_nearest():
     from gigacov.radio import clutter_classes
 
     grid = make_grid(40, 60, 50.0)
-    (lon0, lon1), (lat0, lat1) = TO_LL.transform([X0 - 500, X0 + 60 * 50 + 500], [Y0 - 40 * 50 - 500, Y0 + 500])
+    (lon0, lon1), (lat0, lat1) = TO_LL.transform(
+        [X0 - 500, X0 + 60 * 50 + 500], [Y0 - 40 * 50 - 500, Y0 + 500]
+    )
     # West of the middle longitude urban (1), east rural (3); a band of class 0 (unknown) in the
     # west where the population rule decides (4 persons/km²: rural).
     n = 200
@@ -795,12 +954,16 @@ def test_clutter_raster_in_wgs84_is_warped_with_nearest():
     mid = lon0 + (lon1 - lon0) / 2
     step = (lon1 - lon0) / n
     band = (lon > lon0 + 40 * step + 0.001) & (lon < lon0 + 60 * step - 0.001)
-    west = (lon < mid - 0.001) & ~((lon > lon0 + 40 * step - 0.001) & (lon < lon0 + 60 * step + 0.001))
+    west = (lon < mid - 0.001) & ~(
+        (lon > lon0 + 40 * step - 0.001) & (lon < lon0 + 60 * step + 0.001)
+    )
     east = lon > mid + 0.001
     assert band.any() and west.any() and east.any()
     assert (cls[20, west] == 1).all() and (cls[20, east] == 3).all() and (cls[20, band] == 3).all()
     # Without population, unknown clutter falls back to suburban.
-    no_pop = clutter_classes(grid, RadioParams(), clutter=RasterData(np.zeros_like(arr), tf, pyproj.CRS.from_epsg(4326)))
+    no_pop = clutter_classes(
+        grid, RadioParams(), clutter=RasterData(np.zeros_like(arr), tf, pyproj.CRS.from_epsg(4326))
+    )
     assert (no_pop == 2).all()
 
 
@@ -809,8 +972,11 @@ def test_dem_in_wgs84_is_warped_and_flat_terrain_changes_nothing(caplog):
     rng = np.random.default_rng(8)
     cells = random_cells(rng, grid, 4, omni=1.0, no_tilt=1.0, margin=0.0)
     (lon0, lon1), (lat0, lat1) = TO_LL.transform([X0 - 5000, X0 + 6000], [Y0 - 6000, Y0 + 5000])
-    flat = RasterData(np.full((300, 300), 250.0, np.float32),
-                      Affine((lon1 - lon0) / 300, 0, lon0, 0, -(lat1 - lat0) / 300, lat1), pyproj.CRS.from_epsg(4326))
+    flat = RasterData(
+        np.full((300, 300), 250.0, np.float32),
+        Affine((lon1 - lon0) / 300, 0, lon0, 0, -(lat1 - lat0) / 300, lat1),
+        pyproj.CRS.from_epsg(4326),
+    )
     params = RadioParams(model="free-space", max_radius_m=2000.0)
     with_dem = compute_coverage(cells, grid, params, dem=flat)
     without = compute_coverage(cells, grid, params)
@@ -818,8 +984,7 @@ def test_dem_in_wgs84_is_warped_and_flat_terrain_changes_nothing(caplog):
     np.testing.assert_allclose(with_dem.rsrp_dbm, without.rsrp_dbm, atol=1e-4, equal_nan=True)
     np.testing.assert_array_equal(with_dem.server, without.server)
     # A DEM that covers only part of the grid is reported.
-    small = RasterData(np.full((10, 10), 250.0, np.float32),
-                       Affine(50.0, 0, X0, 0, -50.0, Y0), CRS)
+    small = RasterData(np.full((10, 10), 250.0, np.float32), Affine(50.0, 0, X0, 0, -50.0, Y0), CRS)
     caplog.set_level("WARNING", logger="gigacov.radio.engine")
     compute_coverage(cells, grid, params, dem=small)
     assert any("covers only" in r.getMessage() for r in caplog.records)
@@ -834,7 +999,9 @@ def test_validity_warnings_name_only_the_models_used_beyond_their_range(caplog):
     cells["freq_mhz"] = 700.0  # long reach: RMa up to the 15 km cap
     rural = np.zeros(grid.shape, dtype=np.float32)  # 0 persons → every pixel rural → RMa only
     caplog.set_level("WARNING", logger="gigacov.radio.models")
-    compute_coverage(cells, grid, RadioParams(model="auto", max_radius_m=15_000.0), population=rural)
+    compute_coverage(
+        cells, grid, RadioParams(model="auto", max_radius_m=15_000.0), population=rural
+    )
     msgs = [r.getMessage() for r in caplog.records if "exceed" in r.getMessage()]
     # RMa NLOS at 700 MHz reaches the contribution level at ≈ 5.9 km (> its 5 km range); UMa is
     # not used at all, so it is not mentioned.

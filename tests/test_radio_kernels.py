@@ -18,21 +18,42 @@ from gigacov.radio.vmath import atan2_fast, db_to_linear, log10_ge1
 
 def test_log10_matches_math_log10():
     rng = np.random.default_rng(1)
-    xs = np.concatenate([np.exp(rng.uniform(0, 43, 3000)), [1.0, 2.0, math.sqrt(2), 10.0, 1e4, 2.0**40, 2.0**63]])
+    xs = np.concatenate(
+        [np.exp(rng.uniform(0, 43, 3000)), [1.0, 2.0, math.sqrt(2), 10.0, 1e4, 2.0**40, 2.0**63]]
+    )
     for x in xs:
         assert abs(log10_ge1(x) - math.log10(x)) < 3e-13, x
 
 
 def test_db_to_linear_matches_pow():
-    for v in np.concatenate([np.random.default_rng(2).uniform(-300, 300, 3000), [0.0, -105.0, 10.0, -300.0]]):
+    for v in np.concatenate(
+        [np.random.default_rng(2).uniform(-300, 300, 3000), [0.0, -105.0, 10.0, -300.0]]
+    ):
         assert db_to_linear(v) == pytest.approx(10.0 ** (v / 10.0), rel=3e-13), v
 
 
 def test_atan2_matches_math_atan2():
     rng = np.random.default_rng(3)
-    pts = list(zip(rng.normal(size=3000) * 10.0 ** rng.uniform(-3, 4, 3000), rng.normal(size=3000) * 1e3, strict=True))
-    pts += [(0.0, 0.0), (0.0, 5.0), (0.0, -5.0), (5.0, 0.0), (-5.0, 0.0), (1.0, 1.0), (-1.0, -1.0),
-            (0.41421356237309503, 1.0), (1e-9, 1e4), (28.5, 3.0), (-2.0, 1e-12)]
+    pts = list(
+        zip(
+            rng.normal(size=3000) * 10.0 ** rng.uniform(-3, 4, 3000),
+            rng.normal(size=3000) * 1e3,
+            strict=True,
+        )
+    )
+    pts += [
+        (0.0, 0.0),
+        (0.0, 5.0),
+        (0.0, -5.0),
+        (5.0, 0.0),
+        (-5.0, 0.0),
+        (1.0, 1.0),
+        (-1.0, -1.0),
+        (0.41421356237309503, 1.0),
+        (1e-9, 1e4),
+        (28.5, 3.0),
+        (-2.0, 1e-12),
+    ]
     for y, x in pts:
         assert abs(atan2_fast(y, x) - math.atan2(y, x)) < 5e-13, (y, x)
 
@@ -42,13 +63,21 @@ def _table(f_ghz, h_bs):
     return {"f_ghz": f, "h_bs": np.asarray(h_bs, dtype=float)}
 
 
-@pytest.mark.parametrize("model", ["free-space", "3gpp-38.901-uma", "3gpp-38.901-umi", "3gpp-38.901-rma", "cost231-hata", "auto"])
+@pytest.mark.parametrize(
+    "model",
+    ["free-space", "3gpp-38.901-uma", "3gpp-38.901-umi", "3gpp-38.901-rma", "cost231-hata", "auto"],
+)
 def test_coefficient_form_equals_the_published_formulas(model):
     rng = np.random.default_rng(len(model))
     n = 6
     f = rng.choice([0.7, 1.8, 2.6, 3.5, 4.9], n)
     hbs = rng.uniform(12.0, 60.0, n)
-    params = RadioParams(model=model, ue_height_m=float(rng.choice([1.5, 2.0])), building_height_m=7.0, street_width_m=15.0)
+    params = RadioParams(
+        model=model,
+        ue_height_m=float(rng.choice([1.5, 2.0])),
+        building_height_m=7.0,
+        street_width_m=15.0,
+    )
     coef = path_loss_coefficients(_table(f, hbs), params)
     code = MODEL_CODES[model]
     hut = params.ue_height_m
@@ -66,11 +95,29 @@ def test_coefficient_form_equals_the_published_formulas(model):
             for los in (False, True):
                 for dd in d:
                     expected = path_loss_code(
-                        K.resolve_model(code, cls), cls, los, dd, f[k], hbs[k], hut,
-                        params.building_height_m, params.street_width_m,
+                        K.resolve_model(code, cls),
+                        cls,
+                        los,
+                        dd,
+                        f[k],
+                        hbs[k],
+                        hut,
+                        params.building_height_m,
+                        params.street_width_m,
                     )
-                    got = K.coef_path_loss(cu, cs, cr, cls, dd, los, (hbs[k] - hut) ** 2, dmin, d3min2,
-                                           model == "cost231-hata", need_d3)
+                    got = K.coef_path_loss(
+                        cu,
+                        cs,
+                        cr,
+                        cls,
+                        dd,
+                        los,
+                        (hbs[k] - hut) ** 2,
+                        dmin,
+                        d3min2,
+                        model == "cost231-hata",
+                        need_d3,
+                    )
                     assert got == pytest.approx(expected, abs=1e-9), (model, cls, los, dd)
 
 

@@ -50,9 +50,13 @@ def test_free_space_matches_p525():
     assert pl(FS, 1000.0, 3.5, 1.5, 1.5) == pytest.approx(103.3314, abs=1e-4)
     # 2.5 km at 700 MHz with a 30 m mast: d3d = sqrt(2500² + 28.5²) m.
     d3 = math.sqrt(2500**2 + 28.5**2) / 1000
-    assert pl(FS, 2500.0, 0.7, 30.0, 1.5) == pytest.approx(32.45 + 20 * log10(700) + 20 * log10(d3), abs=1e-9)
+    assert pl(FS, 2500.0, 0.7, 30.0, 1.5) == pytest.approx(
+        32.45 + 20 * log10(700) + 20 * log10(d3), abs=1e-9
+    )
     # Doubling the distance adds 20·log10(2) = 6.0206 dB.
-    assert pl(FS, 2000.0, 2.6, 1.5, 1.5) - pl(FS, 1000.0, 2.6, 1.5, 1.5) == pytest.approx(6.0206, abs=1e-4)
+    assert pl(FS, 2000.0, 2.6, 1.5, 1.5) - pl(FS, 1000.0, 2.6, 1.5, 1.5) == pytest.approx(
+        6.0206, abs=1e-4
+    )
 
 
 def test_free_space_clamps_below_one_metre():
@@ -71,7 +75,9 @@ def test_uma_los_below_and_above_breakpoint():
     dbp = 4 * 24 * 0.5 * 3.5e9 / 3e8
     assert dbp == pytest.approx(560.0)
     d3 = math.sqrt(100**2 + 23.5**2)
-    assert pl(UMA, 100.0, 3.5, 25.0, 1.5) == pytest.approx(28 + 22 * log10(d3) + 20 * log10(3.5), abs=1e-9)
+    assert pl(UMA, 100.0, 3.5, 25.0, 1.5) == pytest.approx(
+        28 + 22 * log10(d3) + 20 * log10(3.5), abs=1e-9
+    )
     assert pl(UMA, 100.0, 3.5, 25.0, 1.5) == pytest.approx(83.138, abs=1e-3)
     d3 = math.sqrt(1000**2 + 23.5**2)
     expected = 28 + 40 * log10(d3) + 20 * log10(3.5) - 9 * log10(dbp**2 + 23.5**2)
@@ -99,7 +105,9 @@ def test_uma_nlos_is_max_of_los_and_nlos_prime():
 def test_uma_higher_ue_moves_breakpoint():
     # h_ut = 4.5 m: d'BP = 4·24·3.5·3.5e9/3e8 = 3920 m, so 2 km is still PL1.
     d3 = math.sqrt(2000**2 + 20.5**2)
-    assert pl(UMA, 2000.0, 3.5, 25.0, 4.5) == pytest.approx(28 + 22 * log10(d3) + 20 * log10(3.5), abs=1e-9)
+    assert pl(UMA, 2000.0, 3.5, 25.0, 4.5) == pytest.approx(
+        28 + 22 * log10(d3) + 20 * log10(3.5), abs=1e-9
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -111,7 +119,9 @@ def test_umi_los_and_nlos():
     # h_bs 10 m: d'BP = 4·9·0.5·3.5e9/3e8 = 210 m.
     dbp = 4 * 9 * 0.5 * 3.5e9 / 3e8
     d3 = math.sqrt(100**2 + 8.5**2)
-    assert pl(UMI, 100.0, 3.5, 10.0, 1.5) == pytest.approx(32.4 + 21 * log10(d3) + 20 * log10(3.5), abs=1e-9)
+    assert pl(UMI, 100.0, 3.5, 10.0, 1.5) == pytest.approx(
+        32.4 + 21 * log10(d3) + 20 * log10(3.5), abs=1e-9
+    )
     d3 = math.sqrt(800**2 + 8.5**2)
     los = 32.4 + 40 * log10(d3) + 20 * log10(3.5) - 9.5 * log10(dbp**2 + 8.5**2)
     assert pl(UMI, 800.0, 3.5, 10.0, 1.5) == pytest.approx(los, abs=1e-9)
@@ -154,14 +164,20 @@ def test_rma_los_below_and_above_breakpoint():
     )
     assert pl(RMA, 1000.0, 3.5, 35.0, 1.5) == pytest.approx(pl1, abs=1e-9)
     d3 = math.sqrt(8000**2 + 33.5**2)
-    assert pl(RMA, 8000.0, 3.5, 35.0, 1.5) == pytest.approx(_rma_pl1(dbp, 3.5) + 40 * log10(d3 / dbp), abs=1e-9)
+    assert pl(RMA, 8000.0, 3.5, 35.0, 1.5) == pytest.approx(
+        _rma_pl1(dbp, 3.5) + 40 * log10(d3 / dbp), abs=1e-9
+    )
     # The breakpoint: PL2 uses PL1(dBP) + 40·log10(d3d/dBP) with d3d > dBP, so the loss jumps up
     # (slightly) there but never down.
     assert pl(RMA, dbp + 1e-6, 3.5, 35.0, 1.5) >= pl(RMA, dbp - 1e-6, 3.5, 35.0, 1.5)
 
 
 def test_rma_nlos():
-    for d, f, hbs, hut in ((1000.0, 3.5, 35.0, 1.5), (4000.0, 0.7, 50.0, 1.5), (200.0, 2.1, 20.0, 3.0)):
+    for d, f, hbs, hut in (
+        (1000.0, 3.5, 35.0, 1.5),
+        (4000.0, 0.7, 50.0, 1.5),
+        (200.0, 2.1, 20.0, 3.0),
+    ):
         d3 = math.sqrt(d**2 + (hbs - hut) ** 2)
         W, h = 20.0, 5.0
         nlos_prime = (
@@ -199,7 +215,9 @@ def test_cost231_hata_environments():
     # 5 km, 1800 MHz, 30 m mast, 1.5 m UE: a(hm) = (1.1·3.2553 − 0.7)·1.5 − (1.56·3.2553 − 0.8).
     a = (1.1 * log10(1800) - 0.7) * 1.5 - (1.56 * log10(1800) - 0.8)
     base = 46.3 + 33.9 * log10(1800) - 13.82 * log10(30) - a + (44.9 - 6.55 * log10(30)) * log10(5)
-    assert pl(HATA, 5000.0, 1.8, 30.0, 1.5, environment="urban") == pytest.approx(base + 3, abs=1e-9)
+    assert pl(HATA, 5000.0, 1.8, 30.0, 1.5, environment="urban") == pytest.approx(
+        base + 3, abs=1e-9
+    )
     assert base + 3 == pytest.approx(163.818, abs=1e-3)
     sub = base - 2 * log10(1800 / 28) ** 2 - 5.4
     assert pl(HATA, 5000.0, 1.8, 30.0, 1.5, environment="suburban") == pytest.approx(sub, abs=1e-9)
@@ -350,14 +368,24 @@ def test_antenna_pattern_values():
 
 def test_knife_edge_j_nu():
     # J(0) = 6.9 + 20·log10(sqrt(0.01 + 1) − 0.1) = 6.03 dB (grazing incidence).
-    assert knife_edge_loss_db(0.0) == pytest.approx(6.9 + 20 * log10(math.sqrt(1.01) - 0.1), abs=1e-12)
+    assert knife_edge_loss_db(0.0) == pytest.approx(
+        6.9 + 20 * log10(math.sqrt(1.01) - 0.1), abs=1e-12
+    )
     assert knife_edge_loss_db(0.0) == pytest.approx(6.033, abs=1e-3)
-    assert knife_edge_loss_db(1.0) == pytest.approx(6.9 + 20 * log10(math.sqrt(0.81 + 1) + 0.9), abs=1e-12)
-    assert knife_edge_loss_db(2.4) == pytest.approx(6.9 + 20 * log10(math.sqrt(2.3**2 + 1) + 2.3), abs=1e-12)
+    assert knife_edge_loss_db(1.0) == pytest.approx(
+        6.9 + 20 * log10(math.sqrt(0.81 + 1) + 0.9), abs=1e-12
+    )
+    assert knife_edge_loss_db(2.4) == pytest.approx(
+        6.9 + 20 * log10(math.sqrt(2.3**2 + 1) + 2.3), abs=1e-12
+    )
     assert knife_edge_loss_db(-0.78) == 0.0
     assert knife_edge_loss_db(-2.0) == 0.0
     # Just above the validity edge: J(−0.7) = 6.9 + 20·log10(sqrt(0.64 + 1) − 0.8) = 0.536 dB.
-    assert knife_edge_loss_db(-0.7) == pytest.approx(6.9 + 20 * log10(math.sqrt(1.64) - 0.8), abs=1e-12)
+    assert knife_edge_loss_db(-0.7) == pytest.approx(
+        6.9 + 20 * log10(math.sqrt(1.64) - 0.8), abs=1e-12
+    )
     # ν of a 10 m obstacle half way along 2 km at 3.5 GHz: 10·sqrt(2/λ·(1/1000 + 1/1000)).
     lam = 299792458.0 / 3.5e9
-    assert fresnel_nu(10.0, 1000.0, 1000.0, lam) == pytest.approx(10 * math.sqrt(2 / lam * 0.002), rel=1e-12)
+    assert fresnel_nu(10.0, 1000.0, 1000.0, lam) == pytest.approx(
+        10 * math.sqrt(2 / lam * 0.002), rel=1e-12
+    )

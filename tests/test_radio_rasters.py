@@ -33,8 +33,18 @@ def test_cogs_are_valid_georeferenced_and_round_trip(tmp_path):
     result = synthetic_result()
     paths = write_coverage(result, tmp_path)
     assert set(paths) == {"rsrp", "sinr", "server", "covered"}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["covered.tif", "rsrp.tif", "server.tif", "sinr.tif"]
-    expected = {"rsrp": ("float32", True), "sinr": ("float32", True), "server": ("int32", -1), "covered": ("uint8", None)}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "covered.tif",
+        "rsrp.tif",
+        "server.tif",
+        "sinr.tif",
+    ]
+    expected = {
+        "rsrp": ("float32", True),
+        "sinr": ("float32", True),
+        "server": ("int32", -1),
+        "covered": ("uint8", None),
+    }
     for name, path in paths.items():
         with rasterio.open(path) as src:
             assert src.driver == "GTiff"
@@ -68,7 +78,9 @@ def test_suffix_names_files_and_keys(tmp_path):
     result = synthetic_result(40, 30, tech="4G")
     paths = write_coverage(result, tmp_path / "run", suffix="_4g")
     assert {k: p.name for k, p in paths.items()} == {
-        "rsrp_4g": "rsrp_4g.tif", "sinr_4g": "sinr_4g.tif", "server_4g": "server_4g.tif",
+        "rsrp_4g": "rsrp_4g.tif",
+        "sinr_4g": "sinr_4g.tif",
+        "server_4g": "server_4g.tif",
         "covered_4g": "covered_4g.tif",
     }
     back = read_coverage(tmp_path / "run", suffix="_4g")
@@ -91,7 +103,12 @@ def test_failed_write_leaves_previous_raster_and_no_partial_file(tmp_path, monke
     with pytest.raises(OSError, match="disk full"):
         write_coverage(second, tmp_path)
     assert (tmp_path / "rsrp.tif").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["covered.tif", "rsrp.tif", "server.tif", "sinr.tif"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "covered.tif",
+        "rsrp.tif",
+        "server.tif",
+        "sinr.tif",
+    ]
 
 
 def test_memmapped_results_are_written_in_strips(tmp_path):

@@ -53,15 +53,27 @@ def make_case(ridges, rows=5, cols=60):
     for c in range(-pad, cols + pad):
         x = X0 + (c + 0.5) * RES
         z[:, c + pad] += sum(wedge(x, *r) for r in ridges)
-    dem = RasterData(z.astype(np.float32), Affine(RES, 0.0, X0 - pad * RES, 0.0, -RES, Y0 + pad * RES), CRS)
+    dem = RasterData(
+        z.astype(np.float32), Affine(RES, 0.0, X0 - pad * RES, 0.0, -RES, Y0 + pad * RES), CRS
+    )
     return grid, dem
 
 
 def one_cell(x, y, height=30.0, freq=3500.0):
     lon, lat = TO_LL.transform(x, y)
     return pd.DataFrame(
-        {"lon": [lon], "lat": [lat], "tech": "5G", "freq_mhz": freq, "n_rb": 273, "scs_khz": 30.0,
-         "height_m": height, "azimuth_deg": np.nan, "tilt_deg": np.nan, "eirp_dbm": 61.0}
+        {
+            "lon": [lon],
+            "lat": [lat],
+            "tech": "5G",
+            "freq_mhz": freq,
+            "n_rb": 273,
+            "scs_khz": 30.0,
+            "height_m": height,
+            "azimuth_deg": np.nan,
+            "tilt_deg": np.nan,
+            "eirp_dbm": 61.0,
+        }
     )
 
 
@@ -121,8 +133,9 @@ def test_ridge_shadow_depth_is_j_nu(method):
     grid, dem = make_case([ridge])
     xs, ys = X0 + 3.3 * RES, Y0 - 2.5 * RES  # site: ground = 100 m, antenna 130 m a.s.l.
     cells = one_cell(xs, ys)
-    params = RadioParams(model="free-space", max_radius_m=6000.0, rsrp_threshold_dbm=-160.0,
-                         terrain_method=method)
+    params = RadioParams(
+        model="free-space", max_radius_m=6000.0, rsrp_threshold_dbm=-160.0, terrain_method=method
+    )
     with_dem = compute_coverage(cells, grid, params, dem=dem)
     flat = compute_coverage(cells, grid, params)
     drop = flat.rsrp_dbm - with_dem.rsrp_dbm
@@ -136,7 +149,9 @@ def test_ridge_shadow_depth_is_j_nu(method):
         # Hand values: 38 samples, the dominant one on the ridge's slope, ν = 2.424, J(ν) = 20.62 dB.
         assert nu == pytest.approx(2.424, abs=1e-3) and j(nu) == pytest.approx(20.62, abs=0.01)
     else:
-        n_rays, ray, m, i_h, nu = hand_horizon(xs, ys, xr, yr, GROUND + 30.0, GROUND + 1.5, [ridge], lam, 6000.0)
+        n_rays, ray, m, i_h, nu = hand_horizon(
+            xs, ys, xr, yr, GROUND + 30.0, GROUND + 1.5, [ridge], lam, 6000.0
+        )
         # Hand values: the cut-off radius is the 6 km cap, so M = ⌈2π·6000/100⌉ = 377 rays; the
         # pixel (bearing 1.54° north of east) takes ray 2 (1.91°), 36 samples before it; the
         # horizon is sample 17, 0.21 px short of the crest (35.8 m of its 40 m): ν = 3.027,
@@ -163,10 +178,17 @@ def test_deygout_three_edges_by_hand():
     assert base.terrain_method == "horizon"
     flat = compute_coverage(cells, grid, base)
     knife = compute_coverage(
-        cells, grid, RadioParams(**{**base.to_dict(), "diffraction": "knife-edge", "terrain_method": "profile"}), dem=dem
+        cells,
+        grid,
+        RadioParams(**{**base.to_dict(), "diffraction": "knife-edge", "terrain_method": "profile"}),
+        dem=dem,
     )
-    deyg = compute_coverage(cells, grid, RadioParams(**{**base.to_dict(), "diffraction": "deygout"}), dem=dem)
-    none = compute_coverage(cells, grid, RadioParams(**{**base.to_dict(), "diffraction": "none"}), dem=dem)
+    deyg = compute_coverage(
+        cells, grid, RadioParams(**{**base.to_dict(), "diffraction": "deygout"}), dem=dem
+    )
+    none = compute_coverage(
+        cells, grid, RadioParams(**{**base.to_dict(), "diffraction": "none"}), dem=dem
+    )
     r, c = 3, 52
     xr, yr = X0 + (c + 0.5) * RES, Y0 - (r + 0.5) * RES
     z_tx, z_rx = GROUND + 25.0, GROUND + 1.5
@@ -183,7 +205,9 @@ def test_deygout_three_edges_by_hand():
     assert 20 < kp < 32 and nu_p == pytest.approx(5.05, abs=0.01)
     assert nu_t == pytest.approx(0.91, abs=0.01) and nu_r == pytest.approx(1.44, abs=0.01)
     assert (flat.rsrp_dbm - knife.rsrp_dbm)[r, c] == pytest.approx(j(nu_p), abs=1e-4)
-    assert (flat.rsrp_dbm - deyg.rsrp_dbm)[r, c] == pytest.approx(j(nu_p) + j(nu_t) + j(nu_r), abs=1e-4)
+    assert (flat.rsrp_dbm - deyg.rsrp_dbm)[r, c] == pytest.approx(
+        j(nu_p) + j(nu_t) + j(nu_r), abs=1e-4
+    )
     # 'none': geometry only; free space has one formula, so no change at all.
     np.testing.assert_array_equal(none.rsrp_dbm, flat.rsrp_dbm)
 
@@ -194,8 +218,12 @@ def test_dem_switches_3gpp_model_between_los_and_nlos(method):
     grid, dem = make_case([ridge])
     xs, ys = X0 + 5.4 * RES, Y0 - 2.5 * RES
     cells = one_cell(xs, ys, height=35.0)
-    params = RadioParams(model="3gpp-38.901-uma", max_radius_m=6000.0, rsrp_threshold_dbm=-170.0,
-                         terrain_method=method)
+    params = RadioParams(
+        model="3gpp-38.901-uma",
+        max_radius_m=6000.0,
+        rsrp_threshold_dbm=-170.0,
+        terrain_method=method,
+    )
     # Clutter: rural everywhere (a bare-earth DEM decides LOS only where no buildings stand).
     rural = RasterData(np.full(grid.shape, 3, np.int16), grid.transform, grid.crs)
     res = compute_coverage(cells, grid, params, dem=dem, clutter=rural)
@@ -221,7 +249,9 @@ def test_dem_switches_3gpp_model_between_los_and_nlos(method):
         nu = max(s[1] for s in samples)
     else:
         # The pixel lies on the site's row: ray 0 (due east), horizon on the crest (sample 20).
-        n_rays, ray, _m, i_h, nu = hand_horizon(xs, ys, xr, yr, GROUND + 35.0, GROUND + 1.5, [ridge], lam, 6000.0)
+        n_rays, ray, _m, i_h, nu = hand_horizon(
+            xs, ys, xr, yr, GROUND + 35.0, GROUND + 1.5, [ridge], lam, 6000.0
+        )
         assert (ray, i_h) == (0, 20) and nu == pytest.approx(5.944, abs=1e-3)
     assert res.rsrp_dbm[r, c] == pytest.approx(eirp_re - nlos - j(nu), abs=1e-4)
     assert suburban.rsrp_dbm[r, c] == pytest.approx(eirp_re - nlos - j(nu), abs=1e-4)
@@ -232,7 +262,9 @@ def test_sample_bilinear_and_profile_primitives():
     # Pixel centres are exact; half way between four centres is their mean.
     assert sample_bilinear(dem, 0.0, 200.0, 100.0, 0, 0, 50.0, 150.0) == 0.0
     assert sample_bilinear(dem, 0.0, 200.0, 100.0, 0, 0, 250.0, 50.0) == 50.0
-    assert sample_bilinear(dem, 0.0, 200.0, 100.0, 0, 0, 100.0, 100.0) == pytest.approx((0 + 10 + 30 + 40) / 4)
+    assert sample_bilinear(dem, 0.0, 200.0, 100.0, 0, 0, 100.0, 100.0) == pytest.approx(
+        (0 + 10 + 30 + 40) / 4
+    )
     assert math.isnan(sample_bilinear(dem, 0.0, 200.0, 100.0, 0, 0, 10.0, 150.0))
     # A window starting at pixel (0, 1) gives the same values at the same places.
     assert sample_bilinear(dem[:, 1:], 0.0, 200.0, 100.0, 0, 1, 175.0, 120.0) == pytest.approx(
@@ -240,11 +272,15 @@ def test_sample_bilinear_and_profile_primitives():
     )
     # A flat path high above the terrain: LOS, no loss; a wall: NLOS with loss.
     flat = np.zeros((1, 50), dtype=np.float32)
-    los, loss = profile_loss(flat, 0.0, 100.0, 100.0, 0, 0, 50.0, 50.0, 30.0, 4850.0, 50.0, 30.0, 0.0857, KNIFE_EDGE)
+    los, loss = profile_loss(
+        flat, 0.0, 100.0, 100.0, 0, 0, 50.0, 50.0, 30.0, 4850.0, 50.0, 30.0, 0.0857, KNIFE_EDGE
+    )
     assert los and loss == 0.0
     wall = flat.copy()
     wall[0, 20:30] = 100.0
-    los, loss = profile_loss(wall, 0.0, 100.0, 100.0, 0, 0, 50.0, 50.0, 30.0, 4850.0, 50.0, 30.0, 0.0857, KNIFE_EDGE)
+    los, loss = profile_loss(
+        wall, 0.0, 100.0, 100.0, 0, 0, 50.0, 50.0, 30.0, 4850.0, 50.0, 30.0, 0.0857, KNIFE_EDGE
+    )
     assert not los and loss > 20.0
 
 
@@ -268,8 +304,14 @@ def test_horizon_ray_primitives_by_hand():
         return (z - d * d / (2 * A_E) - 10.0) / d
 
     # Sample 3 is NaN (skipped); sample 4 (31 m at 400 m) rises above sample 2 (20 m at 200 m).
-    expected = [slope(0.0, 100.0), slope(20.0, 200.0), slope(20.0, 200.0), slope(31.0, 400.0),
-                slope(31.0, 400.0), slope(31.0, 400.0)]
+    expected = [
+        slope(0.0, 100.0),
+        slope(20.0, 200.0),
+        slope(20.0, 200.0),
+        slope(31.0, 400.0),
+        slope(31.0, 400.0),
+        slope(31.0, 400.0),
+    ]
     np.testing.assert_allclose(hz[0, 1:7], expected, rtol=1e-12)
     np.testing.assert_array_equal(hstep[0, 1:7], [1, 2, 2, 4, 4, 4])
     # A UE 1.5 m above pixel 6 (600 m): samples 1..5 lie before it; the horizon (pixel 4) blocks
@@ -283,7 +325,11 @@ def test_horizon_ray_primitives_by_hand():
         return horizon_loss(*antenna, dx, 0.0, dx, zr, 100.0, lam, method, n_rays, *scratch)
 
     los, db = loss(600.0, 1.5, KNIFE_EDGE)
-    assert not los and db == pytest.approx(j(nu), abs=1e-9) and h == pytest.approx(21.0 + 8.5 * 400 / 600, abs=0.01)
+    assert (
+        not los
+        and db == pytest.approx(j(nu), abs=1e-9)
+        and h == pytest.approx(21.0 + 8.5 * 400 / 600, abs=0.01)
+    )
     assert loss(600.0, 1.5, NO_DIFFRACTION) == (False, 0.0)
     # A UE high enough to see over the horizon, and one on the next pixel (no sample before it).
     assert loss(600.0, 60.0, KNIFE_EDGE) == (True, 0.0)
@@ -306,19 +352,29 @@ def cells_at(points):
 def diffraction_maps(cells, grid, dem, method, radius=6000.0):
     """Per cell: the terrain's loss (dB) on the cell's window, from footprints with and without
     the DEM (free space, omni, no tilt: LOS and NLOS use one formula, the pattern is flat)."""
-    params = RadioParams(model="free-space", max_radius_m=radius, rsrp_threshold_dbm=-250.0,
-                         terrain_method=method)
+    params = RadioParams(
+        model="free-space", max_radius_m=radius, rsrp_threshold_dbm=-250.0, terrain_method=method
+    )
     with_dem = cell_footprints(cells, grid, params, dem=dem)
     flat = cell_footprints(cells, grid, params)
-    return [f.astype(np.float64) - d.astype(np.float64) for (_t, d), (_t2, f) in zip(with_dem, flat, strict=True)]
+    return [
+        f.astype(np.float64) - d.astype(np.float64)
+        for (_t, d), (_t2, f) in zip(with_dem, flat, strict=True)
+    ]
 
 
 def test_horizon_equals_profile_los_classification_on_a_single_ridge():
     ridge = (30, 80.0, 3)  # 80 m crest on column 30, feet three pixels away
     grid, dem = make_case([ridge], rows=40, cols=60)
     # Four sites west of the ridge at different rows (oblique rays), antennas below the crest.
-    cells = cells_at([(X0 + 2.3 * RES, Y0 - 3.6 * RES, 25.0), (X0 + 11.7 * RES, Y0 - 20.2 * RES, 40.0),
-                      (X0 + 6.1 * RES, Y0 - 35.4 * RES, 30.0), (X0 + 18.4 * RES, Y0 - 28.9 * RES, 45.0)])
+    cells = cells_at(
+        [
+            (X0 + 2.3 * RES, Y0 - 3.6 * RES, 25.0),
+            (X0 + 11.7 * RES, Y0 - 20.2 * RES, 40.0),
+            (X0 + 6.1 * RES, Y0 - 35.4 * RES, 30.0),
+            (X0 + 18.4 * RES, Y0 - 28.9 * RES, 45.0),
+        ]
+    )
     horizon = diffraction_maps(cells, grid, dem, "horizon")
     profile = diffraction_maps(cells, grid, dem, "profile")
     for k, (a, b) in enumerate(zip(horizon, profile, strict=True)):
@@ -346,11 +402,22 @@ def test_horizon_against_profile_on_random_hills(record_property):
     z = np.full((hh, ww), GROUND)
     for _ in range(40):  # smooth hills of 20–90 m, 2–6 pixels wide
         r0, c0 = rng.uniform(0, hh), rng.uniform(0, ww)
-        z += rng.uniform(20, 90) * np.exp(-((yy - r0) ** 2 + (xx - c0) ** 2) / (2 * rng.uniform(2, 6) ** 2))
-    dem = RasterData(z.astype(np.float32), Affine(RES, 0.0, X0 - pad * RES, 0.0, -RES, Y0 + pad * RES), CRS)
-    pts = [(X0 + rng.uniform(0, cols) * RES, Y0 - rng.uniform(0, rows) * RES, rng.uniform(20, 40)) for _ in range(6)]
-    horizon = np.concatenate([m.ravel() for m in diffraction_maps(cells_at(pts), grid, dem, "horizon", 5000.0)])
-    profile = np.concatenate([m.ravel() for m in diffraction_maps(cells_at(pts), grid, dem, "profile", 5000.0)])
+        z += rng.uniform(20, 90) * np.exp(
+            -((yy - r0) ** 2 + (xx - c0) ** 2) / (2 * rng.uniform(2, 6) ** 2)
+        )
+    dem = RasterData(
+        z.astype(np.float32), Affine(RES, 0.0, X0 - pad * RES, 0.0, -RES, Y0 + pad * RES), CRS
+    )
+    pts = [
+        (X0 + rng.uniform(0, cols) * RES, Y0 - rng.uniform(0, rows) * RES, rng.uniform(20, 40))
+        for _ in range(6)
+    ]
+    horizon = np.concatenate(
+        [m.ravel() for m in diffraction_maps(cells_at(pts), grid, dem, "horizon", 5000.0)]
+    )
+    profile = np.concatenate(
+        [m.ravel() for m in diffraction_maps(cells_at(pts), grid, dem, "profile", 5000.0)]
+    )
     ok = np.isfinite(horizon) & np.isfinite(profile)
     horizon, profile = horizon[ok], profile[ok]
     nlos = (profile > 0).mean()

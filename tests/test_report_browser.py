@@ -57,10 +57,12 @@ def test_report_renders_offline_with_all_images(report_path):
         page.goto(report_path.as_uri())
         page.wait_for_load_state("load")
         assert page.errors == [] and page.blocked == []
-        sizes = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])")
+        sizes = page.eval_on_selector_all(
+            "img", "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight])"
+        )
         assert len(sizes) == 5 and all(done and w > 300 and h > 150 for done, w, h in sizes)
         title = _gray(page.locator("h1#title").screenshot())
-        assert (title < 128).sum() > 500                     # dark text pixels: the title is drawn
+        assert (title < 128).sum() > 500  # dark text pixels: the title is drawn
 
 
 def test_chinese_text_renders_as_distinct_glyphs_not_tofu(report_path):
@@ -75,7 +77,7 @@ def test_chinese_text_renders_as_distinct_glyphs_not_tofu(report_path):
         assert _same(tofu[0], tofu[1]) and _same(tofu[0], tofu[2])
         glyphs = _glyphs(page, cjk)
         for g in glyphs:
-            assert (g < 128).sum() > 100                      # ink
-            assert not _same(g, tofu[0])                      # not the missing-glyph box
+            assert (g < 128).sum() > 100  # ink
+            assert not _same(g, tofu[0])  # not the missing-glyph box
         for a, b in itertools.combinations(glyphs, 2):
-            assert not _same(a, b)                            # distinct characters, distinct glyphs
+            assert not _same(a, b)  # distinct characters, distinct glyphs

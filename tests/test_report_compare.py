@@ -38,7 +38,9 @@ def test_known_changes(runs):
     cmp = compute_comparison(load_run(runs[0]), load_run(runs[1]))
     # 晋江: 1500 → 2000 sites for 206.9 × 10k people: +500 / 206.9 per 10k, not a ratio.
     row = cmp.change_of(JINJIANG, "sites_5g_per_10k", "county")
-    assert row["value_a"] == pytest.approx(1500 / 206.9) and row["value_b"] == pytest.approx(2000 / 206.9)
+    assert row["value_a"] == pytest.approx(1500 / 206.9) and row["value_b"] == pytest.approx(
+        2000 / 206.9
+    )
     assert row["delta"] == pytest.approx(500 / 206.9) and math.isnan(row["delta_pp"])
     # 鲤城: gigabit users 26,400 → 36,000 of 120,000: 22 % → 30 %, +8 percentage points.
     row = cmp.change_of(LICHENG, "users_1000m_share", "county")
@@ -48,7 +50,8 @@ def test_known_changes(runs):
     assert cmp.change_of(JINJIANG, "household_gigabit_coverage")["delta_pp"] == pytest.approx(0.0)
     # Province row exists (top level).
     assert cmp.change_of("350000", "sites_5g_per_10k", "province")["delta"] == pytest.approx(
-        4600 / 402.5 - 3650 / 402.5)
+        4600 / 402.5 - 3650 / 402.5
+    )
     assert not cmp.forced and cmp.reasons == []
 
 
@@ -56,24 +59,40 @@ def test_newly_passing_and_newly_failing_units(runs):
     cmp = compute_comparison(load_run(runs[0]), load_run(runs[1]))
     passing = {(r.level, r.admin_code, r.standard) for r in cmp.newly_passing.itertuples()}
     failing = {(r.level, r.admin_code, r.standard) for r in cmp.newly_failing.itertuples()}
-    assert passing == {("county", LICHENG, "miit-gigabit-city-2021"), ("county", LICHENG, "fujian-2024"),
-                       ("county", NANAN, "fujian-2024")}
+    assert passing == {
+        ("county", LICHENG, "miit-gigabit-city-2021"),
+        ("county", LICHENG, "fujian-2024"),
+        ("county", NANAN, "fujian-2024"),
+    }
     # 晋江's gigabit share fell from 26 % to 20 %; the city and province fell below 25 % as well.
-    assert failing == {("county", JINJIANG, "fujian-2024"), ("city", "350500", "fujian-2024"),
-                       ("province", "350000", "fujian-2024")}
+    assert failing == {
+        ("county", JINJIANG, "fujian-2024"),
+        ("city", "350500", "fujian-2024"),
+        ("province", "350000", "fujian-2024"),
+    }
     jin = cmp.newly_failing[cmp.newly_failing["admin_code"] == JINJIANG].iloc[0]
     assert jin["failed_b"] == ["users_1000m_share"]
     # 南安 MIIT: failed in 2023, no household data → no_data in 2024, never counted a pass.
-    nanan = cmp.unit_changes[(cmp.unit_changes["admin_code"] == NANAN)
-                             & (cmp.unit_changes["standard"] == "miit-gigabit-city-2021")].iloc[0]
+    nanan = cmp.unit_changes[
+        (cmp.unit_changes["admin_code"] == NANAN)
+        & (cmp.unit_changes["standard"] == "miit-gigabit-city-2021")
+    ].iloc[0]
     assert (nanan["status_a"], nanan["status_b"], nanan["change"]) == ("fail", "no_data", "no_data")
 
 
 @pytest.mark.parametrize(
     ("a", "b", "change"),
-    [("fail", "pass", "newly_passing"), ("no_data", "pass", "newly_passing"), ("pass", "fail", "newly_failing"),
-     ("no_data", "fail", "newly_failing"), ("pass", "pass", "still_passing"), ("fail", "fail", "still_failing"),
-     ("pass", "no_data", "no_data"), (math.nan, "pass", "new"), ("fail", math.nan, "dropped")],
+    [
+        ("fail", "pass", "newly_passing"),
+        ("no_data", "pass", "newly_passing"),
+        ("pass", "fail", "newly_failing"),
+        ("no_data", "fail", "newly_failing"),
+        ("pass", "pass", "still_passing"),
+        ("fail", "fail", "still_failing"),
+        ("pass", "no_data", "no_data"),
+        (math.nan, "pass", "new"),
+        ("fail", math.nan, "dropped"),
+    ],
 )
 def test_classify_change(a, b, change):
     assert classify_change(a, b) == change
@@ -83,20 +102,35 @@ def test_compare_runs_writes_workbook_and_html_into_run_b(runs):
     out = compare_runs(*runs)
     assert out == {"workbook": runs[1] / "comparison.xlsx", "report": runs[1] / "comparison.html"}
     wb = openpyxl.load_workbook(out["workbook"])
-    assert wb.sheetnames == ["说明 read me", "变化 changes", "达标变化 status", "指标达标 indicator status"]
+    assert wb.sheetnames == [
+        "说明 read me",
+        "变化 changes",
+        "达标变化 status",
+        "指标达标 indicator status",
+    ]
     ws = wb["变化 changes"]
     header = [c.value for c in ws[1]]
     assert header[5:] == ["A qz-test 2023", "B qz-test 2024", "Δ (B − A)", "Δ 百分点 / Δ pp"]
-    row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == LICHENG and r[3].value == "users_1000m_share")
+    row = next(
+        r
+        for r in ws.iter_rows(min_row=2)
+        if r[1].value == LICHENG and r[3].value == "users_1000m_share"
+    )
     assert row[5].value == pytest.approx(0.22) and row[5].number_format == "0.0%"
     assert row[8].value == pytest.approx(8.0) and row[8].data_type == "n"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:")
     st = wb["达标变化 status"]
-    row = next(r for r in st.iter_rows(min_row=2) if r[1].value == LICHENG and r[3].value == "fujian-2024")
+    row = next(
+        r for r in st.iter_rows(min_row=2) if r[1].value == LICHENG and r[3].value == "fujian-2024"
+    )
     assert row[6].value == "新达标 / newly passing" and row[6].fill.fgColor.rgb.endswith("C6EFCE")
-    row = next(r for r in st.iter_rows(min_row=2) if r[1].value == JINJIANG and r[3].value == "fujian-2024")
+    row = next(
+        r for r in st.iter_rows(min_row=2) if r[1].value == JINJIANG and r[3].value == "fujian-2024"
+    )
     assert row[6].value == "新未达标 / newly failing" and row[6].fill.fgColor.rgb.endswith("FFC7CE")
-    readme = "\n".join(str(v) for r in wb["说明 read me"].iter_rows(values_only=True) for v in r if v)
+    readme = "\n".join(
+        str(v) for r in wb["说明 read me"].iter_rows(values_only=True) for v in r if v
+    )
     assert "SYNTHETIC DATA" in readme and "FORCED" not in readme
 
     page = Page(out["report"].read_text(encoding="utf-8"))
@@ -111,27 +145,38 @@ def test_compare_runs_writes_workbook_and_html_into_run_b(runs):
 
 def test_compare_runs_into_another_folder(runs, tmp_path):
     out = compare_runs(runs[0], runs[1], out_dir=tmp_path / "yoy")
-    assert sorted(p.name for p in (tmp_path / "yoy").iterdir()) == ["comparison.html", "comparison.xlsx"]
+    assert sorted(p.name for p in (tmp_path / "yoy").iterdir()) == [
+        "comparison.html",
+        "comparison.xlsx",
+    ]
     assert out["report"].parent == tmp_path / "yoy"
 
 
 def test_refuses_other_standard_version_unless_forced(runs, tmp_path):
-    other = _copy_with_manifest(runs[0], tmp_path / "old",
-                                lambda m: m["standards"][0].update(version="2020.9"))
+    other = _copy_with_manifest(
+        runs[0], tmp_path / "old", lambda m: m["standards"][0].update(version="2020.9")
+    )
     with pytest.raises(RunError, match=r"'miit-gigabit-city-2021' has version '2020.9'.*force"):
         compare_runs(other, runs[1], out_dir=tmp_path / "out")
     assert not (tmp_path / "out").exists()
     out = compare_runs(other, runs[1], out_dir=tmp_path / "out", force=True)
     page = Page(out["report"].read_text(encoding="utf-8"))
     assert "yoy-forced" in page.ids and "'2020.9'" in page.text
-    readme = "\n".join(str(v) for r in openpyxl.load_workbook(out["workbook"])["说明 read me"].iter_rows(values_only=True)
-                       for v in r if v)
+    readme = "\n".join(
+        str(v)
+        for r in openpyxl.load_workbook(out["workbook"])["说明 read me"].iter_rows(values_only=True)
+        for v in r
+        if v
+    )
     assert "FORCED" in readme and "'2020.9'" in readme
 
 
 def test_refuses_other_standard_ids(runs, tmp_path):
-    other = _copy_with_manifest(runs[0], tmp_path / "old",
-                                lambda m: m["standards"].append({"id": "miit-14th-fyp-2025", "version": "1"}))
+    other = _copy_with_manifest(
+        runs[0],
+        tmp_path / "old",
+        lambda m: m["standards"].append({"id": "miit-14th-fyp-2025", "version": "1"}),
+    )
     with pytest.raises(RunError, match="'miit-14th-fyp-2025' was used only in qz-test 2023"):
         compare_runs(other, runs[1])
 
@@ -140,9 +185,15 @@ def test_refuses_other_standard_ids(runs, tmp_path):
     ("edit", "message"),
     [
         (lambda g: g.update(crs="EPSG:32651"), "grid CRS differs: 'EPSG:32651'"),
-        (lambda g: g.update(resolution_m=250.0, transform=[250.0, 0.0, *g["transform"][2:4], -250.0,
-                                                           g["transform"][5]],
-                            width=g["width"] * 2, height=g["height"] * 2), "grid resolution differs: 250 m"),
+        (
+            lambda g: g.update(
+                resolution_m=250.0,
+                transform=[250.0, 0.0, *g["transform"][2:4], -250.0, g["transform"][5]],
+                width=g["width"] * 2,
+                height=g["height"] * 2,
+            ),
+            "grid resolution differs: 250 m",
+        ),
         (lambda g: g.update(width=g["width"] + 10), "grid extent differs"),
     ],
 )
@@ -162,7 +213,9 @@ def test_refuses_folders_that_are_not_complete_runs(runs, tmp_path):
     partial = tmp_path / "interrupted"
     shutil.copytree(runs[0], partial)
     (partial / "manifest.json").unlink()
-    with pytest.raises(RunError, match=r"not a complete gigacov run directory: missing manifest.json\. "):
+    with pytest.raises(
+        RunError, match=r"not a complete gigacov run directory: missing manifest.json\. "
+    ):
         compare_runs(runs[0], partial)
     with pytest.raises(RunError, match="does not exist"):
         compare_runs(tmp_path / "nowhere", runs[1])
@@ -178,7 +231,9 @@ def test_units_new_in_b_are_new_not_newly_passing(tmp_path):
     a = write_run_dir(make_run(tmp_path, year=2023, values=values))
     b = write_run_dir(make_run(tmp_path, year=2024))
     cmp = compute_comparison(load_run(a), load_run(b))
-    nanan = cmp.unit_changes[(cmp.unit_changes["admin_code"] == NANAN) & (cmp.unit_changes["level"] == "county")]
+    nanan = cmp.unit_changes[
+        (cmp.unit_changes["admin_code"] == NANAN) & (cmp.unit_changes["level"] == "county")
+    ]
     assert set(nanan["change"]) == {"new"}
     row = cmp.change_of(NANAN, "sites_5g_per_10k", "county")
     assert math.isnan(row["value_a"]) and row["value_b"] == pytest.approx(1900 / 152.7)
@@ -190,15 +245,23 @@ def test_mandatory_flags_from_the_shipped_standard_of_the_same_version(runs, tmp
     from gigacov.report.tables import mandatory_flags
 
     shipped = load_standards(["fujian-2024"])[0]
-    same = _copy_with_manifest(runs[1], tmp_path / "same",
-                               lambda m: m.update(standards=[{"id": "fujian-2024", "version": shipped.version}]))
+    same = _copy_with_manifest(
+        runs[1],
+        tmp_path / "same",
+        lambda m: m.update(standards=[{"id": "fujian-2024", "version": shipped.version}]),
+    )
     t = load_run(same)
     assert [s.id for s in t.standards_info] == ["fujian-2024"]
     rows = t.compliance[t.compliance["standard"] == "fujian-2024"]
-    expected = [next(i.mandatory for i in shipped.indicators if i.key == k and lv in i.level)
-                for k, lv in zip(rows["indicator"], rows["level"], strict=True)]
+    expected = [
+        next(i.mandatory for i in shipped.indicators if i.key == k and lv in i.level)
+        for k, lv in zip(rows["indicator"], rows["level"], strict=True)
+    ]
     assert mandatory_flags(rows, t.standards_info) == expected
-    other = _copy_with_manifest(runs[1], tmp_path / "other",
-                                lambda m: m.update(standards=[{"id": "fujian-2024", "version": "1999.9"}]))
+    other = _copy_with_manifest(
+        runs[1],
+        tmp_path / "other",
+        lambda m: m.update(standards=[{"id": "fujian-2024", "version": "1999.9"}]),
+    )
     assert load_run(other).standards_info is None
     assert "'1999.9' is not the shipped one" in caplog.text

@@ -40,9 +40,18 @@ from gigacov.scenario import scenario_from_dict
 
 LICHENG, JINJIANG, NANAN = "350502", "350582", "350583"
 CITY, PROVINCE = "350500", "350000"
-NAMES = {LICHENG: ("鲤城区", "Licheng"), JINJIANG: ("晋江市", "Jinjiang"), NANAN: ("南安市", "Nan'an"),
-         CITY: ("泉州市", "Quanzhou"), PROVINCE: ("福建省", "Fujian")}
-BOXES = {LICHENG: (118.4, 24.8, 118.5, 24.9), JINJIANG: (118.5, 24.8, 118.6, 24.9), NANAN: (118.6, 24.8, 118.7, 24.9)}
+NAMES = {
+    LICHENG: ("鲤城区", "Licheng"),
+    JINJIANG: ("晋江市", "Jinjiang"),
+    NANAN: ("南安市", "Nan'an"),
+    CITY: ("泉州市", "Quanzhou"),
+    PROVINCE: ("福建省", "Fujian"),
+}
+BOXES = {
+    LICHENG: (118.4, 24.8, 118.5, 24.9),
+    JINJIANG: (118.5, 24.8, 118.6, 24.9),
+    NANAN: (118.6, 24.8, 118.7, 24.9),
+}
 
 
 @dataclass
@@ -55,15 +64,39 @@ class MiniPlan:
         return {
             "scenario": "qz-test",
             "objective": "Greedy placement per failing county: each candidate's gain is the share of the "
-                         "initial shortfall it closes; ties go to more newly covered persons; lazy evaluation.",
+            "initial shortfall it closes; ties go to more newly covered persons; lazy evaluation.",
             "settings": {"budget": 50},
-            "gaps": {"count": int(len(self.gaps)), "population": 30000.0,
-                     "largest": [{"rank": 1, "admin_code": JINJIANG, "county_name": "晋江市", "population": 30000.0}]},
+            "gaps": {
+                "count": int(len(self.gaps)),
+                "population": 30000.0,
+                "largest": [
+                    {
+                        "rank": 1,
+                        "admin_code": JINJIANG,
+                        "county_name": "晋江市",
+                        "population": 30000.0,
+                    }
+                ],
+            },
             "sites_recommended": int(len(self.recommended)),
-            "counties": [{"admin_code": JINJIANG, "name": "晋江市", "status_before": "fail", "status_after": "fail",
-                          "sites_added": 2, "indicators": {"sites_5g_per_10k": {"before": 9.67, "after": 9.68}}},
-                         {"admin_code": NANAN, "name": "南安市", "status_before": "no_data",
-                          "status_after": "no_data", "sites_added": 1, "indicators": {}}],
+            "counties": [
+                {
+                    "admin_code": JINJIANG,
+                    "name": "晋江市",
+                    "status_before": "fail",
+                    "status_after": "fail",
+                    "sites_added": 2,
+                    "indicators": {"sites_5g_per_10k": {"before": 9.67, "after": 9.68}},
+                },
+                {
+                    "admin_code": NANAN,
+                    "name": "南安市",
+                    "status_before": "no_data",
+                    "status_after": "no_data",
+                    "sites_added": 1,
+                    "indicators": {},
+                },
+            ],
         }
 
 
@@ -79,11 +112,28 @@ def standards(miit_version: str = "2021.1-test") -> list[Standard]:
         year=2021,
         notes="thresholds are the commonly cited values [U]",
         indicators=[
-            StandardIndicator("sites_5g_per_10k", "每万人拥有5G基站数", "5G base stations per 10,000 people",
-                              ">=", 12.0, ("city", "county"), True, False, "commonly cited, unconfirmed"),
-            StandardIndicator("household_gigabit_coverage", "城市家庭千兆光纤网络覆盖率",
-                              "household gigabit-fibre coverage", ">=", 0.8, ("city", "county"), True, False,
-                              "commonly cited, unconfirmed"),
+            StandardIndicator(
+                "sites_5g_per_10k",
+                "每万人拥有5G基站数",
+                "5G base stations per 10,000 people",
+                ">=",
+                12.0,
+                ("city", "county"),
+                True,
+                False,
+                "commonly cited, unconfirmed",
+            ),
+            StandardIndicator(
+                "household_gigabit_coverage",
+                "城市家庭千兆光纤网络覆盖率",
+                "household gigabit-fibre coverage",
+                ">=",
+                0.8,
+                ("city", "county"),
+                True,
+                False,
+                "commonly cited, unconfirmed",
+            ),
         ],
     )
     fujian = Standard(
@@ -95,31 +145,70 @@ def standards(miit_version: str = "2021.1-test") -> list[Standard]:
         year=2024,
         notes="",
         indicators=[
-            StandardIndicator("users_1000m_share", "千兆宽带用户占比", "gigabit user share", ">", 0.25,
-                              ("province", "city", "county"), True, True, "数字福建工作要点 2024 [V]"),
+            StandardIndicator(
+                "users_1000m_share",
+                "千兆宽带用户占比",
+                "gigabit user share",
+                ">",
+                0.25,
+                ("province", "city", "county"),
+                True,
+                True,
+                "数字福建工作要点 2024 [V]",
+            ),
         ],
     )
     return [miit, fujian]
 
 
 #: gigacov's own definitions of the indicators the fixture fills in.
-DEFINITIONS = [d for d in indicator_definitions()
-               if d.key in ("pop_coverage_5g", "sites_5g_per_10k", "household_gigabit_coverage", "users_1000m_share")]
+DEFINITIONS = [
+    d
+    for d in indicator_definitions()
+    if d.key
+    in ("pop_coverage_5g", "sites_5g_per_10k", "household_gigabit_coverage", "users_1000m_share")
+]
 
 #: Per-county raw figures of the 2024 run (the 2023 run overrides some of them).
 VALUES_2024: dict[str, dict[str, float]] = {
-    LICHENG: {"population": 429_000, "sites_5g": 700, "households": 150_000, "gigabit_households_covered": 127_500,
-              "fixed_users": 120_000, "users_1000m_plus": 36_000, "covered_population_5g": 416_130},
-    JINJIANG: {"population": 2_069_000, "sites_5g": 2000, "households": 700_000, "gigabit_households_covered": 504_000,
-               "fixed_users": 600_000, "users_1000m_plus": 120_000, "covered_population_5g": 1_800_030},
-    NANAN: {"population": 1_527_000, "sites_5g": 1900, "households": math.nan, "gigabit_households_covered": math.nan,
-            "fixed_users": 400_000, "users_1000m_plus": 104_000, "covered_population_5g": 1_068_900},
+    LICHENG: {
+        "population": 429_000,
+        "sites_5g": 700,
+        "households": 150_000,
+        "gigabit_households_covered": 127_500,
+        "fixed_users": 120_000,
+        "users_1000m_plus": 36_000,
+        "covered_population_5g": 416_130,
+    },
+    JINJIANG: {
+        "population": 2_069_000,
+        "sites_5g": 2000,
+        "households": 700_000,
+        "gigabit_households_covered": 504_000,
+        "fixed_users": 600_000,
+        "users_1000m_plus": 120_000,
+        "covered_population_5g": 1_800_030,
+    },
+    NANAN: {
+        "population": 1_527_000,
+        "sites_5g": 1900,
+        "households": math.nan,
+        "gigabit_households_covered": math.nan,
+        "fixed_users": 400_000,
+        "users_1000m_plus": 104_000,
+        "covered_population_5g": 1_068_900,
+    },
 }
 
 #: 2023: 鲤城 had too few sites and gigabit users (→ newly passing in 2024); 晋江 had 26 %
 #: gigabit users (→ newly failing fujian-2024 in 2024).
 VALUES_2023: dict[str, dict[str, float]] = {
-    LICHENG: {**VALUES_2024[LICHENG], "sites_5g": 450, "users_1000m_plus": 26_400, "covered_population_5g": 390_000},
+    LICHENG: {
+        **VALUES_2024[LICHENG],
+        "sites_5g": 450,
+        "users_1000m_plus": 26_400,
+        "covered_population_5g": 390_000,
+    },
     JINJIANG: {**VALUES_2024[JINJIANG], "sites_5g": 1500, "users_1000m_plus": 156_000},
     NANAN: {**VALUES_2024[NANAN], "sites_5g": 1700, "users_1000m_plus": 100_000},
 }
@@ -141,27 +230,76 @@ def _indicators(v: dict[str, float]) -> dict[str, float]:
 def _unit_table(values: dict[str, dict[str, float]]) -> dict[str, gpd.GeoDataFrame]:
     rows = []
     for code, v in values.items():
-        rows.append({"admin_code": code, "name": NAMES[code][0], "name_en": NAMES[code][1], "level": "county",
-                     "parent_code": CITY, **v, "area_km2": 110.0, **_indicators(v), "geometry": box(*BOXES[code])})
+        rows.append(
+            {
+                "admin_code": code,
+                "name": NAMES[code][0],
+                "name_en": NAMES[code][1],
+                "level": "county",
+                "parent_code": CITY,
+                **v,
+                "area_km2": 110.0,
+                **_indicators(v),
+                "geometry": box(*BOXES[code]),
+            }
+        )
     county = gpd.GeoDataFrame(rows, crs=4326)
-    totals = {k: float(np.nansum([v[k] for v in values.values()])) for k in next(iter(values.values()))}
-    totals["households"] = float(sum(v["households"] for v in values.values() if not math.isnan(v["households"])))
+    totals = {
+        k: float(np.nansum([v[k] for v in values.values()])) for k in next(iter(values.values()))
+    }
+    totals["households"] = float(
+        sum(v["households"] for v in values.values() if not math.isnan(v["households"]))
+    )
     totals["gigabit_households_covered"] = float(
-        sum(v["gigabit_households_covered"] for v in values.values() if not math.isnan(v["households"])))
+        sum(
+            v["gigabit_households_covered"]
+            for v in values.values()
+            if not math.isnan(v["households"])
+        )
+    )
     whole = box(118.4, 24.8, 118.7, 24.9)
-    city = gpd.GeoDataFrame([{"admin_code": CITY, "name": NAMES[CITY][0], "name_en": NAMES[CITY][1], "level": "city",
-                              "parent_code": PROVINCE, **totals, "area_km2": 330.0, **_indicators(totals),
-                              "geometry": whole}], crs=4326)
-    prov = gpd.GeoDataFrame([{"admin_code": PROVINCE, "name": NAMES[PROVINCE][0], "name_en": NAMES[PROVINCE][1],
-                              "level": "province", "parent_code": "", **totals, "area_km2": 330.0,
-                              **_indicators(totals), "geometry": whole}], crs=4326)
+    city = gpd.GeoDataFrame(
+        [
+            {
+                "admin_code": CITY,
+                "name": NAMES[CITY][0],
+                "name_en": NAMES[CITY][1],
+                "level": "city",
+                "parent_code": PROVINCE,
+                **totals,
+                "area_km2": 330.0,
+                **_indicators(totals),
+                "geometry": whole,
+            }
+        ],
+        crs=4326,
+    )
+    prov = gpd.GeoDataFrame(
+        [
+            {
+                "admin_code": PROVINCE,
+                "name": NAMES[PROVINCE][0],
+                "name_en": NAMES[PROVINCE][1],
+                "level": "province",
+                "parent_code": "",
+                **totals,
+                "area_km2": 330.0,
+                **_indicators(totals),
+                "geometry": whole,
+            }
+        ],
+        crs=4326,
+    )
     return {"province": prov, "city": city, "county": county}
 
 
 #: Shortfall unit (as gigacov.compliance names it) and the numerator change needed to pass.
 _SHORTFALL = {
     "sites_5g_per_10k": ("sites", lambda u, t: t * u["population"] / 10_000 - u["sites_5g"]),
-    "household_gigabit_coverage": ("households", lambda u, t: t * u["households"] - u["gigabit_households_covered"]),
+    "household_gigabit_coverage": (
+        "households",
+        lambda u, t: t * u["households"] - u["gigabit_households_covered"],
+    ),
     "users_1000m_share": ("users", lambda u, t: t * u["fixed_users"] - u["users_1000m_plus"] + 1),
 }
 
@@ -185,10 +323,22 @@ def evaluate(units: dict[str, gpd.GeoDataFrame], stds: list[Standard]) -> pd.Dat
                         status = "pass" if ok else "fail"
                         margin = value - ind.threshold
                         shortfall = 0.0 if ok else float(math.ceil(round(f(u, ind.threshold), 6)))
-                    rows.append({"admin_code": u["admin_code"], "name": u["name"], "level": level, "standard": s.id,
-                                 "indicator": ind.key, "value": value, "op": ind.op, "threshold": ind.threshold,
-                                 "status": status, "margin": margin, "shortfall": shortfall,
-                                 "shortfall_unit": unit})
+                    rows.append(
+                        {
+                            "admin_code": u["admin_code"],
+                            "name": u["name"],
+                            "level": level,
+                            "standard": s.id,
+                            "indicator": ind.key,
+                            "value": value,
+                            "op": ind.op,
+                            "threshold": ind.threshold,
+                            "status": status,
+                            "margin": margin,
+                            "shortfall": shortfall,
+                            "shortfall_unit": unit,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -202,12 +352,14 @@ def make_coverage(grid: Grid) -> CoverageResult:
     """RSRP falls 0.8 dB per pixel from −80 dBm in the west; the last 8 columns have no server."""
     h, w = grid.shape
     rsrp = np.tile((-80.0 - 0.8 * np.arange(w)).astype(np.float32), (h, 1))
-    rsrp[:, w - 8:] = np.nan
+    rsrp[:, w - 8 :] = np.nan
     sinr = np.where(np.isnan(rsrp), np.nan, 5.0).astype(np.float32)
     server = np.where(np.isnan(rsrp), -1, 0).astype(np.int32)
     covered = (np.nan_to_num(rsrp, nan=-999) >= -105).astype(np.uint8)
     cells = pd.DataFrame({"site_id": ["S1"], "lon": [118.45], "lat": [24.85], "tech": ["5G"]})
-    return CoverageResult("5G", grid, rsrp, sinr, server, covered, cells, RadioParams(), {"compute_s": 0.1})
+    return CoverageResult(
+        "5G", grid, rsrp, sinr, server, covered, cells, RadioParams(), {"compute_s": 0.1}
+    )
 
 
 def make_run(
@@ -229,9 +381,15 @@ def make_run(
     run_dir.mkdir(parents=True, exist_ok=True)
     scn = scenario_from_dict(
         {
-            "scenario": {"name": name, "year": year, "synthetic": synthetic, "region": "350500",
-                         "title": f"泉州 {year} 双千兆评估", "out_dir": str(run_dir),
-                         "standards": ["miit-gigabit-city-2021", "fujian-2024"]},
+            "scenario": {
+                "name": name,
+                "year": year,
+                "synthetic": synthetic,
+                "region": "350500",
+                "title": f"泉州 {year} 双千兆评估",
+                "out_dir": str(run_dir),
+                "standards": ["miit-gigabit-city-2021", "fujian-2024"],
+            },
             "sites": {"path": "sites.csv"},
             "report": report or {},
         },
@@ -240,26 +398,45 @@ def make_run(
     units = _unit_table(values)
     stds = standards(miit_version)
     boundaries = pd.concat([units["province"], units["city"], units["county"]], ignore_index=True)[
-        ["admin_code", "name", "name_en", "level", "parent_code", "geometry"]]
+        ["admin_code", "name", "name_en", "level", "parent_code", "geometry"]
+    ]
     sites_path = str(Path(tmp) / "sites.csv")
     inputs = Inputs(
         scenario=scn,
         boundaries=gpd.GeoDataFrame(boundaries, crs=4326),
         cells=pd.DataFrame({"site_id": ["S1", "S2"], "tech": ["5G", "5G"]}),
-        rejected=pd.DataFrame({"file": [sites_path] * 3, "row": [4, 7, 9], "column": ["lat", "lat", "tech"],
-                               "value": ["118.5", "", "6G"], "reason": ["lat_lon_swapped", "missing_value",
-                                                                        "unknown_technology"],
-                               "message": ["", "", ""]}),
-        reports=[InputReport("sites", sites_path, read=4603, used=4600, rejected=3, defaults={"height_m": 120}),
-                 InputReport("broadband", str(Path(tmp) / "broadband.csv"), read=3, used=3, rejected=0)],
+        rejected=pd.DataFrame(
+            {
+                "file": [sites_path] * 3,
+                "row": [4, 7, 9],
+                "column": ["lat", "lat", "tech"],
+                "value": ["118.5", "", "6G"],
+                "reason": ["lat_lon_swapped", "missing_value", "unknown_technology"],
+                "message": ["", "", ""],
+            }
+        ),
+        reports=[
+            InputReport(
+                "sites", sites_path, read=4603, used=4600, rejected=3, defaults={"height_m": 120}
+            ),
+            InputReport("broadband", str(Path(tmp) / "broadband.csv"), read=3, used=3, rejected=0),
+        ],
         file_hashes={sites_path: "a" * 64, str(Path(tmp) / "broadband.csv"): "b" * 64},
     )
     grid = make_grid(resolution_m)
     key_places = gpd.GeoDataFrame(
-        {"place_id": ["K1", "K2"], "name": ["泉州站", "晋江机场"], "category": ["railway", "airport"],
-         "admin_code": [LICHENG, JINJIANG], "reached_5g": [True, False], "covered_share_5g": [1.0, 0.0],
-         "rsrp_dbm": [-85.0, -112.5]},
-        geometry=gpd.points_from_xy([118.45, 118.58], [24.85, 24.80]), crs=4326)
+        {
+            "place_id": ["K1", "K2"],
+            "name": ["泉州站", "晋江机场"],
+            "category": ["railway", "airport"],
+            "admin_code": [LICHENG, JINJIANG],
+            "reached_5g": [True, False],
+            "covered_share_5g": [1.0, 0.0],
+            "rsrp_dbm": [-85.0, -112.5],
+        },
+        geometry=gpd.points_from_xy([118.45, 118.58], [24.85, 24.80]),
+        crs=4326,
+    )
     run = RunResult(
         scenario=scn,
         run_dir=run_dir,
@@ -272,11 +449,20 @@ def make_run(
         timings={"ingest": 0.5, "coverage_5g": 2.0},
     )
     if with_plan:
-        rec = gpd.GeoDataFrame({"county": [JINJIANG, JINJIANG, NANAN], "rank": [1, 2, 1],
-                                "added_population": [12000.0, 8000.0, 5000.0]},
-                               geometry=gpd.points_from_xy([118.55, 118.56, 118.65], [24.85, 24.86, 24.85]), crs=4326)
-        gaps = gpd.GeoDataFrame({"population": [30000.0], "area_km2": [12.5], "admin_code": [JINJIANG], "rank": [1]},
-                                geometry=[box(118.55, 24.82, 118.6, 24.86)], crs=4326)
+        rec = gpd.GeoDataFrame(
+            {
+                "county": [JINJIANG, JINJIANG, NANAN],
+                "rank": [1, 2, 1],
+                "added_population": [12000.0, 8000.0, 5000.0],
+            },
+            geometry=gpd.points_from_xy([118.55, 118.56, 118.65], [24.85, 24.86, 24.85]),
+            crs=4326,
+        )
+        gaps = gpd.GeoDataFrame(
+            {"population": [30000.0], "area_km2": [12.5], "admin_code": [JINJIANG], "rank": [1]},
+            geometry=[box(118.55, 24.82, 118.6, 24.86)],
+            crs=4326,
+        )
         run.plan = MiniPlan(gaps, rec)
     if with_map:
         map_path = Path(tmp) / "maps" / f"{name}.html"
@@ -291,7 +477,11 @@ def write_run_dir(run: RunResult) -> Path:
     d = Path(run.run_dir)
     run.compliance.to_csv(d / "compliance.csv", index=False)
     for i, (level, table) in enumerate(run.indicators.units.items()):
-        table.to_file(d / "indicators.gpkg", layer=level, driver="GPKG", mode="w" if i == 0 else "a")
+        table.to_file(
+            d / "indicators.gpkg", layer=level, driver="GPKG", mode="w" if i == 0 else "a"
+        )
     manifest = manifest_for(run)
-    (d / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    (d / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     return d

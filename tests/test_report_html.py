@@ -93,14 +93,27 @@ def report(tmp_path_factory):
 
 def test_write_report_returns_both_outputs_in_the_run_dir(report):
     run, out, _ = report
-    assert out == {"workbook": run.run_dir / "compliance.xlsx", "report": run.run_dir / "report.html"}
+    assert out == {
+        "workbook": run.run_dir / "compliance.xlsx",
+        "report": run.run_dir / "report.html",
+    }
     assert all(p.is_file() for p in out.values())
 
 
 def test_report_has_all_sections(report):
     _, _, page = report
-    assert page.sections == ["summary", "status", "units", "charts", "county-maps", "key-places", "inputs",
-                             "planning", "standards", "provenance"]
+    assert page.sections == [
+        "summary",
+        "status",
+        "units",
+        "charts",
+        "county-maps",
+        "key-places",
+        "inputs",
+        "planning",
+        "standards",
+        "provenance",
+    ]
 
 
 def test_charts_are_embedded_non_blank_pngs(report):
@@ -116,7 +129,7 @@ def test_charts_are_embedded_non_blank_pngs(report):
     assert len(maps) == 1 and "晋江市 (350582)" in maps[0]["alt"]
     # The county map shows the RSRP classes: its image holds the class colours of the legend.
     img = _png(maps[0]["src"]).reshape(-1, 3)
-    colours = {tuple(int(c[i:i + 2], 16) for i in (1, 3, 5)) for c in ("#a6d96a", "#fdae61")}
+    colours = {tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in ("#a6d96a", "#fdae61")}
     assert colours <= {tuple(p) for p in np.unique(img, axis=0)}
 
 
@@ -154,7 +167,11 @@ def test_failing_counties_listed_with_their_failed_indicators_and_shortfalls(rep
     rows = {(r["data-code"], r["data-standard"]): r for r in page.rows if "data-code" in r}
     jin = rows[(JINJIANG, "miit-gigabit-city-2021")]
     assert jin["data-status"] == "fail"
-    assert "9.67" in jin["text"] and "≥ 12" in jin["text"] and "needs 483 more 5G base stations" in jin["text"]
+    assert (
+        "9.67" in jin["text"]
+        and "≥ 12" in jin["text"]
+        and "needs 483 more 5G base stations" in jin["text"]
+    )
     assert "needs 56,000 more gigabit-capable households" in jin["text"]
     assert rows[(LICHENG, "miit-gigabit-city-2021")]["data-status"] == "pass"
     assert rows[("350583", "miit-gigabit-city-2021")]["data-status"] == "no_data"
@@ -166,20 +183,29 @@ def test_failing_counties_listed_with_their_failed_indicators_and_shortfalls(rep
 def test_summary_inputs_planning_standards_provenance(report):
     _, _, page = report
     text = page.text
-    assert "4,025,000" in text and "81.6%" in text and "11.43" in text   # province: pop, coverage, sites/10k
-    city = next(r for r in page.rows if "泉州市" in r["text"] and "11.43" in r["text"])  # the cities' table
-    assert "23.2%" in city["text"]                                         # 260,000 / 1,120,000 gigabit users
+    assert (
+        "4,025,000" in text and "81.6%" in text and "11.43" in text
+    )  # province: pop, coverage, sites/10k
+    city = next(
+        r for r in page.rows if "泉州市" in r["text"] and "11.43" in r["text"]
+    )  # the cities' table
+    assert "23.2%" in city["text"]  # 260,000 / 1,120,000 gigabit users
     sites = next(r for r in page.rows if r.get("data-input") == "sites")
-    assert "4,603" in sites["text"] and "4,600" in sites["text"] and "height_m: 120" in sites["text"]
+    assert (
+        "4,603" in sites["text"] and "4,600" in sites["text"] and "height_m: 120" in sites["text"]
+    )
     assert "lat_lon_swapped" in text
     assert "recommended new sites per county" in text and "20,000" in text
     plan_rows = [r["text"] for r in page.rows]
-    assert any("sites_added" in t and "status_after" in t for t in plan_rows)       # per-county table
+    assert any("sites_added" in t and "status_after" in t for t in plan_rows)  # per-county table
     assert any("晋江市" in t and "fail" in t and "2" in t for t in plan_rows)
-    assert "Greedy placement per failing county" in text and "{'" not in text       # nested dicts not dumped
+    assert (
+        "Greedy placement per failing county" in text and "{'" not in text
+    )  # nested dicts not dumped
     unconfirmed = [r for r in page.rows if r.get("class") == "unconfirmed-row"]
-    assert len(unconfirmed) == 2 and all("sites_5g_per_10k" in r["text"] or "household" in r["text"]
-                                         for r in unconfirmed)
+    assert len(unconfirmed) == 2 and all(
+        "sites_5g_per_10k" in r["text"] or "household" in r["text"] for r in unconfirmed
+    )
     assert "工信部通信〔2021〕34号 附件" in text and "SHA-256 " + "a" * 64 in text
     assert "EPSG:32650, 500 m" in text and "gigacov 0.1.0" in text
 
@@ -198,7 +224,9 @@ def test_names_are_html_escaped(tmp_path):
     run = make_run(tmp_path)
     county = run.indicators.units["county"]
     county.loc[county["admin_code"] == JINJIANG, "name"] = "<script>alert(1)</script>晋江"
-    run.compliance.loc[run.compliance["admin_code"] == JINJIANG, "name"] = "<script>alert(1)</script>晋江"
+    run.compliance.loc[run.compliance["admin_code"] == JINJIANG, "name"] = (
+        "<script>alert(1)</script>晋江"
+    )
     text = write_report(run)["report"].read_text(encoding="utf-8")
     assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;晋江" in text
 
@@ -212,8 +240,16 @@ def _bar_chart(font: str) -> list[warnings.WarningMessage]:
     lab = indicator_labels("sites_5g_per_10k")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        png = charts.indicator_bar_chart(["鲤城区", "晋江市"], [16.3, 9.7], ["pass", "fail"],
-                                         [("miit", 12.0)], lab, "每万人拥有5G基站数 千兆城市", font, Labeler())
+        png = charts.indicator_bar_chart(
+            ["鲤城区", "晋江市"],
+            [16.3, 9.7],
+            ["pass", "fail"],
+            [("miit", 12.0)],
+            lab,
+            "每万人拥有5G基站数 千兆城市",
+            font,
+            Labeler(),
+        )
     assert _not_blank(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")))
     return [w for w in caught if "missing from font" in str(w.message)]
 
@@ -222,7 +258,9 @@ def test_chart_chinese_glyphs_are_real():
     from matplotlib import font_manager
 
     font = charts.find_cjk_font()
-    assert charts.font_has_cjk(next(f.fname for f in font_manager.fontManager.ttflist if f.name == font))
+    assert charts.font_has_cjk(
+        next(f.fname for f in font_manager.fontManager.ttflist if f.name == font)
+    )
     assert _bar_chart(font) == []
 
 
@@ -266,8 +304,14 @@ def test_previous_run_adds_year_over_year_section(tmp_path):
     run = make_run(tmp_path, report={"previous_run": str(before)})
     page = Page(write_report(run)["report"].read_text(encoding="utf-8"))
     assert page.sections[-3:] == ["yoy", "standards", "provenance"]
-    passing = [r for r in page.rows if "鲤城区" in r["text"] and "miit-gigabit-city-2021" in r["text"]
-               and "未达标 / fail" in r["text"] and "达标 / pass" in r["text"]]
+    passing = [
+        r
+        for r in page.rows
+        if "鲤城区" in r["text"]
+        and "miit-gigabit-city-2021" in r["text"]
+        and "未达标 / fail" in r["text"]
+        and "达标 / pass" in r["text"]
+    ]
     assert passing, "鲤城区 should be listed as newly passing the MIIT standard"
     assert "yoy-newly-failing" in page.ids and "needs 30,001 more gigabit users" in page.text
     yoy_charts = [im for im in page.images if "qz-test 2023 → qz-test 2024" in im["alt"]]

@@ -19,29 +19,45 @@ def _rows(*rows):
 
 def test_unit_status_rules():
     df = _rows(
-        ("1", "A", "county", "s", "x", 1.0, "pass"), ("1", "A", "county", "s", "y", 1.0, "pass"),
-        ("2", "B", "county", "s", "x", 1.0, "pass"), ("2", "B", "county", "s", "y", 0.0, "fail"),
-        ("3", "C", "county", "s", "x", 1.0, "pass"), ("3", "C", "county", "s", "y", math.nan, "no_data"),
-        ("4", "D", "county", "s", "x", 0.0, "fail"), ("4", "D", "county", "s", "y", math.nan, "no_data"),
+        ("1", "A", "county", "s", "x", 1.0, "pass"),
+        ("1", "A", "county", "s", "y", 1.0, "pass"),
+        ("2", "B", "county", "s", "x", 1.0, "pass"),
+        ("2", "B", "county", "s", "y", 0.0, "fail"),
+        ("3", "C", "county", "s", "x", 1.0, "pass"),
+        ("3", "C", "county", "s", "y", math.nan, "no_data"),
+        ("4", "D", "county", "s", "x", 0.0, "fail"),
+        ("4", "D", "county", "s", "y", math.nan, "no_data"),
     )
     st = unit_status(df).set_index("admin_code")
     assert st.loc["1", "status"] == "pass"
     assert st.loc["2", "status"] == "fail" and st.loc["2", "failed"] == ["y"]
-    assert st.loc["3", "status"] == "no_data" and st.loc["3", "no_data"] == ["y"]   # missing is never a pass
+    assert st.loc["3", "status"] == "no_data" and st.loc["3", "no_data"] == [
+        "y"
+    ]  # missing is never a pass
     assert st.loc["4", "status"] == "fail"
 
 
 def test_unit_status_ignores_optional_indicators():
-    df = _rows(("1", "A", "county", "s", "x", 1.0, "pass"), ("1", "A", "county", "s", "opt", 0.0, "fail"))
+    df = _rows(
+        ("1", "A", "county", "s", "x", 1.0, "pass"), ("1", "A", "county", "s", "opt", 0.0, "fail")
+    )
     df["mandatory"] = [True, False]
     assert unit_status(df)["status"].tolist() == ["pass"]
-    df["mandatory"] = [False, False]                       # nothing mandatory: the standard does not judge
+    df["mandatory"] = [False, False]  # nothing mandatory: the standard does not judge
     assert unit_status(df).empty
 
 
 def test_normalise_compliance_reads_back_csv_types_and_rejects_bad_status():
-    df = pd.DataFrame({"admin_code": [350582.0], "level": ["county"], "standard": ["s"], "indicator": ["x"],
-                       "value": ["0.5"], "status": ["No Data"]})
+    df = pd.DataFrame(
+        {
+            "admin_code": [350582.0],
+            "level": ["county"],
+            "standard": ["s"],
+            "indicator": ["x"],
+            "value": ["0.5"],
+            "status": ["No Data"],
+        }
+    )
     out = normalise_compliance(df)
     assert out.loc[0, "admin_code"] == "350582" and out.loc[0, "status"] == "no_data"
     assert out.loc[0, "value"] == 0.5 and math.isnan(out.loc[0, "shortfall"])
@@ -57,23 +73,43 @@ def test_formats():
     assert fmt_value(math.nan, True) == "—" and fmt_value(123456, False, 0) == "123,456"
     assert fmt_threshold(">=", 0.8, True) == "≥ 80%" and fmt_threshold(">", 12, False) == "> 12"
     assert fmt_delta(0.025, True) == "+2.5 pp" and fmt_delta(-1.2, False, 2) == "-1.20"
-    assert shortfall_text(37, "sites", indicator="sites_5g_per_10k") == "还需 37 个5G基站 / needs 37 more 5G base stations"
-    assert shortfall_text(12400, "households", "en") == "needs 12,400 more gigabit-capable households"
+    assert (
+        shortfall_text(37, "sites", indicator="sites_5g_per_10k")
+        == "还需 37 个5G基站 / needs 37 more 5G base stations"
+    )
+    assert (
+        shortfall_text(12400, "households", "en") == "needs 12,400 more gigabit-capable households"
+    )
     assert shortfall_text(3, "key_places", "en") == "needs 3 more key places reached"
     assert shortfall_text(2, "furlongs", "en") == "needs 2 more furlongs"
     assert shortfall_text(0, "households") == "" and shortfall_text(math.nan, "") == ""
-    assert is_ratio("users_5g_share") and is_ratio("pop_coverage_4g") and not is_ratio("sites_5g_per_10k")
-    assert not is_ratio("users_1000m_count") and is_ratio("new_thing_share") and not is_ratio("x", "sites")
+    assert (
+        is_ratio("users_5g_share")
+        and is_ratio("pop_coverage_4g")
+        and not is_ratio("sites_5g_per_10k")
+    )
+    assert (
+        not is_ratio("users_1000m_count")
+        and is_ratio("new_thing_share")
+        and not is_ratio("x", "sites")
+    )
 
 
 def test_mandatory_flags_from_evaluate_metadata():
-    df = _rows(("1", "A", "county", "s", "x", 1.0, "pass"), ("1", "A", "county", "s", "opt", 0.0, "fail"),
-               ("9", "P", "province", "s", "opt", 0.0, "fail"))
-    df.attrs["standards"] = {"s": {"indicators": [
-        {"key": "x", "levels": ["county"], "mandatory": True},
-        {"key": "opt", "levels": ["county"], "mandatory": False},
-        {"key": "opt", "levels": ["province"], "mandatory": True},
-    ]}}
+    df = _rows(
+        ("1", "A", "county", "s", "x", 1.0, "pass"),
+        ("1", "A", "county", "s", "opt", 0.0, "fail"),
+        ("9", "P", "province", "s", "opt", 0.0, "fail"),
+    )
+    df.attrs["standards"] = {
+        "s": {
+            "indicators": [
+                {"key": "x", "levels": ["county"], "mandatory": True},
+                {"key": "opt", "levels": ["county"], "mandatory": False},
+                {"key": "opt", "levels": ["province"], "mandatory": True},
+            ]
+        }
+    }
     st = unit_status(df).set_index("admin_code")
     assert st.loc["1", "status"] == "pass" and st.loc["9", "status"] == "fail"
 
@@ -84,22 +120,43 @@ def test_headline_skips_a_province_row_that_covers_only_the_analysed_city():
     from gigacov.report.tables import region_summary
 
     def unit(code, name, level, pop, covered, partial):
-        return {"admin_code": code, "name": name, "level": level, "population": pop,
-                "covered_population_5g": covered, "pop_coverage_5g": covered / pop, "partial": partial}
+        return {
+            "admin_code": code,
+            "name": name,
+            "level": level,
+            "population": pop,
+            "covered_population_5g": covered,
+            "pop_coverage_5g": covered / pop,
+            "partial": partial,
+        }
 
-    province = pd.DataFrame([unit("350000", "福建省（仅分析区域 350500）", "province", 100.0, 80.0, True)])
+    province = pd.DataFrame(
+        [unit("350000", "福建省（仅分析区域 350500）", "province", 100.0, 80.0, True)]
+    )
     one_city = pd.DataFrame([unit("350500", "泉州市", "city", 100.0, 80.0, False)])
-    counties = pd.DataFrame([unit("350502", "鲤城区", "county", 40.0, 40.0, False),
-                             unit("350503", "丰泽区", "county", 60.0, 40.0, False)])
-    level, table = region_summary(SimpleNamespace(units={"province": province, "city": one_city, "county": counties}))
+    counties = pd.DataFrame(
+        [
+            unit("350502", "鲤城区", "county", 40.0, 40.0, False),
+            unit("350503", "丰泽区", "county", 60.0, 40.0, False),
+        ]
+    )
+    level, table = region_summary(
+        SimpleNamespace(units={"province": province, "city": one_city, "county": counties})
+    )
     assert (level, table["name"].tolist()) == ("city", ["泉州市"])
 
     whole = province.assign(name="福建省", partial=False)
-    level, table = region_summary(SimpleNamespace(units={"province": whole, "city": one_city, "county": counties}))
+    level, table = region_summary(
+        SimpleNamespace(units={"province": whole, "city": one_city, "county": counties})
+    )
     assert (level, table["name"].tolist()) == ("province", ["福建省"])
 
     # Two partial cities and a partial province: the headline is rolled up from the counties.
-    cities = pd.concat([one_city.assign(partial=True), one_city.assign(admin_code="350100", partial=True)])
-    level, table = region_summary(SimpleNamespace(units={"province": province, "city": cities, "county": counties}))
+    cities = pd.concat(
+        [one_city.assign(partial=True), one_city.assign(admin_code="350100", partial=True)]
+    )
+    level, table = region_summary(
+        SimpleNamespace(units={"province": province, "city": cities, "county": counties})
+    )
     assert level == "region" and table["population"].tolist() == [100.0]
     assert table["pop_coverage_5g"].tolist() == [0.8]

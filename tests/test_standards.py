@@ -10,7 +10,12 @@ import pytest
 from gigacov.compliance import STANDARDS_DIR, list_standards, load_standard, load_standards
 from gigacov.errors import StandardError
 
-SHIPPED = ["fujian-2024", "fujian-newinfra-2025", "miit-gigabit-city-2021", "national-14th-fyp-2025"]
+SHIPPED = [
+    "fujian-2024",
+    "fujian-newinfra-2025",
+    "miit-gigabit-city-2021",
+    "national-14th-fyp-2025",
+]
 
 GOOD = """
 id = "my-standard"
@@ -51,11 +56,22 @@ def test_miit_thresholds_are_the_commonly_cited_ones_and_unconfirmed():
     (std,) = load_standards(["miit-gigabit-city-2021"])
     by_key = {i.key: i for i in std.indicators}
     assert set(by_key) == {
-        "household_gigabit_coverage", "pon_10g_share", "key_place_reach_5g", "sites_5g_per_10k",
-        "users_500m_share", "users_1000m_count", "users_5g_share",
+        "household_gigabit_coverage",
+        "pon_10g_share",
+        "key_place_reach_5g",
+        "sites_5g_per_10k",
+        "users_500m_share",
+        "users_1000m_count",
+        "users_5g_share",
     }
-    expected = {"household_gigabit_coverage": 0.80, "pon_10g_share": 0.30, "key_place_reach_5g": 0.95,
-                "sites_5g_per_10k": 12.0, "users_500m_share": 0.30, "users_5g_share": 0.25}
+    expected = {
+        "household_gigabit_coverage": 0.80,
+        "pon_10g_share": 0.30,
+        "key_place_reach_5g": 0.95,
+        "sites_5g_per_10k": 12.0,
+        "users_500m_share": 0.30,
+        "users_5g_share": 0.25,
+    }
     for key, thr in expected.items():
         assert by_key[key].threshold == thr and by_key[key].confirmed is False
     assert math.isnan(by_key["users_1000m_count"].threshold)  # unknown: reported, not judged
@@ -94,7 +110,9 @@ def test_user_standard_by_path_relative_to_base_dir(tmp_path):
 
 
 def test_unknown_id_suggests_the_close_one():
-    with pytest.raises(StandardError, match=r"unknown standard 'fujian-2042'.*did you mean 'fujian-2024'"):
+    with pytest.raises(
+        StandardError, match=r"unknown standard 'fujian-2042'.*did you mean 'fujian-2024'"
+    ):
         load_standards(["fujian-2042"])
 
 
@@ -107,18 +125,45 @@ def test_same_standard_twice():
     ("old", "new", "match"),
     [
         ('op = ">="', 'op = "=>"', r"indicators\[0\]\.op: '=>' is not one of"),
-        ('key = "pop_coverage_5g"', 'key = "pop_coverage"', r"indicators\[0\]\.key: unknown indicator 'pop_coverage'; did you mean 'pop_coverage_5g'"),
-        ("threshold = 0.9", "threshold = 90", r"indicators\[0\]\.threshold: 90\.0 is not a fraction 0–1 .*write 0\.9"),
-        ("threshold = 0.9", 'threshold = "0.9"', r"indicators\[0\]\.threshold must be a float, got '0\.9'"),
+        (
+            'key = "pop_coverage_5g"',
+            'key = "pop_coverage"',
+            r"indicators\[0\]\.key: unknown indicator 'pop_coverage'; did you mean 'pop_coverage_5g'",
+        ),
+        (
+            "threshold = 0.9",
+            "threshold = 90",
+            r"indicators\[0\]\.threshold: 90\.0 is not a fraction 0–1 .*write 0\.9",
+        ),
+        (
+            "threshold = 0.9",
+            'threshold = "0.9"',
+            r"indicators\[0\]\.threshold must be a float, got '0\.9'",
+        ),
         ("threshold = 0.9\n", "", r"indicators\[0\]: missing required key 'threshold'"),
-        ('levels = ["county"]', 'levels = ["counties"]', r"indicators\[0\]\.levels: 'counties' is not a level; did you mean 'county'"),
-        ('levels = ["county"]', 'levels = ["county"]\nthreshhold = 1', r"indicators\[0\]: unknown key 'threshhold'; did you mean 'threshold'"),
-        ('levels = ["county"]', 'levels = ["county"]\nconfirmed = false', r"confirmed = false needs a note"),
+        (
+            'levels = ["county"]',
+            'levels = ["counties"]',
+            r"indicators\[0\]\.levels: 'counties' is not a level; did you mean 'county'",
+        ),
+        (
+            'levels = ["county"]',
+            'levels = ["county"]\nthreshhold = 1',
+            r"indicators\[0\]: unknown key 'threshhold'; did you mean 'threshold'",
+        ),
+        (
+            'levels = ["county"]',
+            'levels = ["county"]\nconfirmed = false',
+            r"confirmed = false needs a note",
+        ),
         ('issuer = "me"\n', "", r"missing required key 'issuer'"),
-        ('year = 2024', 'year = "2024"', r"year must be a int, got '2024'"),
-        ('[title]', 'titel = 1\n[title]', r"unknown key 'titel'; did you mean 'title'"),
-        ('levels = ["county"]', 'levels = ["county"]\n[[indicators]]\nkey = "pop_coverage_5g"\nop = ">="\nthreshold = 0.5\nlevels = ["city", "county"]',
-         r"indicators\[1\] repeats key 'pop_coverage_5g' for level 'county'"),
+        ("year = 2024", 'year = "2024"', r"year must be a int, got '2024'"),
+        ("[title]", "titel = 1\n[title]", r"unknown key 'titel'; did you mean 'title'"),
+        (
+            'levels = ["county"]',
+            'levels = ["county"]\n[[indicators]]\nkey = "pop_coverage_5g"\nop = ">="\nthreshold = 0.5\nlevels = ["city", "county"]',
+            r"indicators\[1\] repeats key 'pop_coverage_5g' for level 'county'",
+        ),
         ('id = "my-standard"', 'id = "my-standard"\nthis is not toml', r"not valid TOML"),
     ],
 )

@@ -85,7 +85,9 @@ def test_zone_smaller_than_a_subcell_gets_its_exact_area():
 def test_zone_outside_the_grid_and_no_population():
     outside = box(10, 10, 11, 11)
     inside = box(0, 0, 2, 2)
-    z = zonal.zonal_sums([outside, inside], grid4(), None, {"5g": np.ones((4, 4), np.uint8)}, workers=1)
+    z = zonal.zonal_sums(
+        [outside, inside], grid4(), None, {"5g": np.ones((4, 4), np.uint8)}, workers=1
+    )
     assert z.area_km2 == pytest.approx([0.0, 0.04])
     assert np.isnan(z.population).all()  # no population raster: NaN, not 0
     assert np.isnan(z.covered_population["5g"]).all()
@@ -157,7 +159,9 @@ def test_zonal_kernel_matches_numpy_reference(s, dtype):
     masks = (rng.random((k, h, w)) < 0.5).astype(np.uint8)
     out = np.zeros((n + 1, 2 + 2 * k))
     zonal._zonal_tile_kernel(zone_sub, s, pop, masks, out)
-    np.testing.assert_allclose(out, reference_zonal(zone_sub, s, pop, masks, n), rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        out, reference_zonal(zone_sub, s, pop, masks, n), rtol=1e-12, atol=1e-9
+    )
 
 
 def test_paint_kernel_matches_numpy_reference():
@@ -183,9 +187,13 @@ def test_tiles_and_threads_do_not_change_the_answer():
     ]
     ref = zonal.zonal_sums(zones, g, pop, {"5g": cov}, subpixel=4, tile_size=1000, workers=1)
     for tile_size, workers in [(7, 1), (16, 2), (5, 2)]:
-        z = zonal.zonal_sums(zones, g, pop, {"5g": cov}, subpixel=4, tile_size=tile_size, workers=workers)
+        z = zonal.zonal_sums(
+            zones, g, pop, {"5g": cov}, subpixel=4, tile_size=tile_size, workers=workers
+        )
         np.testing.assert_allclose(z.population, ref.population, rtol=1e-12)
-        np.testing.assert_allclose(z.covered_population["5g"], ref.covered_population["5g"], rtol=1e-12)
+        np.testing.assert_allclose(
+            z.covered_population["5g"], ref.covered_population["5g"], rtol=1e-12
+        )
         np.testing.assert_allclose(z.area_km2, ref.area_km2, rtol=1e-12)
 
 
@@ -206,12 +214,16 @@ def test_spread_population_conserves_each_zone_total():
     assert pop[3, 3] == pytest.approx(0.0)  # outside both zones
 
 
-def _inputs(boundaries: gpd.GeoDataFrame, population: RasterData | None = None, column: str = "") -> Inputs:
-    scn = scenario_from_dict({
-        "scenario": {"name": "t", "year": 2024},
-        "sites": {"path": "sites.csv"},
-        "population": {"column": column} if column else {},
-    })
+def _inputs(
+    boundaries: gpd.GeoDataFrame, population: RasterData | None = None, column: str = ""
+) -> Inputs:
+    scn = scenario_from_dict(
+        {
+            "scenario": {"name": "t", "year": 2024},
+            "sites": {"path": "sites.csv"},
+            "population": {"column": column} if column else {},
+        }
+    )
     return Inputs(scenario=scn, boundaries=boundaries, cells=pd.DataFrame(), population=population)
 
 
@@ -219,7 +231,9 @@ def _units(levels, geoms, codes, population=None):
     d = {"admin_code": codes, "name": codes, "name_en": "", "level": levels, "parent_code": ""}
     if population is not None:
         d["population"] = population
-    return gpd.GeoDataFrame(d, geometry=gpd.GeoSeries(geoms, crs=UTM50).to_crs(4326).values, crs=4326)
+    return gpd.GeoDataFrame(
+        d, geometry=gpd.GeoSeries(geoms, crs=UTM50).to_crs(4326).values, crs=4326
+    )
 
 
 def test_population_grid_none_without_raster_or_column():
@@ -228,8 +242,12 @@ def test_population_grid_none_without_raster_or_column():
 
 
 def test_population_grid_from_county_column(caplog):
-    b = _units(["county", "county", "county"], [box(0, 0, 2, 4), box(2, 0, 4, 4), box(0, 0, 0.1, 0.1)],
-               ["350502", "350503", "350504"], population=[800.0, 80.0, np.nan])
+    b = _units(
+        ["county", "county", "county"],
+        [box(0, 0, 2, 4), box(2, 0, 4, 4), box(0, 0, 0.1, 0.1)],
+        ["350502", "350503", "350504"],
+        population=[800.0, 80.0, np.nan],
+    )
     with caplog.at_level(logging.WARNING, logger="gigacov.zonal"):
         pop = zonal.population_grid(_inputs(b, column="population"), grid4())
     assert "no 'population' value" in caplog.text
@@ -274,16 +292,22 @@ def quanzhou_case():
     from gigacov.scenario import default_boundaries_path
 
     b = gpd.read_file(default_boundaries_path())
-    counties = b[b["admin_code"].isin(["350502", "350503", "350504"])].to_crs(UTM50).reset_index(drop=True)
+    counties = (
+        b[b["admin_code"].isin(["350502", "350503", "350504"])].to_crs(UTM50).reset_index(drop=True)
+    )
     g = Grid.for_geometries(counties.to_crs(4326), 100.0, UTM50)
     rng = np.random.default_rng(2024)
     yy, xx = np.mgrid[0 : g.height, 0 : g.width]
-    smooth = 50.0 * np.exp(-(((xx - g.width * 0.4) ** 2 + (yy - g.height * 0.6) ** 2) / (0.1 * g.n_pixels)))
+    smooth = 50.0 * np.exp(
+        -(((xx - g.width * 0.4) ** 2 + (yy - g.height * 0.6) ** 2) / (0.1 * g.n_pixels))
+    )
     pop = (smooth * rng.lognormal(0.0, 0.8, g.shape)).astype(np.float32)
     # Synthetic villages: Voronoi cells of random points, clipped to each county.
     region = counties.union_all()
     minx, miny, maxx, maxy = region.bounds
-    pts = shapely.MultiPoint(np.column_stack([rng.uniform(minx, maxx, 60), rng.uniform(miny, maxy, 60)]))
+    pts = shapely.MultiPoint(
+        np.column_stack([rng.uniform(minx, maxx, 60), rng.uniform(miny, maxy, 60)])
+    )
     cells = shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=region.envelope))
     villages = []
     for county in counties.geometry:

@@ -23,7 +23,9 @@ from test_maps_browser import _serve_locally  # noqa: E402
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "out" / "demo", help="the demo's output folder")
+    ap.add_argument(
+        "--out", type=Path, default=ROOT / "out" / "demo", help="the demo's output folder"
+    )
     args = ap.parse_args()
     name = "quanzhou-2024-synthetic"
     map_html = ROOT / "maps" / f"{name}.html"
@@ -37,7 +39,9 @@ def main() -> int:
     with chromium_page(viewport=(1400, 900), block_network=True) as page:
         _serve_locally(page)  # Leaflet from the installed package; tiles blank (no internet here)
         page.goto(map_html.as_uri(), wait_until="load", timeout=120_000)
-        page.wait_for_function("() => window.L && window.gigacov && window.gigacov.ready === true", timeout=120_000)
+        page.wait_for_function(
+            "() => window.L && window.gigacov && window.gigacov.ready === true", timeout=120_000
+        )
         page.wait_for_timeout(1500)  # let the overlays and clusters settle
         page.screenshot(path=str(img / "demo-map.png"))
         if page.errors:

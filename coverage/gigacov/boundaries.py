@@ -278,10 +278,13 @@ def same_content(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
     if len(a) != len(b) or list(a.columns) != list(b.columns):
         return False
     attrs = [c for c in a.columns if c != "geometry"]
-    if not a[attrs].reset_index(drop=True).astype(str).equals(b[attrs].reset_index(drop=True).astype(str)):
+    if (
+        not a[attrs]
+        .reset_index(drop=True)
+        .astype(str)
+        .equals(b[attrs].reset_index(drop=True).astype(str))
+    ):
         return False
     ga = np.asarray(a.geometry.values, dtype=object)
     gb = np.asarray(b.geometry.values, dtype=object)
     return bool(shapely.equals_exact(ga, gb, tolerance=0.0).all())
-
-

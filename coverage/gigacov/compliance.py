@@ -77,16 +77,38 @@ log = logging.getLogger(__name__)
 
 #: Columns of the compliance table, in order (DESIGN.md §10).
 COMPLIANCE_COLUMNS: tuple[str, ...] = (
-    "admin_code", "name", "level", "standard", "indicator", "value", "op", "threshold",
-    "status", "margin", "shortfall", "shortfall_unit",
+    "admin_code",
+    "name",
+    "level",
+    "standard",
+    "indicator",
+    "value",
+    "op",
+    "threshold",
+    "status",
+    "margin",
+    "shortfall",
+    "shortfall_unit",
 )
-UNIT_STATUS_COLUMNS: tuple[str, ...] = ("admin_code", "name", "level", "standard", "status", "failed_indicators")
+UNIT_STATUS_COLUMNS: tuple[str, ...] = (
+    "admin_code",
+    "name",
+    "level",
+    "standard",
+    "status",
+    "failed_indicators",
+)
 STATUSES: tuple[str, ...] = ("pass", "fail", "no_data")
 OPS: tuple[str, ...] = (">=", ">", "<=", "<")
 #: Indicators computed from other standards' results rather than from the unit tables.
 DERIVED_KEYS: dict[str, tuple[str, str, str, str]] = {
     # key: (unit, name_zh, name_en, shortfall unit)
-    "cities_passing_share": ("ratio", "达标城市占比", "share of cities meeting the standard", "cities"),
+    "cities_passing_share": (
+        "ratio",
+        "达标城市占比",
+        "share of cities meeting the standard",
+        "cities",
+    ),
 }
 STANDARDS_DIR = Path(__file__).resolve().parent / "standards"
 
@@ -143,14 +165,32 @@ class Standard:
 # ------------------------------------------------------------------------------------------------
 
 _TOP_KEYS = {
-    "id": str, "title": dict, "issuer": str, "source": str, "url": str, "version": str,
-    "year": int, "notes": str, "level_notes": dict, "indicators": list,
+    "id": str,
+    "title": dict,
+    "issuer": str,
+    "source": str,
+    "url": str,
+    "version": str,
+    "year": int,
+    "notes": str,
+    "level_notes": dict,
+    "indicators": list,
 }
 _REQUIRED_TOP = ("id", "title", "issuer", "source", "version", "year", "indicators")
 _IND_KEYS = {
-    "key": str, "name_zh": str, "name_en": str, "unit": str, "op": str, "threshold": float,
-    "levels": list, "mandatory": bool, "confirmed": bool, "note": str, "source": str,
-    "of_standard": str, "of_level": str,
+    "key": str,
+    "name_zh": str,
+    "name_en": str,
+    "unit": str,
+    "op": str,
+    "threshold": float,
+    "levels": list,
+    "mandatory": bool,
+    "confirmed": bool,
+    "note": str,
+    "source": str,
+    "of_standard": str,
+    "of_level": str,
 }
 _REQUIRED_IND = ("key", "op", "levels")
 
@@ -210,7 +250,7 @@ def load_standard(path: str | Path) -> Standard:
         if k not in ("zh", "en"):
             raise _unknown_key(f"{p}: title", k, ("zh", "en"))
     if not title.get("en") and not title.get("zh"):
-        raise StandardError(f"{p}: title needs zh and/or en, e.g. [title] en = \"...\"")
+        raise StandardError(f'{p}: title needs zh and/or en, e.g. [title] en = "..."')
     level_notes = data.get("level_notes", {})
     for k, v in level_notes.items():
         if k not in LEVELS:
@@ -266,12 +306,14 @@ def _load_indicator(p: Path, i: int, raw: Any) -> StandardIndicator:
     elif key in DERIVED_KEYS:
         unit, name_zh, name_en, _ = DERIVED_KEYS[key]
         if not raw.get("of_standard"):
-            raise StandardError(f"{where}: {key!r} needs of_standard = \"<standard id>\"")
+            raise StandardError(f'{where}: {key!r} needs of_standard = "<standard id>"')
     else:
         valid = list(INDICATORS) + list(DERIVED_KEYS)
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise StandardError(f"{where}.key: unknown indicator {key!r}{hint} (valid: {', '.join(valid)})")
+        raise StandardError(
+            f"{where}.key: unknown indicator {key!r}{hint} (valid: {', '.join(valid)})"
+        )
     op = raw["op"]
     if op not in OPS:
         raise StandardError(f"{where}.op: {op!r} is not one of {', '.join(map(repr, OPS))}")
@@ -282,7 +324,9 @@ def _load_indicator(p: Path, i: int, raw: Any) -> StandardIndicator:
     if "threshold" in raw:
         threshold = float(raw["threshold"])
         if not math.isfinite(threshold):
-            raise StandardError(f"{where}.threshold must be a finite number, got {raw['threshold']!r}")
+            raise StandardError(
+                f"{where}.threshold must be a finite number, got {raw['threshold']!r}"
+            )
     elif mandatory:
         raise StandardError(
             f"{where}: missing required key 'threshold' (only a mandatory = false indicator may "
@@ -297,12 +341,16 @@ def _load_indicator(p: Path, i: int, raw: Any) -> StandardIndicator:
         )
     levels = raw["levels"]
     if not levels:
-        raise StandardError(f"{where}.levels is empty; list the levels it applies to, e.g. [\"county\"]")
+        raise StandardError(
+            f'{where}.levels is empty; list the levels it applies to, e.g. ["county"]'
+        )
     for lv in levels:
         if lv not in LEVELS:
             close = difflib.get_close_matches(str(lv), LEVELS, n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise StandardError(f"{where}.levels: {lv!r} is not a level{hint} (valid: {', '.join(LEVELS)})")
+            raise StandardError(
+                f"{where}.levels: {lv!r} is not a level{hint} (valid: {', '.join(LEVELS)})"
+            )
     confirmed = raw.get("confirmed", True)
     note = raw.get("note", "")
     if not confirmed and not note.strip():
@@ -420,8 +468,14 @@ def _shortfall(num: float, den: float, op: str, threshold: float, integer: bool)
 def _rows_for(table: pd.DataFrame, std: Standard, ind: StandardIndicator, level: str) -> list[dict]:
     d = INDICATORS[ind.key]
     rows = []
-    values = pd.to_numeric(table[ind.key], errors="coerce") if ind.key in table.columns else pd.Series(np.nan, index=table.index)
-    nums = pd.to_numeric(table[d.numerator], errors="coerce") if d.numerator in table.columns else None
+    values = (
+        pd.to_numeric(table[ind.key], errors="coerce")
+        if ind.key in table.columns
+        else pd.Series(np.nan, index=table.index)
+    )
+    nums = (
+        pd.to_numeric(table[d.numerator], errors="coerce") if d.numerator in table.columns else None
+    )
     dens = (
         pd.to_numeric(table[d.denominator], errors="coerce") / d.scale
         if d.denominator and d.denominator in table.columns
@@ -437,8 +491,20 @@ def _rows_for(table: pd.DataFrame, std: Standard, ind: StandardIndicator, level:
     else:
         de = np.full(len(table), 1.0 if not d.denominator else math.nan)
     for i in range(len(table)):
-        rows.append(_judge(codes[i], names[i], level, std, ind, float(v[i]), float(nu[i]),
-                           float(de[i]), integer, d.shortfall_unit))
+        rows.append(
+            _judge(
+                codes[i],
+                names[i],
+                level,
+                std,
+                ind,
+                float(v[i]),
+                float(nu[i]),
+                float(de[i]),
+                integer,
+                d.shortfall_unit,
+            )
+        )
     return rows
 
 
@@ -487,20 +553,28 @@ def _derived_rows(
         unit = table.iloc[i]
         code, name = str(unit["admin_code"]), str(unit["name"])
         if members is None or len(members) == 0:
-            rows.append(_judge(code, name, level, std, si, math.nan, math.nan, math.nan, True, sunit))
+            rows.append(
+                _judge(code, name, level, std, si, math.nan, math.nan, math.nan, True, sunit)
+            )
             continue
         mine = members[_belongs(members, code, level)]["admin_code"].astype(str)
         s = st[st["admin_code"].isin(set(mine))]["status"]
         n = len(mine)
         if n == 0:
-            rows.append(_judge(code, name, level, std, si, math.nan, math.nan, math.nan, True, sunit))
+            rows.append(
+                _judge(code, name, level, std, si, math.nan, math.nan, math.nan, True, sunit)
+            )
             continue
         n_pass = int((s == "pass").sum())
         n_nodata = n - n_pass - int((s == "fail").sum())
         value = n_pass / n
         # Undecided when the no-data cities could still make it pass.
         undecided = n_nodata > 0 and passes((n_pass + n_nodata) / n, si.op, si.threshold)
-        rows.append(_judge(code, name, level, std, si, value, float(n_pass), float(n), True, sunit, undecided))
+        rows.append(
+            _judge(
+                code, name, level, std, si, value, float(n_pass), float(n), True, sunit, undecided
+            )
+        )
     return rows
 
 
@@ -525,9 +599,16 @@ def _meta(standards: list[Standard]) -> dict[str, Any]:
             "level_notes": dict(s.level_notes),
             "indicators": [
                 {
-                    "key": i.key, "levels": list(i.level), "mandatory": i.mandatory,
-                    "confirmed": i.confirmed, "unit": i.unit, "name_en": i.name_en,
-                    "name_zh": i.name_zh, "op": i.op, "threshold": i.threshold, "note": i.note,
+                    "key": i.key,
+                    "levels": list(i.level),
+                    "mandatory": i.mandatory,
+                    "confirmed": i.confirmed,
+                    "unit": i.unit,
+                    "name_en": i.name_en,
+                    "name_zh": i.name_zh,
+                    "op": i.op,
+                    "threshold": i.threshold,
+                    "note": i.note,
                 }
                 for i in s.indicators
             ],
@@ -563,7 +644,9 @@ def evaluate(ind: IndicatorSet, standards: list[Standard]) -> pd.DataFrame:
     return df
 
 
-def _mandatory_lookup(df: pd.DataFrame, standards: list[Standard] | None) -> dict[tuple[str, str, str], bool]:
+def _mandatory_lookup(
+    df: pd.DataFrame, standards: list[Standard] | None
+) -> dict[tuple[str, str, str], bool]:
     meta = _meta(standards) if standards else df.attrs.get("standards")
     if not meta:
         ids = sorted(set(df["standard"]))
@@ -572,7 +655,9 @@ def _mandatory_lookup(df: pd.DataFrame, standards: list[Standard] | None) -> dic
         meta = _meta(load_standards(known)) if known else {}
         unknown = [i for i in ids if i not in shipped]
         if unknown:
-            log.warning("unknown standard(s) %s: all their indicators are taken as mandatory", unknown)
+            log.warning(
+                "unknown standard(s) %s: all their indicators are taken as mandatory", unknown
+            )
     out: dict[tuple[str, str, str], bool] = {}
     for sid, m in meta.items():
         for i in m["indicators"]:
@@ -607,10 +692,16 @@ def unit_status(df: pd.DataFrame, standards: list[Standard] | None = None) -> pd
             status = "pass"
         else:
             status = "no_data"
-        rows.append({
-            "admin_code": code, "name": g["name"].iloc[0], "level": level, "standard": std,
-            "status": status, "failed_indicators": ",".join(failed),
-        })
+        rows.append(
+            {
+                "admin_code": code,
+                "name": g["name"].iloc[0],
+                "level": level,
+                "standard": std,
+                "status": status,
+                "failed_indicators": ",".join(failed),
+            }
+        )
     return pd.DataFrame(rows, columns=list(UNIT_STATUS_COLUMNS))
 
 
@@ -619,17 +710,33 @@ def unit_status(df: pd.DataFrame, standards: list[Standard] | None = None) -> pd
 # ------------------------------------------------------------------------------------------------
 
 _SHORT = {
-    "pop_coverage_5g": "5G pop.", "area_coverage_5g": "5G area", "sites_5g_per_10k": "5G sites/10k",
-    "key_place_reach_5g": "Key places", "village_reach_5g": "Villages",
-    "household_gigabit_coverage": "Gigabit HH", "pon_10g_share": "10G-PON",
-    "users_500m_share": "500M+ users", "users_1000m_count": "1000M users",
-    "users_1000m_share": "1000M share", "users_5g_share": "5G users",
-    "cities_passing_share": "Cities pass", "pop_coverage_4g": "4G pop.",
-    "area_coverage_4g": "4G area", "key_place_reach_4g": "Key pl. 4G", "village_reach_4g": "Vill. 4G",
+    "pop_coverage_5g": "5G pop.",
+    "area_coverage_5g": "5G area",
+    "sites_5g_per_10k": "5G sites/10k",
+    "key_place_reach_5g": "Key places",
+    "village_reach_5g": "Villages",
+    "household_gigabit_coverage": "Gigabit HH",
+    "pon_10g_share": "10G-PON",
+    "users_500m_share": "500M+ users",
+    "users_1000m_count": "1000M users",
+    "users_1000m_share": "1000M share",
+    "users_5g_share": "5G users",
+    "cities_passing_share": "Cities pass",
+    "pop_coverage_4g": "4G pop.",
+    "area_coverage_4g": "4G area",
+    "key_place_reach_4g": "Key pl. 4G",
+    "village_reach_4g": "Vill. 4G",
 }
 _SHORTFALL_ABBR = {
-    "persons": "persons", "sites": "sites", "households": "hh", "ports": "ports", "users": "users",
-    "km2": "km²", "key_places": "places", "villages": "villages", "cities": "cities",
+    "persons": "persons",
+    "sites": "sites",
+    "households": "hh",
+    "ports": "ports",
+    "users": "users",
+    "km2": "km²",
+    "key_places": "places",
+    "villages": "villages",
+    "cities": "cities",
 }
 _STYLE = {"pass": "green", "fail": "bold red", "no_data": "yellow"}
 _STATUS_TEXT = {"pass": "pass", "fail": "FAIL", "no_data": "no data"}
@@ -686,7 +793,9 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                 continue
             n_units = part["admin_code"].nunique()
             if lv == "village" and level != "village" and n_units > _VILLAGE_PRINT_LIMIT:
-                st = status[(status["standard"] == std) & (status["level"] == lv)]["status"].value_counts()
+                st = status[(status["standard"] == std) & (status["level"] == lv)][
+                    "status"
+                ].value_counts()
                 console.print(
                     f"[bold]{std}[/bold] — {n_units} villages: "
                     + ", ".join(f"{st.get(k, 0)} {_STATUS_TEXT[k]}" for k in STATUSES)
@@ -695,10 +804,14 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                 continue
             keys = list(dict.fromkeys(part["indicator"]))
             ind_meta = {(i["key"]): i for i in smeta.get("indicators", []) if lv in i["levels"]}
-            ust = status[(status["standard"] == std) & (status["level"] == lv)].set_index("admin_code")["status"]
+            ust = status[(status["standard"] == std) & (status["level"] == lv)].set_index(
+                "admin_code"
+            )["status"]
             counts = ust.value_counts()
             if len(ust):
-                tally = f"{n_units}: " + ", ".join(f"{counts.get(k, 0)} {_STATUS_TEXT[k]}" for k in STATUSES)
+                tally = f"{n_units}: " + ", ".join(
+                    f"{counts.get(k, 0)} {_STATUS_TEXT[k]}" for k in STATUSES
+                )
             else:
                 tally = f"{n_units}, for information: no mandatory indicator at this level"
             title = f"{std} — {smeta.get('title', '')} — {lv} ({tally})"
@@ -718,14 +831,19 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                 table.add_column(f"{_SHORT.get(k, k)}\n{thr_txt}{star}{opt}", justify="right")
             for code, g in part.groupby("admin_code", sort=False):
                 s = ust.get(code, "")
-                cells = [Text(f"{g['name'].iloc[0]} {code}"), Text(_STATUS_TEXT.get(s, "—"), style=_STYLE.get(s, "dim"))]
+                cells = [
+                    Text(f"{g['name'].iloc[0]} {code}"),
+                    Text(_STATUS_TEXT.get(s, "—"), style=_STYLE.get(s, "dim")),
+                ]
                 byk = g.set_index("indicator")
                 for k in keys:
                     if k not in byk.index:
                         cells.append(Text(""))
                         continue
                     r = byk.loc[k]
-                    unit = ind_meta.get(k, {}).get("unit", INDICATORS[k].unit if k in INDICATORS else "ratio")
+                    unit = ind_meta.get(k, {}).get(
+                        "unit", INDICATORS[k].unit if k in INDICATORS else "ratio"
+                    )
                     txt = _fmt(float(r["value"]), unit)
                     sf = _fmt_shortfall(float(r["shortfall"]), r["shortfall_unit"])
                     if r["status"] == "fail" and sf:
@@ -734,7 +852,9 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                 table.add_row(*cells)
             console.print(table)
             if starred:
-                console.print("  * threshold not confirmed against the official text (see the standard file's notes)")
+                console.print(
+                    "  * threshold not confirmed against the official text (see the standard file's notes)"
+                )
             note = smeta.get("level_notes", {}).get(lv)
             if note:
                 console.print(f"  Note ({lv}): {note}")

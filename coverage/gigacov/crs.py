@@ -163,7 +163,9 @@ def parse_crs(text: str | int | None, *, what: str = "crs") -> CRSSpec:
     raise CRSError(f"{what}: unknown CRS {raw!r}; expected {_VALID_TEXT}")
 
 
-def crs_spec_from_pyproj(crs: pyproj.CRS | str | None, *, default: CRSSpec | None = None) -> CRSSpec:
+def crs_spec_from_pyproj(
+    crs: pyproj.CRS | str | None, *, default: CRSSpec | None = None
+) -> CRSSpec:
     """Wrap a CRS read from a file (GeoPackage, GeoTIFF, ...) in a :class:`CRSSpec`."""
     if crs is None:
         if default is None:
@@ -260,7 +262,9 @@ _OP_WGS_GCJ, _OP_GCJ_WGS, _OP_GCJ_BD, _OP_BD_GCJ = 0, 1, 2, 3
 
 
 @pjit
-def _apply(op: int, lon: np.ndarray, lat: np.ndarray, out_lon: np.ndarray, out_lat: np.ndarray) -> None:
+def _apply(
+    op: int, lon: np.ndarray, lat: np.ndarray, out_lon: np.ndarray, out_lat: np.ndarray
+) -> None:
     for i in prange(lon.shape[0]):  # each iteration writes only its own element
         x, y = lon[i], lat[i]
         if not (math.isfinite(x) and math.isfinite(y)):

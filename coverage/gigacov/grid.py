@@ -94,10 +94,14 @@ class Grid:
         y0 = math.floor(miny / res) * res
         width = max(1, int(round((x1 - x0) / res)))
         height = max(1, int(round((y1 - y0) / res)))
-        return cls(pyproj.CRS.from_user_input(crs), Affine(res, 0.0, x0, 0.0, -res, y1), width, height)
+        return cls(
+            pyproj.CRS.from_user_input(crs), Affine(res, 0.0, x0, 0.0, -res, y1), width, height
+        )
 
     @classmethod
-    def for_geometries(cls, geoms_wgs84, resolution_m: float, crs: pyproj.CRS, buffer_m: float = 0.0) -> Grid:
+    def for_geometries(
+        cls, geoms_wgs84, resolution_m: float, crs: pyproj.CRS, buffer_m: float = 0.0
+    ) -> Grid:
         """Grid covering WGS84 geometries (a GeoSeries/GeoDataFrame in EPSG:4326) in ``crs``."""
         projected = geoms_wgs84.to_crs(crs)
         minx, miny, maxx, maxy = projected.total_bounds
@@ -233,7 +237,12 @@ class Grid:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Grid:
-        return cls(pyproj.CRS.from_user_input(d["crs"]), Affine(*d["transform"]), int(d["width"]), int(d["height"]))
+        return cls(
+            pyproj.CRS.from_user_input(d["crs"]),
+            Affine(*d["transform"]),
+            int(d["width"]),
+            int(d["height"]),
+        )
 
     def same_as(self, other: Grid) -> bool:
         return (
@@ -264,7 +273,9 @@ class RasterData:
     def valid_mask(self) -> np.ndarray:
         a = self.array
         mask = np.isfinite(a) if np.issubdtype(a.dtype, np.floating) else np.ones(a.shape, bool)
-        if self.nodata is not None and not (isinstance(self.nodata, float) and math.isnan(self.nodata)):
+        if self.nodata is not None and not (
+            isinstance(self.nodata, float) and math.isnan(self.nodata)
+        ):
             mask &= a != self.nodata
         return mask
 
@@ -322,7 +333,9 @@ def population_to_grid(raster: RasterData, grid: Grid) -> np.ndarray:
             lat0 = t.f + r * t.e
             lat1 = lat0 + t.e
             lon0, lon1 = t.c, t.c + t.a
-            area, _ = geod.polygon_area_perimeter([lon0, lon1, lon1, lon0], [lat0, lat0, lat1, lat1])
+            area, _ = geod.polygon_area_perimeter(
+                [lon0, lon1, lon1, lon0], [lat0, lat0, lat1, lat1]
+            )
             areas[r] = abs(area)
         density = counts / areas[:, None]
     else:

@@ -154,61 +154,141 @@ def _defs() -> dict[str, IndicatorDef]:
         T = tech.upper()
         d += [
             IndicatorDef(
-                f"pop_coverage_{tech}", f"{T}人口覆盖率", f"{T} population coverage", "ratio",
-                f"covered_population_{tech} / population", "raster",
-                f"covered_population_{tech}", "population", 1.0, "persons",
+                f"pop_coverage_{tech}",
+                f"{T}人口覆盖率",
+                f"{T} population coverage",
+                "ratio",
+                f"covered_population_{tech} / population",
+                "raster",
+                f"covered_population_{tech}",
+                "population",
+                1.0,
+                "persons",
             ),
             IndicatorDef(
-                f"area_coverage_{tech}", f"{T}面积覆盖率", f"{T} area coverage", "ratio",
-                f"covered_area_km2_{tech} / area_km2", "raster",
-                f"covered_area_km2_{tech}", "area_km2", 1.0, "km2",
+                f"area_coverage_{tech}",
+                f"{T}面积覆盖率",
+                f"{T} area coverage",
+                "ratio",
+                f"covered_area_km2_{tech} / area_km2",
+                "raster",
+                f"covered_area_km2_{tech}",
+                "area_km2",
+                1.0,
+                "km2",
             ),
             IndicatorDef(
-                f"key_place_reach_{tech}", f"重点场所{T}网络通达率", f"key-place {T} reach", "ratio",
-                f"key_places_reached_{tech} / key_places", "raster",
-                f"key_places_reached_{tech}", "key_places", 1.0, "key_places",
+                f"key_place_reach_{tech}",
+                f"重点场所{T}网络通达率",
+                f"key-place {T} reach",
+                "ratio",
+                f"key_places_reached_{tech} / key_places",
+                "raster",
+                f"key_places_reached_{tech}",
+                "key_places",
+                1.0,
+                "key_places",
             ),
             IndicatorDef(
-                f"village_reach_{tech}", f"行政村{T}通达率", f"administrative-village {T} reach",
-                "ratio", f"villages_reached_{tech} / villages", "raster",
-                f"villages_reached_{tech}", "villages", 1.0, "villages",
+                f"village_reach_{tech}",
+                f"行政村{T}通达率",
+                f"administrative-village {T} reach",
+                "ratio",
+                f"villages_reached_{tech} / villages",
+                "raster",
+                f"villages_reached_{tech}",
+                "villages",
+                1.0,
+                "villages",
             ),
         ]
         if tech == "5g":
             d.append(
                 IndicatorDef(
-                    "sites_5g_per_10k", "每万人拥有5G基站数", "5G base stations per 10,000 people",
-                    "per_10k", "sites_5g / (population / 10000)", "raster",
-                    "sites_5g", "population", 10_000.0, "sites",
+                    "sites_5g_per_10k",
+                    "每万人拥有5G基站数",
+                    "5G base stations per 10,000 people",
+                    "per_10k",
+                    "sites_5g / (population / 10000)",
+                    "raster",
+                    "sites_5g",
+                    "population",
+                    10_000.0,
+                    "sites",
                 )
             )
     d += [
         IndicatorDef(
-            "household_gigabit_coverage", "家庭千兆光纤网络覆盖率", "household gigabit-fibre coverage",
-            "ratio", "gigabit_households_covered / households", "statistics",
-            "gigabit_households_covered", "households", 1.0, "households",
+            "household_gigabit_coverage",
+            "家庭千兆光纤网络覆盖率",
+            "household gigabit-fibre coverage",
+            "ratio",
+            "gigabit_households_covered / households",
+            "statistics",
+            "gigabit_households_covered",
+            "households",
+            1.0,
+            "households",
         ),
         IndicatorDef(
-            "pon_10g_share", "10G-PON端口占比", "10G-PON port share", "ratio",
-            "pon_10g_ports / pon_ports", "statistics", "pon_10g_ports", "pon_ports", 1.0, "ports",
+            "pon_10g_share",
+            "10G-PON端口占比",
+            "10G-PON port share",
+            "ratio",
+            "pon_10g_ports / pon_ports",
+            "statistics",
+            "pon_10g_ports",
+            "pon_ports",
+            1.0,
+            "ports",
         ),
         IndicatorDef(
-            "users_500m_share", "500Mbps及以上用户占比", "500 Mbps+ user share", "ratio",
-            "users_500m_plus / fixed_users", "statistics",
-            "users_500m_plus", "fixed_users", 1.0, "users",
+            "users_500m_share",
+            "500Mbps及以上用户占比",
+            "500 Mbps+ user share",
+            "ratio",
+            "users_500m_plus / fixed_users",
+            "statistics",
+            "users_500m_plus",
+            "fixed_users",
+            1.0,
+            "users",
         ),
         IndicatorDef(
-            "users_1000m_count", "1000Mbps及以上用户数", "1000 Mbps+ users", "count",
-            "users_1000m_plus", "statistics", "users_1000m_plus", "", 1.0, "users",
+            "users_1000m_count",
+            "1000Mbps及以上用户数",
+            "1000 Mbps+ users",
+            "count",
+            "users_1000m_plus",
+            "statistics",
+            "users_1000m_plus",
+            "",
+            1.0,
+            "users",
         ),
         IndicatorDef(
-            "users_1000m_share", "千兆宽带用户占比", "gigabit (1000 Mbps+) user share", "ratio",
-            "users_1000m_plus / fixed_users", "statistics",
-            "users_1000m_plus", "fixed_users", 1.0, "users",
+            "users_1000m_share",
+            "千兆宽带用户占比",
+            "gigabit (1000 Mbps+) user share",
+            "ratio",
+            "users_1000m_plus / fixed_users",
+            "statistics",
+            "users_1000m_plus",
+            "fixed_users",
+            1.0,
+            "users",
         ),
         IndicatorDef(
-            "users_5g_share", "5G移动电话用户占比", "5G user share of mobile users", "ratio",
-            "users_5g / mobile_users", "statistics", "users_5g", "mobile_users", 1.0, "users",
+            "users_5g_share",
+            "5G移动电话用户占比",
+            "5G user share of mobile users",
+            "ratio",
+            "users_5g / mobile_users",
+            "statistics",
+            "users_5g",
+            "mobile_users",
+            1.0,
+            "users",
         ),
     ]
     return {x.key: x for x in d}
@@ -220,9 +300,7 @@ INDICATORS: dict[str, IndicatorDef] = _defs()
 
 def indicator_definitions(technologies: tuple[str, ...] = ("5g",)) -> list[IndicatorDef]:
     """Definitions of the indicators present for the given technologies (lower case)."""
-    return [
-        d for k, d in INDICATORS.items() if not k.endswith("_4g") or "4g" in technologies
-    ]
+    return [d for k, d in INDICATORS.items() if not k.endswith("_4g") or "4g" in technologies]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -330,7 +408,9 @@ def _window(grid: Grid, bounds) -> Tile | None:
     return Tile(r0, c0, r1 - r0, c1 - c0)
 
 
-def _sample_pixels(grid: Grid, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sample_pixels(
+    grid: Grid, xs: np.ndarray, ys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     row, col = grid.rowcol(xs, ys)
     ok = grid.contains_rowcol(row, col)
     return np.where(ok, row, 0), np.where(ok, col, 0), ok
@@ -447,7 +527,9 @@ def evaluate_key_places(
             p = geom.representative_point()
             xs, ys, w, runs = np.array([p.x]), np.array([p.y]), np.ones(1), [1]
         row, col, ok = _sample_pixels(grid, np.asarray(xs), np.asarray(ys))
-        samples.append((row[ok], col[ok], np.asarray(w)[ok], runs if ok.all() else [int(ok.sum())], kind))
+        samples.append(
+            (row[ok], col[ok], np.asarray(w)[ok], runs if ok.all() else [int(ok.sum())], kind)
+        )
         if not ok.all():
             log.warning("key place partly or wholly outside the grid; the part outside is ignored")
     outside = 0
@@ -538,7 +620,9 @@ def _statistics(inputs: Inputs, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     if "level" in rows.columns:
         level = rows["level"].astype(str).str.lower()
     else:
-        level = pd.Series(np.where(rows["admin_code"].str.len() > 6, "village", "county"), index=rows.index)
+        level = pd.Series(
+            np.where(rows["admin_code"].str.len() > 6, "village", "county"), index=rows.index
+        )
     for f in STAT_FIELDS:
         rows[f] = pd.to_numeric(rows[f], errors="coerce") if f in rows.columns else np.nan
     out = []
@@ -548,7 +632,10 @@ def _statistics(inputs: Inputs, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         if dup.any():
             log.warning(
                 "broadband statistics: %d duplicate %s row(s) for %s (e.g. %r); the last is used",
-                int(dup.sum()), lv, year, part.loc[dup, "admin_code"].iloc[0],
+                int(dup.sum()),
+                lv,
+                year,
+                part.loc[dup, "admin_code"].iloc[0],
             )
         part = part[~dup].set_index("admin_code")[list(STAT_FIELDS)].astype(np.float64)
         out.append(part)
@@ -609,7 +696,9 @@ def compute_indicators(
     masks = {t: cov[t].covered for t in techs}
     col_techs = ("5g",) + tuple(t for t in techs if t != "5g")
     if population is not None and tuple(population.shape) != grid.shape:
-        raise InputError(f"population raster has shape {population.shape}, the grid is {grid.shape}")
+        raise InputError(
+            f"population raster has shape {population.shape}, the grid is {grid.shape}"
+        )
 
     b = inputs.boundaries
     level_of = b["level"].astype(str)
@@ -626,13 +715,20 @@ def compute_indicators(
         vv = pd.to_numeric(b.loc[level_of == "village", "population"], errors="coerce")
         spread_level = "village" if len(vv) and vv.notna().any() else "county"
         vals = pd.to_numeric(b.loc[level_of == spread_level, "population"], errors="coerce")
-        pop_missing[spread_level] = set(b.loc[level_of == spread_level, "admin_code"].astype(str)[vals.isna()])
+        pop_missing[spread_level] = set(
+            b.loc[level_of == spread_level, "admin_code"].astype(str)[vals.isna()]
+        )
 
     # ---- raster figures of counties and villages ------------------------------------------
     def raster_figures(table: gpd.GeoDataFrame, level: str) -> None:
         z = zonal_sums(
-            table.geometry, grid, population, masks,
-            subpixel=int(opts.subpixel), tile_size=tile_size, workers=workers,
+            table.geometry,
+            grid,
+            population,
+            masks,
+            subpixel=int(opts.subpixel),
+            tile_size=tile_size,
+            workers=workers,
         )
         table["population"] = z.population
         table["area_km2"] = z.area_km2
@@ -645,7 +741,9 @@ def compute_indicators(
                 table[f"covered_area_km2_{t}"] = np.nan
         miss = table["admin_code"].isin(pop_missing.get(level, set()))
         if miss.any():
-            table.loc[miss, ["population"] + [f"covered_population_{t}" for t in col_techs]] = np.nan
+            table.loc[miss, ["population"] + [f"covered_population_{t}" for t in col_techs]] = (
+                np.nan
+            )
         outside = (table["area_km2"] <= 0).sum()
         if outside:
             log.warning("%d %s unit(s) do not overlap the grid", int(outside), level)
@@ -657,7 +755,10 @@ def compute_indicators(
     # ---- sites ---------------------------------------------------------------------------
     sites = _sites(inputs.cells, "5G")
     counties["sites_5g"] = (
-        counties["admin_code"].map(sites.groupby("admin_code")["site_id"].nunique()).fillna(0).astype(np.int64)
+        counties["admin_code"]
+        .map(sites.groupby("admin_code")["site_id"].nunique())
+        .fillna(0)
+        .astype(np.int64)
     )
     if len(villages):
         villages["sites_5g"] = _count_in_polygons(villages, sites, distinct="site_id")
@@ -666,17 +767,30 @@ def compute_indicators(
     kp = None
     if inputs.key_places is not None and len(inputs.key_places):
         kp = evaluate_key_places(inputs.key_places, grid, cov, opts)
-        kp_code = kp["admin_code"].astype(str) if "admin_code" in kp.columns else pd.Series("", index=kp.index)
-        counties["key_places"] = counties["admin_code"].map(kp_code.value_counts()).fillna(0).astype(np.float64)
+        kp_code = (
+            kp["admin_code"].astype(str)
+            if "admin_code" in kp.columns
+            else pd.Series("", index=kp.index)
+        )
+        counties["key_places"] = (
+            counties["admin_code"].map(kp_code.value_counts()).fillna(0).astype(np.float64)
+        )
         if len(villages):
             villages["key_places"] = _count_in_polygons(villages, kp).astype(np.float64)
         for t in col_techs:
             col = f"key_places_reached_{t}"
             if t in cov:
                 reached = kp[f"reached_{t}"].astype(bool)
-                counties[col] = counties["admin_code"].map(kp_code[reached].value_counts()).fillna(0).astype(np.float64)
+                counties[col] = (
+                    counties["admin_code"]
+                    .map(kp_code[reached].value_counts())
+                    .fillna(0)
+                    .astype(np.float64)
+                )
                 if len(villages):
-                    villages[col] = _count_in_polygons(villages, kp[reached.to_numpy()]).astype(np.float64)
+                    villages[col] = _count_in_polygons(villages, kp[reached.to_numpy()]).astype(
+                        np.float64
+                    )
             else:
                 counties[col] = np.nan
                 if len(villages):
@@ -691,7 +805,9 @@ def compute_indicators(
     if len(villages):
         villages["villages"] = 1.0
         vcounty = villages["admin_code"].str[:6]
-        counties["villages"] = counties["admin_code"].map(vcounty.value_counts()).fillna(0).astype(np.float64)
+        counties["villages"] = (
+            counties["admin_code"].map(vcounty.value_counts()).fillna(0).astype(np.float64)
+        )
         for t in col_techs:
             col = f"villages_reached_{t}"
             if t not in cov:
@@ -703,7 +819,9 @@ def compute_indicators(
             share = np.where(np.isfinite(pop_share), pop_share, area_share)
             share = np.where(np.isfinite(share), share, 0.0)  # off-grid village: not reached
             villages[col] = (share >= opts.village_reached_pop_share - 1e-12).astype(np.float64)
-            counties[col] = counties["admin_code"].map(villages.groupby(vcounty)[col].sum()).fillna(0.0)
+            counties[col] = (
+                counties["admin_code"].map(villages.groupby(vcounty)[col].sum()).fillna(0.0)
+            )
     else:
         for tbl in (counties,):
             tbl["villages"] = np.nan
@@ -721,7 +839,11 @@ def compute_indicators(
         villages["stats_missing_units"] = 0
     stats_rows = []
     vr_county = vrows.index.str[:6] if len(vrows) else pd.Index([])
-    known_villages = villages.groupby(villages["admin_code"].str[:6]).size() if len(villages) else pd.Series(dtype=int)
+    known_villages = (
+        villages.groupby(villages["admin_code"].str[:6]).size()
+        if len(villages)
+        else pd.Series(dtype=int)
+    )
     for code in counties["admin_code"]:
         vpart = vrows[vr_county == code] if len(vrows) else vrows
         vsum = _sum_strict(vpart) if len(vpart) else None
@@ -736,7 +858,12 @@ def compute_indicators(
             if missing:
                 log.warning(
                     "county %s: %d of its %d villages have no statistics row for %s; its figures "
-                    "sum the %d villages that do", code, missing, n_known, year, len(vpart),
+                    "sum the %d villages that do",
+                    code,
+                    missing,
+                    n_known,
+                    year,
+                    len(vpart),
                 )
             stats_rows.append((vsum, "villages", missing))
         else:
@@ -755,12 +882,27 @@ def compute_indicators(
     county_city = counties.apply(lambda r: _parent(r, city_codes, 4), axis=1)
     county_prov = counties.apply(lambda r: _province_of(r, prov_codes), axis=1)
     sum_cols = [
-        "population", "area_km2", "sites_5g", "key_places", "villages",
-        *[f"{p}_{t}" for t in col_techs for p in (
-            "covered_population", "covered_area_km2", "key_places_reached", "villages_reached")],
+        "population",
+        "area_km2",
+        "sites_5g",
+        "key_places",
+        "villages",
+        *[
+            f"{p}_{t}"
+            for t in col_techs
+            for p in (
+                "covered_population",
+                "covered_area_km2",
+                "key_places_reached",
+                "villages_reached",
+            )
+        ],
     ]
     upper: dict[str, gpd.GeoDataFrame] = {}
-    for level, table, member in (("city", cities, county_city), ("province", provinces, county_prov)):
+    for level, table, member in (
+        ("city", cities, county_city),
+        ("province", provinces, county_prov),
+    ):
         if len(table) == 0:
             continue
         keep = table["admin_code"].isin(set(member.dropna()))
@@ -772,7 +914,9 @@ def compute_indicators(
         for code in table["admin_code"]:
             ch = counties[(member == code).to_numpy()]
             rec = {c: float(_sum_strict(ch[[c]]).iloc[0]) for c in sum_cols}
-            rec["sites_5g"] = int(sites[sites["admin_code"].isin(set(ch["admin_code"]))]["site_id"].nunique())
+            rec["sites_5g"] = int(
+                sites[sites["admin_code"].isin(set(ch["admin_code"]))]["site_id"].nunique()
+            )
             has = ch["stats_source"] != "none"
             st, missing = _rollup_stats(ch, has)
             rec.update({f: st[f] for f in STAT_FIELDS})
@@ -781,7 +925,10 @@ def compute_indicators(
             if has.any() and missing:
                 log.info(
                     "%s %s: statistics of %d of its %d counties are missing; its figures sum the others",
-                    level, code, missing, len(ch),
+                    level,
+                    code,
+                    missing,
+                    len(ch),
                 )
             rows.append(rec)
         extra = pd.DataFrame(rows)
@@ -793,8 +940,12 @@ def compute_indicators(
     # ---- assemble --------------------------------------------------------------------------
     units: dict[str, gpd.GeoDataFrame] = {}
     defs = indicator_definitions(col_techs)
-    for level, table in (("province", upper.get("province")), ("city", upper.get("city")),
-                         ("county", counties), ("village", villages if len(villages) else None)):
+    for level, table in (
+        ("province", upper.get("province")),
+        ("city", upper.get("city")),
+        ("county", counties),
+        ("village", villages if len(villages) else None),
+    ):
         if table is None or len(table) == 0:
             continue
         table = add_ratios(table, col_techs)
@@ -817,7 +968,10 @@ def _log_mismatch(code: str, row: pd.Series, vsum: pd.Series, n: int) -> None:
     if diffs:
         log.warning(
             "county %s: its own statistics row differs from the sum of its %d village rows (%s); "
-            "the county row is used", code, n, "; ".join(diffs),
+            "the county row is used",
+            code,
+            n,
+            "; ".join(diffs),
         )
 
 
@@ -844,10 +998,14 @@ def _label_partial(table: gpd.GeoDataFrame, region: str) -> None:
         part = bool(stem_r) and len(stem_r) > len(stem) and stem_r.startswith(stem)
         partial.append(part)
         if part:
-            table.iloc[i, table.columns.get_loc("name")] = f"{table['name'].iloc[i]}（仅分析区域 {region}）"
+            table.iloc[i, table.columns.get_loc("name")] = (
+                f"{table['name'].iloc[i]}（仅分析区域 {region}）"
+            )
             if "name_en" in table.columns:
                 en = table["name_en"].iloc[i] or code
-                table.iloc[i, table.columns.get_loc("name_en")] = f"{en} (analysed region {region} only)"
+                table.iloc[i, table.columns.get_loc("name_en")] = (
+                    f"{en} (analysed region {region} only)"
+                )
     table["partial"] = partial
 
 
@@ -858,18 +1016,24 @@ def _province_of(row, codes: set[str]) -> str | None:
     return row["parent_code"] if row["parent_code"] in codes else None
 
 
-def _count_in_polygons(polys: gpd.GeoDataFrame, things: pd.DataFrame, distinct: str = "") -> np.ndarray:
+def _count_in_polygons(
+    polys: gpd.GeoDataFrame, things: pd.DataFrame, distinct: str = ""
+) -> np.ndarray:
     """Number of ``things`` (points with lon/lat, or a GeoDataFrame) inside each polygon."""
     if len(things) == 0:
         return np.zeros(len(polys), dtype=np.int64)
     if isinstance(things, gpd.GeoDataFrame):
         pts = things.geometry.representative_point().to_crs(polys.crs)
-        g = gpd.GeoDataFrame(things.drop(columns=things.geometry.name), geometry=pts.values, crs=polys.crs)
+        g = gpd.GeoDataFrame(
+            things.drop(columns=things.geometry.name), geometry=pts.values, crs=polys.crs
+        )
     else:
         g = gpd.GeoDataFrame(
             things, geometry=gpd.points_from_xy(things["lon"], things["lat"]), crs="EPSG:4326"
         ).to_crs(polys.crs)
-    left = gpd.GeoDataFrame({"_i": np.arange(len(polys))}, geometry=polys.geometry.values, crs=polys.crs)
+    left = gpd.GeoDataFrame(
+        {"_i": np.arange(len(polys))}, geometry=polys.geometry.values, crs=polys.crs
+    )
     j = gpd.sjoin(g, left, how="inner", predicate="within")
     if distinct:
         counts = j.groupby("_i")[distinct].nunique()
@@ -878,7 +1042,9 @@ def _count_in_polygons(polys: gpd.GeoDataFrame, things: pd.DataFrame, distinct: 
     return counts.reindex(np.arange(len(polys))).fillna(0).astype(np.int64).to_numpy()
 
 
-def _order_columns(table: gpd.GeoDataFrame, techs: tuple[str, ...], defs: list[IndicatorDef]) -> gpd.GeoDataFrame:
+def _order_columns(
+    table: gpd.GeoDataFrame, techs: tuple[str, ...], defs: list[IndicatorDef]
+) -> gpd.GeoDataFrame:
     first = list(BASE_COLUMNS)
     for t in techs:
         if t != "5g":

@@ -123,7 +123,9 @@ def make_grid(scenario: Scenario, inputs: Any) -> Grid:
     counties = inputs.counties
     bounds = tuple(counties.total_bounds)
     crs = resolve_grid_crs(scenario.grid.crs, bounds)
-    return Grid.for_geometries(counties, scenario.grid.resolution_m, crs, buffer_m=scenario.grid.buffer_m)
+    return Grid.for_geometries(
+        counties, scenario.grid.resolution_m, crs, buffer_m=scenario.grid.buffer_m
+    )
 
 
 @contextmanager
@@ -140,7 +142,9 @@ def _ingest(scenario: Scenario, run_dir: Path) -> RunResult:
     result = RunResult(scenario=scenario, run_dir=run_dir, inputs=None)
     with _timed(result, "ingest"):
         result.inputs = load_inputs(scenario)
-    write_atomic(run_dir / "rejected_rows.csv", lambda p: result.inputs.rejected.to_csv(p, index=False))
+    write_atomic(
+        run_dir / "rejected_rows.csv", lambda p: result.inputs.rejected.to_csv(p, index=False)
+    )
     result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
     return result
 
@@ -252,8 +256,10 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
         "radio": {tech: cov.params.to_dict() for tech, cov in result.coverage.items()},
         "radio_timings": {tech: cov.timings for tech, cov in result.coverage.items()},
         "timings_s": result.timings,
-        "outputs": {k: str(Path(v).relative_to(result.run_dir)) if _inside(v, result.run_dir) else str(v)
-                    for k, v in result.outputs.items()},
+        "outputs": {
+            k: str(Path(v).relative_to(result.run_dir)) if _inside(v, result.run_dir) else str(v)
+            for k, v in result.outputs.items()
+        },
         "rejected_rows": int(len(inputs.rejected)) if inputs is not None else 0,
         "warnings": list(inputs.warnings) if inputs is not None else [],
     }
@@ -271,7 +277,8 @@ def write_manifest(result: RunResult) -> Path:
     result.manifest = manifest_for(result)
     path = result.run_dir / "manifest.json"
     write_atomic(
-        path, lambda p: p.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2), "utf-8")
+        path,
+        lambda p: p.write_text(json.dumps(result.manifest, ensure_ascii=False, indent=2), "utf-8"),
     )
     return path
 

@@ -412,7 +412,9 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         return [_coerce(v, item_t, f"{where}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
-            raise ConfigError(f"{where}: expected a table such as {{ lon = \"X坐标\" }}, got {value!r}")
+            raise ConfigError(
+                f'{where}: expected a table such as {{ lon = "X坐标" }}, got {value!r}'
+            )
         _, val_t = get_args(hint)
         return {str(k): _coerce(v, val_t, f"{where}.{k}") for k, v in value.items()}
     if origin in (typing.Union, types.UnionType):
@@ -464,7 +466,9 @@ def _build_section(cls: type, raw: Any, section: str, base: Path | None) -> Any:
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
-def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None, path: Path | None = None) -> Scenario:
+def scenario_from_dict(
+    data: dict[str, Any], base_dir: Path | None = None, path: Path | None = None
+) -> Scenario:
     """Validate a scenario given as a dict (the parsed TOML)."""
     if not isinstance(data, dict):
         raise ConfigError("scenario must be a TOML table")
@@ -476,7 +480,8 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None, path:
         if required not in data:
             raise ConfigError(f"{where}: missing required section [{required}]")
     sections = {
-        name: _build_section(cls, data.get(name, {}), name, base_dir) for name, cls in _SECTIONS.items()
+        name: _build_section(cls, data.get(name, {}), name, base_dir)
+        for name, cls in _SECTIONS.items()
     }
     scn: ScenarioSection = sections["scenario"]
     if not scn.name:

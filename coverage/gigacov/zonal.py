@@ -230,7 +230,12 @@ def _tile_zones(
     clip = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
     sel = geoms[idx]
     gb = shapely.bounds(sel)
-    inside = (gb[:, 0] >= clip[0]) & (gb[:, 1] >= clip[1]) & (gb[:, 2] <= clip[2]) & (gb[:, 3] <= clip[3])
+    inside = (
+        (gb[:, 0] >= clip[0])
+        & (gb[:, 1] >= clip[1])
+        & (gb[:, 2] <= clip[2])
+        & (gb[:, 3] <= clip[3])
+    )
     clipped = sel.copy()
     if (~inside).any():
         clipped[~inside] = shapely.clip_by_rect(sel[~inside], *clip)
@@ -282,7 +287,11 @@ def rasterize_zones(zones, grid: Grid, subpixel: int = 1, tile: Tile | None = No
 
 
 def _check_subpixel(subpixel: int) -> int:
-    if isinstance(subpixel, bool) or not isinstance(subpixel, int | np.integer) or not 1 <= subpixel <= MAX_SUBPIXEL:
+    if (
+        isinstance(subpixel, bool)
+        or not isinstance(subpixel, int | np.integer)
+        or not 1 <= subpixel <= MAX_SUBPIXEL
+    ):
         raise ConfigError(
             f"[indicators] subpixel must be an integer from 1 to {MAX_SUBPIXEL}, got {subpixel!r}"
         )
@@ -454,7 +463,9 @@ def _tiny_zones(geoms, grid: Grid, population, masks: list[np.ndarray], out: np.
             if masks[m][r, c]:
                 out[z, 2 + m] += frac
                 out[z, 2 + k + m] += frac * p
-    log.debug("%d zone(s) smaller than a sub-cell placed at their representative point", int(ok.sum()))
+    log.debug(
+        "%d zone(s) smaller than a sub-cell placed at their representative point", int(ok.sum())
+    )
 
 
 def spread_population(
@@ -484,7 +495,8 @@ def spread_population(
     if lost.any():
         log.warning(
             "%d zone(s) with population lie outside the grid; %.0f persons not placed",
-            int(lost.sum()), float(vals[lost].sum()),
+            int(lost.sum()),
+            float(vals[lost].sum()),
         )
     density = np.where(usable & (area_px > 0), vals / np.where(area_px > 0, area_px, 1.0), 0.0)
     pop = np.zeros(grid.shape, dtype=np.float64)
@@ -523,7 +535,11 @@ def population_grid(inputs: Inputs, grid: Grid) -> np.ndarray | None:
     scn = inputs.scenario
     column = scn.population.column if scn is not None else ""
     b = inputs.boundaries
-    col = "population" if "population" in b.columns else (column if column and column in b.columns else "")
+    col = (
+        "population"
+        if "population" in b.columns
+        else (column if column and column in b.columns else "")
+    )
     if not col:
         if column:
             log.warning("[population] column %r not found on the boundaries; no population", column)
@@ -533,7 +549,9 @@ def population_grid(inputs: Inputs, grid: Grid) -> np.ndarray | None:
     tile_size = scn.grid.tile_size if scn is not None else 256
     workers = scn.compute.workers if scn is not None else None
     villages = b[b["level"] == "village"]
-    vvals = pd.to_numeric(villages[col], errors="coerce") if len(villages) else pd.Series(dtype=float)
+    vvals = (
+        pd.to_numeric(villages[col], errors="coerce") if len(villages) else pd.Series(dtype=float)
+    )
     units: gpd.GeoDataFrame
     if len(villages) and vvals.notna().any():
         units, values, level = villages, vvals, "village"
@@ -548,5 +566,10 @@ def population_grid(inputs: Inputs, grid: Grid) -> np.ndarray | None:
         log.warning("%d %s unit(s) have no %r value; they get no population", missing, level, col)
     log.info("population spread uniformly over %d %s units from column %r", len(units), level, col)
     return spread_population(
-        units.geometry, values.to_numpy(), grid, subpixel=subpixel, tile_size=tile_size, workers=workers
+        units.geometry,
+        values.to_numpy(),
+        grid,
+        subpixel=subpixel,
+        tile_size=tile_size,
+        workers=workers,
     )

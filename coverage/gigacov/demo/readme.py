@@ -79,19 +79,23 @@ def render_readme(meta: dict) -> str:
             f"{k} ×{len(v)} (rows {', '.join(map(str, v[:3]))}{', …' if len(v) > 3 else ''})"
             for k, v in kinds.items()
         )
-        lines.append(f"* `sites-{y}-synthetic.csv`: {e['rows']:,} rows, of which "
-                     f"{len(e['bad_rows'])} are deliberately bad (row numbers as in a spreadsheet, "
-                     f"header = row 1; all listed in `demo-synthetic.json`) — {desc}.")
+        lines.append(
+            f"* `sites-{y}-synthetic.csv`: {e['rows']:,} rows, of which "
+            f"{len(e['bad_rows'])} are deliberately bad (row numbers as in a spreadsheet, "
+            f"header = row 1; all listed in `demo-synthetic.json`) — {desc}."
+        )
     lines += [
         "",
         "## Intended outcome per county",
         "",
         "The design assumes these thresholds (FACTS.md; most are commonly cited values, not "
         "confirmed against the official text — the shipped standard files are authoritative): "
-        + ", ".join(f"{INDICATORS[k].name_en} ({s}) {op.replace('>=', '≥')} "
-                    f"{v:g}" if k == "sites_5g_per_10k" else
-                    f"{INDICATORS[k].name_en} ({s}) {op.replace('>=', '≥')} {_pct(v)}"
-                    for k, (s, op, v) in ASSUMED_THRESHOLDS.items())
+        + ", ".join(
+            f"{INDICATORS[k].name_en} ({s}) {op.replace('>=', '≥')} {v:g}"
+            if k == "sites_5g_per_10k"
+            else f"{INDICATORS[k].name_en} ({s}) {op.replace('>=', '≥')} {_pct(v)}"
+            for k, (s, op, v) in ASSUMED_THRESHOLDS.items()
+        )
         + ". Margins are at least 2 percentage points. County results are computed by analogy "
         "(the gigabit-city title is for prefecture-level cities).",
         "",
@@ -112,18 +116,22 @@ def render_readme(meta: dict) -> str:
             f"{_pct(s0['users_1000m_share'])} / {_pct(s1['users_1000m_share'])} | "
             f"{_pct(s1['users_5g_share'])} | {f1} | {f0} |"
         )
-    lines.append(f"| 金门县 {meta['excluded_county']['admin_code']} | — | — | — | — | — | — | — | — | "
-                 "no data (not pass, not fail) | no data |")
+    lines.append(
+        f"| 金门县 {meta['excluded_county']['admin_code']} | — | — | — | — | — | — | — | — | "
+        "no data (not pass, not fail) | no data |"
+    )
     lines += ["", "In words:", ""]
     for c in meta["counties"]:
         extra = ""
         if c["villages_designed_without_5g"]:
-            extra = (f" ({c['villages_designed_without_5g']} of {c['villages']} villages have no "
-                     f"5G site; {c['villages_out_of_5g_reach']} of them lie more than 15 km from "
-                     "any 5G site, beyond the scenario's `max_radius_m` (5 km) and even gigacov's "
-                     "default (15 km), so they cannot be reached under any propagation model; "
-                     "unreached key place: "
-                     f"{', '.join(c['key_places_designed_unreached']) or 'none'}.)")
+            extra = (
+                f" ({c['villages_designed_without_5g']} of {c['villages']} villages have no "
+                f"5G site; {c['villages_out_of_5g_reach']} of them lie more than 15 km from "
+                "any 5G site, beyond the scenario's `max_radius_m` (5 km) and even gigacov's "
+                "default (15 km), so they cannot be reached under any propagation model; "
+                "unreached key place: "
+                f"{', '.join(c['key_places_designed_unreached']) or 'none'}.)"
+            )
         lines.append(f"* **{c['name']}**: {c['story']}{extra}")
     lines += [
         "",
@@ -145,11 +153,13 @@ def render_readme(meta: dict) -> str:
         "",
         "## Run it",
         "",
-        ("The scenarios use the synthetic DEM (terrain shadows); the radio engine then follows the "
-         "terrain to every pixel, so a 100 m run takes much longer than without it. "
-         if meta.get("terrain", True) else
-         "The scenarios leave the synthetic DEM out (built with `terrain = False`); uncomment "
-         "`[terrain] dem` to get terrain shadows, at the cost of a much longer run. ")
+        (
+            "The scenarios use the synthetic DEM (terrain shadows); the radio engine then follows the "
+            "terrain to every pixel, so a 100 m run takes much longer than without it. "
+            if meta.get("terrain", True)
+            else "The scenarios leave the synthetic DEM out (built with `terrain = False`); uncomment "
+            "`[terrain] dem` to get terrain shadows, at the cost of a much longer run. "
+        )
         + f"The cut-off radius of the radio model is {meta.get('max_radius_m', 5000) / 1000:g} km "
         "(`[radio] max_radius_m`).",
         "",

@@ -37,8 +37,14 @@ def outcome_check(result, metadata: dict) -> pd.DataFrame:
     predicted = set(predicted_indicators(year))
     rows = []
     for code, name, std, ind, value, status, thr in zip(
-        comp["admin_code"].astype(str), comp["name"], comp["standard"], comp["indicator"],
-        comp["value"], comp["status"], comp["threshold"], strict=True,
+        comp["admin_code"].astype(str),
+        comp["name"],
+        comp["standard"],
+        comp["indicator"],
+        comp["value"],
+        comp["status"],
+        comp["threshold"],
+        strict=True,
     ):
         if code == KINMEN_CODE:
             want = "no_data"
@@ -48,11 +54,19 @@ def outcome_check(result, metadata: dict) -> pd.DataFrame:
             want = "pass"
         else:
             want = "any"
-        rows.append({
-            "year": year, "admin_code": code, "name": name, "standard": std, "indicator": ind,
-            "value": value, "designed": want, "actual": status,
-            "agrees": want in ("any", status),
-        })
+        rows.append(
+            {
+                "year": year,
+                "admin_code": code,
+                "name": name,
+                "standard": std,
+                "indicator": ind,
+                "value": value,
+                "designed": want,
+                "actual": status,
+                "agrees": want in ("any", status),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -104,8 +118,12 @@ def run_demo(
         t1 = time.perf_counter()
         log.info("demo: running %s", inputs[f"scenario_{year}"].name)
         results[year] = run(inputs[f"scenario_{year}"], offline=offline)
-        log.info("demo: %d run finished in %.1f s (%s)", year, time.perf_counter() - t1,
-                 ", ".join(f"{k} {v:.1f} s" for k, v in results[year].timings.items()))
+        log.info(
+            "demo: %d run finished in %.1f s (%s)",
+            year,
+            time.perf_counter() - t1,
+            ", ".join(f"{k} {v:.1f} s" for k, v in results[year].timings.items()),
+        )
     r23, r24 = results[2023], results[2024]
     comparison = compare_runs(r23.run_dir, r24.run_dir)
     meta = json.loads(inputs["metadata"].read_text(encoding="utf-8"))
@@ -113,11 +131,23 @@ def run_demo(
     check_path = out / "outcome-check-synthetic.csv"
     checks.to_csv(check_path, index=False)
     for row in checks[~checks["agrees"]].itertuples():
-        log.warning("demo: %s %s %s %s = %.4g: designed %s, got %s", row.year, row.name,
-                    row.standard, row.indicator, row.value, row.designed, row.actual)
+        log.warning(
+            "demo: %s %s %s %s = %.4g: designed %s, got %s",
+            row.year,
+            row.name,
+            row.standard,
+            row.indicator,
+            row.value,
+            row.designed,
+            row.actual,
+        )
     judged = checks[checks["designed"] != "any"]
-    log.info("demo: %d of %d predicted county indicator outcomes match the design; finished in "
-             "%.1f s", int(judged["agrees"].sum()), len(judged), time.perf_counter() - t0)
+    log.info(
+        "demo: %d of %d predicted county indicator outcomes match the design; finished in %.1f s",
+        int(judged["agrees"].sum()),
+        len(judged),
+        time.perf_counter() - t0,
+    )
     outputs: dict[str, Path] = {
         "map": r24.outputs.get("map"),
         "report": r24.outputs.get("report"),

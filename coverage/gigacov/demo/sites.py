@@ -97,23 +97,56 @@ _BANDS_4G = {
 }
 # (operator, band) mixes by environment.
 _MIX_5G = {
-    "urban": ((("中国移动", "n41"), 0.45), (("中国移动", "n79"), 0.08), (("中国电信", "n78"), 0.22),
-              (("中国联通", "n78"), 0.20), (("中国广电", "n28"), 0.05)),
-    "suburban": ((("中国移动", "n41"), 0.38), (("中国电信", "n78"), 0.21), (("中国联通", "n78"), 0.19),
-                 (("中国广电", "n28"), 0.10), (("中国移动", "n28"), 0.12)),
-    "rural": ((("中国移动", "n41"), 0.22), (("中国电信", "n78"), 0.16), (("中国联通", "n78"), 0.14),
-              (("中国广电", "n28"), 0.22), (("中国移动", "n28"), 0.26)),
+    "urban": (
+        (("中国移动", "n41"), 0.45),
+        (("中国移动", "n79"), 0.08),
+        (("中国电信", "n78"), 0.22),
+        (("中国联通", "n78"), 0.20),
+        (("中国广电", "n28"), 0.05),
+    ),
+    "suburban": (
+        (("中国移动", "n41"), 0.38),
+        (("中国电信", "n78"), 0.21),
+        (("中国联通", "n78"), 0.19),
+        (("中国广电", "n28"), 0.10),
+        (("中国移动", "n28"), 0.12),
+    ),
+    "rural": (
+        (("中国移动", "n41"), 0.22),
+        (("中国电信", "n78"), 0.16),
+        (("中国联通", "n78"), 0.14),
+        (("中国广电", "n28"), 0.22),
+        (("中国移动", "n28"), 0.26),
+    ),
 }
 _MIX_4G = {
-    "urban": ((("中国移动", "B3"), 0.30), (("中国移动", "B8"), 0.12), (("中国电信", "B3"), 0.15),
-              (("中国电信", "B1"), 0.13), (("中国联通", "B3"), 0.12), (("中国联通", "B1"), 0.12),
-              (("中国联通", "B8"), 0.06)),
-    "suburban": ((("中国移动", "B3"), 0.25), (("中国移动", "B8"), 0.20), (("中国电信", "B3"), 0.15),
-                 (("中国电信", "B1"), 0.12), (("中国联通", "B3"), 0.10), (("中国联通", "B1"), 0.08),
-                 (("中国联通", "B8"), 0.10)),
-    "rural": ((("中国移动", "B8"), 0.32), (("中国移动", "B3"), 0.13), (("中国电信", "B3"), 0.18),
-              (("中国电信", "B1"), 0.09), (("中国联通", "B8"), 0.18), (("中国联通", "B3"), 0.06),
-              (("中国联通", "B1"), 0.04)),
+    "urban": (
+        (("中国移动", "B3"), 0.30),
+        (("中国移动", "B8"), 0.12),
+        (("中国电信", "B3"), 0.15),
+        (("中国电信", "B1"), 0.13),
+        (("中国联通", "B3"), 0.12),
+        (("中国联通", "B1"), 0.12),
+        (("中国联通", "B8"), 0.06),
+    ),
+    "suburban": (
+        (("中国移动", "B3"), 0.25),
+        (("中国移动", "B8"), 0.20),
+        (("中国电信", "B3"), 0.15),
+        (("中国电信", "B1"), 0.12),
+        (("中国联通", "B3"), 0.10),
+        (("中国联通", "B1"), 0.08),
+        (("中国联通", "B8"), 0.10),
+    ),
+    "rural": (
+        (("中国移动", "B8"), 0.32),
+        (("中国移动", "B3"), 0.13),
+        (("中国电信", "B3"), 0.18),
+        (("中国电信", "B1"), 0.09),
+        (("中国联通", "B8"), 0.18),
+        (("中国联通", "B3"), 0.06),
+        (("中国联通", "B1"), 0.04),
+    ),
 }
 _YEARS_5G = np.array([2019, 2020, 2021, 2022, 2023])
 _W_5G_GENERAL = np.array([0.06, 0.20, 0.25, 0.25, 0.24])
@@ -121,8 +154,13 @@ _W_5G_VILLAGE = np.array([0.00, 0.10, 0.20, 0.30, 0.40])
 _W_5G_ANCHOR = np.array([0.15, 0.30, 0.30, 0.25, 0.00])
 _YEARS_4G = np.arange(2014, 2025)
 _W_4G = np.array([0.08, 0.16, 0.18, 0.16, 0.13, 0.10, 0.07, 0.05, 0.04, 0.02, 0.01])
-_SITE_TYPE = {"macro": "宏站", "small": "微站", "road": "道路覆盖", "keyplace": "重点场所",
-              "village": "农村覆盖"}
+_SITE_TYPE = {
+    "macro": "宏站",
+    "small": "微站",
+    "road": "道路覆盖",
+    "keyplace": "重点场所",
+    "village": "农村覆盖",
+}
 
 
 @dataclass
@@ -162,7 +200,9 @@ def _pick(rng: np.random.Generator, mix, n: int) -> list[tuple[str, str]]:
 
 
 def _env(density_per_km2: np.ndarray) -> np.ndarray:
-    return np.where(density_per_km2 >= 3000, "urban", np.where(density_per_km2 >= 300, "suburban", "rural"))
+    return np.where(
+        density_per_km2 >= 3000, "urban", np.where(density_per_km2 >= 300, "suburban", "rural")
+    )
 
 
 def _offset_inside(rng, x, y, rmin, rmax, geom, tries=30) -> tuple[float, float]:
@@ -186,9 +226,16 @@ def _county_at(region: Region, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_sites(rng: np.random.Generator, region: Region, villages: Villages,
-                places: list[KeyPlace], pop200: np.ndarray, labels200: np.ndarray,
-                village_of_pixel: np.ndarray, scale: float = 1.0) -> SiteTable:
+def build_sites(
+    rng: np.random.Generator,
+    region: Region,
+    villages: Villages,
+    places: list[KeyPlace],
+    pop200: np.ndarray,
+    labels200: np.ndarray,
+    village_of_pixel: np.ndarray,
+    scale: float = 1.0,
+) -> SiteTable:
     """Place the 5G and 4G sites and give them their radio parameters."""
     grid = region.grid(MODEL_RES_M)
     xc, yc = grid.centres()
@@ -212,8 +259,14 @@ def build_sites(rng: np.random.Generator, region: Region, villages: Villages,
         from rasterio.features import rasterize
 
         zone = shapely.union_all([shapely.buffer(g, EXCLUSION_M) for g in excl_geoms])
-        no5g_pix |= rasterize([(zone, 1)], out_shape=grid.shape, transform=grid.transform,
-                              fill=0, dtype="uint8", all_touched=True).astype(bool)
+        no5g_pix |= rasterize(
+            [(zone, 1)],
+            out_shape=grid.shape,
+            transform=grid.transform,
+            fill=0,
+            dtype="uint8",
+            all_touched=True,
+        ).astype(bool)
 
     def allowed_5g(x: float, y: float) -> bool:
         r, c = grid.rowcol(x, y)
@@ -224,8 +277,17 @@ def build_sites(rng: np.random.Generator, region: Region, villages: Villages,
     rows: list[dict] = []
 
     def add(tech, county, x, y, kind, village=-1, bearing=np.nan):
-        rows.append({"tech": tech, "county": county, "x": float(x), "y": float(y), "kind": kind,
-                     "village": int(village), "bearing": bearing})
+        rows.append(
+            {
+                "tech": tech,
+                "county": county,
+                "x": float(x),
+                "y": float(y),
+                "kind": kind,
+                "village": int(village),
+                "bearing": bearing,
+            }
+        )
 
     # --- 5G anchors: key places and roads ----------------------------------------------------
     for p in places:
@@ -236,9 +298,15 @@ def build_sites(rng: np.random.Generator, region: Region, villages: Villages,
             n_pts = max(2, int(g.length // ROAD_SITE_SPACING_M) + 1)
             t = np.linspace(0, g.length, n_pts)
             pt = shapely.get_coordinates(shapely.line_interpolate_point(g, t))
-            ahead = shapely.get_coordinates(shapely.line_interpolate_point(g, np.minimum(t + 50.0, g.length)))
-            behind = shapely.get_coordinates(shapely.line_interpolate_point(g, np.maximum(t - 50.0, 0.0)))
-            bearing = np.degrees(np.arctan2(ahead[:, 0] - behind[:, 0], ahead[:, 1] - behind[:, 1])) % 360
+            ahead = shapely.get_coordinates(
+                shapely.line_interpolate_point(g, np.minimum(t + 50.0, g.length))
+            )
+            behind = shapely.get_coordinates(
+                shapely.line_interpolate_point(g, np.maximum(t - 50.0, 0.0))
+            )
+            bearing = (
+                np.degrees(np.arctan2(ahead[:, 0] - behind[:, 0], ahead[:, 1] - behind[:, 1])) % 360
+            )
             off = rng.uniform(-120, 120, n_pts)
             x = pt[:, 0] + off * np.cos(np.radians(bearing))
             y = pt[:, 1] - off * np.sin(np.radians(bearing))
@@ -251,8 +319,16 @@ def build_sites(rng: np.random.Generator, region: Region, villages: Villages,
             geom_c = region.geometry_m(p.county) if p.county else None
             cx, cy = g.centroid.x, g.centroid.y
             for _ in range(n_s):
-                rmax = 250.0 if g.geom_type == "Point" else max(250.0, math.sqrt(g.area / math.pi) * 0.6)
-                x, y = _offset_inside(rng, cx, cy, 80.0, rmax, geom_c) if geom_c is not None else (cx, cy)
+                rmax = (
+                    250.0
+                    if g.geom_type == "Point"
+                    else max(250.0, math.sqrt(g.area / math.pi) * 0.6)
+                )
+                x, y = (
+                    _offset_inside(rng, cx, cy, 80.0, rmax, geom_c)
+                    if geom_c is not None
+                    else (cx, cy)
+                )
                 if p.county and allowed_5g(x, y):
                     add("5G", p.county, x, y, "keyplace")
 
@@ -276,8 +352,13 @@ def build_sites(rng: np.random.Generator, region: Region, villages: Villages,
         rr, cc = np.nonzero((labels200 == idx) & ~no5g_pix)
         need = target5[c.code] - int(anchors_5g.get(c.code, 0))
         if need < 0:
-            log.info("%s: %d 5G anchor sites exceed the designed %d at scale %g",
-                     c.name, target5[c.code] - need, target5[c.code], scale)
+            log.info(
+                "%s: %d 5G anchor sites exceed the designed %d at scale %g",
+                c.name,
+                target5[c.code] - need,
+                target5[c.code],
+                scale,
+            )
         _sample(rng, region, c, rr, cc, xc, yc, pop200, max(need, 0), "5G", add, power=1.2)
     for i in range(n_v):
         if rng.random() < 0.75:
@@ -293,9 +374,13 @@ def build_sites(rng: np.random.Generator, region: Region, villages: Villages,
     sites = pd.DataFrame(rows)
     sites = _attributes(rng, region, sites, grid, density, village_of_pixel, villages)
     unreachable = _unreachable(villages, sites)
-    log.info("sites: %d 5G, %d 4G; %d villages designed without 5G, %d out of reach",
-             int((sites.tech == "5G").sum()), int((sites.tech == "4G").sum()),
-             int((~village_5g).sum()), int(unreachable.sum()))
+    log.info(
+        "sites: %d 5G, %d 4G; %d villages designed without 5G, %d out of reach",
+        int((sites.tech == "5G").sum()),
+        int((sites.tech == "4G").sum()),
+        int((~village_5g).sum()),
+        int(unreachable.sum()),
+    )
     return SiteTable(sites=sites, village_5g=village_5g, unreachable_villages=unreachable)
 
 
@@ -315,8 +400,9 @@ def _sample(rng, region, c: CountyDesign, rr, cc, xc, yc, pop200, n, tech, add, 
         add(tech, c.code, px, py, "macro")
 
 
-def _attributes(rng, region: Region, sites: pd.DataFrame, grid, density, village_of_pixel,
-                villages: Villages) -> pd.DataFrame:
+def _attributes(
+    rng, region: Region, sites: pd.DataFrame, grid, density, village_of_pixel, villages: Villages
+) -> pd.DataFrame:
     """Operator, band, sectors, heights, tilts, EIRP, years, ids and names."""
     n = len(sites)
     r, c = grid.rowcol(sites["x"].to_numpy(), sites["y"].to_numpy())
@@ -353,14 +439,22 @@ def _attributes(rng, region: Region, sites: pd.DataFrame, grid, density, village
     hi = np.array([(_BANDS_5G | _BANDS_4G)[b][2][1] for b in band])
     eirp = rng.uniform(lo, hi)
     env = sites["env"].to_numpy()
-    height = np.where(env == "urban", rng.uniform(25, 45, n),
-                      np.where(env == "suburban", rng.uniform(30, 40, n), rng.uniform(35, 50, n)))
-    tilt = np.where(env == "urban", rng.uniform(6, 10, n),
-                    np.where(env == "suburban", rng.uniform(4, 8, n), rng.uniform(2, 6, n)))
+    height = np.where(
+        env == "urban",
+        rng.uniform(25, 45, n),
+        np.where(env == "suburban", rng.uniform(30, 40, n), rng.uniform(35, 50, n)),
+    )
+    tilt = np.where(
+        env == "urban",
+        rng.uniform(6, 10, n),
+        np.where(env == "suburban", rng.uniform(4, 8, n), rng.uniform(2, 6, n)),
+    )
     tilt = np.where(np.isin(band, ["n28", "B8"]), np.minimum(tilt, rng.uniform(2, 4, n)), tilt)
     sectors = rng.choice([3, 2, 1], size=n, p=[0.85, 0.10, 0.05])
     kind = sites["kind"].to_numpy()
-    sectors = np.where(kind == "road", 2, np.where(np.isin(kind, ["keyplace", "village"]), 3, sectors))
+    sectors = np.where(
+        kind == "road", 2, np.where(np.isin(kind, ["keyplace", "village"]), 3, sectors)
+    )
     sectors = np.where(kind == "small", 1, sectors)
     height = np.where(kind == "small", rng.uniform(8, 15, n), height)
     eirp = np.where(kind == "small", rng.uniform(47, 53, n), eirp)
@@ -382,7 +476,11 @@ def _attributes(rng, region: Region, sites: pd.DataFrame, grid, density, village
         late = rng.choice(eligible, size=n24, replace=False) if n24 else np.array([], dtype=int)
         year[late] = 2024
         rest = np.setdiff1d(m5, late)
-        for k, w in (("village", _W_5G_VILLAGE), ("anchor", _W_5G_ANCHOR), ("general", _W_5G_GENERAL)):
+        for k, w in (
+            ("village", _W_5G_VILLAGE),
+            ("anchor", _W_5G_ANCHOR),
+            ("general", _W_5G_GENERAL),
+        ):
             if k == "village":
                 sel = rest[kind[rest] == "village"]
             elif k == "anchor":
@@ -396,23 +494,34 @@ def _attributes(rng, region: Region, sites: pd.DataFrame, grid, density, village
     sites["month"] = rng.integers(1, 13, n)
     sites["day"] = rng.integers(1, 29, n)
     # Ids and names (sorted by technology, county, position for a stable, readable order).
-    sites = sites.sort_values(["tech", "county", "y", "x"], ascending=[False, True, False, True],
-                              kind="stable").reset_index(drop=True)
+    sites = sites.sort_values(
+        ["tech", "county", "y", "x"], ascending=[False, True, False, True], kind="stable"
+    ).reset_index(drop=True)
     seq = sites.groupby(["tech", "county"]).cumcount() + 1
     prefix = np.where(sites["tech"] == "5G", "NR", "LTE")
-    sites["site_id"] = [f"QZ-{p}-{c}-{s:05d}" for p, c, s in zip(prefix, sites["county"], seq, strict=True)]
+    sites["site_id"] = [
+        f"QZ-{p}-{c}-{s:05d}" for p, c, s in zip(prefix, sites["county"], seq, strict=True)
+    ]
     vnames = villages.table["name"].to_numpy()
     short = {d.code: d.short for d in COUNTIES}
     tags = {"small": "微站", "road": "道路", "keyplace": "重点", "village": "", "macro": ""}
     sites["name"] = [
         f"{short[c]}{vnames[v] if v >= 0 else '城区'}{tags[k]}{'NR' if t == '5G' else 'LTE'}{s:04d}"
-        for c, v, k, t, s in zip(sites["county"], sites["village"].astype(int), sites["kind"],
-                                 sites["tech"], seq, strict=True)
+        for c, v, k, t, s in zip(
+            sites["county"],
+            sites["village"].astype(int),
+            sites["kind"],
+            sites["tech"],
+            seq,
+            strict=True,
+        )
     ]
     return sites
 
 
-def _unreachable(villages: Villages, sites: pd.DataFrame, radius_m: float = UNREACHABLE_M) -> np.ndarray:
+def _unreachable(
+    villages: Villages, sites: pd.DataFrame, radius_m: float = UNREACHABLE_M
+) -> np.ndarray:
     """Villages whose polygon is farther than ``radius_m`` from every 5G site (cannot be reached
     by a model with that cut-off). Polygons are simplified to 200 m for speed and the distance
     widened by the same 200 m, so the answer errs on the side of "reachable"."""
@@ -434,43 +543,54 @@ def cells_table(rng: np.random.Generator, sites: pd.DataFrame) -> pd.DataFrame:
     s = sites.iloc[idx].reset_index(drop=True)
     n = len(s)
     jitter = rng.uniform(-10, 10, n)
-    az = np.where(
-        s["kind"].to_numpy() == "road",
-        s["bearing"].to_numpy() + 180.0 * (k - 1),
-        s["azimuth0"].to_numpy() + (k - 1) * np.where(s["sectors"].to_numpy() == 2, 180.0, 120.0),
-    ) + jitter
+    az = (
+        np.where(
+            s["kind"].to_numpy() == "road",
+            s["bearing"].to_numpy() + 180.0 * (k - 1),
+            s["azimuth0"].to_numpy()
+            + (k - 1) * np.where(s["sectors"].to_numpy() == 2, 180.0, 120.0),
+        )
+        + jitter
+    )
     az = np.round(np.mod(az, 360.0))
     omni = s["kind"].to_numpy() == "small"
     az = np.where(omni, np.nan, az)
     beam = np.where(omni, np.nan, 65.0)
     county_name = {d.code: d.name for d in COUNTIES}
     tech = s["tech"].to_numpy()
-    cells = pd.DataFrame({
-        "site_id": s["site_id"],
-        "name": s["name"],
-        "cell_id": [f"{sid}-{j}" for sid, j in zip(s["site_id"], k, strict=True)],
-        "cell_name": [f"{nm}_{j}" for nm, j in zip(s["name"], k, strict=True)],
-        "county": [county_name[c] for c in s["county"]],
-        "lon": s["lon"],
-        "lat": s["lat"],
-        "tech": tech,
-        "operator": s["operator"],
-        "band": s["band"],
-        "bandwidth_mhz": s["bandwidth_mhz"],
-        "scs_khz": s["scs_khz"],
-        "azimuth_deg": az,
-        "beamwidth_deg": beam,
-        "height_m": s["height_m"],
-        "tilt_deg": s["tilt_deg"],
-        "eirp_dbm": s["eirp_dbm"],
-        "commissioned": [f"{y:04d}-{m:02d}-{d:02d}" for y, m, d in zip(s["year"], s["month"], s["day"], strict=True)],
-        "site_type": [_SITE_TYPE[x] for x in s["kind"]],
-        "year": s["year"].to_numpy(),
-    })
+    cells = pd.DataFrame(
+        {
+            "site_id": s["site_id"],
+            "name": s["name"],
+            "cell_id": [f"{sid}-{j}" for sid, j in zip(s["site_id"], k, strict=True)],
+            "cell_name": [f"{nm}_{j}" for nm, j in zip(s["name"], k, strict=True)],
+            "county": [county_name[c] for c in s["county"]],
+            "lon": s["lon"],
+            "lat": s["lat"],
+            "tech": tech,
+            "operator": s["operator"],
+            "band": s["band"],
+            "bandwidth_mhz": s["bandwidth_mhz"],
+            "scs_khz": s["scs_khz"],
+            "azimuth_deg": az,
+            "beamwidth_deg": beam,
+            "height_m": s["height_m"],
+            "tilt_deg": s["tilt_deg"],
+            "eirp_dbm": s["eirp_dbm"],
+            "commissioned": [
+                f"{y:04d}-{m:02d}-{d:02d}"
+                for y, m, d in zip(s["year"], s["month"], s["day"], strict=True)
+            ],
+            "site_type": [_SITE_TYPE[x] for x in s["kind"]],
+            "year": s["year"].to_numpy(),
+        }
+    )
     return cells
 
 
-def export_rows(rng: np.random.Generator, cells: pd.DataFrame, year: int) -> tuple[pd.DataFrame, list[dict]]:
+def export_rows(
+    rng: np.random.Generator, cells: pd.DataFrame, year: int
+) -> tuple[pd.DataFrame, list[dict]]:
     """The export of ``year``: the cells in service by then, plus ≈ 0.1 % deliberately bad rows.
 
     Bad rows, each an extra row (the good cells stay complete), in equal numbers:
@@ -487,7 +607,9 @@ def export_rows(rng: np.random.Generator, cells: pd.DataFrame, year: int) -> tup
         kind = kinds[i % 4]
         src = good.iloc[int(rng.integers(len(good)))].copy()
         if kind == "duplicate_cell_id":
-            src["azimuth_deg"] = (src["azimuth_deg"] + 10.0) % 360 if not np.isnan(src["azimuth_deg"]) else 0.0
+            src["azimuth_deg"] = (
+                (src["azimuth_deg"] + 10.0) % 360 if not np.isnan(src["azimuth_deg"]) else 0.0
+            )
         else:
             sid = f"{src['site_id']}-X{i:03d}"
             src["site_id"] = sid
@@ -515,7 +637,12 @@ def export_rows(rng: np.random.Generator, cells: pd.DataFrame, year: int) -> tup
     order[is_bad] = len(out) + np.arange(n_bad)
     rows = pd.concat([out, bad_df], ignore_index=True).iloc[order].reset_index(drop=True)
     report = [
-        {"row": int(pos) + 2, "kind": kind, "cell_id": str(row["cell_id"]), "site_id": str(row["site_id"])}
+        {
+            "row": int(pos) + 2,
+            "kind": kind,
+            "cell_id": str(row["cell_id"]),
+            "site_id": str(row["site_id"]),
+        }
         for pos, (kind, row) in zip(positions, bad_rows, strict=True)
     ]
     return rows, report

@@ -25,7 +25,9 @@ __all__ = ["Villages", "build_villages", "village_counts"]
 
 log = logging.getLogger(__name__)
 
-_FIRST = "东西南北上下前后新大小石山溪洋坑湖林桥埔美霞福安丰龙凤金玉华仁和云高水竹梅桃莲古清宝鹤圳浦"
+_FIRST = (
+    "东西南北上下前后新大小石山溪洋坑湖林桥埔美霞福安丰龙凤金玉华仁和云高水竹梅桃莲古清宝鹤圳浦"
+)
 _SECOND = "头尾坂厝埔洋美坑田墩亭岭塘山溪林内店兜园垵湖洲口寨峰阳坪墘边营宅"
 _TOWN_FIRST = "东西南北金玉龙凤云清丰福安仁和华新宝永德英蓬桃梅官罗马霞洪"
 _TOWN_SECOND = "山溪阳峰江湖城田安丰美兴泉坂林岭浦华源头"
@@ -62,8 +64,14 @@ def village_counts(scale: float) -> dict[str, int]:
     return {c.code: max(3, int(round(c.villages * scale))) for c in COUNTIES}
 
 
-def _seed_points(rng: np.random.Generator, region: Region, c: CountyDesign, n: int,
-                 cells_xy: np.ndarray, density: np.ndarray) -> np.ndarray:
+def _seed_points(
+    rng: np.random.Generator,
+    region: Region,
+    c: CountyDesign,
+    n: int,
+    cells_xy: np.ndarray,
+    density: np.ndarray,
+) -> np.ndarray:
     """``n`` seeds inside county ``c`` with a density-dependent minimum spacing."""
     geom = region.geometry_m(c.code)
     shapely.prepare(geom)
@@ -121,7 +129,9 @@ def _kmeans(rng: np.random.Generator, pts: np.ndarray, k: int, iters: int = 25) 
     centres = [pts[rng.integers(n)]]
     for _ in range(1, k):
         d2 = np.min([np.sum((pts - c) ** 2, axis=1) for c in centres], axis=0)
-        centres.append(pts[rng.choice(n, p=d2 / d2.sum())] if d2.sum() > 0 else pts[rng.integers(n)])
+        centres.append(
+            pts[rng.choice(n, p=d2 / d2.sum())] if d2.sum() > 0 else pts[rng.integers(n)]
+        )
     cen = np.asarray(centres, dtype=float)
     labels = np.zeros(n, dtype=np.int64)
     for _ in range(iters):
@@ -136,7 +146,9 @@ def _kmeans(rng: np.random.Generator, pts: np.ndarray, k: int, iters: int = 25) 
     return labels
 
 
-def _unique_names(rng: np.random.Generator, n: int, first: str, second: str, taken: set[str]) -> list[str]:
+def _unique_names(
+    rng: np.random.Generator, n: int, first: str, second: str, taken: set[str]
+) -> list[str]:
     names = []
     while len(names) < n:
         a, b = first[rng.integers(len(first))], second[rng.integers(len(second))]
@@ -153,8 +165,9 @@ def _unique_names(rng: np.random.Generator, n: int, first: str, second: str, tak
     return names
 
 
-def build_villages(rng: np.random.Generator, region: Region, model: PopulationModel,
-                   scale: float = 1.0) -> Villages:
+def build_villages(
+    rng: np.random.Generator, region: Region, model: PopulationModel, scale: float = 1.0
+) -> Villages:
     """Draw the village seeds, tessellate each county, assign townships, codes and names."""
     grid = region.grid(MODEL_RES_M)
     labels = county_labels(region, grid)
@@ -218,16 +231,18 @@ def build_villages(rng: np.random.Generator, region: Region, model: PopulationMo
         for i in range(n):
             suffix = "社区" if is_urban[i] else "村"
             t = town[i]
-            rows.append({
-                "admin_code": codes[i],
-                "name": v_names[i] + suffix,
-                "level": "village",
-                "parent_code": c.code,
-                "township_code": f"{c.code}{t_code[t]}",
-                "township_name": t_names[t] + kind[t],
-                "kind": suffix,
-                "synthetic": True,
-            })
+            rows.append(
+                {
+                    "admin_code": codes[i],
+                    "name": v_names[i] + suffix,
+                    "level": "village",
+                    "parent_code": c.code,
+                    "township_code": f"{c.code}{t_code[t]}",
+                    "township_name": t_names[t] + kind[t],
+                    "kind": suffix,
+                    "synthetic": True,
+                }
+            )
         all_seeds.append(seeds)
         all_county += [c.code] * n
         all_urban.append(is_urban)

@@ -63,13 +63,17 @@ class Rejects:
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
-            return pd.DataFrame({c: pd.Series(dtype=object if c != "row" else "int64") for c in REJECTED_COLUMNS})
+            return pd.DataFrame(
+                {c: pd.Series(dtype=object if c != "row" else "int64") for c in REJECTED_COLUMNS}
+            )
         out = pd.concat(self.parts, ignore_index=True)
         out["row"] = out["row"].astype("int64")
         # files in the order they were read, rows in file order
         file_order = {f: i for i, f in enumerate(pd.unique(out["file"]))}
         out["_f"] = out["file"].map(file_order)
-        out = out.sort_values(["_f", "row"], kind="stable").drop(columns="_f").reset_index(drop=True)
+        out = (
+            out.sort_values(["_f", "row"], kind="stable").drop(columns="_f").reset_index(drop=True)
+        )
         return out[REJECTED_COLUMNS]
 
 
@@ -147,7 +151,9 @@ class Tracker:
         msgs = message(vals) if callable(message) else message
         if not isinstance(msgs, str):
             msgs = np.asarray(msgs, dtype=object)
-        self.rejects.add(self.file, self.rows[idx], column, vals.to_numpy(dtype=object), reason, msgs)
+        self.rejects.add(
+            self.file, self.rows[idx], column, vals.to_numpy(dtype=object), reason, msgs
+        )
         self.alive[idx] = False
         return idx
 
@@ -223,7 +229,9 @@ def norm_text(value: str) -> str:
 # Numbers with units
 # ------------------------------------------------------------------------------------------------
 
-_NUM_UNIT_RE = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*([^\d\s].*?)?\s*$", re.I)
+_NUM_UNIT_RE = re.compile(
+    r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*([^\d\s].*?)?\s*$", re.I
+)
 
 
 @dataclass
@@ -288,7 +296,11 @@ def fast_float(s: pd.Series) -> np.ndarray:
         import pyarrow.compute as pc
 
         try:
-            return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64, copy=True)
+            return (
+                pc.cast(arr, pa.float64())
+                .to_numpy(zero_copy_only=False)
+                .astype(np.float64, copy=True)
+            )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)

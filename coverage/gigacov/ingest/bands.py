@@ -34,10 +34,39 @@ __all__ = [
 #: TS 38.101-1 Table 5.3.2-1 (FR1): N_RB by SCS (kHz) and channel bandwidth (MHz).
 NR_N_RB: dict[int, dict[float, int]] = {
     15: {5: 25, 10: 52, 15: 79, 20: 106, 25: 133, 30: 160, 35: 188, 40: 216, 45: 242, 50: 270},
-    30: {5: 11, 10: 24, 15: 38, 20: 51, 25: 65, 30: 78, 35: 92, 40: 106, 45: 119, 50: 133,
-         60: 162, 70: 189, 80: 217, 90: 245, 100: 273},
-    60: {10: 11, 15: 18, 20: 24, 25: 31, 30: 38, 35: 44, 40: 51, 45: 58, 50: 65, 60: 79,
-         70: 93, 80: 107, 90: 121, 100: 135},
+    30: {
+        5: 11,
+        10: 24,
+        15: 38,
+        20: 51,
+        25: 65,
+        30: 78,
+        35: 92,
+        40: 106,
+        45: 119,
+        50: 133,
+        60: 162,
+        70: 189,
+        80: 217,
+        90: 245,
+        100: 273,
+    },
+    60: {
+        10: 11,
+        15: 18,
+        20: 24,
+        25: 31,
+        30: 38,
+        35: 44,
+        40: 51,
+        45: 58,
+        50: 65,
+        60: 79,
+        70: 93,
+        80: 107,
+        90: 121,
+        100: 135,
+    },
 }
 
 #: TS 36.101 Table 5.6-1: LTE N_RB by channel bandwidth (MHz); SCS is always 15 kHz.
@@ -46,33 +75,35 @@ LTE_N_RB: dict[float, int] = {1.4: 6, 3: 15, 5: 25, 10: 50, 15: 75, 20: 100}
 #: Band → (centre MHz, technology hint or "", typical channel bandwidth MHz in China).
 BAND_CENTRE_MHZ: dict[str, tuple[float, str, float]] = {
     # NR (downlink ranges; China's allocations)
-    "n78": (3500.0, "5G", 100.0),   # 3300–3800; CT/CU share 3400–3600
+    "n78": (3500.0, "5G", 100.0),  # 3300–3800; CT/CU share 3400–3600
     "n77": (3700.0, "5G", 100.0),
-    "n79": (4850.0, "5G", 100.0),   # CMCC 4800–4900
-    "n41": (2565.0, "5G", 100.0),   # CMCC 2515–2675, 100 MHz NR carrier 2515–2615
-    "n28": (773.0, "5G", 30.0),     # CBN/CMCC 758–788
-    "n1": (2140.0, "5G", 20.0),     # 2110–2170
+    "n79": (4850.0, "5G", 100.0),  # CMCC 4800–4900
+    "n41": (2565.0, "5G", 100.0),  # CMCC 2515–2675, 100 MHz NR carrier 2515–2615
+    "n28": (773.0, "5G", 30.0),  # CBN/CMCC 758–788
+    "n1": (2140.0, "5G", 20.0),  # 2110–2170
     "n3": (1842.5, "5G", 20.0),
     "n8": (942.5, "5G", 10.0),
     "n5": (881.5, "5G", 10.0),
     "n40": (2350.0, "5G", 50.0),
     # LTE
     "b1": (2140.0, "4G", 20.0),
-    "b3": (1842.5, "4G", 20.0),     # 1805–1880
+    "b3": (1842.5, "4G", 20.0),  # 1805–1880
     "b5": (881.5, "4G", 10.0),
-    "b8": (942.5, "4G", 10.0),      # 925–960
-    "b34": (2017.5, "4G", 15.0),    # 2010–2025 (China Mobile "A")
+    "b8": (942.5, "4G", 10.0),  # 925–960
+    "b34": (2017.5, "4G", 15.0),  # 2010–2025 (China Mobile "A")
     "b38": (2595.0, "4G", 20.0),
-    "b39": (1900.0, "4G", 20.0),    # 1880–1920 (China Mobile "F")
-    "b40": (2350.0, "4G", 20.0),    # 2300–2400 (China Mobile "E", indoor)
-    "b41": (2593.0, "4G", 20.0),    # 2496–2690 (China Mobile "D")
+    "b39": (1900.0, "4G", 20.0),  # 1880–1920 (China Mobile "F")
+    "b40": (2350.0, "4G", 20.0),  # 2300–2400 (China Mobile "E", indoor)
+    "b41": (2593.0, "4G", 20.0),  # 2496–2690 (China Mobile "D")
 }
 
 # China Mobile's TD-LTE band letters.
 _LETTER_BANDS = {"a": "b34", "d": "b41", "e": "b40", "f": "b39"}
 
 _BAND_RE = re.compile(r"^(?:band|频段)?\s*([nb])\s*(\d{1,3})$")
-_LTE_WORD_RE = re.compile(r"^(?:lte|fdd|tdd|tdlte|fddlte|tddlte|lte?fdd|ltetdd)?(?:band|b)?(\d{1,3})$")
+_LTE_WORD_RE = re.compile(
+    r"^(?:lte|fdd|tdd|tdlte|fddlte|tddlte|lte?fdd|ltetdd)?(?:band|b)?(\d{1,3})$"
+)
 _LETTER_RE = re.compile(r"^(?:td-?lte|tdd)?\s*([adef])\s*(?:频段|频|band)?$")
 _FREQ_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(ghz|mhz|khz|hz|g|m|k)?$")
 _FDD_FREQ_RE = re.compile(r"^(?:fdd|tdd|lte|nr)?-?([0-9]{3,4})(?:m|mhz)?$")
@@ -105,7 +136,11 @@ def parse_band(text: str) -> tuple[float, str, float] | None:
     m = _FDD_FREQ_RE.match(t)  # "FDD1800", "LTE900"
     if m:
         mhz = float(m.group(1))
-        return (mhz, "4G" if t.startswith(("fdd", "tdd", "lte")) else "5G" if t.startswith("nr") else "", math.nan)
+        return (
+            mhz,
+            "4G" if t.startswith(("fdd", "tdd", "lte")) else "5G" if t.startswith("nr") else "",
+            math.nan,
+        )
     return None
 
 

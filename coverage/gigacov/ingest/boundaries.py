@@ -37,23 +37,73 @@ __all__ = ["BOUNDARY_ALIASES", "read_boundaries", "region_prefix", "normalise_co
 
 BOUNDARY_ALIASES: dict[str, list[str]] = {
     "admin_code": [
-        "adcode", "code", "区划代码", "行政区划代码", "统计用区划代码", "区划编码", "行政代码", "代码",
-        "编码", "county_code", "village_code", "gb", "ad_code", "citycode_adcode",
+        "adcode",
+        "code",
+        "区划代码",
+        "行政区划代码",
+        "统计用区划代码",
+        "区划编码",
+        "行政代码",
+        "代码",
+        "编码",
+        "county_code",
+        "village_code",
+        "gb",
+        "ad_code",
+        "citycode_adcode",
     ],
-    "name": ["名称", "区划名称", "行政区划名称", "地名", "县名", "村名", "name_zh", "name_cn", "中文名"],
+    "name": [
+        "名称",
+        "区划名称",
+        "行政区划名称",
+        "地名",
+        "县名",
+        "村名",
+        "name_zh",
+        "name_cn",
+        "中文名",
+    ],
     "name_en": ["english_name", "name_english", "英文名", "英文名称", "pinyin"],
     "level": ["级别", "层级", "行政级别", "等级", "adlevel", "admin_level", "type"],
-    "parent_code": ["上级代码", "父级代码", "上级区划代码", "parent", "parent_adcode", "parentcode", "pcode"],
+    "parent_code": [
+        "上级代码",
+        "父级代码",
+        "上级区划代码",
+        "parent",
+        "parent_adcode",
+        "parentcode",
+        "pcode",
+    ],
     "population": ["人口", "常住人口", "户籍人口", "pop", "population_total"],
 }
 
 _LEVEL_WORDS = {
-    "province": "province", "省": "province", "省级": "province", "prov": "province",
-    "city": "city", "市": "city", "地级市": "city", "地级": "city", "prefecture": "city", "地区": "city",
-    "自治州": "city", "盟": "city",
-    "county": "county", "县": "county", "区": "county", "区县": "county", "县级": "county",
-    "县级市": "county", "district": "county", "市辖区": "county", "旗": "county",
-    "village": "village", "村": "village", "行政村": "village", "社区": "village", "居委会": "village",
+    "province": "province",
+    "省": "province",
+    "省级": "province",
+    "prov": "province",
+    "city": "city",
+    "市": "city",
+    "地级市": "city",
+    "地级": "city",
+    "prefecture": "city",
+    "地区": "city",
+    "自治州": "city",
+    "盟": "city",
+    "county": "county",
+    "县": "county",
+    "区": "county",
+    "区县": "county",
+    "县级": "county",
+    "县级市": "county",
+    "district": "county",
+    "市辖区": "county",
+    "旗": "county",
+    "village": "village",
+    "村": "village",
+    "行政村": "village",
+    "社区": "village",
+    "居委会": "village",
     "村委会": "village",
 }
 
@@ -115,7 +165,9 @@ def _shipped_names() -> pd.DataFrame:
         return pd.DataFrame(columns=["admin_code", "name", "name_en"])
     import pyogrio
 
-    df = pyogrio.read_dataframe(path, read_geometry=False, columns=["admin_code", "name", "name_en"])
+    df = pyogrio.read_dataframe(
+        path, read_geometry=False, columns=["admin_code", "name", "name_en"]
+    )
     return pd.DataFrame(df)
 
 
@@ -138,25 +190,36 @@ def _pinyin(names: pd.Series, levels: pd.Series) -> pd.Series:
             out[(name, level)] = name
         else:
             out[(name, level)] = village(name) if level == "village" else pinyin_name(name)
-    return pd.Series([out[(n, lv)] for n, lv in zip(names.tolist(), levels.tolist(), strict=True)],
-                     index=names.index, dtype=object)
+    return pd.Series(
+        [out[(n, lv)] for n, lv in zip(names.tolist(), levels.tolist(), strict=True)],
+        index=names.index,
+        dtype=object,
+    )
 
 
-def _clean_geometries(geoms: gpd.GeoSeries, tracker: Tracker, path: Path, warnings: list[str],
-                      what: str) -> np.ndarray:
+def _clean_geometries(
+    geoms: gpd.GeoSeries, tracker: Tracker, path: Path, warnings: list[str], what: str
+) -> np.ndarray:
     """Reject missing/empty/non-polygonal geometries; repair invalid ones (polygonal part)."""
     arr = np.asarray(geoms.values, dtype=object)
     null = shapely.is_missing(arr)
     empty = ~null & shapely.is_empty(np.where(null, shapely.Point(), arr))
-    tracker.reject(null | empty, "geometry", None, "bad_geometry", f"{what}: the geometry is missing or empty")
+    tracker.reject(
+        null | empty, "geometry", None, "bad_geometry", f"{what}: the geometry is missing or empty"
+    )
     ok = ~(null | empty)
     types = np.full(arr.size, -1)
     types[ok] = shapely.get_type_id(arr[ok])
     polygonal = np.isin(types, (3, 6))  # Polygon, MultiPolygon
     gc = types == 7
     kinds = pd.Series(shapely.get_type_id(np.where(ok, arr, None))).map(_TYPE_NAMES)
-    tracker.reject(ok & ~polygonal & ~gc, "geometry", kinds, "bad_geometry",
-                   lambda v: f"{what}: a " + v + " is not a polygon; boundaries must be (multi)polygons")
+    tracker.reject(
+        ok & ~polygonal & ~gc,
+        "geometry",
+        kinds,
+        "bad_geometry",
+        lambda v: f"{what}: a " + v + " is not a polygon; boundaries must be (multi)polygons",
+    )
     valid = np.ones(arr.size, dtype=bool)
     cand = tracker.alive & (polygonal | gc)
     valid[cand] = shapely.is_valid(arr[cand]) & ~gc[cand]
@@ -168,8 +231,13 @@ def _clean_geometries(geoms: gpd.GeoSeries, tracker: Tracker, path: Path, warnin
         arr[fix] = repaired
         gone = np.zeros(arr.size, dtype=bool)
         gone[np.flatnonzero(fix)] = shapely.is_empty(repaired)
-        tracker.reject(gone, "geometry", None, "bad_geometry",
-                       f"{what}: the geometry is invalid and has no area left after repair")
+        tracker.reject(
+            gone,
+            "geometry",
+            None,
+            "bad_geometry",
+            f"{what}: the geometry is invalid and has no area left after repair",
+        )
         n_fixed = int((fix & ~gone).sum())
     if n_fixed:
         rows = tracker.rows[fix & tracker.alive][:5].tolist()
@@ -178,12 +246,23 @@ def _clean_geometries(geoms: gpd.GeoSeries, tracker: Tracker, path: Path, warnin
             f"shapely.make_valid (polygonal part kept; rows {', '.join(map(str, rows))}"
             f"{', ...' if n_fixed > 5 else ''})"
         )
-        tracker.report.fixed["invalid_geometry"] = tracker.report.fixed.get("invalid_geometry", 0) + n_fixed
+        tracker.report.fixed["invalid_geometry"] = (
+            tracker.report.fixed.get("invalid_geometry", 0) + n_fixed
+        )
     return arr
 
 
-_TYPE_NAMES = {-1: "missing geometry", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon",
-               4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_NAMES = {
+    -1: "missing geometry",
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 
 
 def _polygonal_part(g):
@@ -207,8 +286,18 @@ def _to_wgs84(table, declared_text: str, what: str, warnings: list[str]) -> gpd.
     return out
 
 
-def _read_units(path: str, *, crs_text: str, layer: str, what: str, section: str, rejects: Rejects,
-                warnings: list[str], pop_column: str, villages: bool):
+def _read_units(
+    path: str,
+    *,
+    crs_text: str,
+    layer: str,
+    what: str,
+    section: str,
+    rejects: Rejects,
+    warnings: list[str],
+    pop_column: str,
+    villages: bool,
+):
     table = read_table(path, what=what, aliases=BOUNDARY_ALIASES, layer=layer)
     if table.geometry is None:
         raise InputError(
@@ -220,7 +309,9 @@ def _read_units(path: str, *, crs_text: str, layer: str, what: str, section: str
         aliases = {**aliases, "population": [pop_column, *aliases["population"]]}
     cmap = match_columns(table.df.columns, aliases, where=f"[{section}]")
     if "admin_code" not in cmap:
-        raise missing_columns_error(table.path, what, ["admin_code"], cmap, BOUNDARY_ALIASES, section)
+        raise missing_columns_error(
+            table.path, what, ["admin_code"], cmap, BOUNDARY_ALIASES, section
+        )
     report = InputReport(input=what, path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)
     df = table.df
@@ -234,20 +325,37 @@ def _read_units(path: str, *, crs_text: str, layer: str, what: str, section: str
     else:
         good = codes.str.fullmatch(r"\d{6}|\d{12}").to_numpy(dtype=bool, na_value=False)
         expect = "a 6-digit adcode"
-    tracker.reject(~good, hc, raw_codes, "unknown_admin_code",
-                   lambda v: "admin code " + v.map(repr) + f" is not {expect}")
+    tracker.reject(
+        ~good,
+        hc,
+        raw_codes,
+        "unknown_admin_code",
+        lambda v: "admin code " + v.map(repr) + f" is not {expect}",
+    )
     geoms = _to_wgs84(table, crs_text, f"[{section}] crs", warnings)
-    geoms_arr = _clean_geometries(geoms, tracker, table.path, warnings, "village" if villages else "boundary")
-    name = as_text(df[cmap.header("name")]) if "name" in cmap else pd.Series([""] * len(df), dtype=object)
-    name_en = as_text(df[cmap.header("name_en")]) if "name_en" in cmap else pd.Series([""] * len(df), dtype=object)
+    geoms_arr = _clean_geometries(
+        geoms, tracker, table.path, warnings, "village" if villages else "boundary"
+    )
+    name = (
+        as_text(df[cmap.header("name")])
+        if "name" in cmap
+        else pd.Series([""] * len(df), dtype=object)
+    )
+    name_en = (
+        as_text(df[cmap.header("name_en")])
+        if "name_en" in cmap
+        else pd.Series([""] * len(df), dtype=object)
+    )
     if villages:
         level = np.full(len(df), "village", dtype=object)
     else:
         level = level_from_code(codes)
         if "level" in cmap:
-            words = as_text(df[cmap.header("level")]).map(
-                lambda w: _LEVEL_WORDS.get(str(w).strip().lower(), "")
-            ).to_numpy(dtype=object)
+            words = (
+                as_text(df[cmap.header("level")])
+                .map(lambda w: _LEVEL_WORDS.get(str(w).strip().lower(), ""))
+                .to_numpy(dtype=object)
+            )
             level = np.where(words != "", words, level)
     parent = parent_from_code(codes, level)
     if "parent_code" in cmap and not villages:
@@ -291,22 +399,46 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     prefix = region_prefix(scn.scenario.region)
     pop_col = scn.population.column
     table, cmap, tracker, units = _read_units(
-        sec.counties, crs_text=sec.crs, layer=sec.layer, what="boundaries", section="boundaries",
-        rejects=rejects, warnings=warnings, pop_column=pop_col, villages=False,
+        sec.counties,
+        crs_text=sec.crs,
+        layer=sec.layer,
+        what="boundaries",
+        section="boundaries",
+        rejects=rejects,
+        warnings=warnings,
+        pop_column=pop_col,
+        villages=False,
     )
     hashes.update(_hash_with_sidecars(table.path, sha256_file))
     codes = units["admin_code"].to_numpy(dtype=object)
     level = units["level"].to_numpy(dtype=object)
     # Villages in the counties file are handled like a villages file would be.
     tracker.reject(
-        (level == "village") & tracker.alive, cmap.header("admin_code"), codes, "unknown_admin_code",
-        lambda v: "village code " + v.map(repr) + " in the counties file; give villages as [boundaries] villages",
+        (level == "village") & tracker.alive,
+        cmap.header("admin_code"),
+        codes,
+        "unknown_admin_code",
+        lambda v: (
+            "village code "
+            + v.map(repr)
+            + " in the counties file; give villages as [boundaries] villages"
+        ),
     )
     # duplicates among usable rows
-    dup = pd.Series(np.where(tracker.alive, codes, None)).duplicated(keep="first").to_numpy() & tracker.alive
+    dup = (
+        pd.Series(np.where(tracker.alive, codes, None)).duplicated(keep="first").to_numpy()
+        & tracker.alive
+    )
     first_row = _first_rows(codes, tracker.rows, tracker.alive)
-    tracker.reject(dup, cmap.header("admin_code"), codes, "duplicate_id",
-                   lambda v: "admin code " + v.map(repr) + " already given in row " + v.map(first_row).astype(str))
+    tracker.reject(
+        dup,
+        cmap.header("admin_code"),
+        codes,
+        "duplicate_id",
+        lambda v: (
+            "admin code " + v.map(repr) + " already given in row " + v.map(first_row).astype(str)
+        ),
+    )
     all_codes = set(codes[tracker.alive].tolist())
     is_county = (level == "county") & tracker.alive
     in_region = np.array([str(c).startswith(prefix) for c in codes], dtype=bool)
@@ -318,9 +450,13 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
             f"{', '.join(available[:12]) or 'no city'}{' ...' if len(available) > 12 else ''}"
         )
     region_counties = codes[is_county & in_region]
-    parents_needed = {str(c)[:4] + "00" for c in region_counties} | {str(c)[:2] + "0000" for c in region_counties}
+    parents_needed = {str(c)[:4] + "00" for c in region_counties} | {
+        str(c)[:2] + "0000" for c in region_counties
+    }
     parents_needed |= set(units.loc[is_county & in_region, "parent_code"].tolist()) - {""}
-    keep = (is_county & in_region) | (tracker.alive & (level != "county") & np.isin(codes, list(parents_needed)))
+    keep = (is_county & in_region) | (
+        tracker.alive & (level != "county") & np.isin(codes, list(parents_needed))
+    )
     tracker.skip(tracker.alive & ~keep)
     tracker.finish()
     kept = units[tracker.alive].copy()
@@ -329,22 +465,48 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     reports = [tracker.report]
     if sec.villages:
         vt, vmap, vtracker, villages = _read_units(
-            sec.villages, crs_text=sec.villages_crs or sec.crs, layer=sec.villages_layer,
-            what="villages", section="boundaries", rejects=rejects, warnings=warnings,
-            pop_column=pop_col if pop_col else "", villages=True,
+            sec.villages,
+            crs_text=sec.villages_crs or sec.crs,
+            layer=sec.villages_layer,
+            what="villages",
+            section="boundaries",
+            rejects=rejects,
+            warnings=warnings,
+            pop_column=pop_col if pop_col else "",
+            villages=True,
         )
         hashes.update(_hash_with_sidecars(vt.path, sha256_file))
         vcodes = villages["admin_code"].to_numpy(dtype=object)
         county = np.array([str(c)[:6] for c in vcodes], dtype=object)
         known_county = np.isin(county, list(all_codes))
         hc = vmap.header("admin_code")
-        vtracker.reject(~known_county, hc, vcodes, "unknown_admin_code",
-                        lambda v: "village code " + v.map(repr) + " starts with " + v.str[:6].map(repr)
-                        + ", which is no county of the boundaries file")
-        vdup = pd.Series(np.where(vtracker.alive, vcodes, None)).duplicated(keep="first").to_numpy() & vtracker.alive
+        vtracker.reject(
+            ~known_county,
+            hc,
+            vcodes,
+            "unknown_admin_code",
+            lambda v: (
+                "village code "
+                + v.map(repr)
+                + " starts with "
+                + v.str[:6].map(repr)
+                + ", which is no county of the boundaries file"
+            ),
+        )
+        vdup = (
+            pd.Series(np.where(vtracker.alive, vcodes, None)).duplicated(keep="first").to_numpy()
+            & vtracker.alive
+        )
         vfirst = _first_rows(vcodes, vtracker.rows, vtracker.alive)
-        vtracker.reject(vdup, hc, vcodes, "duplicate_id",
-                        lambda v: "village code " + v.map(repr) + " already given in row " + v.map(vfirst).astype(str))
+        vtracker.reject(
+            vdup,
+            hc,
+            vcodes,
+            "duplicate_id",
+            lambda v: (
+                "village code " + v.map(repr) + " already given in row " + v.map(vfirst).astype(str)
+            ),
+        )
         all_codes |= set(vcodes[vtracker.alive].tolist())
         vtracker.skip(vtracker.alive & ~np.isin(county, list(region_counties)))
         vtracker.finish()
@@ -356,8 +518,14 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     # English names where the file has none
     need_en = kept["name_en"] == ""
     if need_en.any():
-        kept.loc[need_en, "name_en"] = _pinyin(kept.loc[need_en, "name"], kept.loc[need_en, "level"]).to_numpy()
-    cols = list(BOUNDARY_COLUMNS) + (["population"] if "population" in kept.columns else []) + ["geometry"]
+        kept.loc[need_en, "name_en"] = _pinyin(
+            kept.loc[need_en, "name"], kept.loc[need_en, "level"]
+        ).to_numpy()
+    cols = (
+        list(BOUNDARY_COLUMNS)
+        + (["population"] if "population" in kept.columns else [])
+        + ["geometry"]
+    )
     kept = kept[cols].reset_index(drop=True)
     counties = kept[kept["level"] == "county"]
     region = Region.from_counties(
@@ -365,7 +533,9 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     )
     for rep in reports:
         rep.warnings.extend(w for w in warnings if w.startswith(rep.path))
-    log.info("boundaries: %d counties in region %r, %d units in all", len(counties), prefix, len(kept))
+    log.info(
+        "boundaries: %d counties in region %r, %d units in all", len(counties), prefix, len(kept)
+    )
     return Boundaries(kept, region, prefix, all_codes, reports, warnings)
 
 
@@ -374,12 +544,17 @@ def _first_rows(codes: np.ndarray, rows: np.ndarray, alive: np.ndarray) -> dict:
     return s[~s.index.duplicated(keep="first")].to_dict()
 
 
-def _add_missing_parents(units: gpd.GeoDataFrame, prefix: str, warnings: list[str], path: Path) -> gpd.GeoDataFrame:
+def _add_missing_parents(
+    units: gpd.GeoDataFrame, prefix: str, warnings: list[str], path: Path
+) -> gpd.GeoDataFrame:
     """Dissolve counties into city / province rows that the file lacks."""
     counties = units[units["level"] == "county"]
     names = _shipped_names().set_index("admin_code")
     added = []
-    for lvl, key_len, parent_of in (("city", 4, lambda c: c[:2] + "0000"), ("province", 2, lambda c: "")):
+    for lvl, key_len, parent_of in (
+        ("city", 4, lambda c: c[:2] + "0000"),
+        ("province", 2, lambda c: ""),
+    ):
         have = set(units.loc[units["level"] == lvl, "admin_code"])
         groups = counties["admin_code"].str[:key_len] + "0" * (6 - key_len)
         missing = sorted(set(groups) - have)
@@ -387,8 +562,16 @@ def _add_missing_parents(units: gpd.GeoDataFrame, prefix: str, warnings: list[st
             geom = shapely.union_all(counties.geometry[groups == code].to_numpy())
             name = names["name"].get(code, code) if not names.empty else code
             name_en = names["name_en"].get(code, code) if not names.empty else code
-            added.append({"admin_code": code, "name": name, "name_en": name_en, "level": lvl,
-                          "parent_code": parent_of(code), "geometry": geom})
+            added.append(
+                {
+                    "admin_code": code,
+                    "name": name,
+                    "name_en": name_en,
+                    "level": lvl,
+                    "parent_code": parent_of(code),
+                    "geometry": geom,
+                }
+            )
     if added:
         warnings.append(
             f"{path}: no row for {', '.join(a['admin_code'] for a in added)}; "
@@ -398,8 +581,10 @@ def _add_missing_parents(units: gpd.GeoDataFrame, prefix: str, warnings: list[st
         if "population" in units.columns:
             pop = counties["population"]
             extra["population"] = [
-                pop[counties["admin_code"].str[: 4 if a["level"] == "city" else 2].to_numpy()
-                    == a["admin_code"][: 4 if a["level"] == "city" else 2]].sum(min_count=1)
+                pop[
+                    counties["admin_code"].str[: 4 if a["level"] == "city" else 2].to_numpy()
+                    == a["admin_code"][: 4 if a["level"] == "city" else 2]
+                ].sum(min_count=1)
                 for a in added
             ]
         units = pd.concat([units, extra], ignore_index=True)

@@ -33,30 +33,98 @@ from .tables import match_columns, missing_columns_error, read_table
 __all__ = ["BROADBAND_ALIASES", "COUNT_COLUMNS", "RATIO_CHECKS", "read_broadband"]
 
 BROADBAND_ALIASES: dict[str, list[str]] = {
-    "admin_code": ["adcode", "code", "区划代码", "行政区划代码", "统计用区划代码", "区划编码", "代码", "单位代码", "county_code", "village_code"],
+    "admin_code": [
+        "adcode",
+        "code",
+        "区划代码",
+        "行政区划代码",
+        "统计用区划代码",
+        "区划编码",
+        "代码",
+        "单位代码",
+        "county_code",
+        "village_code",
+    ],
     "year": ["年份", "年度", "统计年份", "年", "stat_year"],
     "households": ["家庭户数", "住户数", "总户数", "户数", "家庭总户数", "households_total", "hh"],
     "fttx_households_covered": [
-        "ftth覆盖家庭数", "fttx覆盖家庭数", "光纤覆盖家庭数", "光纤覆盖户数", "ftth覆盖户数", "ftth_households",
-        "fttx_households", "fttx_covered", "ftth_covered",
+        "ftth覆盖家庭数",
+        "fttx覆盖家庭数",
+        "光纤覆盖家庭数",
+        "光纤覆盖户数",
+        "ftth覆盖户数",
+        "ftth_households",
+        "fttx_households",
+        "fttx_covered",
+        "ftth_covered",
     ],
     "gigabit_households_covered": [
-        "千兆覆盖家庭数", "具备千兆接入能力家庭数", "千兆覆盖户数", "千兆光网覆盖家庭数", "千兆覆盖住户数",
-        "gigabit_households", "gigabit_covered", "具备千兆接入能力的家庭数",
+        "千兆覆盖家庭数",
+        "具备千兆接入能力家庭数",
+        "千兆覆盖户数",
+        "千兆光网覆盖家庭数",
+        "千兆覆盖住户数",
+        "gigabit_households",
+        "gigabit_covered",
+        "具备千兆接入能力的家庭数",
     ],
     "pon_ports": ["pon端口数", "pon口数", "pon端口", "pon_port", "pon端口总数"],
-    "pon_10g_ports": ["10gpon端口数", "10gpon口数", "10gpon端口", "10g_pon_ports", "10gpon_ports", "万兆pon端口数", "xgpon端口数"],
-    "fixed_users": ["固定宽带用户数", "宽带用户数", "固定宽带用户", "fixed_broadband_users", "broadband_users", "固网宽带用户数"],
-    "users_500m_plus": ["500m及以上用户数", "500m以上用户数", "500mbps及以上用户数", "users_500m", "users500m", "500m及以上宽带用户数"],
-    "users_1000m_plus": [
-        "千兆用户数", "1000m及以上用户数", "1000mbps及以上用户数", "千兆宽带用户数", "千兆及以上用户数",
-        "users_1000m", "users1000m", "gigabit_users", "1000m以上用户数",
+    "pon_10g_ports": [
+        "10gpon端口数",
+        "10gpon口数",
+        "10gpon端口",
+        "10g_pon_ports",
+        "10gpon_ports",
+        "万兆pon端口数",
+        "xgpon端口数",
     ],
-    "mobile_users": ["移动电话用户数", "移动用户数", "移动电话用户", "mobile_subscribers", "手机用户数"],
-    "users_5g": ["5g用户数", "5g移动电话用户数", "5g用户", "5g_users", "5g套餐用户数", "5g网络用户数"],
+    "fixed_users": [
+        "固定宽带用户数",
+        "宽带用户数",
+        "固定宽带用户",
+        "fixed_broadband_users",
+        "broadband_users",
+        "固网宽带用户数",
+    ],
+    "users_500m_plus": [
+        "500m及以上用户数",
+        "500m以上用户数",
+        "500mbps及以上用户数",
+        "users_500m",
+        "users500m",
+        "500m及以上宽带用户数",
+    ],
+    "users_1000m_plus": [
+        "千兆用户数",
+        "1000m及以上用户数",
+        "1000mbps及以上用户数",
+        "千兆宽带用户数",
+        "千兆及以上用户数",
+        "users_1000m",
+        "users1000m",
+        "gigabit_users",
+        "1000m以上用户数",
+    ],
+    "mobile_users": [
+        "移动电话用户数",
+        "移动用户数",
+        "移动电话用户",
+        "mobile_subscribers",
+        "手机用户数",
+    ],
+    "users_5g": [
+        "5g用户数",
+        "5g移动电话用户数",
+        "5g用户",
+        "5g_users",
+        "5g套餐用户数",
+        "5g网络用户数",
+    ],
 }
 
-COUNT_COLUMNS = [c for c in BROADBAND_COLUMNS if c not in ("admin_code", "level", "year", "source_row")]
+COUNT_COLUMNS = [
+    c for c in BROADBAND_COLUMNS if c not in ("admin_code", "level", "year", "source_row")
+]
 
 #: (numerator, denominator): numerator must not exceed denominator.
 RATIO_CHECKS = [
@@ -79,23 +147,37 @@ def _count_unit(num: float, unit: str) -> float | None:
     return None
 
 
-def read_broadband(scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dict[str, str]) -> tuple[pd.DataFrame, InputReport, list[str]]:
+def read_broadband(
+    scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dict[str, str]
+) -> tuple[pd.DataFrame, InputReport, list[str]]:
     """Read ``[broadband] path`` (see the module docstring)."""
     from ..pipeline import sha256_file
 
     sec = scn.broadband
-    table = read_table(sec.path, what="broadband statistics", aliases=BROADBAND_ALIASES,
-                       sheet=sec.sheet, encoding=sec.encoding)
+    table = read_table(
+        sec.path,
+        what="broadband statistics",
+        aliases=BROADBAND_ALIASES,
+        sheet=sec.sheet,
+        encoding=sec.encoding,
+    )
     hashes[str(table.path)] = sha256_file(table.path)
     warnings: list[str] = []
     cmap = match_columns(table.df.columns, BROADBAND_ALIASES, sec.columns, where="[broadband]")
     if "admin_code" not in cmap:
-        raise missing_columns_error(table.path, "broadband statistics", ["admin_code"], cmap,
-                                    BROADBAND_ALIASES, "broadband")
+        raise missing_columns_error(
+            table.path, "broadband statistics", ["admin_code"], cmap, BROADBAND_ALIASES, "broadband"
+        )
     counts_present = [c for c in COUNT_COLUMNS if c in cmap]
     if not counts_present:
-        raise missing_columns_error(table.path, "broadband statistics", COUNT_COLUMNS[:3], cmap,
-                                    BROADBAND_ALIASES, "broadband")
+        raise missing_columns_error(
+            table.path,
+            "broadband statistics",
+            COUNT_COLUMNS[:3],
+            cmap,
+            BROADBAND_ALIASES,
+            "broadband",
+        )
     df = table.df
     n = len(df)
     report = InputReport(input="broadband", path=str(table.path))
@@ -107,8 +189,15 @@ def read_broadband(scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dic
     tracker.reject(code == "", hc, None, "missing_value", "no admin code")
     six = code_s.str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
     twelve = code_s.str.fullmatch(r"\d{12}").to_numpy(dtype=bool)
-    tracker.reject(~six & ~twelve, hc, raw_code, "unknown_admin_code",
-                   lambda v: "admin code " + v.map(repr) + " is neither a 6-digit county nor a 12-digit village code")
+    tracker.reject(
+        ~six & ~twelve,
+        hc,
+        raw_code,
+        "unknown_admin_code",
+        lambda v: (
+            "admin code " + v.map(repr) + " is neither a 6-digit county nor a 12-digit village code"
+        ),
+    )
     units = bnd.units
     in_table = set(units["admin_code"])
     has_villages = (units["level"] == "village").any()
@@ -117,31 +206,49 @@ def read_broadband(scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dic
         matched = np.isin(code, list(in_table))
     else:
         county6 = code_s.str[:6].to_numpy(dtype=object)
-        matched = np.where(twelve, np.isin(county6, list(region_counties)), np.isin(code, list(in_table)))
+        matched = np.where(
+            twelve, np.isin(county6, list(region_counties)), np.isin(code, list(in_table))
+        )
         if (twelve & tracker.alive & matched).any():
             warnings.append(
                 f"{table.path}: village rows (12-digit codes) kept by their county prefix; without "
                 "[boundaries] villages their codes cannot be checked against village boundaries"
             )
     all_codes = list(bnd.all_codes)
-    known = np.isin(code, all_codes) | (twelve & np.isin(code_s.str[:6].to_numpy(dtype=object), all_codes))
+    known = np.isin(code, all_codes) | (
+        twelve & np.isin(code_s.str[:6].to_numpy(dtype=object), all_codes)
+    )
     not_in_region = ~code_s.str.startswith(bnd.prefix).to_numpy(dtype=bool)
     outside = tracker.alive & ~matched & known & not_in_region
     tracker.skip(outside)
-    tracker.reject(~matched, hc, raw_code, "unknown_admin_code",
-                   lambda v: "admin code " + v.map(repr) + " matches no unit of the boundary files")
+    tracker.reject(
+        ~matched,
+        hc,
+        raw_code,
+        "unknown_admin_code",
+        lambda v: "admin code " + v.map(repr) + " matches no unit of the boundary files",
+    )
     # year
     if "year" in cmap:
         hy = cmap.header("year")
         py = parse_numbers(df[hy], lambda num, unit: num if unit in ("年", "年度") else None)
         tracker.reject(py.missing, hy, None, "missing_value", "no year")
-        tracker.reject(py.bad, hy, df[hy], "not_a_number", lambda v: "year " + v.map(repr) + " is not a number")
+        tracker.reject(
+            py.bad, hy, df[hy], "not_a_number", lambda v: "year " + v.map(repr) + " is not a number"
+        )
         year = py.values
-        tracker.reject(np.isfinite(year) & ((year < 1990) | (year > 2100) | (year != np.floor(year))), hy,
-                       df[hy], "out_of_range", lambda v: "year " + v.map(repr) + " is not a year between 1990 and 2100")
+        tracker.reject(
+            np.isfinite(year) & ((year < 1990) | (year > 2100) | (year != np.floor(year))),
+            hy,
+            df[hy],
+            "out_of_range",
+            lambda v: "year " + v.map(repr) + " is not a year between 1990 and 2100",
+        )
     else:
         year = np.full(n, float(scn.year))
-        warnings.append(f"{table.path}: no year column; every row taken as {scn.year} (the scenario year)")
+        warnings.append(
+            f"{table.path}: no year column; every row taken as {scn.year} (the scenario year)"
+        )
     # counts
     values: dict[str, np.ndarray] = {}
     for col in COUNT_COLUMNS:
@@ -150,33 +257,63 @@ def read_broadband(scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dic
             continue
         h = cmap.header(col)
         p = parse_numbers(df[h], _count_unit)
-        tracker.reject(p.bad, h, df[h], "not_a_number",
-                       lambda v, c=col: f"{c} " + v.map(repr) + " is not a number")
+        tracker.reject(
+            p.bad,
+            h,
+            df[h],
+            "not_a_number",
+            lambda v, c=col: f"{c} " + v.map(repr) + " is not a number",
+        )
         v = p.values
         if cmap.unit(col).startswith("万"):
             v = v * 1e4
-        tracker.reject(np.isfinite(v) & (v < 0), h, df[h], "out_of_range",
-                       lambda vv, c=col: f"{c} " + vv.map(repr) + " is negative")
+        tracker.reject(
+            np.isfinite(v) & (v < 0),
+            h,
+            df[h],
+            "out_of_range",
+            lambda vv, c=col: f"{c} " + vv.map(repr) + " is negative",
+        )
         values[col] = v
     for num, den in RATIO_CHECKS:
         if num not in cmap or den not in cmap:
             continue
         a, b = values[num], values[den]
         over = np.isfinite(a) & np.isfinite(b) & (a > b)
-        pair = np.array([f"{x:g} > {y:g}" for x, y in zip(a, b, strict=True)], dtype=object) if over.any() else None
-        tracker.reject(over, cmap.header(num), pair, "out_of_range",
-                       lambda v, nn=num, dd=den: f"{nn} above {dd} (" + v + f"); {nn} cannot exceed {dd}")
+        pair = (
+            np.array([f"{x:g} > {y:g}" for x, y in zip(a, b, strict=True)], dtype=object)
+            if over.any()
+            else None
+        )
+        tracker.reject(
+            over,
+            cmap.header(num),
+            pair,
+            "out_of_range",
+            lambda v, nn=num, dd=den: f"{nn} above {dd} (" + v + f"); {nn} cannot exceed {dd}",
+        )
     # duplicates (unit, year)
     alive = tracker.alive
     key = pd.DataFrame({"c": code, "y": year})
     sub = key[alive]
     dup = sub.duplicated(keep="first").to_numpy()
     if dup.any():
-        first = dict(zip(map(tuple, sub[~dup].to_numpy().tolist()), table.rows[alive][~dup].tolist(), strict=True))
+        first = dict(
+            zip(
+                map(tuple, sub[~dup].to_numpy().tolist()),
+                table.rows[alive][~dup].tolist(),
+                strict=True,
+            )
+        )
         mask = np.zeros(n, dtype=bool)
         mask[np.flatnonzero(alive)[dup]] = True
-        msgs = np.array([f"unit {c!r}, year {int(y)} already given in row {first[(c, y)]}" for c, y in
-                         zip(code[mask], year[mask], strict=True)], dtype=object)
+        msgs = np.array(
+            [
+                f"unit {c!r}, year {int(y)} already given in row {first[(c, y)]}"
+                for c, y in zip(code[mask], year[mask], strict=True)
+            ],
+            dtype=object,
+        )
         tracker.reject(mask, hc, code, "duplicate_id", lambda v: msgs)
     tracker.finish()
     if "year" not in cmap:
@@ -184,13 +321,21 @@ def read_broadband(scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dic
     report.warnings.extend(warnings)
     keep = tracker.alive
     level_of = units.set_index("admin_code")["level"].to_dict()
-    level = np.array([level_of.get(c, "village" if len(c) == 12 else "county") for c in code[keep]], dtype=object)
-    out = pd.DataFrame({"admin_code": code[keep].astype(str), "level": level, "year": year[keep].astype("int64")})
+    level = np.array(
+        [level_of.get(c, "village" if len(c) == 12 else "county") for c in code[keep]], dtype=object
+    )
+    out = pd.DataFrame(
+        {"admin_code": code[keep].astype(str), "level": level, "year": year[keep].astype("int64")}
+    )
     for col in COUNT_COLUMNS:
         out[col] = values[col][keep].astype("float64")
     out["source_row"] = table.rows[keep]
     out = out[list(BROADBAND_COLUMNS)].reset_index(drop=True)
-    log.info("broadband: %d rows read, %d used, %d rejected, %d skipped", report.read, report.used,
-             report.rejected, report.skipped)
+    log.info(
+        "broadband: %d rows read, %d used, %d rejected, %d skipped",
+        report.read,
+        report.used,
+        report.rejected,
+        report.skipped,
+    )
     return out, report, warnings
-

@@ -49,7 +49,9 @@ def binomial_sf_half(k: int, n: int) -> float:
         return 0.0
     i = np.arange(k, n + 1, dtype=np.float64)
     log_terms = (
-        math.lgamma(n + 1) - np.array([math.lgamma(v + 1) for v in i]) - np.array([math.lgamma(n - v + 1) for v in i])
+        math.lgamma(n + 1)
+        - np.array([math.lgamma(v + 1) for v in i])
+        - np.array([math.lgamma(n - v + 1) for v in i])
         - n * math.log(2.0)
     )
     top = log_terms.max()
@@ -63,8 +65,8 @@ class DatumTest:
     n_points: int
     inside_declared: int
     inside_alternative: int
-    only_alternative: int   # k
-    only_declared: int      # m
+    only_alternative: int  # k
+    only_declared: int  # m
     p_value: float
 
     @property
@@ -76,7 +78,9 @@ class DatumTest:
         return self.only_alternative / self.discordant if self.discordant else 0.0
 
 
-def datum_test(lon, lat, declared: str, region: Region, *, max_points: int = 200_000, seed: int = 0) -> list[DatumTest]:
+def datum_test(
+    lon, lat, declared: str, region: Region, *, max_points: int = 200_000, seed: int = 0
+) -> list[DatumTest]:
     """Run the sign test for each alternative datum; ``lon``/``lat`` as written in the file."""
     if declared not in _TO_WGS:
         return []
@@ -99,16 +103,34 @@ def datum_test(lon, lat, declared: str, region: Region, *, max_points: int = 200
         in_a = region.contains(ax, ay, buffered=False)
         k = int((in_a & ~in_d).sum())
         m = int((in_d & ~in_a).sum())
-        out.append(DatumTest(declared, alt, int(x.size), int(in_d.sum()), int(in_a.sum()), k, m,
-                             binomial_sf_half(k, k + m)))
+        out.append(
+            DatumTest(
+                declared,
+                alt,
+                int(x.size),
+                int(in_d.sum()),
+                int(in_a.sum()),
+                k,
+                m,
+                binomial_sf_half(k, k + m),
+            )
+        )
     return out
 
 
-def datum_warning(tests: list[DatumTest], *, what: str, path: str, key: str, alpha: float = 1e-3,
-                  min_discordant: int = 10) -> str | None:
+def datum_warning(
+    tests: list[DatumTest],
+    *,
+    what: str,
+    path: str,
+    key: str,
+    alpha: float = 1e-3,
+    min_discordant: int = 10,
+) -> str | None:
     """The warning for the strongest significant alternative, or None."""
     hits = [
-        t for t in tests
+        t
+        for t in tests
         if t.discordant >= min_discordant and t.p_value < alpha and t.share_alternative >= 0.75
     ]
     if not hits:
@@ -123,5 +145,5 @@ def datum_warning(tests: list[DatumTest], *, what: str, path: str, key: str, alp
         f"{t.n_points - t.inside_declared} of {t.n_points} points lie outside the counties as {d}, "
         f"{t.n_points - t.inside_alternative} as {a}. If the data come from "
         f"{'Amap/Tencent' if t.alternative == 'gcj02' else 'Baidu' if t.alternative == 'bd09' else 'GPS'}, "
-        f"set {key} = \"{t.alternative}\""
+        f'set {key} = "{t.alternative}"'
     )

@@ -24,7 +24,9 @@ from ._common import log
 __all__ = ["Region", "effective_crs", "points_to_wgs84", "check_lonlat_ranges"]
 
 
-def effective_crs(declared: CRSSpec, file_crs: pyproj.CRS | None, path, warnings: list[str]) -> tuple[CRSSpec, CRSSpec | None]:
+def effective_crs(
+    declared: CRSSpec, file_crs: pyproj.CRS | None, path, warnings: list[str]
+) -> tuple[CRSSpec, CRSSpec | None]:
     """Decide how to read coordinates of a file that may carry its own CRS.
 
     Returns ``(first, shift)``: ``first`` converts the file's coordinates to lon/lat, ``shift``
@@ -33,11 +35,17 @@ def effective_crs(declared: CRSSpec, file_crs: pyproj.CRS | None, path, warnings
     file's own CRS is reported and the file's CRS is used.
     """
     if file_crs is None:
-        return (declared, None) if not declared.needs_datum_shift else (parse_crs("wgs84"), declared)
+        return (
+            (declared, None) if not declared.needs_datum_shift else (parse_crs("wgs84"), declared)
+        )
     file_spec = crs_spec_from_pyproj(file_crs)
     if declared.needs_datum_shift:
         return file_spec, declared
-    if declared.kind == "epsg" and file_spec.kind == "epsg" and not declared.crs.equals(file_spec.crs):
+    if (
+        declared.kind == "epsg"
+        and file_spec.kind == "epsg"
+        and not declared.crs.equals(file_spec.crs)
+    ):
         warnings.append(
             f"{path}: the scenario declares {declared.text!r} but the file says "
             f"{file_spec.crs.to_string()!r}; the file's CRS was used"
@@ -68,7 +76,7 @@ def check_lonlat_ranges(x: np.ndarray, y: np.ndarray, spec: CRSSpec, path, colum
         i = int(np.flatnonzero(ok)[np.argmax(big)])
         raise InputError(
             f"{path}: {columns} look like projected metres (e.g. {x[i]!r}, {y[i]!r}), but the CRS is "
-            f"{spec.text!r} (degrees); declare the file's CRS, e.g. crs = \"EPSG:32650\""
+            f'{spec.text!r} (degrees); declare the file\'s CRS, e.g. crs = "EPSG:32650"'
         )
 
 
@@ -76,10 +84,10 @@ def check_lonlat_ranges(x: np.ndarray, y: np.ndarray, spec: CRSSpec, path, colum
 class Region:
     """The analysed region: its counties (WGS84) and fast point tests against them."""
 
-    codes: np.ndarray                 # county adcodes, sorted
-    geoms: np.ndarray                 # county geometries (same order)
-    union: object                     # shapely geometry, prepared
-    buffered: object                  # union buffered by margin_m (prepared)
+    codes: np.ndarray  # county adcodes, sorted
+    geoms: np.ndarray  # county geometries (same order)
+    union: object  # shapely geometry, prepared
+    buffered: object  # union buffered by margin_m (prepared)
     margin_m: float
 
     @classmethod

@@ -25,7 +25,9 @@ log = logging.getLogger("gigacov.ingest")
 
 def _require(path: str, key: str) -> None:
     if path and not Path(path).exists():
-        raise InputError(f"{key}: file {path!r} does not exist (relative paths resolve against the scenario file's folder)")
+        raise InputError(
+            f"{key}: file {path!r} does not exist (relative paths resolve against the scenario file's folder)"
+        )
 
 
 def load_inputs(scenario: Scenario) -> Inputs:
@@ -73,7 +75,9 @@ def load_inputs(scenario: Scenario) -> Inputs:
     if sites.raw_lon is not None and sites.raw_lon.size:
         msg = datum_warning(
             datum_test(sites.raw_lon, sites.raw_lat, sites.declared.kind, region),
-            what="sites", path=sites.report.path, key="[sites] crs",
+            what="sites",
+            path=sites.report.path,
+            key="[sites] crs",
         )
         if msg:
             warnings.append(msg)
@@ -88,22 +92,43 @@ def load_inputs(scenario: Scenario) -> Inputs:
     margin = max(scn.sites.region_margin_m, scn.grid.buffer_m, scn.radio.max_radius_m) + 2000.0
     population = dem = clutter = None
     if scn.population.raster:
-        population, rep = read_raster(scn.population.raster, what="population raster",
-                                      key="[population] raster", region=region,
-                                      crs_override=scn.population.crs, margin_m=margin, hashes=hashes,
-                                      nonnegative=True)
+        population, rep = read_raster(
+            scn.population.raster,
+            what="population raster",
+            key="[population] raster",
+            region=region,
+            crs_override=scn.population.crs,
+            margin_m=margin,
+            hashes=hashes,
+            nonnegative=True,
+        )
         reports.append(rep)
         warnings.extend(rep.warnings)
     elif scn.population.column and "population" not in bnd.units.columns:
-        raise InputError(f"[population] column = {scn.population.column!r}: no such column in the boundaries")
+        raise InputError(
+            f"[population] column = {scn.population.column!r}: no such column in the boundaries"
+        )
     if scn.terrain.dem:
-        dem, rep = read_raster(scn.terrain.dem, what="DEM", key="[terrain] dem", region=region,
-                               crs_override=scn.terrain.crs, margin_m=margin, hashes=hashes)
+        dem, rep = read_raster(
+            scn.terrain.dem,
+            what="DEM",
+            key="[terrain] dem",
+            region=region,
+            crs_override=scn.terrain.crs,
+            margin_m=margin,
+            hashes=hashes,
+        )
         reports.append(rep)
         warnings.extend(rep.warnings)
     if scn.radio.clutter:
-        clutter, rep = read_raster(scn.radio.clutter, what="clutter raster", key="[radio] clutter",
-                                   region=region, margin_m=margin, hashes=hashes)
+        clutter, rep = read_raster(
+            scn.radio.clutter,
+            what="clutter raster",
+            key="[radio] clutter",
+            region=region,
+            margin_m=margin,
+            hashes=hashes,
+        )
         reports.append(rep)
         warnings.extend(rep.warnings)
 
@@ -115,7 +140,9 @@ def load_inputs(scenario: Scenario) -> Inputs:
         if kx.size:
             msg = datum_warning(
                 datum_test(kx, ky, _kind(scn.key_places.crs), region),
-                what="key places", path=rep.path, key="[key_places] crs",
+                what="key places",
+                path=rep.path,
+                key="[key_places] crs",
             )
             if msg:
                 warnings.append(msg)
@@ -125,7 +152,9 @@ def load_inputs(scenario: Scenario) -> Inputs:
     for rep in reports:
         assert rep.read == rep.used + rep.rejected, rep  # the invariant every reader keeps
     cells = sites.cells if sites.cells is not None else pd.DataFrame(columns=list(CELL_COLUMNS))
-    log.info("ingest: %d cells, %d rejected rows, %d warnings", len(cells), len(rejected), len(warnings))
+    log.info(
+        "ingest: %d cells, %d rejected rows, %d warnings", len(cells), len(rejected), len(warnings)
+    )
     return Inputs(
         scenario=scn,
         boundaries=bnd.units,

@@ -37,26 +37,26 @@ CELL_COLUMNS: dict[str, str] = {
     "name": "str",
     "lon": "float64",
     "lat": "float64",
-    "tech": "str",              # "5G" or "4G"
+    "tech": "str",  # "5G" or "4G"
     "operator": "str",
     "freq_mhz": "float64",
     "bandwidth_mhz": "float64",
     "scs_khz": "float64",
     "n_rb": "int64",
     "height_m": "float64",
-    "azimuth_deg": "float64",   # NaN = omni
+    "azimuth_deg": "float64",  # NaN = omni
     "beamwidth_deg": "float64",
-    "tilt_deg": "float64",      # total downtilt (electrical + mechanical), degrees, + = down
-    "eirp_dbm": "float64",      # total over the carrier
+    "tilt_deg": "float64",  # total downtilt (electrical + mechanical), degrees, + = down
+    "eirp_dbm": "float64",  # total over the carrier
     "commissioned_year": "Int64",
-    "admin_code": "str",        # county adcode by location
+    "admin_code": "str",  # county adcode by location
     "source_row": "int64",
 }
 
 #: Broadband statistics, one row per admin unit and year; numbers are float64 (NaN = missing).
 BROADBAND_COLUMNS: dict[str, str] = {
     "admin_code": "str",
-    "level": "str",             # "village" (12-digit code) or "county" (6-digit code)
+    "level": "str",  # "village" (12-digit code) or "county" (6-digit code)
     "year": "int64",
     "households": "float64",
     "fttx_households_covered": "float64",
@@ -76,21 +76,28 @@ BOUNDARY_COLUMNS: dict[str, str] = {
     "admin_code": "str",
     "name": "str",
     "name_en": "str",
-    "level": "str",             # province | city | county | village
+    "level": "str",  # province | city | county | village
     "parent_code": "str",
 }
 
 KEY_PLACE_CATEGORIES = (
-    "hospital", "university", "tourism", "railway", "airport", "road", "government", "other"
+    "hospital",
+    "university",
+    "tourism",
+    "railway",
+    "airport",
+    "road",
+    "government",
+    "other",
 )
 
 #: Key places: points, lines (roads) or polygons.
 KEY_PLACE_COLUMNS: dict[str, str] = {
     "place_id": "str",
     "name": "str",
-    "category": "str",          # one of KEY_PLACE_CATEGORIES
-    "admin_code": "str",        # county adcode containing the place (representative point)
-    "approximate": "bool",      # position approximate (e.g. real name at a synthetic position)
+    "category": "str",  # one of KEY_PLACE_CATEGORIES
+    "admin_code": "str",  # county adcode containing the place (representative point)
+    "approximate": "bool",  # position approximate (e.g. real name at a synthetic position)
 }
 
 REJECTED_COLUMNS = ["file", "row", "column", "value", "reason", "message"]

@@ -29,9 +29,17 @@ def _fmt(b) -> str:
     return f"lon {b[0]:.4f}…{b[2]:.4f}, lat {b[1]:.4f}…{b[3]:.4f}"
 
 
-def read_raster(path: str, *, what: str, key: str, region: Region, crs_override: str = "",
-                margin_m: float = 20_000.0, hashes: dict[str, str] | None = None,
-                nonnegative: bool = False) -> tuple[RasterData, InputReport]:
+def read_raster(
+    path: str,
+    *,
+    what: str,
+    key: str,
+    region: Region,
+    crs_override: str = "",
+    margin_m: float = 20_000.0,
+    hashes: dict[str, str] | None = None,
+    nonnegative: bool = False,
+) -> tuple[RasterData, InputReport]:
     """Read the region's window of a single-band raster.
 
     Parameters
@@ -69,7 +77,7 @@ def read_raster(path: str, *, what: str, key: str, region: Region, crs_override:
         if crs is None:
             if not crs_override:
                 raise InputError(
-                    f"{p}: the {what} declares no CRS; set {key.split(']')[0]}] crs = \"EPSG:xxxx\""
+                    f'{p}: the {what} declares no CRS; set {key.split("]")[0]}] crs = "EPSG:xxxx"'
                 )
             spec = parse_crs(crs_override, what=f"{key.split(']')[0]}] crs")
             crs = spec.crs
@@ -80,8 +88,12 @@ def read_raster(path: str, *, what: str, key: str, region: Region, crs_override:
         rb = src.bounds
         have84 = transform_bounds(crs, WGS84, *rb, densify_pts=21)
         region_wgs = (minx, miny, maxx, maxy)
-        if not (have84[0] < region_wgs[2] and have84[2] > region_wgs[0] and have84[1] < region_wgs[3]
-                and have84[3] > region_wgs[1]):
+        if not (
+            have84[0] < region_wgs[2]
+            and have84[2] > region_wgs[0]
+            and have84[1] < region_wgs[3]
+            and have84[3] > region_wgs[1]
+        ):
             raise InputError(
                 f"{p}: the {what} does not overlap the region: raster covers {_fmt(have84)} "
                 f"(its CRS {crs.to_string()}), the region covers {_fmt(region_wgs)} (WGS84); check "
@@ -116,6 +128,13 @@ def read_raster(path: str, *, what: str, key: str, region: Region, crs_override:
     report.read = report.used = int(arr.size)
     if not valid.any():
         report.warnings.append(f"{p}: the {what} has no valid pixel over the region (all nodata)")
-    log.info("%s: window %dx%d of %dx%d pixels, CRS %s", p, arr.shape[1], arr.shape[0], full.width,
-             full.height, crs.to_string())
+    log.info(
+        "%s: window %dx%d of %dx%d pixels, CRS %s",
+        p,
+        arr.shape[1],
+        arr.shape[0],
+        full.width,
+        full.height,
+        crs.to_string(),
+    )
     return data, report

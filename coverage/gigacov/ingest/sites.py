@@ -83,71 +83,264 @@ __all__ = [
 #: Canonical site/cell columns and the headers accepted for them (first match wins).
 SITE_ALIASES: dict[str, list[str]] = {
     "site_id": [
-        "siteid", "site", "site_code", "sitecode", "站号", "基站id", "基站编号", "基站号", "站点id",
-        "站点编号", "站址编码", "站址id", "基站标识", "enodebid", "enodeb_id", "enbid", "enb",
-        "gnodebid", "gnodeb_id", "gnbid", "gnb", "bts_id", "btsid", "nodeb_id", "基站代码",
+        "siteid",
+        "site",
+        "site_code",
+        "sitecode",
+        "站号",
+        "基站id",
+        "基站编号",
+        "基站号",
+        "站点id",
+        "站点编号",
+        "站址编码",
+        "站址id",
+        "基站标识",
+        "enodebid",
+        "enodeb_id",
+        "enbid",
+        "enb",
+        "gnodebid",
+        "gnodeb_id",
+        "gnbid",
+        "gnb",
+        "bts_id",
+        "btsid",
+        "nodeb_id",
+        "基站代码",
     ],
     "cell_id": [
-        "cellid", "cell", "ci", "eci", "nci", "ecgi", "ncgi", "cgi", "小区id", "小区编号", "小区标识",
-        "小区号", "cell_identity", "cellidentity", "local_cell_id", "本地小区标识", "小区代码",
+        "cellid",
+        "cell",
+        "ci",
+        "eci",
+        "nci",
+        "ecgi",
+        "ncgi",
+        "cgi",
+        "小区id",
+        "小区编号",
+        "小区标识",
+        "小区号",
+        "cell_identity",
+        "cellidentity",
+        "local_cell_id",
+        "本地小区标识",
+        "小区代码",
     ],
     "name": [
-        "site_name", "sitename", "站名", "基站名称", "站点名称", "基站名", "小区名称", "cell_name",
-        "cellname", "名称", "name_zh",
+        "site_name",
+        "sitename",
+        "站名",
+        "基站名称",
+        "站点名称",
+        "基站名",
+        "小区名称",
+        "cell_name",
+        "cellname",
+        "名称",
+        "name_zh",
     ],
-    "lon": ["lng", "long", "longitude", "x", "经度", "基站经度", "小区经度", "x坐标", "东经", "lon_wgs84", "经度wgs84"],
-    "lat": ["latitude", "y", "纬度", "基站纬度", "小区纬度", "y坐标", "北纬", "lat_wgs84", "纬度wgs84"],
+    "lon": [
+        "lng",
+        "long",
+        "longitude",
+        "x",
+        "经度",
+        "基站经度",
+        "小区经度",
+        "x坐标",
+        "东经",
+        "lon_wgs84",
+        "经度wgs84",
+    ],
+    "lat": [
+        "latitude",
+        "y",
+        "纬度",
+        "基站纬度",
+        "小区纬度",
+        "y坐标",
+        "北纬",
+        "lat_wgs84",
+        "纬度wgs84",
+    ],
     "tech": [
-        "technology", "rat", "radio", "network", "net_type", "nettype", "network_type", "制式",
-        "网络制式", "网络类型", "无线制式", "系统制式", "网络", "generation", "system",
+        "technology",
+        "rat",
+        "radio",
+        "network",
+        "net_type",
+        "nettype",
+        "network_type",
+        "制式",
+        "网络制式",
+        "网络类型",
+        "无线制式",
+        "系统制式",
+        "网络",
+        "generation",
+        "system",
     ],
     "operator": ["carrier", "mno", "运营商", "所属运营商", "归属运营商", "运营商名称", "plmn"],
-    "band": ["频段", "工作频段", "frequency_band", "freq_band", "频带", "band_name", "nr_band", "lte_band"],
+    "band": [
+        "频段",
+        "工作频段",
+        "frequency_band",
+        "freq_band",
+        "频带",
+        "band_name",
+        "nr_band",
+        "lte_band",
+    ],
     "freq": [
-        "freq_mhz", "frequency", "frequency_mhz", "频率", "中心频率", "下行频率", "dl_freq", "载频",
-        "carrier_frequency", "dl_frequency", "centre_frequency", "center_frequency",
+        "freq_mhz",
+        "frequency",
+        "frequency_mhz",
+        "频率",
+        "中心频率",
+        "下行频率",
+        "dl_freq",
+        "载频",
+        "carrier_frequency",
+        "dl_frequency",
+        "centre_frequency",
+        "center_frequency",
     ],
     "arfcn": [
-        "频点", "earfcn", "nrarfcn", "nr_arfcn", "dl_earfcn", "dlearfcn", "ssb_arfcn", "ssbarfcn",
-        "下行频点", "ssb频点", "中心频点", "dl_arfcn",
+        "频点",
+        "earfcn",
+        "nrarfcn",
+        "nr_arfcn",
+        "dl_earfcn",
+        "dlearfcn",
+        "ssb_arfcn",
+        "ssbarfcn",
+        "下行频点",
+        "ssb频点",
+        "中心频点",
+        "dl_arfcn",
     ],
     "bandwidth": [
-        "bandwidth_mhz", "bw", "带宽", "载波带宽", "小区带宽", "信道带宽", "channel_bandwidth",
-        "dl_bandwidth", "下行带宽", "系统带宽",
+        "bandwidth_mhz",
+        "bw",
+        "带宽",
+        "载波带宽",
+        "小区带宽",
+        "信道带宽",
+        "channel_bandwidth",
+        "dl_bandwidth",
+        "下行带宽",
+        "系统带宽",
     ],
     "scs": ["scs_khz", "subcarrier_spacing", "子载波间隔", "子载波带宽"],
     "height": [
-        "height_m", "antenna_height", "ant_height", "挂高", "天线挂高", "天线高度", "高度", "站高",
-        "agl", "height_agl", "挂高米",
+        "height_m",
+        "antenna_height",
+        "ant_height",
+        "挂高",
+        "天线挂高",
+        "天线高度",
+        "高度",
+        "站高",
+        "agl",
+        "height_agl",
+        "挂高米",
     ],
-    "azimuth": ["azimuth_deg", "azi", "az", "bearing", "direction", "方位角", "方向角", "天线方位角"],
+    "azimuth": [
+        "azimuth_deg",
+        "azi",
+        "az",
+        "bearing",
+        "direction",
+        "方位角",
+        "方向角",
+        "天线方位角",
+    ],
     "beamwidth": [
-        "beamwidth_deg", "hbw", "horizontal_beamwidth", "水平波瓣宽度", "波瓣宽度", "水平半功率角",
-        "半功率角", "水平波束宽度", "h_beamwidth",
+        "beamwidth_deg",
+        "hbw",
+        "horizontal_beamwidth",
+        "水平波瓣宽度",
+        "波瓣宽度",
+        "水平半功率角",
+        "半功率角",
+        "水平波束宽度",
+        "h_beamwidth",
     ],
     "tilt": ["tilt_deg", "downtilt", "total_tilt", "总下倾角", "下倾角", "天线下倾角", "总下倾"],
     "tilt_mech": ["mechanical_tilt", "mech_tilt", "mtilt", "机械下倾角", "机械下倾"],
-    "tilt_elec": ["electrical_tilt", "elec_tilt", "etilt", "电子下倾角", "电下倾角", "电调下倾角", "预置电子下倾角"],
+    "tilt_elec": [
+        "electrical_tilt",
+        "elec_tilt",
+        "etilt",
+        "电子下倾角",
+        "电下倾角",
+        "电调下倾角",
+        "预置电子下倾角",
+    ],
     "eirp": ["eirp_dbm", "等效全向辐射功率", "有效全向辐射功率", "eirp功率"],
     "tx_power": [
-        "txpower", "transmit_power", "tx_power_dbm", "power", "pmax", "max_tx_power", "发射功率",
-        "最大发射功率", "载波发射功率", "总发射功率", "功率",
+        "txpower",
+        "transmit_power",
+        "tx_power_dbm",
+        "power",
+        "pmax",
+        "max_tx_power",
+        "发射功率",
+        "最大发射功率",
+        "载波发射功率",
+        "总发射功率",
+        "功率",
     ],
     "gain": ["antenna_gain", "gain_dbi", "天线增益", "增益"],
     "rs_power": [
-        "referencesignalpower", "reference_signal_power", "rs_power_dbm", "参考信号功率", "rs功率",
-        "ss_pbch_power", "ssb功率", "ss_pbch_block_power", "crs功率",
+        "referencesignalpower",
+        "reference_signal_power",
+        "rs_power_dbm",
+        "参考信号功率",
+        "rs功率",
+        "ss_pbch_power",
+        "ssb功率",
+        "ss_pbch_block_power",
+        "crs功率",
     ],
     "commissioned": [
-        "commissioned_year", "commissioning_date", "on_air", "onair", "on_air_date", "start_date",
-        "opening_date", "开通时间", "开通日期", "开通年份", "入网时间", "建成时间", "投产时间", "开站时间",
-        "启用时间", "开通年", "year",
+        "commissioned_year",
+        "commissioning_date",
+        "on_air",
+        "onair",
+        "on_air_date",
+        "start_date",
+        "opening_date",
+        "开通时间",
+        "开通日期",
+        "开通年份",
+        "入网时间",
+        "建成时间",
+        "投产时间",
+        "开站时间",
+        "启用时间",
+        "开通年",
+        "year",
     ],
 }
 
 OPENCELLID_COLUMNS = [
-    "radio", "mcc", "net", "area", "cell", "unit", "lon", "lat", "range", "samples", "changeable",
-    "created", "updated", "averageSignal",
+    "radio",
+    "mcc",
+    "net",
+    "area",
+    "cell",
+    "unit",
+    "lon",
+    "lat",
+    "range",
+    "samples",
+    "changeable",
+    "created",
+    "updated",
+    "averageSignal",
 ]
 _OCID_RADIOS = {"GSM", "UMTS", "LTE", "NR", "CDMA"}
 
@@ -160,20 +353,75 @@ OPERATORS_BY_PLMN: dict[str, str] = {
 
 #: Defaults of DESIGN.md §10 by technology.
 DEFAULTS = {
-    "5G": {"freq_mhz": 3500.0, "bandwidth_mhz": 100.0, "scs_khz": 30.0, "eirp_dbm": 61.0, "height_m": 30.0},
-    "4G": {"freq_mhz": 1800.0, "bandwidth_mhz": 20.0, "scs_khz": 15.0, "eirp_dbm": 61.0, "height_m": 30.0},
+    "5G": {
+        "freq_mhz": 3500.0,
+        "bandwidth_mhz": 100.0,
+        "scs_khz": 30.0,
+        "eirp_dbm": 61.0,
+        "height_m": 30.0,
+    },
+    "4G": {
+        "freq_mhz": 1800.0,
+        "bandwidth_mhz": 20.0,
+        "scs_khz": 15.0,
+        "eirp_dbm": 61.0,
+        "height_m": 30.0,
+    },
 }
 DEFAULT_BEAMWIDTH_DEG = 65.0
 DEFAULT_TILT_DEG = 6.0
 
-_TECH_5G = {"5G", "NR", "SA", "NSA", "5GNR", "NRSA", "NRNSA", "5GSA", "5GNSA", "5GNRSA", "5GNRNSA", "NR5G"}
+_TECH_5G = {
+    "5G",
+    "NR",
+    "SA",
+    "NSA",
+    "5GNR",
+    "NRSA",
+    "NRNSA",
+    "5GSA",
+    "5GNSA",
+    "5GNRSA",
+    "5GNRNSA",
+    "NR5G",
+}
 _TECH_4G = {
-    "4G", "LTE", "FDD", "TDD", "TDDLTE", "FDDLTE", "LTEFDD", "LTETDD", "TDLTE", "4G+", "LTEA",
-    "LTEADVANCED", "4GLTE", "EUTRA", "EUTRAN", "LTE+", "4GFDD", "4GTDD",
+    "4G",
+    "LTE",
+    "FDD",
+    "TDD",
+    "TDDLTE",
+    "FDDLTE",
+    "LTEFDD",
+    "LTETDD",
+    "TDLTE",
+    "4G+",
+    "LTEA",
+    "LTEADVANCED",
+    "4GLTE",
+    "EUTRA",
+    "EUTRAN",
+    "LTE+",
+    "4GFDD",
+    "4GTDD",
 }
 _TECH_OLD = {
-    "2G", "3G", "GSM", "UMTS", "CDMA", "WCDMA", "TDSCDMA", "CDMA2000", "EVDO", "GPRS", "EDGE",
-    "HSPA", "HSPA+", "1X", "CDMA1X", "DCS",
+    "2G",
+    "3G",
+    "GSM",
+    "UMTS",
+    "CDMA",
+    "WCDMA",
+    "TDSCDMA",
+    "CDMA2000",
+    "EVDO",
+    "GPRS",
+    "EDGE",
+    "HSPA",
+    "HSPA+",
+    "1X",
+    "CDMA1X",
+    "DCS",
 }
 
 _OPERATOR_WORDS = [
@@ -362,17 +610,35 @@ def _from_opencellid(df: pd.DataFrame) -> _Columns:
     radio = as_text(col["radio"]).str.upper()
     mcc = as_text(col["mcc"])
     mnc_num = pd.to_numeric(col["net"], errors="coerce")
-    mnc = pd.Series(np.where(np.isfinite(mnc_num), mnc_num.fillna(0).astype("int64").map("{:02d}".format), ""),
-                    index=df.index)
+    mnc = pd.Series(
+        np.where(np.isfinite(mnc_num), mnc_num.fillna(0).astype("int64").map("{:02d}".format), ""),
+        index=df.index,
+    )
     plmn = mcc + "-" + mnc
     cell_num = pd.to_numeric(col["cell"], errors="coerce")
     cell_int = cell_num.fillna(-1).astype("int64")
     enb = np.where(radio == "NR", cell_int // 4096, cell_int // 256)
     kind = np.where(radio == "NR", "gNB", np.where(radio == "LTE", "eNB", radio))
-    ok = np.isfinite(cell_num.to_numpy(dtype=float)) & (mcc != "").to_numpy() & (mnc != "").to_numpy()
-    site = pd.Series(np.where(ok, plmn + "-" + pd.Series(kind, index=df.index) + pd.Series(enb, index=df.index).astype(str), ""),
-                     index=df.index, dtype=object)
-    cell = pd.Series(np.where(ok, plmn + "-" + cell_int.astype(str), ""), index=df.index, dtype=object)
+    ok = (
+        np.isfinite(cell_num.to_numpy(dtype=float))
+        & (mcc != "").to_numpy()
+        & (mnc != "").to_numpy()
+    )
+    site = pd.Series(
+        np.where(
+            ok,
+            plmn
+            + "-"
+            + pd.Series(kind, index=df.index)
+            + pd.Series(enb, index=df.index).astype(str),
+            "",
+        ),
+        index=df.index,
+        dtype=object,
+    )
+    cell = pd.Series(
+        np.where(ok, plmn + "-" + cell_int.astype(str), ""), index=df.index, dtype=object
+    )
     operator = plmn.map(lambda p: OPERATORS_BY_PLMN.get(p, p))
     created = pd.to_numeric(col.get("created", pd.Series([np.nan] * len(df))), errors="coerce")
     year = pd.Series(pd.to_datetime(created, unit="s", errors="coerce").dt.year, index=df.index)
@@ -385,25 +651,48 @@ def _from_opencellid(df: pd.DataFrame) -> _Columns:
         "lat": col["lat"],
         "commissioned": year.where(created.notna(), col.get("created", pd.Series([""] * len(df)))),
     }
-    header = {"tech": "radio", "operator": "net", "site_id": "cell", "cell_id": "cell", "lon": "lon",
-              "lat": "lat", "commissioned": "created"}
+    header = {
+        "tech": "radio",
+        "operator": "net",
+        "site_id": "cell",
+        "cell_id": "cell",
+        "lon": "lon",
+        "lat": "lat",
+        "commissioned": "created",
+    }
     return _Columns(raw, header, {k: "" for k in raw})
 
 
-def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str, str]) -> SitesResult:
+def read_sites(
+    scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str, str]
+) -> SitesResult:
     """Read ``[sites] path`` into the cells table (see the module docstring)."""
     from ..pipeline import sha256_file
 
     sec = scn.sites
     table = read_table(
-        sec.path, what="sites", aliases=SITE_ALIASES, sheet=sec.sheet, layer=sec.layer,
-        encoding=sec.encoding, headerless=OPENCELLID_COLUMNS, headerless_test=_looks_like_opencellid,
+        sec.path,
+        what="sites",
+        aliases=SITE_ALIASES,
+        sheet=sec.sheet,
+        layer=sec.layer,
+        encoding=sec.encoding,
+        headerless=OPENCELLID_COLUMNS,
+        headerless_test=_looks_like_opencellid,
     )
     hashes[str(table.path)] = sha256_file(table.path)
     warnings: list[str] = []
     df = table.df
     lower = {str(c).strip().lower() for c in df.columns}
-    is_ocid = (not table.has_header) or {"radio", "mcc", "net", "area", "cell", "lon", "lat"} <= lower
+    is_ocid = (not table.has_header) or {
+        "radio",
+        "mcc",
+        "net",
+        "area",
+        "cell",
+        "lon",
+        "lat",
+    } <= lower
     if is_ocid:
         cols = _from_opencellid(df)
         log.info("%s: OpenCelliD layout", table.path)
@@ -417,8 +706,10 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     if split_rows:
         report.fixed["sectors_split"] = split_rows
         first = int(table.rows[np.flatnonzero(np.diff(table.rows) == 0)[0]])
-        msg = (f"{table.path}: {split_rows} row(s) list several sectors in {cmap.header('azimuth')!r} "
-               f"(e.g. row {first}); split into {split_cells} cells, one per azimuth")
+        msg = (
+            f"{table.path}: {split_rows} row(s) list several sectors in {cmap.header('azimuth')!r} "
+            f"(e.g. row {first}); split into {split_cells} cells, one per azimuth"
+        )
         warnings.append(msg)
         log.info(msg)
     tracker = Tracker(str(table.path), table.rows, rejects, report)
@@ -430,16 +721,31 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     gx = gy = None
     if table.geometry is not None:
         geom = np.asarray(table.geometry.values, dtype=object)
-        missing_geom = shapely.is_missing(geom) | shapely.is_empty(np.where(shapely.is_missing(geom), shapely.Point(), geom))
+        missing_geom = shapely.is_missing(geom) | shapely.is_empty(
+            np.where(shapely.is_missing(geom), shapely.Point(), geom)
+        )
         tid = np.where(missing_geom, -1, shapely.get_type_id(np.where(missing_geom, None, geom)))
         is_point = tid == 0
         gx = np.full(n, np.nan)
         gy = np.full(n, np.nan)
         gx[is_point] = shapely.get_x(geom[is_point])
         gy[is_point] = shapely.get_y(geom[is_point])
-        tracker.reject((tid > 0), "geometry", pd.Series(tid).map({1: "LineString", 3: "Polygon", 4: "MultiPoint",
-                                                                     5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}),
-                       "bad_geometry", lambda v: "a " + v.astype(str) + " is not a site position; give points")
+        tracker.reject(
+            (tid > 0),
+            "geometry",
+            pd.Series(tid).map(
+                {
+                    1: "LineString",
+                    3: "Polygon",
+                    4: "MultiPoint",
+                    5: "MultiLineString",
+                    6: "MultiPolygon",
+                    7: "GeometryCollection",
+                }
+            ),
+            "bad_geometry",
+            lambda v: "a " + v.astype(str) + " is not a site position; give points",
+        )
     if gx is None and not (cols.has("lon") and cols.has("lat")):
         missing = [k for k in ("lon", "lat") if not cols.has(k)]
         cmap = match_columns(df.columns, SITE_ALIASES, sec.columns, where="[sites]")
@@ -454,30 +760,62 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
         plon = parse_numbers(cols.raw["lon"], _coord_unit)
         plat = parse_numbers(cols.raw["lat"], _coord_unit)
         hl, ha = cols.header["lon"], cols.header["lat"]
-        tracker.reject(from_cols & plon.missing, hl, None, "missing_value", f"no longitude ({hl!r} is empty)")
-        tracker.reject(from_cols & plat.missing, ha, None, "missing_value", f"no latitude ({ha!r} is empty)")
-        tracker.reject(from_cols & plon.bad, hl, cols.raw["lon"], "not_a_number",
-                       lambda v: "longitude " + v.map(repr) + " is not a number (decimal degrees or 118°35'20\")")
-        tracker.reject(from_cols & plat.bad, ha, cols.raw["lat"], "not_a_number",
-                       lambda v: "latitude " + v.map(repr) + " is not a number (decimal degrees or 24°52'10\")")
+        tracker.reject(
+            from_cols & plon.missing, hl, None, "missing_value", f"no longitude ({hl!r} is empty)"
+        )
+        tracker.reject(
+            from_cols & plat.missing, ha, None, "missing_value", f"no latitude ({ha!r} is empty)"
+        )
+        tracker.reject(
+            from_cols & plon.bad,
+            hl,
+            cols.raw["lon"],
+            "not_a_number",
+            lambda v: (
+                "longitude " + v.map(repr) + " is not a number (decimal degrees or 118°35'20\")"
+            ),
+        )
+        tracker.reject(
+            from_cols & plat.bad,
+            ha,
+            cols.raw["lat"],
+            "not_a_number",
+            lambda v: (
+                "latitude " + v.map(repr) + " is not a number (decimal degrees or 24°52'10\")"
+            ),
+        )
         x = np.where(from_cols, plon.values, x)
         y = np.where(from_cols, plat.values, y)
     elif from_cols.any():
-        tracker.reject(from_cols, "geometry", None, "bad_geometry", "the feature has no point geometry")
+        tracker.reject(
+            from_cols, "geometry", None, "bad_geometry", "the feature has no point geometry"
+        )
     hl = cols.header.get("lon", "geometry")
     ha = cols.header.get("lat", "geometry")
-    first_geo, shift_geo = effective_crs(declared, table.crs, table.path, warnings) if gx is not None else (declared, None)
-    first_col, shift_col = (declared, None) if not declared.needs_datum_shift else (parse_crs("wgs84"), declared)
+    first_geo, shift_geo = (
+        effective_crs(declared, table.crs, table.path, warnings)
+        if gx is not None
+        else (declared, None)
+    )
+    first_col, shift_col = (
+        (declared, None) if not declared.needs_datum_shift else (parse_crs("wgs84"), declared)
+    )
     usable = tracker.alive & np.isfinite(x) & np.isfinite(y)
-    check_lonlat_ranges(x[usable & from_cols], y[usable & from_cols], first_col, table.path, f"{hl!r} / {ha!r}")
+    check_lonlat_ranges(
+        x[usable & from_cols], y[usable & from_cols], first_col, table.path, f"{hl!r} / {ha!r}"
+    )
 
     def to84(xx, yy, cols_mask):
         lo = np.full(xx.shape, np.nan)
         la = np.full(xx.shape, np.nan)
         if cols_mask.any():
-            lo[cols_mask], la[cols_mask] = points_to_wgs84(xx[cols_mask], yy[cols_mask], first_col, shift_col)
+            lo[cols_mask], la[cols_mask] = points_to_wgs84(
+                xx[cols_mask], yy[cols_mask], first_col, shift_col
+            )
         if (~cols_mask).any():
-            lo[~cols_mask], la[~cols_mask] = points_to_wgs84(xx[~cols_mask], yy[~cols_mask], first_geo, shift_geo)
+            lo[~cols_mask], la[~cols_mask] = points_to_wgs84(
+                xx[~cols_mask], yy[~cols_mask], first_geo, shift_geo
+            )
         return lo, la
 
     lon = np.full(n, np.nan)
@@ -505,22 +843,44 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
         rest = oi[~swap_in]
         minx, miny, maxx, maxy = region.bounds
         pad = 1.0
-        near = lambda a, b: (a >= minx - pad) & (a <= maxx + pad) & (b >= miny - pad) & (b <= maxy + pad)  # noqa: E731
-        looks_swapped = (np.abs(y[rest]) > 90) & (np.abs(x[rest]) <= 90) | near(slon[~swap_in], slat[~swap_in])
-        vals = pd.Series([f"{float(a)!r}, {float(b)!r}" for a, b in zip(x[rest], y[rest], strict=True)], dtype=object)
+
+        def near(a, b):
+            return (a >= minx - pad) & (a <= maxx + pad) & (b >= miny - pad) & (b <= maxy + pad)
+
+        looks_swapped = (np.abs(y[rest]) > 90) & (np.abs(x[rest]) <= 90) | near(
+            slon[~swap_in], slat[~swap_in]
+        )
+        vals = pd.Series(
+            [f"{float(a)!r}, {float(b)!r}" for a, b in zip(x[rest], y[rest], strict=True)],
+            dtype=object,
+        )
         mask = np.zeros(n, dtype=bool)
         mask[rest[looks_swapped]] = True
         full_vals = np.full(n, "", dtype=object)
         full_vals[rest] = vals.to_numpy()
-        tracker.reject(mask, f"{hl}/{ha}", full_vals, "lat_lon_swapped",
-                       lambda v: "longitude/latitude " + v + " look exchanged, but the position lies in the region "
-                       "in neither order; check the row")
+        tracker.reject(
+            mask,
+            f"{hl}/{ha}",
+            full_vals,
+            "lat_lon_swapped",
+            lambda v: (
+                "longitude/latitude " + v + " look exchanged, but the position lies in the region "
+                "in neither order; check the row"
+            ),
+        )
         mask = np.zeros(n, dtype=bool)
         mask[rest] = True
         km = region.margin_m / 1000.0
-        tracker.reject(mask, f"{hl}/{ha}", full_vals, "outside_region",
-                       lambda v: "position " + v + f" is outside the region (its counties + {km:g} km); "
-                       "check the coordinates and [sites] crs")
+        tracker.reject(
+            mask,
+            f"{hl}/{ha}",
+            full_vals,
+            "outside_region",
+            lambda v: (
+                "position " + v + f" is outside the region (its counties + {km:g} km); "
+                "check the coordinates and [sites] crs"
+            ),
+        )
 
     # -- 2. technology -------------------------------------------------------------------------
     band_mhz, band_tech, band_bw = _parse_band_columns(cols, n)
@@ -533,12 +893,29 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
         tech = np.where(from_band, band_tech, tech)
         defaults["tech"] = from_band
         ht = cols.header["tech"]
-        tracker.reject(tmiss & ~from_band, ht, None, "missing_value",
-                       f"no technology ({ht!r} is empty and no band tells it); write 4G or 5G")
-        tracker.reject(tech == "old", ht, raw_t, "unknown_technology",
-                       lambda v: "technology " + v.map(repr) + " is neither 4G nor 5G; only 4G/5G cells are analysed")
-        tracker.reject(tech == "", ht, raw_t, "unknown_technology",
-                       lambda v: "technology " + v.map(repr) + " is not understood; write 4G/LTE or 5G/NR")
+        tracker.reject(
+            tmiss & ~from_band,
+            ht,
+            None,
+            "missing_value",
+            f"no technology ({ht!r} is empty and no band tells it); write 4G or 5G",
+        )
+        tracker.reject(
+            tech == "old",
+            ht,
+            raw_t,
+            "unknown_technology",
+            lambda v: (
+                "technology " + v.map(repr) + " is neither 4G nor 5G; only 4G/5G cells are analysed"
+            ),
+        )
+        tracker.reject(
+            tech == "",
+            ht,
+            raw_t,
+            "unknown_technology",
+            lambda v: "technology " + v.map(repr) + " is not understood; write 4G/LTE or 5G/NR",
+        )
         mismatch = tracker.alive & (band_tech != "") & (tech != band_tech) & ~tmiss
         if mismatch.any():
             warnings.append(
@@ -554,13 +931,29 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     freq, fbad, fsrc = _frequency(cols, tech, band_mhz, n)
     if fbad.any():
         col_name, raw_vals = fsrc
-        tracker.reject(fbad, col_name, raw_vals, "not_a_number",
-                       lambda v: "frequency/band " + v.map(repr) + " is not understood; give MHz (3500), a band (n78, B3) or an ARFCN")
+        tracker.reject(
+            fbad,
+            col_name,
+            raw_vals,
+            "not_a_number",
+            lambda v: (
+                "frequency/band "
+                + v.map(repr)
+                + " is not understood; give MHz (3500), a band (n78, B3) or an ARFCN"
+            ),
+        )
     frange = np.isfinite(freq) & ((freq < 400) | (freq > 52600))
-    tracker.reject(frange, fsrc[0], freq, "out_of_range",
-                   lambda v: "frequency " + v.astype(str) + " MHz is outside 400–52,600 MHz")
+    tracker.reject(
+        frange,
+        fsrc[0],
+        freq,
+        "out_of_range",
+        lambda v: "frequency " + v.astype(str) + " MHz is outside 400–52,600 MHz",
+    )
     fmiss = ~np.isfinite(freq)
-    freq = np.where(fmiss, np.where(is5, DEFAULTS["5G"]["freq_mhz"], DEFAULTS["4G"]["freq_mhz"]), freq)
+    freq = np.where(
+        fmiss, np.where(is5, DEFAULTS["5G"]["freq_mhz"], DEFAULTS["4G"]["freq_mhz"]), freq
+    )
     defaults["freq_mhz"] = fmiss
 
     bw = _numeric(cols, "bandwidth", _mhz_unit, tracker, "bandwidth", n)
@@ -586,50 +979,92 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     bad_rb = n_rb < 0
     if bad_rb.any():
         combos = np.full(n, "", dtype=object)
-        combos[bad_rb] = [f"{t} {b:g} MHz at {c:g} kHz" for t, b, c in zip(tech[bad_rb], bw[bad_rb], scs[bad_rb], strict=True)]
-        tracker.reject(bad_rb, cols.header.get("bandwidth", cols.header.get("scs", "bandwidth_mhz")), combos,
-                       "out_of_range", lambda v: v + " is not a 3GPP channel configuration (NR FR1: 5–100 MHz at 15/30/60 kHz per TS 38.101-1 Table 5.3.2-1; LTE: 1.4/3/5/10/15/20 MHz)")
+        combos[bad_rb] = [
+            f"{t} {b:g} MHz at {c:g} kHz"
+            for t, b, c in zip(tech[bad_rb], bw[bad_rb], scs[bad_rb], strict=True)
+        ]
+        tracker.reject(
+            bad_rb,
+            cols.header.get("bandwidth", cols.header.get("scs", "bandwidth_mhz")),
+            combos,
+            "out_of_range",
+            lambda v: (
+                v
+                + " is not a 3GPP channel configuration (NR FR1: 5–100 MHz at 15/30/60 kHz per TS 38.101-1 Table 5.3.2-1; LTE: 1.4/3/5/10/15/20 MHz)"
+            ),
+        )
 
     height = _numeric(cols, "height", _metres_unit, tracker, "antenna height", n, multi=True)
     hbad = np.isfinite(height) & ((height <= 0) | (height > 500))
-    tracker.reject(hbad, cols.header.get("height", ""), cols.raw.get("height"), "out_of_range",
-                   lambda v: "antenna height " + v.astype(str) + " m is outside (0, 500] m")
+    tracker.reject(
+        hbad,
+        cols.header.get("height", ""),
+        cols.raw.get("height"),
+        "out_of_range",
+        lambda v: "antenna height " + v.astype(str) + " m is outside (0, 500] m",
+    )
     hmiss = ~np.isfinite(height)
     height = np.where(hmiss, 30.0, height)
     defaults["height_m"] = hmiss
 
     azimuth = _numeric(cols, "azimuth", _angle_unit, tracker, "azimuth", n, multi=True)
     abad = np.isfinite(azimuth) & ((azimuth < -360) | (azimuth > 720))
-    tracker.reject(abad, cols.header.get("azimuth", ""), cols.raw.get("azimuth"), "out_of_range",
-                   lambda v: "azimuth " + v.astype(str) + "° is outside −360…720°")
+    tracker.reject(
+        abad,
+        cols.header.get("azimuth", ""),
+        cols.raw.get("azimuth"),
+        "out_of_range",
+        lambda v: "azimuth " + v.astype(str) + "° is outside −360…720°",
+    )
     omni = ~np.isfinite(azimuth)
     azimuth = np.where(omni, np.nan, np.mod(azimuth, 360.0))
     defaults["azimuth_deg"] = omni
 
     beam = _numeric(cols, "beamwidth", _angle_unit, tracker, "beamwidth", n, multi=True)
     bbad = np.isfinite(beam) & ((beam <= 0) | (beam > 360))
-    tracker.reject(bbad, cols.header.get("beamwidth", ""), cols.raw.get("beamwidth"), "out_of_range",
-                   lambda v: "beamwidth " + v.astype(str) + "° is outside (0, 360]°")
+    tracker.reject(
+        bbad,
+        cols.header.get("beamwidth", ""),
+        cols.raw.get("beamwidth"),
+        "out_of_range",
+        lambda v: "beamwidth " + v.astype(str) + "° is outside (0, 360]°",
+    )
     bmiss_b = ~np.isfinite(beam)
     beam = np.where(bmiss_b, np.where(omni, 360.0, DEFAULT_BEAMWIDTH_DEG), beam)
     defaults["beamwidth_deg"] = bmiss_b & ~omni
 
     tilt = _numeric(cols, "tilt", _angle_unit, tracker, "downtilt", n, multi=True)
     if not cols.has("tilt") and (cols.has("tilt_mech") or cols.has("tilt_elec")):
-        mech = _numeric(cols, "tilt_mech", _angle_unit, tracker, "mechanical downtilt", n, multi=True)
-        elec = _numeric(cols, "tilt_elec", _angle_unit, tracker, "electrical downtilt", n, multi=True)
+        mech = _numeric(
+            cols, "tilt_mech", _angle_unit, tracker, "mechanical downtilt", n, multi=True
+        )
+        elec = _numeric(
+            cols, "tilt_elec", _angle_unit, tracker, "electrical downtilt", n, multi=True
+        )
         both_missing = ~np.isfinite(mech) & ~np.isfinite(elec)
         tilt = np.where(both_missing, np.nan, np.nan_to_num(mech) + np.nan_to_num(elec))
     tcol = cols.header.get("tilt", cols.header.get("tilt_mech", cols.header.get("tilt_elec", "")))
     tbad = np.isfinite(tilt) & ((tilt < -20) | (tilt > 90))
-    tracker.reject(tbad, tcol, tilt, "out_of_range", lambda v: "downtilt " + v.astype(str) + "° is outside −20…90°")
+    tracker.reject(
+        tbad,
+        tcol,
+        tilt,
+        "out_of_range",
+        lambda v: "downtilt " + v.astype(str) + "° is outside −20…90°",
+    )
     tmiss_ = ~np.isfinite(tilt)
     tilt = np.where(tmiss_, DEFAULT_TILT_DEG, tilt)
     defaults["tilt_deg"] = tmiss_
 
     eirp, eirp_col, power_warn = _power(cols, tracker, n, np.where(n_rb > 0, n_rb, 1))
     ebad = np.isfinite(eirp) & ((eirp < 0) | (eirp > 100))
-    tracker.reject(ebad, eirp_col, eirp, "out_of_range", lambda v: "EIRP " + v.map(lambda e: f"{e:.1f}") + " dBm is outside 0–100 dBm")
+    tracker.reject(
+        ebad,
+        eirp_col,
+        eirp,
+        "out_of_range",
+        lambda v: "EIRP " + v.map(lambda e: f"{e:.1f}") + " dBm is outside 0–100 dBm",
+    )
     emiss = ~np.isfinite(eirp)
     eirp = np.where(emiss, 61.0, eirp)
     defaults["eirp_dbm"] = emiss
@@ -641,48 +1076,101 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
     if cols.has("commissioned"):
         hc = cols.header["commissioned"]
         year, ybad = parse_years(cols.raw["commissioned"])
-        tracker.reject(ybad, hc, cols.raw["commissioned"], "bad_date",
-                       lambda v: "commissioning date " + v.map(repr) + " is not a date or year (e.g. 2021-06-30, 2021)")
+        tracker.reject(
+            ybad,
+            hc,
+            cols.raw["commissioned"],
+            "bad_date",
+            lambda v: (
+                "commissioning date "
+                + v.map(repr)
+                + " is not a date or year (e.g. 2021-06-30, 2021)"
+            ),
+        )
         late = np.isfinite(year) & (year > scn.year)
-        tracker.reject(late, hc, cols.raw["commissioned"], "not_yet_commissioned",
-                       lambda v: "commissioned " + v.astype(str) + f", after the scenario year {scn.year}: not in service that year")
+        tracker.reject(
+            late,
+            hc,
+            cols.raw["commissioned"],
+            "not_yet_commissioned",
+            lambda v: (
+                "commissioned "
+                + v.astype(str)
+                + f", after the scenario year {scn.year}: not in service that year"
+            ),
+        )
 
     # -- 5. ids and duplicates -------------------------------------------------------------------
-    site_id = as_text(cols.raw["site_id"]).to_numpy(dtype=object) if cols.has("site_id") else np.full(n, "", dtype=object)
+    site_id = (
+        as_text(cols.raw["site_id"]).to_numpy(dtype=object)
+        if cols.has("site_id")
+        else np.full(n, "", dtype=object)
+    )
     no_site = (site_id == "") & tracker.alive
     if no_site.any():
         site_id[no_site] = _site_ids_from_positions(lon[no_site], lat[no_site])
     defaults["site_id"] = no_site
     has_cell = cols.has("cell_id")
-    cell_id = as_text(cols.raw["cell_id"]).to_numpy(dtype=object) if has_cell else np.full(n, "", dtype=object)
+    cell_id = (
+        as_text(cols.raw["cell_id"]).to_numpy(dtype=object)
+        if has_cell
+        else np.full(n, "", dtype=object)
+    )
     keyframe = pd.DataFrame({"s": site_id, "c": cell_id})
     if has_cell:
         given = tracker.alive & (cell_id != "")
         sub = keyframe[given]
         dup_sub = sub.duplicated(keep="first").to_numpy()
-        firsts = sub[~sub.duplicated(keep="first")].assign(r=table.rows[given][~dup_sub]).set_index(["s", "c"])["r"]
+        firsts = (
+            sub[~sub.duplicated(keep="first")]
+            .assign(r=table.rows[given][~dup_sub])
+            .set_index(["s", "c"])["r"]
+        )
         dmask = np.zeros(n, dtype=bool)
         dmask[np.flatnonzero(given)[dup_sub]] = True
         dup_rows = pd.MultiIndex.from_arrays([site_id[dmask], cell_id[dmask]])
         first_of = firsts.reindex(dup_rows).to_numpy()
         msgs = np.full(n, "", dtype=object)
-        msgs[dmask] = [f"cell {c!r} of site {s!r} already given in row {int(r)}"
-                       for s, c, r in zip(site_id[dmask], cell_id[dmask], first_of, strict=True)]
-        tracker.reject(dmask, cols.header["cell_id"], cell_id, "duplicate_id", lambda v: msgs[dmask & tracker.alive])
+        msgs[dmask] = [
+            f"cell {c!r} of site {s!r} already given in row {int(r)}"
+            for s, c, r in zip(site_id[dmask], cell_id[dmask], first_of, strict=True)
+        ]
+        tracker.reject(
+            dmask,
+            cols.header["cell_id"],
+            cell_id,
+            "duplicate_id",
+            lambda v: msgs[dmask & tracker.alive],
+        )
     else:
         alive_idx = np.flatnonzero(tracker.alive)
         sub = df.iloc[alive_idx]
         dup_sub = sub.duplicated(keep="first").to_numpy()
         if dup_sub.any():
-            first_idx = pd.Series(alive_idx).groupby(pd.util.hash_pandas_object(sub, index=False).to_numpy()).transform("first").to_numpy()
+            first_idx = (
+                pd.Series(alive_idx)
+                .groupby(pd.util.hash_pandas_object(sub, index=False).to_numpy())
+                .transform("first")
+                .to_numpy()
+            )
             dmask = np.zeros(n, dtype=bool)
             dmask[alive_idx[dup_sub]] = True
-            msgs = np.array([f"identical to row {int(table.rows[first_idx[k]])}" for k in np.flatnonzero(dup_sub)], dtype=object)
+            msgs = np.array(
+                [
+                    f"identical to row {int(table.rows[first_idx[k]])}"
+                    for k in np.flatnonzero(dup_sub)
+                ],
+                dtype=object,
+            )
             tracker.reject(dmask, "(whole row)", None, "duplicate_id", msgs)
     no_cell = tracker.alive & (cell_id == "")
     if no_cell.any():
         k = pd.Series(site_id[no_cell]).groupby(site_id[no_cell]).cumcount().to_numpy() + 1
-        cell_id[no_cell] = pd.Series(site_id[no_cell]).astype(str).to_numpy() + "-" + pd.Series(k).astype(str).to_numpy()
+        cell_id[no_cell] = (
+            pd.Series(site_id[no_cell]).astype(str).to_numpy()
+            + "-"
+            + pd.Series(k).astype(str).to_numpy()
+        )
     defaults["cell_id"] = no_cell
 
     # -- finish ----------------------------------------------------------------------------------
@@ -691,9 +1179,16 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
         tracker.count_default(col, mask)
     report.warnings.extend(warnings)
     keep = tracker.alive
-    name = as_text(cols.raw["name"]).to_numpy(dtype=object) if cols.has("name") else np.full(n, "", dtype=object)
-    operator = (_map_unique(as_text(cols.raw["operator"]), normalise_operator).to_numpy(dtype=object)
-                if cols.has("operator") else np.full(n, "", dtype=object))
+    name = (
+        as_text(cols.raw["name"]).to_numpy(dtype=object)
+        if cols.has("name")
+        else np.full(n, "", dtype=object)
+    )
+    operator = (
+        _map_unique(as_text(cols.raw["operator"]), normalise_operator).to_numpy(dtype=object)
+        if cols.has("operator")
+        else np.full(n, "", dtype=object)
+    )
     admin = region.county_of(lon[keep], lat[keep])
     cells = pd.DataFrame(
         {
@@ -713,13 +1208,17 @@ def read_sites(scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str
             "beamwidth_deg": beam[keep],
             "tilt_deg": tilt[keep],
             "eirp_dbm": eirp[keep],
-            "commissioned_year": pd.array(np.where(np.isfinite(year[keep]), year[keep], np.nan), dtype="Float64").astype("Int64"),
+            "commissioned_year": pd.array(
+                np.where(np.isfinite(year[keep]), year[keep], np.nan), dtype="Float64"
+            ).astype("Int64"),
             "admin_code": admin,
             "source_row": table.rows[keep],
         }
     )
     cells = _typed(cells)
-    log.info("sites: %d rows read, %d cells used, %d rejected", report.read, report.used, report.rejected)
+    log.info(
+        "sites: %d rows read, %d cells used, %d rejected", report.read, report.used, report.rejected
+    )
     return SitesResult(cells, report, warnings, raw_lon, raw_lat, declared)
 
 
@@ -740,7 +1239,18 @@ def _typed(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 #: Per-sector columns that a site-level row may list once per azimuth ("0/120/240", "3/3/6").
-_SECTOR_KEYS = ("azimuth", "tilt", "tilt_mech", "tilt_elec", "beamwidth", "height", "eirp", "tx_power", "gain", "rs_power")
+_SECTOR_KEYS = (
+    "azimuth",
+    "tilt",
+    "tilt_mech",
+    "tilt_elec",
+    "beamwidth",
+    "height",
+    "eirp",
+    "tx_power",
+    "gain",
+    "rs_power",
+)
 _SPLIT_RE = re.compile(r"\s*[/,;、|，；]\s*")
 
 
@@ -763,13 +1273,17 @@ def split_sector_rows(table: Table, cmap: ColumnMap) -> tuple[Table, int, int]:
     maybe = np.flatnonzero(~np.isfinite(fast_float(raw)))  # plain numbers are no lists
     multi = np.zeros(len(raw), dtype=bool)
     if maybe.size:
-        multi[maybe] = as_text(raw.iloc[maybe]).str.match(_MULTI_VALUE_RE).to_numpy(dtype=bool, na_value=False)
+        multi[maybe] = (
+            as_text(raw.iloc[maybe]).str.match(_MULTI_VALUE_RE).to_numpy(dtype=bool, na_value=False)
+        )
     if not multi.any():
         return table, 0, 0
     text = as_text(raw)
     parts = text[multi].str.split(_SPLIT_RE)
     counts = parts.str.len().to_numpy()
-    decimal_comma = (counts == 2) & text[multi].str.fullmatch(r"\s*-?\d+\s*,\s*\d+\s*").to_numpy(dtype=bool)
+    decimal_comma = (counts == 2) & text[multi].str.fullmatch(r"\s*-?\d+\s*,\s*\d+\s*").to_numpy(
+        dtype=bool
+    )
     idx_multi = np.flatnonzero(multi)
     keep_whole = idx_multi[decimal_comma]
     multi[keep_whole] = False
@@ -789,7 +1303,7 @@ def split_sector_rows(table: Table, cmap: ColumnMap) -> tuple[Table, int, int]:
         col = cmap.header(key)
         vals = as_text(table.df[col]) if key != "azimuth" else text
         split = vals[multi].str.split(_SPLIT_RE)
-        same = (split.str.len().to_numpy() == counts)
+        same = split.str.len().to_numpy() == counts
         if key != "azimuth":
             same &= vals[multi].str.match(_MULTI_VALUE_RE).to_numpy(dtype=bool, na_value=False)
         pieces = np.full(n, None, dtype=object)
@@ -813,7 +1327,9 @@ def split_sector_rows(table: Table, cmap: ColumnMap) -> tuple[Table, int, int]:
     return out, int(multi.sum()), int(counts.sum())
 
 
-def _numeric(cols: _Columns, key: str, unit_parser, tracker: Tracker, what: str, n: int, multi: bool = False) -> np.ndarray:
+def _numeric(
+    cols: _Columns, key: str, unit_parser, tracker: Tracker, what: str, n: int, multi: bool = False
+) -> np.ndarray:
     """Parse an optional numeric column; reject non-numbers; NaN where missing or absent."""
     if not cols.has(key):
         return np.full(n, np.nan)
@@ -823,10 +1339,19 @@ def _numeric(cols: _Columns, key: str, unit_parser, tracker: Tracker, what: str,
     if multi and p.bad.any():
         text = raw.astype("str")
         several = p.bad & text.str.match(_MULTI_VALUE_RE).to_numpy(dtype=bool, na_value=False)
-        tracker.reject(several, header, raw, "not_a_number",
-                       lambda v: f"{what} " + v.map(repr) + " holds several values that do not match the row's "
-                       "azimuths (or a decimal comma); give one value per azimuth, or one cell (sector) per row")
-    tracker.reject(p.bad, header, raw, "not_a_number", lambda v: f"{what} " + v.map(repr) + " is not a number")
+        tracker.reject(
+            several,
+            header,
+            raw,
+            "not_a_number",
+            lambda v: (
+                f"{what} " + v.map(repr) + " holds several values that do not match the row's "
+                "azimuths (or a decimal comma); give one value per azimuth, or one cell (sector) per row"
+            ),
+        )
+    tracker.reject(
+        p.bad, header, raw, "not_a_number", lambda v: f"{what} " + v.map(repr) + " is not a number"
+    )
     return p.values
 
 
@@ -878,7 +1403,9 @@ def _frequency(cols: _Columns, tech: np.ndarray, band_mhz: np.ndarray, n: int):
         elif header_unit in ("mhz", "m"):
             pass
         else:
-            guessed = pd.Series(vals[plain]).map(lambda v: guess_mhz(v) if np.isfinite(v) else np.nan)
+            guessed = pd.Series(vals[plain]).map(
+                lambda v: guess_mhz(v) if np.isfinite(v) else np.nan
+            )
             vals = vals.copy()
             vals[plain] = guessed.to_numpy(dtype=float, na_value=np.nan)
         # band names in a frequency column ("n78") come back as NaN → try them as bands
@@ -903,7 +1430,10 @@ def _frequency(cols: _Columns, tech: np.ndarray, band_mhz: np.ndarray, n: int):
         num = pd.to_numeric(band_text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         small = band_bad & np.isfinite(num) & (num >= 1) & (num < 100) & (num == np.floor(num))
         if small.any():
-            keys = np.where(tech[small] == "5G", "n", "b") + pd.Series(num[small]).astype(int).astype(str).to_numpy()
+            keys = (
+                np.where(tech[small] == "5G", "n", "b")
+                + pd.Series(num[small]).astype(int).astype(str).to_numpy()
+            )
             centre = np.array([BAND_CENTRE_MHZ.get(k, (np.nan,))[0] for k in keys])
             idx = np.flatnonzero(small)
             freq[idx] = np.where(np.isfinite(freq[idx]), freq[idx], centre)
@@ -943,8 +1473,17 @@ def _freq_text(text: str) -> float | None:
     return None if got is None else got[0]
 
 
-_LTE_DL_RANGES = [(2110, 2170), (1805, 1880), (869, 894), (925, 960), (2010, 2025), (2570, 2620),
-                  (1880, 1920), (2300, 2400), (2496, 2690)]
+_LTE_DL_RANGES = [
+    (2110, 2170),
+    (1805, 1880),
+    (869, 894),
+    (925, 960),
+    (2010, 2025),
+    (2570, 2620),
+    (1880, 1920),
+    (2300, 2400),
+    (2496, 2690),
+]
 
 
 def _arfcn_or_mhz(v: np.ndarray, tech: np.ndarray, explicit: bool) -> np.ndarray:
@@ -972,7 +1511,9 @@ def _arfcn_or_mhz(v: np.ndarray, tech: np.ndarray, explicit: bool) -> np.ndarray
     return out
 
 
-def _power(cols: _Columns, tracker: Tracker, n: int, n_rb: np.ndarray) -> tuple[np.ndarray, str, str]:
+def _power(
+    cols: _Columns, tracker: Tracker, n: int, n_rb: np.ndarray
+) -> tuple[np.ndarray, str, str]:
     """EIRP (dBm, total over the carrier) from eirp / tx power + gain / RS power + gain."""
     warn = ""
     if cols.has("eirp"):
@@ -982,10 +1523,14 @@ def _power(cols: _Columns, tracker: Tracker, n: int, n_rb: np.ndarray) -> tuple[
     if cols.has("gain"):
         gain = np.nan_to_num(_numeric(cols, "gain", _dbi_unit, tracker, "antenna gain", n), nan=0.0)
     if cols.has("tx_power"):
-        t = _plain_power(cols, "tx_power", _numeric(cols, "tx_power", _dbm_unit, tracker, "transmit power", n))
+        t = _plain_power(
+            cols, "tx_power", _numeric(cols, "tx_power", _dbm_unit, tracker, "transmit power", n)
+        )
         if not cols.has("gain"):
-            warn = (f"transmit power ({cols.header['tx_power']!r}) taken as EIRP: the file has no antenna "
-                    "gain column (天线增益 / antenna_gain); a sector antenna adds about 15–18 dB")
+            warn = (
+                f"transmit power ({cols.header['tx_power']!r}) taken as EIRP: the file has no antenna "
+                "gain column (天线增益 / antenna_gain); a sector antenna adds about 15–18 dB"
+            )
         return t + gain, cols.header["tx_power"], warn
     if cols.has("rs_power"):
         rs = _numeric(cols, "rs_power", _dbm_unit, tracker, "reference-signal power", n)
@@ -1023,7 +1568,13 @@ def parse_years(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             year[is_dt] = [v.year for v in s[is_dt]]
     else:
         is_dt = np.zeros(n, dtype=bool)
-    num = fast_float(s) if not is_dt.any() else pd.to_numeric(s.where(~is_dt, None), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    num = (
+        fast_float(s)
+        if not is_dt.any()
+        else pd.to_numeric(s.where(~is_dt, None), errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+    )
     fin = np.isfinite(num) & ~is_dt & ~miss
     y = np.full(n, np.nan)
     y = np.where(fin & (num >= 1900) & (num <= 2100), np.floor(num), y)
@@ -1045,7 +1596,9 @@ def parse_years(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         rest = idx[~lead]
         if rest.size:
             extracted = s.iloc[rest].astype("str").str.extract(_YEAR_RE, expand=False)
-            year[rest] = pd.to_numeric(extracted, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            year[rest] = pd.to_numeric(extracted, errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            )
     bad = ~miss & ~np.isfinite(year)
     return year, bad
 

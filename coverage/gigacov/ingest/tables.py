@@ -67,7 +67,11 @@ class Table:
     @property
     def rows(self) -> np.ndarray:
         """Spreadsheet row number of every data row (int64)."""
-        return self.first_row + np.arange(len(self.df), dtype=np.int64) if self._row_numbers is None else self._row_numbers
+        return (
+            self.first_row + np.arange(len(self.df), dtype=np.int64)
+            if self._row_numbers is None
+            else self._row_numbers
+        )
 
     _row_numbers: np.ndarray | None = field(default=None, repr=False)
 
@@ -79,8 +83,25 @@ class Table:
 _BRACKET_UNIT_RE = re.compile(r"^(.*?)[\s]*[(\[（【]([^)\]）】]*)[)\]）】]\s*$")
 #: Unit suffixes recognised at the end of a header (after normalisation), longest first.
 _UNIT_SUFFIXES = (
-    "万户", "万人", "万个", "万", "dbm", "dbi", "mhz", "ghz", "khz", "hz", "deg", "度", "米", "m", "w",
-    "个", "户", "人", "°",
+    "万户",
+    "万人",
+    "万个",
+    "万",
+    "dbm",
+    "dbi",
+    "mhz",
+    "ghz",
+    "khz",
+    "hz",
+    "deg",
+    "度",
+    "米",
+    "m",
+    "w",
+    "个",
+    "户",
+    "人",
+    "°",
 )
 
 
@@ -176,15 +197,23 @@ def match_columns(
     return ColumnMap(found, headers)
 
 
-def missing_columns_error(path: Path, what: str, missing: Sequence[str], cmap: ColumnMap,
-                          aliases: Mapping[str, Sequence[str]], section: str) -> InputError:
+def missing_columns_error(
+    path: Path,
+    what: str,
+    missing: Sequence[str],
+    cmap: ColumnMap,
+    aliases: Mapping[str, Sequence[str]],
+    section: str,
+) -> InputError:
     lines = [
         f"{path}: the {what} file has no {' / '.join(missing)} column.",
         f"Columns found: {', '.join(map(repr, cmap.headers)) or '(none)'}.",
     ]
     for m in missing:
         lines.append(f"Accepted headers for {m}: {', '.join([m, *aliases[m]])}.")
-    lines.append(f"Rename the column, or map it in the scenario: [{section}.columns] {missing[0]} = \"<header>\".")
+    lines.append(
+        f'Rename the column, or map it in the scenario: [{section}.columns] {missing[0]} = "<header>".'
+    )
     return InputError(" ".join(lines))
 
 
@@ -213,7 +242,9 @@ def detect_encoding(raw: bytes, path: Path | str, declared: str = "") -> str:
         try:
             raw.decode(declared)
         except LookupError:
-            raise ConfigError(f"{path}: unknown encoding {declared!r} (e.g. 'utf-8', 'gbk', 'gb18030')") from None
+            raise ConfigError(
+                f"{path}: unknown encoding {declared!r} (e.g. 'utf-8', 'gbk', 'gb18030')"
+            ) from None
         except UnicodeDecodeError as exc:
             raise InputError(
                 f"{path}: not valid {declared} text ({exc.reason} at byte {exc.start}); "
@@ -245,7 +276,7 @@ def detect_encoding(raw: bytes, path: Path | str, declared: str = "") -> str:
             pass
     raise InputError(
         f"{path}: cannot tell the text encoding (not UTF-8: {utf8_error.reason} at byte "
-        f"{utf8_error.start}; not GB18030 either); save it as UTF-8 or set encoding = \"...\" in "
+        f'{utf8_error.start}; not GB18030 either); save it as UTF-8 or set encoding = "..." in '
         "its scenario section"
     )
 
@@ -290,7 +321,9 @@ def read_table(
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(p, what, index, sheet)
     if suffix == ".xls":
-        raise InputError(f"{p}: old Excel .xls files are not supported; save the sheet as .xlsx or .csv")
+        raise InputError(
+            f"{p}: old Excel .xls files are not supported; save the sheet as .xlsx or .csv"
+        )
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet(p, what)
     if suffix in GIS_SUFFIXES:
@@ -345,13 +378,20 @@ def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_
     try:
         if has_header:
             if blank_lines or delim not in (",", "\t") or header_line:
-                df = pd.read_csv(src, engine="c", skiprows=header_line, skip_blank_lines=False, **read_kw)
+                df = pd.read_csv(
+                    src, engine="c", skiprows=header_line, skip_blank_lines=False, **read_kw
+                )
             else:
                 df = pd.read_csv(src, engine="pyarrow", **read_kw)
         else:
             df = pd.read_csv(
-                src, engine="c", header=None, names=list(headerless), skiprows=header_line,
-                skip_blank_lines=False, **read_kw,
+                src,
+                engine="c",
+                header=None,
+                names=list(headerless),
+                skiprows=header_line,
+                skip_blank_lines=False,
+                **read_kw,
             )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(f"{p}: cannot read the {what} file as delimited text ({exc})") from None
@@ -366,8 +406,17 @@ def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_
         if blank.any():
             df = df[~blank].reset_index(drop=True)
             rows = rows[~blank]
-    log.debug("%s: %d rows, encoding %s, delimiter %r, header line %d", p, len(df), enc, delim, header_line + 1)
-    return Table(p, df, first_row, kind="csv", encoding=enc, has_header=has_header, _row_numbers=rows)
+    log.debug(
+        "%s: %d rows, encoding %s, delimiter %r, header line %d",
+        p,
+        len(df),
+        enc,
+        delim,
+        header_line + 1,
+    )
+    return Table(
+        p, df, first_row, kind="csv", encoding=enc, has_header=has_header, _row_numbers=rows
+    )
 
 
 def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
@@ -378,7 +427,9 @@ def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
     try:
         wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
-        raise InputError(f"{p}: cannot open the {what} workbook ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            f"{p}: cannot open the {what} workbook ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         if sheet:
             if sheet not in wb.sheetnames:
@@ -408,9 +459,16 @@ def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
     body = values[header_line + 1 :]
     rows = np.arange(len(body), dtype=np.int64) + header_line + 2
     data = [tuple(r[:width]) + (None,) * (width - len(r)) for r in body]
-    df = pd.DataFrame.from_records(data, columns=_dedupe(header)) if data else pd.DataFrame(columns=_dedupe(header))
+    df = (
+        pd.DataFrame.from_records(data, columns=_dedupe(header))
+        if data
+        else pd.DataFrame(columns=_dedupe(header))
+    )
     df = df.astype(object)
-    blank = np.array([all(c is None or (isinstance(c, str) and not c.strip()) for c in r) for r in data], dtype=bool)
+    blank = np.array(
+        [all(c is None or (isinstance(c, str) and not c.strip()) for c in r) for r in data],
+        dtype=bool,
+    )
     if blank.any():
         df = df[~blank].reset_index(drop=True)
         rows = rows[~blank]
@@ -455,18 +513,28 @@ def _read_gis(p: Path, what: str, layer: str) -> Table:
     if layer:
         layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
         if layer not in layers:
-            raise ConfigError(f"{p}: no layer {layer!r}; the file has {', '.join(map(repr, layers))}")
+            raise ConfigError(
+                f"{p}: no layer {layer!r}; the file has {', '.join(map(repr, layers))}"
+            )
         kw["layer"] = layer
     try:
         gdf = pyogrio.read_dataframe(p, **kw)
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in many types
-        raise InputError(f"{p}: cannot read the {what} file ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            f"{p}: cannot read the {what} file ({type(exc).__name__}: {exc})"
+        ) from None
     geom = gdf.geometry if "geometry" in gdf.columns else None
     crs = gdf.crs if geom is not None else None
     df = pd.DataFrame(gdf.drop(columns="geometry") if geom is not None else gdf)
     df.columns = [str(c) for c in df.columns]
-    return Table(p, df.reset_index(drop=True), 2, geometry=None if geom is None else geom.reset_index(drop=True),
-                 crs=crs, kind="gis")
+    return Table(
+        p,
+        df.reset_index(drop=True),
+        2,
+        geometry=None if geom is None else geom.reset_index(drop=True),
+        crs=crs,
+        kind="gis",
+    )
 
 
 def _read_parquet(p: Path, what: str) -> Table:

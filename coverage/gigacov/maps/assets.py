@@ -54,7 +54,9 @@ def leaflet_static_dir() -> Path:
         )
     folder = Path(next(iter(spec.submodule_search_locations))) / "static" / _LEAFLET_PACKAGE
     if not (folder / "leaflet.js").is_file():
-        raise ConfigError(f"{_LEAFLET_DIST} is installed but {folder / 'leaflet.js'} is missing; reinstall it")
+        raise ConfigError(
+            f"{_LEAFLET_DIST} is installed but {folder / 'leaflet.js'} is missing; reinstall it"
+        )
     return folder
 
 

@@ -152,8 +152,13 @@ def build_map(
     write_atomic(out, lambda p: p.write_text(rendered.html, encoding="utf-8"))
     total = len(rendered.html.encode("utf-8"))
     log.info(
-        "map %s: %.1f MB (%s)", out, total / 1e6,
-        ", ".join(f"{k} {v / 1e6:.2f} MB" for k, v in sorted(rendered.layer_bytes.items(), key=lambda kv: -kv[1])[:6]),
+        "map %s: %.1f MB (%s)",
+        out,
+        total / 1e6,
+        ", ".join(
+            f"{k} {v / 1e6:.2f} MB"
+            for k, v in sorted(rendered.layer_bytes.items(), key=lambda kv: -kv[1])[:6]
+        ),
     )
     return out
 
@@ -167,25 +172,33 @@ def _options(run: Any, offline: bool | None, basemap: str | None) -> tuple[str, 
     section = run.scenario.map
     chosen = basemap if basemap is not None else section.basemap
     if chosen not in BASEMAPS:
-        raise ConfigError(f"[map] basemap: {chosen!r} is not one of {', '.join(map(repr, BASEMAPS))}")
+        raise ConfigError(
+            f"[map] basemap: {chosen!r} is not one of {', '.join(map(repr, BASEMAPS))}"
+        )
     if chosen == "tianditu":
         key = (section.tianditu_key or "").strip()
         if not key:
             raise ConfigError(
                 "[map] basemap = 'tianditu' needs a Tianditu API key: set [map] tianditu_key = "
-                "\"<your key>\" in the scenario file (free keys at the Tianditu console), or choose "
+                '"<your key>" in the scenario file (free keys at the Tianditu console), or choose '
                 "basemap 'osm', 'amap' or 'none'"
             )
         if not _TIANDITU_KEY_RE.match(key):
             raise ConfigError(f"[map] tianditu_key {key!r} must hold only letters and digits")
     if not 0.0 <= section.raster_opacity <= 1.0:
-        raise ConfigError(f"[map] raster_opacity must be between 0 and 1, got {section.raster_opacity!r}")
+        raise ConfigError(
+            f"[map] raster_opacity must be between 0 and 1, got {section.raster_opacity!r}"
+        )
     if section.raster_max_pixels < 10_000:
-        raise ConfigError(f"[map] raster_max_pixels must be ≥ 10000, got {section.raster_max_pixels!r}")
+        raise ConfigError(
+            f"[map] raster_max_pixels must be ≥ 10000, got {section.raster_max_pixels!r}"
+        )
     if section.simplify_m < 0:
         raise ConfigError(f"[map] simplify_m must be ≥ 0, got {section.simplify_m!r}")
     if not 0 <= section.village_min_zoom <= 20:
-        raise ConfigError(f"[map] village_min_zoom must be between 0 and 20, got {section.village_min_zoom!r}")
+        raise ConfigError(
+            f"[map] village_min_zoom must be between 0 and 20, got {section.village_min_zoom!r}"
+        )
     use_offline = bool(section.offline if offline is None else offline)
     return chosen, use_offline, section
 
@@ -199,11 +212,19 @@ def _standards(run: Any, compliance: pd.DataFrame | None) -> list[StandardInfo]:
             continue
         seen.add(sid)
         unconfirmed = frozenset(
-            str(getattr(i, "key", "")) for i in (getattr(s, "indicators", None) or []) if getattr(i, "confirmed", True) is False
+            str(getattr(i, "key", ""))
+            for i in (getattr(s, "indicators", None) or [])
+            if getattr(i, "confirmed", True) is False
         )
         notes = getattr(s, "level_notes", None)
-        out.append(StandardInfo(sid, str(getattr(s, "title", "") or sid), unconfirmed,
-                                _DEFAULT_LEVEL_NOTES if notes is None else dict(notes)))
+        out.append(
+            StandardInfo(
+                sid,
+                str(getattr(s, "title", "") or sid),
+                unconfirmed,
+                _DEFAULT_LEVEL_NOTES if notes is None else dict(notes),
+            )
+        )
     if compliance is not None and len(compliance) and "standard" in compliance.columns:
         for sid in pd.unique(compliance["standard"].astype(str)):
             if sid not in seen:
@@ -213,7 +234,14 @@ def _standards(run: Any, compliance: pd.DataFrame | None) -> list[StandardInfo]:
         for sid in run.scenario.scenario.standards:
             if sid not in seen:
                 seen.add(sid)
-                out.append(StandardInfo(sid, Path(sid).stem if sid.endswith(".toml") else sid, frozenset(), _DEFAULT_LEVEL_NOTES))
+                out.append(
+                    StandardInfo(
+                        sid,
+                        Path(sid).stem if sid.endswith(".toml") else sid,
+                        frozenset(),
+                        _DEFAULT_LEVEL_NOTES,
+                    )
+                )
     return out
 
 
@@ -225,7 +253,11 @@ def _short_title(std: StandardInfo, limit: int = 40) -> str:
 def _fibre_threshold(compliance: pd.DataFrame | None, run: Any) -> float:
     if compliance is not None and len(compliance) and "indicator" in compliance.columns:
         rows = compliance[compliance["indicator"].astype(str) == "household_gigabit_coverage"]
-        thr = pd.to_numeric(rows.get("threshold"), errors="coerce").dropna() if len(rows) else pd.Series([], dtype=float)
+        thr = (
+            pd.to_numeric(rows.get("threshold"), errors="coerce").dropna()
+            if len(rows)
+            else pd.Series([], dtype=float)
+        )
         if len(thr):
             return float(thr.iloc[0])
     for s in run.standards or []:
@@ -253,7 +285,11 @@ class _Raw(Element):
 
 def _script(js: str) -> str:
     """An inline ``<script>`` element; any ``</script`` inside the code becomes ``<\\/script``."""
-    return "<script>" + re.sub(r"</(script)", lambda m: "<\\/" + m.group(1), js, flags=re.IGNORECASE) + "</script>"
+    return (
+        "<script>"
+        + re.sub(r"</(script)", lambda m: "<\\/" + m.group(1), js, flags=re.IGNORECASE)
+        + "</script>"
+    )
 
 
 def _json_for_script(payload: Any) -> str:
@@ -313,7 +349,13 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
     definitions = getattr(run.indicators, "definitions", None)
     county_names: dict[str, str] = {}
     if "county" in levels and "name" in levels["county"].columns:
-        county_names = dict(zip(levels["county"]["admin_code"].astype(str), levels["county"]["name"].astype(str), strict=True))
+        county_names = dict(
+            zip(
+                levels["county"]["admin_code"].astype(str),
+                levels["county"]["name"].astype(str),
+                strict=True,
+            )
+        )
 
     # -- title -------------------------------------------------------------------------------
     std_titles = [s.title for s in standards]
@@ -323,7 +365,14 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
 
     bounds = _bounds_latlon(run, display, levels)
     centre = [(bounds[0][0] + bounds[1][0]) / 2.0, (bounds[0][1] + bounds[1][1]) / 2.0]
-    m = folium.Map(location=centre, tiles=None, zoom_start=9, prefer_canvas=True, control_scale=True, **{"maxZoom": 18})
+    m = folium.Map(
+        location=centre,
+        tiles=None,
+        zoom_start=9,
+        prefer_canvas=True,
+        control_scale=True,
+        **{"maxZoom": 18},
+    )
     figure = m.get_root()
     figure.title = html.escape(title)
     if use_offline:
@@ -351,22 +400,33 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         layer_names.append("OpenStreetMap")
     elif chosen == "tianditu":
         key = section.tianditu_key.strip()
-        common = "SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        common = (
+            "SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        )
         folium.TileLayer(
             tiles=f"https://t{{s}}.tianditu.gov.cn/vec_w/wmts?{common}&LAYER=vec&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}",
-            attr="&copy; 天地图 Tianditu", name="Tianditu", subdomains="01234567", max_zoom=18,
+            attr="&copy; 天地图 Tianditu",
+            name="Tianditu",
+            subdomains="01234567",
+            max_zoom=18,
         ).add_to(m)
         folium.TileLayer(
             tiles=f"https://t{{s}}.tianditu.gov.cn/cva_w/wmts?{common}&LAYER=cva&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}",
-            attr="&copy; 天地图 Tianditu", name="Tianditu labels", subdomains="01234567", max_zoom=18,
-            overlay=True, control=False,
+            attr="&copy; 天地图 Tianditu",
+            name="Tianditu labels",
+            subdomains="01234567",
+            max_zoom=18,
+            overlay=True,
+            control=False,
         ).add_to(m)
         layer_names.append("Tianditu")
     elif chosen == "amap":
         folium.TileLayer(
             tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
-            attr="&copy; 高德地图 AutoNavi (GCJ-02; overlays shifted to GCJ-02)", name="Amap (GCJ-02)",
-            subdomains="1234", max_zoom=18,
+            attr="&copy; 高德地图 AutoNavi (GCJ-02; overlays shifted to GCJ-02)",
+            name="Amap (GCJ-02)",
+            subdomains="1234",
+            max_zoom=18,
         ).add_to(m)
         layer_names.append("Amap (GCJ-02)")
     else:
@@ -400,21 +460,33 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         signal = "SS-RSRP" if tech == "5G" else "RSRP"
         name = f"{tech} coverage ({signal})"
         overlay = folium.raster_layers.ImageOverlay(
-            image=url, bounds=warped.bounds_latlon, name=html.escape(name), opacity=float(section.raster_opacity),
-            show=(tech == "5G"), pixelated=True, interactive=False,
+            image=url,
+            bounds=warped.bounds_latlon,
+            name=html.escape(name),
+            opacity=float(section.raster_opacity),
+            show=(tech == "5G"),
+            pixelated=True,
+            interactive=False,
         )
         overlay.add_to(m)
         groups[key] = overlay
         layer_names.append(name)
         layer_keys[name] = key
         layer_bytes[key] = len(url)
-        payload["rasters"].append({"key": key, "tech": tech, "bounds": warped.bounds_latlon, "shape": list(warped.shape)})
-        legend.append({
-            "keys": [key], "title": f"{tech} signal ({signal}, {cov.params.rsrp_threshold_dbm:g} dBm = covered)"
-            if getattr(cov, "params", None) is not None else f"{tech} signal ({signal})",
-            "items": [[c, lab, "box"] for _, c, lab in RSRP_CLASSES] + [["", "< −115 dBm or no signal", "hollow"]],
-            "slider": True,
-        })
+        payload["rasters"].append(
+            {"key": key, "tech": tech, "bounds": warped.bounds_latlon, "shape": list(warped.shape)}
+        )
+        legend.append(
+            {
+                "keys": [key],
+                "title": f"{tech} signal ({signal}, {cov.params.rsrp_threshold_dbm:g} dBm = covered)"
+                if getattr(cov, "params", None) is not None
+                else f"{tech} signal ({signal})",
+                "items": [[c, lab, "box"] for _, c, lab in RSRP_CLASSES]
+                + [["", "< −115 dBm or no signal", "hollow"]],
+                "slider": True,
+            }
+        )
     t_raster = time.perf_counter() - t0
 
     # -- counties and cities by compliance status --------------------------------------------
@@ -428,13 +500,25 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         metas = indicator_meta(definitions, units.columns)
         # A layer per standard that judges this level (has compliance rows for it).
         level_stds = standards
-        if compliance is not None and len(compliance) and {"standard", "level"} <= set(compliance.columns):
-            judged = set(compliance.loc[compliance["level"].astype(str) == level, "standard"].astype(str))
+        if (
+            compliance is not None
+            and len(compliance)
+            and {"standard", "level"} <= set(compliance.columns)
+        ):
+            judged = set(
+                compliance.loc[compliance["level"].astype(str) == level, "standard"].astype(str)
+            )
             level_stds = [s for s in standards if s.id in judged]
         elif compliance is None or not len(compliance):
             level_stds = []
         fc = units_layer(
-            units, level, standards=level_stds, compliance=compliance, statuses=statuses, metas=metas, display=display
+            units,
+            level,
+            standards=level_stds,
+            compliance=compliance,
+            statuses=statuses,
+            metas=metas,
+            display=display,
         )
         payload["geoms"][level] = fc
         layer_bytes[f"units_{level}"] = len(_json_for_script(fc))
@@ -442,41 +526,77 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         std_list = level_stds or [None]
         for i, std in enumerate(std_list):
             key = f"{level}_{i}"
-            add_group(key, f"{label} — {_short_title(std)}" if std is not None else label, show=(level == "county" and i == 0))
-            payload["units"].append({"key": key, "level": level, "std": std.id if std is not None else ""})
+            add_group(
+                key,
+                f"{label} — {_short_title(std)}" if std is not None else label,
+                show=(level == "county" and i == 0),
+            )
+            payload["units"].append(
+                {"key": key, "level": level, "std": std.id if std is not None else ""}
+            )
             status_legend_keys.append(key)
             counts[key] = counts[level]
     if status_legend_keys:
-        legend.append({
-            "keys": status_legend_keys, "title": "Compliance status (click a unit for shortfalls)",
-            "items": [[STATUS_COLOURS[s], STATUS_LABELS[s], "box"] for s in ("pass", "fail", "no_data")],
-        })
+        legend.append(
+            {
+                "keys": status_legend_keys,
+                "title": "Compliance status (click a unit for shortfalls)",
+                "items": [
+                    [STATUS_COLOURS[s], STATUS_LABELS[s], "box"]
+                    for s in ("pass", "fail", "no_data")
+                ],
+            }
+        )
 
     # -- villages ----------------------------------------------------------------------------
     if "village" in levels:
         fibre_thr = _fibre_threshold(compliance, run)
-        fc = villages_layer(levels["village"], display=display, fibre_threshold=fibre_thr, county_names=county_names)
+        fc = villages_layer(
+            levels["village"], display=display, fibre_threshold=fibre_thr, county_names=county_names
+        )
         n = len(fc["features"])
         gate = n >= int(section.village_zoom_gate)
         payload["villages"] = {
-            "fc": fc, "gate": gate, "minZoom": int(section.village_min_zoom),
-            "reachColours": {"1": VILLAGE_REACH_COLOURS[1], "0": VILLAGE_REACH_COLOURS[0], "null": VILLAGE_REACH_COLOURS[None]},
+            "fc": fc,
+            "gate": gate,
+            "minZoom": int(section.village_min_zoom),
+            "reachColours": {
+                "1": VILLAGE_REACH_COLOURS[1],
+                "0": VILLAGE_REACH_COLOURS[0],
+                "null": VILLAGE_REACH_COLOURS[None],
+            },
             "fibreColours": [c for _, c, _ in fibre_classes(fibre_thr)],
         }
         layer_bytes["villages"] = len(_json_for_script(fc))
         counts["villages_5g"] = counts["villages_fibre"] = n
         add_group("villages_5g", "Villages — 5G reach", show=True)
         add_group("villages_fibre", "Villages — gigabit fibre", show=False)
-        note = f"{n:,} villages: shown from zoom level {int(section.village_min_zoom)}" if gate else ""
-        legend.append({
-            "keys": ["villages_5g"], "title": "Villages: 5G reach", "note": note, "zoomNote": gate,
-            "items": [[VILLAGE_REACH_COLOURS[1], "reached by 5G", "box"], [VILLAGE_REACH_COLOURS[0], "not reached", "box"],
-                      [VILLAGE_REACH_COLOURS[None], "no data", "box"]],
-        })
-        legend.append({
-            "keys": ["villages_fibre"], "title": "Villages: households with gigabit fibre", "note": note, "zoomNote": gate,
-            "items": [[c, lab, "box"] for _, c, lab in fibre_classes(fibre_thr)] + [[VILLAGE_REACH_COLOURS[None], "no data", "box"]],
-        })
+        note = (
+            f"{n:,} villages: shown from zoom level {int(section.village_min_zoom)}" if gate else ""
+        )
+        legend.append(
+            {
+                "keys": ["villages_5g"],
+                "title": "Villages: 5G reach",
+                "note": note,
+                "zoomNote": gate,
+                "items": [
+                    [VILLAGE_REACH_COLOURS[1], "reached by 5G", "box"],
+                    [VILLAGE_REACH_COLOURS[0], "not reached", "box"],
+                    [VILLAGE_REACH_COLOURS[None], "no data", "box"],
+                ],
+            }
+        )
+        legend.append(
+            {
+                "keys": ["villages_fibre"],
+                "title": "Villages: households with gigabit fibre",
+                "note": note,
+                "zoomNote": gate,
+                "items": [[c, lab, "box"] for _, c, lab in fibre_classes(fibre_thr)]
+                + [[VILLAGE_REACH_COLOURS[None], "no data", "box"]],
+            }
+        )
 
     # -- key places and roads ----------------------------------------------------------------
     places = getattr(run.indicators, "key_places", None)
@@ -485,31 +605,55 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
     if places is not None and len(places):
         cov5 = (run.coverage or {}).get("5G")
         kp = key_places_layer(
-            places, grid=cov5.grid if cov5 is not None else run.grid,
-            covered=cov5.covered if cov5 is not None else None, display=display,
+            places,
+            grid=cov5.grid if cov5 is not None else run.grid,
+            covered=cov5.covered if cov5 is not None else None,
+            display=display,
         )
         payload["keyPlaces"] = {"points": kp["points"], "areas": kp["areas"]}
         layer_bytes["key_places"] = len(_json_for_script(payload["keyPlaces"]))
         if kp["points"] or kp["areas"]["features"]:
             counts["key_places"] = len(kp["points"])
             add_group("key_places", "Key places — 5G reach", show=True)
-            cats = sorted({p[2] for p in kp["points"]}, key=lambda c: list(KEY_PLACE_SYMBOLS).index(c) if c in KEY_PLACE_SYMBOLS else 99)
-            legend.append({
-                "keys": ["key_places"], "title": "Key places",
-                "items": [[STATUS_COLOURS["pass"], "reached by 5G", "circle"], [STATUS_COLOURS["fail"], "not reached", "circle"],
-                          [STATUS_COLOURS["no_data"], "no data", "circle"]]
-                + [["", f"{KEY_PLACE_SYMBOLS.get(c, KEY_PLACE_SYMBOLS['other'])[0]}  {KEY_PLACE_SYMBOLS.get(c, (c, c))[1]}", "text"] for c in cats],
-            })
+            cats = sorted(
+                {p[2] for p in kp["points"]},
+                key=lambda c: list(KEY_PLACE_SYMBOLS).index(c) if c in KEY_PLACE_SYMBOLS else 99,
+            )
+            legend.append(
+                {
+                    "keys": ["key_places"],
+                    "title": "Key places",
+                    "items": [
+                        [STATUS_COLOURS["pass"], "reached by 5G", "circle"],
+                        [STATUS_COLOURS["fail"], "not reached", "circle"],
+                        [STATUS_COLOURS["no_data"], "no data", "circle"],
+                    ]
+                    + [
+                        [
+                            "",
+                            f"{KEY_PLACE_SYMBOLS.get(c, KEY_PLACE_SYMBOLS['other'])[0]}  {KEY_PLACE_SYMBOLS.get(c, (c, c))[1]}",
+                            "text",
+                        ]
+                        for c in cats
+                    ],
+                }
+            )
         if kp["roads"]:
             payload["roads"] = kp["roads"]
             layer_bytes["roads"] = len(_json_for_script(kp["roads"]))
             counts["roads"] = len(kp["roads"])
             add_group("roads", "Key roads — 5G coverage", show=True)
-            legend.append({
-                "keys": ["roads"], "title": "Key roads (coloured along their length)",
-                "items": [[_ROAD_COLOURS[1], "5G covered", "line"], [_ROAD_COLOURS[0], "not covered", "line"],
-                          [_ROAD_COLOURS[2], "outside the analysed area", "line"]],
-            })
+            legend.append(
+                {
+                    "keys": ["roads"],
+                    "title": "Key roads (coloured along their length)",
+                    "items": [
+                        [_ROAD_COLOURS[1], "5G covered", "line"],
+                        [_ROAD_COLOURS[0], "not covered", "line"],
+                        [_ROAD_COLOURS[2], "outside the analysed area", "line"],
+                    ],
+                }
+            )
 
     # -- sites -------------------------------------------------------------------------------
     cells = getattr(run.inputs, "cells", None)
@@ -530,11 +674,21 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
             add_group("sites_4g", "4G-only sites", show=False)
             layers.append({"key": "sites_4g", "kind": 2, "colour": _SITE_COLOURS["sites_4g"]})
         sites["layers"] = layers
-        legend.append({
-            "keys": [lay["key"] for lay in layers], "title": "Base-station sites (click for cells)",
-            "items": [[lay["colour"], "site with 5G cells" if lay["kind"] == 1 else "site with 4G cells only", "circle"] for lay in layers]
-            + [["", "number = sites in a cluster; click to zoom in", "text"]],
-        })
+        legend.append(
+            {
+                "keys": [lay["key"] for lay in layers],
+                "title": "Base-station sites (click for cells)",
+                "items": [
+                    [
+                        lay["colour"],
+                        "site with 5G cells" if lay["kind"] == 1 else "site with 4G cells only",
+                        "circle",
+                    ]
+                    for lay in layers
+                ]
+                + [["", "number = sites in a cluster; click to zoom in", "text"]],
+            }
+        )
         log.debug("sites layer: %d sites in %.2f s", len(kinds), time.perf_counter() - t1)
 
     # -- planning ----------------------------------------------------------------------------
@@ -545,16 +699,26 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         layer_bytes["gaps"] = len(_json_for_script(payload["gaps"]))
         counts["gaps"] = len(payload["gaps"]["features"])
         add_group("gaps", "Weak-coverage areas", show=True)
-        legend.append({"keys": ["gaps"], "title": "Weak 5G coverage (hover for population)",
-                       "items": [[_GAP_COLOUR, "weak-coverage area", "hatch"]]})
+        legend.append(
+            {
+                "keys": ["gaps"],
+                "title": "Weak 5G coverage (hover for population)",
+                "items": [[_GAP_COLOUR, "weak-coverage area", "hatch"]],
+            }
+        )
     rec = getattr(plan, "recommended", None) if plan is not None else None
     if rec is not None and len(rec):
         payload["recommended"] = recommended_layer(rec, display=display, county_names=county_names)
         layer_bytes["recommended"] = len(_json_for_script(payload["recommended"]))
         counts["recommended"] = len(payload["recommended"])
         add_group("recommended", "Recommended new sites", show=True)
-        legend.append({"keys": ["recommended"], "title": "Recommended new sites",
-                       "items": [[_RECOMMENDED_COLOUR, "recommended site (click for details)", "star"]]})
+        legend.append(
+            {
+                "keys": ["recommended"],
+                "title": "Recommended new sites",
+                "items": [[_RECOMMENDED_COLOUR, "recommended site (click for details)", "star"]],
+            }
+        )
 
     payload["legend"] = legend
     payload["keyPlaceSymbols"] = {k: v[0] for k, v in KEY_PLACE_SYMBOLS.items()}
@@ -571,15 +735,20 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
     # -- page furniture: title bar, data, runtime --------------------------------------------
     sub = [str(scn.year)] + ([f"standard: {', '.join(std_titles)}"] if std_titles else [])
     badge = '<span class="gc-synthetic">synthetic data</span>' if scn.scenario.synthetic else ""
-    basemap_note = {"amap": "basemap Amap — overlays shifted to GCJ-02", "none": "no basemap"}.get(chosen, "")
+    basemap_note = {"amap": "basemap Amap — overlays shifted to GCJ-02", "none": "no basemap"}.get(
+        chosen, ""
+    )
     title_html = (
         f'<div class="gc-title"><div class="gc-title-main">{html.escape(scn.title)} {badge}</div>'
         f'<div class="gc-title-sub">{html.escape(" · ".join(sub))}'
-        f'{" · " + html.escape(basemap_note) if basemap_note else ""}</div></div>'
+        f"{' · ' + html.escape(basemap_note) if basemap_note else ''}</div></div>"
     )
     data_text = _json_for_script(payload)
     figure.html.add_child(_Raw(title_html), name="gigacov_title")
-    figure.html.add_child(_Raw(f'<script type="application/json" id="gigacov-data">{data_text}</script>'), name="gigacov_data")
+    figure.html.add_child(
+        _Raw(f'<script type="application/json" id="gigacov-data">{data_text}</script>'),
+        name="gigacov_data",
+    )
     figure.html.add_child(_Raw(_script(assets.own_js())), name="gigacov_js")
     layer_bytes["runtime_js_css"] = len(assets.own_js()) + len(assets.own_css())
     if use_offline:
@@ -601,6 +770,15 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
     html_text = figure.render()
     timings = {"raster_s": round(t_raster, 3), "total_s": round(time.perf_counter() - t_start, 3)}
     return RenderedMap(
-        html=html_text, title=title, layer_names=layer_names, layer_keys=layer_keys, layer_bytes=layer_bytes,
-        rasters=rasters, counts=counts, basemap=chosen, offline=use_offline, datum=datum, timings=timings,
+        html=html_text,
+        title=title,
+        layer_names=layer_names,
+        layer_keys=layer_keys,
+        layer_bytes=layer_bytes,
+        rasters=rasters,
+        counts=counts,
+        basemap=chosen,
+        offline=use_offline,
+        datum=datum,
+        timings=timings,
     )

@@ -118,7 +118,11 @@ class Display:
         """WGS84 geometries (GeoSeries or array) → display datum, simplified and rounded."""
         import geopandas as gpd
 
-        gs = geoms if isinstance(geoms, gpd.GeoSeries) else gpd.GeoSeries(np.asarray(geoms, dtype=object), crs=4326)
+        gs = (
+            geoms
+            if isinstance(geoms, gpd.GeoSeries)
+            else gpd.GeoSeries(np.asarray(geoms, dtype=object), crs=4326)
+        )
         if self.datum == "gcj02":
             gs = geoseries_from_wgs84(gs, "gcj02")
         arr = np.asarray(gs.values, dtype=object)
@@ -155,7 +159,9 @@ class IndicatorMeta:
     kind: str  # "ratio", "count" or "number"
 
 
-def indicator_meta(definitions: Iterable[Any] | None, columns: Iterable[str] = ()) -> list[IndicatorMeta]:
+def indicator_meta(
+    definitions: Iterable[Any] | None, columns: Iterable[str] = ()
+) -> list[IndicatorMeta]:
     """Indicators to show, in order: the IndicatorSet's definitions, else DESIGN.md §10 keys.
 
     Only keys that appear in ``columns`` are kept when ``columns`` is given and definitions are
@@ -229,7 +235,7 @@ _USER_WORDS = {
 
 
 def shortfall_text(row: pd.Series | dict, kind: str) -> str:
-    """"needs 37 more 5G base stations" from a failing compliance row."""
+    """ "needs 37 more 5G base stations" from a failing compliance row."""
     shortfall = row.get("shortfall")
     unit = row.get("shortfall_unit")
     unit = "" if _isnan(unit) else str(unit).strip()
@@ -248,7 +254,9 @@ def shortfall_text(row: pd.Series | dict, kind: str) -> str:
     return "below the threshold"
 
 
-def unit_status(compliance: pd.DataFrame | None, standards: Sequence[Any] | None = None) -> pd.DataFrame:
+def unit_status(
+    compliance: pd.DataFrame | None, standards: Sequence[Any] | None = None
+) -> pd.DataFrame:
     """One row per unit × standard with the overall ``status`` (pass / fail / no_data).
 
     Uses :func:`gigacov.compliance.unit_status` (which knows the mandatory flags) when that
@@ -289,7 +297,11 @@ def unit_status_from_rows(compliance: pd.DataFrame) -> pd.DataFrame:
             return "pass"
         return "no_data"
 
-    return df.groupby(["admin_code", "level", "standard"], sort=False)["status"].agg(_overall).reset_index()[cols]
+    return (
+        df.groupby(["admin_code", "level", "standard"], sort=False)["status"]
+        .agg(_overall)
+        .reset_index()[cols]
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -311,16 +323,26 @@ class StandardInfo:
 
 
 def _unit_tooltip(
-    name: str, code: str, level: str, std: StandardInfo | None, status: str,
-    values: dict[str, Any], rows: dict[str, pd.Series], metas: Sequence[IndicatorMeta],
+    name: str,
+    code: str,
+    level: str,
+    std: StandardInfo | None,
+    status: str,
+    values: dict[str, Any],
+    rows: dict[str, pd.Series],
+    metas: Sequence[IndicatorMeta],
 ) -> str:
-    parts = [f'<div class="gc-tip"><b>{esc(name)}</b> <span class="gc-muted">{esc(code)} · {esc(level)}</span>']
+    parts = [
+        f'<div class="gc-tip"><b>{esc(name)}</b> <span class="gc-muted">{esc(code)} · {esc(level)}</span>'
+    ]
     if std is not None:
         parts.append(
             f'<div><span class="gc-badge gc-{status}">{esc(STATUS_LABELS.get(status, status))}</span> '
             f"{esc(std.title)}</div>"
         )
-    parts.append('<table class="gc-table"><tr><th>indicator</th><th>value</th><th>target</th><th></th></tr>')
+    parts.append(
+        '<table class="gc-table"><tr><th>indicator</th><th>value</th><th>target</th><th></th></tr>'
+    )
     for m in metas:
         row = rows.get(m.key)
         value = row["value"] if row is not None else values.get(m.key)
@@ -344,10 +366,17 @@ def _unit_tooltip(
 
 
 def _unit_popup(
-    name: str, code: str, level: str, std: StandardInfo | None, status: str,
-    rows: dict[str, pd.Series], metas: dict[str, IndicatorMeta],
+    name: str,
+    code: str,
+    level: str,
+    std: StandardInfo | None,
+    status: str,
+    rows: dict[str, pd.Series],
+    metas: dict[str, IndicatorMeta],
 ) -> str:
-    parts = [f'<div class="gc-pop"><b>{esc(name)}</b> <span class="gc-muted">{esc(code)} · {esc(level)}</span>']
+    parts = [
+        f'<div class="gc-pop"><b>{esc(name)}</b> <span class="gc-muted">{esc(code)} · {esc(level)}</span>'
+    ]
     if std is None:
         parts.append("<p>No standard was evaluated for this run.</p></div>")
         return "".join(parts)
@@ -360,13 +389,17 @@ def _unit_popup(
         meta = metas.get(key) or _catalogue_meta(key)
         st = str(row.get("status"))
         if st == "fail":
-            fails.append(f"<li><b>{esc(meta.label)}</b>: {esc(shortfall_text(row, meta.kind))}</li>")
+            fails.append(
+                f"<li><b>{esc(meta.label)}</b>: {esc(shortfall_text(row, meta.kind))}</li>"
+            )
         elif st != "pass":
             missing.append(f"<li>{esc(meta.label)}</li>")
     if fails:
         parts.append("<p>Shortfalls:</p><ul>" + "".join(fails) + "</ul>")
     if missing:
-        parts.append("<p>No data (missing data is never a pass):</p><ul>" + "".join(missing) + "</ul>")
+        parts.append(
+            "<p>No data (missing data is never a pass):</p><ul>" + "".join(missing) + "</ul>"
+        )
     if not fails and not missing:
         parts.append("<p>Meets every indicator of this standard.</p>")
     note = std.level_notes.get(level)
@@ -409,7 +442,10 @@ def units_layer(
         sub = statuses
         if "level" in sub.columns:
             sub = sub[(sub["level"].astype(str) == level) | (sub["level"].astype(str) == "")]
-        status_map = {(str(a), str(s)): str(v) for a, s, v in zip(sub["admin_code"], sub["standard"], sub["status"], strict=True)}
+        status_map = {
+            (str(a), str(s)): str(v)
+            for a, s, v in zip(sub["admin_code"], sub["standard"], sub["status"], strict=True)
+        }
     grouped: dict[tuple[str, str], dict[str, pd.Series]] = {}
     if comp is not None:
         for (code, std_id), g in comp.groupby(["admin_code", "standard"], sort=False):
@@ -433,6 +469,7 @@ def units_layer(
 # ------------------------------------------------------------------------------------------------
 # Villages: 5G reach and gigabit fibre
 # ------------------------------------------------------------------------------------------------
+
 
 def fibre_classes(threshold: float) -> list[tuple[float, str, str]]:
     """Gigabit-fibre classes of a village, best first: ``(lower bound, colour, label)``.
@@ -460,14 +497,20 @@ def villages_layer(
     geoms = display.geoms(v.geometry)
     reach = _column(v, "village_reach_5g")
     if reach is None and "villages_reached_5g" in v.columns and "villages" in v.columns:
-        reach = pd.to_numeric(v["villages_reached_5g"], errors="coerce") / pd.to_numeric(v["villages"], errors="coerce")
+        reach = pd.to_numeric(v["villages_reached_5g"], errors="coerce") / pd.to_numeric(
+            v["villages"], errors="coerce"
+        )
     fibre = _column(v, "household_gigabit_coverage")
     popcov = _column(v, "pop_coverage_5g")
     households = _column(v, "households")
     classes = fibre_classes(fibre_threshold)
     codes = v["admin_code"].astype(str).tolist()
     names = v["name"].astype(str).tolist() if "name" in v.columns else codes
-    parents = v["parent_code"].astype(str).tolist() if "parent_code" in v.columns else [c[:6] for c in codes]
+    parents = (
+        v["parent_code"].astype(str).tolist()
+        if "parent_code" in v.columns
+        else [c[:6] for c in codes]
+    )
     reach_a = None if reach is None else reach.to_numpy(dtype=np.float64)
     fibre_a = None if fibre is None else fibre.to_numpy(dtype=np.float64)
     features = []
@@ -506,7 +549,9 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series | None:
 # ------------------------------------------------------------------------------------------------
 
 
-def road_pieces(line_wgs84, grid: Grid, covered: np.ndarray | None, display: Display) -> list[list[Any]]:
+def road_pieces(
+    line_wgs84, grid: Grid, covered: np.ndarray | None, display: Display
+) -> list[list[Any]]:
     """Split a road at pixel steps and colour each piece by the covered raster.
 
     The line is projected to the grid CRS, cut into segments of at most half a pixel, and each
@@ -552,7 +597,11 @@ def _key_place_tip(row: pd.Series) -> str:
     cat = str(row.get("category", "other") or "other")
     label = KEY_PLACE_SYMBOLS.get(cat, KEY_PLACE_SYMBOLS["other"])[1]
     reached = row.get("reached_5g")
-    reached_txt = "no data" if _isnan(reached) else ("reached by 5G" if bool(reached) else "not reached by 5G")
+    reached_txt = (
+        "no data"
+        if _isnan(reached)
+        else ("reached by 5G" if bool(reached) else "not reached by 5G")
+    )
     out = [
         f'<div class="gc-tip"><b>{esc(row.get("name", ""))}</b> <span class="gc-muted">{esc(label)}</span>',
         f"<div>{esc(reached_txt)}</div>",
@@ -613,8 +662,14 @@ def key_places_layer(
         else:
             pt = geom if gtype == "Point" else geom.centroid
         lon, lat = display.lonlat([pt.x], [pt.y])
-        points.append([round(float(lat[0]), COORD_DIGITS), round(float(lon[0]), COORD_DIGITS), cat, r, tip])
-    return {"points": points, "areas": {"type": "FeatureCollection", "features": areas}, "roads": roads}
+        points.append(
+            [round(float(lat[0]), COORD_DIGITS), round(float(lon[0]), COORD_DIGITS), cat, r, tip]
+        )
+    return {
+        "points": points,
+        "areas": {"type": "FeatureCollection", "features": areas},
+        "roads": roads,
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -655,16 +710,24 @@ def sites_layer(cells: pd.DataFrame, *, display: Display) -> dict[str, Any]:
     tech = c["tech"].astype(str).str.upper() if "tech" in c.columns else pd.Series(["5G"] * len(c))
     has5 = (tech == "5G").groupby(c["site_id"], sort=False).any().reindex(site_ids).to_numpy()
     lon, lat = display.lonlat(first["lon"].to_numpy(), first["lat"].to_numpy())
-    names = first["name"].fillna("").astype(str).tolist() if "name" in first.columns else [""] * len(first)
+    names = (
+        first["name"].fillna("").astype(str).tolist()
+        if "name" in first.columns
+        else [""] * len(first)
+    )
     names = ["" if n == s else n for n, s in zip(names, site_ids, strict=True)]
-    ops_col = c["operator"].fillna("").astype(str) if "operator" in c.columns else pd.Series([""] * len(c))
+    ops_col = (
+        c["operator"].fillna("").astype(str)
+        if "operator" in c.columns
+        else pd.Series([""] * len(c))
+    )
     ops = sorted(set(ops_col))
     op_index = {o: i for i, o in enumerate(ops)}
     cid = c["cell_id"].fillna("").astype(str).tolist() if "cell_id" in c.columns else [""] * len(c)
     sid = c["site_id"].tolist()
     suffix = bool(len(c)) and all(a.startswith(s) for a, s in zip(cid, sid, strict=True))
     if suffix:
-        cid = [a[len(s):] for a, s in zip(cid, sid, strict=True)]
+        cid = [a[len(s) :] for a, s in zip(cid, sid, strict=True)]
 
     def col(name: str, digits: int) -> list[Any]:
         if name not in c.columns:
@@ -711,16 +774,28 @@ def gaps_layer(gaps: Any, *, display: Display, county_names: dict[str, str]) -> 
         rank = row.get("rank")
         rows = [
             ("population", format_value(row.get("population"), "count")),
-            ("area", "no data" if _isnan(row.get("area_km2")) else f"{float(row.get('area_km2')):,.2f} km²"),
+            (
+                "area",
+                "no data"
+                if _isnan(row.get("area_km2"))
+                else f"{float(row.get('area_km2')):,.2f} km²",
+            ),
         ]
         if code or cname:
             rows.append(("county", f"{cname} {code}".strip()))
         if not _isnan(row.get("nearest_site_m")):
-            rows.append(("nearest site", f"{esc_plain(row.get('nearest_site_id'))} at {float(row.get('nearest_site_m')):,.0f} m"))
+            rows.append(
+                (
+                    "nearest site",
+                    f"{esc_plain(row.get('nearest_site_id'))} at {float(row.get('nearest_site_m')):,.0f} m",
+                )
+            )
         title = "Weak 5G coverage" + ("" if _isnan(rank) else f" — rank {int(rank)}")
-        tip = f'<div class="gc-tip"><b>{esc(title)}</b><table class="gc-table">' + "".join(
-            f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows
-        ) + "</table></div>"
+        tip = (
+            f'<div class="gc-tip"><b>{esc(title)}</b><table class="gc-table">'
+            + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+            + "</table></div>"
+        )
         features.append(_feature(geoms[i], {"tip": tip}))
     return {"type": "FeatureCollection", "features": features}
 
@@ -764,7 +839,9 @@ _RECOMMENDED_FIELDS = (
 )
 
 
-def recommended_layer(recommended: Any, *, display: Display, county_names: dict[str, str]) -> list[list[Any]]:
+def recommended_layer(
+    recommended: Any, *, display: Display, county_names: dict[str, str]
+) -> list[list[Any]]:
     """Recommended new sites: ``[lat, lon, popup HTML]``."""
     r = recommended.reset_index(drop=True)
     pts = r.geometry
@@ -774,7 +851,11 @@ def recommended_layer(recommended: Any, *, display: Display, county_names: dict[
         row = r.iloc[i]
         county = esc_plain(row.get("county", ""))
         cname = esc_plain(row.get("county_name", "")) or county_names.get(county, "")
-        lines = [f"<tr><td>county</td><td>{esc((cname + ' ' + county).strip())}</td></tr>"] if county or cname else []
+        lines = (
+            [f"<tr><td>county</td><td>{esc((cname + ' ' + county).strip())}</td></tr>"]
+            if county or cname
+            else []
+        )
         for col, label, kind in _RECOMMENDED_FIELDS:
             value = row.get(col) if col in r.columns else None
             if _is_blank(value):
@@ -787,5 +868,7 @@ def recommended_layer(recommended: Any, *, display: Display, county_names: dict[
             + f"<tr><td>position</td><td>{float(pts.y.iat[i]):.5f} N, {float(pts.x.iat[i]):.5f} E (WGS84)</td></tr>"
             + "</table></div>"
         )
-        out.append([round(float(lat[i]), COORD_DIGITS), round(float(lon[i]), COORD_DIGITS), html_text])
+        out.append(
+            [round(float(lat[i]), COORD_DIGITS), round(float(lon[i]), COORD_DIGITS), html_text]
+        )
     return out

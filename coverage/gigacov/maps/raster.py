@@ -114,14 +114,28 @@ def warp_to_web_mercator(
         raise ValueError(f"class raster has shape {classes.shape}, grid is {grid.shape}")
     left, bottom, right, top = grid.bounds
     dst_t, w, h = calculate_default_transform(
-        grid.crs, WEB_MERCATOR, grid.width, grid.height, left=left, bottom=bottom, right=right, top=top
+        grid.crs,
+        WEB_MERCATOR,
+        grid.width,
+        grid.height,
+        left=left,
+        bottom=bottom,
+        right=right,
+        top=top,
     )
     resampling = Resampling.nearest
     if w * h > max_pixels:
         factor = math.sqrt(w * h / max_pixels)
         dst_t, w, h = calculate_default_transform(
-            grid.crs, WEB_MERCATOR, grid.width, grid.height,
-            left=left, bottom=bottom, right=right, top=top, resolution=abs(dst_t.a) * factor,
+            grid.crs,
+            WEB_MERCATOR,
+            grid.width,
+            grid.height,
+            left=left,
+            bottom=bottom,
+            right=right,
+            top=top,
+            resolution=abs(dst_t.a) * factor,
         )
         resampling = Resampling.mode
     dst = np.zeros((h, w), dtype=np.uint8)
@@ -166,7 +180,9 @@ def _gcj_offset_lattice(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, n
     return w_lon - g_lon, w_lat - g_lat
 
 
-def shift_to_gcj02(raster: WarpedRaster, *, lattice_px: int = 16, block_rows: int = 512) -> WarpedRaster:
+def shift_to_gcj02(
+    raster: WarpedRaster, *, lattice_px: int = 16, block_rows: int = 512
+) -> WarpedRaster:
     """Resample a WGS84 Web-Mercator raster so that it lies on a GCJ-02 (Amap) basemap.
 
     The output keeps the pixel size; its extent is the GCJ-02 image of the input's outline. Each
@@ -185,8 +201,18 @@ def shift_to_gcj02(raster: WarpedRaster, *, lattice_px: int = 16, block_rows: in
     # Outline of the input (edges sampled every 16 pixels) → GCJ-02 → Mercator → new extent.
     cols = np.unique(np.r_[np.arange(0, w, 16), w]).astype(np.float64)
     rows = np.unique(np.r_[np.arange(0, h, 16), h]).astype(np.float64)
-    edge_x = np.r_[t.c + cols * res_x, t.c + cols * res_x, np.full(rows.size, t.c), np.full(rows.size, t.c + w * res_x)]
-    edge_y = np.r_[np.full(cols.size, t.f), np.full(cols.size, t.f - h * res_y), t.f - rows * res_y, t.f - rows * res_y]
+    edge_x = np.r_[
+        t.c + cols * res_x,
+        t.c + cols * res_x,
+        np.full(rows.size, t.c),
+        np.full(rows.size, t.c + w * res_x),
+    ]
+    edge_y = np.r_[
+        np.full(cols.size, t.f),
+        np.full(cols.size, t.f - h * res_y),
+        t.f - rows * res_y,
+        t.f - rows * res_y,
+    ]
     glon, glat = wgs84_to_gcj02(_merc_x_to_lon(edge_x), _merc_y_to_lat(edge_y))
     gx, gy = _lon_to_merc_x(glon), _lat_to_merc_y(glat)
     x0, y1 = float(gx.min()), float(gy.max())
@@ -204,8 +230,12 @@ def shift_to_gcj02(raster: WarpedRaster, *, lattice_px: int = 16, block_rows: in
     ci = np.clip(np.searchsorted(lc, np.arange(out_w), side="right") - 1, 0, max(len(lc) - 2, 0))
     ri = np.clip(np.searchsorted(lr, np.arange(out_h), side="right") - 1, 0, max(len(lr) - 2, 0))
     ci1, ri1 = np.minimum(ci + 1, len(lc) - 1), np.minimum(ri + 1, len(lr) - 1)
-    fc = np.where(lc[ci1] > lc[ci], (np.arange(out_w) - lc[ci]) / np.maximum(lc[ci1] - lc[ci], 1), 0.0)
-    fr = np.where(lr[ri1] > lr[ri], (np.arange(out_h) - lr[ri]) / np.maximum(lr[ri1] - lr[ri], 1), 0.0)
+    fc = np.where(
+        lc[ci1] > lc[ci], (np.arange(out_w) - lc[ci]) / np.maximum(lc[ci1] - lc[ci], 1), 0.0
+    )
+    fr = np.where(
+        lr[ri1] > lr[ri], (np.arange(out_h) - lr[ri]) / np.maximum(lr[ri1] - lr[ri], 1), 0.0
+    )
     for r0 in range(0, out_h, block_rows):
         r1 = min(out_h, r0 + block_rows)
         rr, rr1, wr = ri[r0:r1, None], ri1[r0:r1, None], fr[r0:r1, None]

@@ -41,6 +41,7 @@ _ALIASES = {
     "height_m": ("height_m", "height", "高度", "挂高"),
 }
 
+
 def n_resource_blocks(bandwidth_mhz: float, scs_khz: float) -> int:
     """Resource blocks of an NR carrier (TS 38.101-1 Table 5.3.2-1, via :mod:`gigacov.ingest.bands`).
 
@@ -51,7 +52,9 @@ def n_resource_blocks(bandwidth_mhz: float, scs_khz: float) -> int:
     """
     from ..ingest.bands import NR_N_RB, n_rb_for
 
-    n_rb = int(n_rb_for(np.array(["5G"], dtype=object), np.array([bandwidth_mhz]), np.array([scs_khz]))[0])
+    n_rb = int(
+        n_rb_for(np.array(["5G"], dtype=object), np.array([bandwidth_mhz]), np.array([scs_khz]))[0]
+    )
     if n_rb <= 0:
         valid = {s: sorted(t) for s, t in NR_N_RB.items()}
         raise ConfigError(
@@ -177,7 +180,9 @@ def read_candidates(path: str | Path, crs: str = "wgs84", layer: str = "") -> pd
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         swapped = abs(lat[i]) <= 180 and abs(lon[i]) <= 90
-        hint = " (longitude and latitude swapped?)" if swapped else f" (declared CRS {crs!r} wrong?)"
+        hint = (
+            " (longitude and latitude swapped?)" if swapped else f" (declared CRS {crs!r} wrong?)"
+        )
         raise InputError(
             f"{p}: {where(i)}: coordinates {(float(xs[i]), float(ys[i]))!r} are not a valid "
             f"longitude/latitude{hint}"
@@ -186,19 +191,25 @@ def read_candidates(path: str | Path, crs: str = "wgs84", layer: str = "") -> pd
     id_col = _find_column(raw.columns, "candidate_id")
     name_col = _find_column(raw.columns, "name")
     h_col = _find_column(raw.columns, "height_m")
-    ids = raw[id_col].astype(str).to_numpy() if id_col is not None else np.array(
-        [f"C{i + 1}" for i in range(n)], dtype=object
+    ids = (
+        raw[id_col].astype(str).to_numpy()
+        if id_col is not None
+        else np.array([f"C{i + 1}" for i in range(n)], dtype=object)
     )
     if id_col is not None and pd.Series(ids).duplicated().any():
         dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-        raise InputError(f"{p}: column {id_col!r}: duplicate candidate id {dup!r}; ids must be unique")
+        raise InputError(
+            f"{p}: column {id_col!r}: duplicate candidate id {dup!r}; ids must be unique"
+        )
     height = np.full(n, np.nan)
     if h_col is not None:
         height = _numbers(raw[h_col], p, str(h_col), where, allow_empty=True)
         neg = np.flatnonzero(height <= 0)
         if len(neg):
             i = int(neg[0])
-            raise InputError(f"{p}: {where(i)} column {h_col!r}: height {height[i]!r} must be > 0 m")
+            raise InputError(
+                f"{p}: {where(i)} column {h_col!r}: height {height[i]!r} must be > 0 m"
+            )
     return pd.DataFrame(
         {
             "candidate_id": ids.astype(object),
@@ -218,9 +229,7 @@ def _numbers(col: pd.Series, path: Path, name: str, where, allow_empty: bool = F
         bad &= (text != "").to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(
-            f"{path}: {where(i)} column {name!r}: {col.iloc[i]!r} is not a number"
-        )
+        raise InputError(f"{path}: {where(i)} column {name!r}: {col.iloc[i]!r} is not a number")
     return values
 
 

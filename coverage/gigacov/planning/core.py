@@ -246,7 +246,10 @@ class PlanResult:
             "synthetic": self.synthetic,
             "objective": OBJECTIVE,
             "assumptions": ASSUMPTIONS,
-            "settings": {k: (v if not isinstance(v, float) else _json_num(v)) for k, v in self.settings.items()},
+            "settings": {
+                k: (v if not isinstance(v, float) else _json_num(v))
+                for k, v in self.settings.items()
+            },
             "gaps": {
                 "count": int(len(gaps)),
                 "population": round(float(gaps["population"].sum()), 1) if len(gaps) else 0.0,
@@ -289,8 +292,10 @@ def _require(run) -> None:
         missing.append("compliance")
     if missing:
         hint = (
-            " (give a [population] raster or column)" if "population" in missing
-            else " (add '5G' to [radio] technologies)" if "5G coverage" in missing
+            " (give a [population] raster or column)"
+            if "population" in missing
+            else " (add '5G' to [radio] technologies)"
+            if "5G coverage" in missing
             else " (run the coverage and check stages first)"
         )
         raise RunError(f"planning needs {', '.join(missing)} from the run{hint}")
@@ -301,7 +306,14 @@ def _validate_settings(ps) -> None:
         raise ConfigError(f"[planning] budget must be ≥ 0, got {ps.budget!r}")
     if ps.sectors < 1:
         raise ConfigError(f"[planning] sectors must be ≥ 1, got {ps.sectors!r}")
-    for key in ("candidate_spacing_m", "site_height_m", "freq_mhz", "bandwidth_mhz", "footprint_radius_m", "scs_khz"):
+    for key in (
+        "candidate_spacing_m",
+        "site_height_m",
+        "freq_mhz",
+        "bandwidth_mhz",
+        "footprint_radius_m",
+        "scs_khz",
+    ):
         v = getattr(ps, key)
         if not v > 0:
             raise ConfigError(f"[planning] {key} must be > 0, got {v!r}")
@@ -343,7 +355,9 @@ def _county_baselines(county_table: pd.DataFrame) -> dict[str, dict[str, float]]
     return out
 
 
-def _targets_from_compliance(compliance: pd.DataFrame, codes: set[str]) -> dict[str, dict[str, Target]]:
+def _targets_from_compliance(
+    compliance: pd.DataFrame, codes: set[str]
+) -> dict[str, dict[str, Target]]:
     """Per county: the strictest failing threshold of each coverage-related indicator."""
     df = compliance
     sel = df[
@@ -357,7 +371,9 @@ def _targets_from_compliance(compliance: pd.DataFrame, codes: set[str]) -> dict[
         ge = rows[rows["op"].isin([">=", ">"])]
         if len(ge) < len(rows):
             log.warning(
-                "planning %s: %s has a '<' / '<=' threshold; new sites cannot lower it, ignored", code, key
+                "planning %s: %s has a '<' / '<=' threshold; new sites cannot lower it, ignored",
+                code,
+                key,
             )
         if ge.empty:
             continue
@@ -366,7 +382,10 @@ def _targets_from_compliance(compliance: pd.DataFrame, codes: set[str]) -> dict[
         top = thr.max()
         op = ">" if (ge.loc[thr == top, "op"] == ">").any() else str(best["op"])
         out.setdefault(code, {})[key] = Target(
-            key=key, op=op, threshold=float(top), standards=tuple(sorted(set(ge["standard"].astype(str))))
+            key=key,
+            op=op,
+            threshold=float(top),
+            standards=tuple(sorted(set(ge["standard"].astype(str)))),
         )
     return out
 
@@ -386,7 +405,9 @@ def _coverage_status(compliance: pd.DataFrame, codes: list[str]) -> dict[str, st
     """
     df = compliance
     sel = df[(df["level"].astype(str) == "county") & df["indicator"].isin(COVERAGE_KEYS)]
-    by_code = {str(c): set(g["status"].astype(str)) for c, g in sel.groupby(sel["admin_code"].astype(str))}
+    by_code = {
+        str(c): set(g["status"].astype(str)) for c, g in sel.groupby(sel["admin_code"].astype(str))
+    }
     out: dict[str, str] = {}
     for code in codes:
         seen = by_code.get(code, set())
@@ -420,7 +441,9 @@ def _interference_noise_mw(cov, noise_figure_db: float, scs_khz: float, load: fl
 # ------------------------------------------------------------------------------------------------
 
 
-def _combine_sectors(items: Sequence[tuple[Tile | None, np.ndarray]]) -> tuple[Tile | None, np.ndarray | None]:
+def _combine_sectors(
+    items: Sequence[tuple[Tile | None, np.ndarray]],
+) -> tuple[Tile | None, np.ndarray | None]:
     """Best RSRP over a site's cells in the union of their windows."""
     items = [(t, a) for t, a in items if t is not None and a is not None and a.size]
     if not items:
@@ -438,7 +461,9 @@ def _combine_sectors(items: Sequence[tuple[Tile | None, np.ndarray]]) -> tuple[T
     tile = Tile(r0, c0, r1 - r0, c1 - c0)
     out = np.full((tile.height, tile.width), np.nan, dtype=np.float32)
     for t, a in items:
-        sub = out[t.row_off - r0:t.row_off - r0 + t.height, t.col_off - c0:t.col_off - c0 + t.width]
+        sub = out[
+            t.row_off - r0 : t.row_off - r0 + t.height, t.col_off - c0 : t.col_off - c0 + t.width
+        ]
         np.fmax(sub, a, out=sub)
     return tile, out
 
@@ -469,22 +494,29 @@ def build_footprints(
     val: list[np.ndarray] = []
     for b0 in range(0, n_sites, batch_sites):
         b1 = min(n_sites, b0 + batch_sites)
-        batch = cells.iloc[b0 * m:b1 * m].reset_index(drop=True)
+        batch = cells.iloc[b0 * m : b1 * m].reset_index(drop=True)
         results = list(footprint_fn(batch))
         if len(results) != len(batch):
             raise RunError(
                 f"the footprint function returned {len(results)} windows for {len(batch)} cells"
             )
         for s in range(b1 - b0):
-            tile, rsrp = _combine_sectors(results[s * m:(s + 1) * m])
+            tile, rsrp = _combine_sectors(results[s * m : (s + 1) * m])
             if tile is None:
                 pix.append(np.empty(0, np.int64))
                 val.append(np.empty(0, np.float32))
                 continue
             idx, v = site_footprint_pixels(
-                np.ascontiguousarray(rsrp, dtype=np.float32), tile.row_off, tile.col_off, grid.width,
-                state.in_noise_mw, float(rsrp_threshold_dbm), float(sinr_threshold_db),
-                state.covered, state.best_rsrp, state.relevant,
+                np.ascontiguousarray(rsrp, dtype=np.float32),
+                tile.row_off,
+                tile.col_off,
+                grid.width,
+                state.in_noise_mw,
+                float(rsrp_threshold_dbm),
+                float(sinr_threshold_db),
+                state.covered,
+                state.best_rsrp,
+                state.relevant,
             )
             pix.append(idx)
             val.append(v)
@@ -506,8 +538,12 @@ def radio_footprint_fn(run, max_radius_m: float) -> FootprintFn:
 
     def fn(cells: pd.DataFrame):
         return cell_footprints(
-            cells, run.grid, params, population=run.population,
-            clutter=getattr(inputs, "clutter", None), dem=getattr(inputs, "dem", None),
+            cells,
+            run.grid,
+            params,
+            population=run.population,
+            clutter=getattr(inputs, "clutter", None),
+            dem=getattr(inputs, "dem", None),
         )
 
     return fn
@@ -531,7 +567,9 @@ class _Context:
     candidate_source: str
 
 
-def _state_from(run, ctx: _Context, cov, indicators) -> tuple[NetworkState, dict[str, dict[str, float]]]:
+def _state_from(
+    run, ctx: _Context, cov, indicators
+) -> tuple[NetworkState, dict[str, dict[str, float]]]:
     scn = run.scenario
     ps, ind = scn.planning, scn.indicators
     units = indicators.units
@@ -551,7 +589,9 @@ def _state_from(run, ctx: _Context, cov, indicators) -> tuple[NetworkState, dict
     state = NetworkState.build(
         covered=cov.covered,
         best_rsrp=cov.rsrp_dbm,
-        in_noise_mw=_interference_noise_mw(cov, cov.params.noise_figure_db, ps.scs_khz, cov.params.load),
+        in_noise_mw=_interference_noise_mw(
+            cov, cov.params.noise_figure_db, ps.scs_khz, cov.params.load
+        ),
         county=ctx.county_zone,
         population=run.population,
         objects=objects,
@@ -581,9 +621,15 @@ def _candidates_for(ctx: _Context, code: str, ps) -> pd.DataFrame:
     )
 
 
-def _cells_for(cands: pd.DataFrame, code: str, ps, year: int, exclude: set[str] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cells_for(
+    cands: pd.DataFrame, code: str, ps, year: int, exclude: set[str] = frozenset()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     cands = cands[~cands["candidate_id"].isin(exclude)].reset_index(drop=True)
-    heights = np.where(np.isnan(cands["height_m"].to_numpy(float)), ps.site_height_m, cands["height_m"].to_numpy(float))
+    heights = np.where(
+        np.isnan(cands["height_m"].to_numpy(float)),
+        ps.site_height_m,
+        cands["height_m"].to_numpy(float),
+    )
     cands = cands.assign(height_m=heights)
     cells = candidate_cells(
         [f"CAND-{cid}" for cid in cands["candidate_id"]],
@@ -655,7 +701,9 @@ def plan(
     if not cov.grid.same_as(grid) or run.population.shape != grid.shape:
         raise RunError("planning: the 5G coverage or population is not on the run's grid")
     # network state (22 bytes per pixel), object map (4), labelling and gap rasters (~12)
-    grid.check_allocation(PLANNING_BYTES_PER_PIXEL, int(scn.compute.memory_budget_mb) * 2**20, "planning")
+    grid.check_allocation(
+        PLANNING_BYTES_PER_PIXEL, int(scn.compute.memory_budget_mb) * 2**20, "planning"
+    )
 
     region = run.inputs.counties.reset_index(drop=True)
     codes = region["admin_code"].astype(str).tolist()
@@ -687,8 +735,16 @@ def plan(
         gap_zone = np.where(keep[county_zone], county_zone, 0).astype(np.int32)
     site_ids, sx, sy = _existing_sites(cov.cells, grid)
     gaps, _labels = find_gaps(
-        grid, run.population, cov.covered, gap_zone, codes, region["name"].astype(str).tolist(),
-        site_ids, sx, sy, min_population=ps.gap_min_population,
+        grid,
+        run.population,
+        cov.covered,
+        gap_zone,
+        codes,
+        region["name"].astype(str).tolist(),
+        site_ids,
+        sx,
+        sy,
+        min_population=ps.gap_min_population,
     )
     timings["gaps_s"] = time.perf_counter() - t0
 
@@ -727,7 +783,9 @@ def plan(
             counts_after=dict(counts),
             status_before="fail" if ct.targets else idle_status[code],
             status_after="fail" if ct.targets else idle_status[code],
-            stop_reason="" if ct.targets else ("not_plannable" if idle_status[code] == "fail" else "not_failing"),
+            stop_reason=""
+            if ct.targets
+            else ("not_plannable" if idle_status[code] == "fail" else "not_failing"),
             stop_message="" if ct.targets else _IDLE_MESSAGES[idle_status[code]],
         )
     if not failing:
@@ -743,7 +801,11 @@ def plan(
         user = user.assign(x=x, y=y, county=_locate(x, y, metric_geoms, codes))
         outside = int((user["county"] == "").sum())
         if outside:
-            log.info("planning: %d of %d candidates lie outside the region's counties", outside, len(user))
+            log.info(
+                "planning: %d of %d candidates lie outside the region's counties",
+                outside,
+                len(user),
+            )
         ctx.candidates, ctx.candidate_source = user, Path(ps.candidates).name
         timings["candidates_read_s"] = time.perf_counter() - t0
     source = ctx.candidate_source
@@ -756,16 +818,26 @@ def plan(
     picked_ids: dict[str, set[str]] = {c: set() for c in failing}
     t_fp = t_greedy = 0.0
 
-    def plan_counties(todo: list[str], st: NetworkState, bl: dict[str, dict[str, float]], round_no: int) -> None:
+    def plan_counties(
+        todo: list[str], st: NetworkState, bl: dict[str, dict[str, float]], round_no: int
+    ) -> None:
         nonlocal t_fp, t_greedy
         for code in todo:
             cp = plans[code]
             ct = _county_targets(code, county_index[code], names[code], bl.get(code), cp.targets)
             budget = ps.budget - cp.sites_added
             t0 = time.perf_counter()
-            cands, cells = _cells_for(_candidates_for(ctx, code, ps), code, ps, scn.year, picked_ids[code])
+            cands, cells = _cells_for(
+                _candidates_for(ctx, code, ps), code, ps, scn.year, picked_ids[code]
+            )
             fp = build_footprints(
-                st, grid, cells, ps.sectors, footprint_fn, thr_rsrp, thr_sinr,
+                st,
+                grid,
+                cells,
+                ps.sectors,
+                footprint_fn,
+                thr_rsrp,
+                thr_sinr,
                 radius_m=min(ps.footprint_radius_m, cov.params.max_radius_m),
             )
             t_fp += time.perf_counter() - t0
@@ -797,7 +869,9 @@ def plan(
     new_cells = _new_cells(rows, ps, scn.year)
     if ps.verify and own_fp and rows:
         t0 = time.perf_counter()
-        to_verify = [c for c in failing if plans[c].stop_reason == "targets_met" and plans[c].sites_added]
+        to_verify = [
+            c for c in failing if plans[c].stop_reason == "targets_met" and plans[c].sites_added
+        ]
         round_no = 0
         while to_verify:
             round_no += 1
@@ -806,7 +880,9 @@ def plan(
             retry = []
             for code in to_verify:
                 cp = plans[code]
-                ct = _county_targets(code, county_index[code], names[code], base_v.get(code), cp.targets)
+                ct = _county_targets(
+                    code, county_index[code], names[code], base_v.get(code), cp.targets
+                )
                 cp.indicators_after = ct.values(state_v)
                 cp.counts_after = ct.counts(state_v)
                 unmet = ct.unmet(state_v)
@@ -825,7 +901,11 @@ def plan(
                     )
             if not retry:
                 break
-            log.info("planning: verification round %d: %s still fail; adding sites", round_no, ", ".join(retry))
+            log.info(
+                "planning: verification round %d: %s still fail; adding sites",
+                round_no,
+                ", ".join(retry),
+            )
             plan_counties(retry, state_v, base_v, round_no)
             for code in retry:
                 plans[code].verified = None  # sites added since the last check
@@ -842,7 +922,9 @@ def plan(
     return result
 
 
-def _county_targets(code: str, index: int, name: str, base: dict[str, float] | None, targets: dict[str, Target]) -> CountyTargets:
+def _county_targets(
+    code: str, index: int, name: str, base: dict[str, float] | None, targets: dict[str, Target]
+) -> CountyTargets:
     base = base or {}
     return CountyTargets(
         index=index,
@@ -904,7 +986,9 @@ def _row(code, name, rank, pk, cand, ps, source, round_no) -> dict[str, Any]:
         "candidate_source": source,
         "height_m": float(cand["height_m"]),
         "sectors": int(ps.sectors),
-        "azimuths_deg": "omni" if ps.sectors == 1 else "/".join(f"{360.0 * i / ps.sectors:g}" for i in range(ps.sectors)),
+        "azimuths_deg": "omni"
+        if ps.sectors == 1
+        else "/".join(f"{360.0 * i / ps.sectors:g}" for i in range(ps.sectors)),
         "beamwidth_deg": float(ps.beamwidth_deg) if ps.sectors > 1 else float("nan"),
         "tilt_deg": float(ps.tilt_deg),
         "freq_mhz": float(ps.freq_mhz),
@@ -919,13 +1003,27 @@ def _new_cells(rows: list[dict[str, Any]], ps, year: int) -> pd.DataFrame:
     from ..ingest.model import CELL_COLUMNS
 
     if not rows:
-        return pd.DataFrame({c: pd.Series(dtype="Int64" if t == "Int64" else (object if t == "str" else t)) for c, t in CELL_COLUMNS.items()})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="Int64" if t == "Int64" else (object if t == "str" else t))
+                for c, t in CELL_COLUMNS.items()
+            }
+        )
     df = pd.DataFrame(rows)
     return candidate_cells(
-        df["site_id"].tolist(), df["lon"].to_numpy(float), df["lat"].to_numpy(float),
-        df["county"].to_numpy(object), height_m=df["height_m"].to_numpy(float), sectors=ps.sectors,
-        freq_mhz=ps.freq_mhz, bandwidth_mhz=ps.bandwidth_mhz, scs_khz=ps.scs_khz,
-        eirp_dbm=ps.eirp_dbm, beamwidth_deg=ps.beamwidth_deg, tilt_deg=ps.tilt_deg, year=year,
+        df["site_id"].tolist(),
+        df["lon"].to_numpy(float),
+        df["lat"].to_numpy(float),
+        df["county"].to_numpy(object),
+        height_m=df["height_m"].to_numpy(float),
+        sectors=ps.sectors,
+        freq_mhz=ps.freq_mhz,
+        bandwidth_mhz=ps.bandwidth_mhz,
+        scs_khz=ps.scs_khz,
+        eirp_dbm=ps.eirp_dbm,
+        beamwidth_deg=ps.beamwidth_deg,
+        tilt_deg=ps.tilt_deg,
+        year=year,
     )
 
 
@@ -938,17 +1036,32 @@ def _recommended_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
 
 def _empty_recommended() -> gpd.GeoDataFrame:
     dtypes = {
-        "site_id": object, "county": object, "county_name": object, "rank": "int64", "purpose": object,
-        "added_population": float, "added_key_places": "int64", "added_villages": "int64",
-        "served_population": float, "candidate_id": object, "candidate_source": object,
-        "sectors": "int64", "azimuths_deg": object, "verification_round": "int64",
+        "site_id": object,
+        "county": object,
+        "county_name": object,
+        "rank": "int64",
+        "purpose": object,
+        "added_population": float,
+        "added_key_places": "int64",
+        "added_villages": "int64",
+        "served_population": float,
+        "candidate_id": object,
+        "candidate_source": object,
+        "sectors": "int64",
+        "azimuths_deg": object,
+        "verification_round": "int64",
     }
     df = pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, float)) for c in RECOMMENDED_COLUMNS})
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
 
 
-def _rerun(run, new_cells: pd.DataFrame, codes: list[str], metric_geoms: np.ndarray,
-           county_index: dict[str, int]) -> tuple[Any, Any]:
+def _rerun(
+    run,
+    new_cells: pd.DataFrame,
+    codes: list[str],
+    metric_geoms: np.ndarray,
+    county_index: dict[str, int],
+) -> tuple[Any, Any]:
     """5G coverage and indicators with the new cells appended, for the counties ``codes``.
 
     Coverage is recomputed on the grid window of those counties (every cell takes part; the
@@ -975,23 +1088,50 @@ def _rerun(run, new_cells: pd.DataFrame, codes: list[str], metric_geoms: np.ndar
     sub = grid.subgrid(tile)
     sl = tile.slices
     part = compute_coverage(
-        cells, sub, cov.params, population=run.population[sl], clutter=run.inputs.clutter,
-        dem=run.inputs.dem, backend=scn.compute.backend, scheduler=scn.compute.scheduler,
-        workers=scn.compute.workers, tile_size=scn.grid.tile_size, progress=False,
+        cells,
+        sub,
+        cov.params,
+        population=run.population[sl],
+        clutter=run.inputs.clutter,
+        dem=run.inputs.dem,
+        backend=scn.compute.backend,
+        scheduler=scn.compute.scheduler,
+        workers=scn.compute.workers,
+        tile_size=scn.grid.tile_size,
+        progress=False,
         memory_budget_mb=scn.compute.memory_budget_mb,
     )
-    rsrp, sinr, server, covered = (cov.rsrp_dbm.copy(), cov.sinr_db.copy(), cov.server.copy(), cov.covered.copy())
-    rsrp[sl], sinr[sl], server[sl], covered[sl] = part.rsrp_dbm, part.sinr_db, part.server, part.covered
+    rsrp, sinr, server, covered = (
+        cov.rsrp_dbm.copy(),
+        cov.sinr_db.copy(),
+        cov.server.copy(),
+        cov.covered.copy(),
+    )
+    rsrp[sl], sinr[sl], server[sl], covered[sl] = (
+        part.rsrp_dbm,
+        part.sinr_db,
+        part.server,
+        part.covered,
+    )
     full = CoverageResult(
-        tech="5G", grid=grid, rsrp_dbm=rsrp, sinr_db=sinr, server=server, covered=covered,
-        cells=cells, params=cov.params, timings=dict(part.timings),
+        tech="5G",
+        grid=grid,
+        rsrp_dbm=rsrp,
+        sinr_db=sinr,
+        server=server,
+        covered=covered,
+        cells=cells,
+        params=cov.params,
+        timings=dict(part.timings),
     )
     techs = dict(run.coverage)
     techs["5G"] = full
     b = run.inputs.boundaries
     level = b["level"].astype(str)
     code6 = b["admin_code"].astype(str).str[:6]
-    keep = level.isin(["province", "city"]) | (level.isin(["county", "village"]) & code6.isin(codes))
+    keep = level.isin(["province", "city"]) | (
+        level.isin(["county", "village"]) & code6.isin(codes)
+    )
     kp = run.inputs.key_places
     if kp is not None and len(kp):
         kp = kp[kp["admin_code"].astype(str).isin(codes)]
@@ -999,7 +1139,10 @@ def _rerun(run, new_cells: pd.DataFrame, codes: list[str], metric_geoms: np.ndar
         run.inputs,
         boundaries=b[keep.to_numpy()],
         key_places=kp,
-        cells=pd.concat([run.inputs.cells, new_cells.reindex(columns=run.inputs.cells.columns)], ignore_index=True),
+        cells=pd.concat(
+            [run.inputs.cells, new_cells.reindex(columns=run.inputs.cells.columns)],
+            ignore_index=True,
+        ),
     )
     ind = compute_indicators(inputs, grid, run.population, techs)
     return full, ind

@@ -97,7 +97,11 @@ def find_gaps(
     if n == 0:
         return _empty_gaps(), labels
 
-    keep = np.flatnonzero(total[1:] >= min_population) + 1 if min_population > 0 else np.arange(1, n + 1)
+    keep = (
+        np.flatnonzero(total[1:] >= min_population) + 1
+        if min_population > 0
+        else np.arange(1, n + 1)
+    )
     parts: dict[int, list] = defaultdict(list)
     keep_mask = np.zeros(n + 1, dtype=bool)
     keep_mask[keep] = True

@@ -182,7 +182,9 @@ class ObjectTable:
         req_a = np.asarray(req, dtype=np.float64)
         if share is None:
             cov = covered if covered is not None else np.zeros(n_pixels, np.uint8)
-            share_a = np.array([float(w[cov[p] != 0].sum()) for p, w in zip(pix_n, w_n, strict=True)])
+            share_a = np.array(
+                [float(w[cov[p] != 0].sum()) for p, w in zip(pix_n, w_n, strict=True)]
+            )
         else:
             share_a = np.asarray(share, dtype=np.float64).copy()
         if reached is None:
@@ -191,7 +193,11 @@ class ObjectTable:
             reached_a = np.asarray(reached, dtype=bool).astype(np.uint8)
         # objects without pixels can never be reached by new sites
         all_p = np.concatenate(pix_n) if n else np.empty(0, np.int64)
-        all_o = np.concatenate([np.full(len(p), i, np.int64) for i, p in enumerate(pix_n)]) if n else np.empty(0, np.int64)
+        all_o = (
+            np.concatenate([np.full(len(p), i, np.int64) for i, p in enumerate(pix_n)])
+            if n
+            else np.empty(0, np.int64)
+        )
         all_w = np.concatenate(w_n) if n else np.empty(0, np.float64)
         order = np.lexsort((all_o, all_p))
         all_p, all_o, all_w = all_p[order], all_o[order], all_w[order]
@@ -280,21 +286,54 @@ class NetworkState:
     def coverage_gains(self, fp: Footprints, cands: np.ndarray, k: int) -> np.ndarray:
         o = self.objects
         return coverage_gains(
-            cands, fp.ptr, fp.pix, self.covered, self.county, k, self.population,
-            o.slot, o.slot_ptr, o.slot_obj, o.slot_w, o.share, o.req, o.reached, o.kind, o.county,
+            cands,
+            fp.ptr,
+            fp.pix,
+            self.covered,
+            self.county,
+            k,
+            self.population,
+            o.slot,
+            o.slot_ptr,
+            o.slot_obj,
+            o.slot_w,
+            o.share,
+            o.req,
+            o.reached,
+            o.kind,
+            o.county,
         )
 
     def offload_gains(self, fp: Footprints, cands: np.ndarray, k: int) -> np.ndarray:
-        return offload_gains(cands, fp.ptr, fp.pix, fp.rsrp, self.best_rsrp, self.county, k, self.population)
+        return offload_gains(
+            cands, fp.ptr, fp.pix, fp.rsrp, self.best_rsrp, self.county, k, self.population
+        )
 
     def add_site(self, fp: Footprints, c: int, k: int) -> np.ndarray:
         """Add candidate ``c`` (located in county ``k``); returns the county-``k`` stats of
         :func:`gigacov.planning._kernels.apply_pick`."""
         o = self.objects
         stats = apply_pick(
-            c, fp.ptr, fp.pix, fp.rsrp, self.covered, self.best_rsrp, self.county, k,
-            self.population, o.slot, o.slot_ptr, o.slot_obj, o.slot_w, o.share, o.req,
-            o.reached, o.kind, o.county, self.pop_delta, self.reached_delta,
+            c,
+            fp.ptr,
+            fp.pix,
+            fp.rsrp,
+            self.covered,
+            self.best_rsrp,
+            self.county,
+            k,
+            self.population,
+            o.slot,
+            o.slot_ptr,
+            o.slot_obj,
+            o.slot_w,
+            o.share,
+            o.req,
+            o.reached,
+            o.kind,
+            o.county,
+            self.pop_delta,
+            self.reached_delta,
         )
         self.sites_delta[k] += 1
         return stats
@@ -334,7 +373,9 @@ class CountyTargets:
         return {
             "covered_population": float(self.covered_population + state.pop_delta[k]),
             "sites": float(self.sites + state.sites_delta[k]),
-            "key_places_reached": float(self.key_places_reached + state.reached_delta[KIND_KEY_PLACE, k]),
+            "key_places_reached": float(
+                self.key_places_reached + state.reached_delta[KIND_KEY_PLACE, k]
+            ),
             "villages_reached": float(self.villages_reached + state.reached_delta[KIND_VILLAGE, k]),
         }
 
@@ -368,7 +409,9 @@ class CountyTargets:
             elif key == "sites_5g_per_10k":
                 out[key] = float(_needed_count(self.population / 1e4, t) - c["sites"])
             elif key == "key_place_reach_5g":
-                out[key] = float(_needed_count(self.key_places, t, cap=True) - c["key_places_reached"])
+                out[key] = float(
+                    _needed_count(self.key_places, t, cap=True) - c["key_places_reached"]
+                )
             else:
                 out[key] = float(_needed_count(self.villages, t, cap=True) - c["villages_reached"])
             out[key] = max(out[key], 0.0) if not math.isinf(out[key]) else out[key]
@@ -426,7 +469,9 @@ class CountyOutcome:
 _GAIN_COLUMN = {"pop_coverage_5g": 0, "key_place_reach_5g": 1, "village_reach_5g": 2}
 
 
-def _phase1_keys(g: np.ndarray, rem: dict[str, float], weight: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+def _phase1_keys(
+    g: np.ndarray, rem: dict[str, float], weight: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Primary gains (shares of the initial shortfalls closed) and tie-breaks (newly covered
     persons) of candidates from their :func:`coverage_gains` rows ``g`` (n, 3)."""
     primary = np.zeros(g.shape[0], dtype=np.float64)
@@ -501,7 +546,9 @@ def greedy_county(
         if method == "lazy":
             p_all, s_all = _phase1_keys(state.coverage_gains(fp, all_cands, k), rem0, weight)
             evaluations += n
-            heap = [(-float(p_all[c]), -float(s_all[c]), c) for c in np.flatnonzero(p_all > 0).tolist()]
+            heap = [
+                (-float(p_all[c]), -float(s_all[c]), c) for c in np.flatnonzero(p_all > 0).tolist()
+            ]
             heapq.heapify(heap)
         while True:
             rem = county.remaining(state)
@@ -516,7 +563,9 @@ def greedy_county(
             if method == "lazy":
                 while heap:
                     _, _, c = heapq.heappop(heap)
-                    p1, s1 = _phase1_keys(state.coverage_gains(fp, np.array([c], np.int64), k), rem, weight)
+                    p1, s1 = _phase1_keys(
+                        state.coverage_gains(fp, np.array([c], np.int64), k), rem, weight
+                    )
                     p, s = float(p1[0]), float(s1[0])
                     evaluations += 1
                     if p <= 0:
@@ -535,7 +584,11 @@ def greedy_county(
                     order = np.lexsort((cands, -s_all, -p_all))
                     chosen, gain = int(cands[order[0]]), float(p_all[order[0]])
             if chosen < 0:
-                missing = ", ".join(_describe_shortfall(key, rem[key]) for key in _PHASE1_KEYS if rem.get(key, 0.0) > 0)
+                missing = ", ".join(
+                    _describe_shortfall(key, rem[key])
+                    for key in _PHASE1_KEYS
+                    if rem.get(key, 0.0) > 0
+                )
                 stop_reason = "no_gain"
                 stop_message = (
                     f"no remaining candidate adds coverage towards {missing}: the uncovered people, "
@@ -606,7 +659,11 @@ def greedy_county(
         else:
             stop_reason, stop_message = "targets_met", "every targeted indicator passes"
     log.info(
-        "planning %s: %d sites (%s), %d gain evaluations", county.admin_code, len(picks), stop_reason, evaluations
+        "planning %s: %d sites (%s), %d gain evaluations",
+        county.admin_code,
+        len(picks),
+        stop_reason,
+        evaluations,
     )
     return CountyOutcome(picks, stop_reason, stop_message, evaluations)
 

@@ -96,7 +96,7 @@ def zone_pixels(zone_index: np.ndarray, n_zones: int) -> list[np.ndarray]:
     order = np.argsort(z, kind="stable")
     sel, z = sel[order], z[order]
     bounds = np.searchsorted(z, np.arange(n_zones + 1))
-    return [sel[bounds[i]:bounds[i + 1]].astype(np.int64) for i in range(n_zones)]
+    return [sel[bounds[i] : bounds[i + 1]].astype(np.int64) for i in range(n_zones)]
 
 
 def _by_id(table: pd.DataFrame | None, id_col: str) -> dict[str, pd.Series]:
@@ -159,7 +159,12 @@ def build_objects(
         status = _by_id(key_place_status, "place_id")
         metric = key_places.geometry.to_crs(grid.crs)
         for i, (pid, code, geom) in enumerate(
-            zip(key_places["place_id"].astype(str), key_places["admin_code"].astype(str), metric.values, strict=True)
+            zip(
+                key_places["place_id"].astype(str),
+                key_places["admin_code"].astype(str),
+                metric.values,
+                strict=True,
+            )
         ):
             if geom is None or geom.is_empty:
                 continue
@@ -194,7 +199,9 @@ def build_objects(
         status = _by_id(village_status, "admin_code")
         metric = None
         for i, (code, parent) in enumerate(
-            zip(villages["admin_code"].astype(str), villages["parent_code"].astype(str), strict=True)
+            zip(
+                villages["admin_code"].astype(str), villages["parent_code"].astype(str), strict=True
+            )
         ):
             p = per_village[i]
             if len(p) == 0:
@@ -221,7 +228,11 @@ def build_objects(
                 if vp > 0 and not math.isnan(vc):
                     s = vc / vp
             done = s >= r - 1e-9
-            if st is not None and "villages_reached_5g" in st and pd.notna(st["villages_reached_5g"]):
+            if (
+                st is not None
+                and "villages_reached_5g" in st
+                and pd.notna(st["villages_reached_5g"])
+            ):
                 done = bool(st["villages_reached_5g"])
             if not done and s >= r - 1e-9:
                 s = max(0.0, r - 1e-6)

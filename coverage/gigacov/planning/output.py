@@ -32,13 +32,19 @@ def write_plan(plan: PlanResult, run_dir: Path) -> dict[str, Path]:
         "recommended_gpkg": run_dir / "recommended_sites.gpkg",
     }
     with atomic_path(out["gaps"]) as tmp:
-        plan.gaps.to_crs(4326).to_file(tmp, layer="gaps", driver="GPKG", geometry_type="MultiPolygon"
-                                       if len(plan.gaps) == 0 else None)
+        plan.gaps.to_crs(4326).to_file(
+            tmp,
+            layer="gaps",
+            driver="GPKG",
+            geometry_type="MultiPolygon" if len(plan.gaps) == 0 else None,
+        )
     with atomic_path(out["recommended_csv"]) as tmp:
         plan.recommended.drop(columns="geometry").to_csv(tmp, index=False, encoding="utf-8-sig")
     with atomic_path(out["recommended_gpkg"]) as tmp:
         plan.recommended.to_crs(4326).to_file(
-            tmp, layer="recommended_sites", driver="GPKG",
+            tmp,
+            layer="recommended_sites",
+            driver="GPKG",
             geometry_type="Point" if len(plan.recommended) == 0 else None,
         )
     return out
@@ -68,23 +74,53 @@ def print_plan(plan: PlanResult, console=None) -> None:
     if g["largest"]:
         t = Table(title="Largest weak-coverage areas")
         for col in ("rank", "county", "persons", "km²", "nearest 5G site", "distance m"):
-            t.add_column(col, justify="right" if col in ("rank", "persons", "km²", "distance m") else "left")
+            t.add_column(
+                col, justify="right" if col in ("rank", "persons", "km²", "distance m") else "left"
+            )
         for r in g["largest"]:
             t.add_row(
-                str(r["rank"]), f"{r['admin_code']} {r['county_name']}", f"{r['population']:,.0f}",
-                f"{r['area_km2']:.2f}", str(r["nearest_site_id"] or "—"),
+                str(r["rank"]),
+                f"{r['admin_code']} {r['county_name']}",
+                f"{r['population']:,.0f}",
+                f"{r['area_km2']:.2f}",
+                str(r["nearest_site_id"] or "—"),
                 "—" if r["nearest_site_m"] is None else f"{r['nearest_site_m']:,.0f}",
             )
         console.print(t)
     if s["counties"]:
         t = Table(title="Counties")
-        for col in ("county", "before", "after", "sites", "people covered", "key places", "villages", "stop"):
-            t.add_column(col, justify="right" if col in ("sites", "people covered", "key places", "villages") else "left")
+        for col in (
+            "county",
+            "before",
+            "after",
+            "sites",
+            "people covered",
+            "key places",
+            "villages",
+            "stop",
+        ):
+            t.add_column(
+                col,
+                justify="right"
+                if col in ("sites", "people covered", "key places", "villages")
+                else "left",
+            )
         for c in s["counties"]:
-            after = c["status_after"] + (" ✓ verified" if c["verified"] else " (verification failed)" if c["verified"] is False else "")
+            after = c["status_after"] + (
+                " ✓ verified"
+                if c["verified"]
+                else " (verification failed)"
+                if c["verified"] is False
+                else ""
+            )
             t.add_row(
-                f"{c['admin_code']} {c['name']}", c["status_before"], after, str(c["sites_added"]),
-                f"{c['people_covered']:,.0f}", str(c["key_places_reached"]), str(c["villages_reached"]),
+                f"{c['admin_code']} {c['name']}",
+                c["status_before"],
+                after,
+                str(c["sites_added"]),
+                f"{c['people_covered']:,.0f}",
+                str(c["key_places_reached"]),
+                str(c["villages_reached"]),
                 c["stop_reason"],
             )
         console.print(t)
@@ -97,10 +133,16 @@ def print_plan(plan: PlanResult, console=None) -> None:
                     continue
                 thr = ind["threshold"]
                 t.add_row(
-                    f"{c['admin_code']} {c['name']}", key, _fmt(ind["before"], key), _fmt(ind["after"], key),
-                    f"{ind['op']} {_fmt(thr, key)}", f"{ind['status_before']} → {ind['status_after']}",
+                    f"{c['admin_code']} {c['name']}",
+                    key,
+                    _fmt(ind["before"], key),
+                    _fmt(ind["after"], key),
+                    f"{ind['op']} {_fmt(thr, key)}",
+                    f"{ind['status_before']} → {ind['status_after']}",
                 )
         console.print(t)
         for c in s["counties"]:
             if c["stop_reason"] not in ("targets_met", "not_failing", ""):
-                console.print(f"{c['admin_code']} {c['name']}: stopped ({c['stop_reason']}): {c['stop_message']}")
+                console.print(
+                    f"{c['admin_code']} {c['name']}: stopped ({c['stop_reason']}): {c['stop_message']}"
+                )

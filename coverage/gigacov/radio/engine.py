@@ -212,7 +212,9 @@ def _numeric(cells: pd.DataFrame, name: str, default: float | None) -> np.ndarra
     return pd.to_numeric(cells[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _require(cells: pd.DataFrame, ok: np.ndarray, name: str, values: np.ndarray, expected: str) -> None:
+def _require(
+    cells: pd.DataFrame, ok: np.ndarray, name: str, values: np.ndarray, expected: str
+) -> None:
     bad = np.flatnonzero(~ok)
     if bad.size:
         pos = int(bad[0])
@@ -241,14 +243,20 @@ def _cell_table(cells: pd.DataFrame, grid: Grid, params: RadioParams) -> dict[st
             )
     lon = _numeric(cells, "lon", None)
     lat = _numeric(cells, "lat", None)
-    _require(cells, np.isfinite(lon) & (np.abs(lon) <= 180), "lon", lon, "a longitude in degrees (WGS84)")
-    _require(cells, np.isfinite(lat) & (np.abs(lat) <= 90), "lat", lat, "a latitude in degrees (WGS84)")
+    _require(
+        cells, np.isfinite(lon) & (np.abs(lon) <= 180), "lon", lon, "a longitude in degrees (WGS84)"
+    )
+    _require(
+        cells, np.isfinite(lat) & (np.abs(lat) <= 90), "lat", lat, "a latitude in degrees (WGS84)"
+    )
     freq = _numeric(cells, "freq_mhz", None)
     _require(cells, np.isfinite(freq) & (freq > 0), "freq_mhz", freq, "a positive frequency in MHz")
     eirp = _numeric(cells, "eirp_dbm", None)
     _require(cells, np.isfinite(eirp), "eirp_dbm", eirp, "an EIRP in dBm")
     height = _numeric(cells, "height_m", None)
-    _require(cells, np.isfinite(height) & (height > 0), "height_m", height, "a positive height in metres")
+    _require(
+        cells, np.isfinite(height) & (height > 0), "height_m", height, "a positive height in metres"
+    )
     scs_default = 15.0 if tech == "4G" else 30.0
     scs = _numeric(cells, "scs_khz", scs_default)
     scs = np.where(np.isfinite(scs) & (scs > 0), scs, scs_default)
@@ -269,7 +277,9 @@ def _cell_table(cells: pd.DataFrame, grid: Grid, params: RadioParams) -> dict[st
         )
     azimuth = _numeric(cells, "azimuth_deg", np.nan)
     beamwidth = _numeric(cells, "beamwidth_deg", np.nan)
-    beamwidth = np.where(np.isfinite(beamwidth) & (beamwidth > 0), beamwidth, params.default_beamwidth_deg)
+    beamwidth = np.where(
+        np.isfinite(beamwidth) & (beamwidth > 0), beamwidth, params.default_beamwidth_deg
+    )
     tilt = _numeric(cells, "tilt_deg", np.nan)
 
     x, y = grid.lonlat_to_xy(lon, lat)
@@ -279,7 +289,9 @@ def _cell_table(cells: pd.DataFrame, grid: Grid, params: RadioParams) -> dict[st
         # Grid azimuth = bearing in the grid CRS of a point 100 m away along the true azimuth
         # (corrects the meridian convergence of the projection).
         geod = pyproj.Geod(ellps="WGS84")
-        lon2, lat2, _ = geod.fwd(lon[has_az], lat[has_az], azimuth[has_az], np.full(has_az.sum(), 100.0))
+        lon2, lat2, _ = geod.fwd(
+            lon[has_az], lat[has_az], azimuth[has_az], np.full(has_az.sum(), 100.0)
+        )
         x2, y2 = grid.lonlat_to_xy(lon2, lat2)
         az_grid[has_az] = np.degrees(np.arctan2(x2 - x[has_az], y2 - y[has_az]))
     return {
@@ -292,7 +304,8 @@ def _cell_table(cells: pd.DataFrame, grid: Grid, params: RadioParams) -> dict[st
         "eirp_re": eirp - 10.0 * np.log10(12.0 * n_rb),
         "f_ghz": freq / 1000.0,
         "freq_mhz": freq,
-        "noise_mw": 10.0 ** ((-174.0 + 10.0 * np.log10(scs * 1000.0) + params.noise_figure_db) / 10.0),
+        "noise_mw": 10.0
+        ** ((-174.0 + 10.0 * np.log10(scs * 1000.0) + params.noise_figure_db) / 10.0),
         "wavelength": SPEED_OF_LIGHT_M_S / (freq * 1e6),
     }
 
@@ -348,8 +361,11 @@ def _aligned_copy(raster: RasterData, grid: Grid) -> np.ndarray | None:
         same_crs = pyproj.CRS.from_user_input(raster.crs) == grid.crs
     except pyproj.exceptions.CRSError:
         return None
-    if not same_crs or t.b != 0 or t.d != 0 or not (
-        math.isclose(t.a, res, rel_tol=1e-12) and math.isclose(-t.e, res, rel_tol=1e-12)
+    if (
+        not same_crs
+        or t.b != 0
+        or t.d != 0
+        or not (math.isclose(t.a, res, rel_tol=1e-12) and math.isclose(-t.e, res, rel_tol=1e-12))
     ):
         return None
     col_shift = (t.c - grid.transform.c) / res
@@ -388,9 +404,17 @@ def _dem_key(dem: RasterData, grid: Grid, pad: int) -> tuple:
     changed in place is warped again)."""
     arr = np.ascontiguousarray(dem.array)
     return (
-        arr.shape, arr.dtype.str, zlib.adler32(arr.view(np.uint8).reshape(-1)), tuple(dem.transform)[:6],
-        pyproj.CRS.from_user_input(dem.crs).to_wkt(), repr(dem.nodata),
-        grid.crs.to_wkt(), tuple(grid.transform)[:6], grid.width, grid.height, pad,
+        arr.shape,
+        arr.dtype.str,
+        zlib.adler32(arr.view(np.uint8).reshape(-1)),
+        tuple(dem.transform)[:6],
+        pyproj.CRS.from_user_input(dem.crs).to_wkt(),
+        repr(dem.nodata),
+        grid.crs.to_wkt(),
+        tuple(grid.transform)[:6],
+        grid.width,
+        grid.height,
+        pad,
     )
 
 
@@ -482,9 +506,17 @@ def _radii(
     def radius_for(cls: int) -> np.ndarray:
         out = np.empty(n, dtype=np.float64)
         K.cutoff_radii(
-            budget, K.resolve_model(model, cls), cls, has_dem, table["f_ghz"], table["h_bs"],
-            params.ue_height_m, params.building_height_m, params.street_width_m,
-            params.max_radius_m, out,
+            budget,
+            K.resolve_model(model, cls),
+            cls,
+            has_dem,
+            table["f_ghz"],
+            table["h_bs"],
+            params.ue_height_m,
+            params.building_height_m,
+            params.street_width_m,
+            params.max_radius_m,
+            out,
         )
         return out
 
@@ -492,7 +524,9 @@ def _radii(
     if classes is None or (model != AUTO and model != COST231_HATA):
         radius = radius_for(SUBURBAN)
         active = _windows(table["x"], table["y"], radius, grid)[4]
-        reach[K.resolve_model(model, SUBURBAN)] = float(radius[active].max()) if active.any() else 0.0
+        reach[K.resolve_model(model, SUBURBAN)] = (
+            float(radius[active].max()) if active.any() else 0.0
+        )
         return radius, reach
     radius = np.zeros(n, dtype=np.float64)
     present_classes = [c for c in (URBAN, SUBURBAN, RURAL) if (classes == c).any()]
@@ -530,7 +564,22 @@ def path_loss_coefficients(table: dict[str, np.ndarray], params: RadioParams) ->
     with np.errstate(divide="ignore", invalid="ignore"):
         for cls in (URBAN, SUBURBAN, RURAL):
             m = K.resolve_model(model, cls)
-            c = {name: np.zeros(n) for name in ("BP", "A1L", "B1L", "C1L", "A1H", "B1H", "C1H", "E1", "A2N", "A2L", "B2")}
+            c = {
+                name: np.zeros(n)
+                for name in (
+                    "BP",
+                    "A1L",
+                    "B1L",
+                    "C1L",
+                    "A1H",
+                    "B1H",
+                    "C1H",
+                    "E1",
+                    "A2N",
+                    "A2L",
+                    "B2",
+                )
+            }
             c["A2L"] = np.full(n, -inf)
             if m == FREE_SPACE:
                 c["BP"][:] = inf
@@ -570,7 +619,9 @@ def path_loss_coefficients(table: dict[str, np.ndarray], params: RadioParams) ->
                 c["B1H"][:] = 40.0
                 lh = np.log10(hbs)
                 c["A2N"] = (
-                    161.04 - 7.1 * math.log10(w_st) + 7.5 * math.log10(h)
+                    161.04
+                    - 7.1 * math.log10(w_st)
+                    + 7.5 * math.log10(h)
                     - (24.37 - 3.7 * (h / hbs) ** 2) * lh
                     - 3.0 * (43.42 - 3.1 * lh)
                     + 20.0 * lgf
@@ -582,7 +633,9 @@ def path_loss_coefficients(table: dict[str, np.ndarray], params: RadioParams) ->
                 a_hm = (1.1 * lf - 0.7) * hut - (1.56 * lf - 0.8)
                 lhb = np.log10(hbs)
                 slope = 44.9 - 6.55 * lhb
-                base = 46.3 + 33.9 * lf - 13.82 * lhb - a_hm - 3.0 * slope  # log10(d_km) = log10(d) − 3
+                base = (
+                    46.3 + 33.9 * lf - 13.82 * lhb - a_hm - 3.0 * slope
+                )  # log10(d_km) = log10(d) − 3
                 if cls == URBAN:
                     base = base + 3.0
                 elif cls == SUBURBAN:
@@ -595,9 +648,19 @@ def path_loss_coefficients(table: dict[str, np.ndarray], params: RadioParams) ->
                 c["A2N"] = c["A2L"] = 32.45 + 20.0 * lf - 60.0  # free-space floor
                 c["B2"][:] = 20.0
             o = (cls - 1) * K.NCOEF
-            for name, j in (("BP", K.BP), ("A1L", K.A1L), ("B1L", K.B1L), ("C1L", K.C1L),
-                            ("A1H", K.A1H), ("B1H", K.B1H), ("C1H", K.C1H), ("E1", K.E1),
-                            ("A2N", K.A2N), ("A2L", K.A2L), ("B2", K.B2)):
+            for name, j in (
+                ("BP", K.BP),
+                ("A1L", K.A1L),
+                ("B1L", K.B1L),
+                ("C1L", K.C1L),
+                ("A1H", K.A1H),
+                ("B1H", K.B1H),
+                ("C1H", K.C1H),
+                ("E1", K.E1),
+                ("A2N", K.A2N),
+                ("A2L", K.A2L),
+                ("B2", K.B2),
+            ):
                 out[:, o + j] = c[name]
     return out
 
@@ -625,7 +688,8 @@ def _prepare(
         if classes is None and model in (AUTO, COST231_HATA):
             log.warning(
                 "model %r: no population grid and no clutter raster; every pixel is treated as "
-                "suburban", params.model
+                "suburban",
+                params.model,
             )
     radius, reach = _radii(table, params, grid, classes, has_dem)
     r0, r1, c0, c1, active = _windows(table["x"], table["y"], radius, grid)
@@ -643,9 +707,11 @@ def _prepare(
             padded.check_allocation(4, budget_bytes, "the DEM on the analysis grid")
         method = terrain_method_code(params)
         if method == PROFILE and params.terrain_method != "profile":
-            log.info("[radio] diffraction = 'deygout' needs the exact path profile: using "
-                     "terrain_method 'profile' (O(distance) work per pixel) instead of %r",
-                     params.terrain_method)
+            log.info(
+                "[radio] diffraction = 'deygout' needs the exact path profile: using "
+                "terrain_method 'profile' (O(distance) work per pixel) instead of %r",
+                params.terrain_method,
+            )
         if method != PROFILE and budget_bytes is not None and r_max > 0:
             scratch = ray_scratch_bytes(r_max, res)
             if scratch > budget_bytes:
@@ -657,8 +723,13 @@ def _prepare(
                 )
         dem_grid = _dem_on_grid(dem, grid, pad)
         sample_bilinear_many(
-            dem_grid, grid.transform.c - pad * res, grid.transform.f + pad * res, res,
-            table["x"], table["y"], z_site,
+            dem_grid,
+            grid.transform.c - pad * res,
+            grid.transform.f + pad * res,
+            res,
+            table["x"],
+            table["y"],
+            z_site,
         )
         if np.isnan(z_site[active]).any():
             log.warning(
@@ -673,7 +744,11 @@ def _prepare(
         for m, d_max in reach.items():
             if d_max > 0:
                 check_validity(
-                    m, d_max, table["f_ghz"][active], table["h_bs"][active], params.ue_height_m,
+                    m,
+                    d_max,
+                    table["f_ghz"][active],
+                    table["h_bs"][active],
+                    params.ue_height_m,
                     los=has_dem,
                 )
 
@@ -695,7 +770,9 @@ def _prepare(
     cellp[:, K.COSAZ] = np.cos(az_rad)
     # 12·(φ/φ3dB)² with angles in radians; 0 = no horizontal (omni) / vertical (no tilt) pattern.
     cellp[:, K.KH] = np.where(omni, 0.0, 12.0 / np.radians(table["bw"]) ** 2)
-    cellp[:, K.KV] = np.where(has_tilt, 12.0 / math.radians(params.vertical_beamwidth_deg) ** 2, 0.0)
+    cellp[:, K.KV] = np.where(
+        has_tilt, 12.0 / math.radians(params.vertical_beamwidth_deg) ** 2, 0.0
+    )
     cellp[:, K.TILT_RAD] = np.radians(np.where(has_tilt, table["tilt"], 0.0))
     coef = path_loss_coefficients(table, params)
     celli = np.empty((n, K.NCELLI), dtype=np.int64)
@@ -730,7 +807,9 @@ def _prepare(
     ip[K.TERRAIN] = terrain_method_code(params)
     ip[K.DEM_PAD] = pad
     ip[K.NGROUPS] = len(freq_values)
-    return _Prepared(grid, params, cellp, coef, celli, active, sp, ip, classes, dem_grid, pad, len(freq_values))
+    return _Prepared(
+        grid, params, cellp, coef, celli, active, sp, ip, classes, dem_grid, pad, len(freq_values)
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -783,7 +862,9 @@ def _class_window(prep: _Prepared, tile: Tile) -> np.ndarray:
     return out
 
 
-def _tile_payload(prep: _Prepared, tile: Tile, idx: np.ndarray, parallel: bool = False) -> dict[str, Any]:
+def _tile_payload(
+    prep: _Prepared, tile: Tile, idx: np.ndarray, parallel: bool = False
+) -> dict[str, Any]:
     """The self-contained inputs of one tile (what a thread or a Dask task receives)."""
     cellp = np.ascontiguousarray(prep.cellp[idx])
     coef = np.ascontiguousarray(prep.coef[idx])
@@ -819,7 +900,9 @@ def _tile_payload(prep: _Prepared, tile: Tile, idx: np.ndarray, parallel: bool =
     }
 
 
-def run_tile(payload: dict[str, Any]) -> tuple[Tile, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+def run_tile(
+    payload: dict[str, Any],
+) -> tuple[Tile, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Run the tile kernel on one payload: ``(tile, rsrp, server, sinr, covered, evaluations)``.
 
     A module-level function so that Dask workers can import it.
@@ -831,8 +914,19 @@ def run_tile(payload: dict[str, Any]) -> tuple[Tile, np.ndarray, np.ndarray, np.
     sinr = np.empty(shape, dtype=np.float32)
     covered = np.empty(shape, dtype=np.uint8)
     args = (
-        tile.row_off, tile.col_off, payload["cellp"], payload["coef"], payload["celli"], payload["sp"],
-        payload["ip"], payload["clutter"], payload["dem"], rsrp, server, sinr, covered,
+        tile.row_off,
+        tile.col_off,
+        payload["cellp"],
+        payload["coef"],
+        payload["celli"],
+        payload["sp"],
+        payload["ip"],
+        payload["clutter"],
+        payload["dem"],
+        rsrp,
+        server,
+        sinr,
+        covered,
     )
     if payload["parallel"]:
         band = K.BAND
@@ -857,7 +951,14 @@ _WARMED: set[str] = set()
 def _tiny_payload(parallel: bool) -> dict[str, Any]:
     cellp = np.zeros((1, K.NCELLP))
     cellp[0, [K.HBS, K.FGHZ, K.RADIUS, K.NOISE_MW, K.WAVELEN, K.COSAZ, K.KH, K.KV]] = [
-        30.0, 3.5, 500.0, 1e-12, 0.0857, 1.0, 9.4, 394.0,
+        30.0,
+        3.5,
+        500.0,
+        1e-12,
+        0.0857,
+        1.0,
+        9.4,
+        394.0,
     ]
     coef = np.zeros((1, 3 * K.NCOEF))
     celli = np.array([[0, 0, 0, 2, 0, 2, 32]], dtype=np.int64)
@@ -867,8 +968,15 @@ def _tiny_payload(parallel: bool) -> dict[str, Any]:
     ip[K.MODEL] = AUTO
     ip[K.NGROUPS] = 1
     return {
-        "tile": Tile(0, 0, 2, 2), "cellp": cellp, "coef": coef, "celli": celli, "sp": sp, "ip": ip,
-        "clutter": np.full((2, 2 + K.PAD), SUBURBAN, dtype=np.int8), "dem": _DUMMY_DEM, "parallel": parallel,
+        "tile": Tile(0, 0, 2, 2),
+        "cellp": cellp,
+        "coef": coef,
+        "celli": celli,
+        "sp": sp,
+        "ip": ip,
+        "clutter": np.full((2, 2 + K.PAD), SUBURBAN, dtype=np.int8),
+        "dem": _DUMMY_DEM,
+        "parallel": parallel,
     }
 
 
@@ -881,14 +989,40 @@ def warm_up(kind: str = "serial") -> float:
         return 0.0
     t0 = time.perf_counter()
     radius = np.empty(1)
-    K.cutoff_radii(np.array([150.0]), AUTO, RURAL, False, np.array([3.5]), np.array([30.0]),
-                   1.5, 5.0, 20.0, 1000.0, radius)
+    K.cutoff_radii(
+        np.array([150.0]),
+        AUTO,
+        RURAL,
+        False,
+        np.array([3.5]),
+        np.array([30.0]),
+        1.5,
+        5.0,
+        20.0,
+        1000.0,
+        radius,
+    )
     if kind == "footprint":
         p = _tiny_payload(False)
         out = np.empty(4, dtype=np.float32)
         one = np.zeros(1, dtype=np.int64)
-        K.footprints_kernel(one, one, one, one + 2, one + 2, one, p["cellp"], p["coef"], p["celli"], p["sp"],
-                            p["ip"], p["clutter"], p["dem"], out, one.copy())
+        K.footprints_kernel(
+            one,
+            one,
+            one,
+            one + 2,
+            one + 2,
+            one,
+            p["cellp"],
+            p["coef"],
+            p["celli"],
+            p["sp"],
+            p["ip"],
+            p["clutter"],
+            p["dem"],
+            out,
+            one.copy(),
+        )
     else:
         run_tile(_tiny_payload(kind == "parallel"))
     _WARMED.add(kind)
@@ -920,8 +1054,11 @@ def _allocate(grid: Grid, budget_bytes: int) -> tuple[dict[str, np.ndarray], boo
                 f"{exc}; spilling them to disk needs {need / 2**20:.0f} MiB but {folder!r} has "
                 f"{free / 2**20:.0f} MiB free (set TMPDIR to a larger disk)"
             ) from None
-        log.info("coverage rasters (%.0f MiB) exceed the memory budget: using memmaps in %s",
-                 need / 2**20, folder)
+        log.info(
+            "coverage rasters (%.0f MiB) exceed the memory budget: using memmaps in %s",
+            need / 2**20,
+            folder,
+        )
         tmp = tempfile.mkdtemp(prefix="gigacov-radio-")
         out = {}
         for name, dt in dtypes.items():
@@ -952,8 +1089,12 @@ class _Progress:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
             self._bar = Progress(
-                "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
             )
             self._bar.start()
             self._task = self._bar.add_task(label, total=total)
@@ -983,7 +1124,9 @@ def _run_threads(prep, tiles, outputs, workers: int, on_done: Callable[[], None]
             numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
         try:
             for tile, idx in tiles:
-                tile, rsrp, server, sinr, covered, n = run_tile(_tile_payload(prep, tile, idx, parallel))
+                tile, rsrp, server, sinr, covered, n = run_tile(
+                    _tile_payload(prep, tile, idx, parallel)
+                )
                 _store(outputs, tile, rsrp, server, sinr, covered)
                 evals += n
                 on_done()
@@ -1024,8 +1167,11 @@ def _run_dask(prep, tiles, outputs, workers: int, scheduler: str, on_done) -> tu
             client = Client(scheduler, timeout="30s")
         else:
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.WARNING,
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.WARNING,
             )
             client = Client(cluster)
     except OSError as exc:
@@ -1070,8 +1216,14 @@ def _run_dask(prep, tiles, outputs, workers: int, scheduler: str, on_done) -> tu
 
 def _result(cells, grid, params, outputs, timings) -> CoverageResult:
     return CoverageResult(
-        tech=params.tech.upper(), grid=grid, rsrp_dbm=outputs["rsrp"], sinr_db=outputs["sinr"],
-        server=outputs["server"], covered=outputs["covered"], cells=cells, params=params,
+        tech=params.tech.upper(),
+        grid=grid,
+        rsrp_dbm=outputs["rsrp"],
+        sinr_db=outputs["sinr"],
+        server=outputs["server"],
+        covered=outputs["covered"],
+        cells=cells,
+        params=params,
         timings=timings,
     )
 
@@ -1150,19 +1302,29 @@ def compute_coverage(
     """
     t_start = time.perf_counter()
     if backend not in BACKENDS:
-        raise ConfigError(f"[compute] backend: {backend!r} is not one of {', '.join(map(repr, BACKENDS))}")
+        raise ConfigError(
+            f"[compute] backend: {backend!r} is not one of {', '.join(map(repr, BACKENDS))}"
+        )
     if not isinstance(tile_size, int | np.integer) or tile_size < 1:
         raise ConfigError(f"[grid] tile_size must be a positive integer, got {tile_size!r}")
     if not isinstance(workers, int | np.integer) or workers < 0:
         raise ConfigError(f"[compute] workers must be ≥ 0 (0 = all cores), got {workers!r}")
     workers = int(workers) or (os.cpu_count() or 1)
-    budget = int((memory_budget_mb if memory_budget_mb is not None else DEFAULT_MEMORY_BUDGET_MB) * 2**20)
+    budget = int(
+        (memory_budget_mb if memory_budget_mb is not None else DEFAULT_MEMORY_BUDGET_MB) * 2**20
+    )
     _validate_params(params)
     cells_out = cells.reset_index(drop=True)
     outputs, spilled = _allocate(grid, budget)
     timings: dict[str, float] = {
-        "compile_s": 0.0, "prepare_s": 0.0, "compute_s": 0.0, "compute_cpu_s": 0.0, "evaluations": 0, "tiles": 0,
-        "evaluations_per_s": 0.0, "memmap": float(spilled),
+        "compile_s": 0.0,
+        "prepare_s": 0.0,
+        "compute_s": 0.0,
+        "compute_cpu_s": 0.0,
+        "evaluations": 0,
+        "tiles": 0,
+        "evaluations_per_s": 0.0,
+        "memmap": float(spilled),
     }
     if len(cells_out) == 0:
         timings["prepare_s"] = round(time.perf_counter() - t_start, 4)
@@ -1201,7 +1363,13 @@ def compute_coverage(
     )
     log.info(
         "%s coverage: %d cells, %d tiles, %.3g cell-pixel evaluations in %.1f s (%s, %d workers)",
-        params.tech, len(cells_out), len(tiles), evals, compute_s, backend, workers,
+        params.tech,
+        len(cells_out),
+        len(tiles),
+        evals,
+        compute_s,
+        backend,
+        workers,
     )
     return _result(cells_out, grid, params, outputs, timings)
 
@@ -1251,8 +1419,23 @@ def cell_footprints(
     if prep.clutter is not None:
         classes[:, : grid.width] = prep.clutter
     ip = prep.ip.copy()
-    K.footprints_kernel(ks, row_off, col_off, height, width, offsets, prep.cellp, prep.coef, ci,
-                        prep.sp, ip, classes, dem_arr, flat, evals)
+    K.footprints_kernel(
+        ks,
+        row_off,
+        col_off,
+        height,
+        width,
+        offsets,
+        prep.cellp,
+        prep.coef,
+        ci,
+        prep.sp,
+        ip,
+        classes,
+        dem_arr,
+        flat,
+        evals,
+    )
     out: list[tuple[Tile, np.ndarray]] = [
         (Tile(0, 0, 0, 0), np.empty((0, 0), dtype=np.float32)) for _ in range(len(cells))
     ]

@@ -92,7 +92,9 @@ __all__ = [
 ]
 
 # cellp columns
-X, Y, HBS, EIRP_RE, FGHZ, ZSITE, RADIUS, NOISE_MW, WAVELEN, SINAZ, COSAZ, KH, KV, TILT_RAD = range(14)
+X, Y, HBS, EIRP_RE, FGHZ, ZSITE, RADIUS, NOISE_MW, WAVELEN, SINAZ, COSAZ, KH, KV, TILT_RAD = range(
+    14
+)
 NCELLP = 14
 # coefficient columns (per class block)
 BP, A1L, B1L, C1L, A1H, B1H, C1H, E1, A2N, A2L, B2 = range(11)
@@ -101,11 +103,24 @@ NCOEF = 11
 GID, GROUP, R0, R1, C0, C1, N_RAYS = range(7)
 NCELLI = 7
 # sp entries
-(SX0, SY0, RES, HUT, EXTRA, LEVEL, LOAD, THR_RSRP, THR_SINR, DEM_X0, DEM_Y0, DMIN, D3MIN2) = range(13)
+(SX0, SY0, RES, HUT, EXTRA, LEVEL, LOAD, THR_RSRP, THR_SINR, DEM_X0, DEM_Y0, DMIN, D3MIN2) = range(
+    13
+)
 NSP = 13
 # ip entries
 # (TERRAIN: terrain.HORIZON / PROFILE; DEM_PAD: the DEM grid's padding in pixels)
-MODEL, HAS_DEM, DIFFR, NGROUPS, DEM_ROW_OFF, DEM_COL_OFF, NEED_LOG_D2D, NEED_D3, TERRAIN, DEM_PAD = range(10)
+(
+    MODEL,
+    HAS_DEM,
+    DIFFR,
+    NGROUPS,
+    DEM_ROW_OFF,
+    DEM_COL_OFF,
+    NEED_LOG_D2D,
+    NEED_D3,
+    TERRAIN,
+    DEM_PAD,
+) = range(10)
 NIP = 10
 #: Scratch rows are this much longer than the tile and the pixel loops run over a multiple of it,
 #: so LLVM's vector loop (4 lanes × 2) rarely falls back to its slow scalar remainder.
@@ -131,8 +146,17 @@ def coef_tuple(coef, k, cls):
     """The NCOEF path-loss coefficients of cell ``k`` for clutter class ``cls`` (1–3), as a tuple."""
     o = (cls - 1) * NCOEF
     return (
-        coef[k, o], coef[k, o + 1], coef[k, o + 2], coef[k, o + 3], coef[k, o + 4], coef[k, o + 5],
-        coef[k, o + 6], coef[k, o + 7], coef[k, o + 8], coef[k, o + 9], coef[k, o + 10],
+        coef[k, o],
+        coef[k, o + 1],
+        coef[k, o + 2],
+        coef[k, o + 3],
+        coef[k, o + 4],
+        coef[k, o + 5],
+        coef[k, o + 6],
+        coef[k, o + 7],
+        coef[k, o + 8],
+        coef[k, o + 9],
+        coef[k, o + 10],
     )
 
 
@@ -171,14 +195,18 @@ def coef_path_loss(cu, cs, cr, cls, d2d, los, dh2, dmin, d3min2, need_log_d2d, n
     """Path loss (dB) from the coefficient tuples of the three classes (``cu``, ``cs``, ``cr``)
     for a pixel of class ``cls``; branch-free (selects), so it vectorises. ``need_d3`` may be
     False when no class has a ``C1`` term (only RMa LOS has one)."""
-    t1, lg, b2, a2l, a2n = _coef_common(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3)
+    t1, lg, b2, a2l, a2n = _coef_common(
+        cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3
+    )
     return max(t1, (a2l if los else a2n) + b2 * lg)
 
 
 @jit(inline="always")
 def coef_path_loss_pair(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3):
     """``(LOS, NLOS)`` path losses of :func:`coef_path_loss` computed together (same values)."""
-    t1, lg, b2, a2l, a2n = _coef_common(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3)
+    t1, lg, b2, a2l, a2n = _coef_common(
+        cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3
+    )
     return max(t1, a2l + b2 * lg), max(t1, a2n + b2 * lg)
 
 
@@ -213,8 +241,25 @@ def _upper_bound(base, pl_los, a_h) -> float:
 
 
 @jit
-def _terrain_needs(k, n_rays, gr, lo, hi, col_off, cellp, sp, ip, cls_row, cu, cs, cr, rows,
-                   need, touched, n_touched) -> int:
+def _terrain_needs(
+    k,
+    n_rays,
+    gr,
+    lo,
+    hi,
+    col_off,
+    cellp,
+    sp,
+    ip,
+    cls_row,
+    cu,
+    cs,
+    cr,
+    rows,
+    need,
+    touched,
+    n_touched,
+) -> int:
     """Terrain, first pass over a row run of cell ``k``: what the pixels need.
 
     A vectorised loop writes, per pixel (local columns; rows padded by PAD), what does not depend
@@ -257,8 +302,9 @@ def _terrain_needs(k, n_rays, gr, lo, hi, col_off, cellp, sp, ip, cls_row, cu, c
     for i in range(n_pad):
         dx = x_lo + i * res
         d = math.sqrt(dx * dx + dy2)
-        pll_v[i], pln_v[i] = coef_path_loss_pair(cu, cs, cr, cls_v[i], d, dh2, dmin, d3min2,
-                                                 need_log_d2d, need_d3)
+        pll_v[i], pln_v[i] = coef_path_loss_pair(
+            cu, cs, cr, cls_v[i], d, dh2, dmin, d3min2, need_log_d2d, need_d3
+        )
         phi = atan2_fast(dx * cos_az - dyp * sin_az, dx * sin_az + dyp * cos_az)
         ah_v[i] = -min(kh * phi * phi, A_M_DB)
         jf = np.floor((theta_az - phi) * ray_scale + 0.5)  # in [−M, M]
@@ -270,8 +316,11 @@ def _terrain_needs(k, n_rays, gr, lo, hi, col_off, cellp, sp, ip, cls_row, cu, c
     bound_level = sp[LEVEL] - BOUND_SLACK_DB
     for i in range(n):
         dx = x_lo + i * res
-        if (dx * dx + dy2 > r2 or m_v[i] < 1.0
-                or _upper_bound(base, pll_v[i], ah_v[i]) < bound_level):
+        if (
+            dx * dx + dy2 > r2
+            or m_v[i] < 1.0
+            or _upper_bound(base, pll_v[i], ah_v[i]) < bound_level
+        ):
             continue
         j = int(ray_v[i])
         m = int(m_v[i])
@@ -296,8 +345,24 @@ def _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
     co = ip[DEM_COL_OFF]
     for q in range(n_touched):
         j = touched[q]
-        march_ray(dem, fr0, fc0, ro, co, z_tx, j, need[j], n_rays, hz, hstep, done, cos_r, sin_r,
-                  inv_dist, drop)
+        march_ray(
+            dem,
+            fr0,
+            fc0,
+            ro,
+            co,
+            z_tx,
+            j,
+            need[j],
+            n_rays,
+            hz,
+            hstep,
+            done,
+            cos_r,
+            sin_r,
+            inv_dist,
+            drop,
+        )
         need[j] = 0
 
 
@@ -351,13 +416,36 @@ def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff
                 los[c] = True
                 diff[c] = 0.0
             else:
-                los[c], diff[c] = horizon_at(hz, hstep, int(rows[T_RAY, c]), int(rows[T_M, c]), d, z_rx,
-                                             z_tx, res, wavelength, diffr)
+                los[c], diff[c] = horizon_at(
+                    hz,
+                    hstep,
+                    int(rows[T_RAY, c]),
+                    int(rows[T_M, c]),
+                    d,
+                    z_rx,
+                    z_tx,
+                    res,
+                    wavelength,
+                    diffr,
+                )
         else:
             z = sample_bilinear(dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, px, py)
             z_rx = (0.0 if math.isnan(z) else z) + hut
             los[c], diff[c] = profile_loss(
-                dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, xt, yt, z_tx, px, py, z_rx, wavelength, diffr,
+                dem,
+                sp[DEM_X0],
+                sp[DEM_Y0],
+                res,
+                ro,
+                co,
+                xt,
+                yt,
+                z_tx,
+                px,
+                py,
+                z_rx,
+                wavelength,
+                diffr,
             )
         dz[c] = z_tx - z_rx
 
@@ -376,8 +464,29 @@ def _rsrp_dem(d, cls, is_los, dz, extra, pl_los, pl_nlos, a_h, base, kv, tilt) -
 
 
 @jit(inline="always")
-def _rsrp_at(dx, dy, d, cls, is_los, z, extra, cu, cs, cr, dh2, base, sin_az, cos_az, kh, kv,
-             tilt, dmin, d3min2, need_log_d2d, need_d3) -> float:
+def _rsrp_at(
+    dx,
+    dy,
+    d,
+    cls,
+    is_los,
+    z,
+    extra,
+    cu,
+    cs,
+    cr,
+    dh2,
+    base,
+    sin_az,
+    cos_az,
+    kh,
+    kv,
+    tilt,
+    dmin,
+    d3min2,
+    need_log_d2d,
+    need_d3,
+) -> float:
     """RSRP (dBm) at one pixel: base − path loss + antenna gain − diffraction (branch-free)."""
     pl = coef_path_loss(cu, cs, cr, cls, d, is_los, dh2, dmin, d3min2, need_log_d2d, need_d3)
     gain = antenna_gain_fast(dx, dy, z, d, sin_az, cos_az, kh, kv, tilt)
@@ -435,9 +544,31 @@ def _span(r, y_first, x_first, res, r2, c_min, c_max):
 
 
 @jit
-def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-          out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff,
-          tsc, ray_scr) -> int:
+def _band(
+    r0,
+    r1,
+    row_off,
+    col_off,
+    cellp,
+    coef,
+    celli,
+    sp,
+    ip,
+    clutter,
+    dem,
+    out_rsrp,
+    out_server,
+    out_sinr,
+    out_covered,
+    best,
+    bidx,
+    sums,
+    los,
+    dz,
+    diff,
+    tsc,
+    ray_scr,
+) -> int:
     """Rows ``r0..r1-1`` of a tile, every cell, cell by cell; writes those rows of the outputs.
 
     Per cell the constants are set up once; with a DEM a first pass over the cell's rows finds
@@ -493,9 +624,25 @@ def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
             for r in range(ra, rb):
                 lo, hi = _span(r, y_first, x_first, res, r2, c_min, c_max)
                 if lo < hi:
-                    n_touched = _terrain_needs(k, n_rays, row_off + r, lo, hi, col_off, cellp, sp, ip,
-                                               clutter[r], cu, cs, cr, tsc[r - r0], need, touched,
-                                               n_touched)
+                    n_touched = _terrain_needs(
+                        k,
+                        n_rays,
+                        row_off + r,
+                        lo,
+                        hi,
+                        col_off,
+                        cellp,
+                        sp,
+                        ip,
+                        clutter[r],
+                        cu,
+                        cs,
+                        cr,
+                        tsc[r - r0],
+                        need,
+                        touched,
+                        n_touched,
+                    )
             _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
         for r in range(ra, rb):
             lo, hi = _span(r, y_first, x_first, res, r2, c_min, c_max)
@@ -505,8 +652,22 @@ def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
             dy2 = dy * dy
             gr = row_off + r
             if has_dem:
-                _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r - r0], los, dz, diff,
-                             ray_scr[0])
+                _terrain_row(
+                    k,
+                    gr,
+                    lo,
+                    hi,
+                    col_off,
+                    cellp,
+                    sp,
+                    ip,
+                    dem,
+                    tsc[r - r0],
+                    los,
+                    dz,
+                    diff,
+                    ray_scr[0],
+                )
             n = hi - lo
             n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
             # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit
@@ -529,8 +690,19 @@ def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
                     d2 = dx * dx + dy2
                     inside = (d2 <= r2) & (i < n)
                     evals += 1 if inside else 0
-                    v = _rsrp_dem(math.sqrt(d2), cls_v[i], los_v[i], dz_v[i], diff_v[i], pll_v[i],
-                                  pln_v[i], ah_v[i], base, kv, tilt)
+                    v = _rsrp_dem(
+                        math.sqrt(d2),
+                        cls_v[i],
+                        los_v[i],
+                        dz_v[i],
+                        diff_v[i],
+                        pll_v[i],
+                        pln_v[i],
+                        ah_v[i],
+                        base,
+                        kv,
+                        tilt,
+                    )
                     ok = inside & (v >= level)
                     p = db_to_linear(v if ok else 0.0)
                     s_v[i] += p if ok else 0.0
@@ -545,8 +717,29 @@ def _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
                 d = math.sqrt(d2)
                 inside = (d2 <= r2) & (i < n)
                 evals += 1 if inside else 0
-                v = _rsrp_at(dx, dy, d, cls_v[i], False, dh, 0.0, cu, cs, cr, dh2, base, sin_az,
-                             cos_az, kh, kv, tilt, dmin, d3min2, need_log_d2d, need_d3)
+                v = _rsrp_at(
+                    dx,
+                    dy,
+                    d,
+                    cls_v[i],
+                    False,
+                    dh,
+                    0.0,
+                    cu,
+                    cs,
+                    cr,
+                    dh2,
+                    base,
+                    sin_az,
+                    cos_az,
+                    kh,
+                    kv,
+                    tilt,
+                    dmin,
+                    d3min2,
+                    need_log_d2d,
+                    need_d3,
+                )
                 ok = inside & (v >= level)
                 p = db_to_linear(v if ok else 0.0)
                 s_v[i] += p if ok else 0.0
@@ -584,8 +777,21 @@ BAND = 8
 
 
 @jit
-def tile_kernel(row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-                out_rsrp, out_server, out_sinr, out_covered) -> int:
+def tile_kernel(
+    row_off,
+    col_off,
+    cellp,
+    coef,
+    celli,
+    sp,
+    ip,
+    clutter,
+    dem,
+    out_rsrp,
+    out_server,
+    out_sinr,
+    out_covered,
+) -> int:
     """Best-server RSRP, server, SINR and covered on one tile (serial; for a thread pool).
 
     ``out_*`` have the tile's shape (h, w), ``clutter`` is (h, w + PAD) (classes, padded);
@@ -600,14 +806,50 @@ def tile_kernel(row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
     dz = np.zeros(wp, dtype=np.float64)
     diff = np.zeros(wp, dtype=np.float64)
     tsc = np.empty((h if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
-    return _band(0, h, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-                 out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff,
-                 tsc, ray_scratch(cellp, celli, sp, ip))
+    return _band(
+        0,
+        h,
+        row_off,
+        col_off,
+        cellp,
+        coef,
+        celli,
+        sp,
+        ip,
+        clutter,
+        dem,
+        out_rsrp,
+        out_server,
+        out_sinr,
+        out_covered,
+        best,
+        bidx,
+        sums,
+        los,
+        dz,
+        diff,
+        tsc,
+        ray_scratch(cellp, celli, sp, ip),
+    )
 
 
 @pjit
-def tile_kernel_parallel(row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-                         out_rsrp, out_server, out_sinr, out_covered, band) -> int:
+def tile_kernel_parallel(
+    row_off,
+    col_off,
+    cellp,
+    coef,
+    celli,
+    sp,
+    ip,
+    clutter,
+    dem,
+    out_rsrp,
+    out_server,
+    out_sinr,
+    out_covered,
+    band,
+) -> int:
     """Same as :func:`tile_kernel` with bands of ``band`` rows in parallel (``prange``); each band
     writes only its own rows, and per pixel the arithmetic and its order are the same.
 
@@ -629,14 +871,38 @@ def tile_kernel_parallel(row_off, col_off, cellp, coef, celli, sp, ip, clutter, 
         dz = np.zeros(wp, dtype=np.float64)
         diff = np.zeros(wp, dtype=np.float64)
         tsc = np.empty((band if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
-        evals[b] = _band(r0, r1, row_off, col_off, cellp, coef, celli, sp, ip, clutter, dem,
-                         out_rsrp, out_server, out_sinr, out_covered, best, bidx, sums, los, dz, diff,
-                         tsc, ray_scratch(cellp, celli, sp, ip))
+        evals[b] = _band(
+            r0,
+            r1,
+            row_off,
+            col_off,
+            cellp,
+            coef,
+            celli,
+            sp,
+            ip,
+            clutter,
+            dem,
+            out_rsrp,
+            out_server,
+            out_sinr,
+            out_covered,
+            best,
+            bidx,
+            sums,
+            los,
+            dz,
+            diff,
+            tsc,
+            ray_scratch(cellp, celli, sp, ip),
+        )
     return evals.sum()
 
 
 @jit
-def _footprint_cell(k, row_off, col_off, h, w, cellp, coef, celli, sp, ip, clutter, dem, out, o) -> int:
+def _footprint_cell(
+    k, row_off, col_off, h, w, cellp, coef, celli, sp, ip, clutter, dem, out, o
+) -> int:
     """RSRP (dBm) of cell ``k`` alone on its window ``h × w`` at global ``(row_off, col_off)``,
     row-major into ``out[o : o + h·w]``; NaN where it does not contribute. ``clutter`` is the
     full-grid class raster, padded (H, W + PAD). The per-pixel arithmetic is the tile kernel's
@@ -675,9 +941,25 @@ def _footprint_cell(k, row_off, col_off, h, w, cellp, coef, celli, sp, ip, clutt
         for r in range(h):
             lo, hi = _row_span(k, row_off + r, cellp, celli, sp, col_off, w)
             if lo < hi:
-                n_touched = _terrain_needs(k, n_rays, row_off + r, lo, hi, col_off, cellp, sp, ip,
-                                           clutter[row_off + r, col_off : col_off + wp], cu, cs, cr,
-                                           tsc[r], need, touched, n_touched)
+                n_touched = _terrain_needs(
+                    k,
+                    n_rays,
+                    row_off + r,
+                    lo,
+                    hi,
+                    col_off,
+                    cellp,
+                    sp,
+                    ip,
+                    clutter[row_off + r, col_off : col_off + wp],
+                    cu,
+                    cs,
+                    cr,
+                    tsc[r],
+                    need,
+                    touched,
+                    n_touched,
+                )
         _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
     for r in range(h):
         row_o = o + r * w
@@ -707,8 +989,19 @@ def _footprint_cell(k, row_off, col_off, h, w, cellp, coef, celli, sp, ip, clutt
                 d2 = dx * dx + dy2
                 inside = (d2 <= r2) & (i < n)
                 evals += 1 if inside else 0
-                v = _rsrp_dem(math.sqrt(d2), cls_v[i], los_v[i], dz_v[i], diff_v[i], pll_v[i], pln_v[i],
-                              ah_v[i], base, kv, tilt)
+                v = _rsrp_dem(
+                    math.sqrt(d2),
+                    cls_v[i],
+                    los_v[i],
+                    dz_v[i],
+                    diff_v[i],
+                    pll_v[i],
+                    pln_v[i],
+                    ah_v[i],
+                    base,
+                    kv,
+                    tilt,
+                )
                 vrow[i] = v if (inside & (v >= level)) else np.nan
         else:
             for i in range(n_pad):
@@ -716,22 +1009,72 @@ def _footprint_cell(k, row_off, col_off, h, w, cellp, coef, celli, sp, ip, clutt
                 d2 = dx * dx + dy2
                 inside = (d2 <= r2) & (i < n)
                 evals += 1 if inside else 0
-                v = _rsrp_at(dx, dy, math.sqrt(d2), cls_v[i], False, dh, 0.0, cu, cs, cr, dh2, base,
-                             sin_az, cos_az, kh, kv, tilt, dmin, d3min2, need_log_d2d, need_d3)
+                v = _rsrp_at(
+                    dx,
+                    dy,
+                    math.sqrt(d2),
+                    cls_v[i],
+                    False,
+                    dh,
+                    0.0,
+                    cu,
+                    cs,
+                    cr,
+                    dh2,
+                    base,
+                    sin_az,
+                    cos_az,
+                    kh,
+                    kv,
+                    tilt,
+                    dmin,
+                    d3min2,
+                    need_log_d2d,
+                    need_d3,
+                )
                 vrow[i] = v if (inside & (v >= level)) else np.nan
         out[row_o + lo : row_o + hi] = vrow[:n]
     return evals
 
 
 @pjit
-def footprints_kernel(ks, row_off, col_off, height, width, offsets, cellp, coef, celli, sp, ip,
-                      clutter, dem, out, evals):
+def footprints_kernel(
+    ks,
+    row_off,
+    col_off,
+    height,
+    width,
+    offsets,
+    cellp,
+    coef,
+    celli,
+    sp,
+    ip,
+    clutter,
+    dem,
+    out,
+    evals,
+):
     """:func:`_footprint_cell` for many cells in parallel (``prange``; each writes only its own
     part of ``out``): cell ``ks[q]`` on the window ``height[q] × width[q]`` at
     ``(row_off[q], col_off[q])`` into ``out[offsets[q] :]``; ``evals[q]`` its evaluations."""
     for q in prange(ks.size):
-        evals[q] = _footprint_cell(ks[q], row_off[q], col_off[q], height[q], width[q], cellp, coef,
-                                   celli, sp, ip, clutter, dem, out, offsets[q])
+        evals[q] = _footprint_cell(
+            ks[q],
+            row_off[q],
+            col_off[q],
+            height[q],
+            width[q],
+            cellp,
+            coef,
+            celli,
+            sp,
+            ip,
+            clutter,
+            dem,
+            out,
+            offsets[q],
+        )
 
 
 @jit
@@ -745,7 +1088,10 @@ def cutoff_radius(budget_db, model, env, los, f_ghz, h_bs, h_ut, h_bld, w_street
     """
     if path_loss_code(model, env, los, 0.0, f_ghz, h_bs, h_ut, h_bld, w_street) > budget_db:
         return 0.0
-    if path_loss_code(model, env, los, max_radius_m, f_ghz, h_bs, h_ut, h_bld, w_street) <= budget_db:
+    if (
+        path_loss_code(model, env, los, max_radius_m, f_ghz, h_bs, h_ut, h_bld, w_street)
+        <= budget_db
+    ):
         return max_radius_m
     lo = 0.0
     hi = max_radius_m

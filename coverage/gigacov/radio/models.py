@@ -358,9 +358,7 @@ def path_loss_code(
 @jit
 def _path_loss_flat(model, env, los, d2d, f, hbs, hut, hbld, wst, out):
     for i in range(out.size):
-        out[i] = path_loss_code(
-            model, env, los[i], d2d[i], f[i], hbs[i], hut[i], hbld[i], wst[i]
-        )
+        out[i] = path_loss_code(model, env, los[i], d2d[i], f[i], hbs[i], hut[i], hbld[i], wst[i])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -378,7 +376,9 @@ def _warn_once(model: int, kind: str, message: str) -> None:
     log.warning("%s: %s", _CODE_NAMES.get(model, str(model)), message)
 
 
-def check_validity(model: int, d2d_max_m: float, f_ghz, h_bs_m, h_ut_m, *, los: bool = False) -> None:
+def check_validity(
+    model: int, d2d_max_m: float, f_ghz, h_bs_m, h_ut_m, *, los: bool = False
+) -> None:
     """Log (once per process and model) where the inputs leave the model's validity range.
 
     Values outside the range are extrapolated by the formulas (see the module doc); this only
@@ -508,7 +508,9 @@ def path_loss_db(
         raise InputError(f"path_loss_db: d2d_m must be ≥ 0 metres, got {float(d2d[d2d < 0][0])!r}")
     for name, values in (("freq_ghz", f), ("h_bs_m", hbs)):
         if np.any(values <= 0):
-            raise InputError(f"path_loss_db: {name} must be > 0, got {float(values[values <= 0][0])!r}")
+            raise InputError(
+                f"path_loss_db: {name} must be > 0, got {float(values[values <= 0][0])!r}"
+            )
     if d2d.size:
         dmax = float(np.nanmax(d2d)) if np.isfinite(d2d).any() else 0.0
         check_validity(code, dmax, f, hbs, hut, los=bool(los_a.all()))

@@ -33,17 +33,43 @@ __all__ = ["write_coverage", "read_coverage", "LAYERS"]
 
 #: name → (CoverageResult attribute, dtype, nodata, overview resampling, description)
 LAYERS: dict[str, tuple[str, str, Any, str, str]] = {
-    "rsrp": ("rsrp_dbm", "float32", float("nan"), "AVERAGE", "best-server RSRP per resource element (dBm)"),
+    "rsrp": (
+        "rsrp_dbm",
+        "float32",
+        float("nan"),
+        "AVERAGE",
+        "best-server RSRP per resource element (dBm)",
+    ),
     "sinr": ("sinr_db", "float32", float("nan"), "AVERAGE", "SINR of the best server (dB)"),
-    "server": ("server", "int32", NO_SERVER, "NEAREST", "best-serving cell (row of the cells table), -1 = none"),
-    "covered": ("covered", "uint8", None, "NEAREST", "1 = covered (RSRP and SINR at or above the thresholds)"),
+    "server": (
+        "server",
+        "int32",
+        NO_SERVER,
+        "NEAREST",
+        "best-serving cell (row of the cells table), -1 = none",
+    ),
+    "covered": (
+        "covered",
+        "uint8",
+        None,
+        "NEAREST",
+        "1 = covered (RSRP and SINR at or above the thresholds)",
+    ),
 }
 BLOCKSIZE = 256
 _STRIP_ROWS = 1024
 
 
-def _write_cog(array: np.ndarray, grid: Grid, path: Path, dtype: str, nodata, resampling: str,
-               description: str, tags: dict[str, str]) -> None:
+def _write_cog(
+    array: np.ndarray,
+    grid: Grid,
+    path: Path,
+    dtype: str,
+    nodata,
+    resampling: str,
+    description: str,
+    tags: dict[str, str],
+) -> None:
     import rasterio
     import rasterio.shutil
     from rasterio.crs import CRS
@@ -71,7 +97,9 @@ def _write_cog(array: np.ndarray, grid: Grid, path: Path, dtype: str, nodata, re
         with rasterio.open(scratch, "w", **profile) as dst:
             for r in range(0, grid.height, _STRIP_ROWS):
                 n = min(_STRIP_ROWS, grid.height - r)
-                dst.write(np.asarray(array[r : r + n], dtype=dtype), 1, window=Window(0, r, grid.width, n))
+                dst.write(
+                    np.asarray(array[r : r + n], dtype=dtype), 1, window=Window(0, r, grid.width, n)
+                )
             dst.set_band_description(1, description)
             dst.update_tags(**tags)
         with atomic_path(path) as out:
@@ -88,7 +116,9 @@ def _write_cog(array: np.ndarray, grid: Grid, path: Path, dtype: str, nodata, re
             )
 
 
-def write_coverage(result: CoverageResult, run_dir: str | Path, suffix: str = "") -> dict[str, Path]:
+def write_coverage(
+    result: CoverageResult, run_dir: str | Path, suffix: str = ""
+) -> dict[str, Path]:
     """Write the four coverage rasters of ``result`` as COGs into ``run_dir``.
 
     Parameters
@@ -120,8 +150,16 @@ def write_coverage(result: CoverageResult, run_dir: str | Path, suffix: str = ""
     out: dict[str, Path] = {}
     for name, (attr, dtype, nodata, resampling, description) in LAYERS.items():
         path = run_dir / f"{name}{suffix}.tif"
-        _write_cog(getattr(result, attr), result.grid, path, dtype, nodata, resampling, description,
-                   {**tags, "layer": name})
+        _write_cog(
+            getattr(result, attr),
+            result.grid,
+            path,
+            dtype,
+            nodata,
+            resampling,
+            description,
+            {**tags, "layer": name},
+        )
         out[f"{name}{suffix}"] = path
     return out
 
@@ -157,6 +195,8 @@ def read_coverage(run_dir: str | Path, suffix: str = "") -> dict[str, Any]:
         if grid is None:
             grid = g
         elif not grid.same_as(g):
-            raise RunError(f"{path}: not on the same grid as {run_dir / ('rsrp' + suffix + '.tif')}")
+            raise RunError(
+                f"{path}: not on the same grid as {run_dir / ('rsrp' + suffix + '.tif')}"
+            )
     out["grid"] = grid
     return out

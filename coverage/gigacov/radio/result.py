@@ -124,4 +124,6 @@ class CoverageResult:
         for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
             arr = getattr(self, name)
             if arr.shape != self.grid.shape:
-                raise ValueError(f"CoverageResult.{name} has shape {arr.shape}, grid is {self.grid.shape}")
+                raise ValueError(
+                    f"CoverageResult.{name} has shape {arr.shape}, grid is {self.grid.shape}"
+                )

@@ -145,7 +145,14 @@ def fresnel_nu(h_m: float, d1_m: float, d2_m: float, wavelength_m: float) -> flo
 
 @jit
 def sample_bilinear(
-    dem: np.ndarray, x0: float, y0: float, res: float, row_off: int, col_off: int, x: float, y: float
+    dem: np.ndarray,
+    x0: float,
+    y0: float,
+    res: float,
+    row_off: int,
+    col_off: int,
+    x: float,
+    y: float,
 ) -> float:
     """DEM height at ``(x, y)``, interpolated between pixel centres; NaN outside ``dem``.
 
@@ -252,7 +259,9 @@ def profile_loss(
     n = int(math.ceil(d / res))
     if n < 2:
         return True, 0.0
-    nu_p, ip, blocked = _max_nu(dem, x0, y0, res, row_off, col_off, xt, yt, xr, yr, zt, zr, 1, n, n, d, wavelength_m)
+    nu_p, ip, blocked = _max_nu(
+        dem, x0, y0, res, row_off, col_off, xt, yt, xr, yr, zt, zr, 1, n, n, d, wavelength_m
+    )
     if method == NO_DIFFRACTION or not blocked:
         return not blocked, 0.0
     loss = knife_edge_loss_db(nu_p)
@@ -263,12 +272,46 @@ def profile_loss(
         z_p += d1 * (d - d1) / (2.0 * EFFECTIVE_EARTH_RADIUS_M)
         # Transmitter side: samples 1..ip-1, ray from the transmitter (sample 0) to the edge top.
         if ip > 1:
-            nu_t, _i, _b = _max_nu(dem, x0, y0, res, row_off, col_off, xt, yt, xr, yr, zt, z_p, 1, ip, n, d, wavelength_m)
+            nu_t, _i, _b = _max_nu(
+                dem,
+                x0,
+                y0,
+                res,
+                row_off,
+                col_off,
+                xt,
+                yt,
+                xr,
+                yr,
+                zt,
+                z_p,
+                1,
+                ip,
+                n,
+                d,
+                wavelength_m,
+            )
             loss += knife_edge_loss_db(nu_t)
         # Receiver side: samples ip+1..n-1, ray from the edge top to the receiver (sample n).
         if ip < n - 1:
             nu_r, _i, _b = _max_nu(
-                dem, x0, y0, res, row_off, col_off, xt, yt, xr, yr, z_p, zr, ip + 1, n, n, d, wavelength_m
+                dem,
+                x0,
+                y0,
+                res,
+                row_off,
+                col_off,
+                xt,
+                yt,
+                xr,
+                yr,
+                z_p,
+                zr,
+                ip + 1,
+                n,
+                n,
+                d,
+                wavelength_m,
             )
             loss += knife_edge_loss_db(nu_r)
     return not blocked, loss
@@ -320,7 +363,9 @@ def ray_tables(n_rays: int, steps: int, res: float):
 
 
 @jit(inline="always")
-def march_ray(dem, fr0, fc0, ro, co, zt, j, upto, n_rays, hz, hstep, done, cos_r, sin_r, inv_dist, drop):
+def march_ray(
+    dem, fr0, fc0, ro, co, zt, j, upto, n_rays, hz, hstep, done, cos_r, sin_r, inv_dist, drop
+):
     """Extend ray ``j`` of the current cell to ``upto`` samples (no-op when already that far).
 
     ``(fr0, fc0)`` is the antenna's fractional pixel position in the **full** DEM raster
@@ -388,8 +433,29 @@ def horizon_at(hz, hstep, j, m, d, zr, zt, res, wavelength_m, method):
 
 
 @jit
-def horizon_loss(dem, fr0, fc0, ro, co, zt, dx, dy, d, zr, res, wavelength_m, method,
-                 n_rays, hz, hstep, done, cos_r, sin_r, inv_dist, drop):
+def horizon_loss(
+    dem,
+    fr0,
+    fc0,
+    ro,
+    co,
+    zt,
+    dx,
+    dy,
+    d,
+    zr,
+    res,
+    wavelength_m,
+    method,
+    n_rays,
+    hz,
+    hstep,
+    done,
+    cos_r,
+    sin_r,
+    inv_dist,
+    drop,
+):
     """Line of sight and diffraction loss to a receiver by the horizon method (module doc).
 
     ``(dx, dy)`` from the antenna to the receiver (grid CRS, m), ``d`` their length, ``zr`` the
@@ -403,5 +469,7 @@ def horizon_loss(dem, fr0, fc0, ro, co, zt, dx, dy, d, zr, res, wavelength_m, me
         return True, 0.0
     j = horizon_ray(dx, dy, n_rays)
     if done[j] < m:
-        march_ray(dem, fr0, fc0, ro, co, zt, j, m, n_rays, hz, hstep, done, cos_r, sin_r, inv_dist, drop)
+        march_ray(
+            dem, fr0, fc0, ro, co, zt, j, m, n_rays, hz, hstep, done, cos_r, sin_r, inv_dist, drop
+        )
     return horizon_at(hz, hstep, j, m, d, zr, zt, res, wavelength_m, method)

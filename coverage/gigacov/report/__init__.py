@@ -53,8 +53,15 @@ def _previous_run_section(run: Any, font: str) -> dict[str, Any] | None:
         cmp = compute_comparison(before, now, force=run.scenario.report.force_compare)
     except RunError as exc:
         log.warning("year-over-year section left out: %s", exc)
-        return {"label_a": before.label, "label_b": now.label, "path_a": str(before.path), "path_b": "",
-                "refused": str(exc), "forced": False, "reasons": []}
+        return {
+            "label_a": before.label,
+            "label_b": now.label,
+            "path_a": str(before.path),
+            "path_b": "",
+            "refused": str(exc),
+            "forced": False,
+            "reasons": [],
+        }
     return comparison_context(cmp, lang, font, _title_suffix(run.scenario.scenario.synthetic, lang))
 
 

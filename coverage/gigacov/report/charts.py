@@ -61,7 +61,14 @@ CJK_FONT_NAMES: tuple[str, ...] = (
 )
 
 #: File-name fragments of CJK fonts, used when a font was installed after matplotlib's cache.
-_CJK_FILE_HINTS = ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "droidsansfallback", "notosanssc")
+_CJK_FILE_HINTS = (
+    "notosanscjk",
+    "notoserifcjk",
+    "sourcehansans",
+    "wqy",
+    "droidsansfallback",
+    "notosanssc",
+)
 
 STATUS_COLOURS = {"pass": "#2e9d4f", "fail": "#d64541", "no_data": "#a6a6a6"}
 
@@ -90,9 +97,7 @@ def font_has_cjk(path: str, sample: str = "千兆覆盖率") -> bool:
     return all(font.get_char_index(ord(ch)) != 0 for ch in sample)
 
 
-def find_cjk_font(
-    candidates: Sequence[str] = CJK_FONT_NAMES, *, scan_system: bool = True
-) -> str:
+def find_cjk_font(candidates: Sequence[str] = CJK_FONT_NAMES, *, scan_system: bool = True) -> str:
     """The family name of an installed font that renders Chinese.
 
     Looks through matplotlib's font list for ``candidates`` (in order) and checks that the font
@@ -251,9 +256,13 @@ def indicator_bar_chart(
         top = float(finite.max()) if finite.size else 1.0
         for yi, i in zip(y, order, strict=True):
             if math.isnan(vals[i]):
-                ax.text(0, yi, " " + lang("无数据", "no data"), va="center", fontsize=7, color="#666666")
+                ax.text(
+                    0, yi, " " + lang("无数据", "no data"), va="center", fontsize=7, color="#666666"
+                )
             else:
-                text = f"{vals[i]:.1f}%" if label.ratio else f"{vals[i]:,.{min(label.decimals, 2)}f}"
+                text = (
+                    f"{vals[i]:.1f}%" if label.ratio else f"{vals[i]:,.{min(label.decimals, 2)}f}"
+                )
                 ax.text(vals[i], yi, " " + text, va="center", fontsize=7)
         styles = ["--", ":", "-.", (0, (5, 1))]
         for k, (std, thr) in enumerate(thresholds):
@@ -261,7 +270,9 @@ def indicator_bar_chart(
                 continue
             t = float(thr) * (100.0 if label.ratio else 1.0)
             top = max(top, t)
-            ax.axvline(t, color="#333333", lw=1.1, ls=styles[k % len(styles)], label=f"{std}: {t:g}")
+            ax.axvline(
+                t, color="#333333", lw=1.1, ls=styles[k % len(styles)], label=f"{std}: {t:g}"
+            )
         ax.set_xlim(0, top * 1.15 if top > 0 else 1)
         ax.set_xlabel(_axis_label(label, lang))
         ax.set_title(wrap_title(title))
@@ -270,9 +281,18 @@ def indicator_bar_chart(
 
         for st in ("pass", "fail", "no_data"):
             handles.append(Patch(color=STATUS_COLOURS[st]))
-            labels.append(lang(*{"pass": ("达标", "pass"), "fail": ("未达标", "fail"),
-                                 "no_data": ("无数据", "no data")}[st]))
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), frameon=False)
+            labels.append(
+                lang(
+                    *{
+                        "pass": ("达标", "pass"),
+                        "fail": ("未达标", "fail"),
+                        "no_data": ("无数据", "no data"),
+                    }[st]
+                )
+            )
+        fig.legend(
+            handles, labels, loc="outside lower center", ncol=min(len(labels), 4), frameon=False
+        )
         return _png(fig)
 
 
@@ -286,13 +306,25 @@ def status_overview_chart(counts: dict[str, dict[str, int]], title: str, font: s
         ax = fig.add_subplot()
         y = np.arange(len(stds))
         left = np.zeros(len(stds))
-        names = {"pass": ("达标", "pass"), "fail": ("未达标", "fail"), "no_data": ("无数据", "no data")}
+        names = {
+            "pass": ("达标", "pass"),
+            "fail": ("未达标", "fail"),
+            "no_data": ("无数据", "no data"),
+        }
         for st in ("pass", "fail", "no_data"):
             w = np.array([counts[s].get(st, 0) for s in stds], dtype=float)
             ax.barh(y, w, left=left, color=STATUS_COLOURS[st], label=lang(*names[st]), height=0.6)
             for yi, (lx, wx) in enumerate(zip(left, w, strict=True)):
                 if wx > 0:
-                    ax.text(lx + wx / 2, yi, f"{int(wx)}", ha="center", va="center", color="white", fontsize=8)
+                    ax.text(
+                        lx + wx / 2,
+                        yi,
+                        f"{int(wx)}",
+                        ha="center",
+                        va="center",
+                        color="white",
+                        fontsize=8,
+                    )
             left += w
         ax.set_yticks(y, stds)
         ax.set_xlabel(lang("单位数", "units"))
@@ -330,7 +362,9 @@ def yoy_chart(
             if thr is None or math.isnan(float(thr)):
                 continue
             t = float(thr) * (100.0 if label.ratio else 1.0)
-            ax.axvline(t, color="#333333", lw=1.0, ls="--" if k == 0 else ":", label=f"{std}: {t:g}")
+            ax.axvline(
+                t, color="#333333", lw=1.0, ls="--" if k == 0 else ":", label=f"{std}: {t:g}"
+            )
         ax.set_xlabel(_axis_label(label, lang))
         ax.set_title(wrap_title(title))
         fig.legend(loc="outside lower center", ncol=4, frameon=False)
@@ -358,7 +392,9 @@ class MapWindow:
     outline: Any  # shapely geometry in the grid CRS
 
 
-def county_window(geometry_wgs84: Any, grid: Any, rsrp_dbm: np.ndarray, max_pixels: int = 500) -> MapWindow | None:
+def county_window(
+    geometry_wgs84: Any, grid: Any, rsrp_dbm: np.ndarray, max_pixels: int = 500
+) -> MapWindow | None:
     """Cut the county's window out of the RSRP raster and classify it.
 
     Pixels whose centres fall outside the county are masked. Large windows are subsampled to
@@ -399,8 +435,15 @@ def county_map(window: MapWindow, title: str, font: str, lang, note: str = "") -
     with _style(font):
         fig = _new_figure(5.2, 5.2)
         ax = fig.add_subplot()
-        ax.imshow(window.classes, cmap=cmap, vmin=-0.5, vmax=len(RSRP_CLASSES) - 0.5,
-                  extent=window.extent, interpolation="nearest", origin="upper")
+        ax.imshow(
+            window.classes,
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(RSRP_CLASSES) - 0.5,
+            extent=window.extent,
+            interpolation="nearest",
+            origin="upper",
+        )
         geoms = getattr(window.outline, "geoms", [window.outline])
         for g in geoms:
             for ring in [g.exterior, *g.interiors]:
@@ -413,8 +456,15 @@ def county_map(window: MapWindow, title: str, font: str, lang, note: str = "") -
             ax.spines[side].set_visible(False)
         ax.set_title(wrap_title(title))
         handles = [Patch(color=c[3], label=lang(c[0], c[1])) for c in RSRP_CLASSES]
-        fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7, frameon=False,
-                   title="5G SS-RSRP", title_fontsize=7)
+        fig.legend(
+            handles=handles,
+            loc="outside lower center",
+            ncol=3,
+            fontsize=7,
+            frameon=False,
+            title="5G SS-RSRP",
+            title_fontsize=7,
+        )
         if note:
             ax.text(0.0, -0.04, note, transform=ax.transAxes, fontsize=7, va="top", color="#555555")
         return _png(fig)

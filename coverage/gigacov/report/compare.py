@@ -48,7 +48,15 @@ log = logging.getLogger(__name__)
 RUN_FILES = ("manifest.json", "compliance.csv", "indicators.gpkg")
 
 #: Status-change classes (per unit × standard, or per unit × indicator).
-CHANGES = ("newly_passing", "newly_failing", "still_passing", "still_failing", "no_data", "new", "dropped")
+CHANGES = (
+    "newly_passing",
+    "newly_failing",
+    "still_passing",
+    "still_failing",
+    "no_data",
+    "new",
+    "dropped",
+)
 
 
 @dataclass
@@ -95,7 +103,10 @@ class RunTables:
     @property
     def standards(self) -> dict[str, str]:
         """Standard id → version."""
-        return {str(s.get("id")): str(s.get("version", "")) for s in self.manifest.get("standards") or []}
+        return {
+            str(s.get("id")): str(s.get("version", ""))
+            for s in self.manifest.get("standards") or []
+        }
 
     @property
     def grid(self) -> dict[str, Any] | None:
@@ -166,13 +177,17 @@ def _read_units(path: Path) -> dict[str, pd.DataFrame]:
     try:
         layers = [str(row[0]) for row in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise RunError(f"{path}: cannot read the GeoPackage ({exc}); the run directory is damaged, rerun it") from None
+        raise RunError(
+            f"{path}: cannot read the GeoPackage ({exc}); the run directory is damaged, rerun it"
+        ) from None
     units: dict[str, pd.DataFrame] = {}
     level_layers = [lv for lv in layers if lv in LEVELS]
     try:
         if level_layers:
             for lv in level_layers:
-                units[lv] = pd.DataFrame(pyogrio.read_dataframe(path, layer=lv, read_geometry=False))
+                units[lv] = pd.DataFrame(
+                    pyogrio.read_dataframe(path, layer=lv, read_geometry=False)
+                )
         else:
             frames = [
                 pd.DataFrame(pyogrio.read_dataframe(path, layer=lay, read_geometry=False))
@@ -231,12 +246,22 @@ def load_run(path: str | Path) -> RunTables:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise RunError(f"{path / 'manifest.json'}: not valid JSON ({exc}); rerun the run") from None
     if not isinstance(manifest, dict):
-        raise RunError(f"{path / 'manifest.json'}: expected a JSON object, got {type(manifest).__name__}")
+        raise RunError(
+            f"{path / 'manifest.json'}: expected a JSON object, got {type(manifest).__name__}"
+        )
     try:
         comp = pd.read_csv(
             path / "compliance.csv",
-            dtype={"admin_code": str, "name": str, "level": str, "standard": str, "indicator": str,
-                   "op": str, "status": str, "shortfall_unit": str},
+            dtype={
+                "admin_code": str,
+                "name": str,
+                "level": str,
+                "standard": str,
+                "indicator": str,
+                "op": str,
+                "status": str,
+                "shortfall_unit": str,
+            },
             keep_default_na=False,
             na_values=["", "nan", "NaN"],
         )
@@ -244,8 +269,14 @@ def load_run(path: str | Path) -> RunTables:
         raise RunError(f"{path / 'compliance.csv'}: cannot be read ({exc})") from None
     compliance = normalise_compliance(comp, where=str(path / "compliance.csv"))
     units = _read_units(path / "indicators.gpkg")
-    return RunTables(_label(manifest, path.name), path, manifest, compliance, units,
-                     standards_info=_shipped_standards(manifest, path))
+    return RunTables(
+        _label(manifest, path.name),
+        path,
+        manifest,
+        compliance,
+        units,
+        standards_info=_shipped_standards(manifest, path),
+    )
 
 
 def _shipped_standards(manifest: dict[str, Any], path: Path) -> list[StandardInfo] | None:
@@ -273,7 +304,10 @@ def _shipped_standards(manifest: dict[str, Any], path: Path) -> list[StandardInf
         if info is None or info.version != version:
             log.warning(
                 "%s: standard %r version %r is not the shipped one; all its indicators are taken as "
-                "mandatory for the overall status", path, sid, version,
+                "mandatory for the overall status",
+                path,
+                sid,
+                version,
             )
             continue
         found.append(info)
@@ -312,12 +346,16 @@ def _grid_bounds(g: dict[str, Any]) -> tuple[float, float, float, float]:
     return (c, f + h * e, c + w * a, f)
 
 
-def _grid_reasons(ga: dict[str, Any] | None, gb: dict[str, Any] | None, la: str, lb: str) -> list[str]:
+def _grid_reasons(
+    ga: dict[str, Any] | None, gb: dict[str, Any] | None, la: str, lb: str
+) -> list[str]:
     import pyproj
 
     if not ga or not gb:
         which = [lab for lab, g in ((la, ga), (lb, gb)) if not g]
-        return [f"the manifest of {' and '.join(which)} records no grid, so the grids cannot be checked"]
+        return [
+            f"the manifest of {' and '.join(which)} records no grid, so the grids cannot be checked"
+        ]
     reasons = []
     try:
         same_crs = pyproj.CRS.from_user_input(ga["crs"]) == pyproj.CRS.from_user_input(gb["crs"])
@@ -351,7 +389,9 @@ def comparability(a: RunTables, b: RunTables) -> list[str]:
         elif sid not in sa:
             reasons.append(f"standard {sid!r} was used only in {b.label}")
         elif sa[sid] != sb[sid]:
-            reasons.append(f"standard {sid!r} has version {sa[sid]!r} in {a.label} but {sb[sid]!r} in {b.label}")
+            reasons.append(
+                f"standard {sid!r} has version {sa[sid]!r} in {a.label} but {sb[sid]!r} in {b.label}"
+            )
     reasons += _grid_reasons(a.grid, b.grid, a.label, b.label)
     return reasons
 
@@ -390,7 +430,12 @@ def _long(units: dict[str, pd.DataFrame], keys_by_level: dict[str, list[str]]) -
         sub = t[["admin_code", "name", *keys]].copy()
         for k in keys:
             sub[k] = pd.to_numeric(sub[k], errors="coerce").astype("float64")
-        m = sub.melt(id_vars=["admin_code", "name"], value_vars=keys, var_name="indicator", value_name="value")
+        m = sub.melt(
+            id_vars=["admin_code", "name"],
+            value_vars=keys,
+            var_name="indicator",
+            value_name="value",
+        )
         m.insert(0, "level", lv)
         frames.append(m)
     if not frames:
@@ -417,7 +462,19 @@ def _indicator_changes(a: RunTables, b: RunTables, labeler: Labeler) -> pd.DataF
     m["delta"] = m["value_b"] - m["value_a"]
     m["delta_pp"] = np.where(m["ratio"].to_numpy(dtype=bool), m["delta"] * 100.0, np.nan)
     m = _sorted(m, ["admin_code", "_ind"])
-    return m[["level", "admin_code", "name", "indicator", "ratio", "value_a", "value_b", "delta", "delta_pp"]]
+    return m[
+        [
+            "level",
+            "admin_code",
+            "name",
+            "indicator",
+            "ratio",
+            "value_a",
+            "value_b",
+            "delta",
+            "delta_pp",
+        ]
+    ]
 
 
 def _sorted(m: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -435,21 +492,40 @@ def _sorted(m: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def _status_changes(a: RunTables, b: RunTables) -> pd.DataFrame:
     keys = ["level", "admin_code", "standard", "indicator"]
     ca = a.compliance[[*keys, "name", "value", "op", "threshold", "status"]]
-    cb = b.compliance[[*keys, "name", "value", "op", "threshold", "status", "shortfall", "shortfall_unit"]]
+    cb = b.compliance[
+        [*keys, "name", "value", "op", "threshold", "status", "shortfall", "shortfall_unit"]
+    ]
     m = ca.merge(cb, on=keys, how="outer", suffixes=("_a", "_b"))
     m["name"] = m["name_b"].where(m["name_b"].notna() & (m["name_b"] != ""), m["name_a"]).fillna("")
     m["op"] = m["op_b"].where(m["op_b"].notna() & (m["op_b"] != ""), m["op_a"]).fillna("")
     m["change"] = [classify_change(x, y) for x, y in zip(m["status_a"], m["status_b"], strict=True)]
     m["ratio"] = [is_ratio(k) for k in m["indicator"]]
-    cols = [*keys, "name", "op", "ratio", "value_a", "value_b", "threshold_a", "threshold_b",
-            "status_a", "status_b", "change", "shortfall", "shortfall_unit"]
+    cols = [
+        *keys,
+        "name",
+        "op",
+        "ratio",
+        "value_a",
+        "value_b",
+        "threshold_a",
+        "threshold_b",
+        "status_a",
+        "status_b",
+        "change",
+        "shortfall",
+        "shortfall_unit",
+    ]
     return _sorted(m, ["admin_code", "standard", "_ind"])[cols]
 
 
 def _unit_changes(a: RunTables, b: RunTables) -> pd.DataFrame:
     keys = ["level", "admin_code", "standard"]
-    ua = unit_status(a.compliance, a.standards_info).rename(columns={"status": "status_a", "failed": "failed_a", "name": "name_a"})
-    ub = unit_status(b.compliance, b.standards_info).rename(columns={"status": "status_b", "failed": "failed_b", "name": "name_b"})
+    ua = unit_status(a.compliance, a.standards_info).rename(
+        columns={"status": "status_a", "failed": "failed_a", "name": "name_a"}
+    )
+    ub = unit_status(b.compliance, b.standards_info).rename(
+        columns={"status": "status_b", "failed": "failed_b", "name": "name_b"}
+    )
     m = ua.drop(columns="no_data").merge(ub.drop(columns="no_data"), on=keys, how="outer")
     m["name"] = m["name_b"].where(m["name_b"].notna(), m["name_a"]).fillna("")
     m["change"] = [classify_change(x, y) for x, y in zip(m["status_a"], m["status_b"], strict=True)]
@@ -473,7 +549,8 @@ def compute_comparison(a: RunTables, b: RunTables, force: bool = False) -> Compa
         where_a = str(a.path) if a.path else a.label
         where_b = str(b.path) if b.path else b.label
         raise RunError(
-            f"cannot compare {where_a} with {where_b}: " + "; ".join(reasons)
+            f"cannot compare {where_a} with {where_b}: "
+            + "; ".join(reasons)
             + ". Their figures would not mean the same thing; compare runs made with the same "
             "standards and grid, or pass force=True (gigacov compare --force) to compare anyway"
         )

@@ -110,8 +110,11 @@ def _summary(indicators: Any, lang: Labeler) -> dict[str, Any]:
     level, table = region_summary(indicators)
     units = getattr(indicators, "units", None) or {}
     cities = units.get("city")
-    cities = (pd.DataFrame(cities.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
-              if cities is not None and len(cities) else pd.DataFrame())
+    cities = (
+        pd.DataFrame(cities.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
+        if cities is not None and len(cities)
+        else pd.DataFrame()
+    )
     cards: list[dict[str, str]] = []
     heading = ""
     if len(table) == 1:
@@ -123,17 +126,31 @@ def _summary(indicators: Any, lang: Labeler) -> dict[str, Any]:
         for col in ("population", "sites_5g"):
             if col in table and not _is_missing(row[col]):
                 zh, en, unit, _fmt = UNIT_COLUMNS[col]
-                cards.append({"label": lang(zh, en), "value": f"{float(row[col]):,.0f}", "unit": unit})
+                cards.append(
+                    {"label": lang(zh, en), "value": f"{float(row[col]):,.0f}", "unit": unit}
+                )
         for k in [k for k in SUMMARY_KEYS if k in table.columns]:
             lab = lang.indicator(k)
-            cards.append({"label": lang(lab.name_zh, lab.name_en), "value": fmt_value(row[k], lab.ratio, lab.decimals),
-                          "unit": "" if lab.ratio else (lab.unit_zh if lang.language != "en" else lab.unit_en)})
+            cards.append(
+                {
+                    "label": lang(lab.name_zh, lab.name_en),
+                    "value": fmt_value(row[k], lab.ratio, lab.decimals),
+                    "unit": ""
+                    if lab.ratio
+                    else (lab.unit_zh if lang.language != "en" else lab.unit_en),
+                }
+            )
     rows: list[list[str]] = []
     keys = [k for k in SUMMARY_KEYS if k in cities.columns]
     if len(cities) and not (level == "city" and len(cities) == 1):
         for _, row in cities.iterrows():
-            rows.append([str(row.get("name", "")) or str(row.get("admin_code", ""))]
-                        + [fmt_value(row[k], lang.indicator(k).ratio, lang.indicator(k).decimals) for k in keys])
+            rows.append(
+                [str(row.get("name", "")) or str(row.get("admin_code", ""))]
+                + [
+                    fmt_value(row[k], lang.indicator(k).ratio, lang.indicator(k).decimals)
+                    for k in keys
+                ]
+            )
     if not cards and rows:
         heading = lang.level("city")
     headers = [lang("地市", "city")] + [lang.indicator_name(k) for k in keys]
@@ -141,10 +158,14 @@ def _summary(indicators: Any, lang: Labeler) -> dict[str, Any]:
 
 
 def _partial_note(indicators: Any, level: str, region: str, lang: Labeler) -> str:
-    """" — 仅分析区域 350500 / analysed region only" when the level's units cover only part of
+    """ " — 仅分析区域 350500 / analysed region only" when the level's units cover only part of
     themselves (a one-city scenario's province row), else ""."""
     t = (getattr(indicators, "units", None) or {}).get(level)
-    if t is None or "partial" not in getattr(t, "columns", ()) or not t["partial"].fillna(False).astype(bool).any():
+    if (
+        t is None
+        or "partial" not in getattr(t, "columns", ())
+        or not t["partial"].fillna(False).astype(bool).any()
+    ):
         return ""
     where = f" {region}" if region else ""
     return " — " + lang(f"仅分析区域{where}", f"analysed region{where} only")
@@ -162,8 +183,10 @@ def _reason_texts(rows: pd.DataFrame, lang: Labeler, optional: set[str] | None =
     out = []
     for r in rows.itertuples():
         lab = lang.indicator(r.indicator)
-        text = (f"{lang(lab.name_zh, lab.name_en)}: {fmt_value(r.value, lab.ratio, lab.decimals)} "
-                f"({lang('要求', 'required')} {fmt_threshold(r.op, r.threshold, lab.ratio)})")
+        text = (
+            f"{lang(lab.name_zh, lab.name_en)}: {fmt_value(r.value, lab.ratio, lab.decimals)} "
+            f"({lang('要求', 'required')} {fmt_threshold(r.op, r.threshold, lab.ratio)})"
+        )
         sf = lang.shortfall(r.shortfall, r.shortfall_unit, r.indicator)
         if sf:
             text += f" — {sf}"
@@ -173,7 +196,9 @@ def _reason_texts(rows: pd.DataFrame, lang: Labeler, optional: set[str] | None =
     return out
 
 
-def _unit_results(comp: pd.DataFrame, us: pd.DataFrame, level: str, lang: Labeler) -> list[dict[str, Any]]:
+def _unit_results(
+    comp: pd.DataFrame, us: pd.DataFrame, level: str, lang: Labeler
+) -> list[dict[str, Any]]:
     """Per unit of ``level``: each standard's overall status, the failed indicators with their
     shortfalls (optional ones marked) and the mandatory indicators without data."""
     sub = comp[comp["level"] == level]
@@ -203,8 +228,9 @@ def _unit_results(comp: pd.DataFrame, us: pd.DataFrame, level: str, lang: Labele
     return units
 
 
-def _indicator_charts(comp: pd.DataFrame, level: str, stds: list[StandardInfo], lang: Labeler, font: str,
-                      suffix: str) -> list[dict[str, str]]:
+def _indicator_charts(
+    comp: pd.DataFrame, level: str, stds: list[StandardInfo], lang: Labeler, font: str, suffix: str
+) -> list[dict[str, str]]:
     sub = comp[comp["level"] == level]
     if sub.empty:
         return []
@@ -228,13 +254,16 @@ def _indicator_charts(comp: pd.DataFrame, level: str, stds: list[StandardInfo], 
                 thresholds.append((str(std), float(thr.iloc[0])))
         lab = lang.indicator(key)
         title = f"{lang(lab.name_zh, lab.name_en)} — {lang.level(level)}{suffix}"
-        png = charts.indicator_bar_chart(names, values, statuses, thresholds, lab, title, font, lang)
+        png = charts.indicator_bar_chart(
+            names, values, statuses, thresholds, lab, title, font, lang
+        )
         out.append({"key": key, "title": title, "uri": charts.png_data_uri(png)})
     return out
 
 
-def _county_maps(run: Any, units: list[dict[str, Any]], lang: Labeler, font: str, suffix: str,
-                 limit: int) -> tuple[list[dict[str, str]], list[str]]:
+def _county_maps(
+    run: Any, units: list[dict[str, Any]], lang: Labeler, font: str, suffix: str, limit: int
+) -> tuple[list[dict[str, str]], list[str]]:
     """Static maps of failing counties; returns (maps, names of failing counties without a map)."""
     failing = [u for u in units if u["status"] == "fail"]
     cov = (run.coverage or {}).get("5G")
@@ -254,7 +283,9 @@ def _county_maps(run: Any, units: list[dict[str, Any]], lang: Labeler, font: str
             continue
         title = f"{u['name']} ({u['code']}) — 5G RSRP{suffix}"
         png = charts.county_map(window, title, font, lang)
-        maps.append({"code": u["code"], "name": u["name"], "uri": charts.png_data_uri(png), "title": title})
+        maps.append(
+            {"code": u["code"], "name": u["name"], "uri": charts.png_data_uri(png), "title": title}
+        )
     return maps, skipped
 
 
@@ -268,18 +299,39 @@ def _key_places(indicators: Any, lang: Labeler, limit: int = 200) -> dict[str, A
     for r in missed.head(limit).itertuples():
         rsrp = getattr(r, "rsrp_dbm", math.nan)
         share = getattr(r, "covered_share_5g", math.nan)
-        rows.append([str(getattr(r, "name", "")), str(getattr(r, "category", "")), str(getattr(r, "admin_code", "")),
-                     "—" if _is_missing(rsrp) else f"{float(rsrp):.1f} dBm",
-                     fmt_value(share, True)])
-    return {"total": int(len(kp)), "reached": int(reached.sum()), "rows": rows, "more": max(0, len(missed) - limit)}
+        rows.append(
+            [
+                str(getattr(r, "name", "")),
+                str(getattr(r, "category", "")),
+                str(getattr(r, "admin_code", "")),
+                "—" if _is_missing(rsrp) else f"{float(rsrp):.1f} dBm",
+                fmt_value(share, True),
+            ]
+        )
+    return {
+        "total": int(len(kp)),
+        "reached": int(reached.sum()),
+        "rows": rows,
+        "more": max(0, len(missed) - limit),
+    }
 
 
 def _inputs(inputs: Any) -> dict[str, Any]:
     reports, reasons = input_summary(inputs)
     return {
-        "rows": [[r.input, r.path, f"{r.read:,}", f"{r.used:,}", f"{r.rejected:,}", r.defaults or "—",
-                  r.fixed or "—", f"{r.skipped:,}"]
-                 for r in reports.itertuples()],
+        "rows": [
+            [
+                r.input,
+                r.path,
+                f"{r.read:,}",
+                f"{r.used:,}",
+                f"{r.rejected:,}",
+                r.defaults or "—",
+                r.fixed or "—",
+                f"{r.skipped:,}",
+            ]
+            for r in reports.itertuples()
+        ],
         "reasons": [[r.file, r.reason, f"{int(r.rows):,}"] for r in reasons.itertuples()],
         "warnings": list(getattr(inputs, "warnings", None) or []),
     }
@@ -308,8 +360,14 @@ def _planning(plan: Any, lang: Labeler) -> dict[str, Any] | None:
     (a dict, a DataFrame or text), recommended sites per county and the weak-coverage areas."""
     if plan is None:
         return None
-    out: dict[str, Any] = {"summary_items": [], "paragraphs": [], "tables": [], "text": "",
-                           "by_county": [], "gaps": None}
+    out: dict[str, Any] = {
+        "summary_items": [],
+        "paragraphs": [],
+        "tables": [],
+        "text": "",
+        "by_county": [],
+        "gaps": None,
+    }
     summary = None
     if hasattr(plan, "summary"):
         summary = plan.summary() if callable(plan.summary) else plan.summary
@@ -330,25 +388,44 @@ def _planning(plan: Any, lang: Labeler) -> dict[str, Any] | None:
             elif isinstance(v, list) and (t := _records_table(v)):
                 out["tables"].append({"title": str(k), **t})
     elif isinstance(summary, pd.DataFrame):
-        out["tables"].append({"title": "", "headers": [str(c) for c in summary.columns],
-                              "rows": [[_plain(v) for v in row] for row in summary.itertuples(index=False)],
-                              "more": 0})
+        out["tables"].append(
+            {
+                "title": "",
+                "headers": [str(c) for c in summary.columns],
+                "rows": [[_plain(v) for v in row] for row in summary.itertuples(index=False)],
+                "more": 0,
+            }
+        )
     elif summary is not None:
         out["text"] = str(summary)
     rec = getattr(plan, "recommended", None)
     if rec is not None and len(rec) and "county" in rec:
         counts = rec.groupby("county").size().sort_values(ascending=False)
-        added = rec.groupby("county")["added_population"].sum() if "added_population" in rec else None
-        names = dict(zip(rec["county"], rec["county_name"], strict=True)) if "county_name" in rec else {}
+        added = (
+            rec.groupby("county")["added_population"].sum() if "added_population" in rec else None
+        )
+        names = (
+            dict(zip(rec["county"], rec["county_name"], strict=True))
+            if "county_name" in rec
+            else {}
+        )
         for county, n in counts.items():
             pop = "—" if added is None else f"{float(added.get(county, 0.0)):,.0f}"
             label = f"{names[county]} ({county})" if county in names else str(county)
             out["by_county"].append([label, f"{int(n):,}", pop])
     gaps = getattr(plan, "gaps", None)
     if gaps is not None and len(gaps):
-        pop = float(pd.to_numeric(gaps.get("population", pd.Series(dtype=float)), errors="coerce").sum())
-        area = float(pd.to_numeric(gaps.get("area_km2", pd.Series(dtype=float)), errors="coerce").sum())
-        out["gaps"] = {"count": f"{len(gaps):,}", "population": f"{pop:,.0f}", "area_km2": f"{area:,.1f}"}
+        pop = float(
+            pd.to_numeric(gaps.get("population", pd.Series(dtype=float)), errors="coerce").sum()
+        )
+        area = float(
+            pd.to_numeric(gaps.get("area_km2", pd.Series(dtype=float)), errors="coerce").sum()
+        )
+        out["gaps"] = {
+            "count": f"{len(gaps):,}",
+            "population": f"{pop:,.0f}",
+            "area_km2": f"{area:,.1f}",
+        }
     return out
 
 
@@ -374,21 +451,33 @@ def _standards(stds: list[StandardInfo], lang: Labeler) -> list[dict[str, Any]]:
         inds = []
         for t in s.indicators:
             lab = lang.indicator(t.key)
-            inds.append({
-                "key": t.key,
-                "name": lang(t.name_zh or lab.name_zh, t.name_en or lab.name_en),
-                "threshold": fmt_threshold(t.op, t.threshold, lab.ratio),
-                "levels": ", ".join(lang.level(lv) for lv in t.levels),
-                "mandatory": t.mandatory,
-                "confirmed": t.confirmed,
-                "source": t.source,
-                "note": t.note,
-            })
+            inds.append(
+                {
+                    "key": t.key,
+                    "name": lang(t.name_zh or lab.name_zh, t.name_en or lab.name_en),
+                    "threshold": fmt_threshold(t.op, t.threshold, lab.ratio),
+                    "levels": ", ".join(lang.level(lv) for lv in t.levels),
+                    "mandatory": t.mandatory,
+                    "confirmed": t.confirmed,
+                    "source": t.source,
+                    "note": t.note,
+                }
+            )
         title = lang(s.title_zh, s.title) if s.title_zh else s.title
-        out.append({"id": s.id, "title": title, "issuer": s.issuer, "version": s.version, "source": s.source,
-                    "url": s.url, "notes": s.notes, "indicators": inds,
-                    "level_notes": [[lang.level(lv), note] for lv, note in s.level_notes],
-                    "unconfirmed": [i for i in inds if not i["confirmed"]]})
+        out.append(
+            {
+                "id": s.id,
+                "title": title,
+                "issuer": s.issuer,
+                "version": s.version,
+                "source": s.source,
+                "url": s.url,
+                "notes": s.notes,
+                "indicators": inds,
+                "level_notes": [[lang.level(lv), note] for lv, note in s.level_notes],
+                "unconfirmed": [i for i in inds if not i["confirmed"]],
+            }
+        )
     return out
 
 
@@ -399,17 +488,38 @@ def _provenance_rows(prov: dict[str, Any], lang: Labeler) -> list[list[str]]:
         [lang("情景文件", "scenario file"), prov["scenario"]["path"] or "—"],
     ]
     for inp in prov["inputs"]:
-        rows.append([f"{lang('输入', 'input')} {inp['input']}".strip(), f"{inp['path']} — SHA-256 {inp['sha256'] or '—'}"])
+        rows.append(
+            [
+                f"{lang('输入', 'input')} {inp['input']}".strip(),
+                f"{inp['path']} — SHA-256 {inp['sha256'] or '—'}",
+            ]
+        )
     for s in prov["standards"]:
-        rows.append([lang("标准", "standard"), f"{s['id']} ({lang('版本', 'version')} {s['version']})"])
+        rows.append(
+            [lang("标准", "standard"), f"{s['id']} ({lang('版本', 'version')} {s['version']})"]
+        )
     if prov["grid"]:
         g = prov["grid"]
-        rows.append([lang("栅格", "grid"), f"{g['crs']}, {g['resolution_m']:g} m, {g['width']}×{g['height']} px"])
+        rows.append(
+            [
+                lang("栅格", "grid"),
+                f"{g['crs']}, {g['resolution_m']:g} m, {g['width']}×{g['height']} px",
+            ]
+        )
     for tech, params in prov["radio"].items():
-        rows.append([f"{lang('无线参数', 'radio parameters')} {tech}",
-                     ", ".join(f"{k}={v}" for k, v in params.items())])
+        rows.append(
+            [
+                f"{lang('无线参数', 'radio parameters')} {tech}",
+                ", ".join(f"{k}={v}" for k, v in params.items()),
+            ]
+        )
     if prov["timings_s"]:
-        rows.append([lang("耗时", "timings"), ", ".join(f"{k} {v:g} s" for k, v in prov["timings_s"].items())])
+        rows.append(
+            [
+                lang("耗时", "timings"),
+                ", ".join(f"{k} {v:g} s" for k, v in prov["timings_s"].items()),
+            ]
+        )
     return rows
 
 
@@ -426,7 +536,9 @@ def _map_link(run: Any, report_path: Path) -> str | None:
 # ------------------------------------------------------------------------------------------------
 
 
-def comparison_context(cmp: Any, lang: Labeler, font: str, suffix: str = "", max_charts: int = 8) -> dict[str, Any]:
+def comparison_context(
+    cmp: Any, lang: Labeler, font: str, suffix: str = "", max_charts: int = 8
+) -> dict[str, Any]:
     """What the year-over-year template needs from a :class:`~gigacov.report.compare.Comparison`."""
     from .workbook import change_name
 
@@ -437,29 +549,49 @@ def comparison_context(cmp: Any, lang: Labeler, font: str, suffix: str = "", max
     counts = []
     for lv in [lv for lv in LEVELS if lv in set(uc["level"])]:
         sub = uc[uc["level"] == lv]
-        counts.append([lang.level(lv), int((sub["change"] == "newly_passing").sum()),
-                       int((sub["change"] == "newly_failing").sum()),
-                       int((sub["status_b"] == "pass").sum()), int((sub["status_b"] == "fail").sum())])
+        counts.append(
+            [
+                lang.level(lv),
+                int((sub["change"] == "newly_passing").sum()),
+                int((sub["change"] == "newly_failing").sum()),
+                int((sub["status_b"] == "pass").sum()),
+                int((sub["status_b"] == "fail").sum()),
+            ]
+        )
 
     def unit_rows(change: str) -> list[list[str]]:
         rows = []
         for r in uc[uc["change"] == change].itertuples():
             reasons = ""
             if change == "newly_failing":
-                f = sc[(sc["level"] == r.level) & (sc["admin_code"] == r.admin_code)
-                       & (sc["standard"] == r.standard) & (sc["status_b"] == "fail")]
+                f = sc[
+                    (sc["level"] == r.level)
+                    & (sc["admin_code"] == r.admin_code)
+                    & (sc["standard"] == r.standard)
+                    & (sc["status_b"] == "fail")
+                ]
                 parts = []
                 for x in f.itertuples():
                     lab = lang.indicator(x.indicator)
-                    part = (f"{lang(lab.name_zh, lab.name_en)} {fmt_value(x.value_a, lab.ratio, lab.decimals)} → "
-                            f"{fmt_value(x.value_b, lab.ratio, lab.decimals)} "
-                            f"({fmt_threshold(x.op, x.threshold_b, lab.ratio)})")
+                    part = (
+                        f"{lang(lab.name_zh, lab.name_en)} {fmt_value(x.value_a, lab.ratio, lab.decimals)} → "
+                        f"{fmt_value(x.value_b, lab.ratio, lab.decimals)} "
+                        f"({fmt_threshold(x.op, x.threshold_b, lab.ratio)})"
+                    )
                     sf = lang.shortfall(x.shortfall, x.shortfall_unit, x.indicator)
                     parts.append(part + (f", {sf}" if sf else ""))
                 reasons = "; ".join(parts)
-            rows.append([lang.level(r.level), r.admin_code, r.name, r.standard,
-                         lang.status(r.status_a) if isinstance(r.status_a, str) else "—",
-                         lang.status(r.status_b) if isinstance(r.status_b, str) else "—", reasons])
+            rows.append(
+                [
+                    lang.level(r.level),
+                    r.admin_code,
+                    r.name,
+                    r.standard,
+                    lang.status(r.status_a) if isinstance(r.status_a, str) else "—",
+                    lang.status(r.status_b) if isinstance(r.status_b, str) else "—",
+                    reasons,
+                ]
+            )
         return rows
 
     # Headline changes at the top level present in both runs.
@@ -468,9 +600,15 @@ def comparison_context(cmp: Any, lang: Labeler, font: str, suffix: str = "", max
     if top is not None:
         for r in ic[ic["level"] == top].itertuples():
             lab = lang.indicator(r.indicator)
-            headline.append([r.name or r.admin_code, lang(lab.name_zh, lab.name_en),
-                             fmt_value(r.value_a, lab.ratio, lab.decimals), fmt_value(r.value_b, lab.ratio, lab.decimals),
-                             fmt_delta(r.delta, lab.ratio, lab.decimals)])
+            headline.append(
+                [
+                    r.name or r.admin_code,
+                    lang(lab.name_zh, lab.name_en),
+                    fmt_value(r.value_a, lab.ratio, lab.decimals),
+                    fmt_value(r.value_b, lab.ratio, lab.decimals),
+                    fmt_delta(r.delta, lab.ratio, lab.decimals),
+                ]
+            )
     # Wide county table: each standard indicator as "B (Δ)".
     chart_level = "county" if "county" in set(ic["level"]) else top
     wide = {"headers": [], "rows": []}
@@ -478,8 +616,12 @@ def comparison_context(cmp: Any, lang: Labeler, font: str, suffix: str = "", max
     if chart_level is not None:
         std_keys = list(dict.fromkeys(sc.loc[sc["level"] == chart_level, "indicator"]))
         sub = ic[ic["level"] == chart_level]
-        keys = [k for k in std_keys if k in set(sub["indicator"])] or list(dict.fromkeys(sub["indicator"]))
-        wide["headers"] = [lang("代码", "code"), lang("名称", "name")] + [lang.indicator_name(k) for k in keys]
+        keys = [k for k in std_keys if k in set(sub["indicator"])] or list(
+            dict.fromkeys(sub["indicator"])
+        )
+        wide["headers"] = [lang("代码", "code"), lang("名称", "name")] + [
+            lang.indicator_name(k) for k in keys
+        ]
         piv = {(r.admin_code, r.indicator): r for r in sub.itertuples()}
         for code in sorted(set(sub["admin_code"])):
             name = next((piv[(code, k)].name for k in keys if (code, k) in piv), "")
@@ -490,7 +632,9 @@ def comparison_context(cmp: Any, lang: Labeler, font: str, suffix: str = "", max
                 if r is None:
                     cells.append("—")
                 else:
-                    cells.append(f"{fmt_value(r.value_b, lab.ratio, lab.decimals)} ({fmt_delta(r.delta, lab.ratio, lab.decimals)})")
+                    cells.append(
+                        f"{fmt_value(r.value_b, lab.ratio, lab.decimals)} ({fmt_delta(r.delta, lab.ratio, lab.decimals)})"
+                    )
             wide["rows"].append([code, name] + cells)
         for k in keys[:max_charts]:
             rows = sub[sub["indicator"] == k]
@@ -502,9 +646,18 @@ def comparison_context(cmp: Any, lang: Labeler, font: str, suffix: str = "", max
                 if len(t):
                     thresholds.append((str(std), float(t.iloc[0])))
             title = f"{lang(lab.name_zh, lab.name_en)}: {a.label} → {b.label}{suffix}"
-            png = charts.yoy_chart([str(n) or str(c) for n, c in zip(rows["name"], rows["admin_code"], strict=True)],
-                                   rows["value_a"].tolist(), rows["value_b"].tolist(), str(a.label), str(b.label),
-                                   lab, title, font, lang, thresholds)
+            png = charts.yoy_chart(
+                [str(n) or str(c) for n, c in zip(rows["name"], rows["admin_code"], strict=True)],
+                rows["value_a"].tolist(),
+                rows["value_b"].tolist(),
+                str(a.label),
+                str(b.label),
+                lab,
+                title,
+                font,
+                lang,
+                thresholds,
+            )
             chart_list.append({"key": k, "title": title, "uri": charts.png_data_uri(png)})
     return {
         "label_a": a.label,
@@ -564,19 +717,36 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
         counts = _status_counts(us, lv)
         if not counts:
             continue
-        counts_tables.append({"level": lang.level(lv) + _partial_note(run.indicators, lv, scn.scenario.region, lang),
-                              "rows": [[std, c["pass"], c["fail"], c["no_data"]] for std, c in counts.items()]})
+        counts_tables.append(
+            {
+                "level": lang.level(lv)
+                + _partial_note(run.indicators, lv, scn.scenario.region, lang),
+                "rows": [[std, c["pass"], c["fail"], c["no_data"]] for std, c in counts.items()],
+            }
+        )
         if lv == detail_level:
             title = f"{lang('达标情况', 'compliance')} — {lang.level(lv)}{suffix}"
-            status_charts.append({"title": title,
-                                  "uri": charts.png_data_uri(charts.status_overview_chart(counts, title, font, lang))})
+            status_charts.append(
+                {
+                    "title": title,
+                    "uri": charts.png_data_uri(
+                        charts.status_overview_chart(counts, title, font, lang)
+                    ),
+                }
+            )
     ind_charts = _indicator_charts(comp, detail_level, stds, lang, font, suffix)
-    maps, maps_skipped = _county_maps(run, units, lang, font, suffix, max(0, int(scn.report.county_maps_max)))
+    maps, maps_skipped = _county_maps(
+        run, units, lang, font, suffix, max(0, int(scn.report.county_maps_max))
+    )
     ctx = _common(lang, f"{scn.title} — {lang('年度评估报告', 'annual review')}", synthetic)
     ctx.update(
         {
-            "scenario": {"name": scn.name, "year": scn.year, "region": scn.scenario.region,
-                         "description": scn.scenario.description},
+            "scenario": {
+                "name": scn.name,
+                "year": scn.year,
+                "region": scn.scenario.region,
+                "description": scn.scenario.description,
+            },
             "map_link": _map_link(run, report_path),
             "summary": _summary(run.indicators, lang),
             "counts_tables": counts_tables,
@@ -621,13 +791,18 @@ def render_comparison(cmp: Any, font: str, language: str = "both") -> str:
     lang = Labeler(language, cmp.b.definitions or cmp.a.definitions)  # type: ignore[arg-type]
     synthetic = cmp.a.synthetic or cmp.b.synthetic
     suffix = _title_suffix(synthetic, lang)
-    ctx = _common(lang, f"{lang('年度对比', 'year-over-year comparison')}: {cmp.a.label} → {cmp.b.label}{suffix}",
-                  synthetic)
+    ctx = _common(
+        lang,
+        f"{lang('年度对比', 'year-over-year comparison')}: {cmp.a.label} → {cmp.b.label}{suffix}",
+        synthetic,
+    )
     ctx["yoy"] = comparison_context(cmp, lang, font, suffix)
     return _env().get_template("comparison.html.j2").render(**ctx)
 
 
-def write_comparison_html(cmp: Any, path: str | Path, language: str = "both", font: str | None = None) -> Path:
+def write_comparison_html(
+    cmp: Any, path: str | Path, language: str = "both", font: str | None = None
+) -> Path:
     """Write ``comparison.html`` (atomically)."""
     font = font or charts.find_cjk_font()
     path = Path(path)

@@ -83,10 +83,22 @@ def _ratio(key: str, zh: str, en: str) -> IndicatorLabel:
 #: Indicator keys in the order tables show them; names and units come from gigacov's own
 #: definitions (:data:`gigacov.indicators.INDICATORS`, :data:`gigacov.compliance.DERIVED_KEYS`).
 _ORDER: tuple[str, ...] = (
-    "pop_coverage_5g", "area_coverage_5g", "sites_5g_per_10k", "key_place_reach_5g", "village_reach_5g",
-    "household_gigabit_coverage", "pon_10g_share", "users_500m_share", "users_1000m_count",
-    "users_1000m_share", "users_5g_share", "pop_coverage_4g", "area_coverage_4g", "key_place_reach_4g",
-    "village_reach_4g", "cities_passing_share",
+    "pop_coverage_5g",
+    "area_coverage_5g",
+    "sites_5g_per_10k",
+    "key_place_reach_5g",
+    "village_reach_5g",
+    "household_gigabit_coverage",
+    "pon_10g_share",
+    "users_500m_share",
+    "users_1000m_count",
+    "users_1000m_share",
+    "users_5g_share",
+    "pop_coverage_4g",
+    "area_coverage_4g",
+    "key_place_reach_4g",
+    "village_reach_4g",
+    "cities_passing_share",
 )
 #: How the indicators that are not ratios are shown: (unit zh, unit en, decimals).
 _NON_RATIO_DISPLAY = {
@@ -193,7 +205,11 @@ class Labeler:
     def indicator_header(self, key: str) -> str:
         """``"每万人拥有5G基站数 / 5G base stations per 10,000 people (个/万人 sites per 10k people)"``."""
         lab = self.indicator(key)
-        unit = lab.unit_zh if lab.unit_zh == lab.unit_en else self(lab.unit_zh, lab.unit_en).replace(" / ", " ")
+        unit = (
+            lab.unit_zh
+            if lab.unit_zh == lab.unit_en
+            else self(lab.unit_zh, lab.unit_en).replace(" / ", " ")
+        )
         return f"{self(lab.name_zh, lab.name_en)} ({unit})"
 
     def shortfall(self, shortfall: Any, unit: Any, indicator: str = "") -> str:
@@ -209,7 +225,9 @@ def indicator_labels(key: str, definition: Any = None) -> IndicatorLabel:
     base = _CATALOGUE.get(key)
     if base is None:
         ratio = is_ratio(key, getattr(definition, "unit", None))
-        base = IndicatorLabel(key, key, key, "%" if ratio else "", "%" if ratio else "", ratio, 1 if ratio else 2)
+        base = IndicatorLabel(
+            key, key, key, "%" if ratio else "", "%" if ratio else "", ratio, 1 if ratio else 2
+        )
     if definition is None:
         return base
     unit = getattr(definition, "unit", None)
@@ -290,7 +308,9 @@ def _fmt_count(x: float) -> str:
     return f"{x:,.1f}"
 
 
-def shortfall_text(shortfall: Any, unit: Any, language: Language = "both", indicator: str = "") -> str:
+def shortfall_text(
+    shortfall: Any, unit: Any, language: Language = "both", indicator: str = ""
+) -> str:
     """``"还需 37 个5G基站 / needs 37 more 5G base stations"``; empty when there is no shortfall.
 
     ``unit`` is the compliance table's ``shortfall_unit`` (``sites``, ``households``, ``users``,
@@ -321,7 +341,9 @@ def excel_number_format(label: IndicatorLabel) -> str:
     return "#,##0." + "0" * label.decimals
 
 
-def excel_threshold_format(label: IndicatorLabel, op: Any, threshold: Any, confirmed: bool = True) -> str:
+def excel_threshold_format(
+    label: IndicatorLabel, op: Any, threshold: Any, confirmed: bool = True
+) -> str:
     """Number format of a threshold cell: the comparison sign and, if unconfirmed, a ``*``.
 
     The cell holds the threshold as a number (a fraction for ratios); the sign is only format.

@@ -37,8 +37,18 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 COMPLIANCE_COLUMNS = [
-    "admin_code", "name", "level", "standard", "indicator", "value", "op", "threshold",
-    "status", "margin", "shortfall", "shortfall_unit",
+    "admin_code",
+    "name",
+    "level",
+    "standard",
+    "indicator",
+    "value",
+    "op",
+    "threshold",
+    "status",
+    "margin",
+    "shortfall",
+    "shortfall_unit",
 ]
 
 
@@ -133,7 +143,9 @@ def standards_info(standards: list[Any]) -> list[StandardInfo]:
                 indicators=tuple(inds),
                 title_zh=str(getattr(s, "title_zh", "") or ""),
                 url=str(getattr(s, "url", "") or ""),
-                level_notes=tuple((str(k), str(v)) for k, v in (getattr(s, "level_notes", None) or {}).items()),
+                level_notes=tuple(
+                    (str(k), str(v)) for k, v in (getattr(s, "level_notes", None) or {}).items()
+                ),
             )
         )
     return out
@@ -150,18 +162,38 @@ def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table
             f"{where}: there is no compliance table; run the 'check' stage before the report "
             "(gigacov run SCENARIO or gigacov report SCENARIO)"
         )
-    missing = [c for c in ("admin_code", "level", "standard", "indicator", "value", "status") if c not in df]
+    missing = [
+        c
+        for c in ("admin_code", "level", "standard", "indicator", "value", "status")
+        if c not in df
+    ]
     if missing:
-        raise RunError(f"{where}: missing column(s) {', '.join(missing)} (DESIGN.md §10 lists them)")
+        raise RunError(
+            f"{where}: missing column(s) {', '.join(missing)} (DESIGN.md §10 lists them)"
+        )
     out = df.copy()
     for col in COMPLIANCE_COLUMNS:
         if col not in out:
             out[col] = np.nan if col in ("value", "threshold", "margin", "shortfall") else ""
-    for col in ("admin_code", "name", "level", "standard", "indicator", "op", "status", "shortfall_unit"):
+    for col in (
+        "admin_code",
+        "name",
+        "level",
+        "standard",
+        "indicator",
+        "op",
+        "status",
+        "shortfall_unit",
+    ):
         out[col] = out[col].map(_text).astype(object)
     for col in ("value", "threshold", "margin", "shortfall"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
-    out["status"] = out["status"].str.strip().str.lower().replace({"no data": "no_data", "nodata": "no_data", "": "no_data"})
+    out["status"] = (
+        out["status"]
+        .str.strip()
+        .str.lower()
+        .replace({"no data": "no_data", "nodata": "no_data", "": "no_data"})
+    )
     bad = sorted(set(out["status"]) - {"pass", "fail", "no_data"})
     if bad:
         raise RunError(f"{where}: column 'status' holds {bad[0]!r}; expected pass, fail or no_data")
@@ -188,7 +220,9 @@ def _flags_from_attrs(meta: Any) -> dict[tuple[str, str, str], bool]:
     return out
 
 
-def mandatory_flags(compliance: pd.DataFrame, standards: list[StandardInfo] | None = None) -> list[bool]:
+def mandatory_flags(
+    compliance: pd.DataFrame, standards: list[StandardInfo] | None = None
+) -> list[bool]:
     """Whether each row of the compliance table is a mandatory indicator of its standard.
 
     From a ``mandatory`` column when the table has one, else from ``standards``, else from the
@@ -207,11 +241,15 @@ def mandatory_flags(compliance: pd.DataFrame, standards: list[StandardInfo] | No
         flags = _flags_from_attrs(compliance.attrs.get("standards"))
     return [
         flags.get((s, k, lv), flags.get((s, k, "*"), True))
-        for s, k, lv in zip(compliance["standard"], compliance["indicator"], compliance["level"], strict=True)
+        for s, k, lv in zip(
+            compliance["standard"], compliance["indicator"], compliance["level"], strict=True
+        )
     ]
 
 
-def unit_status(compliance: pd.DataFrame, standards: list[StandardInfo] | None = None) -> pd.DataFrame:
+def unit_status(
+    compliance: pd.DataFrame, standards: list[StandardInfo] | None = None
+) -> pd.DataFrame:
     """One row per unit × standard: the overall status and the failed mandatory indicators.
 
     The rule of :func:`gigacov.compliance.unit_status`: ``pass`` when every mandatory indicator
@@ -229,12 +267,19 @@ def unit_status(compliance: pd.DataFrame, standards: list[StandardInfo] | None =
     if considered.empty:
         return pd.DataFrame(columns=cols)
     out = considered.groupby(keys, sort=False)["name"].first().to_frame()
-    failed = considered[considered["status"] == "fail"].groupby(keys, sort=False)["indicator"].agg(list)
-    nodata = considered[considered["status"] == "no_data"].groupby(keys, sort=False)["indicator"].agg(list)
+    failed = (
+        considered[considered["status"] == "fail"].groupby(keys, sort=False)["indicator"].agg(list)
+    )
+    nodata = (
+        considered[considered["status"] == "no_data"]
+        .groupby(keys, sort=False)["indicator"]
+        .agg(list)
+    )
     out["failed"] = [failed.get(k, []) for k in out.index]
     out["no_data"] = [nodata.get(k, []) for k in out.index]
     out["status"] = [
-        "fail" if f else ("pass" if not n else "no_data") for f, n in zip(out["failed"], out["no_data"], strict=True)
+        "fail" if f else ("pass" if not n else "no_data")
+        for f, n in zip(out["failed"], out["no_data"], strict=True)
     ]
     return out.reset_index()[cols]
 
@@ -285,7 +330,9 @@ def region_summary(indicators: Any) -> tuple[str, pd.DataFrame]:
             continue
         if level == "city" and len(t) > 1:
             continue
-        return level, pd.DataFrame(t.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
+        return level, pd.DataFrame(t.drop(columns="geometry", errors="ignore")).reset_index(
+            drop=True
+        )
     t = units.get("county")
     if t is None or not len(t):
         return "region", pd.DataFrame()
@@ -303,7 +350,9 @@ def region_summary(indicators: Any) -> tuple[str, pd.DataFrame]:
         "sites_5g_per_10k": _div(_sum(t, "sites_5g"), pop / 10_000 if pop == pop else math.nan),
         "village_reach_5g": _div(_sum(t, "villages_reached_5g"), _sum(t, "villages")),
         "key_place_reach_5g": _div(_sum(t, "key_places_reached_5g"), _sum(t, "key_places")),
-        "household_gigabit_coverage": _div(_sum(t, "gigabit_households_covered"), _sum(t, "households")),
+        "household_gigabit_coverage": _div(
+            _sum(t, "gigabit_households_covered"), _sum(t, "households")
+        ),
         "pon_10g_share": _div(_sum(t, "pon_10g_ports"), _sum(t, "pon_ports")),
         "users_500m_share": _div(_sum(t, "users_500m_plus"), _sum(t, "fixed_users")),
         "users_1000m_count": _sum(t, "users_1000m_plus"),
@@ -360,7 +409,13 @@ def provenance(run: Any) -> dict[str, Any]:
     listed = []
     for rep in getattr(inputs, "reports", None) or []:
         d = rep.to_dict() if hasattr(rep, "to_dict") else dict(rep)
-        listed.append({"input": d.get("input", ""), "path": d.get("path", ""), "sha256": hashes.get(d.get("path", ""), "")})
+        listed.append(
+            {
+                "input": d.get("input", ""),
+                "path": d.get("path", ""),
+                "sha256": hashes.get(d.get("path", ""), ""),
+            }
+        )
     seen = {d["path"] for d in listed}
     for path, digest in hashes.items():
         if path not in seen:

@@ -65,9 +65,18 @@ STATUS_FILLS = {
     "fail": PatternFill("solid", fgColor="FFC7CE"),
     "no_data": PatternFill("solid", fgColor="D9D9D9"),
 }
-_STATUS_FONTS = {"pass": Font(color="006100"), "fail": Font(color="9C0006"), "no_data": Font(color="595959")}
-_CHANGE_STATUS = {"newly_passing": "pass", "newly_failing": "fail", "still_failing": "fail",
-                  "still_passing": "pass", "no_data": "no_data"}
+_STATUS_FONTS = {
+    "pass": Font(color="006100"),
+    "fail": Font(color="9C0006"),
+    "no_data": Font(color="595959"),
+}
+_CHANGE_STATUS = {
+    "newly_passing": "pass",
+    "newly_failing": "fail",
+    "still_failing": "fail",
+    "still_passing": "pass",
+    "no_data": "no_data",
+}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _GROUP_FILL = PatternFill("solid", fgColor="BDD7EE")
 _THRESHOLD_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -113,7 +122,9 @@ class _Sheet:
     appended (openpyxl streams the sheet); the auto-filter may be set at the end.
     """
 
-    def __init__(self, wb: Workbook, title: str, widths: Sequence[float] = (), freeze: str | None = None):
+    def __init__(
+        self, wb: Workbook, title: str, widths: Sequence[float] = (), freeze: str | None = None
+    ):
         self.ws = wb.create_sheet(title)
         for j, w in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(j)].width = w
@@ -121,8 +132,17 @@ class _Sheet:
             self.ws.freeze_panes = freeze
         self.row = 0
 
-    def c(self, value: Any, *, fmt: str | None = None, font: Font | None = None, fill: PatternFill | None = None,
-          align: Alignment | None = None, border: bool = False, comment: str = "") -> Cell:
+    def c(
+        self,
+        value: Any,
+        *,
+        fmt: str | None = None,
+        font: Font | None = None,
+        fill: PatternFill | None = None,
+        align: Alignment | None = None,
+        border: bool = False,
+        comment: str = "",
+    ) -> Cell:
         cell = WriteOnlyCell(self.ws, value=value)
         if fmt:
             cell.number_format = fmt
@@ -146,21 +166,41 @@ class _Sheet:
         return self.row
 
     def header(self, headers: Sequence[str], height: float = 32) -> int:
-        return self.append([self.c(h, font=_BOLD, fill=_HEADER_FILL, align=_CENTRE_WRAP, border=True)
-                            for h in headers], height=height)
+        return self.append(
+            [
+                self.c(h, font=_BOLD, fill=_HEADER_FILL, align=_CENTRE_WRAP, border=True)
+                for h in headers
+            ],
+            height=height,
+        )
 
     def filter(self, first_row: int, n_cols: int, last_row: int) -> None:
-        self.ws.auto_filter.ref = f"A{first_row}:{get_column_letter(max(n_cols, 1))}{max(last_row, first_row + 1)}"
+        self.ws.auto_filter.ref = (
+            f"A{first_row}:{get_column_letter(max(n_cols, 1))}{max(last_row, first_row + 1)}"
+        )
 
 
 def _legend_cells(sh: _Sheet, lang: Labeler, unconfirmed_note: bool = True) -> list[Cell]:
     cells = [sh.c(lang("图例", "legend"), font=_BOLD)]
     for st in ("pass", "fail", "no_data"):
-        cells.append(sh.c(lang.status(st), fill=STATUS_FILLS[st], font=_STATUS_FONTS[st], align=_CENTRE_WRAP,
-                          border=True))
+        cells.append(
+            sh.c(
+                lang.status(st),
+                fill=STATUS_FILLS[st],
+                font=_STATUS_FONTS[st],
+                align=_CENTRE_WRAP,
+                border=True,
+            )
+        )
     if unconfirmed_note:
-        cells.append(sh.c(lang("* 阈值未经官方原文确认", "* threshold not confirmed against the official text"),
-                          font=Font(italic=True, color="7F6000")))
+        cells.append(
+            sh.c(
+                lang(
+                    "* 阈值未经官方原文确认", "* threshold not confirmed against the official text"
+                ),
+                font=Font(italic=True, color="7F6000"),
+            )
+        )
     return cells
 
 
@@ -170,11 +210,35 @@ def _legend_cells(sh: _Sheet, lang: Labeler, unconfirmed_note: bool = True) -> l
 
 
 class _Column:
-    __slots__ = ("group", "header", "key", "kind", "standard", "fmt", "threshold", "op", "confirmed", "note", "width")
+    __slots__ = (
+        "group",
+        "header",
+        "key",
+        "kind",
+        "standard",
+        "fmt",
+        "threshold",
+        "op",
+        "confirmed",
+        "note",
+        "width",
+    )
 
-    def __init__(self, group: str, header: str, key: str, kind: str, *, standard: str = "", fmt: str | None = None,
-                 threshold: float | None = None, op: str = "", confirmed: bool = True, note: str = "",
-                 width: float = 16):
+    def __init__(
+        self,
+        group: str,
+        header: str,
+        key: str,
+        kind: str,
+        *,
+        standard: str = "",
+        fmt: str | None = None,
+        threshold: float | None = None,
+        op: str = "",
+        confirmed: bool = True,
+        note: str = "",
+        width: float = 16,
+    ):
         self.group, self.header, self.key, self.kind = group, header, key, kind
         self.standard, self.fmt, self.threshold, self.op = standard, fmt, threshold, op
         self.confirmed, self.note, self.width = confirmed, note, width
@@ -221,24 +285,44 @@ def _level_columns(
             note_parts = []
             if ti is not None:
                 if not ti.confirmed:
-                    note_parts.append(lang("阈值未经官方原文确认", "threshold not confirmed against the official text"))
+                    note_parts.append(
+                        lang(
+                            "阈值未经官方原文确认",
+                            "threshold not confirmed against the official text",
+                        )
+                    )
                 if ti.source:
                     note_parts.append(ti.source)
                 if not ti.mandatory:
                     note_parts.append(lang("非必选指标", "not mandatory"))
             cols.append(
-                _Column(sid, lang.indicator_header(key), key, "indicator", standard=sid, fmt=excel_number_format(label),
-                        threshold=threshold, op=op, confirmed=ti.confirmed if ti else True,
-                        note="\n".join(note_parts))
+                _Column(
+                    sid,
+                    lang.indicator_header(key),
+                    key,
+                    "indicator",
+                    standard=sid,
+                    fmt=excel_number_format(label),
+                    threshold=threshold,
+                    op=op,
+                    confirmed=ti.confirmed if ti else True,
+                    note="\n".join(note_parts),
+                )
             )
             used.add(key)
         if sid in judged:
-            cols.append(_Column(sid, lang("总体结果", "overall"), sid, "overall", standard=sid, width=11))
+            cols.append(
+                _Column(sid, lang("总体结果", "overall"), sid, "overall", standard=sid, width=11)
+            )
     other = lang("其他指标", "other indicators")
     for key in indicator_columns(table):
         if key not in used:
             label = lang.indicator(key)
-            cols.append(_Column(other, lang.indicator_header(key), key, "other", fmt=excel_number_format(label)))
+            cols.append(
+                _Column(
+                    other, lang.indicator_header(key), key, "other", fmt=excel_number_format(label)
+                )
+            )
     return cols
 
 
@@ -259,17 +343,27 @@ def _level_sheet(
     codes = list(dict.fromkeys(table["admin_code"].tolist())) if len(table) else []
     known = set(codes)
     codes += [c for c in dict.fromkeys(comp["admin_code"]) if c not in known]
-    wanted = [c.key for c in cols if c.kind in ("text", "number", "other") and c.key in table.columns]
+    wanted = [
+        c.key for c in cols if c.kind in ("text", "number", "other") and c.key in table.columns
+    ]
     records: dict[str, dict[str, Any]] = (
-        table.drop_duplicates("admin_code").set_index("admin_code", drop=False)[wanted].to_dict("index")
+        table.drop_duplicates("admin_code")
+        .set_index("admin_code", drop=False)[wanted]
+        .to_dict("index")
         if len(table)
         else {}
     )
     names = dict(zip(comp["admin_code"], comp["name"], strict=True))
     cell_val = {
         (c, s, k): (v, st)
-        for c, s, k, v, st in zip(comp["admin_code"], comp["standard"], comp["indicator"], comp["value"],
-                                  comp["status"], strict=True)
+        for c, s, k, v, st in zip(
+            comp["admin_code"],
+            comp["standard"],
+            comp["indicator"],
+            comp["value"],
+            comp["status"],
+            strict=True,
+        )
     }
 
     # Row 1 title, row 2 legend, row 3 groups, row 4 headers, row 5 thresholds, data from row 6.
@@ -280,19 +374,36 @@ def _level_sheet(
     groups = []
     for j, col in enumerate(cols):
         start = j == 0 or cols[j - 1].group != col.group
-        groups.append(sh.c(col.group if start else None, font=_BOLD, fill=_GROUP_FILL, align=_CENTRE_WRAP,
-                           border=start))
+        groups.append(
+            sh.c(
+                col.group if start else None,
+                font=_BOLD,
+                fill=_GROUP_FILL,
+                align=_CENTRE_WRAP,
+                border=start,
+            )
+        )
     sh.append(groups)
     sh.header([c.header for c in cols], height=64)
     thresholds = []
     for j, col in enumerate(cols):
         if j == 0:
-            thresholds.append(sh.c(lang("阈值", "threshold"), font=_BOLD, fill=_THRESHOLD_FILL, border=True))
+            thresholds.append(
+                sh.c(lang("阈值", "threshold"), font=_BOLD, fill=_THRESHOLD_FILL, border=True)
+            )
         elif col.kind == "indicator" and col.threshold is not None:
             label = lang.indicator(col.key)
-            thresholds.append(sh.c(col.threshold, fill=_THRESHOLD_FILL, align=_CENTRE_WRAP, border=True,
-                                   fmt=excel_threshold_format(label, col.op, col.threshold, col.confirmed),
-                                   font=Font(italic=not col.confirmed, bold=True), comment=col.note))
+            thresholds.append(
+                sh.c(
+                    col.threshold,
+                    fill=_THRESHOLD_FILL,
+                    align=_CENTRE_WRAP,
+                    border=True,
+                    fmt=excel_threshold_format(label, col.op, col.threshold, col.confirmed),
+                    font=Font(italic=not col.confirmed, bold=True),
+                    comment=col.note,
+                )
+            )
         else:
             thresholds.append(sh.c(None, fill=_THRESHOLD_FILL, border=True))
     sh.append(thresholds)
@@ -306,30 +417,59 @@ def _level_sheet(
                     row.append(code)
                 elif col.key in unit:
                     v = unit[col.key]
-                    row.append("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+                    row.append(
+                        "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+                    )
                 else:
                     row.append(names.get(code, "") if col.key == "name" else "")
             elif col.kind in ("number", "other"):
                 row.append(sh.c(_num(unit.get(col.key)), fmt=col.fmt))
             elif col.kind == "indicator":
                 v, status = cell_val.get((code, col.standard, col.key), (None, "no_data"))
-                row.append(sh.c(_num(v), fmt=col.fmt, fill=STATUS_FILLS[status], font=_STATUS_FONTS[status]))
+                row.append(
+                    sh.c(
+                        _num(v), fmt=col.fmt, fill=STATUS_FILLS[status], font=_STATUS_FONTS[status]
+                    )
+                )
             else:  # overall ("—": no mandatory indicator of the standard for this unit)
                 status = overall.get((code, col.standard))
-                row.append("—" if status is None else sh.c(lang.status(status), fill=STATUS_FILLS[status],
-                                                           font=_STATUS_FONTS[status], align=_CENTRE_WRAP))
+                row.append(
+                    "—"
+                    if status is None
+                    else sh.c(
+                        lang.status(status),
+                        fill=STATUS_FILLS[status],
+                        font=_STATUS_FONTS[status],
+                        align=_CENTRE_WRAP,
+                    )
+                )
         sh.append(row)
     sh.filter(thr_row, len(cols), sh.row)
 
 
 def _shortfall_sheet(wb: Workbook, comp: pd.DataFrame, lang: Labeler, title: str) -> None:
     sh = _Sheet(wb, SHORTFALL_SHEET, (10, 14, 14, 24, 30, 24, 11, 11, 11, 18, 44), freeze="A3")
-    sh.append([sh.c(f"{title} — {lang('未达标指标与缺口', 'failed indicators and shortfalls')}", font=_TITLE)],
-              height=22)
+    sh.append(
+        [
+            sh.c(
+                f"{title} — {lang('未达标指标与缺口', 'failed indicators and shortfalls')}",
+                font=_TITLE,
+            )
+        ],
+        height=22,
+    )
     headers = [
-        lang("层级", "level"), lang("代码", "code"), lang("名称", "unit"), lang("标准", "standard"),
-        lang("指标", "indicator"), lang("指标键", "key"), lang("数值", "value"), lang("阈值", "threshold"),
-        lang("缺口", "shortfall"), lang("缺口单位", "unit of shortfall"), lang("说明", "what is needed"),
+        lang("层级", "level"),
+        lang("代码", "code"),
+        lang("名称", "unit"),
+        lang("标准", "standard"),
+        lang("指标", "indicator"),
+        lang("指标键", "key"),
+        lang("数值", "value"),
+        lang("阈值", "threshold"),
+        lang("缺口", "shortfall"),
+        lang("缺口单位", "unit of shortfall"),
+        lang("说明", "what is needed"),
     ]
     top = sh.header(headers)
     fails = comp[comp["status"] == "fail"].copy()
@@ -337,14 +477,21 @@ def _shortfall_sheet(wb: Workbook, comp: pd.DataFrame, lang: Labeler, title: str
     fails = fails.sort_values(["_lv", "standard", "admin_code", "indicator"], kind="stable")
     for r in fails.itertuples():
         label = lang.indicator(r.indicator)
-        sh.append([
-            lang.level(r.level), r.admin_code, r.name, r.standard, lang(label.name_zh, label.name_en), r.indicator,
-            sh.c(_num(r.value), fmt=excel_number_format(label), fill=STATUS_FILLS["fail"]),
-            sh.c(_num(r.threshold), fmt=excel_threshold_format(label, r.op, r.threshold)),
-            sh.c(_num(r.shortfall), fmt="#,##0.##"),
-            r.shortfall_unit,
-            lang.shortfall(r.shortfall, r.shortfall_unit, r.indicator),
-        ])
+        sh.append(
+            [
+                lang.level(r.level),
+                r.admin_code,
+                r.name,
+                r.standard,
+                lang(label.name_zh, label.name_en),
+                r.indicator,
+                sh.c(_num(r.value), fmt=excel_number_format(label), fill=STATUS_FILLS["fail"]),
+                sh.c(_num(r.threshold), fmt=excel_threshold_format(label, r.op, r.threshold)),
+                sh.c(_num(r.shortfall), fmt="#,##0.##"),
+                r.shortfall_unit,
+                lang.shortfall(r.shortfall, r.shortfall_unit, r.indicator),
+            ]
+        )
     sh.filter(top, len(headers), sh.row)
 
 
@@ -375,12 +522,17 @@ class _ReadMe:
 
     def notice(self, text: str) -> None:
         sh = self.sh
-        sh.append([sh.c(text, font=_RED_BOLD, fill=_NOTICE_FILL)] + [sh.c(None, fill=_NOTICE_FILL)] * 3, height=24)
+        sh.append(
+            [sh.c(text, font=_RED_BOLD, fill=_NOTICE_FILL)] + [sh.c(None, fill=_NOTICE_FILL)] * 3,
+            height=24,
+        )
         sh.append()
 
     def kv(self, key: str, *values: Any, fmt: str | None = None) -> None:
         sh = self.sh
-        sh.append([sh.c(key, font=_BOLD, align=_WRAP)] + [sh.c(v, align=_WRAP, fmt=fmt) for v in values])
+        sh.append(
+            [sh.c(key, font=_BOLD, align=_WRAP)] + [sh.c(v, align=_WRAP, fmt=fmt) for v in values]
+        )
 
     def section(self, text: str) -> None:
         self.sh.append()
@@ -393,8 +545,14 @@ class _ReadMe:
         self.sh.append([c if isinstance(c, Cell) else self.sh.c(c, align=_WRAP) for c in cells])
 
 
-def _readme_sheet(wb: Workbook, run: Any, stds: list[StandardInfo], levels: list[str], lang: Labeler,
-                  prov: dict[str, Any]) -> None:
+def _readme_sheet(
+    wb: Workbook,
+    run: Any,
+    stds: list[StandardInfo],
+    levels: list[str],
+    lang: Labeler,
+    prov: dict[str, Any],
+) -> None:
     rm = _ReadMe(wb)
     sh = rm.sh
     scn = run.scenario
@@ -409,54 +567,102 @@ def _readme_sheet(wb: Workbook, run: Any, stds: list[StandardInfo], levels: list
     rm.kv(lang("工具版本", "tool version"), f"gigacov {prov['tool_version']}")
     if {"county", "village"} & set(levels):
         rm.kv(lang("注意", "note"), _county_note(lang))
-    rm.kv(lang("无数据", "no data"),
-          lang("缺少数据的指标一律不算达标。", "An indicator without data is never counted as a pass."))
+    rm.kv(
+        lang("无数据", "no data"),
+        lang(
+            "缺少数据的指标一律不算达标。", "An indicator without data is never counted as a pass."
+        ),
+    )
     sh.append()
     sh.append(_legend_cells(sh, lang))
     rm.section(lang("工作表", "sheets"))
     for lv in levels:
         zh_level = LEVEL_NAMES.get(lv, (lv, lv))[0]
-        rm.kv(sheet_name(lv), lang(f"每个{zh_level}一行：指标值（按达标情况着色）、阈值行、总体结果",
-                                   f"one row per {lv}: indicator values coloured by status, threshold row, "
-                                   "overall result"))
-    rm.kv(SHORTFALL_SHEET, lang("未达标的指标及其缺口（实际单位）", "failed indicators and their shortfalls in real units"))
+        rm.kv(
+            sheet_name(lv),
+            lang(
+                f"每个{zh_level}一行：指标值（按达标情况着色）、阈值行、总体结果",
+                f"one row per {lv}: indicator values coloured by status, threshold row, "
+                "overall result",
+            ),
+        )
+    rm.kv(
+        SHORTFALL_SHEET,
+        lang(
+            "未达标的指标及其缺口（实际单位）",
+            "failed indicators and their shortfalls in real units",
+        ),
+    )
     rm.section(lang("标准及来源", "standards and sources"))
-    rm.header([lang("标准", "standard"), lang("名称", "title"), lang("发布机关", "issuer"), lang("版本", "version"),
-               lang("来源文件", "source"), lang("说明", "notes")])
+    rm.header(
+        [
+            lang("标准", "standard"),
+            lang("名称", "title"),
+            lang("发布机关", "issuer"),
+            lang("版本", "version"),
+            lang("来源文件", "source"),
+            lang("说明", "notes"),
+        ]
+    )
     for s in stds:
-        notes = "\n".join([s.notes, *(f"{lang.level(lv)}: {note}" for lv, note in s.level_notes)]).strip()
+        notes = "\n".join(
+            [s.notes, *(f"{lang.level(lv)}: {note}" for lv, note in s.level_notes)]
+        ).strip()
         title = lang(s.title_zh, s.title) if s.title_zh else s.title
         rm.row([s.id, title, s.issuer, s.version, f"{s.source}\n{s.url}".strip(), notes])
     rm.section(lang("阈值（* = 未确认）", "thresholds (* = unconfirmed)"))
-    rm.header([lang("标准", "standard"), lang("指标", "indicator"), lang("阈值", "threshold"), lang("层级", "levels"),
-               lang("必选", "mandatory"), lang("已确认", "confirmed"), lang("说明与来源", "note and source")])
+    rm.header(
+        [
+            lang("标准", "standard"),
+            lang("指标", "indicator"),
+            lang("阈值", "threshold"),
+            lang("层级", "levels"),
+            lang("必选", "mandatory"),
+            lang("已确认", "confirmed"),
+            lang("说明与来源", "note and source"),
+        ]
+    )
     for s in stds:
         for t in s.indicators:
             label = lang.indicator(t.key)
             unconf = not t.confirmed
-            rm.row([
-                s.id,
-                f"{lang(t.name_zh or label.name_zh, t.name_en or label.name_en)} ({t.key})",
-                sh.c(_num(t.threshold), fmt=excel_threshold_format(label, t.op, t.threshold, t.confirmed)),
-                ", ".join(t.levels),
-                lang("是", "yes") if t.mandatory else lang("否", "no"),
-                sh.c(lang("未确认", "UNCONFIRMED") if unconf else lang("已确认", "confirmed"),
-                     font=Font(bold=unconf, color="C00000" if unconf else "000000"),
-                     fill=_NOTICE_FILL if unconf else None),
-                "\n".join(x for x in (t.note, t.source) if x),
-            ])
+            rm.row(
+                [
+                    s.id,
+                    f"{lang(t.name_zh or label.name_zh, t.name_en or label.name_en)} ({t.key})",
+                    sh.c(
+                        _num(t.threshold),
+                        fmt=excel_threshold_format(label, t.op, t.threshold, t.confirmed),
+                    ),
+                    ", ".join(t.levels),
+                    lang("是", "yes") if t.mandatory else lang("否", "no"),
+                    sh.c(
+                        lang("未确认", "UNCONFIRMED") if unconf else lang("已确认", "confirmed"),
+                        font=Font(bold=unconf, color="C00000" if unconf else "000000"),
+                        fill=_NOTICE_FILL if unconf else None,
+                    ),
+                    "\n".join(x for x in (t.note, t.source) if x),
+                ]
+            )
     rm.section(lang("来源与处理记录", "provenance"))
     rm.kv(lang("情景文件", "scenario file"), prov["scenario"]["path"] or "—")
     for inp in prov["inputs"]:
-        rm.kv(f"{lang('输入', 'input')} {inp['input']}".strip(), f"{inp['path']}\nSHA-256 {inp['sha256'] or '—'}")
+        rm.kv(
+            f"{lang('输入', 'input')} {inp['input']}".strip(),
+            f"{inp['path']}\nSHA-256 {inp['sha256'] or '—'}",
+        )
     for s in prov["standards"]:
         rm.kv(lang("标准", "standard"), f"{s['id']} {lang('版本', 'version')} {s['version']}")
     if prov["grid"]:
         g = prov["grid"]
-        rm.kv(lang("栅格", "grid"),
-              f"{g['crs']}, {g['resolution_m']:g} m, {g['width']}×{g['height']} px, transform {g['transform']}")
+        rm.kv(
+            lang("栅格", "grid"),
+            f"{g['crs']}, {g['resolution_m']:g} m, {g['width']}×{g['height']} px, transform {g['transform']}",
+        )
     for tech, params in prov["radio"].items():
-        rm.kv(f"{lang('无线参数', 'radio parameters')} {tech}", json.dumps(params, ensure_ascii=False))
+        rm.kv(
+            f"{lang('无线参数', 'radio parameters')} {tech}", json.dumps(params, ensure_ascii=False)
+        )
     if prov["timings_s"]:
         rm.kv(lang("耗时 (秒)", "timings (s)"), json.dumps(prov["timings_s"], ensure_ascii=False))
 
@@ -548,71 +754,162 @@ def build_comparison_workbook(cmp: Any, language: str = "both") -> Workbook:
     if a.synthetic or b.synthetic:
         rm.notice(_synthetic_notice(lang))
     if cmp.forced:
-        rm.notice(lang("强制对比：两次运行不完全可比", "FORCED comparison: the runs are not fully comparable"))
+        rm.notice(
+            lang(
+                "强制对比：两次运行不完全可比",
+                "FORCED comparison: the runs are not fully comparable",
+            )
+        )
         for reason in cmp.reasons:
             rm.kv("—", reason)
         rm.sh.append()
     rm.kv("", f"A: {a.label}", f"B: {b.label}")
     rm.kv(lang("运行目录", "run directory"), str(a.path or "—"), str(b.path or "—"))
     rm.kv(lang("年份", "year"), a.year, b.year)
-    rm.kv(lang("标准", "standards"), ", ".join(f"{k} {v}" for k, v in a.standards.items()),
-          ", ".join(f"{k} {v}" for k, v in b.standards.items()))
-    rm.kv(lang("栅格", "grid"), json.dumps(a.grid, ensure_ascii=False), json.dumps(b.grid, ensure_ascii=False))
-    rm.kv(lang("工具版本", "tool version"), a.manifest.get("tool_version", "—"), b.manifest.get("tool_version", "—"))
-    rm.kv(lang("生成时间", "created"), a.manifest.get("created_utc") or a.manifest.get("generated_utc") or "—",
-          b.manifest.get("created_utc") or b.manifest.get("generated_utc") or "—")
+    rm.kv(
+        lang("标准", "standards"),
+        ", ".join(f"{k} {v}" for k, v in a.standards.items()),
+        ", ".join(f"{k} {v}" for k, v in b.standards.items()),
+    )
+    rm.kv(
+        lang("栅格", "grid"),
+        json.dumps(a.grid, ensure_ascii=False),
+        json.dumps(b.grid, ensure_ascii=False),
+    )
+    rm.kv(
+        lang("工具版本", "tool version"),
+        a.manifest.get("tool_version", "—"),
+        b.manifest.get("tool_version", "—"),
+    )
+    rm.kv(
+        lang("生成时间", "created"),
+        a.manifest.get("created_utc") or a.manifest.get("generated_utc") or "—",
+        b.manifest.get("created_utc") or b.manifest.get("generated_utc") or "—",
+    )
     rm.section(lang("说明", "how to read"))
-    rm.kv("Δ", lang("B − A；比例指标另给百分点 (pp)", "B − A; for ratios also in percentage points (pp)"))
-    rm.kv(change_name("newly_passing", lang),
-          lang("B 达标，A 未达标或无数据", "passes in B; failed or had no data in A"))
-    rm.kv(change_name("newly_failing", lang),
-          lang("B 未达标，A 达标或无数据", "fails in B; passed or had no data in A"))
+    rm.kv(
+        "Δ",
+        lang("B − A；比例指标另给百分点 (pp)", "B − A; for ratios also in percentage points (pp)"),
+    )
+    rm.kv(
+        change_name("newly_passing", lang),
+        lang("B 达标，A 未达标或无数据", "passes in B; failed or had no data in A"),
+    )
+    rm.kv(
+        change_name("newly_failing", lang),
+        lang("B 未达标，A 达标或无数据", "fails in B; passed or had no data in A"),
+    )
 
     # Changes per unit and indicator.
     sh = _Sheet(wb, "变化 changes", (10, 14, 14, 24, 30, 14, 14, 12, 10), freeze="A2")
-    headers = [lang("层级", "level"), lang("代码", "code"), lang("名称", "unit"), lang("指标键", "key"),
-               lang("指标", "indicator"), f"A {a.label}", f"B {b.label}", "Δ (B − A)", lang("Δ 百分点", "Δ pp")]
+    headers = [
+        lang("层级", "level"),
+        lang("代码", "code"),
+        lang("名称", "unit"),
+        lang("指标键", "key"),
+        lang("指标", "indicator"),
+        f"A {a.label}",
+        f"B {b.label}",
+        "Δ (B − A)",
+        lang("Δ 百分点", "Δ pp"),
+    ]
     sh.header(headers)
     for r in cmp.indicator_changes.itertuples():
         label = lang.indicator(r.indicator)
         fmt = excel_number_format(label)
-        sh.append([lang.level(r.level), r.admin_code, r.name, r.indicator, lang(label.name_zh, label.name_en),
-                   sh.c(_num(r.value_a), fmt=fmt), sh.c(_num(r.value_b), fmt=fmt),
-                   sh.c(_num(r.delta), fmt=_DELTA_FMT[label.ratio]), sh.c(_num(r.delta_pp), fmt=_PP_FMT)])
+        sh.append(
+            [
+                lang.level(r.level),
+                r.admin_code,
+                r.name,
+                r.indicator,
+                lang(label.name_zh, label.name_en),
+                sh.c(_num(r.value_a), fmt=fmt),
+                sh.c(_num(r.value_b), fmt=fmt),
+                sh.c(_num(r.delta), fmt=_DELTA_FMT[label.ratio]),
+                sh.c(_num(r.delta_pp), fmt=_PP_FMT),
+            ]
+        )
     sh.filter(1, len(headers), sh.row)
 
     # Overall status per unit and standard.
     sh = _Sheet(wb, "达标变化 status", (10, 14, 14, 24, 12, 12, 14, 60), freeze="A2")
-    headers = [lang("层级", "level"), lang("代码", "code"), lang("名称", "unit"), lang("标准", "standard"),
-               f"A {a.label}", f"B {b.label}", lang("变化", "change"), lang("B 未达标指标", "failed in B")]
+    headers = [
+        lang("层级", "level"),
+        lang("代码", "code"),
+        lang("名称", "unit"),
+        lang("标准", "standard"),
+        f"A {a.label}",
+        f"B {b.label}",
+        lang("变化", "change"),
+        lang("B 未达标指标", "failed in B"),
+    ]
     sh.header(headers)
     for r in cmp.unit_changes.itertuples():
         st = _CHANGE_STATUS.get(r.change)
         if r.change in ("newly_passing", "newly_failing") and st:
-            change = sh.c(change_name(r.change, lang), fill=STATUS_FILLS[st],
-                          font=Font(bold=True, color=_STATUS_FONTS[st].color))
+            change = sh.c(
+                change_name(r.change, lang),
+                fill=STATUS_FILLS[st],
+                font=Font(bold=True, color=_STATUS_FONTS[st].color),
+            )
         else:
             change = change_name(r.change, lang)
-        sh.append([lang.level(r.level), r.admin_code, r.name, r.standard, _status_cell(sh, r.status_a, lang),
-                   _status_cell(sh, r.status_b, lang), change,
-                   ", ".join(lang.indicator_name(k) for k in r.failed_b)])
+        sh.append(
+            [
+                lang.level(r.level),
+                r.admin_code,
+                r.name,
+                r.standard,
+                _status_cell(sh, r.status_a, lang),
+                _status_cell(sh, r.status_b, lang),
+                change,
+                ", ".join(lang.indicator_name(k) for k in r.failed_b),
+            ]
+        )
     sh.filter(1, len(headers), sh.row)
 
     # Status per unit, standard and indicator.
-    sh = _Sheet(wb, "指标达标 indicator status", (10, 14, 14, 24, 24, 12, 12, 12, 12, 10, 10, 14), freeze="A2")
-    headers = [lang("层级", "level"), lang("代码", "code"), lang("名称", "unit"), lang("标准", "standard"),
-               lang("指标键", "key"), f"A {a.label}", f"B {b.label}", lang("阈值 A", "threshold A"),
-               lang("阈值 B", "threshold B"), lang("状态 A", "status A"), lang("状态 B", "status B"),
-               lang("变化", "change")]
+    sh = _Sheet(
+        wb,
+        "指标达标 indicator status",
+        (10, 14, 14, 24, 24, 12, 12, 12, 12, 10, 10, 14),
+        freeze="A2",
+    )
+    headers = [
+        lang("层级", "level"),
+        lang("代码", "code"),
+        lang("名称", "unit"),
+        lang("标准", "standard"),
+        lang("指标键", "key"),
+        f"A {a.label}",
+        f"B {b.label}",
+        lang("阈值 A", "threshold A"),
+        lang("阈值 B", "threshold B"),
+        lang("状态 A", "status A"),
+        lang("状态 B", "status B"),
+        lang("变化", "change"),
+    ]
     sh.header(headers)
     for r in cmp.status_changes.itertuples():
         label = lang.indicator(r.indicator)
         vf, tf = excel_number_format(label), excel_threshold_format(label, r.op, r.threshold_b)
-        sh.append([lang.level(r.level), r.admin_code, r.name, r.standard, r.indicator,
-                   sh.c(_num(r.value_a), fmt=vf), sh.c(_num(r.value_b), fmt=vf),
-                   sh.c(_num(r.threshold_a), fmt=tf), sh.c(_num(r.threshold_b), fmt=tf),
-                   _status_cell(sh, r.status_a, lang), _status_cell(sh, r.status_b, lang),
-                   change_name(r.change, lang)])
+        sh.append(
+            [
+                lang.level(r.level),
+                r.admin_code,
+                r.name,
+                r.standard,
+                r.indicator,
+                sh.c(_num(r.value_a), fmt=vf),
+                sh.c(_num(r.value_b), fmt=vf),
+                sh.c(_num(r.threshold_a), fmt=tf),
+                sh.c(_num(r.threshold_b), fmt=tf),
+                _status_cell(sh, r.status_a, lang),
+                _status_cell(sh, r.status_b, lang),
+                change_name(r.change, lang),
+            ]
+        )
     sh.filter(1, len(headers), sh.row)
     return wb
 
