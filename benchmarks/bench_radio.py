@@ -309,7 +309,7 @@ def dem_stage(quick: bool, workers: int) -> dict:
     from affine import Affine
 
     from gigacov.grid import RasterData
-    from gigacov.radio import RadioParams, cell_footprints, compute_coverage, engine
+    from gigacov.radio import RadioParams, backends, cell_footprints, compute_coverage
 
     rng = np.random.default_rng(SEED + 2)
     grid, cells, population = square_scene(quick, rng)
@@ -321,9 +321,9 @@ def dem_stage(quick: bool, workers: int) -> dict:
         z, Affine(t.a, 0.0, t.c - pad * t.a, 0.0, t.e, t.f - pad * t.e), crs, path="synthetic"
     )
     base = RadioParams(model="auto", max_radius_m=5000.0)
-    engine.warm_up("serial")
-    engine.warm_up("parallel")
-    engine.warm_up("footprint")
+    backends.warm_up("serial")
+    backends.warm_up("parallel")
+    backends.warm_up("footprint")
 
     def timed(params, with_dem, repeat):
         best = None
@@ -450,16 +450,16 @@ def fujian_region():
 
 def compare_stage(quick: bool, workers: int) -> dict:
     """numba vs NumPy on the same inputs."""
-    from gigacov.radio import RadioParams, compute_coverage, engine
+    from gigacov.radio import RadioParams, backends, compute_coverage, prepare
 
     rng = np.random.default_rng(SEED)
     grid, cells, population = square_scene(quick, rng)
     params = RadioParams(model="auto")
-    prep = engine._prepare(cells, grid, params, population, None, None)
-    table = engine._cell_table(cells, grid, params)
+    prep = prepare.prepare(cells, grid, params, population, None, None)
+    table = prepare.cell_table(cells, grid, params)
 
-    engine.warm_up("serial")
-    engine.warm_up("parallel")
+    backends.warm_up("serial")
+    backends.warm_up("parallel")
     # tile_size 64 gives the thread pool several tiles to share even on the quick grid.
     runs = {}
     for wk in sorted({1, workers}):

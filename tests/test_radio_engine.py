@@ -477,13 +477,13 @@ def test_kernels_match_numpy_reference(case):
 
 
 def _pixels_within(fp, cells, grid, params, population, clutter, k):
-    from gigacov.radio import engine
     from gigacov.radio import kernels as K
+    from gigacov.radio import prepare
 
     tile, _ = fp
     if tile.size == 0:
         return 0
-    prep = engine._prepare(cells.reset_index(drop=True), grid, params, population, clutter, None)
+    prep = prepare.prepare(cells.reset_index(drop=True), grid, params, population, clutter, None)
     x, y = prep.cellp[k, K.X], prep.cellp[k, K.Y]
     cx, cy = grid.centres(tile)
     X, Y = np.meshgrid(cx, cy)
@@ -548,10 +548,10 @@ def test_cell_footprints_match_reference_and_coverage():
 
 
 def _radius(cells, grid, params, population, k):
-    from gigacov.radio import engine
     from gigacov.radio import kernels as K
+    from gigacov.radio import prepare
 
-    return engine._prepare(cells, grid, params, population, None, None).cellp[k, K.RADIUS]
+    return prepare.prepare(cells, grid, params, population, None, None).cellp[k, K.RADIUS]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -805,8 +805,8 @@ def hills_dem(rng, grid, pad=40, n=10, heights=(30.0, 90.0)):
 
 @pytest.mark.parametrize("case", list(DEM_CASES))
 def test_dem_kernels_match_reference(case):
-    from gigacov.radio import engine
     from gigacov.radio import kernels as K
+    from gigacov.radio import prepare
 
     method, diffraction, seed, tile_size, workers = DEM_CASES[case]
     rng = np.random.default_rng(seed)
@@ -825,7 +825,7 @@ def test_dem_kernels_match_reference(case):
     out = compute_coverage(
         cells, grid, params, population=population, dem=dem, tile_size=tile_size, workers=workers
     )
-    n_rays = engine._prepare(cells, grid, params, population, None, dem).celli[:, K.N_RAYS]
+    n_rays = prepare.prepare(cells, grid, params, population, None, dem).celli[:, K.N_RAYS]
     stats: dict[str, int] = {}
     ref = reference_coverage(
         cells, grid, params, population=population, dem=dem_ref, n_rays=n_rays, stats=stats
@@ -869,7 +869,7 @@ def test_horizon_scratch_over_the_memory_budget_is_an_error():
 
 
 def test_warped_dem_is_reused_but_never_stale():
-    from gigacov.radio import engine
+    from gigacov.radio import ground
 
     rng = np.random.default_rng(2)
     grid = make_grid(16, 16, 50.0)
@@ -877,14 +877,14 @@ def test_warped_dem_is_reused_but_never_stale():
     dem, _ = hills_dem(rng, grid, pad=30, n=6)
     params = RadioParams(model="3gpp-38.901-uma", max_radius_m=1200.0)
     first = compute_coverage(cells, grid, params, dem=dem)
-    cached = next(iter(engine._DEM_CACHE.values()))
+    cached = next(iter(ground._DEM_CACHE.values()))
     again = compute_coverage(cells, grid, params, dem=dem)
-    assert next(iter(engine._DEM_CACHE.values())) is cached  # same DEM and grid: not warped again
+    assert next(iter(ground._DEM_CACHE.values())) is cached  # same DEM and grid: not warped again
     np.testing.assert_array_equal(again.rsrp_dbm, first.rsrp_dbm)
     # The caller changes the DEM in place (a 300 m plateau): warped afresh, results change.
     dem.array[:, :] += np.float32(300.0) * (np.arange(dem.array.shape[1]) > 40)
     changed = compute_coverage(cells, grid, params, dem=dem)
-    assert next(iter(engine._DEM_CACHE.values())) is not cached
+    assert next(iter(ground._DEM_CACHE.values())) is not cached
     assert not np.array_equal(changed.rsrp_dbm, first.rsrp_dbm, equal_nan=True)
 
 
@@ -985,7 +985,7 @@ def test_dem_in_wgs84_is_warped_and_flat_terrain_changes_nothing(caplog):
     np.testing.assert_array_equal(with_dem.server, without.server)
     # A DEM that covers only part of the grid is reported.
     small = RasterData(np.full((10, 10), 250.0, np.float32), Affine(50.0, 0, X0, 0, -50.0, Y0), CRS)
-    caplog.set_level("WARNING", logger="gigacov.radio.engine")
+    caplog.set_level("WARNING", logger="gigacov.radio.ground")
     compute_coverage(cells, grid, params, dem=small)
     assert any("covers only" in r.getMessage() for r in caplog.records)
 

@@ -10,8 +10,8 @@ import pytest
 
 from gigacov.radio import kernels as K
 from gigacov.radio.antenna import antenna_gain_db
-from gigacov.radio.engine import path_loss_coefficients
 from gigacov.radio.models import MODEL_CODES, RURAL, SUBURBAN, URBAN, path_loss_code
+from gigacov.radio.prepare import path_loss_coefficients
 from gigacov.radio.result import RadioParams
 from gigacov.radio.vmath import atan2_fast, db_to_linear, log10_ge1
 

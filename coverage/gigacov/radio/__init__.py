@@ -11,7 +11,10 @@ Public API (stable; other modules code against it):
 
 The model details (formulas, validity ranges, LOS/NLOS and antenna conventions) are documented
 in :mod:`gigacov.radio.models`, :mod:`gigacov.radio.antenna`, :mod:`gigacov.radio.terrain` and
-:mod:`gigacov.radio.engine`.
+:mod:`gigacov.radio.engine`. The modules, bottom up: ``vmath`` (vectorisable maths), ``models``,
+``antenna``, ``terrain``, ``kernels`` (numba, one tile or one cell's window), ``ground`` (clutter
+classes, the DEM on the grid), ``prepare`` (cells → kernel arrays), ``backends`` (tiles, threads,
+Dask, memory-mapped outputs, compilation) and ``engine`` (the public functions).
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ Every model of :mod:`gigacov.radio.models` is, for a given cell and clutter clas
 with (A1, B1, C1) switching at the breakpoint (d2d ≤ BP: low set, else high set) and ``A2`` the
 NLOS term (3GPP; replaced by −∞ for LOS pixels) or the free-space floor (COST-231 Hata). The
 coefficients are computed per cell from the published formulas by
-:func:`gigacov.radio.engine.path_loss_coefficients` and :func:`coef_path_loss` is tested against
+:func:`gigacov.radio.prepare.path_loss_coefficients` and :func:`coef_path_loss` is tested against
 the scalar model functions. Distances are clamped as in the scalar functions (d2d ≥ ``DMIN``,
 d3d² ≥ ``D3MIN2``).
 
-Array layouts (filled by :mod:`gigacov.radio.engine`)
+Array layouts (filled by :mod:`gigacov.radio.prepare`)
 -----------------------------------------------------
 ``cellp`` (float64, n × NCELLP)
     per cell: position (grid CRS), mast height, EIRP per RE, frequency, ground at the site,
