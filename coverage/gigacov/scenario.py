@@ -257,6 +257,8 @@ class PlanningSection:
     candidates_crs: str = "wgs84"
     candidates_layer: str = ""
     """GeoPackage layer of the candidate file (default: the first)."""
+    candidates_columns: dict[str, str] = field(default_factory=dict)
+    """Header of a candidate-file column whose name no alias knows, e.g. ``{lon = "东经"}``."""
     site_height_m: float = 30.0
     sectors: int = 3
     """Cells per new site at azimuths 360·i/sectors (0/120/240); 1 = one omni cell."""

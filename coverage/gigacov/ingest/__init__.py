@@ -3,9 +3,13 @@
 Entry point: :func:`load_inputs` (``Scenario`` → :class:`~gigacov.ingest.model.Inputs`).
 
 * Readers: :mod:`.boundaries` (counties, cities, province, villages), :mod:`.sites` (operator
-  exports and OpenCelliD), :mod:`.broadband` (statistics), :mod:`.rasters` (population, DEM,
-  clutter), :mod:`.key_places`; file formats and column aliases in :mod:`.tables`; band names,
-  ARFCNs and N_RB in :mod:`.bands`; the datum (GCJ-02 / BD-09) sign test in :mod:`.datum_check`.
+  exports, one function per stage) with :mod:`.opencellid` (OpenCelliD layout),
+  :mod:`.site_columns` (site aliases), :mod:`.sectors` (site-level rows split per azimuth),
+  :mod:`.site_ids` (site grouping and the duplicate rule), :mod:`.broadband` (statistics),
+  :mod:`.rasters` (population, DEM, clutter), :mod:`.key_places`; file formats and column
+  aliases in :mod:`.tables`; values with units (DMS, W, dates) in :mod:`.units`; band names,
+  ARFCNs and N_RB in :mod:`.bands`; technology and operator words in :mod:`.vocab`; the datum
+  (GCJ-02 / BD-09) sign test in :mod:`.datum_check`.
 * Everything that leaves ingest is WGS84 (EPSG:4326); rasters keep their own CRS.
 
 **Row numbers.** Rejected rows and ``source_row`` use the row number a user sees in a

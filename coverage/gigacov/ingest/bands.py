@@ -29,6 +29,10 @@ __all__ = [
     "nr_arfcn_to_mhz",
     "earfcn_to_mhz",
     "valid_bandwidths",
+    "default_bandwidth",
+    "is_arfcn_header",
+    "freq_text",
+    "arfcn_or_mhz",
 ]
 
 #: TS 38.101-1 Table 5.3.2-1 (FR1): N_RB by SCS (kHz) and channel bandwidth (MHz).
@@ -227,4 +231,67 @@ def n_rb_for(tech: np.ndarray, bandwidth_mhz: np.ndarray, scs_khz: np.ndarray) -
     for s, table in NR_N_RB.items():
         for b, nrb in table.items():
             out[~is4 & np.isclose(bw, b) & np.isclose(scs, s)] = nrb
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Frequency columns of site lists
+# ------------------------------------------------------------------------------------------------
+
+
+def default_bandwidth(is5: np.ndarray, freq: np.ndarray) -> np.ndarray:
+    """Bandwidth when none is given: the 100 MHz (5G) / 20 MHz (4G) defaults, narrower in low bands
+    where such a carrier cannot exist (5G below 1 GHz: 30 MHz, n28; 1–2.4 GHz: 20 MHz; 4G below
+    1 GHz: 10 MHz)."""
+    f = np.nan_to_num(freq, nan=3500.0)
+    bw5 = np.where(f < 1000, 30.0, np.where(f < 2400, 20.0, 100.0))
+    bw4 = np.where(f < 1000, 10.0, 20.0)
+    return np.where(is5, bw5, bw4)
+
+
+def is_arfcn_header(header: str) -> bool:
+    """A header that says ARFCN (``earfcn``, ``ssb_arfcn``): its numbers are channel numbers."""
+    return "arfcn" in header.lower()
+
+
+def freq_text(text: str) -> float | None:
+    got = parse_band(text)
+    return None if got is None else got[0]
+
+
+_LTE_DL_RANGES = [
+    (2110, 2170),
+    (1805, 1880),
+    (869, 894),
+    (925, 960),
+    (2010, 2025),
+    (2570, 2620),
+    (1880, 1920),
+    (2300, 2400),
+    (2496, 2690),
+]
+
+
+def arfcn_or_mhz(v: np.ndarray, tech: np.ndarray, explicit: bool) -> np.ndarray:
+    """频点 values: ARFCN (NR-ARFCN for 5G rows, EARFCN for 4G) or MHz written in a 频点 column."""
+    out = np.full(v.shape, np.nan)
+    fin = np.isfinite(v)
+    is5 = tech == "5G"
+    nr = nr_arfcn_to_mhz(v)
+    lte = earfcn_to_mhz(v)
+    if explicit:
+        out = np.where(is5, nr, lte)
+        return np.where(fin, out, np.nan)
+    in_lte_band = np.zeros(v.shape, dtype=bool)
+    for lo, hi in _LTE_DL_RANGES:
+        in_lte_band |= (v >= lo) & (v <= hi)
+    big = fin & (v >= 36000)
+    out = np.where(big & is5, nr, out)
+    out = np.where(big & ~is5, np.where(np.isfinite(lte), lte, nr), out)
+    small = fin & (v < 36000)
+    mhz_ok = (v >= 400) & (v <= 7125)
+    out = np.where(small & is5 & mhz_ok, v, out)
+    out = np.where(small & ~is5 & in_lte_band, v, out)
+    out = np.where(small & ~is5 & ~in_lte_band & np.isfinite(lte), lte, out)
+    out = np.where(small & ~is5 & ~in_lte_band & ~np.isfinite(lte) & mhz_ok, v, out)
     return out

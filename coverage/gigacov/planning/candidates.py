@@ -18,7 +18,12 @@ import shapely
 
 from ..crs import crs_spec_from_pyproj, parse_crs, to_wgs84
 from ..errors import ConfigError, InputError
+from ..ingest._common import as_text, parse_numbers
+from ..ingest.geo import check_lonlat_ranges
 from ..ingest.model import CELL_COLUMNS
+from ..ingest.site_columns import SITE_ALIASES
+from ..ingest.tables import match_columns, read_table
+from ..ingest.units import coord_unit, metres_unit
 
 __all__ = [
     "grid_candidates",
@@ -26,6 +31,7 @@ __all__ = [
     "candidate_cells",
     "n_resource_blocks",
     "CANDIDATE_COLUMNS",
+    "CANDIDATE_ALIASES",
 ]
 
 log = logging.getLogger(__name__)
@@ -33,12 +39,13 @@ log = logging.getLogger(__name__)
 #: Columns of a candidate table (WGS84 lon/lat).
 CANDIDATE_COLUMNS = ["candidate_id", "name", "lon", "lat", "height_m"]
 
-_ALIASES = {
-    "lon": ("lon", "lng", "long", "longitude", "x", "经度"),
-    "lat": ("lat", "latitude", "y", "纬度"),
-    "candidate_id": ("candidate_id", "id", "site_id", "编号", "站址编号"),
-    "name": ("name", "名称", "站址名称"),
-    "height_m": ("height_m", "height", "高度", "挂高"),
+#: Accepted headers of a candidate list (besides the canonical names), as for site lists.
+CANDIDATE_ALIASES: dict[str, list[str]] = {
+    "lon": SITE_ALIASES["lon"],
+    "lat": SITE_ALIASES["lat"],
+    "candidate_id": ["id", "site_id", "编号", "站址编号", "站址id", "站址编码", "候选站址编号"],
+    "name": ["名称", "站址名称", "site_name", "候选站址名称"],
+    "height_m": ["height", "高度", "挂高", "天线挂高", "可用挂高"],
 }
 
 
@@ -87,40 +94,31 @@ def grid_candidates(county_metric, spacing_m: float) -> tuple[np.ndarray, np.nda
     return gx.astype(np.float64), gy.astype(np.float64)
 
 
-def _find_column(columns, key: str) -> str | None:
-    lower = {str(c).strip().lower(): c for c in columns}
-    for alias in _ALIASES[key]:
-        if alias in lower:
-            return lower[alias]
-    return None
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    last: Exception | None = None
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False)
-        except UnicodeDecodeError as exc:
-            last = exc
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{path}: not a readable CSV table ({exc})") from None
-    raise InputError(f"{path}: text encoding is neither UTF-8 nor GB18030 ({last})")
-
-
-def read_candidates(path: str | Path, crs: str = "wgs84", layer: str = "") -> pd.DataFrame:
+def read_candidates(
+    path: str | Path,
+    crs: str = "wgs84",
+    layer: str = "",
+    columns: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """Read a user candidate list into :data:`CANDIDATE_COLUMNS` (WGS84 lon/lat).
+
+    The file is read like every other input (:func:`gigacov.ingest.tables.read_table`: CSV in
+    UTF-8 or GBK with title lines, XLSX, GeoJSON, GeoPackage, Shapefile), and its columns are
+    found by :data:`CANDIDATE_ALIASES` or ``columns`` (``[planning.candidates_columns]``).
 
     Parameters
     ----------
     path
-        CSV (columns ``lon``/``lat`` or ``longitude``/``latitude``/``经度``/``纬度``; optional
-        ``candidate_id``, ``name``, ``height_m``), GeoJSON or GeoPackage of points.
+        CSV / XLSX (longitude and latitude columns, decimal degrees or DMS; optional
+        ``candidate_id``, ``name``, ``height_m``), or GeoJSON / GeoPackage / Shapefile points.
     crs
         Declared CRS of the coordinates (``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09``,
-        ``EPSG:xxxx``). For GeoJSON/GeoPackage the file's own CRS is used unless ``crs`` is
-        GCJ-02 or BD-09 (files holding such coordinates usually claim WGS84).
+        ``EPSG:xxxx``). For GIS files the file's own CRS is used unless ``crs`` is GCJ-02 or
+        BD-09 (files holding such coordinates usually claim WGS84).
     layer
         GeoPackage layer (default: the first).
+    columns
+        Canonical column → the file's header, for headers no alias knows.
 
     Raises
     ------
@@ -134,45 +132,40 @@ def read_candidates(path: str | Path, crs: str = "wgs84", layer: str = "") -> pd
     if not p.is_file():
         raise InputError(f"[planning] candidates: file {str(p)!r} does not exist")
     spec = parse_crs(crs, what="[planning] candidates_crs")
-    suffix = p.suffix.lower()
-    if suffix in (".csv", ".txt"):
-
-        def where(i: int) -> str:
-            return f"row {i + 2}"
-
-        raw = _read_csv(p)
-        lon_col, lat_col = _find_column(raw.columns, "lon"), _find_column(raw.columns, "lat")
-        if lon_col is None or lat_col is None:
-            raise InputError(
-                f"{p}: needs longitude and latitude columns (e.g. 'lon' and 'lat'); "
-                f"found {', '.join(map(str, raw.columns))!s}"
-            )
-        xs = _numbers(raw[lon_col], p, str(lon_col), where)
-        ys = _numbers(raw[lat_col], p, str(lat_col), where)
-    elif suffix in (".geojson", ".json", ".gpkg", ".shp"):
-        import geopandas as gpd
-
-        def where(i: int) -> str:
-            return f"row {i + 2}"  # the feature's row in its attribute table (header = row 1)
-
-        try:
-            raw = gpd.read_file(p, layer=layer or None)
-        except Exception as exc:  # pyogrio raises several types for unreadable files
-            raise InputError(f"{p}: cannot read as a GIS file ({exc})") from None
-        geoms = raw.geometry.values
+    table = read_table(p, what="candidate sites", aliases=CANDIDATE_ALIASES, layer=layer)
+    cmap = match_columns(
+        table.df.columns, CANDIDATE_ALIASES, columns, where="[planning.candidates_columns]"
+    )
+    df, rows = table.df, table.rows
+    if table.geometry is not None:
+        geoms = np.asarray(table.geometry.values, dtype=object)
         for i, g in enumerate(geoms):
             if g is None or g.is_empty or g.geom_type != "Point":
                 kind = "empty" if g is None or g.is_empty else g.geom_type
                 raise InputError(
-                    f"{p}: {where(i)} column 'geometry': expected a point, got {kind!r}"
+                    f"{p}: row {rows[i]} column 'geometry': expected a point, got {kind!r}"
                 )
         xs = shapely.get_x(geoms).astype(np.float64)
         ys = shapely.get_y(geoms).astype(np.float64)
-        if spec.kind not in ("gcj02", "bd09") and raw.crs is not None:
-            spec = crs_spec_from_pyproj(raw.crs)
+        if spec.kind not in ("gcj02", "bd09") and table.crs is not None:
+            spec = crs_spec_from_pyproj(table.crs)
     else:
-        raise InputError(
-            f"{p}: unsupported candidate file type {p.suffix!r}; use .csv, .geojson or .gpkg"
+        if "lon" not in cmap or "lat" not in cmap:
+            raise InputError(
+                f"{p}: needs longitude and latitude columns (e.g. 'lon' and 'lat'); found "
+                f"{', '.join(map(repr, cmap.headers))}; accepted: lon "
+                f"({', '.join(CANDIDATE_ALIASES['lon'])}), lat "
+                f"({', '.join(CANDIDATE_ALIASES['lat'])}); or map them in the scenario: "
+                '[planning.candidates_columns] lon = "<header>"'
+            )
+        xs = _numbers(df, cmap.header("lon"), rows, p, coord_unit)
+        ys = _numbers(df, cmap.header("lat"), rows, p, coord_unit)
+        check_lonlat_ranges(
+            xs,
+            ys,
+            spec,
+            p,
+            f"{cmap.header('lon')!r} / {cmap.header('lat')!r}",
         )
     lon, lat = to_wgs84(xs, ys, spec)
     lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
@@ -184,36 +177,39 @@ def read_candidates(path: str | Path, crs: str = "wgs84", layer: str = "") -> pd
             " (longitude and latitude swapped?)" if swapped else f" (declared CRS {crs!r} wrong?)"
         )
         raise InputError(
-            f"{p}: {where(i)}: coordinates {(float(xs[i]), float(ys[i]))!r} are not a valid "
+            f"{p}: row {rows[i]}: coordinates {(float(xs[i]), float(ys[i]))!r} are not a valid "
             f"longitude/latitude{hint}"
         )
     n = len(lon)
-    id_col = _find_column(raw.columns, "candidate_id")
-    name_col = _find_column(raw.columns, "name")
-    h_col = _find_column(raw.columns, "height_m")
     ids = (
-        raw[id_col].astype(str).to_numpy()
-        if id_col is not None
+        as_text(df[cmap.header("candidate_id")]).to_numpy(dtype=object)
+        if "candidate_id" in cmap
         else np.array([f"C{i + 1}" for i in range(n)], dtype=object)
     )
-    if id_col is not None and pd.Series(ids).duplicated().any():
-        dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-        raise InputError(
-            f"{p}: column {id_col!r}: duplicate candidate id {dup!r}; ids must be unique"
-        )
+    if "candidate_id" in cmap:
+        dup = pd.Series(ids).duplicated().to_numpy()
+        if dup.any():
+            i = int(np.flatnonzero(dup)[0])
+            raise InputError(
+                f"{p}: row {rows[i]} column {cmap.header('candidate_id')!r}: duplicate candidate "
+                f"id {ids[i]!r}; ids must be unique"
+            )
     height = np.full(n, np.nan)
-    if h_col is not None:
-        height = _numbers(raw[h_col], p, str(h_col), where, allow_empty=True)
+    if "height_m" in cmap:
+        h_col = cmap.header("height_m")
+        height = _numbers(df, h_col, rows, p, metres_unit, allow_empty=True)
         neg = np.flatnonzero(height <= 0)
         if len(neg):
             i = int(neg[0])
             raise InputError(
-                f"{p}: {where(i)} column {h_col!r}: height {height[i]!r} must be > 0 m"
+                f"{p}: row {rows[i]} column {h_col!r}: height {height[i]!r} must be > 0 m"
             )
     return pd.DataFrame(
         {
             "candidate_id": ids.astype(object),
-            "name": raw[name_col].astype(str).to_numpy() if name_col is not None else "",
+            "name": as_text(df[cmap.header("name")]).to_numpy(dtype=object)
+            if "name" in cmap
+            else "",
             "lon": lon,
             "lat": lat,
             "height_m": height,
@@ -221,16 +217,17 @@ def read_candidates(path: str | Path, crs: str = "wgs84", layer: str = "") -> pd
     )
 
 
-def _numbers(col: pd.Series, path: Path, name: str, where, allow_empty: bool = False) -> np.ndarray:
-    text = col.astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(values)
-    if allow_empty:
-        bad &= (text != "").to_numpy()
+def _numbers(
+    df: pd.DataFrame, header: str, rows, path: Path, unit_parser, allow_empty: bool = False
+) -> np.ndarray:
+    """A numeric column through the ingest parser; the first bad value is an error naming it."""
+    p = parse_numbers(df[header], unit_parser)
+    bad = p.bad | (p.missing if not allow_empty else np.zeros(len(df), dtype=bool))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{path}: {where(i)} column {name!r}: {col.iloc[i]!r} is not a number")
-    return values
+        value = df[header].iloc[i]
+        raise InputError(f"{path}: row {rows[i]} column {header!r}: {value!r} is not a number")
+    return p.values
 
 
 def candidate_cells(

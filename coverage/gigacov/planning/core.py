@@ -796,7 +796,9 @@ def plan(
     # ---- candidates ------------------------------------------------------------------------
     if ps.candidates:
         t0 = time.perf_counter()
-        user = read_candidates(ps.candidates, ps.candidates_crs, ps.candidates_layer)
+        user = read_candidates(
+            ps.candidates, ps.candidates_crs, ps.candidates_layer, ps.candidates_columns
+        )
         x, y = grid.lonlat_to_xy(user["lon"].to_numpy(), user["lat"].to_numpy())
         user = user.assign(x=x, y=y, county=_locate(x, y, metric_geoms, codes))
         outside = int((user["county"] == "").sum())
