@@ -926,8 +926,8 @@ def _external_refs(html_text: str) -> list[str]:
     return re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', html_text)
 
 
-def test_online_page_links_only_leaflet():
-    refs = _external_refs(render_map(make_run()).html)
+def test_cdn_page_links_only_leaflet():
+    refs = _external_refs(render_map(make_run(), offline=False).html)
     assert sorted(refs) == [
         "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css",
         "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js",
@@ -940,6 +940,40 @@ def test_offline_page_embeds_leaflet_from_the_installed_package():
     assert "<link" not in rendered.html
     assert '"1.9.4"' in rendered.html  # Leaflet's version string inside the embedded leaflet.js
     assert "url(images/" not in rendered.html and "url(data:image/png;base64," in rendered.html
+
+
+def test_default_page_is_self_contained_with_a_guard_first():
+    rendered = render_map(make_run())
+    assert rendered.offline is True and _external_refs(rendered.html) == []
+    head = rendered.html.split("</head>")[0]
+    # The guard is the first script of the page, so it can report the others' failures.
+    first = head[head.index("<script") :]
+    assert first.startswith("<script>/* gigacov map guard") and "gigacovFallback" in first[:3000]
+    assert 'id="gc-fallback"' in rendered.html and "<noscript>" in rendered.html
+
+
+@pytest.mark.parametrize(
+    ("settings", "embedded"),
+    [({}, True), ({"cdn": True}, False), ({"offline": False}, False), ({"offline": True}, True)],
+)
+def test_scenario_chooses_embedded_or_cdn(settings, embedded):
+    run = make_run()
+    run.scenario = run.scenario.replace(map=settings) if settings else run.scenario
+    assert render_map(run).offline is embedded
+    assert render_map(run, offline=True).offline is True  # the argument wins
+
+
+def test_fallback_message_says_what_to_do_in_both_languages():
+    cdn = render_map(make_run(), offline=False).html
+    embedded = render_map(make_run()).html
+    for page in (cdn, embedded):
+        box = page[page.index('id="gc-fallback"') :]
+        box = box[: box.index("</noscript>")]
+        assert "地图无法显示" in box and "The map could not be shown" in box
+        assert "gigacov map " in box
+    assert "cdn.jsdelivr.net" in cdn[cdn.index('id="gc-fallback"') :]
+    assert "without <code>--cdn</code>" in cdn
+    assert "--recompute" in embedded[embedded.index('id="gc-fallback"') :]
 
 
 def test_build_map_writes_default_path(tmp_path, monkeypatch):
@@ -1005,7 +1039,7 @@ def test_offline_without_the_leaflet_package_is_a_config_error(monkeypatch):
     assets.offline_leaflet.cache_clear()
     try:
         with pytest.raises(
-            ConfigError, match=r"offline = true needs .*'django-js-lib-leaflet'.*pip install"
+            ConfigError, match=r"self-contained map .*'django-js-lib-leaflet'.*pip install.*--cdn"
         ):
             render_map(make_run(), offline=True)
     finally:

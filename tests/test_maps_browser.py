@@ -363,3 +363,66 @@ def test_check_map_fails_on_a_wrong_count(tmp_path):
         AssertionError, match=r"Counties — MIIT gigabit city 2021.*3 features, expected 4"
     ):
         check_map(path, layers=[], feature_counts={f"Counties — {STD1.title}": 4}, serve_cdn=False)
+
+
+def test_default_map_renders_with_no_network_at_all(tmp_path):
+    """The default map (OSM basemap, nothing passed) with every request refused: no CDN, no tiles."""
+    path = build_map(make_run(), tmp_path / "default.html")
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_function("() => window.L && window.gigacov && gigacov.ready === true")
+        page.wait_for_timeout(300)
+        # Leaflet rendered: its panes, the overlays and the layer control are in the page.
+        assert page.locator(".leaflet-map-pane").count() == 1
+        assert page.evaluate("() => gigacov.map.hasLayer(gigacov.layers.coverage_5g)") is True
+        names = page.evaluate(_LAYER_NAMES_JS)
+        assert [n for n in ["OpenStreetMap", *EXPECTED_LAYERS] if n not in names] == []
+        assert (
+            page.evaluate(
+                "() => gigacov.featureCount(gigacov.keyOf('Counties — MIIT gigabit city 2021'))"
+            )
+            == 3
+        )
+        # Only basemap tiles were asked for (and refused); the page says so and shows no error box.
+        assert page.blocked and all("tile.openstreetmap.org" in u for u in page.blocked)
+        assert "basemap tiles unavailable" in page.locator(".gc-title-sub").inner_text()
+        assert not page.locator("#gc-fallback").is_visible()
+        scripts = [e for e in page.errors if "Failed to load resource" not in e]
+        assert scripts == [], scripts
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map-default-no-network.png"))
+
+
+def test_cdn_map_without_network_explains_itself(tmp_path):
+    """A --cdn map where the CDN cannot be reached is a bilingual message, not a blank page."""
+    path = build_map(make_run(), tmp_path / "cdn.html", offline=False, basemap="none")
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri(), wait_until="load")
+        box = page.locator("#gc-fallback")
+        box.wait_for(state="visible", timeout=10_000)
+        text = box.inner_text()
+        assert "地图无法显示" in text and "The map could not be shown" in text
+        assert "without --cdn" in text and "gigacov map" in text
+        assert "cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" in text  # what failed
+        assert any("leaflet.js" in u for u in page.blocked)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map-cdn-no-network.png"))
+
+
+def test_a_failing_embedded_script_shows_the_message(tmp_path):
+    path = build_map(make_run(), tmp_path / "broken.html", basemap="none")
+    text = path.read_text(encoding="utf-8")
+    # Simulate a corrupted copy: the runtime's entry point throws.
+    path.write_text(
+        text.replace(
+            "G.build = function (map, data, groups) {",
+            "G.build = function (map, data, groups) { throw new Error('corrupted copy');",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri(), wait_until="load")
+        box = page.locator("#gc-fallback")
+        box.wait_for(state="visible", timeout=10_000)
+        assert "corrupted copy" in box.inner_text() and "--recompute" in box.inner_text()

@@ -28,13 +28,24 @@ LEVELS = ("province", "city", "county", "village")
 
 
 def _setup_logging(verbosity: int) -> None:
+    """Log to stderr, always (stdout is for results and ``--json``), each warning once per run."""
+    from .runlog import OncePerRun
+
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     try:
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        handler: logging.Handler = RichHandler(show_path=False, show_time=False, markup=False)
+        handler: logging.Handler = RichHandler(
+            console=Console(stderr=True),
+            show_path=False,
+            show_time=False,
+            markup=False,
+        )
     except ImportError:  # pragma: no cover
-        handler = logging.StreamHandler()
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)
+    handler.addFilter(OncePerRun())
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
 
 
@@ -72,6 +83,21 @@ scenario_arg = click.argument(
 json_opt = click.option(
     "--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout."
 )
+cdn_opt = click.option(
+    "--cdn",
+    is_flag=True,
+    help="Map loads Leaflet from a public CDN (lighter file, needs internet). "
+    "Default: everything embedded, works with no internet.",
+)
+# Kept so that existing scripts keep working: embedding is the default now.
+offline_opt = click.option("--offline", is_flag=True, hidden=True)
+
+
+def _embed(cdn: bool, offline: bool) -> bool | None:
+    """The map's ``offline`` argument from --cdn / --offline (None: the scenario decides)."""
+    if cdn and offline:
+        raise click.UsageError("--cdn and --offline contradict each other; give one")
+    return False if cdn else (True if offline else None)
 
 
 def _echo_json(data: Any) -> None:
@@ -290,18 +316,17 @@ def plan(
 
 @main.command(name="map")
 @scenario_arg
-@click.option(
-    "--offline", is_flag=True, default=None, help="Embed all JavaScript/CSS (no internet needed)."
-)
+@cdn_opt
+@offline_opt
 @click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]), default=None)
-def map_(scenario: Path, offline: bool | None, basemap: str | None) -> None:
-    """Interactive HTML map to maps/<scenario-name>.html."""
+def map_(scenario: Path, cdn: bool, offline: bool, basemap: str | None) -> None:
+    """Interactive HTML map to maps/<scenario-name>.html (self-contained unless --cdn)."""
     from .pipeline import load, run
 
     scn = load(scenario)
     if basemap:
         scn = scn.replace(map={"basemap": basemap})
-    result = run(scn, until="map", skip={"plan"}, offline=offline)
+    result = run(scn, until="map", skip={"plan"}, offline=_embed(cdn, offline))
     click.echo(f"map: {result.outputs['map']}")
 
 
@@ -315,24 +340,83 @@ def report(scenario: Path) -> None:
     _print_outputs(result)
 
 
+def _compliance_summary(df) -> list[dict[str, Any]]:
+    """Units passing / failing / without data per standard and level, failing units named."""
+    from .compliance import unit_status
+
+    if df is None or not len(df):
+        return []
+    status = unit_status(df)
+    out = []
+    for (std, level), part in status.groupby(["standard", "level"], sort=False):
+        counts = part["status"].value_counts()
+        failing = part[part["status"] == "fail"]
+        out.append(
+            {
+                "standard": std,
+                "level": level,
+                "units": int(len(part)),
+                "pass": int(counts.get("pass", 0)),
+                "fail": int(counts.get("fail", 0)),
+                "no_data": int(counts.get("no_data", 0)),
+                "failing": [
+                    {"admin_code": str(c), "name": str(n)}
+                    for c, n in zip(failing["admin_code"], failing["name"], strict=True)
+                ],
+            }
+        )
+    return out
+
+
+def _print_compliance_summary(summary: list[dict[str, Any]]) -> None:
+    if not summary:
+        click.echo("compliance: no rows (no standard judged any unit)")
+        return
+    click.echo("compliance (units: pass / fail / no data):")
+    width = max(len(s["standard"]) for s in summary)
+    for s in summary:
+        line = (
+            f"  {s['standard']:<{width}}  {s['level']:<8} {s['units']:>5} units: "
+            f"{s['pass']} pass, {s['fail']} fail, {s['no_data']} no data"
+        )
+        if s["failing"] and s["level"] != "village":
+            names = [f["name"] for f in s["failing"]]
+            line += " — failing: " + ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+        click.echo(line)
+
+
 @main.command(name="run")
 @scenario_arg
-@click.option("--offline", is_flag=True, default=None, help="Map embeds all JavaScript/CSS.")
+@cdn_opt
+@offline_opt
 @click.option("--no-plan", is_flag=True, help="Skip the planning stage.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
 @json_opt
 def run_cmd(
-    scenario: Path, offline: bool | None, no_plan: bool, strict: bool, as_json: bool
+    scenario: Path, cdn: bool, offline: bool, no_plan: bool, strict: bool, as_json: bool
 ) -> None:
     """The whole pipeline: rasters, indicators, compliance, plan, map, report."""
     from .pipeline import run
 
-    result = run(scenario, until="report", skip={"plan"} if no_plan else (), offline=offline)
+    result = run(
+        scenario,
+        until="report",
+        skip={"plan"} if no_plan else (),
+        offline=_embed(cdn, offline),
+    )
+    summary = _compliance_summary(result.compliance)
     if as_json:
         _echo_json(
-            {"run_dir": str(result.run_dir), "outputs": result.outputs, "timings_s": result.timings}
+            {
+                "run_dir": str(result.run_dir),
+                "outputs": result.outputs,
+                "compliance": summary,
+                "warnings": result.warnings,
+                "timings_s": result.timings,
+            }
         )
     else:
+        _print_compliance_summary(summary)
         click.echo(f"run directory: {result.run_dir}")
         _print_outputs(result)
     if strict and result.compliance is not None and _any_unit_fails(result.compliance):
@@ -381,7 +465,8 @@ def compare(run_a: Path, run_b: Path, out_dir: Path | None, force: bool) -> None
     show_default=True,
     help="Grid resolution in metres.",
 )
-@click.option("--offline", is_flag=True, help="Map embeds all JavaScript/CSS.")
+@cdn_opt
+@offline_opt
 @click.option(
     "--scale",
     type=click.FloatRange(min=0.005, max=2.0),
@@ -395,12 +480,18 @@ def compare(run_a: Path, run_b: Path, out_dir: Path | None, force: bool) -> None
     show_default=True,
     help="Use the synthetic DEM (terrain shadows).",
 )
-def demo(out_dir: Path, resolution_m: float, offline: bool, scale: float, terrain: bool) -> None:
+def demo(
+    out_dir: Path, resolution_m: float, cdn: bool, offline: bool, scale: float, terrain: bool
+) -> None:
     """Build the synthetic Quanzhou scenario (2023 and 2024) and run everything."""
     from .demo import run_demo
 
     outputs = run_demo(
-        out_dir, resolution_m=resolution_m, offline=offline, scale=scale, terrain=terrain
+        out_dir,
+        resolution_m=resolution_m,
+        offline=_embed(cdn, offline),
+        scale=scale,
+        terrain=terrain,
     )
     click.echo("demo finished (synthetic data):")
     for key, path in outputs.items():

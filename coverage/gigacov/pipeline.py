@@ -26,6 +26,7 @@ import pandas as pd
 from . import __version__
 from .crs import resolve_grid_crs
 from .grid import Grid
+from .runlog import collect_warnings, new_run
 from .scenario import Scenario, load_scenario
 
 __all__ = [
@@ -66,6 +67,8 @@ class RunResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """The distinct warnings logged during the run, in order (each said once)."""
 
     @property
     def synthetic(self) -> bool:
@@ -261,7 +264,9 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
             for k, v in result.outputs.items()
         },
         "rejected_rows": int(len(inputs.rejected)) if inputs is not None else 0,
-        "warnings": list(inputs.warnings) if inputs is not None else [],
+        "warnings": list(
+            dict.fromkeys([*(inputs.warnings if inputs is not None else []), *result.warnings])
+        ),
     }
 
 
@@ -312,6 +317,20 @@ def run(
     plan_counties
         Restrict planning to these county adcodes (default: every failing county).
     """
+    new_run()  # each warning is said once per run
+    with collect_warnings() as warned:
+        result = _run(scenario, until, skip, offline, plan_counties, warned)
+    return result
+
+
+def _run(
+    scenario: Scenario | str | Path,
+    until: Stage,
+    skip: Iterable[Stage],
+    offline: bool | None,
+    plan_counties: Iterable[str] | None,
+    warned: list[str],
+) -> RunResult:
     scn = load(scenario)
     if until not in STAGES:
         raise ValueError(f"until must be one of {STAGES}, got {until!r}")
@@ -323,6 +342,7 @@ def run(
     # never looks complete.
     (run_dir / "manifest.json").unlink(missing_ok=True)
     result = _ingest(scn, run_dir)
+    result.warnings = warned
     steps: list[tuple[Stage, Callable[[], None]]] = [
         ("coverage", lambda: _coverage(result)),
         ("check", lambda: _check(result)),

@@ -234,7 +234,10 @@ class IndicatorsSection:
 class MapSection:
     basemap: Basemap = "osm"
     tianditu_key: str = ""
-    offline: bool = False
+    offline: bool = True
+    """Embed Leaflet and gigacov's scripts in the map (works with no internet; the default)."""
+    cdn: bool = False
+    """Link Leaflet from a public CDN instead (a lighter file that needs internet)."""
     village_min_zoom: int = 11
     """Villages are drawn only from this zoom level up when there are many."""
     village_zoom_gate: int = 500

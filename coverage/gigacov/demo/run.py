@@ -74,7 +74,7 @@ def run_demo(
     out_dir: str | Path,
     *,
     resolution_m: float = 100.0,
-    offline: bool = False,
+    offline: bool | None = None,
     scale: float = 1.0,
     terrain: bool = True,
 ) -> dict[str, Path]:
@@ -92,7 +92,8 @@ def run_demo(
     resolution_m
         Grid resolution in metres (100 = the full demo; 500–1000 for a quick look).
     offline
-        The maps embed all JavaScript/CSS.
+        ``True``/``None``: the maps embed all JavaScript/CSS (the default); ``False``: they load
+        Leaflet from a CDN (``--cdn``).
     scale
         Shrinks the counts of villages and sites (tests).
     terrain

@@ -1,9 +1,9 @@
-"""JavaScript and CSS a map needs: Leaflet (from a CDN, or embedded from an installed package)
-and gigacov's own map runtime (always embedded).
+"""JavaScript and CSS a map needs: Leaflet (embedded from an installed package by default, or
+linked from a CDN with ``--cdn``) and gigacov's own map runtime and guard (always embedded).
 
-The map needs nothing but Leaflet 1.9.4 and the two files of our own next to this module
-(``static/gigacov_map.js``, ``static/gigacov_map.css``): no jQuery, Bootstrap, Font Awesome or
-clustering plugin. For ``offline`` maps Leaflet is read from the ``django-js-lib-leaflet``
+The map needs nothing but Leaflet 1.9.4 and the files of our own next to this module
+(``static/gigacov_map.js``, ``gigacov_map.css``, ``gigacov_fallback.js``): no jQuery, Bootstrap, Font Awesome or
+clustering plugin. For self-contained maps (the default) Leaflet is read from the ``django-js-lib-leaflet``
 distribution on PyPI (Leaflet's own static files, no Django needed), and the images its CSS
 refers to are inlined as ``data:`` URLs.
 """
@@ -26,6 +26,7 @@ __all__ = [
     "offline_leaflet",
     "own_js",
     "own_css",
+    "fallback_js",
 ]
 
 LEAFLET_VERSION = "1.9.4"
@@ -48,9 +49,10 @@ def leaflet_static_dir() -> Path:
     spec = importlib.util.find_spec(_LEAFLET_PACKAGE)  # finds it without importing it
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
-            f"[map] offline = true needs Leaflet's files from the Python package {_LEAFLET_DIST!r}, "
-            f"which is not installed; install it with 'pip install {_LEAFLET_DIST}=={LEAFLET_VERSION}.1' "
-            "or build the map with offline = false"
+            f"a self-contained map (the default) embeds Leaflet's files from the Python package "
+            f"{_LEAFLET_DIST!r}, which is not installed; install it with "
+            f"'pip install {_LEAFLET_DIST}=={LEAFLET_VERSION}.1', or make a map that loads Leaflet "
+            "from the internet with --cdn ([map] cdn = true)"
         )
     folder = Path(next(iter(spec.submodule_search_locations))) / "static" / _LEAFLET_PACKAGE
     if not (folder / "leaflet.js").is_file():
@@ -83,6 +85,12 @@ def offline_leaflet() -> tuple[str, str]:
 def own_js() -> str:
     """gigacov's map runtime (``static/gigacov_map.js``)."""
     return (_STATIC / "gigacov_map.js").read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def fallback_js() -> str:
+    """The guard that replaces a blank page by a message (``static/gigacov_fallback.js``)."""
+    return (_STATIC / "gigacov_fallback.js").read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=1)

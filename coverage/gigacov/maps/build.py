@@ -5,8 +5,10 @@ raster warped to Web Mercator) and one empty ``FeatureGroup`` per vector layer, 
 layer control lists them all. The vector layers' data travel as one JSON document inside the page;
 gigacov's own map runtime (``static/gigacov_map.js``) fills the groups from it, clusters the
 sites in the browser (no DOM marker per site), draws the legend and the opacity slider. The page
-needs Leaflet and nothing else: online it links Leaflet from a CDN, offline it embeds Leaflet's
-files from the installed ``django-js-lib-leaflet`` package.
+needs Leaflet and nothing else: by default it embeds Leaflet's files from the installed
+``django-js-lib-leaflet`` package (the page works with no internet); with ``offline=False``
+(``--cdn``) it links Leaflet from a public CDN. Either way a guard script first in the page shows
+a bilingual message, never a blank page, when the scripts fail.
 """
 
 from __future__ import annotations
@@ -129,7 +131,8 @@ def build_map(
         Output file; default ``maps/<scenario-name>.html`` under the current working directory.
     offline
         Embed every JavaScript and CSS file in the page (Leaflet from the installed
-        ``django-js-lib-leaflet`` package); default: the scenario's ``[map] offline``.
+        ``django-js-lib-leaflet`` package); ``False`` links Leaflet from a CDN (``--cdn``).
+        Default: embedded, unless the scenario says ``[map] cdn = true`` (or ``offline = false``).
     basemap
         ``"osm"``, ``"tianditu"`` (needs ``[map] tianditu_key``), ``"amap"`` (GCJ-02: every
         overlay is shifted to GCJ-02) or ``"none"``; default: the scenario's ``[map] basemap``.
@@ -199,7 +202,7 @@ def _options(run: Any, offline: bool | None, basemap: str | None) -> tuple[str, 
         raise ConfigError(
             f"[map] village_min_zoom must be between 0 and 20, got {section.village_min_zoom!r}"
         )
-    use_offline = bool(section.offline if offline is None else offline)
+    use_offline = bool(section.offline and not section.cdn) if offline is None else bool(offline)
     return chosen, use_offline, section
 
 
@@ -329,6 +332,45 @@ def _bounds_latlon(run: Any, display: Display, levels: dict[str, Any]) -> list[l
     return [[float(lat[0]), float(lon[0])], [float(lat[1]), float(lon[1])]]
 
 
+def _fallback_html(scn: Any, embedded: bool) -> str:
+    """The bilingual message shown (by the guard script) when the map's scripts fail.
+
+    Hidden while the map works; shown by ``static/gigacov_fallback.js`` when a script or
+    stylesheet fails to load or the runtime stops with an error, and by ``<noscript>`` when
+    JavaScript is off. It says what failed and how to regenerate the map.
+    """
+    name = Path(scn.path).name if getattr(scn, "path", None) else "SCENARIO.toml"
+    command = html.escape(f"gigacov map {name}")
+    if embedded:
+        why_zh = "本地图已内嵌全部脚本（无需互联网），但脚本运行出错。"
+        why_en = "Every script is embedded in this file (no internet needed), but one stopped with an error."
+        fix_zh = f"请重新生成地图：<code>{command} --recompute</code>"
+        fix_en = f"Regenerate the map: <code>{command} --recompute</code>"
+    else:
+        host = html.escape(assets.LEAFLET_JS_URL.split("/")[2])
+        why_zh = f"本地图以 <code>--cdn</code> 方式生成，需通过互联网从 {host} 加载 Leaflet 地图库；此处无法访问（内网或无网络）。"
+        why_en = (
+            f"This map was made with <code>--cdn</code>: it loads the Leaflet map library from {host} "
+            "over the internet, which cannot be reached here (intranet or no network)."
+        )
+        fix_zh = f"请重新生成自包含地图（不加 <code>--cdn</code>）：<code>{command}</code>"
+        fix_en = (
+            f"Regenerate a self-contained map (without <code>--cdn</code>): <code>{command}</code>"
+        )
+    body = (
+        '<div class="gc-fallback-title">地图无法显示 · The map could not be shown</div>'
+        f'<p lang="zh-CN">{why_zh}<br>{fix_zh}</p>'
+        f'<p lang="en">{why_en}<br>{fix_en}</p>'
+    )
+    return (
+        f'<div id="gc-fallback" class="gc-fallback" role="alert" style="display:none">{body}'
+        '<div class="gc-fallback-what">未能加载或运行 · What failed:'
+        '<ul id="gc-fallback-what"></ul></div></div>'
+        f'<noscript><div class="gc-fallback" role="alert">{body}'
+        "<p>浏览器已禁用 JavaScript · JavaScript is turned off in this browser.</p></div></noscript>"
+    )
+
+
 def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = None) -> RenderedMap:
     """Build the map page of a run in memory (see :func:`build_map` for the parameters)."""
     import folium
@@ -375,6 +417,8 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
     )
     figure = m.get_root()
     figure.title = html.escape(title)
+    # First in <head>: the guard that shows a message instead of a blank page when scripts fail.
+    figure.header.add_child(_Raw(_script(assets.fallback_js())), name="gigacov_guard")
     if use_offline:
         m.default_js = []
         m.default_css = []
@@ -384,6 +428,11 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         m.default_js = [("leaflet", assets.LEAFLET_JS_URL)]
         m.default_css = [("leaflet_css", assets.LEAFLET_CSS_URL)]
     figure.header.add_child(_Raw(f"<style>{assets.own_css()}</style>"), name="gigacov_css")
+    # A plain light background under the overlays: what shows where tiles cannot be loaded
+    # (no network) or with no basemap; tiles cover it when they load.
+    figure.header.add_child(
+        _Raw(f"<style>#{m.get_name()} {{ background: #eef1f4; }}</style>"), name="gigacov_blank"
+    )
 
     layer_names: list[str] = []
     layer_keys: dict[str, str] = {}
@@ -429,10 +478,6 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
             max_zoom=18,
         ).add_to(m)
         layer_names.append("Amap (GCJ-02)")
-    else:
-        figure.header.add_child(
-            _Raw(f"<style>#{m.get_name()} {{ background: #eef1f4; }}</style>"), name="gigacov_blank"
-        )
 
     def add_group(key: str, name: str, show: bool) -> Any:
         fg = folium.FeatureGroup(name=html.escape(name), show=show)
@@ -745,6 +790,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
     )
     data_text = _json_for_script(payload)
     figure.html.add_child(_Raw(title_html), name="gigacov_title")
+    figure.html.add_child(_Raw(_fallback_html(scn, use_offline)), name="gigacov_fallback")
     figure.html.add_child(
         _Raw(f'<script type="application/json" id="gigacov-data">{data_text}</script>'),
         name="gigacov_data",

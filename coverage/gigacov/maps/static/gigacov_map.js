@@ -359,8 +359,28 @@
     return null;
   };
 
+  // Basemap tiles need a network; where they cannot be loaded the overlays stay on the plain
+  // background, and the title bar says why the background is empty.
+  function watchTiles(map) {
+    G.tileErrors = 0;
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer)) return;
+      layer.on("tileerror", function () {
+        G.tileErrors += 1;
+        if (G.tileErrors > 1) return;
+        var sub = document.querySelector(".gc-title-sub");
+        if (!sub) return;
+        var span = document.createElement("span");
+        span.className = "gc-tiles-note";
+        span.textContent = " · 底图瓦片无法加载（无网络）basemap tiles unavailable (no network)";
+        sub.appendChild(span);
+      });
+    });
+  }
+
   G.build = function (map, data, groups) {
     G.map = map;
+    watchTiles(map);
     G.data = data;
     G.opacity = data.opacity;
     Object.keys(groups).forEach(function (k) { G.layers[k] = groups[k]; });
