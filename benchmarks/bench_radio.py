@@ -254,7 +254,9 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     served = server >= 0
     s = np.where(served, 10.0 ** (best / 10.0), np.nan)
     grp = ci[np.maximum(server, 0), K.GROUP]
-    total = np.take_along_axis(sums, grp[None], axis=0)[0]
+    # interference weight of each carrier group for the server's group (carrier overlap share)
+    weighted = np.tensordot(prep.overlap, sums, axes=1)
+    total = np.take_along_axis(weighted, grp[None], axis=0)[0]
     interference = np.maximum(p.load * (total - s), 0.0)
     sinr = 10 * np.log10(s / (interference + cp[np.maximum(server, 0), K.NOISE_MW]))
     covered = served & (best >= p.rsrp_threshold_dbm) & (sinr >= p.sinr_threshold_db)

@@ -13,7 +13,7 @@ import shapely
 
 from gigacov.crs import wgs84_to_gcj02
 from gigacov.errors import ConfigError, InputError
-from gigacov.ingest import CELL_COLUMNS, REASON_CODES, load_inputs
+from gigacov.ingest import CARRIER_COLUMNS, CELL_COLUMNS, REASON_CODES, load_inputs
 from gigacov.ingest.bands import earfcn_to_mhz, n_rb_for, nr_arfcn_to_mhz, parse_band
 from gigacov.ingest.sites import normalise_operator, normalise_tech, parse_years
 from gigacov.scenario import scenario_from_dict
@@ -110,7 +110,7 @@ def test_gbk_csv_with_chinese_headers_every_row_accounted(tmp_path):
 def test_gbk_values_are_normalised(tmp_path):
     inp, rep = load(tmp_path, str(write_gbk_sites(tmp_path)))
     c = inp.cells.set_index("source_row")
-    assert list(inp.cells.columns) == list(CELL_COLUMNS)
+    assert list(inp.cells.columns) == list(CELL_COLUMNS) + list(CARRIER_COLUMNS)
     assert c.loc[2, "tech"] == "5G" and c.loc[5, "tech"] == "4G"
     # n78 → 3500 MHz; China Mobile "D" band = LTE band 41 (2496–2690 MHz)
     assert c.loc[2, "freq_mhz"] == 3500.0 and c.loc[5, "freq_mhz"] == pytest.approx(2593.0)

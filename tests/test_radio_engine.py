@@ -381,11 +381,25 @@ def reference_coverage(
     none = ~np.isfinite(best)
     server[none] = -1
     lin = np.where(np.isfinite(per_cell), 10 ** (per_cell / 10), 0.0)
-    freq = cells["freq_mhz"].to_numpy()
+    # Interference weight of cell j for server i: the share of i's carrier (freq ± bw/2) that
+    # j's carrier overlaps; a carrier without a bandwidth is a point hit only by the same point.
+    freq = cells["freq_mhz"].to_numpy(dtype=float)
+    bw = (
+        cells["bandwidth_mhz"].to_numpy(dtype=float)
+        if "bandwidth_mhz" in cells.columns
+        else np.zeros(len(cells))
+    )
+    lo, hi = freq - bw / 2, freq + bw / 2
     total = np.zeros(grid.shape)
-    for f in np.unique(freq):
-        group_sum = lin[freq == f].sum(axis=0)
-        total = np.where(~none & (freq[np.maximum(server, 0)] == f), group_sum, total)
+    srv = np.maximum(server, 0)
+    for i in range(len(cells)):
+        if bw[i] > 0:
+            w = np.clip(np.minimum(hi[i], hi) - np.maximum(lo[i], lo), 0, None) / bw[i]
+        else:
+            w = ((lo == lo[i]) & (hi == hi[i])).astype(float)
+        w[i] = 1.0
+        weighted = np.tensordot(w, lin, axes=1)
+        total = np.where(~none & (srv == i), weighted, total)
     s = np.where(none, np.nan, 10 ** (best / 10))
     noise = 10 ** (
         (-174 + 10 * np.log10(cells["scs_khz"].to_numpy() * 1000) + params.noise_figure_db) / 10

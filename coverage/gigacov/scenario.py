@@ -205,6 +205,14 @@ class RadioSection:
     """RMa model: average building height (3GPP default 5 m)."""
     street_width_m: float = 20.0
     """RMa model: average street width (3GPP default 20 m)."""
+    carriers: list[dict[str, Any]] = field(default_factory=list)
+    """Operators' carriers that replace or add to the shipped table (``carriers.toml``), e.g.
+    ``[[radio.carriers]]`` with ``operator = "中国电信"``, ``band = "n78"``, ``low_mhz = 3400``,
+    ``high_mhz = 3500`` (downlink MHz)."""
+    shared: list[list[str]] = field(default_factory=list)
+    """Shared radio networks: operators and a band, e.g. ``[["中国电信", "中国联通", "n78"]]``.
+    The shared cells use the carrier of the operator listed first and serve every listed
+    operator's users; a cell both operators list counts once as a transmitter."""
 
 
 @dataclass(frozen=True)
@@ -281,6 +289,9 @@ class PlanningSection:
     """Re-run the coverage engine and indicators with the new sites and add more if needed."""
     verify_rounds: int = 2
     """How often sites may be added after a failed verification (each time checked again)."""
+    operator: str = ""
+    """Plan for one operator (``中国移动``, ``CMCC``, …): its own coverage gaps, and new sites on
+    its main 5G carrier; empty = the region-wide coverage of every operator together."""
 
 
 @dataclass(frozen=True)
@@ -525,6 +536,14 @@ def scenario_from_dict(
         raise ConfigError(f"{where}: [grid] resolution_m must be > 0, got {grid.resolution_m!r}")
     if grid.tile_size < 16:
         raise ConfigError(f"{where}: [grid] tile_size must be ≥ 16, got {grid.tile_size!r}")
+    if radio.carriers or radio.shared:
+        from .operators import load_carrier_table
+
+        load_carrier_table(radio.carriers, radio.shared)  # errors name the key
+    if sections["planning"].operator:
+        from .operators import parse_operator
+
+        parse_operator(sections["planning"].operator, f"{where}: [planning] operator")
     if sections["population"].raster and sections["population"].column:
         raise ConfigError(f"{where}: [population] give either raster or column, not both")
     return Scenario(**sections, path=path)

@@ -31,6 +31,7 @@ from .load import load_inputs
 from .model import (
     BOUNDARY_COLUMNS,
     BROADBAND_COLUMNS,
+    CARRIER_COLUMNS,
     CELL_COLUMNS,
     KEY_PLACE_CATEGORIES,
     KEY_PLACE_COLUMNS,
@@ -45,6 +46,7 @@ __all__ = [
     "Inputs",
     "InputReport",
     "CELL_COLUMNS",
+    "CARRIER_COLUMNS",
     "BROADBAND_COLUMNS",
     "BOUNDARY_COLUMNS",
     "KEY_PLACE_COLUMNS",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..operators import CarrierSummary, load_carrier_table, resolve_carriers
 from ..scenario import Scenario
 from ._common import Rejects
 from .boundaries import read_boundaries
@@ -82,6 +83,13 @@ def load_inputs(scenario: Scenario) -> Inputs:
         if msg:
             warnings.append(msg)
             sites.report.warnings.append(msg)
+
+    carrier_table = load_carrier_table(scn.radio.carriers, scn.radio.shared)
+    if sites.cells is not None:
+        sites.cells, carriers = resolve_carriers(sites.cells, carrier_table)
+        _report_carriers(carriers, sites.report, warnings)
+    else:
+        carriers = None
 
     broadband = None
     if scn.broadband.path:
@@ -168,7 +176,31 @@ def load_inputs(scenario: Scenario) -> Inputs:
         reports=reports,
         warnings=warnings,
         file_hashes=hashes,
+        carrier_table=carrier_table,
+        carriers=carriers,
     )
+
+
+def _report_carriers(summ: CarrierSummary, report, warnings: list[str]) -> None:
+    """Count in the sites report what the carrier table did; warn about unknown operators."""
+    if summ.from_table:
+        report.defaults["carrier (operator's carrier for the band)"] = summ.from_table
+    if summ.main_carrier:
+        report.defaults["carrier (operator's main carrier)"] = summ.main_carrier
+    if summ.no_carrier:
+        report.defaults["carrier (band not in the operator's table: as given)"] = summ.no_carrier
+    if summ.shared:
+        report.defaults["carrier (declared shared network)"] = summ.shared
+    if summ.unknown_operator:
+        report.defaults["operator unknown (frequency ± bandwidth/2)"] = summ.unknown_operator
+        msg = (
+            f"{report.path}: {summ.unknown_operator} cell(s) have no known operator "
+            f"({', '.join(repr(x) for x in summ.unknown_examples)}): each keeps its frequency ± half "
+            "its bandwidth as carrier and appears in no per-operator result; write 中国移动/电信/联通/"
+            "广电, CMCC/CTCC/CUCC/CBN or a PLMN such as 46000 in the operator column"
+        )
+        warnings.append(msg)
+        report.warnings.append(msg)
 
 
 def _kind(text: str) -> str:

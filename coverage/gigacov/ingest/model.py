@@ -19,6 +19,7 @@ __all__ = [
     "Inputs",
     "InputReport",
     "CELL_COLUMNS",
+    "CARRIER_COLUMNS",
     "BROADBAND_COLUMNS",
     "BOUNDARY_COLUMNS",
     "KEY_PLACE_COLUMNS",
@@ -51,6 +52,16 @@ CELL_COLUMNS: dict[str, str] = {
     "commissioned_year": "Int64",
     "admin_code": "str",  # county adcode by location
     "source_row": "int64",
+}
+
+#: Added to the cells by :func:`gigacov.operators.resolve_carriers` after reading: the cell's
+#: carrier (downlink MHz; from the operators' carrier table, else ``freq_mhz`` ± half the
+#: bandwidth) and the operators whose users it serves (``;``-separated; ``""`` when its operator
+#: is unknown). ``Inputs.cells`` has :data:`CELL_COLUMNS` followed by these.
+CARRIER_COLUMNS: dict[str, str] = {
+    "carrier_low_mhz": "float64",
+    "carrier_high_mhz": "float64",
+    "serves": "str",
 }
 
 #: Broadband statistics, one row per admin unit and year; numbers are float64 (NaN = missing).
@@ -162,7 +173,7 @@ class Inputs:
         their parents) and, when given, villages. Columns :data:`BOUNDARY_COLUMNS` + geometry;
         plus ``population`` when ``[population] column`` is used.
     cells
-        :data:`CELL_COLUMNS`, all technologies.
+        :data:`CELL_COLUMNS` + :data:`CARRIER_COLUMNS`, all technologies.
     broadband
         :data:`BROADBAND_COLUMNS` or None.
     population, dem, clutter
@@ -189,6 +200,10 @@ class Inputs:
     reports: list[InputReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)
+    carrier_table: Any = None
+    """The :class:`gigacov.operators.CarrierTable` used (shipped table + scenario overrides)."""
+    carriers: Any = None
+    """What :func:`gigacov.operators.resolve_carriers` did (a ``CarrierSummary``)."""
 
     def units(self, level: str) -> gpd.GeoDataFrame:
         """The units of one level (``province``, ``city``, ``county``, ``village``)."""

@@ -134,6 +134,7 @@ def tile_payload(
     celli[:, K.GROUP] = local
     ip = prep.ip.copy()
     ip[K.NGROUPS] = len(groups)
+    sp = np.concatenate([prep.sp[: K.NSP], prep.overlap[np.ix_(groups, groups)].ravel()])
     clutter = _class_window(prep, tile)
     dem = DUMMY_DEM
     if prep.dem is not None:
@@ -153,7 +154,7 @@ def tile_payload(
         "cellp": cellp,
         "coef": coef,
         "celli": celli,
-        "sp": prep.sp,
+        "sp": sp,
         "ip": ip,
         "clutter": clutter,
         "dem": dem,
@@ -224,8 +225,16 @@ def _tiny_payload(parallel: bool) -> dict[str, Any]:
     ]
     coef = np.zeros((1, 3 * K.NCOEF))
     celli = np.array([[0, 0, 0, 2, 0, 2, 32]], dtype=np.int64)
-    sp = np.zeros(K.NSP)
-    sp[[K.SY0, K.RES, K.HUT, K.LEVEL, K.LOAD, K.DMIN]] = [200.0, 100.0, 1.5, -200.0, 0.5, 10.0]
+    sp = np.zeros(K.NSP + 1)  # + the 1×1 carrier-overlap matrix
+    sp[[K.SY0, K.RES, K.HUT, K.LEVEL, K.LOAD, K.DMIN, K.WMAT]] = [
+        200.0,
+        100.0,
+        1.5,
+        -200.0,
+        0.5,
+        10.0,
+        1.0,
+    ]
     ip = np.zeros(K.NIP, dtype=np.int64)
     ip[K.MODEL] = AUTO
     ip[K.NGROUPS] = 1

@@ -10,7 +10,7 @@ Link budget (per cell *i*, pixel *p*)::
 
     RSRP_i(p) = EIRP_i − 10·log10(12·N_RB,i) − PL_i(p) + A_i(p) − extra_loss − L_diffraction,i(p)
     N_i       = −174 + 10·log10(SCS_i in Hz) + NF                           (noise per RE, dBm)
-    SINR(p)   = S / (load · Σ_{j ≠ server, f_j = f_server} 10^(RSRP_j(p)/10) + N_server)
+    SINR(p)   = S / (load · Σ_{j ≠ server} w(server, j) · 10^(RSRP_j(p)/10) + N_server)
     covered   = RSRP ≥ rsrp_threshold AND SINR ≥ sinr_threshold
 
 **Contribution rule.** Cell *i* counts at pixel *p* (as candidate server and as interferer) when the
@@ -21,8 +21,12 @@ LOS, NLOS formulas otherwise; per clutter class present within that distance) le
 that level, capped by ``max_radius_m``. So the radius never changes which cells contribute, it only
 bounds the work: cells × footprint, not cells × region. (With a DEM and the default ``horizon``
 terrain method it also sets the cell's number of rays, ``ceil(2π·radius / resolution)``, i.e. the
-angular sampling of its terrain; see :mod:`gigacov.radio.terrain`.) Cells on other frequencies do
-not interfere. Ties between equally strong servers go to the lower cell index.
+angular sampling of its terrain; see :mod:`gigacov.radio.terrain`.) **Carriers.** ``w(server, j)``
+is the share of the server's carrier that cell *j*'s carrier overlaps (:mod:`gigacov.operators`):
+1 on the same carrier, 0 on a disjoint one (China Telecom's 3400–3500 MHz and China Unicom's
+3500–3600 MHz n78 carriers do not interfere). A cell's carrier is its ``carrier_low_mhz`` –
+``carrier_high_mhz`` (set from the operators' carrier table at ingest), else ``freq_mhz`` ± half
+its ``bandwidth_mhz``. Ties between equally strong servers go to the lower cell index.
 
 **Terrain.** With a DEM, ``[radio] terrain_method`` chooses between ``horizon`` (default: a radial
 horizon sweep per cell, O(1) work per cell-pixel evaluation, the transmitter-horizon single

@@ -107,6 +107,11 @@ NCELLI = 7
     13
 )
 NSP = 13
+#: The tile's carrier-group overlap matrix follows the NSP entries of ``sp``, row-major:
+#: ``sp[WMAT + a·NGROUPS + b]`` is the share of group ``a``'s carrier that group ``b``'s overlaps
+#: (1 on the diagonal; 0 for disjoint carriers). A cell on group ``a`` sees the power of group
+#: ``b``'s cells times that weight as interference.
+WMAT = NSP
 # ip entries
 # (TERRAIN: terrain.HORIZON / PROFILE; DEM_PAD: the DEM grid's padding in pixels)
 (
@@ -575,7 +580,7 @@ def _band(
     what the terrain needs (:func:`_terrain_needs`, into ``tsc``) and the rays are marched
     (:func:`_march_needed`); then per row the terrain (:func:`_terrain_row`) and one vectorised
     loop over the pixels of the cell's circle evaluates the RSRP and accumulates it (best server,
-    server, linear sum per frequency group). Scratch: ``best``/``bidx`` (≥ r1 − r0, w + PAD),
+    server, linear sum per carrier group). Scratch: ``best``/``bidx`` (≥ r1 − r0, w + PAD),
     ``sums`` (groups, ≥ r1 − r0, w + PAD), ``los``/``dz``/``diff`` (w + PAD), ``tsc``
     (≥ r1 − r0, NTSC, w + PAD), ``ray_scr`` of :func:`ray_scratch`; ``clutter`` is (h, w + PAD).
     """
@@ -748,6 +753,7 @@ def _band(
                 best_v[i] = v if better else b
                 bidx_v[i] = k if better else bidx_v[i]
     load = sp[LOAD]
+    ng = ip[NGROUPS]
     thr_rsrp = sp[THR_RSRP]
     thr_sinr = sp[THR_SINR]
     for r in range(r0, r1):
@@ -761,7 +767,13 @@ def _band(
                 continue
             bv = best[r - r0, c]
             s = db_to_linear(bv)
-            interference = load * (sums[celli[k, GROUP], r - r0, c] - s)
+            wrow = WMAT + celli[k, GROUP] * ng
+            total = 0.0
+            for g in range(ng):
+                wg = sp[wrow + g]
+                if wg != 0.0:
+                    total += wg * sums[g, r - r0, c]
+            interference = load * (total - s)
             if interference < 0.0:
                 interference = 0.0
             sinr = 10.0 * math.log10(s / (interference + cellp[k, NOISE_MW]))

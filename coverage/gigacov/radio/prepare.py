@@ -26,6 +26,7 @@ import pyproj
 
 from ..errors import ConfigError, InputError, ResourceError
 from ..grid import Grid, RasterData
+from ..operators import carrier_groups
 from . import kernels as K
 from .ground import clutter_classes, dem_on_grid
 from .models import (
@@ -77,7 +78,7 @@ class Prepared:
     params: RadioParams
     cellp: np.ndarray  # (n, NCELLP) float64
     coef: np.ndarray  # (n, 3·NCOEF) float64 path-loss coefficients per clutter class
-    celli: np.ndarray  # (n, NCELLI) int64; GROUP is the global frequency group
+    celli: np.ndarray  # (n, NCELLI) int64; GROUP is the global carrier group
     active: np.ndarray  # bool (n,): the cell's window meets the grid
     sp: np.ndarray
     ip: np.ndarray
@@ -85,6 +86,7 @@ class Prepared:
     dem: np.ndarray | None  # float32 DEM on the grid padded by dem_pad pixels, or None
     dem_pad: int
     n_groups: int
+    overlap: np.ndarray  # (n_groups, n_groups) float64: share of carrier a overlapped by b
 
 
 def validate_params(params: RadioParams) -> None:
@@ -551,7 +553,9 @@ def prepare(
                     los=has_dem,
                 )
 
-    freq_values, groups = np.unique(table["freq_mhz"], return_inverse=True)
+    # Carrier groups: cells on the same carrier (operator's carrier, or frequency ± bandwidth/2)
+    # share one; overlap[a, b] weighs group b's power as interference to a server on group a.
+    groups, overlap, _spans = carrier_groups(cells)
     omni = np.isnan(table["az"])
     az_rad = np.radians(np.where(omni, 0.0, table["az"]))
     has_tilt = np.isfinite(table["tilt"])
@@ -605,7 +609,19 @@ def prepare(
     ip[K.DIFFR] = DIFFRACTION_CODES[params.diffraction]
     ip[K.TERRAIN] = terrain_method_code(params)
     ip[K.DEM_PAD] = pad
-    ip[K.NGROUPS] = len(freq_values)
+    ip[K.NGROUPS] = len(overlap)
     return Prepared(
-        grid, params, cellp, coef, celli, active, sp, ip, classes, dem_grid, pad, len(freq_values)
+        grid,
+        params,
+        cellp,
+        coef,
+        celli,
+        active,
+        sp,
+        ip,
+        classes,
+        dem_grid,
+        pad,
+        len(overlap),
+        overlap,
     )
