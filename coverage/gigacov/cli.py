@@ -45,8 +45,21 @@ def _setup_logging(verbosity: int) -> None:
     except ImportError:  # pragma: no cover
         handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(level)
+    handler.addFilter(_clean_record)
     handler.addFilter(OncePerRun())
     logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+def _clean_record(record: logging.LogRecord) -> bool:
+    """Log filter: the message without terminal escapes or control characters (names in log
+    messages come from input files)."""
+    from .text import clean_text
+
+    msg = record.getMessage()
+    cleaned = clean_text(msg, keep_newlines=True)
+    if cleaned != msg:
+        record.msg, record.args = cleaned, None
+    return True
 
 
 class _Group(click.Group):
@@ -56,7 +69,9 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except GigacovError as exc:
-            click.echo(f"gigacov: error: {exc}", err=True)
+            from .text import clean_text
+
+            click.echo(f"gigacov: error: {clean_text(exc, keep_newlines=True)}", err=True)
             ctx.exit(EXIT_INPUT)
         except KeyboardInterrupt:  # pragma: no cover - interactive
             click.echo("gigacov: interrupted", err=True)
@@ -123,8 +138,10 @@ def _clean(value: Any) -> Any:
 
 
 def _print_outputs(result: Any) -> None:
+    from .text import clean_text
+
     for key, path in result.outputs.items():
-        click.echo(f"  {key:<16} {path}")
+        click.echo(f"  {key:<16} {clean_text(path)}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -148,7 +165,9 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"inputs of {result.scenario.name}")
+        from .text import terminal_text
+
+        table = Table(title=f"inputs of {terminal_text(result.scenario.name)}")
         numeric = ("read", "used", "rejected", "fixed", "skipped")
         for col in ("input", "path", *numeric, "defaults applied"):
             table.add_column(col, justify="right" if col in numeric else "left")
@@ -156,19 +175,21 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
             defaults = ", ".join(f"{k}: {v}" for k, v in r["defaults"].items()) or "-"
             fixed = sum(r.get("fixed", {}).values())
             table.add_row(
-                r["input"],
-                r["path"],
+                terminal_text(r["input"]),
+                terminal_text(r["path"]),
                 str(r["read"]),
                 str(r["used"]),
                 str(r["rejected"]),
                 str(fixed),
                 str(r.get("skipped", 0)),
-                defaults,
+                terminal_text(defaults),
             )
         console = Console(stderr=False)
         console.print(table)
         for w in result.inputs.warnings:
-            console.print(f"[yellow]warning:[/yellow] {w}", markup=True, highlight=False)
+            console.print(
+                f"[yellow]warning:[/yellow] {terminal_text(w)}", markup=True, highlight=False
+            )
         click.echo(
             f"rejected rows: {len(result.inputs.rejected)} → {result.run_dir / 'rejected_rows.csv'}"
         )

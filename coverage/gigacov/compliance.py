@@ -55,6 +55,7 @@ import pandas as pd
 
 from .errors import StandardError
 from .indicators import INDICATORS, LEVELS, IndicatorSet
+from .text import clean_text, terminal_text
 
 __all__ = [
     "Standard",
@@ -797,7 +798,7 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                     "status"
                 ].value_counts()
                 console.print(
-                    f"[bold]{std}[/bold] — {n_units} villages: "
+                    f"[bold]{terminal_text(std)}[/bold] — {n_units} villages: "
                     + ", ".join(f"{st.get(k, 0)} {_STATUS_TEXT[k]}" for k in STATUSES)
                     + " (list them with --level village)"
                 )
@@ -815,7 +816,7 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
             else:
                 tally = f"{n_units}, for information: no mandatory indicator at this level"
             title = f"{std} — {smeta.get('title', '')} — {lv} ({tally})"
-            table = Table(title=title, title_justify="left", show_lines=False)
+            table = Table(title=terminal_text(title), title_justify="left", show_lines=False)
             table.add_column("Unit", no_wrap=True)
             table.add_column("Status", no_wrap=True)
             starred = False
@@ -828,11 +829,14 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                 starred |= bool(star)
                 opt = "" if im.get("mandatory", True) else " (info)"
                 thr_txt = f"{op}{_fmt(thr, unit)}" if math.isfinite(thr) else "no threshold"
-                table.add_column(f"{_SHORT.get(k, k)}\n{thr_txt}{star}{opt}", justify="right")
+                table.add_column(
+                    terminal_text(f"{_SHORT.get(k, k)}") + f"\n{thr_txt}{star}{opt}",
+                    justify="right",
+                )
             for code, g in part.groupby("admin_code", sort=False):
                 s = ust.get(code, "")
                 cells = [
-                    Text(f"{g['name'].iloc[0]} {code}"),
+                    Text(clean_text(f"{g['name'].iloc[0]} {code}")),
                     Text(_STATUS_TEXT.get(s, "—"), style=_STYLE.get(s, "dim")),
                 ]
                 byk = g.set_index("indicator")
@@ -857,7 +861,7 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                 )
             note = smeta.get("level_notes", {}).get(lv)
             if note:
-                console.print(f"  Note ({lv}): {note}")
+                console.print(f"  Note ({lv}): {terminal_text(note)}")
             console.print()
 
 

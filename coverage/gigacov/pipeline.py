@@ -28,6 +28,7 @@ from .crs import resolve_grid_crs
 from .grid import Grid
 from .runlog import collect_warnings, new_run
 from .scenario import Scenario, load_scenario
+from .text import write_csv
 
 __all__ = [
     "RunResult",
@@ -146,7 +147,8 @@ def _ingest(scenario: Scenario, run_dir: Path) -> RunResult:
     with _timed(result, "ingest"):
         result.inputs = load_inputs(scenario)
     write_atomic(
-        run_dir / "rejected_rows.csv", lambda p: result.inputs.rejected.to_csv(p, index=False)
+        run_dir / "rejected_rows.csv",
+        lambda p: write_csv(result.inputs.rejected, p),
     )
     result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
     return result
@@ -199,7 +201,7 @@ def _check(result: RunResult) -> None:
     with _timed(result, "compliance"):
         result.compliance = evaluate(result.indicators, result.standards)
     run_dir = result.run_dir
-    write_atomic(run_dir / "compliance.csv", lambda p: result.compliance.to_csv(p, index=False))
+    write_atomic(run_dir / "compliance.csv", lambda p: write_csv(result.compliance, p))
     write_atomic(run_dir / "indicators.gpkg", lambda p: write_indicators_gpkg(result.indicators, p))
     result.outputs["compliance"] = run_dir / "compliance.csv"
     result.outputs["indicators"] = run_dir / "indicators.gpkg"

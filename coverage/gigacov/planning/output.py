@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..text import terminal_text, write_csv
 from .core import PlanResult
 
 __all__ = ["write_plan", "print_plan"]
@@ -39,7 +40,7 @@ def write_plan(plan: PlanResult, run_dir: Path) -> dict[str, Path]:
             geometry_type="MultiPolygon" if len(plan.gaps) == 0 else None,
         )
     with atomic_path(out["recommended_csv"]) as tmp:
-        plan.recommended.drop(columns="geometry").to_csv(tmp, index=False, encoding="utf-8-sig")
+        write_csv(plan.recommended.drop(columns="geometry"), tmp, encoding="utf-8-sig")
     with atomic_path(out["recommended_gpkg"]) as tmp:
         plan.recommended.to_crs(4326).to_file(
             tmp,
@@ -80,10 +81,10 @@ def print_plan(plan: PlanResult, console=None) -> None:
         for r in g["largest"]:
             t.add_row(
                 str(r["rank"]),
-                f"{r['admin_code']} {r['county_name']}",
+                terminal_text(f"{r['admin_code']} {r['county_name']}"),
                 f"{r['population']:,.0f}",
                 f"{r['area_km2']:.2f}",
-                str(r["nearest_site_id"] or "—"),
+                terminal_text(r["nearest_site_id"] or "—"),
                 "—" if r["nearest_site_m"] is None else f"{r['nearest_site_m']:,.0f}",
             )
         console.print(t)
@@ -114,7 +115,7 @@ def print_plan(plan: PlanResult, console=None) -> None:
                 else ""
             )
             t.add_row(
-                f"{c['admin_code']} {c['name']}",
+                terminal_text(f"{c['admin_code']} {c['name']}"),
                 c["status_before"],
                 after,
                 str(c["sites_added"]),
@@ -133,8 +134,8 @@ def print_plan(plan: PlanResult, console=None) -> None:
                     continue
                 thr = ind["threshold"]
                 t.add_row(
-                    f"{c['admin_code']} {c['name']}",
-                    key,
+                    terminal_text(f"{c['admin_code']} {c['name']}"),
+                    terminal_text(key),
                     _fmt(ind["before"], key),
                     _fmt(ind["after"], key),
                     f"{ind['op']} {_fmt(thr, key)}",
@@ -144,5 +145,6 @@ def print_plan(plan: PlanResult, console=None) -> None:
         for c in s["counties"]:
             if c["stop_reason"] not in ("targets_met", "not_failing", ""):
                 console.print(
-                    f"{c['admin_code']} {c['name']}: stopped ({c['stop_reason']}): {c['stop_message']}"
+                    terminal_text(f"{c['admin_code']} {c['name']}")
+                    + f": stopped ({c['stop_reason']}): {terminal_text(c['stop_message'])}"
                 )

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RunError
+from ..text import clean_text
 from .labels import IndicatorLabel
 
 __all__ = [
@@ -164,6 +165,8 @@ def _style(font: str) -> Iterator[None]:
             "ytick.labelsize": 8,
             "legend.fontsize": 8,
             "savefig.dpi": _DPI,
+            # Names are plain text: "US$5 and $6" must not be typeset as mathematics.
+            "text.parse_math": False,
         }
     ):
         yield
@@ -199,7 +202,7 @@ def wrap_title(text: str, width: int = 78) -> str:
 
     lines: list[str] = []
     line = ""
-    for word in text.split(" "):
+    for word in clean_text(text).split(" "):
         candidate = f"{line} {word}" if line else word
         if line and cols(candidate) > width:
             lines.append(line)
@@ -251,7 +254,7 @@ def indicator_bar_chart(
         shown = np.nan_to_num(vals[order], nan=0.0)
         colours = [STATUS_COLOURS.get(statuses[i], STATUS_COLOURS["no_data"]) for i in order]
         ax.barh(y, shown, color=colours, height=0.7)
-        ax.set_yticks(y, [names[i] for i in order])
+        ax.set_yticks(y, [clean_text(names[i]) for i in order])
         finite = vals[np.isfinite(vals)]
         top = float(finite.max()) if finite.size else 1.0
         for yi, i in zip(y, order, strict=True):
@@ -271,7 +274,11 @@ def indicator_bar_chart(
             t = float(thr) * (100.0 if label.ratio else 1.0)
             top = max(top, t)
             ax.axvline(
-                t, color="#333333", lw=1.1, ls=styles[k % len(styles)], label=f"{std}: {t:g}"
+                t,
+                color="#333333",
+                lw=1.1,
+                ls=styles[k % len(styles)],
+                label=clean_text(f"{std}: {t:g}"),
             )
         ax.set_xlim(0, top * 1.15 if top > 0 else 1)
         ax.set_xlabel(_axis_label(label, lang))
@@ -326,7 +333,7 @@ def status_overview_chart(counts: dict[str, dict[str, int]], title: str, font: s
                         fontsize=8,
                     )
             left += w
-        ax.set_yticks(y, stds)
+        ax.set_yticks(y, [clean_text(s) for s in stds])
         ax.set_xlabel(lang("单位数", "units"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(wrap_title(title))
@@ -355,15 +362,31 @@ def yoy_chart(
         fig = _new_figure(7.5, max(2.2, 0.9 + 0.34 * n))
         ax = fig.add_subplot()
         y = np.arange(n)
-        ax.barh(y + 0.19, np.nan_to_num(a[order]), height=0.36, color="#9ecae1", label=label_a)
-        ax.barh(y - 0.19, np.nan_to_num(b[order]), height=0.36, color="#08519c", label=label_b)
-        ax.set_yticks(y, [names[i] for i in order])
+        ax.barh(
+            y + 0.19,
+            np.nan_to_num(a[order]),
+            height=0.36,
+            color="#9ecae1",
+            label=clean_text(label_a),
+        )
+        ax.barh(
+            y - 0.19,
+            np.nan_to_num(b[order]),
+            height=0.36,
+            color="#08519c",
+            label=clean_text(label_b),
+        )
+        ax.set_yticks(y, [clean_text(names[i]) for i in order])
         for k, (std, thr) in enumerate(thresholds):
             if thr is None or math.isnan(float(thr)):
                 continue
             t = float(thr) * (100.0 if label.ratio else 1.0)
             ax.axvline(
-                t, color="#333333", lw=1.0, ls="--" if k == 0 else ":", label=f"{std}: {t:g}"
+                t,
+                color="#333333",
+                lw=1.0,
+                ls="--" if k == 0 else ":",
+                label=clean_text(f"{std}: {t:g}"),
             )
         ax.set_xlabel(_axis_label(label, lang))
         ax.set_title(wrap_title(title))
@@ -466,5 +489,13 @@ def county_map(window: MapWindow, title: str, font: str, lang, note: str = "") -
             title_fontsize=7,
         )
         if note:
-            ax.text(0.0, -0.04, note, transform=ax.transAxes, fontsize=7, va="top", color="#555555")
+            ax.text(
+                0.0,
+                -0.04,
+                clean_text(note),
+                transform=ax.transAxes,
+                fontsize=7,
+                va="top",
+                color="#555555",
+            )
         return _png(fig)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RunError, StandardError
+from ..text import csv_unquote_frame
 from .labels import KNOWN_KEYS, LEVELS, Labeler, is_ratio
 from .tables import (
     StandardInfo,
@@ -267,7 +268,7 @@ def load_run(path: str | Path) -> RunTables:
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise RunError(f"{path / 'compliance.csv'}: cannot be read ({exc})") from None
-    compliance = normalise_compliance(comp, where=str(path / "compliance.csv"))
+    compliance = normalise_compliance(csv_unquote_frame(comp), where=str(path / "compliance.csv"))
     units = _read_units(path / "indicators.gpkg")
     return RunTables(
         _label(manifest, path.name),

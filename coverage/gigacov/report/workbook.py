@@ -27,6 +27,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..pipeline import atomic_path
+from ..text import clean_text, is_formula_like
 from .labels import (
     LEVEL_NAMES,
     LEVELS,
@@ -115,6 +116,23 @@ def _num(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _cell(ws: Any, value: Any) -> Cell:
+    """A write-only cell; text is always stored as text, never as a formula.
+
+    Control characters (which Excel cannot store) are removed. Text that a spreadsheet would
+    read as a formula (``=…``, ``+…``, ``-…``, ``@…``) is stored as a string with Excel's quote
+    prefix, as when a user types ``'=…``: it shows literally and stays text when edited.
+    """
+    if isinstance(value, str):
+        text = clean_text(value, keep_newlines=True).replace("\r\n", "\n").replace("\r", "\n")
+        cell = WriteOnlyCell(ws, value=text)
+        cell.data_type = "s"
+        if is_formula_like(text):
+            cell.quotePrefix = True
+        return cell
+    return WriteOnlyCell(ws, value=value)
+
+
 class _Sheet:
     """A write-only sheet filled row by row.
 
@@ -143,7 +161,7 @@ class _Sheet:
         border: bool = False,
         comment: str = "",
     ) -> Cell:
-        cell = WriteOnlyCell(self.ws, value=value)
+        cell = _cell(self.ws, value)
         if fmt:
             cell.number_format = fmt
         if font is not None:
@@ -155,14 +173,15 @@ class _Sheet:
         if border:
             cell.border = _BOX
         if comment:
-            cell.comment = Comment(comment, "gigacov", width=320, height=120)
+            text = clean_text(comment, keep_newlines=True)
+            cell.comment = Comment(text, "gigacov", width=320, height=120)
         return cell
 
     def append(self, cells: Sequence[Any] = (), height: float | None = None) -> int:
         self.row += 1
         if height:
             self.ws.row_dimensions[self.row].height = height
-        self.ws.append(list(cells))
+        self.ws.append([c if isinstance(c, Cell) else _cell(self.ws, c) for c in cells])
         return self.row
 
     def header(self, headers: Sequence[str], height: float = 32) -> int:
