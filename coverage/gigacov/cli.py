@@ -390,6 +390,8 @@ def _compliance_summary(df) -> list[dict[str, Any]]:
 
 
 def _print_compliance_summary(summary: list[dict[str, Any]]) -> None:
+    from .text import clean_text
+
     if not summary:
         click.echo("compliance: no rows (no standard judged any unit)")
         return
@@ -403,7 +405,7 @@ def _print_compliance_summary(summary: list[dict[str, Any]]) -> None:
         if s["failing"] and s["level"] != "village":
             names = [f["name"] for f in s["failing"]]
             line += " — failing: " + ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
-        click.echo(line)
+        click.echo(clean_text(line))
 
 
 @main.command(name="run")
