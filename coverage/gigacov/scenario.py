@@ -66,6 +66,8 @@ class _PathField:
 
 
 PathStr = typing.Annotated[str, _PathField]
+#: One path or a list of paths (each resolves against the scenario folder).
+PathOrPaths = typing.Annotated[str | list[str], _PathField]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -102,6 +104,10 @@ class BoundariesSection:
     villages_layer: str = ""
     villages_crs: str = ""
     """CRS of the villages file; default: same as ``crs``."""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Header of a counties-file column whose name no alias knows, e.g. ``{admin_code = "县代码"}``."""
+    villages_columns: dict[str, str] = field(default_factory=dict)
+    """Header of a villages-file column whose name no alias knows, e.g. ``{name = "村名"}``."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,8 @@ class TerrainSection:
 
 @dataclass(frozen=True)
 class KeyPlacesSection:
-    path: PathStr = ""
+    path: PathOrPaths = ""
+    """One file or a list of files (``["hospitals.xlsx", "amap-pois.csv", "roads.gpkg"]``)."""
     crs: str = "wgs84"
     layer: str = ""
     encoding: str = ""
@@ -437,6 +444,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         args = [a for a in get_args(hint) if a is not type(None)]
         if value is None:
             return None
+        if isinstance(value, list):  # str | list[str]: the list form when one is given
+            args = [a for a in args if get_origin(a) in (list, typing.List)] or args  # noqa: UP006
         return _coerce(value, args[0], where)
     if hint is bool:
         if not isinstance(value, bool):
@@ -459,6 +468,13 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     return value
 
 
+def _resolve(value: str, base: Path | None) -> str:
+    p = Path(value).expanduser()
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    return str(p)
+
+
 def _build_section(cls: type, raw: Any, section: str, base: Path | None) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"[{section}] must be a table, got {raw!r}")
@@ -471,10 +487,11 @@ def _build_section(cls: type, raw: Any, section: str, base: Path | None) -> Any:
         where = f"[{section}] {key}"
         value = _coerce(value, hints[key], where)
         if _is_path_hint(hints[key]) and value:
-            p = Path(value).expanduser()
-            if not p.is_absolute() and base is not None:
-                p = base / p
-            value = str(p)
+            value = (
+                [_resolve(v, base) for v in value]
+                if isinstance(value, list)
+                else _resolve(value, base)
+            )
         kwargs[key] = value
     return cls(**kwargs)
 

@@ -5,6 +5,8 @@
   it); the values are representative, a few tens of MHz off at most, which changes path loss by
   well under 0.5 dB. Plain frequency spellings (``"2.6G"``, ``"3.5GHz"``, ``"700M"``) are read as
   numbers with a unit; China Mobile's TD-LTE band letters (A/D/E/F频段) are understood too.
+* **Frequency ranges** (``"2515-2675MHz"``, ``"3.4~3.5GHz"``) → the centre of the range; the
+  width is taken as the channel bandwidth when it is one (5–100 MHz), else the band default.
 * **ARFCN** (``频点`` columns often hold channel numbers, not MHz): NR-ARFCN → MHz by
   TS 38.104 §5.4.2.1 (global raster: 5 kHz below 3 GHz, 15 kHz from 3 to 24.25 GHz); EARFCN →
   MHz by TS 36.104 §5.7.3, ``F_DL = F_DL_low + 0.1 (N_DL − N_Offs-DL)``, for the LTE bands used
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 import numpy as np
 
@@ -111,6 +114,12 @@ _LTE_WORD_RE = re.compile(
 _LETTER_RE = re.compile(r"^(?:td-?lte|tdd)?\s*([adef])\s*(?:频段|频|band)?$")
 _FREQ_RE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(ghz|mhz|khz|hz|g|m|k)?$")
 _FDD_FREQ_RE = re.compile(r"^(?:fdd|tdd|lte|nr)?-?([0-9]{3,4})(?:m|mhz)?$")
+#: A frequency range: "2515-2675MHz", "3.4~3.5GHz", "1850至1870M".
+_RANGE_RE = re.compile(
+    r"^([0-9]+(?:\.[0-9]+)?)(ghz|mhz|g|m)?[-~–—至到]([0-9]+(?:\.[0-9]+)?)(ghz|mhz|g|m)?$"
+)
+#: Channel bandwidths (MHz) a range of that width can be one carrier of.
+_CARRIER_WIDTHS = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
 
 
 def parse_band(text: str) -> tuple[float, str, float] | None:
@@ -119,9 +128,12 @@ def parse_band(text: str) -> tuple[float, str, float] | None:
     Returns (centre MHz, technology hint "5G"/"4G"/"", typical bandwidth MHz or NaN), or None
     when the text is not a band or frequency spelling.
     """
-    t = re.sub(r"[\s_]+", "", str(text).strip().lower())
+    t = re.sub(r"[\s_]+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
     if not t:
         return None
+    m = _RANGE_RE.match(t)
+    if m:
+        return _range(m)
     m = _BAND_RE.match(t)
     if m:
         key = f"{m.group(1)}{int(m.group(2))}"
@@ -146,6 +158,18 @@ def parse_band(text: str) -> tuple[float, str, float] | None:
             math.nan,
         )
     return None
+
+
+def _range(m: re.Match) -> tuple[float, str, float] | None:
+    """A frequency range → its centre; its width is the bandwidth when it can be one carrier."""
+    unit = m.group(4) or m.group(2) or "mhz"
+    lo = _freq_to_mhz(float(m.group(1)), m.group(2) or unit)
+    hi = _freq_to_mhz(float(m.group(3)), unit)
+    if lo is None or hi is None or not hi > lo:
+        return None
+    width = round(hi - lo, 6)
+    bw = width if width in _CARRIER_WIDTHS else math.nan
+    return ((lo + hi) / 2.0, "", bw)
 
 
 def _freq_to_mhz(num: float, unit: str) -> float | None:

@@ -29,12 +29,15 @@ from ..crs import WGS84, geoseries_to_wgs84, parse_crs
 from ..errors import InputError
 from ..scenario import Scenario, default_boundaries_path
 from ._common import Parsed, Rejects, Tracker, as_text, log, parse_numbers
-from .geo import Region, effective_crs
+from .geo import Region, check_degrees, effective_crs
 from .model import BOUNDARY_COLUMNS, InputReport
 from .tables import match_columns, missing_columns_error, read_table
 
 __all__ = ["BOUNDARY_ALIASES", "read_boundaries", "region_prefix", "normalise_codes", "Boundaries"]
 
+#: Canonical boundary columns and the headers accepted for them (first match wins). ``township``
+#: and ``county_name`` are recognised so that a villages file's 乡镇名称 / 区县名称 are never
+#: taken for the village's own name; a counties file without ``name`` uses ``county_name``.
 BOUNDARY_ALIASES: dict[str, list[str]] = {
     "admin_code": [
         "adcode",
@@ -44,6 +47,19 @@ BOUNDARY_ALIASES: dict[str, list[str]] = {
         "统计用区划代码",
         "区划编码",
         "行政代码",
+        "行政区代码",
+        "村代码",
+        "村级代码",
+        "村编码",
+        "行政村代码",
+        "村居代码",
+        "村委会代码",
+        "社区代码",
+        "村级行政区划代码",
+        "区县代码",
+        "县级代码",
+        "县代码",
+        "县区代码",
         "代码",
         "编码",
         "county_code",
@@ -51,17 +67,29 @@ BOUNDARY_ALIASES: dict[str, list[str]] = {
         "gb",
         "ad_code",
         "citycode_adcode",
+        "xzqdm",
+        "cjqydm",
     ],
     "name": [
         "名称",
         "区划名称",
         "行政区划名称",
+        "行政区名称",
         "地名",
-        "县名",
+        "村名称",
         "村名",
+        "行政村名称",
+        "行政村",
+        "村居名称",
+        "村委会名称",
+        "社区名称",
+        "村庄名称",
         "name_zh",
         "name_cn",
         "中文名",
+        "xzqmc",
+        "cjqymc",
+        "village_name",
     ],
     "name_en": ["english_name", "name_english", "英文名", "英文名称", "pinyin"],
     "level": ["级别", "层级", "行政级别", "等级", "adlevel", "admin_level", "type"],
@@ -75,6 +103,28 @@ BOUNDARY_ALIASES: dict[str, list[str]] = {
         "pcode",
     ],
     "population": ["人口", "常住人口", "户籍人口", "pop", "population_total"],
+    "township": [
+        "乡镇名称",
+        "乡镇",
+        "乡镇街道",
+        "乡镇街道名称",
+        "街道名称",
+        "镇名称",
+        "所属乡镇",
+        "township_name",
+        "town",
+    ],
+    "county_name": [
+        "区县名称",
+        "县区名称",
+        "县名称",
+        "县名",
+        "区县",
+        "县区",
+        "县级名称",
+        "所属区县",
+        "county",
+    ],
 }
 
 _LEVEL_WORDS = {
@@ -276,10 +326,36 @@ def _polygonal_part(g):
     return shapely.union_all(parts)
 
 
-def _to_wgs84(table, declared_text: str, what: str, warnings: list[str]) -> gpd.GeoSeries:
-    declared = parse_crs(declared_text or "wgs84", what=what)
+def _to_wgs84(table, declared_text: str, key: str, tracker: Tracker, warnings: list[str]):
+    """The file's polygons in WGS84; a projected file read as degrees stops the run."""
+    declared = parse_crs(declared_text or "wgs84", what=key)
     first, shift = effective_crs(declared, table.crs, table.path, warnings)
     geoms = table.geometry
+    arr = np.asarray(geoms.values, dtype=object)
+    present = ~shapely.is_missing(arr)
+    present[present] = ~shapely.is_empty(arr[present])
+    b = np.full((arr.size, 4), np.nan)
+    if present.any():
+        b[present] = shapely.bounds(arr[present])
+    impossible = check_degrees(
+        b[:, 0], b[:, 1], b[:, 2], b[:, 3], first, table.path, key, file_crs=table.crs is not None
+    )
+    if impossible.any():
+        rng = np.array(
+            [f"x {r[0]:,.0f} … {r[2]:,.0f}, y {r[1]:,.0f} … {r[3]:,.0f}" for r in b[impossible]],
+            dtype=object,
+        )
+        values = np.full(arr.size, "", dtype=object)
+        values[impossible] = rng
+        tracker.reject(
+            impossible,
+            "geometry",
+            values,
+            "bad_geometry",
+            lambda v: "coordinates " + v + f" cannot be degrees ({key} = {first.text!r})",
+        )
+        arr = np.where(impossible, None, arr)
+        geoms = gpd.GeoSeries(arr, crs=geoms.crs)
     out = geoseries_to_wgs84(geoms, first)
     if shift is not None:
         out = geoseries_to_wgs84(out, shift)
@@ -292,7 +368,9 @@ def _read_units(
     crs_text: str,
     layer: str,
     what: str,
-    section: str,
+    crs_key: str,
+    mapping: str,
+    columns: dict[str, str],
     rejects: Rejects,
     warnings: list[str],
     pop_column: str,
@@ -307,10 +385,10 @@ def _read_units(
     aliases = dict(BOUNDARY_ALIASES)
     if pop_column:
         aliases = {**aliases, "population": [pop_column, *aliases["population"]]}
-    cmap = match_columns(table.df.columns, aliases, where=f"[{section}]")
+    cmap = match_columns(table.df.columns, aliases, columns, where=f"[{mapping}]")
     if "admin_code" not in cmap:
         raise missing_columns_error(
-            table.path, what, ["admin_code"], cmap, BOUNDARY_ALIASES, section
+            table.path, what, ["admin_code"], cmap, BOUNDARY_ALIASES, mapping
         )
     report = InputReport(input=what, path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)
@@ -332,15 +410,18 @@ def _read_units(
         "unknown_admin_code",
         lambda v: "admin code " + v.map(repr) + f" is not {expect}",
     )
-    geoms = _to_wgs84(table, crs_text, f"[{section}] crs", warnings)
+    geoms = _to_wgs84(table, crs_text, crs_key, tracker, warnings)
     geoms_arr = _clean_geometries(
         geoms, tracker, table.path, warnings, "village" if villages else "boundary"
     )
+    name_key = "name" if "name" in cmap or villages else "county_name"
     name = (
-        as_text(df[cmap.header("name")])
-        if "name" in cmap
+        as_text(df[cmap.header(name_key)])
+        if name_key in cmap
         else pd.Series([""] * len(df), dtype=object)
     )
+    no_name = (name == "").to_numpy()
+    name = name.where(~no_name, codes)  # never a blank label: a unit without a name shows its code
     name_en = (
         as_text(df[cmap.header("name_en")])
         if "name_en" in cmap
@@ -368,6 +449,7 @@ def _read_units(
             "name_en": name_en.to_numpy(dtype=object),
             "level": level,
             "parent_code": parent,
+            "_no_name": no_name,
         },
         geometry=gpd.GeoSeries(geoms_arr, crs=WGS84),
         crs=WGS84,
@@ -403,7 +485,9 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
         crs_text=sec.crs,
         layer=sec.layer,
         what="boundaries",
-        section="boundaries",
+        crs_key="[boundaries] crs",
+        mapping="boundaries.columns",
+        columns=sec.columns,
         rejects=rejects,
         warnings=warnings,
         pop_column=pop_col,
@@ -459,6 +543,7 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     )
     tracker.skip(tracker.alive & ~keep)
     tracker.finish()
+    _warn_no_names(units, tracker, table.path, cmap, "boundary", warnings)
     kept = units[tracker.alive].copy()
     kept = _add_missing_parents(kept, prefix, warnings, table.path)
     # villages
@@ -469,7 +554,9 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
             crs_text=sec.villages_crs or sec.crs,
             layer=sec.villages_layer,
             what="villages",
-            section="boundaries",
+            crs_key="[boundaries] villages_crs" if sec.villages_crs else "[boundaries] crs",
+            mapping="boundaries.villages_columns",
+            columns=sec.villages_columns,
             rejects=rejects,
             warnings=warnings,
             pop_column=pop_col if pop_col else "",
@@ -510,6 +597,7 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
         all_codes |= set(vcodes[vtracker.alive].tolist())
         vtracker.skip(vtracker.alive & ~np.isin(county, list(region_counties)))
         vtracker.finish()
+        _warn_no_names(villages, vtracker, vt.path, vmap, "village", warnings)
         villages = villages[vtracker.alive].copy()
         villages["parent_code"] = villages["admin_code"].str[:6]
         kept = pd.concat([kept, villages], ignore_index=True)
@@ -537,6 +625,29 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
         "boundaries: %d counties in region %r, %d units in all", len(counties), prefix, len(kept)
     )
     return Boundaries(kept, region, prefix, all_codes, reports, warnings)
+
+
+def _warn_no_names(units, tracker: Tracker, path: Path, cmap, what: str, warnings) -> None:
+    """A unit without a name is labelled by its code; say how many, never leave labels blank."""
+    n = int((units["_no_name"].to_numpy(dtype=bool) & tracker.alive).sum())
+    if not n:
+        return
+    if "name" in cmap or "county_name" in cmap:
+        col = cmap.header("name") if "name" in cmap else cmap.header("county_name")
+        why = f"their {col!r} is empty"
+    else:
+        why = (
+            f"the file has no name column (accepted: {', '.join(BOUNDARY_ALIASES['name'][:8])}, "
+            f'…; or map it: [{cmap_key(what)}] name = "<header>")'
+        )
+    msg = f"{path}: {n} {what} unit(s) have no name ({why}); they are labelled by their code"
+    warnings.append(msg)
+    tracker.report.defaults["name"] = tracker.report.defaults.get("name", 0) + n
+    log.warning(msg)
+
+
+def cmap_key(what: str) -> str:
+    return "boundaries.villages_columns" if what == "village" else "boundaries.columns"
 
 
 def _first_rows(codes: np.ndarray, rows: np.ndarray, alive: np.ndarray) -> dict:

@@ -163,10 +163,17 @@ def read_broadband(
     )
     hashes[str(table.path)] = sha256_file(table.path)
     warnings: list[str] = []
-    cmap = match_columns(table.df.columns, BROADBAND_ALIASES, sec.columns, where="[broadband]")
+    cmap = match_columns(
+        table.df.columns, BROADBAND_ALIASES, sec.columns, where="[broadband.columns]"
+    )
     if "admin_code" not in cmap:
         raise missing_columns_error(
-            table.path, "broadband statistics", ["admin_code"], cmap, BROADBAND_ALIASES, "broadband"
+            table.path,
+            "broadband statistics",
+            ["admin_code"],
+            cmap,
+            BROADBAND_ALIASES,
+            "broadband.columns",
         )
     counts_present = [c for c in COUNT_COLUMNS if c in cmap]
     if not counts_present:
@@ -176,7 +183,7 @@ def read_broadband(
             COUNT_COLUMNS[:3],
             cmap,
             BROADBAND_ALIASES,
-            "broadband",
+            "broadband.columns",
         )
     df = table.df
     n = len(df)

@@ -21,7 +21,14 @@ from ..crs import (
 from ..errors import InputError
 from ._common import log
 
-__all__ = ["Region", "effective_crs", "points_to_wgs84", "check_lonlat_ranges"]
+__all__ = [
+    "Region",
+    "effective_crs",
+    "points_to_wgs84",
+    "check_lonlat_ranges",
+    "check_degrees",
+    "not_degrees_message",
+]
 
 
 def effective_crs(
@@ -64,20 +71,112 @@ def points_to_wgs84(x: np.ndarray, y: np.ndarray, first: CRSSpec, shift: CRSSpec
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
-def check_lonlat_ranges(x: np.ndarray, y: np.ndarray, spec: CRSSpec, path, columns: str) -> None:
-    """A file declared geographic whose coordinates are mostly metres is a CRS mistake → error."""
+def check_lonlat_ranges(
+    x: np.ndarray, y: np.ndarray, spec: CRSSpec, path, columns: str, key: str = "crs"
+) -> None:
+    """Points read as degrees whose coordinates are mostly far beyond ±360 are a CRS mistake.
+
+    (Beyond ±180 / ±90 alone is not enough for points: a latitude of 118 is usually a longitude
+    in the wrong column, which the sites reader repairs or rejects row by row.)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    check_degrees(x, y, x, y, spec, path, key, limits=(360.0, 360.0), what=columns)
+
+
+def check_degrees(
+    xmin,
+    ymin,
+    xmax,
+    ymax,
+    spec: CRSSpec,
+    path,
+    key: str,
+    *,
+    limits: tuple[float, float] = (180.0, 90.0),
+    what: str = "",
+    file_crs: bool = False,
+) -> np.ndarray:
+    """Features whose coordinates cannot be longitude/latitude although they are read as degrees.
+
+    ``xmin … ymax`` are per-feature bounds in the file's coordinates, ``spec`` the CRS they are
+    read in. When ``spec`` is geographic and more than half of the features lie beyond ``limits``
+    (±180° / ±90°), the file is in a projected CRS that nobody declared (a Gauss–Krüger
+    shapefile without its ``.prj``): :class:`InputError` naming the file, the coordinate range
+    found and the scenario key to set (``key``, e.g. ``"[boundaries] villages_crs"``). Otherwise
+    returns the mask of the few impossible features, for the caller to reject.
+    """
+    xmin, ymin, xmax, ymax = (np.asarray(a, dtype=np.float64) for a in (xmin, ymin, xmax, ymax))
+    bad = np.zeros(xmin.shape, dtype=bool)
     if spec.kind == "epsg" and not spec.crs.is_geographic:
-        return
-    ok = np.isfinite(x) & np.isfinite(y)
+        return bad
+    ok = np.isfinite(xmin) & np.isfinite(ymin) & np.isfinite(xmax) & np.isfinite(ymax)
     if not ok.any():
-        return
-    big = (np.abs(x[ok]) > 360) | (np.abs(y[ok]) > 360)
-    if big.mean() > 0.5:
-        i = int(np.flatnonzero(ok)[np.argmax(big)])
+        return bad
+    lx, ly = limits
+    bad = ok & (
+        (np.abs(xmin) > lx) | (np.abs(xmax) > lx) | (np.abs(ymin) > ly) | (np.abs(ymax) > ly)
+    )
+    if bad.sum() > 0.5 * ok.sum():
         raise InputError(
-            f"{path}: {columns} look like projected metres (e.g. {x[i]!r}, {y[i]!r}), but the CRS is "
-            f'{spec.text!r} (degrees); declare the file\'s CRS, e.g. crs = "EPSG:32650"'
+            not_degrees_message(
+                path,
+                xmin[ok],
+                ymin[ok],
+                xmax[ok],
+                ymax[ok],
+                spec,
+                key,
+                what=what,
+                file_crs=file_crs,
+            )
         )
+    return bad
+
+
+def not_degrees_message(
+    path, xmin, ymin, xmax, ymax, spec: CRSSpec, key: str, *, what="", file_crs=False
+) -> str:
+    """The error for a projected file read as degrees: file, range found, key to set, a guess."""
+    rng = (
+        f"x {np.min(xmin):,.0f} … {np.max(xmax):,.0f}, y {np.min(ymin):,.0f} … {np.max(ymax):,.0f}"
+    )
+    cols = f" ({what})" if what else ""
+    why = (
+        f"the file's own CRS says {spec.text}"
+        if file_crs
+        else f"the file declares no CRS and {key} is {spec.text!r}"
+    )
+    guess = _guess_projected(np.median((xmin + xmax) / 2), np.median((ymin + ymax) / 2))
+    return (
+        f"{path}: the coordinates{cols} range over {rng}, which cannot be longitude/latitude in "
+        f"degrees, but they are read as degrees ({why}). They look like projected metres"
+        f'{guess}. Set the file\'s CRS in the scenario: {key} = "EPSG:<code>" (or give the file '
+        "its .prj)."
+    )
+
+
+def _guess_projected(x: float, y: float) -> str:
+    """A hint for common Chinese projected CRSs from a typical coordinate pair."""
+    if not (0 < y < 10_000_000):
+        return ""
+    zone = int(x // 1_000_000)
+    if 25 <= zone <= 45 and 300_000 <= x - zone * 1_000_000 <= 700_000:
+        return (
+            f", with the zone number {zone} in front of the easting: CGCS2000 3-degree "
+            f"Gauss–Krüger zone {zone} is EPSG:{4488 + zone}"
+        )
+    if 13 <= zone <= 23 and 100_000 <= x - zone * 1_000_000 <= 900_000:
+        return (
+            f", with the zone number {zone} in front of the easting: CGCS2000 6-degree "
+            f"Gauss–Krüger zone {zone} is EPSG:{4478 + zone}"
+        )
+    if 100_000 <= x <= 900_000:
+        return (
+            " without a zone number (UTM, e.g. EPSG:32650 for zone 50N, or CGCS2000 3-degree "
+            "Gauss–Krüger by central meridian, e.g. EPSG:4549 for 120°E)"
+        )
+    return ""
 
 
 @dataclass

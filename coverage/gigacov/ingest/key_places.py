@@ -1,17 +1,22 @@
 """Key places (重点场所): hospitals, universities, tourist areas, stations, airports, roads.
 
-GeoJSON / GeoPackage / Shapefile layers with points, lines (roads) or polygons, or tables (CSV /
-XLSX) with lon/lat columns or a WKT geometry column. Categories are normalised to
-:data:`~gigacov.ingest.model.KEY_PLACE_CATEGORIES` from English or Chinese words (医院 / 三甲医院 →
-hospital, 高校 / 大学 → university, 景区 / 旅游 → tourism, 火车站 / 高铁站 → railway, 机场 →
-airport, 道路 / 高速 / 公路 → road, 政府 → government); anything else becomes ``other`` and is
-counted as a default. ``admin_code`` is the county containing the place's representative point
+``[key_places] path`` is one file or a list of files. Each is a GeoJSON / GeoPackage / Shapefile
+layer with points, lines (roads) or polygons, or a table (CSV / XLSX) whose rows carry either a
+WKT geometry or lon/lat columns (or one ``location`` column ``"lon,lat"``, as Amap exports write
+it); a table may mix both kinds of row. Categories are normalised to
+:data:`~gigacov.ingest.model.KEY_PLACE_CATEGORIES` from English or Chinese words (医院 →
+hospital, 高校 / 大学 / 高等院校 → university, 景区 / 旅游 → tourism, 火车站 / 高铁站 → railway,
+机场 → airport, 道路 / 高速 / 公路 → road, 政府 → government); an Amap category path
+(``科教文化服务;学校;高等院校``) is read from its most specific part. Anything else becomes
+``other`` and is counted as a default. No grade is read or claimed (a 综合医院 is a hospital,
+whatever its grade). ``admin_code`` is the county containing the place's representative point
 (for a road that point lies on the road); a place that does not touch the region's counties is
-rejected ``outside_region``.
+rejected ``outside_region``. Place ids must be unique across the files.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import geopandas as gpd
@@ -23,16 +28,19 @@ from ..crs import WGS84, geoseries_to_wgs84, parse_crs
 from ..errors import InputError
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, is_missing, log, parse_numbers
-from .geo import Region, effective_crs, points_to_wgs84
+from .geo import Region, check_degrees, effective_crs
 from .model import KEY_PLACE_CATEGORIES, KEY_PLACE_COLUMNS, InputReport
-from .tables import match_columns, read_table
+from .tables import mapping_hint, match_columns, read_table
+from .units import coord_unit
+from .vocab import map_unique
 
-__all__ = ["KEY_PLACE_ALIASES", "normalise_category", "read_key_places"]
+__all__ = ["KEY_PLACE_ALIASES", "normalise_category", "read_key_places", "key_place_files"]
 
 KEY_PLACE_ALIASES: dict[str, list[str]] = {
     "place_id": ["id", "编号", "场所编号", "场所id", "poi_id", "poiid", "fid"],
     "name": ["名称", "场所名称", "name_zh", "名字", "地名", "标题", "title"],
     "category": [
+        "typecode_name",
         "类别",
         "类型",
         "场所类型",
@@ -44,8 +52,9 @@ KEY_PLACE_ALIASES: dict[str, list[str]] = {
         "fclass",
         "poi_type",
     ],
-    "lon": ["lng", "long", "longitude", "x", "经度"],
-    "lat": ["latitude", "y", "纬度"],
+    "lon": ["lng", "long", "longitude", "x", "经度", "lon_wgs84", "lon_gcj02", "东经"],
+    "lat": ["latitude", "y", "纬度", "lat_wgs84", "lat_gcj02", "北纬"],
+    "location": ["lonlat", "lnglat", "经纬度", "坐标", "位置坐标"],
     "wkt": ["geometry", "geom", "the_geom", "shape", "几何", "wkt_geometry"],
     "approximate": ["approx", "is_approximate", "位置近似", "近似", "近似位置"],
 }
@@ -53,7 +62,20 @@ KEY_PLACE_ALIASES: dict[str, list[str]] = {
 # Order matters: more specific words first (高铁站 before 站, 道路 words after stations).
 _CATEGORY_WORDS: list[tuple[tuple[str, ...], str]] = [
     (("hospital", "医院", "三甲", "卫生院", "medical", "clinic"), "hospital"),
-    (("university", "college", "高校", "大学", "学院", "campus"), "university"),
+    (
+        (
+            "university",
+            "college",
+            "高校",
+            "大学",
+            "学院",
+            "campus",
+            "高等院校",
+            "高等学校",
+            "大专院校",
+        ),
+        "university",
+    ),
     (("airport", "机场", "航站楼"), "airport"),
     (
         (
@@ -96,28 +118,58 @@ _CATEGORY_WORDS: list[tuple[tuple[str, ...], str]] = [
 _TRUE = {"1", "true", "yes", "y", "t", "是", "近似", "approximate", "approx"}
 
 
+_PATH_SPLIT = re.compile(r"[;；|>]")
+
+
 def normalise_category(value) -> str:
-    """``"三甲医院"`` → ``"hospital"``, ``"高速公路"`` → ``"road"``; unknown → ``""``."""
+    """``"三甲医院"`` → ``"hospital"``, ``"科教文化服务;学校;高等院校"`` → ``"university"``;
+    unknown → ``""``. A category path is read from its most specific (last) part first."""
     t = unicodedata.normalize("NFKC", str(value)).strip().lower()
     if not t:
         return ""
     if t in KEY_PLACE_CATEGORIES:
         return t
-    for words, cat in _CATEGORY_WORDS:
-        if any(w in t for w in words):
-            return cat
+    parts = [p.strip() for p in _PATH_SPLIT.split(t) if p.strip()]
+    for part in reversed(parts or [t]):
+        for words, cat in _CATEGORY_WORDS:
+            if any(w in part for w in words):
+                return cat
     return ""
+
+
+def key_place_files(path) -> list[str]:
+    """``[key_places] path`` as a list of files (one path or a list)."""
+    if not path:
+        return []
+    return [path] if isinstance(path, str) else [str(p) for p in path]
 
 
 def read_key_places(
     scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str, str]
-) -> tuple[gpd.GeoDataFrame, InputReport, list[str], np.ndarray, np.ndarray]:
-    """Read ``[key_places] path``; returns the places, the report, warnings and raw point coords."""
+) -> tuple[gpd.GeoDataFrame, list[InputReport], list[str], np.ndarray, np.ndarray]:
+    """Read every file of ``[key_places] path``.
+
+    Returns the places of all files, one report per file, warnings, and the raw point
+    coordinates of the files read as WGS84 (for the datum check)."""
+    parts, reports, warnings, xs, ys = [], [], [], [], []
+    seen: dict[str, str] = {}  # place id → "file row N"
+    for index, path in enumerate(key_place_files(scn.key_places.path)):
+        out, rep, w, x, y = _read_one(path, index, scn, region, rejects, hashes, seen)
+        parts.append(out)
+        reports.append(rep)
+        warnings.extend(w)
+        xs.append(x)
+        ys.append(y)
+    out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WGS84)
+    return out, reports, warnings, np.concatenate(xs), np.concatenate(ys)
+
+
+def _read_one(path, index: int, scn, region, rejects, hashes, seen):
     from ..pipeline import sha256_file
 
     sec = scn.key_places
     table = read_table(
-        sec.path,
+        path,
         what="key places",
         aliases=KEY_PLACE_ALIASES,
         sheet=sec.sheet,
@@ -128,83 +180,75 @@ def read_key_places(
     warnings: list[str] = []
     df = table.df
     n = len(df)
-    cmap = match_columns(df.columns, KEY_PLACE_ALIASES, sec.columns, where="[key_places]")
+    cmap = match_columns(df.columns, KEY_PLACE_ALIASES, sec.columns, where="[key_places.columns]")
     report = InputReport(input="key_places", path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)
     declared = parse_crs(sec.crs, what="[key_places] crs")
+    key = "[key_places] crs"
     raw_x = raw_y = np.empty(0)
+    has_lonlat = ("lon" in cmap and "lat" in cmap) or "location" in cmap
     if table.geometry is not None:
         first, shift = effective_crs(declared, table.crs, table.path, warnings)
-        geoms = geoseries_to_wgs84(table.geometry, first)
+        raw = np.asarray(table.geometry.values, dtype=object)
+        _check_degrees(raw, first, table.path, key, tracker, table.crs is not None)
+        geoms = geoseries_to_wgs84(gpd.GeoSeries(raw, crs=table.geometry.crs), first)
         if shift is not None:
             geoms = geoseries_to_wgs84(geoms, shift)
         arr = np.asarray(geoms.values, dtype=object)
-        raw = np.asarray(table.geometry.values, dtype=object)
-        pts = ~shapely.is_missing(raw) & (shapely.get_type_id(raw) == 0)
+        pts = ~shapely.is_missing(raw) & (shapely.get_type_id(raw) == 0) & tracker.alive
         if first.kind == "wgs84":
             raw_x, raw_y = shapely.get_x(raw[pts]), shapely.get_y(raw[pts])
-    elif "wkt" in cmap:
-        text = as_text(df[cmap.header("wkt")])
-        miss = (text == "").to_numpy()
-        parsed = shapely.from_wkt(
-            np.where(miss, None, text.to_numpy(dtype=object)), on_invalid="ignore"
-        )
-        bad = ~miss & shapely.is_missing(parsed)
-        tracker.reject(
-            bad,
-            cmap.header("wkt"),
-            text.str[:60],
-            "bad_geometry",
-            lambda v: "geometry " + v.map(repr) + " is not valid WKT",
-        )
+    elif "wkt" in cmap or has_lonlat:
         first, shift = (
             (declared, None) if not declared.needs_datum_shift else (parse_crs("wgs84"), declared)
         )
-        gs = gpd.GeoSeries(parsed)
-        arr = np.asarray(geoseries_to_wgs84(gs, first).values, dtype=object)
-        if shift is not None:
-            arr = np.asarray(geoseries_to_wgs84(gpd.GeoSeries(arr), shift).values, dtype=object)
-    elif "lon" in cmap and "lat" in cmap:
-        plon = parse_numbers(df[cmap.header("lon")])
-        plat = parse_numbers(df[cmap.header("lat")])
-        for p, key in ((plon, "lon"), (plat, "lat")):
-            h = cmap.header(key)
+        raw = np.full(n, None, dtype=object)
+        wkt_rows = np.zeros(n, dtype=bool)
+        if "wkt" in cmap:
+            text = as_text(df[cmap.header("wkt")])
+            wkt_rows = (text != "").to_numpy()
+            parsed = shapely.from_wkt(
+                np.where(wkt_rows, text.to_numpy(dtype=object), None), on_invalid="ignore"
+            )
+            bad = wkt_rows & shapely.is_missing(parsed)
             tracker.reject(
-                p.missing,
-                h,
+                bad,
+                cmap.header("wkt"),
+                text.str[:60],
+                "bad_geometry",
+                lambda v: "geometry " + v.map(repr) + " is not valid WKT",
+            )
+            raw[wkt_rows] = parsed[wkt_rows]
+        pt_rows = ~wkt_rows
+        if has_lonlat and pt_rows.any():
+            x, y = _lonlat(df, cmap, tracker, pt_rows)
+            ok = pt_rows & np.isfinite(x) & np.isfinite(y)
+            raw[ok] = shapely.points(x[ok], y[ok])
+            if first.kind == "wgs84":
+                raw_x, raw_y = x[ok], y[ok]
+        elif pt_rows.any():
+            tracker.reject(
+                pt_rows,
+                cmap.header("wkt"),
                 None,
                 "missing_value",
-                f"no {'longitude' if key == 'lon' else 'latitude'}",
+                "no geometry (the WKT cell is empty and the file has no lon/lat columns)",
             )
-            tracker.reject(
-                p.bad,
-                h,
-                df[h],
-                "not_a_number",
-                lambda v: "coordinate " + v.map(repr) + " is not a number",
-            )
-        ok = np.isfinite(plon.values) & np.isfinite(plat.values)
-        lon = np.full(n, np.nan)
-        lat = np.full(n, np.nan)
-        lon[ok], lat[ok] = points_to_wgs84(
-            plon.values[ok],
-            plat.values[ok],
-            *(
-                (declared, None)
-                if not declared.needs_datum_shift
-                else (parse_crs("wgs84"), declared)
-            ),
-        )
-        raw_x, raw_y = plon.values[ok], plat.values[ok]
-        arr = np.array([None] * n, dtype=object)
-        arr[ok] = shapely.points(lon[ok], lat[ok])
+        _check_degrees(raw, first, table.path, key, tracker, False)
+        arr = np.asarray(geoseries_to_wgs84(gpd.GeoSeries(raw), first).values, dtype=object)
+        if shift is not None:
+            arr = np.asarray(geoseries_to_wgs84(gpd.GeoSeries(arr), shift).values, dtype=object)
     else:
         raise InputError(
             f"{table.path}: the key places file has neither a geometry, a WKT column nor lon/lat "
             f"columns; columns found: {', '.join(map(repr, df.columns))}; accepted: geometry / WKT "
-            f"({', '.join(KEY_PLACE_ALIASES['wkt'])}) or lon ({', '.join(KEY_PLACE_ALIASES['lon'])}) "
-            f"and lat ({', '.join(KEY_PLACE_ALIASES['lat'])})"
+            f"({', '.join(KEY_PLACE_ALIASES['wkt'])}), lon "
+            f"({', '.join(KEY_PLACE_ALIASES['lon'])}) and lat "
+            f"({', '.join(KEY_PLACE_ALIASES['lat'])}), or location "
+            f'({", ".join(KEY_PLACE_ALIASES["location"])}: "lon,lat"); or map them: '
+            + mapping_hint("key_places.columns", "lon")
         )
+    arr = np.where(tracker.alive, arr, None)
     # geometry checks
     null = shapely.is_missing(arr)
     empty = ~null & shapely.is_empty(np.where(null, shapely.Point(), arr))
@@ -228,7 +272,9 @@ def read_key_places(
     else:
         raise InputError(
             f"{table.path}: the key places file has no name column; columns found: "
-            f"{', '.join(map(repr, df.columns))}; accepted: name, {', '.join(KEY_PLACE_ALIASES['name'])}"
+            f"{', '.join(map(repr, df.columns))}; accepted: name, "
+            f"{', '.join(KEY_PLACE_ALIASES['name'])}; or map it: "
+            + mapping_hint("key_places.columns", "name")
         )
     # region
     alive = tracker.alive
@@ -246,28 +292,42 @@ def read_key_places(
         "outside_region",
         lambda v: "the place " + v.map(repr) + " does not touch the region's counties",
     )
-    # ids
+    # ids: unique within and across the files
     if "place_id" in cmap:
         pid = as_text(df[cmap.header("place_id")]).to_numpy(dtype=object)
     else:
         pid = np.full(n, "", dtype=object)
     no_id = pid == ""
-    pid[no_id] = np.char.add("kp-", table.rows[no_id].astype(str)).astype(object)
+    prefix = "kp-" if index == 0 else f"kp{index + 1}-"
+    pid[no_id] = np.char.add(prefix, table.rows[no_id].astype(str)).astype(object)
+    where = np.array([f"{table.path} row {r}" for r in table.rows], dtype=object)
+    first_at = np.array([seen.get(p, "") for p in pid], dtype=object)
     sub = pd.Series(np.where(tracker.alive, pid, None))
-    dup = sub.duplicated(keep="first").to_numpy() & tracker.alive
+    dup_here = sub.duplicated(keep="first").to_numpy() & tracker.alive
+    if dup_here.any():
+        firsts = {}
+        for p, w_ in zip(pid[tracker.alive], where[tracker.alive], strict=True):
+            firsts.setdefault(p, w_)
+        first_at = np.where(dup_here & (first_at == ""), [firsts.get(p, "") for p in pid], first_at)
+    dup = tracker.alive & (dup_here | (first_at != ""))
     tracker.reject(
         dup,
         cmap.header("place_id") if "place_id" in cmap else "place_id",
         pid,
         "duplicate_id",
-        lambda v: "place id " + v.map(repr) + " given twice (the first row is kept)",
+        lambda v: (
+            "place id "
+            + v.map(repr)
+            + " already given in "
+            + pd.Series(first_at[dup & tracker.alive]).to_numpy(dtype=object)
+        ),
     )
+    for p, w_ in zip(pid[tracker.alive], where[tracker.alive], strict=True):
+        seen.setdefault(p, w_)
     # category
     if "category" in cmap:
         raw_cat = df[cmap.header("category")]
-        cat = (
-            pd.Series(as_text(raw_cat)).map(lambda c: normalise_category(c)).to_numpy(dtype=object)
-        )
+        cat = map_unique(as_text(raw_cat), normalise_category).to_numpy(dtype=object)
     else:
         cat = np.full(n, "", dtype=object)
     unknown = cat == ""
@@ -299,5 +359,55 @@ def read_key_places(
         crs=WGS84,
     )
     out = out[list(KEY_PLACE_COLUMNS) + ["source_row", "geometry"]].reset_index(drop=True)
-    log.info("key places: %d read, %d used", report.read, report.used)
+    log.info("key places: %s: %d read, %d used", table.path, report.read, report.used)
     return out, report, warnings, np.asarray(raw_x, dtype=float), np.asarray(raw_y, dtype=float)
+
+
+def _lonlat(df, cmap, tracker: Tracker, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates of the ``rows`` from lon/lat columns or a ``"lon,lat"`` location column."""
+    n = len(df)
+    if "lon" in cmap and "lat" in cmap:
+        cols = [
+            (cmap.header("lon"), df[cmap.header("lon")], "longitude"),
+            (cmap.header("lat"), df[cmap.header("lat")], "latitude"),
+        ]
+    else:
+        h = cmap.header("location")
+        pair = as_text(df[h]).str.replace("，", ",").str.split(",", n=1, expand=True)
+        if pair.shape[1] < 2:
+            pair[1] = ""
+        cols = [(h, pair[0].fillna(""), "longitude"), (h, pair[1].fillna(""), "latitude")]
+    out = []
+    for h, raw, what in cols:
+        p = parse_numbers(raw.reset_index(drop=True), coord_unit)
+        tracker.reject(rows & p.missing, h, None, "missing_value", f"no {what}")
+        tracker.reject(
+            rows & p.bad,
+            h,
+            raw,
+            "not_a_number",
+            lambda v, w=what: f"{w} " + v.map(repr) + " is not a number",
+        )
+        vals = np.full(n, np.nan)
+        vals[rows] = p.values[rows]
+        out.append(vals)
+    return out[0], out[1]
+
+
+def _check_degrees(raw: np.ndarray, spec, path, key: str, tracker: Tracker, file_crs: bool) -> None:
+    """A projected file read as degrees stops the run; a few impossible rows are rejected."""
+    present = ~shapely.is_missing(raw)
+    present[present] = ~shapely.is_empty(raw[present])
+    b = np.full((raw.size, 4), np.nan)
+    if present.any():
+        b[present] = shapely.bounds(raw[present])
+    bad = check_degrees(b[:, 0], b[:, 1], b[:, 2], b[:, 3], spec, path, key, file_crs=file_crs)
+    if bad.any():
+        vals = np.array([f"x {r[0]:.6g}, y {r[1]:.6g}" for r in b], dtype=object)
+        tracker.reject(
+            bad,
+            "geometry",
+            vals,
+            "bad_geometry",
+            lambda v: "coordinates " + v + f" cannot be degrees ({key} = {spec.text!r})",
+        )

@@ -14,7 +14,7 @@ from ._common import Rejects
 from .boundaries import read_boundaries
 from .broadband import read_broadband
 from .datum_check import datum_test, datum_warning
-from .key_places import read_key_places
+from .key_places import key_place_files, read_key_places
 from .model import CELL_COLUMNS, Inputs
 from .rasters import read_raster
 from .sites import read_sites
@@ -57,7 +57,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
         (scn.population.raster, "[population] raster"),
         (scn.terrain.dem, "[terrain] dem"),
         (scn.radio.clutter, "[radio] clutter"),
-        (scn.key_places.path, "[key_places] path"),
+        *((p, "[key_places] path") for p in key_place_files(scn.key_places.path)),
     ):
         _require(path, key)
     rejects = Rejects()
@@ -142,19 +142,19 @@ def load_inputs(scenario: Scenario) -> Inputs:
 
     key_places = None
     if scn.key_places.path:
-        key_places, rep, w, kx, ky = read_key_places(scn, region, rejects, hashes)
-        reports.append(rep)
+        key_places, reps, w, kx, ky = read_key_places(scn, region, rejects, hashes)
+        reports.extend(reps)
         warnings.extend(w)
         if kx.size:
             msg = datum_warning(
                 datum_test(kx, ky, _kind(scn.key_places.crs), region),
                 what="key places",
-                path=rep.path,
+                path=", ".join(r.path for r in reps),
                 key="[key_places] crs",
             )
             if msg:
                 warnings.append(msg)
-                rep.warnings.append(msg)
+                reps[0].warnings.append(msg)
 
     rejected = rejects.frame()
     for rep in reports:

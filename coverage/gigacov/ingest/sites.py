@@ -258,10 +258,12 @@ def _read(scn: Scenario) -> tuple[Table, SiteColumns, tuple[int, str] | None]:
     if is_opencellid(table.df.columns, table.has_header):
         log.info("%s: OpenCelliD layout", table.path)
         return table, opencellid_columns(table.df), None
-    cmap = match_columns(table.df.columns, SITE_ALIASES, sec.columns, where="[sites]")
+    cmap = match_columns(table.df.columns, SITE_ALIASES, sec.columns, where="[sites.columns]")
     if table.geometry is None and not ("lon" in cmap and "lat" in cmap):
         missing = [k for k in ("lon", "lat") if k not in cmap]
-        raise missing_columns_error(table.path, "sites", missing, cmap, SITE_ALIASES, "sites")
+        raise missing_columns_error(
+            table.path, "sites", missing, cmap, SITE_ALIASES, "sites.columns"
+        )
     table, split_rows, split_cells = split_sector_rows(table, cmap)
     split = None
     if split_rows:
@@ -380,8 +382,16 @@ def _coordinates(w: _Work, region: Region, declared: CRSSpec):
     )
     usable = tracker.alive & np.isfinite(x) & np.isfinite(y)
     check_lonlat_ranges(
-        x[usable & from_cols], y[usable & from_cols], first_col, table.path, f"{hl!r} / {ha!r}"
+        x[usable & from_cols],
+        y[usable & from_cols],
+        first_col,
+        table.path,
+        f"{hl!r} / {ha!r}",
+        key="[sites] crs",
     )
+    if gx is not None and (~from_cols).any():
+        geo = usable & ~from_cols
+        check_lonlat_ranges(x[geo], y[geo], first_geo, table.path, "geometry", key="[sites] crs")
 
     def to84(xx, yy, cols_mask):
         lo = np.full(xx.shape, np.nan)

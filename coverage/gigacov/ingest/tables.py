@@ -39,7 +39,16 @@ import pyproj
 from ..errors import ConfigError, InputError
 from ._common import log, norm_text
 
-__all__ = ["Table", "read_table", "detect_encoding", "ColumnMap", "match_columns", "split_header"]
+__all__ = [
+    "Table",
+    "read_table",
+    "detect_encoding",
+    "ColumnMap",
+    "match_columns",
+    "split_header",
+    "missing_columns_error",
+    "mapping_hint",
+]
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -185,16 +194,25 @@ def match_columns(
             close = difflib.get_close_matches(canon, list(aliases), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
-                f"{where} columns: unknown column name {canon!r}{hint} (valid: {', '.join(aliases)})"
+                f"{where} {canon} = {header!r}: unknown column name {canon!r}{hint} "
+                f"(valid: {', '.join(aliases)})"
             )
-        if header not in headers:
+        if not isinstance(header, str) or header not in headers:
             raise ConfigError(
-                f"{where} columns: {canon} = {header!r}, but the file has no such header; "
+                f"{where} {canon} = {header!r}, but the file has no such header; "
                 f"its headers are {', '.join(map(repr, headers))}"
             )
         found = {k: v for k, v in found.items() if v[0] != header}
         found[canon] = (header, split_header(header)[1])
     return ColumnMap(found, headers)
+
+
+def mapping_hint(mapping: str, key: str) -> str:
+    """The exact scenario syntax that maps column ``key`` of the file in ``mapping``.
+
+    ``mapping`` is the TOML table, e.g. ``"sites.columns"`` or ``"boundaries.villages_columns"``.
+    """
+    return f'[{mapping}]\n    {key} = "<the header in your file>"'
 
 
 def missing_columns_error(
@@ -203,8 +221,10 @@ def missing_columns_error(
     missing: Sequence[str],
     cmap: ColumnMap,
     aliases: Mapping[str, Sequence[str]],
-    section: str,
+    mapping: str,
 ) -> InputError:
+    """A required column no header matches: the file, its headers, the accepted headers, and the
+    scenario lines that map it (``mapping``: the TOML table, e.g. ``"sites.columns"``)."""
     lines = [
         f"{path}: the {what} file has no {' / '.join(missing)} column.",
         f"Columns found: {', '.join(map(repr, cmap.headers)) or '(none)'}.",
@@ -212,7 +232,8 @@ def missing_columns_error(
     for m in missing:
         lines.append(f"Accepted headers for {m}: {', '.join([m, *aliases[m]])}.")
     lines.append(
-        f'Rename the column, or map it in the scenario: [{section}.columns] {missing[0]} = "<header>".'
+        "Rename the column, or map it in the scenario file:\n    "
+        + mapping_hint(mapping, missing[0])
     )
     return InputError(" ".join(lines))
 

@@ -30,8 +30,11 @@ __all__ = [
     "parse_years",
 ]
 
+#: Degrees–minutes–seconds after the degrees: minutes marked ' ′ ’ or 分, seconds " ″ ” 秒 or a
+#: doubled minute mark ('' ′′ ’’: NFKC turns the double prime ″ into two primes).
 _DMS_RE = re.compile(
-    r"^[°度]\s*(?:(\d+(?:\.\d+)?)\s*['′分])?\s*(?:(\d+(?:\.\d+)?)\s*(?:[\"″秒]|'')?)?\s*([ensw东西南北]?)$"
+    r"^[°度]\s*(?:(\d+(?:\.\d+)?)\s*['′’分])?\s*"
+    r"(?:(\d+(?:\.\d+)?)\s*(?:[\"″”秒]|''|′′|’’)?)?\s*([ensw东西南北]?)$"
 )
 
 

@@ -56,7 +56,7 @@ STATUS_LABELS = {"pass": "pass", "fail": "fail", "no_data": "no data"}
 
 #: Key-place category → (letter on the marker, label).
 KEY_PLACE_SYMBOLS: dict[str, tuple[str, str]] = {
-    "hospital": ("H", "hospital (grade 3)"),
+    "hospital": ("H", "hospital"),
     "university": ("U", "university"),
     "tourism": ("T", "cultural / tourist area"),
     "railway": ("R", "railway station"),

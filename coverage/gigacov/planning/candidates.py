@@ -166,6 +166,7 @@ def read_candidates(
             spec,
             p,
             f"{cmap.header('lon')!r} / {cmap.header('lat')!r}",
+            key="[planning] candidates_crs",
         )
     lon, lat = to_wgs84(xs, ys, spec)
     lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)

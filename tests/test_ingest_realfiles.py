@@ -1,0 +1,351 @@
+"""Users' real files: GBK shapefiles without .cpg in CGCS2000 Gauss–Krüger (with and without
+.prj), operator workbooks with title rows and Chinese headers, DMS with prime characters, band
+ranges, column mappings. Every fixture is built here with the real writers (pyogrio, openpyxl)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from gigacov.cli import main
+from gigacov.errors import ConfigError, InputError
+from gigacov.ingest import load_inputs
+from gigacov.scenario import scenario_from_dict
+
+JINJIANG = (118.5501, 24.7083)  # 350582 晋江市
+SHISHI = (118.6759, 24.7422)  # 350581 石狮市
+
+SITES_CSV = "站号,经度,纬度,制式\nA1,{:.5f},{:.5f},5G\nA2,{:.5f},{:.5f},5G\n".format(
+    *JINJIANG, *SHISHI
+)
+
+
+def write_villages(tmp_path, *, prj=True, names=True, crs=4528, name="villages.shp"):
+    """A GBK village shapefile (no .cpg) of 8 villages in 晋江市 and 石狮市, in ``crs``."""
+    rows = []
+    for county, (x0, y0), county_name in (
+        ("350582", JINJIANG, "晋江市"),
+        ("350581", SHISHI, "石狮市"),
+    ):
+        for k in range(4):
+            x, y = x0 + 0.012 * (k % 2), y0 + 0.012 * (k // 2)
+            rows.append(
+                {
+                    "村代码": f"{county}101{k + 1:03d}",
+                    "村名称": f"青阳{k + 1}村" if names else None,
+                    "乡镇名称": "青阳街道",
+                    "区县名称": county_name,
+                    "geometry": shapely.box(x - 0.005, y - 0.005, x + 0.005, y + 0.005),
+                }
+            )
+    gdf = gpd.GeoDataFrame(rows, crs=4326).to_crs(crs)
+    path = tmp_path / name
+    gdf.to_file(path, encoding="gbk", engine="pyogrio")
+    for ext in (".cpg", ".CPG"):
+        path.with_suffix(ext).unlink(missing_ok=True)
+    if not prj:
+        path.with_suffix(".prj").unlink()
+    dbf = path.with_suffix(".dbf").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        dbf.decode("utf-8")  # really GBK, as users' files are
+    return path
+
+
+def scenario(tmp_path, **sections):
+    (tmp_path / "sites.csv").write_text(SITES_CSV, encoding="utf-8")
+    data = {
+        "scenario": {"name": "t", "year": 2024, "region": "350500"},
+        "sites": {"path": "sites.csv"},
+    }
+    for k, v in sections.items():
+        data.setdefault(k, {}).update(v)
+    return scenario_from_dict(data, base_dir=tmp_path)
+
+
+def write_toml(tmp_path, text: str):
+    (tmp_path / "sites.csv").write_text(SITES_CSV, encoding="utf-8")
+    p = tmp_path / "s.toml"
+    p.write_text(
+        '[scenario]\nname = "t"\nyear = 2024\nregion = "350500"\n'
+        f'out_dir = "{tmp_path / "out"}"\n[sites]\npath = "sites.csv"\n' + text,
+        encoding="utf-8",
+    )
+    return p
+
+
+# ------------------------------------------------------------------------------------------------
+# Projected files read as degrees
+# ------------------------------------------------------------------------------------------------
+
+
+def test_gauss_krueger_gbk_shapefile_with_prj_reads_names_and_places(tmp_path):
+    path = write_villages(tmp_path)
+    inp = load_inputs(scenario(tmp_path, boundaries={"villages": str(path)}))
+    v = inp.villages.set_index("admin_code")
+    assert len(v) == 8
+    assert v.loc["350582101001", "name"] == "青阳1村"  # 村代码 / 村名称, GBK without .cpg
+    c = v.loc["350582101001"].geometry.centroid
+    assert abs(c.x - JINJIANG[0]) < 1e-6 and abs(c.y - JINJIANG[1]) < 1e-6
+    assert not any("name" in w for w in inp.warnings)
+
+
+def test_gauss_krueger_shapefile_without_prj_fails_validate_naming_range_and_key(tmp_path):
+    path = write_villages(tmp_path, prj=False)
+    toml = write_toml(tmp_path, f'[boundaries]\nvillages = "{path}"\n')
+    res = CliRunner().invoke(main, ["validate", str(toml)])
+    assert res.exit_code == 1, res.output
+    msg = " ".join(res.output.split())
+    assert str(path) in msg
+    assert "x 40,3" in msg and "y 2,7" in msg  # the coordinate range found
+    assert "[boundaries] crs" in msg  # the key to set (no villages_crs given)
+    assert "EPSG:4528" in msg  # zone 40 recognised
+    assert "Traceback" not in res.output
+    # declaring it makes the same file work
+    inp = load_inputs(
+        scenario(tmp_path, boundaries={"villages": str(path), "villages_crs": "EPSG:4528"})
+    )
+    assert len(inp.villages) == 8
+
+
+def test_projected_villages_message_names_villages_crs_when_set(tmp_path):
+    path = write_villages(tmp_path, prj=False)
+    with pytest.raises(InputError, match=r"\[boundaries\] villages_crs = "):
+        load_inputs(
+            scenario(tmp_path, boundaries={"villages": str(path), "villages_crs": "cgcs2000"})
+        )
+
+
+def test_projected_counties_without_prj_fail(tmp_path):
+    from gigacov.scenario import default_boundaries_path
+
+    counties = gpd.read_file(default_boundaries_path())
+    counties = counties[counties["admin_code"].str.startswith("3505")].to_crs(4528)
+    counties = counties[["admin_code", "name", "geometry"]]
+    path = tmp_path / "counties.shp"
+    counties.to_file(path, encoding="gbk")
+    path.with_suffix(".prj").unlink()
+    with pytest.raises(InputError, match=r"counties.shp: the coordinates range over x 40,"):
+        load_inputs(scenario(tmp_path, boundaries={"counties": str(path)}))
+
+
+def test_projected_key_places_and_candidates_fail(tmp_path):
+    from gigacov.planning.candidates import read_candidates
+
+    x, y = (
+        gpd.GeoSeries(gpd.points_from_xy([JINJIANG[0]], [JINJIANG[1]]), crs=4326)
+        .to_crs(4528)
+        .iloc[0]
+        .coords[0]
+    )
+    kp = tmp_path / "kp.csv"
+    kp.write_text(f"名称,类别,X,Y\n晋江医院,医院,{x:.2f},{y:.2f}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"kp.csv: .*range over x 40,.*\[key_places\] crs"):
+        load_inputs(scenario(tmp_path, key_places={"path": str(kp)}))
+    inp = load_inputs(scenario(tmp_path, key_places={"path": str(kp), "crs": "EPSG:4528"}))
+    p = inp.key_places.geometry.iloc[0]
+    assert abs(p.x - JINJIANG[0]) < 1e-6
+    cand = tmp_path / "cand.csv"
+    cand.write_text(f"编号,经度,纬度\nT1,{x:.2f},{y:.2f}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"cand.csv: .*\[planning\] candidates_crs"):
+        read_candidates(cand)
+
+
+# ------------------------------------------------------------------------------------------------
+# Column mappings and names
+# ------------------------------------------------------------------------------------------------
+
+
+def test_missing_village_names_warn_with_a_count_and_label_by_code(tmp_path):
+    path = write_villages(tmp_path, names=False, crs=4326)
+    inp = load_inputs(scenario(tmp_path, boundaries={"villages": str(path)}))
+    assert (inp.villages["name"] == inp.villages["admin_code"]).all()
+    assert any("8 village unit(s) have no name" in w for w in inp.warnings)
+    rep = next(r for r in inp.reports if r.input == "villages")
+    assert rep.defaults["name"] == 8
+
+
+def test_unmapped_code_column_suggests_the_exact_mapping_and_the_mapping_works(tmp_path):
+    gdf = gpd.GeoDataFrame(
+        {"VCODE": ["350582101001"], "VNAME": ["青阳村"]},
+        geometry=[shapely.box(118.54, 24.70, 118.55, 24.71)],
+        crs=4326,
+    )
+    path = tmp_path / "v.gpkg"
+    gdf.to_file(path)
+    with pytest.raises(InputError) as err:
+        load_inputs(scenario(tmp_path, boundaries={"villages": str(path)}))
+    assert '[boundaries.villages_columns]\n    admin_code = "<the header in your file>"' in str(
+        err.value
+    )
+    toml = write_toml(
+        tmp_path,
+        f'[boundaries]\nvillages = "{path}"\n'
+        '[boundaries.villages_columns]\nadmin_code = "VCODE"\nname = "VNAME"\n',
+    )
+    from gigacov.scenario import load_scenario
+
+    inp = load_inputs(load_scenario(toml))
+    assert inp.villages["name"].tolist() == ["青阳村"]
+    with pytest.raises(
+        ConfigError, match=r"\[boundaries.villages_columns\] nmae = 'VNAME'.*'name'"
+    ):
+        load_inputs(
+            scenario(
+                tmp_path,
+                boundaries={"villages": str(path), "villages_columns": {"nmae": "VNAME"}},
+            )
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# An operator's workbook
+# ------------------------------------------------------------------------------------------------
+
+
+def write_operator_xlsx(path):
+    import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "5G站点"
+    ws.append(["泉州分公司5G基站清单（2024年12月）"])
+    ws.append([])
+    ws.append(
+        [
+            "基站编号",
+            "基站名称",
+            "经度",
+            "纬度",
+            "网络制式",
+            "工作频段",
+            "方位角",
+            "天线挂高(m)",
+            "开通时间",
+        ]
+    )
+    ws.append(
+        [
+            "Q1",
+            "晋江青阳",
+            "118°33′00.4″",
+            "24°42′29.9″",
+            "NR",
+            "2515-2675MHz",
+            "0/120/240",
+            30,
+            datetime.datetime(2021, 6, 30),
+        ]
+    )
+    ws.append(
+        ["Q2", "石狮宝盖", "118°40'33.2\"", "24°44'31.9\"", "NR", "3400-3500MHz", 90, "25米", 44378]
+    )  # an Excel serial day number (2021-07-01)
+    ws.append(
+        [
+            "Q3",
+            "晋江安海",
+            "118度33分0.4秒",
+            "24度42分29.9秒",
+            "LTE",
+            "1850-1870M",
+            45,
+            35,
+            "2022年3月",
+        ]
+    )
+    wb.save(path)
+
+
+def test_operator_xlsx_title_rows_primes_band_ranges_and_sectors(tmp_path):
+    p = tmp_path / "sites.xlsx"
+    write_operator_xlsx(p)
+    scn = scenario(tmp_path)
+    scn = scn.replace(sites={"path": str(p)})
+    inp = load_inputs(scn)
+    assert inp.rejected.empty, inp.rejected.to_dict("records")
+    c = inp.cells.set_index("cell_id")
+    assert len(inp.cells) == 5  # Q1 split into three sectors
+    q1 = inp.cells[inp.cells["site_id"] == "Q1"]
+    assert sorted(q1["azimuth_deg"]) == [0.0, 120.0, 240.0]
+    assert q1["source_row"].tolist() == [4, 4, 4]  # title row + blank row + header
+    np.testing.assert_allclose(q1["lon"], 118 + 33 / 60 + 0.4 / 3600, atol=1e-9)
+    np.testing.assert_allclose(q1["freq_mhz"], 2595.0)  # the centre of 2515–2675 MHz
+    assert (q1["bandwidth_mhz"] == 100.0).all()  # 160 MHz is a band, not a carrier: default
+    q2 = c.loc[inp.cells.loc[inp.cells["site_id"] == "Q2", "cell_id"].iloc[0]]
+    assert q2["freq_mhz"] == 3450.0 and q2["bandwidth_mhz"] == 100.0 and q2["height_m"] == 25.0
+    q3 = inp.cells[inp.cells["site_id"] == "Q3"].iloc[0]
+    assert q3["tech"] == "4G" and q3["bandwidth_mhz"] == 20.0 and q3["freq_mhz"] == 1860.0
+    assert q3["lon"] == pytest.approx(q1["lon"].iloc[0], abs=1e-9)
+    years = inp.cells.groupby("site_id")["commissioned_year"].first().to_dict()
+    assert years == {"Q1": 2021, "Q2": 2021, "Q3": 2022}
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert rep.fixed["sectors_split"] == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Key places: several files, mixed rows, Amap category paths
+# ------------------------------------------------------------------------------------------------
+
+
+def test_key_places_from_several_files_mixed_rows_and_amap_paths(tmp_path):
+    from gigacov.crs import wgs84_to_gcj02
+
+    amap = tmp_path / "amap-pois.csv"
+    glon, glat = wgs84_to_gcj02(np.array([SHISHI[0]]), np.array([SHISHI[1]]))
+    amap.write_text(
+        "name,type,location\n"
+        f'泉州某学院,科教文化服务;学校;高等院校,"{glon[0]:.6f},{glat[0]:.6f}"\n'
+        f'晋江市医院,医疗保健服务;综合医院;综合医院,"{glon[0] + 0.01:.6f},{glat[0]:.6f}"\n'
+        f'某中学,科教文化服务;学校;中学,"{glon[0] + 0.02:.6f},{glat[0]:.6f}"\n',
+        encoding="utf-8",
+    )
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(
+        "名称,类别,经度,纬度,wkt\n"
+        f"青阳站,火车站,{JINJIANG[0]},{JINJIANG[1]},\n"
+        f'滨海路,道路,,,"LINESTRING ({JINJIANG[0]} {JINJIANG[1]}, {SHISHI[0]} {SHISHI[1]})"\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "sites.csv").write_text(SITES_CSV, encoding="utf-8")
+    (tmp_path / "s.toml").write_text(
+        '[scenario]\nname = "t"\nyear = 2024\nregion = "350500"\n[sites]\npath = "sites.csv"\n'
+        '[key_places]\npath = ["amap-pois.csv", "mixed.csv"]\ncrs = "gcj02"\n',
+        encoding="utf-8",
+    )
+    from gigacov.scenario import load_scenario
+
+    scn = load_scenario(tmp_path / "s.toml")
+    assert scn.key_places.path == [str(amap), str(mixed)]
+    inp = load_inputs(scn)
+    assert inp.rejected.empty, inp.rejected.to_dict("records")
+    kp = inp.key_places.set_index("name")
+    assert kp["category"].to_dict() == {
+        "泉州某学院": "university",
+        "晋江市医院": "hospital",
+        "某中学": "other",
+        "青阳站": "railway",
+        "滨海路": "road",
+    }
+    assert kp.loc["泉州某学院"].geometry.distance(shapely.Point(*SHISHI)) < 1e-5  # GCJ-02 undone
+    assert kp.loc["滨海路"].geometry.geom_type == "LineString"
+    assert len(set(inp.key_places["place_id"])) == 5  # ids unique across the two files
+    reps = [r for r in inp.reports if r.input == "key_places"]
+    assert [(r.read, r.used) for r in reps] == [(3, 3), (2, 2)]
+    from gigacov.maps.layers import KEY_PLACE_SYMBOLS
+
+    assert "grade" not in KEY_PLACE_SYMBOLS["hospital"][1]  # no grade the data does not give
+
+
+def test_duplicate_place_id_across_files_names_the_first(tmp_path):
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    a.write_text(f"id,名称,经度,纬度\nP1,医院,{JINJIANG[0]},{JINJIANG[1]}\n", encoding="utf-8")
+    b.write_text(f"id,名称,经度,纬度\nP1,学校,{SHISHI[0]},{SHISHI[1]}\n", encoding="utf-8")
+    inp = load_inputs(scenario(tmp_path, key_places={"path": [str(a), str(b)]}))
+    rej = inp.rejected
+    assert rej["reason"].tolist() == ["duplicate_id"]
+    assert rej["file"].iloc[0] == str(b) and f"{a} row 2" in rej["message"].iloc[0]
