@@ -166,6 +166,30 @@ def coef_tuple(coef, k, cls):
 
 
 @jit(inline="always")
+def _cell_setup(k, cellp, coef, sp):
+    """The per-cell constants of the pixel loops of cell ``k`` (set up once per cell, the same
+    way in the tile and the footprint kernels): ``(cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az,
+    kh, kv, tilt)`` — the path-loss coefficients of the three clutter classes, the squared
+    cut-off radius, antenna − UE height and its square, EIRP per RE − extra loss, and the antenna
+    pattern's azimuth, curvatures and tilt."""
+    dh = cellp[k, HBS] - sp[HUT]
+    return (
+        coef_tuple(coef, k, 1),
+        coef_tuple(coef, k, 2),
+        coef_tuple(coef, k, 3),
+        cellp[k, RADIUS] * cellp[k, RADIUS],
+        dh,
+        dh * dh,
+        cellp[k, EIRP_RE] - sp[EXTRA],
+        cellp[k, SINAZ],
+        cellp[k, COSAZ],
+        cellp[k, KH],
+        cellp[k, KV],
+        cellp[k, TILT_RAD],
+    )
+
+
+@jit(inline="always")
 def _coef_common(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3):
     """The terms of :func:`coef_path_loss` shared by LOS and NLOS: ``(t1, lg, b2, a2l, a2n)``
     with the first term ``t1`` (before the max), ``lg`` = log10 of the 3-D distance, and the
@@ -602,19 +626,10 @@ def _band(
         rb = min(celli[k, R1] - row_off, r1)
         if ra >= rb:
             continue
-        cu = coef_tuple(coef, k, 1)
-        cs = coef_tuple(coef, k, 2)
-        cr = coef_tuple(coef, k, 3)
+        cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = _cell_setup(
+            k, cellp, coef, sp
+        )
         cx = cellp[k, X]
-        r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
-        dh = cellp[k, HBS] - sp[HUT]
-        dh2 = dh * dh
-        base = cellp[k, EIRP_RE] - sp[EXTRA]
-        sin_az = cellp[k, SINAZ]
-        cos_az = cellp[k, COSAZ]
-        kh = cellp[k, KH]
-        kv = cellp[k, KV]
-        tilt = cellp[k, TILT_RAD]
         g = celli[k, GROUP]
         x_first = sp[SX0] + (col_off + 0.5) * res - cx
         y_first = sp[SY0] - (row_off + 0.5) * res - cellp[k, Y]
@@ -933,18 +948,7 @@ def _footprint_cell(
     need_log_d2d = ip[NEED_LOG_D2D] != 0
     need_d3 = ip[NEED_D3] != 0
     has_dem = ip[HAS_DEM] != 0
-    cu = coef_tuple(coef, k, 1)
-    cs = coef_tuple(coef, k, 2)
-    cr = coef_tuple(coef, k, 3)
-    r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
-    dh = cellp[k, HBS] - sp[HUT]
-    dh2 = dh * dh
-    base = cellp[k, EIRP_RE] - sp[EXTRA]
-    sin_az = cellp[k, SINAZ]
-    cos_az = cellp[k, COSAZ]
-    kh = cellp[k, KH]
-    kv = cellp[k, KV]
-    tilt = cellp[k, TILT_RAD]
+    cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = _cell_setup(k, cellp, coef, sp)
     n_rays = celli[k, N_RAYS]
     x_first = sp[SX0] + (col_off + 0.5) * res - cellp[k, X]
     evals = 0
