@@ -313,14 +313,23 @@ def test_unit_status_uses_mandatory_indicators_only(tmp_path, counties):
     st = unit_status(df).set_index("admin_code")
     assert list(st.reset_index().columns) == list(UNIT_STATUS_COLUMNS)
     assert st.loc["350501", "status"] == "fail"
-    assert st.loc["350501", "failed_indicators"] == "area_coverage_5g,household_gigabit_coverage"
+    assert st.loc["350501", "failed"] == ["area_coverage_5g", "household_gigabit_coverage"]
     assert st.loc["350502", "status"] == "pass"  # its optional users_5g_share fails: ignored
     assert one(df, "350502", "users_5g_share")["status"] == "fail"
     assert st.loc["350503", "status"] == "no_data"  # area passes, statistics missing
-    # From a CSV round trip (no attrs): the mandatory flags come from the standards passed in.
+    assert st.loc["350503", "no_data"] == ["household_gigabit_coverage"]
+    # The table says which indicators are mandatory, and so does compliance.csv.
+    assert df["mandatory"].tolist() == [k != "users_5g_share" for k in df["indicator"]]
     again = pd.read_csv(io.StringIO(df.to_csv(index=False)), dtype={"admin_code": str})
-    st2 = unit_status(again, load_standards([path])).set_index("admin_code")
+    assert again.attrs == {} and "mandatory" in again.columns
+    st2 = unit_status(again).set_index("admin_code")
     assert st2.loc["350502", "status"] == "pass"
+    # A table without the column (an older run): the flags come from the standards passed in,
+    # and an indicator found nowhere counts as mandatory (it can make a unit fail, never pass).
+    old = again.drop(columns="mandatory")
+    st3 = unit_status(old, load_standards([path])).set_index("admin_code")
+    assert st3.loc["350502", "status"] == "pass"
+    assert unit_status(old).set_index("admin_code").loc["350502", "status"] == "fail"
 
 
 def test_cities_passing_share(tmp_path):

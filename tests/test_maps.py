@@ -43,8 +43,6 @@ from gigacov.maps.layers import (
     road_pieces,
     shortfall_text,
     sites_layer,
-    unit_status,
-    unit_status_from_rows,
 )
 from gigacov.maps.raster import encode_png, rsrp_classes, shift_to_gcj02, warp_to_web_mercator
 from gigacov.pipeline import RunResult
@@ -727,24 +725,6 @@ def test_county_status_tooltip_and_shortfalls():
     assert "No data" in pop_c and "household gigabit-fibre coverage" in pop_c
     assert "computed by analogy" in pop_c
     assert "Meets every indicator" in props["350581"]["pop"][s1]
-
-
-def test_unit_status_from_rows_treats_every_row_as_mandatory():
-    df = pd.DataFrame(
-        dict(
-            admin_code=["1", "1", "2", "2", "3", "3", "4"],
-            level="county",
-            standard="s",
-            status=["pass", "fail", "pass", "no_data", "pass", "pass", "no_data"],
-        )
-    )
-    st = unit_status_from_rows(df).set_index("admin_code")["status"].to_dict()
-    assert st == {"1": "fail", "2": "no_data", "3": "pass", "4": "no_data"}
-    # The compliance engine's unit_status (when present) agrees on rows without mandatory flags.
-    assert (
-        unit_status(df.assign(indicator="x", name="")).set_index("admin_code")["status"].to_dict()
-        == st
-    )
 
 
 def test_shortfall_texts_name_what_is_missing():

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from test_report_fixtures import JINJIANG, LICHENG, NANAN, VALUES_2023, make_run, write_run_dir
 from test_report_html import Page, _not_blank, _png
@@ -240,9 +241,24 @@ def test_units_new_in_b_are_new_not_newly_passing(tmp_path):
     assert np.isnan(row["delta"])
 
 
+def _without_mandatory_column(run_dir: Path) -> Path:
+    """Make ``run_dir`` look like a run written before compliance.csv had ``mandatory``."""
+    comp = pd.read_csv(run_dir / "compliance.csv", dtype={"admin_code": str})
+    comp.drop(columns="mandatory").to_csv(run_dir / "compliance.csv", index=False)
+    return run_dir
+
+
+def test_mandatory_flags_read_from_compliance_csv(runs):
+    t = load_run(runs[1])
+    assert t.standards_info is None  # the column says it; no shipped standard needed
+    from gigacov.compliance import mandatory_flags
+
+    assert t.compliance["mandatory"].tolist() == [True] * len(t.compliance)  # as in the fixture
+    assert mandatory_flags(t.compliance).tolist() == t.compliance["mandatory"].tolist()
+
+
 def test_mandatory_flags_from_the_shipped_standard_of_the_same_version(runs, tmp_path, caplog):
-    from gigacov.compliance import load_standards
-    from gigacov.report.tables import mandatory_flags
+    from gigacov.compliance import load_standards, mandatory_flags
 
     shipped = load_standards(["fujian-2024"])[0]
     same = _copy_with_manifest(
@@ -250,18 +266,18 @@ def test_mandatory_flags_from_the_shipped_standard_of_the_same_version(runs, tmp
         tmp_path / "same",
         lambda m: m.update(standards=[{"id": "fujian-2024", "version": shipped.version}]),
     )
-    t = load_run(same)
+    t = load_run(_without_mandatory_column(same))
     assert [s.id for s in t.standards_info] == ["fujian-2024"]
     rows = t.compliance[t.compliance["standard"] == "fujian-2024"]
     expected = [
         next(i.mandatory for i in shipped.indicators if i.key == k and lv in i.level)
         for k, lv in zip(rows["indicator"], rows["level"], strict=True)
     ]
-    assert mandatory_flags(rows, t.standards_info) == expected
+    assert mandatory_flags(rows, t.standards_info).tolist() == expected
     other = _copy_with_manifest(
         runs[1],
         tmp_path / "other",
         lambda m: m.update(standards=[{"id": "fujian-2024", "version": "1999.9"}]),
     )
-    assert load_run(other).standards_info is None
+    assert load_run(_without_mandatory_column(other)).standards_info is None
     assert "'1999.9' is not the shipped one" in caplog.text

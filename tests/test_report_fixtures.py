@@ -101,8 +101,8 @@ class MiniPlan:
 
 
 def standards(miit_version: str = "2021.1-test") -> list[Standard]:
-    """The test's two standards (versions differ from the shipped files on purpose: the
-    comparison then takes every indicator as mandatory, independent of the shipped flags)."""
+    """The test's two standards (versions differ from the shipped files on purpose: a run
+    directory's mandatory flags then come from its compliance.csv, never from the shipped files)."""
     miit = Standard(
         id="miit-gigabit-city-2021",
         title='"双千兆"网络协同发展行动计划（2021-2023年）千兆城市评价指标',
@@ -333,6 +333,7 @@ def evaluate(units: dict[str, gpd.GeoDataFrame], stds: list[Standard]) -> pd.Dat
                             "value": value,
                             "op": ind.op,
                             "threshold": ind.threshold,
+                            "mandatory": ind.mandatory,
                             "status": status,
                             "margin": margin,
                             "shortfall": shortfall,

@@ -7,9 +7,10 @@ import math
 import pandas as pd
 import pytest
 
+from gigacov.compliance import unit_status
 from gigacov.errors import RunError
 from gigacov.report.labels import fmt_delta, fmt_threshold, fmt_value, is_ratio, shortfall_text
-from gigacov.report.tables import normalise_compliance, unit_status
+from gigacov.report.tables import normalise_compliance
 
 
 def _rows(*rows):
@@ -45,6 +46,21 @@ def test_unit_status_ignores_optional_indicators():
     assert unit_status(df)["status"].tolist() == ["pass"]
     df["mandatory"] = [False, False]  # nothing mandatory: the standard does not judge
     assert unit_status(df).empty
+
+
+def test_unit_status_without_mandatory_flags_takes_every_row_as_mandatory():
+    df = pd.DataFrame(
+        dict(
+            admin_code=["1", "1", "2", "2", "3", "3", "4"],
+            name="",
+            level="county",
+            standard="s",
+            indicator=["x", "y"] * 3 + ["x"],
+            status=["pass", "fail", "pass", "no_data", "pass", "pass", "no_data"],
+        )
+    )
+    st = unit_status(df).set_index("admin_code")["status"].to_dict()
+    assert st == {"1": "fail", "2": "no_data", "3": "pass", "4": "no_data"}
 
 
 def test_normalise_compliance_reads_back_csv_types_and_rejects_bad_status():

@@ -70,6 +70,7 @@ __all__ = [
     "load_standard",
     "load_standards",
     "evaluate",
+    "mandatory_flags",
     "unit_status",
     "print_compliance",
 ]
@@ -86,18 +87,21 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "value",
     "op",
     "threshold",
+    "mandatory",
     "status",
     "margin",
     "shortfall",
     "shortfall_unit",
 )
+#: Columns of :func:`unit_status`; ``failed`` and ``no_data`` hold lists of indicator keys.
 UNIT_STATUS_COLUMNS: tuple[str, ...] = (
     "admin_code",
     "name",
     "level",
     "standard",
     "status",
-    "failed_indicators",
+    "failed",
+    "no_data",
 )
 STATUSES: tuple[str, ...] = ("pass", "fail", "no_data")
 OPS: tuple[str, ...] = (">=", ">", "<=", "<")
@@ -519,6 +523,7 @@ def _judge(code, name, level, std, ind, value, num, den, integer, sunit, undecid
         "value": value,
         "op": ind.op,
         "threshold": ind.threshold,
+        "mandatory": ind.mandatory,
         "status": "no_data",
         "margin": math.nan,
         "shortfall": math.nan,
@@ -641,69 +646,102 @@ def evaluate(ind: IndicatorSet, standards: list[Standard]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=list(COMPLIANCE_COLUMNS))
     for c in ("value", "threshold", "margin", "shortfall"):
         df[c] = df[c].astype(np.float64)
+    df["mandatory"] = df["mandatory"].astype(bool)
     df.attrs["standards"] = _meta(standards)
     return df
 
 
-def _mandatory_lookup(
-    df: pd.DataFrame, standards: list[Standard] | None
-) -> dict[tuple[str, str, str], bool]:
-    meta = _meta(standards) if standards else df.attrs.get("standards")
-    if not meta:
-        ids = sorted(set(df["standard"]))
-        shipped = set(list_standards())
-        known = [i for i in ids if i in shipped]
-        meta = _meta(load_standards(known)) if known else {}
-        unknown = [i for i in ids if i not in shipped]
-        if unknown:
-            log.warning(
-                "unknown standard(s) %s: all their indicators are taken as mandatory", unknown
-            )
+def _flag_table(standards: Iterable[Any] | None, meta: Any) -> dict[tuple[str, str, str], bool]:
+    """(standard, indicator, level) → mandatory, from standards or ``evaluate``'s metadata.
+
+    ``standards`` may be :class:`Standard` objects or anything with ``id`` and ``indicators``
+    whose items have ``key``, ``level`` or ``levels`` and ``mandatory`` (the report's
+    ``StandardInfo``); an entry without levels applies to every level (``"*"``).
+    """
     out: dict[tuple[str, str, str], bool] = {}
-    for sid, m in meta.items():
-        for i in m["indicators"]:
-            for lv in i["levels"]:
-                out[(sid, i["key"], lv)] = bool(i["mandatory"])
+    if standards:
+        for s in standards:
+            for i in getattr(s, "indicators", None) or ():
+                levels = getattr(i, "level", None) or getattr(i, "levels", None) or ("*",)
+                for lv in (levels,) if isinstance(levels, str) else levels:
+                    out[(str(s.id), str(i.key), str(lv))] = bool(getattr(i, "mandatory", True))
+        return out
+    for sid, m in (meta or {}).items():
+        for i in m.get("indicators", []):
+            for lv in i.get("levels", []) or ["*"]:
+                out[(str(sid), str(i.get("key")), str(lv))] = bool(i.get("mandatory", True))
     return out
 
 
-def unit_status(df: pd.DataFrame, standards: list[Standard] | None = None) -> pd.DataFrame:
-    """Overall status per unit × standard.
+def mandatory_flags(df: pd.DataFrame, standards: Iterable[Any] | None = None) -> np.ndarray:
+    """Whether each row of a compliance table is a mandatory indicator of its standard.
 
-    ``pass`` when every mandatory indicator passes, ``fail`` when any fails, else ``no_data``.
-    ``failed_indicators`` lists the failing mandatory indicators (comma-separated). Units for
-    which a standard has no mandatory indicator at their level get no row (the standard does
-    not judge them). The mandatory flags come from ``standards``, else from
-    ``df.attrs["standards"]`` (set by :func:`evaluate`), else from the shipped files.
+    From the table's ``mandatory`` column (written by :func:`evaluate` and kept in
+    ``compliance.csv``); for rows without it (a table from an older run), from ``standards``,
+    else from the metadata :func:`evaluate` leaves in ``df.attrs["standards"]``. An indicator
+    found nowhere counts as mandatory: it can make a unit fail, never pass.
     """
-    if len(df) == 0:
-        return pd.DataFrame(columns=list(UNIT_STATUS_COLUMNS))
-    mandatory = _mandatory_lookup(df, standards)
-    flags = [
-        mandatory.get((s, k, lv), True)
-        for s, k, lv in zip(df["standard"], df["indicator"], df["level"], strict=True)
+    n = len(df)
+    given = (
+        np.array(df["mandatory"].map(_as_flag).tolist(), dtype=object)
+        if "mandatory" in df.columns
+        else np.full(n, None, dtype=object)
+    )
+    missing = [i for i in range(n) if given[i] is None]
+    if missing:
+        table = _flag_table(standards, df.attrs.get("standards"))
+        std, key, lvl = (df[c].astype(str).to_numpy() for c in ("standard", "indicator", "level"))
+        for i in missing:
+            given[i] = table.get((std[i], key[i], lvl[i]), table.get((std[i], key[i], "*"), True))
+    return given.astype(bool)
+
+
+def _as_flag(value: Any) -> bool | None:
+    """A ``mandatory`` cell as read from a table or CSV (True/False, 1/0, "true"/"false")."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    return None
+
+
+def unit_status(df: pd.DataFrame, standards: Iterable[Any] | None = None) -> pd.DataFrame:
+    """Overall status per unit × standard: the one rule every output uses.
+
+    ``fail`` when any mandatory indicator fails; ``pass`` when every mandatory indicator passes;
+    else ``no_data`` (missing data is never a pass). Informative (``mandatory = false``)
+    indicators do not count. Units for which a standard has no mandatory indicator at their
+    level get no row (the standard does not judge them). Columns :data:`UNIT_STATUS_COLUMNS`:
+    ``failed`` and ``no_data`` list the mandatory indicators that fail or lack data. Which
+    indicators are mandatory: see :func:`mandatory_flags`.
+    """
+    cols = list(UNIT_STATUS_COLUMNS)
+    if df is None or len(df) == 0:
+        return pd.DataFrame(columns=cols)
+    keys = ["standard", "level", "admin_code"]
+    work = df[["standard", "level", "admin_code", "name", "indicator", "status"]].copy()
+    work["admin_code"] = work["admin_code"].astype(str)
+    work["name"] = work["name"].fillna("").astype(str)
+    work = work[mandatory_flags(df, standards)]
+    if work.empty:
+        return pd.DataFrame(columns=cols)
+    out = work.groupby(keys, sort=False)["name"].first().to_frame()
+    failed = work[work["status"] == "fail"].groupby(keys, sort=False)["indicator"].agg(list)
+    nodata = work[work["status"] == "no_data"].groupby(keys, sort=False)["indicator"].agg(list)
+    out["failed"] = [failed.get(k, []) for k in out.index]
+    out["no_data"] = [nodata.get(k, []) for k in out.index]
+    out["status"] = [
+        "fail" if f else ("no_data" if n else "pass")
+        for f, n in zip(out["failed"], out["no_data"], strict=True)
     ]
-    m = df[np.asarray(flags, dtype=bool)]
-    rows = []
-    for (std, level, code), g in m.groupby(["standard", "level", "admin_code"], sort=False):
-        failed = g.loc[g["status"] == "fail", "indicator"].tolist()
-        if failed:
-            status = "fail"
-        elif (g["status"] == "pass").all():
-            status = "pass"
-        else:
-            status = "no_data"
-        rows.append(
-            {
-                "admin_code": code,
-                "name": g["name"].iloc[0],
-                "level": level,
-                "standard": std,
-                "status": status,
-                "failed_indicators": ",".join(failed),
-            }
-        )
-    return pd.DataFrame(rows, columns=list(UNIT_STATUS_COLUMNS))
+    return out.reset_index()[cols]
 
 
 # ------------------------------------------------------------------------------------------------

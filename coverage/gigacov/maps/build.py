@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from branca.element import Element
 
+from ..compliance import unit_status
 from ..errors import ConfigError
 from ..scenario import BASEMAPS
 from . import assets
@@ -43,7 +44,6 @@ from .layers import (
     key_places_layer,
     recommended_layer,
     sites_layer,
-    unit_status,
     units_layer,
     villages_layer,
 )

@@ -37,7 +37,6 @@ __all__ = [
     "format_value",
     "format_threshold",
     "shortfall_text",
-    "unit_status",
     "units_layer",
     "villages_layer",
     "key_places_layer",
@@ -252,56 +251,6 @@ def shortfall_text(row: pd.Series | dict, kind: str) -> str:
     if not _isnan(margin):
         return f"short by {format_value(abs(float(margin)), kind)}"
     return "below the threshold"
-
-
-def unit_status(
-    compliance: pd.DataFrame | None, standards: Sequence[Any] | None = None
-) -> pd.DataFrame:
-    """One row per unit × standard with the overall ``status`` (pass / fail / no_data).
-
-    Uses :func:`gigacov.compliance.unit_status` (which knows the mandatory flags) when that
-    module provides it, handing it ``standards`` when they are its ``Standard`` objects;
-    otherwise :func:`unit_status_from_rows`.
-    """
-    cols = ["admin_code", "level", "standard", "status"]
-    if compliance is None or len(compliance) == 0:
-        return pd.DataFrame(columns=cols)
-    try:
-        from .. import compliance as engine
-    except ImportError:
-        engine = None
-    func = getattr(engine, "unit_status", None)
-    if func is None:
-        return unit_status_from_rows(compliance)
-    std_type = getattr(engine, "Standard", None)
-    real = [s for s in standards or () if std_type is not None and isinstance(s, std_type)]
-    out = func(compliance, real) if real and len(real) == len(standards or ()) else func(compliance)
-    if "level" not in out.columns:
-        out = out.assign(level="")
-    return out.assign(admin_code=out["admin_code"].astype(str))[cols]
-
-
-def unit_status_from_rows(compliance: pd.DataFrame) -> pd.DataFrame:
-    """Overall status per unit × standard from the compliance rows alone, every row mandatory:
-    ``fail`` if any row fails, ``pass`` if every row passes, else ``no_data``."""
-    cols = ["admin_code", "level", "standard", "status"]
-    df = compliance.assign(admin_code=compliance["admin_code"].astype(str))
-    if "level" not in df.columns:
-        df = df.assign(level="")
-
-    def _overall(statuses: pd.Series) -> str:
-        s = set(statuses.astype(str))
-        if "fail" in s:
-            return "fail"
-        if s == {"pass"}:
-            return "pass"
-        return "no_data"
-
-    return (
-        df.groupby(["admin_code", "level", "standard"], sort=False)["status"]
-        .agg(_overall)
-        .reset_index()[cols]
-    )
 
 
 # ------------------------------------------------------------------------------------------------

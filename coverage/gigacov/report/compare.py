@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..compliance import unit_status
 from ..errors import RunError, StandardError
 from ..text import csv_unquote_frame
 from .labels import KNOWN_KEYS, LEVELS, Labeler, is_ratio
@@ -28,7 +29,6 @@ from .tables import (
     normalise_compliance,
     provenance,
     standards_info,
-    unit_status,
 )
 
 __all__ = [
@@ -276,15 +276,18 @@ def load_run(path: str | Path) -> RunTables:
         manifest,
         compliance,
         units,
-        standards_info=_shipped_standards(manifest, path),
+        # An older run's compliance.csv has no ``mandatory`` column: the shipped standards of
+        # the same versions say which indicators are mandatory.
+        standards_info=None if "mandatory" in comp.columns else _shipped_standards(manifest, path),
     )
 
 
 def _shipped_standards(manifest: dict[str, Any], path: Path) -> list[StandardInfo] | None:
     """The run's standards from gigacov's shipped files, when their versions match the manifest.
 
-    ``compliance.csv`` does not say which indicators are mandatory; the shipped standard of the
-    same id and version does. Otherwise every indicator counts as mandatory (logged).
+    For a ``compliance.csv`` written before it had a ``mandatory`` column: the shipped standard of
+    the same id and version says which indicators are mandatory. Otherwise every indicator counts
+    as mandatory (logged).
     """
     wanted = {str(s.get("id")): str(s.get("version", "")) for s in manifest.get("standards") or []}
     if not wanted:

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
+from ..compliance import unit_status
 from ..pipeline import atomic_path
 from . import charts
 from .labels import (
@@ -35,7 +36,6 @@ from .tables import (
     provenance,
     region_summary,
     standards_info,
-    unit_status,
 )
 
 __all__ = [

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..compliance import COMPLIANCE_COLUMNS as _COMPLIANCE_COLUMNS
+from ..compliance import mandatory_flags
 from ..errors import RunError
 from .labels import KNOWN_KEYS, LEVELS
 
@@ -25,8 +27,6 @@ __all__ = [
     "ThresholdInfo",
     "standards_info",
     "normalise_compliance",
-    "unit_status",
-    "mandatory_flags",
     "levels_present",
     "indicator_columns",
     "region_summary",
@@ -36,20 +36,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-COMPLIANCE_COLUMNS = [
-    "admin_code",
-    "name",
-    "level",
-    "standard",
-    "indicator",
-    "value",
-    "op",
-    "threshold",
-    "status",
-    "margin",
-    "shortfall",
-    "shortfall_unit",
-]
+#: The compliance table's columns; ``mandatory`` is absent from the tables of older runs, and
+#: :func:`gigacov.compliance.mandatory_flags` then takes the flags from the standards.
+COMPLIANCE_COLUMNS = [c for c in _COMPLIANCE_COLUMNS if c != "mandatory"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +186,8 @@ def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table
     bad = sorted(set(out["status"]) - {"pass", "fail", "no_data"})
     if bad:
         raise RunError(f"{where}: column 'status' holds {bad[0]!r}; expected pass, fail or no_data")
+    if "mandatory" in out:
+        out["mandatory"] = mandatory_flags(out).tolist()
     return out
 
 
@@ -209,79 +200,6 @@ def _text(x: Any) -> str:
         if x.is_integer():
             return str(int(x))
     return str(x)
-
-
-def _flags_from_attrs(meta: Any) -> dict[tuple[str, str, str], bool]:
-    out: dict[tuple[str, str, str], bool] = {}
-    for sid, m in (meta or {}).items():
-        for i in m.get("indicators", []):
-            for lv in i.get("levels", []) or ["*"]:
-                out[(str(sid), str(i.get("key")), str(lv))] = bool(i.get("mandatory", True))
-    return out
-
-
-def mandatory_flags(
-    compliance: pd.DataFrame, standards: list[StandardInfo] | None = None
-) -> list[bool]:
-    """Whether each row of the compliance table is a mandatory indicator of its standard.
-
-    From a ``mandatory`` column when the table has one, else from ``standards``, else from the
-    metadata :func:`gigacov.compliance.evaluate` leaves in ``df.attrs["standards"]``; an
-    indicator found nowhere counts as mandatory.
-    """
-    if "mandatory" in compliance:
-        return compliance["mandatory"].fillna(True).astype(bool).tolist()
-    if standards:
-        flags = {}
-        for s in standards:
-            for t in s.indicators:
-                for lv in t.levels or ("*",):
-                    flags[(s.id, t.key, lv)] = t.mandatory
-    else:
-        flags = _flags_from_attrs(compliance.attrs.get("standards"))
-    return [
-        flags.get((s, k, lv), flags.get((s, k, "*"), True))
-        for s, k, lv in zip(
-            compliance["standard"], compliance["indicator"], compliance["level"], strict=True
-        )
-    ]
-
-
-def unit_status(
-    compliance: pd.DataFrame, standards: list[StandardInfo] | None = None
-) -> pd.DataFrame:
-    """One row per unit × standard: the overall status and the failed mandatory indicators.
-
-    The rule of :func:`gigacov.compliance.unit_status`: ``pass`` when every mandatory indicator
-    passes, ``fail`` when a mandatory indicator fails, else ``no_data`` (missing data is never a
-    pass); a unit for which a standard has no mandatory indicator gets no row. Columns:
-    ``level, admin_code, name, standard, status, failed, no_data`` (``failed`` / ``no_data``:
-    lists of indicator keys).
-    """
-    cols = ["level", "admin_code", "name", "standard", "status", "failed", "no_data"]
-    if compliance.empty:
-        return pd.DataFrame(columns=cols)
-    keys = ["level", "admin_code", "standard"]
-    work = compliance[[*keys, "name", "indicator", "status"]]
-    considered = work[np.asarray(mandatory_flags(compliance, standards), dtype=bool)]
-    if considered.empty:
-        return pd.DataFrame(columns=cols)
-    out = considered.groupby(keys, sort=False)["name"].first().to_frame()
-    failed = (
-        considered[considered["status"] == "fail"].groupby(keys, sort=False)["indicator"].agg(list)
-    )
-    nodata = (
-        considered[considered["status"] == "no_data"]
-        .groupby(keys, sort=False)["indicator"]
-        .agg(list)
-    )
-    out["failed"] = [failed.get(k, []) for k in out.index]
-    out["no_data"] = [nodata.get(k, []) for k in out.index]
-    out["status"] = [
-        "fail" if f else ("pass" if not n else "no_data")
-        for f, n in zip(out["failed"], out["no_data"], strict=True)
-    ]
-    return out.reset_index()[cols]
 
 
 def levels_present(indicators: Any, compliance: pd.DataFrame) -> list[str]:

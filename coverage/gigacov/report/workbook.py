@@ -26,6 +26,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from ..compliance import unit_status
 from ..pipeline import atomic_path
 from ..text import clean_text, is_formula_like
 from .labels import (
@@ -43,7 +44,6 @@ from .tables import (
     normalise_compliance,
     provenance,
     standards_info,
-    unit_status,
 )
 
 __all__ = [
