@@ -143,12 +143,13 @@ def test_shortfall_sheet_lists_fails_in_real_units(workbook):
     rows = [r for r in ws.iter_rows(min_row=3, values_only=True)]
     by_key = {(r[1], r[5]): r for r in rows}
     sites = by_key[(JINJIANG, "sites_5g_per_10k")]
-    assert sites[8] == 483 and sites[9] == "sites"  # ceil(12 × 206.9 − 2000)
-    assert "needs 483 more 5G base stations" in sites[10]
+    assert sites[6] == "未达标 / fail"
+    assert sites[9] == 483 and sites[10] == "sites"  # ceil(12 × 206.9 − 2000)
+    assert "needs 483 more 5G base stations" in sites[11]
     hh = by_key[(JINJIANG, "household_gigabit_coverage")]
-    assert hh[8] == 56_000 and "needs 56,000 more gigabit-capable households" in hh[10]
+    assert hh[9] == 56_000 and "needs 56,000 more gigabit-capable households" in hh[11]
     assert (LICHENG, "sites_5g_per_10k") not in by_key  # passes: no shortfall row
-    assert all(r[6] is None or isinstance(r[6], float) for r in rows)
+    assert all(r[7] is None or isinstance(r[7], float) for r in rows)
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
 
 

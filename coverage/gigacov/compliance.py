@@ -26,17 +26,25 @@ with a comparison, a threshold and the levels it applies to::
     levels = ["city", "county"]
     mandatory = true
     confirmed = false               # threshold not read in the official text ...
-    note = "commonly cited; FACTS.md [U]"   # ... then a note is required
+    note = "commonly cited, unconfirmed"   # ... then a note is required
     source = ""                     # optional, per indicator
+    certified_min = 0.25            # optional, only with confirmed = false and >= / >: the
+    certified_source = "..."        # lowest value a certified unit had, and where it is published
+
+``certified_min`` turns the verdict on an unconfirmed threshold into three: below it ``fail``
+(short of every certified value), from it up to the threshold ``at_risk`` (below the cited figure,
+but a certified unit did as well), at or above the threshold ``pass``. A confirmed threshold keeps
+pass / fail. A standard may name the reference outcomes it was checked against with
+``reference_outcomes = "<name>"`` (a CSV in ``data/reference/``, see :mod:`gigacov.reference`).
 
 ``key = "cities_passing_share"`` with ``of_standard = "<id>"`` is the share of a province's cities
 that pass that other standard (``of_level`` defaults to ``city``).
 
 Compliance table (DESIGN.md §10): one row per unit × standard × indicator with ``value``,
-``op``, ``threshold``, ``status`` (``pass`` / ``fail`` / ``no_data`` — missing data is never a
-pass), ``margin`` (value − threshold for ≥/>, threshold − value for ≤/<: negative = short) and
-``shortfall`` in real units (sites, persons, households, ports, users, km², key places,
-villages, cities; 0 when passing).
+``op``, ``threshold``, ``mandatory``, ``status`` (``pass`` / ``at_risk`` / ``fail`` /
+``no_data`` — missing data is never a pass), ``margin`` (value − threshold for ≥/>, threshold −
+value for ≤/<: negative = short) and ``shortfall`` to the (cited) threshold in real units (sites,
+persons, households, ports, users, km², key places, villages, cities; 0 when passing).
 """
 
 from __future__ import annotations
@@ -93,7 +101,7 @@ COMPLIANCE_COLUMNS: tuple[str, ...] = (
     "shortfall",
     "shortfall_unit",
 )
-#: Columns of :func:`unit_status`; ``failed`` and ``no_data`` hold lists of indicator keys.
+#: Columns of :func:`unit_status`; ``failed``, ``at_risk`` and ``no_data`` list indicator keys.
 UNIT_STATUS_COLUMNS: tuple[str, ...] = (
     "admin_code",
     "name",
@@ -101,9 +109,12 @@ UNIT_STATUS_COLUMNS: tuple[str, ...] = (
     "standard",
     "status",
     "failed",
+    "at_risk",
     "no_data",
 )
-STATUSES: tuple[str, ...] = ("pass", "fail", "no_data")
+#: Statuses of a compliance row and of a unit, best first. ``at_risk``: below an unconfirmed
+#: threshold, but not below the lowest value of a unit that was certified (``certified_min``).
+STATUSES: tuple[str, ...] = ("pass", "at_risk", "fail", "no_data")
 OPS: tuple[str, ...] = (">=", ">", "<=", "<")
 #: Indicators computed from other standards' results rather than from the unit tables.
 DERIVED_KEYS: dict[str, tuple[str, str, str, str]] = {
@@ -138,10 +149,17 @@ class StandardIndicator:
     note: str = ""
     of_standard: str = ""
     of_level: str = "city"
+    certified_min: float = math.nan
+    certified_source: str = ""
 
     @property
     def levels(self) -> tuple[str, ...]:
         return self.level
+
+    @property
+    def has_evidence_bound(self) -> bool:
+        """True when a value below the threshold may be ``at_risk`` instead of ``fail``."""
+        return not self.confirmed and math.isfinite(self.certified_min)
 
 
 @dataclass(frozen=True)
@@ -160,6 +178,7 @@ class Standard:
     url: str = ""
     level_notes: dict[str, str] = field(default_factory=dict)
     path: str = ""
+    reference_outcomes: str = ""
 
     def applies_to(self, level: str) -> list[StandardIndicator]:
         return [i for i in self.indicators if level in i.level]
@@ -179,6 +198,7 @@ _TOP_KEYS = {
     "year": int,
     "notes": str,
     "level_notes": dict,
+    "reference_outcomes": str,
     "indicators": list,
 }
 _REQUIRED_TOP = ("id", "title", "issuer", "source", "version", "year", "indicators")
@@ -196,6 +216,8 @@ _IND_KEYS = {
     "source": str,
     "of_standard": str,
     "of_level": str,
+    "certified_min": float,
+    "certified_source": str,
 }
 _REQUIRED_IND = ("key", "op", "levels")
 
@@ -289,6 +311,7 @@ def load_standard(path: str | Path) -> Standard:
         level_notes=dict(level_notes),
         indicators=indicators,
         path=str(p),
+        reference_outcomes=data.get("reference_outcomes", ""),
     )
 
 
@@ -365,6 +388,7 @@ def _load_indicator(p: Path, i: int, raw: Any) -> StandardIndicator:
     of_level = raw.get("of_level", "city")
     if of_level not in LEVELS:
         raise StandardError(f"{where}.of_level: {of_level!r} is not one of {', '.join(LEVELS)}")
+    certified_min = _certified_min(where, raw, op, threshold, unit, bool(confirmed))
     return StandardIndicator(
         key=key,
         name_zh=raw.get("name_zh", name_zh),
@@ -379,7 +403,51 @@ def _load_indicator(p: Path, i: int, raw: Any) -> StandardIndicator:
         note=note,
         of_standard=raw.get("of_standard", ""),
         of_level=of_level,
+        certified_min=certified_min,
+        certified_source=raw.get("certified_source", ""),
     )
+
+
+def _certified_min(
+    where: str, raw: dict, op: str, threshold: float, unit: str, confirmed: bool
+) -> float:
+    """Check an indicator's ``certified_min`` (the evidence bound below an unconfirmed threshold)."""
+    if "certified_min" not in raw:
+        if "certified_source" in raw:
+            raise StandardError(f"{where}: certified_source is given without certified_min")
+        return math.nan
+    value = float(raw["certified_min"])
+    if confirmed:
+        raise StandardError(
+            f"{where}.certified_min: the threshold is confirmed = true, so it is the rule and a "
+            "certified value below it cannot soften it; remove certified_min or set confirmed = false"
+        )
+    if op not in (">=", ">"):
+        raise StandardError(
+            f"{where}.certified_min: only for thresholds a unit must reach (op '>=' or '>'), "
+            f"not {op!r}"
+        )
+    if not math.isfinite(value) or not math.isfinite(threshold):
+        raise StandardError(
+            f"{where}.certified_min must be a finite number below a threshold, got {value!r}"
+        )
+    if unit == "ratio" and not 0.0 <= value <= 1.0:
+        raise StandardError(
+            f"{where}.certified_min: {value!r} is not a fraction 0–1 (write {value / 100:g} for "
+            f"{value:g} %)"
+        )
+    if not value < threshold:
+        raise StandardError(
+            f"{where}.certified_min = {value!r} is not below the threshold {threshold!r}: no "
+            "certified unit was below the threshold, so there is nothing between them to call "
+            "at risk; remove certified_min"
+        )
+    if not str(raw.get("certified_source", "")).strip():
+        raise StandardError(
+            f"{where}: certified_min needs certified_source saying which certified unit had it "
+            "and where that is published"
+        )
+    return value
 
 
 def _looks_like_path(item: str) -> bool:
@@ -535,9 +603,14 @@ def _judge(code, name, level, std, ind, value, num, den, integer, sunit, undecid
     if passes(value, ind.op, ind.threshold):
         row["status"] = "pass"
         row["shortfall"] = 0.0
+        return row
+    if undecided:
+        row["status"] = "no_data"
+    elif ind.has_evidence_bound and passes(value, ">=", ind.certified_min):
+        row["status"] = "at_risk"  # below the cited figure, not below every certified unit
     else:
-        row["status"] = "no_data" if undecided else "fail"
-        row["shortfall"] = _shortfall(num, den, ind.op, ind.threshold, integer)
+        row["status"] = "fail"
+    row["shortfall"] = _shortfall(num, den, ind.op, ind.threshold, integer)
     return row
 
 
@@ -615,6 +688,8 @@ def _meta(standards: list[Standard]) -> dict[str, Any]:
                     "op": i.op,
                     "threshold": i.threshold,
                     "note": i.note,
+                    "certified_min": i.certified_min,
+                    "certified_source": i.certified_source,
                 }
                 for i in s.indicators
             ],
@@ -715,12 +790,13 @@ def _as_flag(value: Any) -> bool | None:
 def unit_status(df: pd.DataFrame, standards: Iterable[Any] | None = None) -> pd.DataFrame:
     """Overall status per unit × standard: the one rule every output uses.
 
-    ``fail`` when any mandatory indicator fails; ``pass`` when every mandatory indicator passes;
-    else ``no_data`` (missing data is never a pass). Informative (``mandatory = false``)
-    indicators do not count. Units for which a standard has no mandatory indicator at their
-    level get no row (the standard does not judge them). Columns :data:`UNIT_STATUS_COLUMNS`:
-    ``failed`` and ``no_data`` list the mandatory indicators that fail or lack data. Which
-    indicators are mandatory: see :func:`mandatory_flags`.
+    ``fail`` when any mandatory indicator fails; else ``at_risk`` when any is ``at_risk`` (below
+    an unconfirmed threshold but not below every certified unit: neither pass nor fail); else
+    ``no_data`` when any lacks data (missing data is never a pass); else ``pass``. Informative
+    (``mandatory = false``) indicators do not count. Units for which a standard has no mandatory
+    indicator at their level get no row (the standard does not judge them). Columns
+    :data:`UNIT_STATUS_COLUMNS`: ``failed``, ``at_risk`` and ``no_data`` list the mandatory
+    indicators in each state. Which indicators are mandatory: see :func:`mandatory_flags`.
     """
     cols = list(UNIT_STATUS_COLUMNS)
     if df is None or len(df) == 0:
@@ -733,13 +809,12 @@ def unit_status(df: pd.DataFrame, standards: Iterable[Any] | None = None) -> pd.
     if work.empty:
         return pd.DataFrame(columns=cols)
     out = work.groupby(keys, sort=False)["name"].first().to_frame()
-    failed = work[work["status"] == "fail"].groupby(keys, sort=False)["indicator"].agg(list)
-    nodata = work[work["status"] == "no_data"].groupby(keys, sort=False)["indicator"].agg(list)
-    out["failed"] = [failed.get(k, []) for k in out.index]
-    out["no_data"] = [nodata.get(k, []) for k in out.index]
+    for state, col in (("fail", "failed"), ("at_risk", "at_risk"), ("no_data", "no_data")):
+        found = work[work["status"] == state].groupby(keys, sort=False)["indicator"].agg(list)
+        out[col] = [found.get(k, []) for k in out.index]
     out["status"] = [
-        "fail" if f else ("no_data" if n else "pass")
-        for f, n in zip(out["failed"], out["no_data"], strict=True)
+        "fail" if f else ("at_risk" if r else ("no_data" if n else "pass"))
+        for f, r, n in zip(out["failed"], out["at_risk"], out["no_data"], strict=True)
     ]
     return out.reset_index()[cols]
 
@@ -777,8 +852,8 @@ _SHORTFALL_ABBR = {
     "villages": "villages",
     "cities": "cities",
 }
-_STYLE = {"pass": "green", "fail": "bold red", "no_data": "yellow"}
-_STATUS_TEXT = {"pass": "pass", "fail": "FAIL", "no_data": "no data"}
+_STYLE = {"pass": "green", "at_risk": "dark_orange", "fail": "bold red", "no_data": "yellow"}
+_STATUS_TEXT = {"pass": "pass", "at_risk": "at risk", "fail": "FAIL", "no_data": "no data"}
 _OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 _VILLAGE_PRINT_LIMIT = 60
 
@@ -888,7 +963,7 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                     )
                     txt = _fmt(float(r["value"]), unit)
                     sf = _fmt_shortfall(float(r["shortfall"]), r["shortfall_unit"])
-                    if r["status"] == "fail" and sf:
+                    if r["status"] in ("fail", "at_risk") and sf:
                         txt += f"\n{sf}"
                     cells.append(Text(txt, style=_STYLE[r["status"]]))
                 table.add_row(*cells)
@@ -896,6 +971,11 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
             if starred:
                 console.print(
                     "  * threshold not confirmed against the official text (see the standard file's notes)"
+                )
+            if (part["status"] == "at_risk").any():
+                console.print(
+                    "  at risk: below an unconfirmed threshold, but not below the lowest value of "
+                    "a certified unit (certified_min); neither pass nor fail"
                 )
             note = smeta.get("level_notes", {}).get(lv)
             if note:

@@ -588,7 +588,8 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
                 "title": "Compliance status (click a unit for shortfalls)",
                 "items": [
                     [STATUS_COLOURS[s], STATUS_LABELS[s], "box"]
-                    for s in ("pass", "fail", "no_data")
+                    for s in STATUS_COLOURS
+                    if s != "at_risk" or (statuses["status"] == "at_risk").any()
                 ],
             }
         )

@@ -50,8 +50,9 @@ __all__ = [
 #: Decimal places kept in lon/lat (1e-5° ≈ 1.1 m).
 COORD_DIGITS = 5
 
-STATUS_COLOURS = {"pass": "#1a9850", "fail": "#d73027", "no_data": "#969696"}
-STATUS_LABELS = {"pass": "pass", "fail": "fail", "no_data": "no data"}
+#: ``at_risk``: below an unconfirmed threshold, not below the lowest certified unit's value.
+STATUS_COLOURS = {"pass": "#1a9850", "at_risk": "#f08c00", "fail": "#d73027", "no_data": "#969696"}
+STATUS_LABELS = {"pass": "pass", "at_risk": "at risk", "fail": "fail", "no_data": "no data"}
 
 #: Key-place category → (letter on the marker, label).
 KEY_PLACE_SYMBOLS: dict[str, tuple[str, str]] = {
@@ -302,7 +303,7 @@ def _unit_tooltip(
             if std is not None and m.key in std.unconfirmed:
                 target += "*"
             st = str(row.get("status"))
-            mark = {"pass": "✓", "fail": "✗"}.get(st, "?")
+            mark = {"pass": "✓", "at_risk": "!", "fail": "✗"}.get(st, "?")
             cls = f"gc-{st}"
         else:
             target, mark, cls = "—", "", ""
@@ -333,23 +334,29 @@ def _unit_popup(
         f'<p><span class="gc-badge gc-{status}">{esc(STATUS_LABELS.get(status, status))}</span> '
         f"{esc(std.title)}</p>"
     )
-    fails, missing = [], []
+    fails, at_risk, missing = [], [], []
     for key, row in rows.items():
         meta = metas.get(key) or _catalogue_meta(key)
         st = str(row.get("status"))
+        item = f"<li><b>{esc(meta.label)}</b>: {esc(shortfall_text(row, meta.kind))}</li>"
         if st == "fail":
-            fails.append(
-                f"<li><b>{esc(meta.label)}</b>: {esc(shortfall_text(row, meta.kind))}</li>"
-            )
+            fails.append(item)
+        elif st == "at_risk":
+            at_risk.append(item)
         elif st != "pass":
             missing.append(f"<li>{esc(meta.label)}</li>")
     if fails:
         parts.append("<p>Shortfalls:</p><ul>" + "".join(fails) + "</ul>")
+    if at_risk:
+        parts.append(
+            "<p>At risk (below the unconfirmed threshold, not below the lowest value of a "
+            "certified city):</p><ul>" + "".join(at_risk) + "</ul>"
+        )
     if missing:
         parts.append(
             "<p>No data (missing data is never a pass):</p><ul>" + "".join(missing) + "</ul>"
         )
-    if not fails and not missing:
+    if not fails and not at_risk and not missing:
         parts.append("<p>Meets every indicator of this standard.</p>")
     note = std.level_notes.get(level)
     if note:

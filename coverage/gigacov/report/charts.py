@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import RunError
 from ..text import clean_text
-from .labels import IndicatorLabel
+from .labels import STATUS_NAMES, IndicatorLabel
 
 __all__ = [
     "CJK_FONT_NAMES",
@@ -71,7 +71,7 @@ _CJK_FILE_HINTS = (
     "notosanssc",
 )
 
-STATUS_COLOURS = {"pass": "#2e9d4f", "fail": "#d64541", "no_data": "#a6a6a6"}
+STATUS_COLOURS = {"pass": "#2e9d4f", "at_risk": "#e69a1c", "fail": "#d64541", "no_data": "#a6a6a6"}
 
 #: RSRP classes of the county maps (FACTS.md: good ≥ −95, moderate −105…−95, usable −115…−105,
 #: poor < −115 dBm [S]); the last class is "no server".
@@ -286,17 +286,11 @@ def indicator_bar_chart(
         handles, labels = ax.get_legend_handles_labels()
         from matplotlib.patches import Patch
 
-        for st in ("pass", "fail", "no_data"):
+        for st in STATUS_NAMES:
+            if st == "at_risk" and "at_risk" not in statuses:
+                continue
             handles.append(Patch(color=STATUS_COLOURS[st]))
-            labels.append(
-                lang(
-                    *{
-                        "pass": ("达标", "pass"),
-                        "fail": ("未达标", "fail"),
-                        "no_data": ("无数据", "no data"),
-                    }[st]
-                )
-            )
+            labels.append(lang(*STATUS_NAMES[st]))
         fig.legend(
             handles, labels, loc="outside lower center", ncol=min(len(labels), 4), frameon=False
         )
@@ -304,7 +298,7 @@ def indicator_bar_chart(
 
 
 def status_overview_chart(counts: dict[str, dict[str, int]], title: str, font: str, lang) -> bytes:
-    """Stacked bars: per standard, how many units pass, fail, have no data."""
+    """Stacked bars: per standard, how many units pass, are at risk, fail, have no data."""
     from matplotlib.ticker import MaxNLocator
 
     stds = list(counts)
@@ -313,14 +307,14 @@ def status_overview_chart(counts: dict[str, dict[str, int]], title: str, font: s
         ax = fig.add_subplot()
         y = np.arange(len(stds))
         left = np.zeros(len(stds))
-        names = {
-            "pass": ("达标", "pass"),
-            "fail": ("未达标", "fail"),
-            "no_data": ("无数据", "no data"),
-        }
-        for st in ("pass", "fail", "no_data"):
+        shown = [
+            st for st in STATUS_NAMES if st != "at_risk" or any(c.get(st) for c in counts.values())
+        ]
+        for st in shown:
             w = np.array([counts[s].get(st, 0) for s in stds], dtype=float)
-            ax.barh(y, w, left=left, color=STATUS_COLOURS[st], label=lang(*names[st]), height=0.6)
+            ax.barh(
+                y, w, left=left, color=STATUS_COLOURS[st], label=lang(*STATUS_NAMES[st]), height=0.6
+            )
             for yi, (lx, wx) in enumerate(zip(left, w, strict=True)):
                 if wx > 0:
                     ax.text(

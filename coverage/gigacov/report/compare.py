@@ -54,6 +54,7 @@ CHANGES = (
     "newly_failing",
     "still_passing",
     "still_failing",
+    "at_risk",
     "no_data",
     "new",
     "dropped",
@@ -408,9 +409,11 @@ def comparability(a: RunTables, b: RunTables) -> list[str]:
 def classify_change(status_a: Any, status_b: Any) -> str:
     """Status change from A to B.
 
-    ``newly_passing``: passes in B, failed or had no data in A; ``newly_failing``: fails in B,
-    passed or had no data in A; ``still_passing`` / ``still_failing``; ``no_data`` (no data in
-    B); ``new`` / ``dropped`` (the unit or indicator exists in one run only).
+    ``newly_passing``: passes in B, failed, was at risk or had no data in A; ``newly_failing``:
+    fails in B, passed, was at risk or had no data in A; ``still_passing`` / ``still_failing``;
+    ``at_risk`` (at risk in B: below an unconfirmed threshold, not below the certified evidence;
+    ``status_a`` says where it came from); ``no_data`` (no data in B); ``new`` / ``dropped``
+    (the unit or indicator exists in one run only).
     """
     a = status_a if isinstance(status_a, str) and status_a else None
     b = status_b if isinstance(status_b, str) and status_b else None
@@ -422,6 +425,8 @@ def classify_change(status_a: Any, status_b: Any) -> str:
         return "still_passing" if a == "pass" else "newly_passing"
     if b == "fail":
         return "still_failing" if a == "fail" else "newly_failing"
+    if b == "at_risk":
+        return "at_risk"
     return "no_data"
 
 

@@ -17,11 +17,14 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from ..compliance import unit_status
+from ..compliance import Standard, unit_status
+from ..errors import InputError
 from ..pipeline import atomic_path
+from ..reference import CertifiedBelow, certified_below
 from . import charts
 from .labels import (
     LEVELS,
+    STATUS_NAMES,
     UNIT_COLUMNS,
     Labeler,
     fmt_delta,
@@ -88,11 +91,11 @@ def _is_missing(x: Any) -> bool:
 
 
 def _worst(statuses: list[str]) -> str:
-    if "fail" in statuses:
-        return "fail"
-    if statuses and all(s == "pass" for s in statuses):
-        return "pass"
-    return "no_data"
+    """A unit's status across standards, by the rule of :func:`gigacov.compliance.unit_status`."""
+    for st in ("fail", "at_risk", "no_data"):
+        if st in statuses:
+            return st
+    return "pass" if statuses else "no_data"
 
 
 def _title_suffix(synthetic: bool, lang: Labeler) -> str:
@@ -175,11 +178,16 @@ def _status_counts(us: pd.DataFrame, level: str) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     sub = us[us["level"] == level]
     for std, g in sub.groupby("standard", sort=False):
-        out[str(std)] = {st: int((g["status"] == st).sum()) for st in ("pass", "fail", "no_data")}
+        out[str(std)] = {st: int((g["status"] == st).sum()) for st in STATUS_NAMES}
     return out
 
 
-def _reason_texts(rows: pd.DataFrame, lang: Labeler, optional: set[str] | None = None) -> list[str]:
+def _reason_texts(
+    rows: pd.DataFrame,
+    lang: Labeler,
+    optional: set[str] | None = None,
+    certified: dict[str, float] | None = None,
+) -> list[str]:
     out = []
     for r in rows.itertuples():
         lab = lang.indicator(r.indicator)
@@ -190,6 +198,18 @@ def _reason_texts(rows: pd.DataFrame, lang: Labeler, optional: set[str] | None =
         sf = lang.shortfall(r.shortfall, r.shortfall_unit, r.indicator)
         if sf:
             text += f" — {sf}"
+        if r.status == "at_risk":
+            low = (certified or {}).get(r.indicator, math.nan)
+            low_txt = fmt_value(low, lab.ratio, lab.decimals) if not _is_missing(low) else "—"
+            text += (
+                " ["
+                + lang(
+                    f"存在风险：低于未确认阈值，但不低于已获评城市的最低值 {low_txt}",
+                    f"at risk: below the unconfirmed threshold, not below the lowest certified "
+                    f"city's {low_txt}",
+                )
+                + "]"
+            )
         if optional and r.indicator in optional:
             text += f" [{lang('非必选，仅供参考', 'not mandatory, for information')}]"
         out.append(text)
@@ -197,7 +217,11 @@ def _reason_texts(rows: pd.DataFrame, lang: Labeler, optional: set[str] | None =
 
 
 def _unit_results(
-    comp: pd.DataFrame, us: pd.DataFrame, level: str, lang: Labeler
+    comp: pd.DataFrame,
+    us: pd.DataFrame,
+    level: str,
+    lang: Labeler,
+    stds: list[StandardInfo] | None = None,
 ) -> list[dict[str, Any]]:
     """Per unit of ``level``: each standard's overall status, the failed indicators with their
     shortfalls (optional ones marked) and the mandatory indicators without data."""
@@ -205,25 +229,31 @@ def _unit_results(
     usl = us[us["level"] == level]
     units = []
     by_unit = {code: g for code, g in sub.groupby("admin_code", sort=False)}
+    certified = {
+        s.id: {t.key: t.certified_min for t in s.indicators if t.applies_to(level)}
+        for s in stds or []
+    }
     for code, g in usl.groupby("admin_code", sort=True):
-        stds = []
+        results = []
         for r in g.itertuples():
             rows = by_unit[code]
             rows = rows[rows["standard"] == r.standard]
-            failed = rows[rows["status"] == "fail"]
-            optional = set(failed["indicator"]) - set(r.failed)
-            stds.append(
+            short = rows[rows["status"].isin(("fail", "at_risk"))]
+            optional = set(short["indicator"]) - set(r.failed) - set(r.at_risk)
+            results.append(
                 {
                     "id": r.standard,
                     "status": r.status,
                     "status_label": lang.status(r.status),
-                    "reasons": _reason_texts(failed, lang, optional),
+                    "reasons": _reason_texts(short, lang, optional, certified.get(str(r.standard))),
                     "no_data": [lang.indicator_name(k) for k in r.no_data],
                 }
             )
-        worst = _worst([s["status"] for s in stds])
-        units.append({"code": code, "name": g["name"].iloc[0], "status": worst, "standards": stds})
-    rank = {"fail": 0, "no_data": 1, "pass": 2}
+        worst = _worst([s["status"] for s in results])
+        units.append(
+            {"code": code, "name": g["name"].iloc[0], "status": worst, "standards": results}
+        )
+    rank = {"fail": 0, "at_risk": 1, "no_data": 2, "pass": 3}
     units.sort(key=lambda u: (rank[u["status"]], u["code"]))
     return units
 
@@ -445,12 +475,58 @@ def _plain(v: Any) -> str:
     return str(v)
 
 
-def _standards(stds: list[StandardInfo], lang: Labeler) -> list[dict[str, Any]]:
+def _certified_below(standards: list[Any] | None) -> dict[str, list[CertifiedBelow]]:
+    """Per standard id: the certified cities of its reference outcomes below its thresholds."""
+    out: dict[str, list[CertifiedBelow]] = {}
+    for s in standards or []:
+        if isinstance(s, Standard):
+            try:
+                out[s.id] = certified_below(s)
+            except InputError as exc:
+                log.warning("reference outcomes of %s cannot be read: %s", s.id, exc)
+    return out
+
+
+def _evidence_note(below: list[CertifiedBelow], lang: Labeler) -> str:
+    """ "3 certified cities were below them: 包头 2022 (10G-PON port share 25.0%), …"."""
+    if not below:
+        return ""
+    by_city: dict[tuple[str, str, str], list[str]] = {}
+    for b in below:
+        lab = lang.indicator(b.indicator)
+        value = fmt_value(b.value, lab.ratio, lab.decimals)
+        by_city.setdefault((b.city, b.city_en, b.batch), []).append(
+            f"{lang(lab.name_zh, lab.name_en)} {value}"
+        )
+    cities = "; ".join(
+        f"{lang(c, f'{c} {en}'.strip())} {batch} ({', '.join(parts)})"
+        for (c, en, batch), parts in by_city.items()
+    )
+    n = len(by_city)
+    return lang(
+        f"已获评千兆城市中有 {n} 个低于这些阈值：{cities}",
+        f"{n} certified {'city was' if n == 1 else 'cities were'} below them: {cities}",
+    )
+
+
+def _standards(
+    stds: list[StandardInfo],
+    lang: Labeler,
+    below: dict[str, list[CertifiedBelow]] | None = None,
+) -> list[dict[str, Any]]:
     out = []
     for s in stds:
         inds = []
         for t in s.indicators:
             lab = lang.indicator(t.key)
+            certified = ""
+            if not t.confirmed and not _is_missing(t.certified_min):
+                low = fmt_value(t.certified_min, lab.ratio, lab.decimals)
+                certified = lang(
+                    f"已获评城市最低值 {low}：介于其与阈值之间为“存在风险”，低于它为未达标。",
+                    f"lowest certified value {low}: between it and the threshold is 'at risk', "
+                    "below it fails.",
+                ) + (f" ({t.certified_source})" if t.certified_source else "")
             inds.append(
                 {
                     "key": t.key,
@@ -461,6 +537,7 @@ def _standards(stds: list[StandardInfo], lang: Labeler) -> list[dict[str, Any]]:
                     "confirmed": t.confirmed,
                     "source": t.source,
                     "note": t.note,
+                    "certified": certified,
                 }
             )
         title = lang(s.title_zh, s.title) if s.title_zh else s.title
@@ -476,6 +553,7 @@ def _standards(stds: list[StandardInfo], lang: Labeler) -> list[dict[str, Any]]:
                 "indicators": inds,
                 "level_notes": [[lang.level(lv), note] for lv, note in s.level_notes],
                 "unconfirmed": [i for i in inds if not i["confirmed"]],
+                "evidence": _evidence_note((below or {}).get(s.id, []), lang),
             }
         )
     return out
@@ -555,6 +633,7 @@ def comparison_context(
                 int((sub["change"] == "newly_passing").sum()),
                 int((sub["change"] == "newly_failing").sum()),
                 int((sub["status_b"] == "pass").sum()),
+                int((sub["status_b"] == "at_risk").sum()),
                 int((sub["status_b"] == "fail").sum()),
             ]
         )
@@ -563,12 +642,12 @@ def comparison_context(
         rows = []
         for r in uc[uc["change"] == change].itertuples():
             reasons = ""
-            if change == "newly_failing":
+            if change in ("newly_failing", "at_risk"):
                 f = sc[
                     (sc["level"] == r.level)
                     & (sc["admin_code"] == r.admin_code)
                     & (sc["standard"] == r.standard)
-                    & (sc["status_b"] == "fail")
+                    & (sc["status_b"] == ("fail" if change == "newly_failing" else "at_risk"))
                 ]
                 parts = []
                 for x in f.itertuples():
@@ -670,6 +749,7 @@ def comparison_context(
         "counts": counts,
         "newly_passing": unit_rows("newly_passing"),
         "newly_failing": unit_rows("newly_failing"),
+        "at_risk": unit_rows("at_risk"),
         "newly_passing_label": change_name("newly_passing", lang),
         "newly_failing_label": change_name("newly_failing", lang),
         "headline": headline,
@@ -710,7 +790,7 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
     us = unit_status(comp, stds)
     levels = levels_present(run.indicators, comp)
     detail_level = "county" if "county" in levels else (levels[-1] if levels else "county")
-    units = _unit_results(comp, us, detail_level, lang)
+    units = _unit_results(comp, us, detail_level, lang, stds)
     status_charts = []
     counts_tables = []
     for lv in levels:
@@ -721,7 +801,7 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
             {
                 "level": lang.level(lv)
                 + _partial_note(run.indicators, lv, scn.scenario.region, lang),
-                "rows": [[std, c["pass"], c["fail"], c["no_data"]] for std, c in counts.items()],
+                "rows": [[std, *(c[st] for st in STATUS_NAMES)] for std, c in counts.items()],
             }
         )
         if lv == detail_level:
@@ -756,6 +836,7 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
             "units": units,
             "n_fail": sum(u["status"] == "fail" for u in units),
             "n_pass": sum(u["status"] == "pass" for u in units),
+            "n_at_risk": sum(u["status"] == "at_risk" for u in units),
             "n_nodata": sum(u["status"] == "no_data" for u in units),
             "charts": ind_charts,
             "county_maps": maps,
@@ -764,7 +845,7 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
             "inputs": _inputs(run.inputs),
             "planning": _planning(run.plan, lang),
             "yoy": yoy,
-            "standards": _standards(stds, lang),
+            "standards": _standards(stds, lang, _certified_below(run.standards)),
             "provenance": _provenance_rows(provenance(run), lang),
         }
     )

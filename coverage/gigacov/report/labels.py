@@ -44,8 +44,11 @@ LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "village": ("行政村", "village"),
 }
 
+#: Statuses in the order the reports list them; ``at_risk``: below an unconfirmed threshold but
+#: not below the lowest value of a certified unit (neither pass nor fail).
 STATUS_NAMES: dict[str, tuple[str, str]] = {
     "pass": ("达标", "pass"),
+    "at_risk": ("存在风险", "at risk"),
     "fail": ("未达标", "fail"),
     "no_data": ("无数据", "no data"),
 }

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..compliance import COMPLIANCE_COLUMNS as _COMPLIANCE_COLUMNS
-from ..compliance import mandatory_flags
+from ..compliance import STATUSES, mandatory_flags
 from ..errors import RunError
 from .labels import KNOWN_KEYS, LEVELS
 
@@ -56,6 +56,8 @@ class ThresholdInfo:
     confirmed: bool
     source: str
     note: str = ""
+    certified_min: float = math.nan
+    certified_source: str = ""
 
     def applies_to(self, level: str) -> bool:
         return not self.levels or level in self.levels
@@ -118,6 +120,8 @@ def standards_info(standards: list[Any]) -> list[StandardInfo]:
                     confirmed=bool(getattr(ind, "confirmed", True)),
                     source=str(getattr(ind, "source", "") or ""),
                     note=str(getattr(ind, "note", "") or ""),
+                    certified_min=float(getattr(ind, "certified_min", math.nan)),
+                    certified_source=str(getattr(ind, "certified_source", "") or ""),
                 )
             )
         out.append(
@@ -144,7 +148,7 @@ def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table
     """The compliance table with DESIGN.md §10 columns and plain dtypes.
 
     ``admin_code`` becomes a string (a CSV read back may have made it an integer), numbers
-    float64, ``status`` one of ``pass`` / ``fail`` / ``no_data``.
+    float64, ``status`` one of ``pass`` / ``at_risk`` / ``fail`` / ``no_data``.
     """
     if df is None:
         raise RunError(
@@ -181,11 +185,13 @@ def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table
         out["status"]
         .str.strip()
         .str.lower()
-        .replace({"no data": "no_data", "nodata": "no_data", "": "no_data"})
+        .replace({"no data": "no_data", "nodata": "no_data", "": "no_data", "at risk": "at_risk"})
     )
-    bad = sorted(set(out["status"]) - {"pass", "fail", "no_data"})
+    bad = sorted(set(out["status"]) - set(STATUSES))
     if bad:
-        raise RunError(f"{where}: column 'status' holds {bad[0]!r}; expected pass, fail or no_data")
+        raise RunError(
+            f"{where}: column 'status' holds {bad[0]!r}; expected one of {', '.join(STATUSES)}"
+        )
     if "mandatory" in out:
         out["mandatory"] = mandatory_flags(out).tolist()
     return out

@@ -60,14 +60,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Cell fills by status (Excel's own "Good" / "Bad" / "Neutral grey" colours).
+#: Cell fills by status (Excel's own "Good" / "Neutral" / "Bad" / grey colours).
 STATUS_FILLS = {
     "pass": PatternFill("solid", fgColor="C6EFCE"),
+    "at_risk": PatternFill("solid", fgColor="FFEB9C"),
     "fail": PatternFill("solid", fgColor="FFC7CE"),
     "no_data": PatternFill("solid", fgColor="D9D9D9"),
 }
 _STATUS_FONTS = {
     "pass": Font(color="006100"),
+    "at_risk": Font(color="9C5700"),
     "fail": Font(color="9C0006"),
     "no_data": Font(color="595959"),
 }
@@ -76,6 +78,7 @@ _CHANGE_STATUS = {
     "newly_failing": "fail",
     "still_failing": "fail",
     "still_passing": "pass",
+    "at_risk": "at_risk",
     "no_data": "no_data",
 }
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -201,7 +204,7 @@ class _Sheet:
 
 def _legend_cells(sh: _Sheet, lang: Labeler, unconfirmed_note: bool = True) -> list[Cell]:
     cells = [sh.c(lang("图例", "legend"), font=_BOLD)]
-    for st in ("pass", "fail", "no_data"):
+    for st in STATUS_FILLS:
         cells.append(
             sh.c(
                 lang.status(st),
@@ -215,7 +218,9 @@ def _legend_cells(sh: _Sheet, lang: Labeler, unconfirmed_note: bool = True) -> l
         cells.append(
             sh.c(
                 lang(
-                    "* 阈值未经官方原文确认", "* threshold not confirmed against the official text"
+                    "* 阈值未经官方原文确认；存在风险 = 低于该阈值但不低于已获评城市的最低值",
+                    "* threshold not confirmed against the official text; at risk = below it, "
+                    "but not below the lowest certified city",
                 ),
                 font=Font(italic=True, color="7F6000"),
             )
@@ -467,11 +472,15 @@ def _level_sheet(
 
 
 def _shortfall_sheet(wb: Workbook, comp: pd.DataFrame, lang: Labeler, title: str) -> None:
-    sh = _Sheet(wb, SHORTFALL_SHEET, (10, 14, 14, 24, 30, 24, 11, 11, 11, 18, 44), freeze="A3")
+    sh = _Sheet(wb, SHORTFALL_SHEET, (10, 14, 14, 24, 30, 24, 12, 11, 11, 11, 18, 44), freeze="A3")
     sh.append(
         [
             sh.c(
-                f"{title} — {lang('未达标指标与缺口', 'failed indicators and shortfalls')}",
+                f"{title} — "
+                + lang(
+                    "未达标与存在风险的指标及缺口",
+                    "failed and at-risk indicators, and their shortfalls",
+                ),
                 font=_TITLE,
             )
         ],
@@ -484,14 +493,15 @@ def _shortfall_sheet(wb: Workbook, comp: pd.DataFrame, lang: Labeler, title: str
         lang("标准", "standard"),
         lang("指标", "indicator"),
         lang("指标键", "key"),
+        lang("结果", "result"),
         lang("数值", "value"),
         lang("阈值", "threshold"),
-        lang("缺口", "shortfall"),
+        lang("缺口（至阈值）", "shortfall (to the threshold)"),
         lang("缺口单位", "unit of shortfall"),
         lang("说明", "what is needed"),
     ]
     top = sh.header(headers)
-    fails = comp[comp["status"] == "fail"].copy()
+    fails = comp[comp["status"].isin(("fail", "at_risk"))].copy()
     fails["_lv"] = fails["level"].map({lv: i for i, lv in enumerate(LEVELS)}).fillna(len(LEVELS))
     fails = fails.sort_values(["_lv", "standard", "admin_code", "indicator"], kind="stable")
     for r in fails.itertuples():
@@ -504,7 +514,8 @@ def _shortfall_sheet(wb: Workbook, comp: pd.DataFrame, lang: Labeler, title: str
                 r.standard,
                 lang(label.name_zh, label.name_en),
                 r.indicator,
-                sh.c(_num(r.value), fmt=excel_number_format(label), fill=STATUS_FILLS["fail"]),
+                sh.c(lang.status(r.status), fill=STATUS_FILLS[r.status]),
+                sh.c(_num(r.value), fmt=excel_number_format(label), fill=STATUS_FILLS[r.status]),
                 sh.c(_num(r.threshold), fmt=excel_threshold_format(label, r.op, r.threshold)),
                 sh.c(_num(r.shortfall), fmt="#,##0.##"),
                 r.shortfall_unit,
@@ -744,6 +755,7 @@ _CHANGE_NAMES = {
     "newly_failing": ("新未达标", "newly failing"),
     "still_passing": ("保持达标", "still passing"),
     "still_failing": ("仍未达标", "still failing"),
+    "at_risk": ("存在风险", "at risk"),
     "no_data": ("无数据", "no data"),
     "new": ("新增", "new"),
     "dropped": ("已无", "dropped"),
