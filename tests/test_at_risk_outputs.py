@@ -22,7 +22,7 @@ from test_report_fixtures import (
 )
 from test_report_html import Page
 
-from gigacov.cli import _compliance_rows
+from gigacov.cli import _compliance_rows, _compliance_summary
 from gigacov.compliance import evaluate, unit_status
 from gigacov.maps import render_map
 from gigacov.report import compare_runs, compute_comparison, load_run, write_report
@@ -80,6 +80,11 @@ def test_compliance_rows_and_csv(run):
     ]
     assert mine[0]["status"] == "at_risk" and mine[0]["shortfall"] == 7500
     assert mine[0]["mandatory"] is True
+    # The summary `gigacov run` prints (and puts in its --json document).
+    summary = {(s["standard"], s["level"]): s for s in _compliance_summary(comp)}
+    county = summary[(MIIT, "county")]
+    assert county["at_risk"] == 1 and county["at_risk_units"][0]["admin_code"] == LICHENG
+    assert JINJIANG in [u["admin_code"] for u in county["failing"]]
 
 
 def test_report_says_at_risk_with_shortfall_and_evidence(run):

@@ -362,7 +362,8 @@ def report(scenario: Path) -> None:
 
 
 def _compliance_summary(df) -> list[dict[str, Any]]:
-    """Units passing / failing / without data per standard and level, failing units named."""
+    """Units passing / at risk / failing / without data per standard and level; failing and
+    at-risk units named."""
     from .compliance import unit_status
 
     if df is None or not len(df):
@@ -372,17 +373,23 @@ def _compliance_summary(df) -> list[dict[str, Any]]:
     for (std, level), part in status.groupby(["standard", "level"], sort=False):
         counts = part["status"].value_counts()
         failing = part[part["status"] == "fail"]
+        at_risk = part[part["status"] == "at_risk"]
         out.append(
             {
                 "standard": std,
                 "level": level,
                 "units": int(len(part)),
                 "pass": int(counts.get("pass", 0)),
+                "at_risk": int(counts.get("at_risk", 0)),
                 "fail": int(counts.get("fail", 0)),
                 "no_data": int(counts.get("no_data", 0)),
                 "failing": [
                     {"admin_code": str(c), "name": str(n)}
                     for c, n in zip(failing["admin_code"], failing["name"], strict=True)
+                ],
+                "at_risk_units": [
+                    {"admin_code": str(c), "name": str(n)}
+                    for c, n in zip(at_risk["admin_code"], at_risk["name"], strict=True)
                 ],
             }
         )
@@ -395,16 +402,19 @@ def _print_compliance_summary(summary: list[dict[str, Any]]) -> None:
     if not summary:
         click.echo("compliance: no rows (no standard judged any unit)")
         return
-    click.echo("compliance (units: pass / fail / no data):")
+    click.echo("compliance (units: pass / at risk / fail / no data):")
     width = max(len(s["standard"]) for s in summary)
     for s in summary:
         line = (
             f"  {s['standard']:<{width}}  {s['level']:<8} {s['units']:>5} units: "
-            f"{s['pass']} pass, {s['fail']} fail, {s['no_data']} no data"
+            f"{s['pass']} pass, {s['at_risk']} at risk, {s['fail']} fail, {s['no_data']} no data"
         )
         if s["failing"] and s["level"] != "village":
             names = [f["name"] for f in s["failing"]]
             line += " — failing: " + ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+        if s["at_risk_units"] and s["level"] != "village":
+            names = [f["name"] for f in s["at_risk_units"]]
+            line += " — at risk: " + ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
         click.echo(clean_text(line))
 
 

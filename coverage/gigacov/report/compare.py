@@ -535,7 +535,8 @@ def _unit_changes(a: RunTables, b: RunTables) -> pd.DataFrame:
     ub = unit_status(b.compliance, b.standards_info).rename(
         columns={"status": "status_b", "failed": "failed_b", "name": "name_b"}
     )
-    m = ua.drop(columns="no_data").merge(ub.drop(columns="no_data"), on=keys, how="outer")
+    lists = ["no_data", "at_risk"]
+    m = ua.drop(columns=lists).merge(ub.drop(columns=lists), on=keys, how="outer")
     m["name"] = m["name_b"].where(m["name_b"].notna(), m["name_a"]).fillna("")
     m["change"] = [classify_change(x, y) for x, y in zip(m["status_a"], m["status_b"], strict=True)]
     m["failed_b"] = [f if isinstance(f, list) else [] for f in m["failed_b"]]
