@@ -21,6 +21,7 @@ COMMANDS = [
     "validate",
     "boundaries",
     "plan",
+    "calibrate",
 ]
 
 

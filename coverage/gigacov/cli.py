@@ -335,6 +335,40 @@ def plan(
         _print_outputs(result)
 
 
+@main.command()
+@scenario_arg
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for calibration.toml / calibration.json (default: the run directory).",
+)
+@json_opt
+def calibrate(scenario: Path, out_dir: Path | None, as_json: bool) -> None:
+    """Fit the propagation model to the [measurements]: per-clutter-class offsets (and slopes)."""
+    from .field import calibrate as fit
+
+    cal, paths = fit(scenario, out_dir=out_dir)
+    if as_json:
+        from .field.check import json_safe
+
+        _echo_json(json_safe({**cal, "outputs": {k: str(v) for k, v in paths.items()}}))
+        return
+    for tech, t in cal["technologies"].items():
+        offs = ", ".join(f"{k} {v:+.2f} dB" for k, v in t["offsets_db"].items())
+        b, a = t["before"], t["after"]
+        click.echo(
+            f"{tech}: {t['n']} samples; path-loss offsets {offs}; RMSE {b['rmse_db']:.2f} → "
+            f"{a['rmse_db']:.2f} dB (held out, {t['cv']['folds']} spatial folds of "
+            f"{t['cv']['block_m']:g} m blocks); {t['downweighted']} samples down-weighted, "
+            f"{t['outliers_beyond_3_sigma']} beyond 3σ"
+        )
+    for key, path in paths.items():
+        click.echo(f"  {key:<16} {path}")
+    click.echo('apply it with [radio] calibration = "<path of calibration.toml>"')
+
+
 @main.command(name="map")
 @scenario_arg
 @cdn_opt

@@ -65,6 +65,7 @@ class RunResult:
     standards: list[Any] = field(default_factory=list)  # gigacov.compliance.Standard
     compliance: pd.DataFrame | None = None
     plan: Any = None  # gigacov.planning.PlanResult
+    field_result: Any = None  # gigacov.field.FieldResult (with [measurements])
     outputs: dict[str, Path] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     manifest: dict[str, Any] = field(default_factory=dict)
@@ -207,6 +208,15 @@ def _check(result: RunResult) -> None:
     result.outputs["indicators"] = run_dir / "indicators.gpkg"
 
 
+def _field(result: RunResult) -> None:
+    if result.inputs.measurements is None:
+        return
+    from .field import run_field
+
+    with _timed(result, "field"):
+        result.field_result = run_field(result)
+
+
 def _plan(result: RunResult, counties: Iterable[str] | None = None) -> None:
     from .planning import plan, write_plan
 
@@ -260,6 +270,26 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
         "grid": result.grid.to_dict() if result.grid is not None else None,
         "radio": {tech: cov.params.to_dict() for tech, cov in result.coverage.items()},
         "radio_timings": {tech: cov.timings for tech, cov in result.coverage.items()},
+        "calibration": {
+            tech: (
+                {
+                    "file": cov.params.calibration,
+                    "offsets_db": list(cov.params.calibration_offsets_db),
+                    "slopes_db_per_decade": list(cov.params.calibration_slopes_db),
+                }
+                if getattr(cov.params, "calibrated", False)
+                else None
+            )
+            for tech, cov in result.coverage.items()
+        },
+        "field": (
+            {
+                k: result.field_result.summary.get(k)
+                for k in ("samples", "status", "calibration", "timings_s")
+            }
+            if result.field_result is not None
+            else None
+        ),
         "timings_s": result.timings,
         "outputs": {
             k: str(Path(v).relative_to(result.run_dir)) if _inside(v, result.run_dir) else str(v)
@@ -348,6 +378,7 @@ def _run(
     steps: list[tuple[Stage, Callable[[], None]]] = [
         ("coverage", lambda: _coverage(result)),
         ("check", lambda: _check(result)),
+        ("check", lambda: _field(result)),
         ("plan", lambda: _plan(result, plan_counties)),
         ("map", lambda: _map(result, offline)),
         ("report", lambda: _report(result)),

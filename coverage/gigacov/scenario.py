@@ -36,6 +36,7 @@ __all__ = [
     "MapSection",
     "PlanningSection",
     "ReportSection",
+    "MeasurementsSection",
     "load_scenario",
     "scenario_from_dict",
     "PROPAGATION_MODELS",
@@ -220,6 +221,9 @@ class RadioSection:
     """Shared radio networks: operators and a band, e.g. ``[["中国电信", "中国联通", "n78"]]``.
     The shared cells use the carrier of the operator listed first and serve every listed
     operator's users; a cell both operators list counts once as a transmitter."""
+    calibration: PathStr = ""
+    """A ``calibration.toml`` written by ``gigacov calibrate``: per-clutter-class path-loss offsets
+    (and distance slopes) fitted to field measurements, applied to every cell."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +316,43 @@ class ReportSection:
     """At most this many failing counties get a static map in the HTML report (0 = none)."""
 
 
+@dataclass(frozen=True)
+class MeasurementsSection:
+    """Field measurements (drive tests, MR, crowd and speed tests): one sample per row."""
+
+    path: PathStr = ""
+    paths: list[PathStr] = field(default_factory=list)
+    """Several files (CSV, XLSX, GeoPackage, Parquet); ``path`` and ``paths`` may be combined."""
+    crs: str = "wgs84"
+    """CRS of the coordinates (Amap exports: ``gcj02``)."""
+    sheet: str = ""
+    layer: str = ""
+    encoding: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Header of a column whose name no alias knows, e.g. ``{rsrp_dbm = "主服务小区电平"}``."""
+    tech: str = "5G"
+    """Technology of rows without a ``tech`` column or value (``5G``, ``4G`` or ``fixed``)."""
+    include_indoor: bool = False
+    """Compare indoor samples with the (outdoor) prediction too; by default they are counted
+    and left out of the field check, the calibration and the disputed areas."""
+    h3_resolution: int = 8
+    """H3 resolution of the disputed-area hexagons (8 ≈ 0.74 km² per hexagon)."""
+    disputed_min_samples: int = 10
+    """A hexagon needs at least this many samples to be tested."""
+    disputed_share: float = 0.10
+    """Null hypothesis: at most this share of a hexagon's samples contradict its prediction."""
+    disputed_confidence: float = 0.95
+    """One-sided binomial test level; a hexagon is disputed when p < 1 − this."""
+    speed_disagreement_pp: float = 10.0
+    """Speed tests vs reported user shares: a larger gap (percentage points) is noted."""
+    cv_folds: int = 5
+    """Calibration: number of spatial cross-validation folds."""
+    cv_block_m: float = 5000.0
+    """Calibration: edge of the square spatial blocks that form the folds (metres)."""
+    fit_slope: bool = False
+    """Calibration: also fit a distance slope per clutter class (dB per decade of distance)."""
+
+
 _SECTIONS: dict[str, type] = {
     "scenario": ScenarioSection,
     "boundaries": BoundariesSection,
@@ -327,6 +368,7 @@ _SECTIONS: dict[str, type] = {
     "map": MapSection,
     "planning": PlanningSection,
     "report": ReportSection,
+    "measurements": MeasurementsSection,
 }
 
 
@@ -348,6 +390,7 @@ class Scenario:
     map: MapSection = field(default_factory=MapSection)
     planning: PlanningSection = field(default_factory=PlanningSection)
     report: ReportSection = field(default_factory=ReportSection)
+    measurements: MeasurementsSection = field(default_factory=MeasurementsSection)
     path: Path | None = None
 
     @property
@@ -492,6 +535,8 @@ def _build_section(cls: type, raw: Any, section: str, base: Path | None) -> Any:
                 if isinstance(value, list)
                 else _resolve(value, base)
             )
+        elif get_origin(hints[key]) is list and _is_path_hint(get_args(hints[key])[0]):
+            value = [_resolve(v, base) for v in value if v]
         kwargs[key] = value
     return cls(**kwargs)
 
@@ -561,6 +606,31 @@ def scenario_from_dict(
         from .operators import parse_operator
 
         parse_operator(sections["planning"].operator, f"{where}: [planning] operator")
+    meas: MeasurementsSection = sections["measurements"]
+    if meas.tech.upper() not in ("4G", "5G", "FIXED"):
+        raise ConfigError(
+            f"{where}: [measurements] tech: {meas.tech!r} is not '5G', '4G' or 'fixed'"
+        )
+    if not 0 <= meas.h3_resolution <= 15:
+        raise ConfigError(
+            f"{where}: [measurements] h3_resolution must be 0–15, got {meas.h3_resolution!r}"
+        )
+    if not 0.0 < meas.disputed_share < 1.0:
+        raise ConfigError(
+            f"{where}: [measurements] disputed_share must be between 0 and 1, "
+            f"got {meas.disputed_share!r}"
+        )
+    if not 0.5 <= meas.disputed_confidence < 1.0:
+        raise ConfigError(
+            f"{where}: [measurements] disputed_confidence must be in [0.5, 1), "
+            f"got {meas.disputed_confidence!r}"
+        )
+    if meas.disputed_min_samples < 1:
+        raise ConfigError(f"{where}: [measurements] disputed_min_samples must be ≥ 1")
+    if meas.cv_folds < 2:
+        raise ConfigError(f"{where}: [measurements] cv_folds must be ≥ 2, got {meas.cv_folds!r}")
+    if meas.cv_block_m <= 0:
+        raise ConfigError(f"{where}: [measurements] cv_block_m must be > 0")
     if sections["population"].raster and sections["population"].column:
         raise ConfigError(f"{where}: [population] give either raster or column, not both")
     return Scenario(**sections, path=path)

@@ -156,6 +156,14 @@ def load_inputs(scenario: Scenario) -> Inputs:
                 warnings.append(msg)
                 reps[0].warnings.append(msg)
 
+    measurements = None
+    if scn.measurements.path or scn.measurements.paths:
+        from ..field.measurements import read_measurements
+
+        measurements, reps, w = read_measurements(scn, region, rejects, hashes)
+        reports.extend(reps)
+        warnings.extend(w)
+
     rejected = rejects.frame()
     for rep in reports:
         assert rep.read == rep.used + rep.rejected, rep  # the invariant every reader keeps
@@ -172,6 +180,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
         dem=dem,
         clutter=clutter,
         key_places=key_places,
+        measurements=measurements,
         rejected=rejected,
         reports=reports,
         warnings=warnings,

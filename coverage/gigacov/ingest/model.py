@@ -196,6 +196,8 @@ class Inputs:
     dem: RasterData | None = None
     clutter: RasterData | None = None
     key_places: gpd.GeoDataFrame | None = None
+    measurements: pd.DataFrame | None = None
+    """Field measurements (``gigacov.field.MEASUREMENT_COLUMNS``), or None without any."""
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
     reports: list[InputReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -303,11 +303,19 @@ def _radii(
     level = params.rsrp_threshold_dbm - params.cutoff_margin_db
     budget = table["eirp_re"] - params.extra_loss_db - level
     n = budget.size
+    # A calibration lowers the loss by at most this much per class (offset, and the slope term at
+    # its most negative over 1 m … max_radius_m), so radii computed with the uncalibrated model
+    # and a budget raised by it still bound every pixel where the calibrated cell contributes.
+    log_max = math.log10(max(params.max_radius_m, 1.0))
+    gain = {
+        cls: -params.calibration_offsets_db[cls - 1] - min(-3.0 * s, s * (log_max - 3.0))
+        for cls, s in ((c, params.calibration_slopes_db[c - 1]) for c in (URBAN, SUBURBAN, RURAL))
+    }
 
-    def radius_for(cls: int) -> np.ndarray:
+    def radius_for(cls: int, extra_db: float | None = None) -> np.ndarray:
         out = np.empty(n, dtype=np.float64)
         K.cutoff_radii(
-            budget,
+            budget + (gain[cls] if extra_db is None else extra_db),
             K.resolve_model(model, cls),
             cls,
             has_dem,
@@ -323,7 +331,7 @@ def _radii(
 
     reach: dict[int, float] = {}
     if classes is None or (model != AUTO and model != COST231_HATA):
-        radius = radius_for(SUBURBAN)
+        radius = radius_for(SUBURBAN, extra_db=max(gain.values()))
         active = _windows(table["x"], table["y"], radius, grid)[4]
         reach[K.resolve_model(model, SUBURBAN)] = (
             float(radius[active].max()) if active.any() else 0.0
@@ -448,6 +456,14 @@ def path_loss_coefficients(table: dict[str, np.ndarray], params: RadioParams) ->
                 c["E1"] = slope
                 c["A2N"] = c["A2L"] = 32.45 + 20.0 * lf - 60.0  # free-space floor
                 c["B2"][:] = 20.0
+            # Calibration: PL + offset + slope·(log10 d3d − 3) on every branch of the class.
+            off = params.calibration_offsets_db[cls - 1]
+            slope = params.calibration_slopes_db[cls - 1]
+            if off or slope:
+                for name in ("A1L", "A1H", "A2N", "A2L"):
+                    c[name] = c[name] + off - 3.0 * slope
+                for name in ("B1L", "B1H", "B2"):
+                    c[name] = c[name] + slope
             o = (cls - 1) * K.NCOEF
             for name, j in (
                 ("BP", K.BP),

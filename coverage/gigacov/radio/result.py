@@ -51,11 +51,28 @@ class RadioParams:
     """RMa average building height h (38.901 default 5 m)."""
     street_width_m: float = 20.0
     """RMa average street width W (38.901 default 20 m)."""
+    calibration_offsets_db: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Calibration: dB added to the path loss in urban, suburban and rural pixels."""
+    calibration_slopes_db: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """Calibration: dB per decade of 3-D distance added to the path loss (urban, suburban, rural),
+    about 1 km: the loss changes by ``slope · (log10(d / 1 m) − 3)``."""
+    calibration: str = ""
+    """The calibration file applied ("" = none)."""
+
+    @property
+    def calibrated(self) -> bool:
+        return any(self.calibration_offsets_db) or any(self.calibration_slopes_db)
 
     @classmethod
     def from_section(cls, radio: RadioSection, tech: str) -> RadioParams:
         tech = tech.upper()
         four_g = tech == "4G"
+        offsets = slopes = (0.0, 0.0, 0.0)
+        cal_path = getattr(radio, "calibration", "")
+        if cal_path:
+            from ..field.calibration import read_calibration
+
+            offsets, slopes = read_calibration(cal_path, tech, radio.model)
         return cls(
             tech=tech,
             model=radio.model,
@@ -75,6 +92,9 @@ class RadioParams:
             cutoff_margin_db=getattr(radio, "cutoff_margin_db", 20.0),
             building_height_m=getattr(radio, "building_height_m", 5.0),
             street_width_m=getattr(radio, "street_width_m", 20.0),
+            calibration_offsets_db=offsets,
+            calibration_slopes_db=slopes,
+            calibration=cal_path if (any(offsets) or any(slopes)) else "",
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,360 @@
+"""Prediction versus measurement: the engine's value at every sample's pixel, and the errors.
+
+For each radio sample (5G or 4G) the prediction is read from the coverage rasters of its
+technology at the pixel that contains it: best-server RSRP, SINR, the covered verdict, the
+serving cell, and the clutter class of the pixel. Those rasters are the ones every coverage
+verdict of the run comes from, so the check tests exactly what gigacov publishes.
+
+**Operators.** The run's rasters take the best server of *all* operators' cells. A sample that
+names its operator, in a run whose sites carry more than one operator for its technology, is
+compared with a prediction from that operator's cells only: the same engine with the same
+settings, on the part of the grid its samples span. 中国电信 and 中国联通 share one radio network
+(共建共享), so their samples are compared with the cells of both. A sample whose operator has no
+cells in the sites file is not compared (counted as ``no_cells_of_operator``).
+
+**Verdicts.** A sample is *measured covered* when its RSRP ≥ the technology's RSRP threshold and,
+when it has a SINR, its SINR ≥ the SINR threshold; the prediction's verdict at the sample uses the
+same quantities (the predicted RSRP, and the predicted SINR only where a SINR was measured), so
+the two verdicts are compared like for like. Indoor samples are left out (the model predicts
+outdoor levels) unless ``[measurements] include_indoor``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..grid import Grid
+from ..radio.models import RURAL, SUBURBAN, URBAN
+from .stats import distance_band, error_stats
+
+__all__ = ["FieldCheck", "predict_samples", "field_check", "CLUTTER_NAMES", "operator_group"]
+
+log = logging.getLogger(__name__)
+
+CLUTTER_NAMES = {URBAN: "urban", SUBURBAN: "suburban", RURAL: "rural"}
+_SHARED_RAN = ("China Telecom", "China Unicom")
+
+
+def operator_group(name: str) -> str:
+    """The radio network an operator's UE uses: 电信 and 联通 share one (共建共享)."""
+    return "China Telecom+China Unicom" if name in _SHARED_RAN else name
+
+
+@dataclass
+class FieldCheck:
+    """Predicted versus measured, per sample, and the summary written to ``field_check.json``."""
+
+    samples: pd.DataFrame
+    """The radio samples with ``pred_rsrp_dbm, pred_sinr_db, pred_covered, meas_covered,
+    error_rsrp_db, error_sinr_db, clutter, distance_m, distance_band, basis, status``
+    (``compared`` or why not) and ``x, y`` (grid CRS)."""
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _pixel_values(cov, rows, cols) -> dict[str, np.ndarray]:
+    rsrp = np.asarray(cov.rsrp_dbm[rows, cols], dtype=np.float64)
+    sinr = np.asarray(cov.sinr_db[rows, cols], dtype=np.float64)
+    server = np.asarray(cov.server[rows, cols], dtype=np.int64)
+    return {"rsrp": rsrp, "sinr": sinr, "server": server}
+
+
+def predict_samples(
+    samples: pd.DataFrame,
+    grid: Grid,
+    coverage: dict[str, Any],
+    *,
+    classes: np.ndarray | None = None,
+    operator_coverage=None,
+    include_indoor: bool = False,
+) -> pd.DataFrame:
+    """The engine's prediction at every radio sample (see the module docstring).
+
+    Parameters
+    ----------
+    samples
+        Measurement samples (:data:`gigacov.field.MEASUREMENT_COLUMNS`, WGS84).
+    grid
+        The grid of the coverage rasters.
+    coverage
+        Technology → :class:`gigacov.radio.CoverageResult` of the run.
+    classes
+        Clutter class per pixel (1 urban, 2 suburban, 3 rural) as the engine used it, or None
+        (every pixel suburban, as the engine then assumes).
+    operator_coverage
+        ``f(tech, group, rows, cols) -> CoverageResult-like window values`` (None: no
+        per-operator predictions); see :func:`field_check`.
+    include_indoor
+        Compare indoor samples too.
+    """
+    df = samples[samples["tech"].isin(["5G", "4G"])].reset_index(drop=True).copy()
+    n = len(df)
+    x, y = grid.lonlat_to_xy(df["lon"].to_numpy(), df["lat"].to_numpy())
+    rows, cols = grid.rowcol(x, y)
+    inside = grid.contains_rowcol(rows, cols)
+    df["x"], df["y"] = x, y
+    df["row"], df["col"] = np.where(inside, rows, -1), np.where(inside, cols, -1)
+    status = np.full(n, "compared", dtype=object)
+    status[~inside] = "outside_grid"
+    if not include_indoor:
+        status[df["indoor"].to_numpy(dtype=bool) & inside] = "indoor"
+    has_rsrp = np.isfinite(df["rsrp_dbm"].to_numpy())
+    has_sinr = np.isfinite(df["sinr_db"].to_numpy())
+    status[(status == "compared") & ~has_rsrp & ~has_sinr] = "no_radio_value"
+    pred_rsrp = np.full(n, np.nan)
+    pred_sinr = np.full(n, np.nan)
+    server = np.full(n, -1, dtype=np.int64)
+    cell_x = np.full(n, np.nan)
+    cell_y = np.full(n, np.nan)
+    cell_h = np.full(n, np.nan)
+    basis = np.full(n, "", dtype=object)
+    thr_rsrp = np.full(n, np.nan)
+    thr_sinr = np.full(n, np.nan)
+    for tech in ("5G", "4G"):
+        sel = np.flatnonzero((df["tech"].to_numpy() == tech) & inside)
+        if sel.size == 0:
+            continue
+        cov = coverage.get(tech)
+        if cov is None:
+            status[sel[status[sel] == "compared"]] = "technology_not_computed"
+            continue
+        thr_rsrp[sel] = cov.params.rsrp_threshold_dbm
+        thr_sinr[sel] = cov.params.sinr_threshold_db
+        cells = cov.cells
+        ops = (
+            cells["operator"].fillna("").astype(str).map(operator_group)
+            if "operator" in cells.columns
+            else pd.Series([""] * len(cells))
+        )
+        groups = sorted(g for g in set(ops) if g)
+        sample_ops = df["operator"].fillna("").astype(str).map(operator_group).to_numpy()
+        by_group = operator_coverage is not None and len(groups) > 1
+        plain = sel if not by_group else sel[sample_ops[sel] == ""]
+        todo = [("all operators", plain, cov)]
+        if by_group:
+            for g in sorted(set(sample_ops[sel]) - {""}):
+                idx = sel[sample_ops[sel] == g]
+                if g not in groups:
+                    status[idx[status[idx] == "compared"]] = "no_cells_of_operator"
+                    continue
+                todo.append((g, idx, None))
+        for label, idx, src in todo:
+            if idx.size == 0:
+                continue
+            if src is None:
+                values = operator_coverage(
+                    tech, label, df["row"].to_numpy()[idx], df["col"].to_numpy()[idx]
+                )
+                group_cells = values["cells"]
+            else:
+                values = _pixel_values(src, df["row"].to_numpy()[idx], df["col"].to_numpy()[idx])
+                group_cells = cells
+            pred_rsrp[idx] = values["rsrp"]
+            pred_sinr[idx] = values["sinr"]
+            server[idx] = values["server"]
+            basis[idx] = label
+            ok = values["server"] >= 0
+            if ok.any() and len(group_cells):
+                cx, cy = grid.lonlat_to_xy(
+                    group_cells["lon"].to_numpy()[values["server"][ok]],
+                    group_cells["lat"].to_numpy()[values["server"][ok]],
+                )
+                cell_x[idx[ok]], cell_y[idx[ok]] = cx, cy
+                cell_h[idx[ok]] = group_cells["height_m"].to_numpy(dtype=np.float64)[
+                    values["server"][ok]
+                ]
+    cls = np.full(n, SUBURBAN, dtype=np.int64)
+    if classes is not None:
+        r = df["row"].to_numpy()
+        c = df["col"].to_numpy()
+        ok = r >= 0
+        cls[ok] = classes[r[ok], c[ok]]
+    df["clutter"] = pd.Series(cls).map(CLUTTER_NAMES).to_numpy(dtype=object)
+    df["clutter_class"] = cls
+    df["pred_rsrp_dbm"] = pred_rsrp
+    df["pred_sinr_db"] = pred_sinr
+    df["server"] = server
+    df["basis"] = basis
+    df["distance_m"] = np.hypot(x - cell_x, y - cell_y)
+    df["distance_band"] = distance_band(df["distance_m"].to_numpy())
+    ue_h = 1.5
+    for cov in coverage.values():
+        ue_h = cov.params.ue_height_m
+        break
+    df["distance_3d_m"] = np.hypot(df["distance_m"].to_numpy(), cell_h - ue_h)
+    meas = df["rsrp_dbm"].to_numpy()
+    meas_s = df["sinr_db"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        meas_cov = np.where(has_rsrp, meas >= thr_rsrp, True) & np.where(
+            has_sinr, meas_s >= thr_sinr, True
+        )
+        pred_cov = np.where(has_rsrp, np.nan_to_num(pred_rsrp, nan=-np.inf) >= thr_rsrp, True) & (
+            np.where(has_sinr, np.nan_to_num(pred_sinr, nan=-np.inf) >= thr_sinr, True)
+        )
+    pred_cov &= server >= 0
+    df["meas_covered"] = meas_cov
+    df["pred_covered"] = pred_cov
+    df["error_rsrp_db"] = np.where(has_rsrp & (status == "compared"), pred_rsrp - meas, np.nan)
+    df["error_sinr_db"] = np.where(has_sinr & (status == "compared"), pred_sinr - meas_s, np.nan)
+    df["status"] = status
+    return df
+
+
+def _breakdown(df: pd.DataFrame, key: str, err: str) -> dict[str, Any]:
+    out = {}
+    for value, part in df.groupby(key, sort=True):
+        if value == "" or value is None:
+            value = "(not given)"
+        out[str(value)] = error_stats(part[err].to_numpy(), part["agree"].to_numpy())
+    return out
+
+
+def summarise(df: pd.DataFrame, county_names: dict[str, str] | None = None) -> dict[str, Any]:
+    """The statistics of ``field_check.json``: per technology, for RSRP and SINR, overall and by
+    clutter class, county, operator and distance band, plus the sample accounting."""
+    county_names = county_names or {}
+    out: dict[str, Any] = {
+        "samples": int(len(df)),
+        "status": {str(k): int(v) for k, v in df["status"].value_counts().sort_index().items()},
+        "technologies": {},
+    }
+    comp = df[df["status"] == "compared"].copy()
+    comp["agree"] = comp["meas_covered"].to_numpy() == comp["pred_covered"].to_numpy()
+    comp["county"] = [
+        f"{c} {county_names.get(c, '')}".strip() if c else "(outside the counties)"
+        for c in comp["admin_code"]
+    ]
+    comp["operator_name"] = comp["operator"].fillna("").astype(str)
+    for tech, part in comp.groupby("tech", sort=True):
+        entry: dict[str, Any] = {
+            "n": int(len(part)),
+            "measured_covered_share": float(part["meas_covered"].mean()),
+            "predicted_covered_share": float(part["pred_covered"].mean()),
+            "verdict_agreement": float(part["agree"].mean()),
+            "predicted_covered_measured_not": int(
+                (part["pred_covered"] & ~part["meas_covered"]).sum()
+            ),
+            "measured_covered_predicted_not": int(
+                (~part["pred_covered"] & part["meas_covered"]).sum()
+            ),
+        }
+        for what, err in (("rsrp", "error_rsrp_db"), ("sinr", "error_sinr_db")):
+            sub = part[np.isfinite(part[err].to_numpy())]
+            if sub.empty:
+                continue
+            entry[what] = {
+                "overall": error_stats(sub[err].to_numpy(), sub["agree"].to_numpy()),
+                "by_clutter": _breakdown(sub, "clutter", err),
+                "by_county": _breakdown(sub, "county", err),
+                "by_operator": _breakdown(sub, "operator_name", err),
+                "by_distance_band": _breakdown(sub, "distance_band", err),
+            }
+        out["technologies"][str(tech)] = entry
+    return out
+
+
+def field_check(result, samples: pd.DataFrame | None = None) -> FieldCheck:
+    """The field check of a run (:class:`gigacov.pipeline.RunResult` after its coverage stage).
+
+    Per-operator predictions (see the module docstring) are computed with
+    :func:`gigacov.radio.compute_coverage` on the window of the grid that the operator's samples
+    span, with the run's radio settings.
+    """
+    from ..radio import compute_coverage
+    from ..radio.engine import clutter_classes
+
+    scn = result.scenario
+    samples = result.inputs.measurements if samples is None else samples
+    grid = result.grid
+    any_cov = next(iter(result.coverage.values()), None)
+    classes = None
+    if any_cov is not None:
+        classes = clutter_classes(grid, any_cov.params, result.population, result.inputs.clutter)
+
+    def operator_coverage(tech, group, rows, cols):
+        cov = result.coverage[tech]
+        cells = cov.cells
+        ops = cells["operator"].fillna("").astype(str).map(operator_group)
+        sub_cells = cells[ops.to_numpy() == group].reset_index(drop=True)
+        r0, r1 = int(rows.min()), int(rows.max()) + 1
+        c0, c1 = int(cols.min()), int(cols.max()) + 1
+        from ..grid import Tile
+
+        tile = Tile(r0, c0, r1 - r0, c1 - c0)
+        sub = grid.subgrid(tile)
+        pop = None if result.population is None else result.population[r0:r1, c0:c1]
+        log.info(
+            "field check: %s %s prediction from %d cells on %d×%d pixels",
+            tech,
+            group,
+            len(sub_cells),
+            tile.height,
+            tile.width,
+        )
+        part = compute_coverage(
+            sub_cells,
+            sub,
+            cov.params,
+            population=pop,
+            clutter=result.inputs.clutter,
+            dem=result.inputs.dem,
+            workers=scn.compute.workers,
+            tile_size=scn.grid.tile_size,
+            memory_budget_mb=scn.compute.memory_budget_mb,
+        )
+        values = _pixel_values(part, rows - r0, cols - c0)
+        values["cells"] = sub_cells
+        return values
+
+    df = predict_samples(
+        samples,
+        grid,
+        result.coverage,
+        classes=classes,
+        operator_coverage=operator_coverage,
+        include_indoor=scn.measurements.include_indoor,
+    )
+    names = {}
+    counties = result.inputs.counties
+    if counties is not None and len(counties):
+        names = dict(zip(counties["admin_code"].astype(str), counties["name"], strict=True))
+    summary = summarise(df, names)
+    summary["thresholds"] = {
+        tech: {
+            "rsrp_dbm": cov.params.rsrp_threshold_dbm,
+            "sinr_db": cov.params.sinr_threshold_db,
+        }
+        for tech, cov in result.coverage.items()
+    }
+    summary["calibration_applied"] = {
+        tech: (
+            {
+                "file": cov.params.calibration,
+                "offsets_db": dict(
+                    zip(CLUTTER_NAMES.values(), cov.params.calibration_offsets_db, strict=True)
+                ),
+            }
+            if cov.params.calibrated
+            else None
+        )
+        for tech, cov in result.coverage.items()
+    }
+    return FieldCheck(df, summary)
+
+
+def json_safe(obj):
+    """NaN / inf → None, NumPy scalars → Python (for ``json.dumps``)."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
