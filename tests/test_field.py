@@ -432,14 +432,19 @@ def test_operator_samples_are_compared_with_their_operators_cells(tmp_path):
     pd.DataFrame({"经度": lon, "纬度": lat, "RSRP": -95.0, "运营商": ops}).to_csv(
         tmp_path / "dt.csv", index=False
     )
-    res = run(_scenario(tmp_path, "ops2", '\n[measurements]\npath = "dt.csv"\n'), until="check")
+    shared = '\nshared = [["中国电信", "中国联通", "n78"]]\n'
+    res = run(
+        _scenario(tmp_path, "ops2", shared + '\n[measurements]\npath = "dt.csv"\n'),
+        until="check",
+    )
     s = res.field_result.check.samples
-    assert list(s["basis"][:20].unique()) == ["China Telecom+China Unicom"]
+    assert list(s["basis"][:20].unique()) == ["China Unicom"]
     assert list(s["basis"][20:40].unique()) == ["China Mobile"]
     assert list(s["basis"][40:].unique()) == ["all operators"]
     grid = res.grid
+    cov = res.coverage["5G"]
     for label, names in (
-        ("China Telecom+China Unicom", {"China Telecom", "China Unicom"}),
+        ("China Unicom", {"China Telecom", "China Unicom"}),  # shared n78: both serve 联通
         ("China Mobile", {"China Mobile"}),
     ):
         cells = cov.cells[cov.cells["operator"].isin(names)].reset_index(drop=True)

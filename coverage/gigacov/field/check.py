@@ -6,11 +6,12 @@ serving cell, and the clutter class of the pixel. Those rasters are the ones eve
 verdict of the run comes from, so the check tests exactly what gigacov publishes.
 
 **Operators.** The run's rasters take the best server of *all* operators' cells. A sample that
-names its operator, in a run whose sites carry more than one operator for its technology, is
-compared with a prediction from that operator's cells only: the same engine with the same
-settings, on the part of the grid its samples span. 中国电信 and 中国联通 share one radio network
-(共建共享), so their samples are compared with the cells of both. A sample whose operator has no
-cells in the sites file is not compared (counted as ``no_cells_of_operator``).
+names its operator, in a run whose cells serve more than one operator for its technology, is
+compared with a prediction from the cells that serve that operator's users
+(:func:`gigacov.operators.cells_serving`: its own, and its partners' where ``[radio] shared``
+declares a shared network such as 中国电信 + 中国联通 on n78): the same engine with the same
+settings, on the part of the grid its samples span. A sample whose operator has no cells in the
+sites file is not compared (counted as ``no_cells_of_operator``).
 
 **Verdicts.** A sample is *measured covered* when its RSRP ≥ the technology's RSRP threshold and,
 when it has a SINR, its SINR ≥ the SINR threshold; the prediction's verdict at the sample uses the
@@ -33,17 +34,11 @@ from ..grid import Grid
 from ..radio.models import RURAL, SUBURBAN, URBAN
 from .stats import distance_band, error_stats
 
-__all__ = ["FieldCheck", "predict_samples", "field_check", "CLUTTER_NAMES", "operator_group"]
+__all__ = ["FieldCheck", "predict_samples", "field_check", "CLUTTER_NAMES"]
 
 log = logging.getLogger(__name__)
 
 CLUTTER_NAMES = {URBAN: "urban", SUBURBAN: "suburban", RURAL: "rural"}
-_SHARED_RAN = ("China Telecom", "China Unicom")
-
-
-def operator_group(name: str) -> str:
-    """The radio network an operator's UE uses: 电信 and 联通 share one (共建共享)."""
-    return "China Telecom+China Unicom" if name in _SHARED_RAN else name
 
 
 @dataclass
@@ -126,13 +121,12 @@ def predict_samples(
         thr_rsrp[sel] = cov.params.rsrp_threshold_dbm
         thr_sinr[sel] = cov.params.sinr_threshold_db
         cells = cov.cells
-        ops = (
-            cells["operator"].fillna("").astype(str).map(operator_group)
-            if "operator" in cells.columns
-            else pd.Series([""] * len(cells))
-        )
-        groups = sorted(g for g in set(ops) if g)
-        sample_ops = df["operator"].fillna("").astype(str).map(operator_group).to_numpy()
+        from ..operators import normalise_operator, operators_present
+
+        groups = operators_present(cells, tech)
+        sample_ops = (
+            df["operator"].fillna("").astype(str).map(lambda o: normalise_operator(o) if o else "")
+        ).to_numpy()
         by_group = operator_coverage is not None and len(groups) > 1
         plain = sel if not by_group else sel[sample_ops[sel] == ""]
         todo = [("all operators", plain, cov)]
@@ -277,10 +271,10 @@ def field_check(result, samples: pd.DataFrame | None = None) -> FieldCheck:
         classes = clutter_classes(grid, any_cov.params, result.population, result.inputs.clutter)
 
     def operator_coverage(tech, group, rows, cols):
+        from ..operators import cells_serving
+
         cov = result.coverage[tech]
-        cells = cov.cells
-        ops = cells["operator"].fillna("").astype(str).map(operator_group)
-        sub_cells = cells[ops.to_numpy() == group].reset_index(drop=True)
+        sub_cells = cells_serving(cov.cells, group)
         r0, r1 = int(rows.min()), int(rows.max()) + 1
         c0, c1 = int(cols.min()), int(cols.max()) + 1
         from ..grid import Tile
