@@ -734,10 +734,33 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
             "Key places — 5G reach",
             "Key roads — 5G coverage",
             "5G sites",
+            "Field samples — RSRP error",
+            "Disputed areas (measurements vs prediction)",
         ],
         feature_counts={counties_layer: 12, "Villages — 5G reach": n_villages},
         screenshot="demo-map",
     )
+    # Field truth: the synthetic drive test, its field check, calibration and disputed areas agree.
+    run24 = out["run_2024"]
+    fc = json.loads((run24 / "field_check.json").read_text(encoding="utf-8"))
+    cal = json.loads((run24 / "calibration.json").read_text(encoding="utf-8"))
+    hexes = pyogrio.read_dataframe(run24 / "disputed.gpkg", layer="hexagons")
+    samples = pyogrio.read_dataframe(run24 / "disputed.gpkg", layer="samples")
+    design = json.loads((tmp_path / "demo" / FILE_NAMES["metadata"]).read_text("utf-8"))[
+        "drive_test"
+    ]
+    assert fc["technologies"]["5G"]["n"] == cal["n"] == len(samples) > 500
+    assert fc["disputed"]["hexagons"] == len(hexes)
+    assert fc["disputed"]["disputed_predicted_covered_measured_not"] == int(
+        (hexes["dispute"] == "predicted_covered_measured_not").sum()
+    )
+    for cls, bias in design["true_bias_db"].items():
+        if cal["technologies"]["5G"]["n_by_class"][cls] >= 300:
+            assert cal["offsets_db"][cls] == pytest.approx(bias, abs=1.5), cls
+    assert cal["after"]["rmse_db"] < cal["before"]["rmse_db"]
+    assert cal["after"]["rmse_db"] < design["shadowing_sigma_db"] + 1.0
+    report_html = out["report"].read_text(encoding="utf-8")
+    assert 'id="field-check"' in report_html
     checks = pd.read_csv(out["outcome_check"], dtype={"admin_code": str})
     judged = checks[
         (checks["indicator"] != "village_reach_5g") | (checks["admin_code"] == "350526")

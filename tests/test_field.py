@@ -456,3 +456,45 @@ def test_operator_samples_are_compared_with_their_operators_cells(tmp_path):
     np.testing.assert_array_equal(
         rest["pred_rsrp_dbm"].to_numpy(), cov.rsrp_dbm[rest["row"], rest["col"]]
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Report section and map layers
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_report_section_and_map_layers_show_the_field_check(known_answer, tmp_path, monkeypatch):
+    from test_maps_browser import check_map
+
+    monkeypatch.chdir(tmp_path)  # the map goes to ./maps/
+    tmp = known_answer["tmp"]
+    toml = known_answer["paths"]["calibration_toml"]
+    meas = (
+        f'calibration = "{toml.as_posix()}"\n'
+        '\n[measurements]\npath = "dt-synthetic.csv"\ncv_block_m = 2000\ndisputed_min_samples = 5\n'
+    )
+    res = run(_scenario(tmp, "shown", meas), skip={"plan"})
+    html = res.outputs["report"].read_text("utf-8")
+    assert 'id="field-check"' in html and "实测对比" in html and "field check" in html
+    # A run that applies a calibration says so in its report and manifest.
+    assert 'id="calibration-applied"' in html and str(toml) in html
+    man = json.loads((res.run_dir / "manifest.json").read_text("utf-8"))
+    assert man["calibration"]["5G"]["offsets_db"][1] == pytest.approx(
+        known_answer["cal"]["offsets_db"]["suburban"], abs=1e-3
+    )
+    fc = json.loads((res.run_dir / "field_check.json").read_text("utf-8"))
+    # Calibrated, the model is no longer 8 dB optimistic.
+    assert abs(fc["technologies"]["5G"]["rsrp"]["overall"]["mean_error_db"]) < 0.5
+    assert fc["calibration_applied"]["5G"]["file"] == str(toml)
+    section = html[html.index('id="field-check"') :]
+    assert section.count("data:image/png;base64,") >= 2  # scatter and histogram
+    n = fc["technologies"]["5G"]["n"]
+    assert f"{n:,}" in section
+    hexes = gpd.read_file(res.run_dir / "disputed.gpkg", layer="hexagons")
+    stats = check_map(
+        res.outputs["map"],
+        layers=["Field samples — RSRP error", "Disputed areas (measurements vs prediction)"],
+        feature_counts={"Disputed areas (measurements vs prediction)": int(hexes["tested"].sum())},
+    )
+    assert "Field samples — RSRP error" in stats["layer_names"]

@@ -58,6 +58,7 @@ FILE_NAMES: dict[str, str] = {
     "scenario_2024": "quanzhou-2024-synthetic.toml",
     "readme": "README-synthetic.md",
     "metadata": "demo-synthetic.json",
+    "drive_test": "drive-test-2024-synthetic.csv",
 }
 #: Streams of the random generator, one per component (their order never changes).
 _STREAMS = (
@@ -69,6 +70,7 @@ _STREAMS = (
     "cells",
     "exports",
     "broadband",
+    "drive_test",
 )
 #: Fixed timestamp written into GeoPackages so that the same seed gives the same bytes.
 _GPKG_DATE = "2024-04-30T00:00:00Z"
@@ -340,6 +342,16 @@ def _scenario_toml(year: int, resolution_m: float, terrain: bool = True) -> str:
             "# Year-over-year section: the 2023 run (run quanzhou-2023-synthetic.toml first).\n"
             f'previous_run = "runs/{scenario_name(YEARS[0])}"\n'
         )
+    measurements = ""
+    if year == YEARS[-1]:
+        measurements = f"""
+[measurements]
+# Field truth: a synthetic drive test along the key roads and through the towns (NR SS-RSRP,
+# SS-SINR) and fixed-broadband speed tests, generated from a hidden "true" network that differs
+# from the model (see README-synthetic.md). gigacov compares them with its prediction, fits a
+# calibration and flags disputed hexagons.
+path = "{FILE_NAMES["drive_test"]}"
+"""
     return f'''# gigacov demo scenario — SYNTHETIC DATA (see README-synthetic.md).
 # Real: Quanzhou's county boundaries (the shipped data/boundaries/fujian.gpkg) and the county
 # population totals (Quanzhou statistical yearbook 2022). Everything else is invented.
@@ -399,7 +411,7 @@ max_radius_m = {MAX_RADIUS_M:g}
 # more to reach 12 per 10,000 people, 德化县 about 75 to reach its villages and key places); the
 # picks are checked by re-running the coverage engine with the new sites.
 budget = {PLANNING_BUDGET}
-{prev}'''
+{prev}{measurements}'''
 
 
 def build_demo(
@@ -468,7 +480,18 @@ def build_demo(
         for year in YEARS:
             with atomic_path(paths[f"scenario_{year}"]) as tmp:
                 tmp.write_text(_scenario_toml(year, resolution_m, terrain), encoding="utf-8")
+    with _step("write_drive_test", timings):
+        from .drive_test import write_drive_test
+
+        drive = write_drive_test(
+            world,
+            paths[f"scenario_{YEARS[-1]}"],
+            paths["drive_test"],
+            [int(seed), _STREAMS.index("drive_test")],
+            timings,
+        )
     meta = metadata(world, float(resolution_m), pop_totals, exports)
+    meta["drive_test"] = drive
     meta["terrain"] = bool(terrain)
     meta["max_radius_m"] = MAX_RADIUS_M
     meta["planning_budget"] = PLANNING_BUDGET

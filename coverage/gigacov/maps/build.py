@@ -766,6 +766,20 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
             }
         )
 
+    # -- field check (measurements) ----------------------------------------------------------
+    from .field import add_field_layers
+
+    add_field_layers(
+        run,
+        display,
+        payload,
+        add_group,
+        legend,
+        counts,
+        layer_bytes,
+        lambda obj: len(_json_for_script(obj)),
+    )
+
     payload["legend"] = legend
     payload["keyPlaceSymbols"] = {k: v[0] for k, v in KEY_PLACE_SYMBOLS.items()}
     payload["statusColours"] = STATUS_COLOURS

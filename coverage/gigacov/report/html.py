@@ -459,6 +459,12 @@ def _planning(plan: Any, lang: Labeler) -> dict[str, Any] | None:
     return out
 
 
+def _field_section(run: Any, lang: Labeler, font: str, suffix: str) -> dict[str, Any] | None:
+    from .field import field_context
+
+    return field_context(run, lang, font, suffix)
+
+
 def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -844,6 +850,7 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
             "key_places": _key_places(run.indicators, lang),
             "inputs": _inputs(run.inputs),
             "planning": _planning(run.plan, lang),
+            "field": _field_section(run, lang, font, suffix),
             "yoy": yoy,
             "standards": _standards(stds, lang, _certified_below(run.standards)),
             "provenance": _provenance_rows(provenance(run), lang),

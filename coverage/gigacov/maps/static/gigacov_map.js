@@ -104,6 +104,45 @@
   }
 
   // ---------------------------------------------------------------------------------------
+  // Field check: samples coloured by error, disputed H3 hexagons
+  // ---------------------------------------------------------------------------------------
+
+  function buildFieldSamples(map, data, groups) {
+    var s = data.fieldSamples;
+    if (!s || !groups.field_samples) return;
+    var renderer = L.canvas({ padding: 0.5 });
+    var layer = L.layerGroup();
+    for (var i = 0; i < s.lat.length; i++) {
+      var err = s.pred[i] - s.meas[i];
+      var tip = '<div class="gc-tip"><b>Field sample</b><table class="gc-table">' +
+        "<tr><td>measured RSRP</td><td>" + fmt(s.meas[i], 1, " dBm") + "</td></tr>" +
+        "<tr><td>predicted RSRP</td><td>" + fmt(s.pred[i], 1, " dBm") + "</td></tr>" +
+        "<tr><td>error (pred. − meas.)</td><td>" + (err > 0 ? "+" : "") + err.toFixed(1) + " dB</td></tr>" +
+        "<tr><td>clutter</td><td>" + esc(s.clutter[i]) + "</td></tr></table></div>";
+      L.circleMarker([s.lat[i], s.lon[i]], {
+        renderer: renderer, radius: 3, stroke: false, fillOpacity: 0.85, fillColor: s.colours[s.cls[i]]
+      }).bindTooltip(tip, { className: "gc-tooltip" }).addTo(layer);
+    }
+    layer.addTo(groups.field_samples);
+    G.inner.field_samples = layer;
+  }
+
+  function buildDisputed(map, data, groups) {
+    if (!data.disputed || !groups.disputed) return;
+    var colours = data.disputeColours;
+    var layer = L.geoJSON(data.disputed, {
+      style: function (f) {
+        var d = f.properties.d;
+        return d ? { color: colours[d], weight: 1.5, fillColor: colours[d], fillOpacity: 0.45 }
+                 : { color: colours[""], weight: 0.8, fill: true, fillOpacity: 0.0 };
+      },
+      onEachFeature: function (f, l) { l.bindTooltip(f.properties.tip, { sticky: true, className: "gc-tooltip" }); }
+    });
+    layer.addTo(groups.disputed);
+    G.inner.disputed = layer;
+  }
+
+  // ---------------------------------------------------------------------------------------
   // Points: key places, roads, recommended sites
   // ---------------------------------------------------------------------------------------
 
@@ -391,6 +430,8 @@
     buildRoads(map, data, groups);
     buildKeyPlaces(map, data, groups);
     buildRecommended(map, data, groups);
+    buildDisputed(map, data, groups);
+    buildFieldSamples(map, data, groups);
     buildSites(map, data, groups);
     buildLegend(map, data, groups);
     if (G.gateVillages) G.gateVillages();
