@@ -108,6 +108,21 @@ cdn_opt = click.option(
 offline_opt = click.option("--offline", is_flag=True, hidden=True)
 
 
+recompute_opt = click.option(
+    "--recompute",
+    is_flag=True,
+    help="Compute everything again instead of reusing the run directory.",
+)
+
+
+def _say_reuse(result: Any) -> None:
+    """One line on stderr: what was read back from the run directory, what was recomputed, why."""
+    decision = getattr(result, "reuse", None)
+    if decision is None or click.get_current_context().find_root().params.get("quiet"):
+        return
+    click.echo(f"gigacov: {decision.line()}", err=True)
+
+
 def _embed(cdn: bool, offline: bool) -> bool | None:
     """The map's ``offline`` argument from --cdn / --offline (None: the scenario decides)."""
     if cdn and offline:
@@ -266,12 +281,17 @@ def _compliance_rows(df, level: str | None) -> list[dict[str, Any]]:
 )
 @json_opt
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
-def check(scenario: Path, level: str | None, as_json: bool, strict: bool) -> None:
-    """Per-unit compliance with the scenario's standards (writes compliance.csv, indicators.gpkg)."""
+@recompute_opt
+def check(scenario: Path, level: str | None, as_json: bool, strict: bool, recompute: bool) -> None:
+    """Per-unit compliance with the scenario's standards (writes compliance.csv, indicators.gpkg).
+
+    Reuses a complete run in the run directory when it still matches the scenario and its inputs.
+    """
     from .compliance import print_compliance
     from .pipeline import run
 
-    result = run(scenario, until="check")
+    result = run(scenario, until="check", reuse=True, recompute=recompute)
+    _say_reuse(result)
     df = result.compliance
     if as_json:
         _echo_json(_compliance_rows(df, level))
@@ -306,14 +326,20 @@ def check(scenario: Path, level: str | None, as_json: bool, strict: bool) -> Non
     help="Candidate locations (CSV/GeoJSON/GPKG points) instead of a grid.",
 )
 @json_opt
+@recompute_opt
 def plan(
     scenario: Path,
     counties: tuple[str, ...],
     budget: int | None,
     candidates: Path | None,
     as_json: bool,
+    recompute: bool,
 ) -> None:
-    """Weak-coverage areas and recommended new sites for failing counties."""
+    """Weak-coverage areas and recommended new sites for failing counties.
+
+    Reuses the run directory's coverage and compliance (and its plan, when made with the same
+    settings) when they still match the scenario and its inputs.
+    """
     from .pipeline import load, run
 
     scn = load(scenario)
@@ -324,7 +350,8 @@ def plan(
         changes["candidates"] = str(candidates.resolve())
     if changes:
         scn = scn.replace(planning=changes)
-    result = run(scn, until="plan", plan_counties=counties or None)
+    result = run(scn, until="plan", plan_counties=counties or None, reuse=True, recompute=recompute)
+    _say_reuse(result)
     summary = result.plan.summary()
     if as_json:
         _echo_json(summary)
@@ -374,24 +401,43 @@ def calibrate(scenario: Path, out_dir: Path | None, as_json: bool) -> None:
 @cdn_opt
 @offline_opt
 @click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]), default=None)
-def map_(scenario: Path, cdn: bool, offline: bool, basemap: str | None) -> None:
-    """Interactive HTML map to maps/<scenario-name>.html (self-contained unless --cdn)."""
+@recompute_opt
+def map_(scenario: Path, cdn: bool, offline: bool, basemap: str | None, recompute: bool) -> None:
+    """Interactive HTML map to maps/<scenario-name>.html (self-contained unless --cdn).
+
+    Draws the run in the run directory (its plan too) when it still matches the scenario and
+    its inputs; computes only what is missing or stale.
+    """
     from .pipeline import load, run
 
     scn = load(scenario)
     if basemap:
         scn = scn.replace(map={"basemap": basemap})
-    result = run(scn, until="map", skip={"plan"}, offline=_embed(cdn, offline))
+    result = run(
+        scn,
+        until="map",
+        skip={"plan"},
+        offline=_embed(cdn, offline),
+        reuse=True,
+        recompute=recompute,
+    )
+    _say_reuse(result)
     click.echo(f"map: {result.outputs['map']}")
 
 
 @main.command()
 @scenario_arg
-def report(scenario: Path) -> None:
-    """Excel workbook and HTML annual-review report in the run directory."""
+@recompute_opt
+def report(scenario: Path, recompute: bool) -> None:
+    """Excel workbook and HTML annual-review report in the run directory.
+
+    Reports the run in the run directory (its plan and the year-over-year comparison too) when
+    it still matches the scenario and its inputs; computes only what is missing or stale.
+    """
     from .pipeline import run
 
-    result = run(scenario, until="report", skip={"plan", "map"})
+    result = run(scenario, until="report", skip={"plan", "map"}, reuse=True, recompute=recompute)
+    _say_reuse(result)
     _print_outputs(result)
 
 

@@ -71,6 +71,10 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """The distinct warnings logged during the run, in order (each said once)."""
+    stages: dict[str, Any] = field(default_factory=dict)
+    """Per data stage (coverage, check, plan) what the manifest keeps to reuse it later."""
+    reuse: Any = None
+    """The :class:`gigacov.reuse.Decision` when the run directory was reused, else None."""
 
     @property
     def synthetic(self) -> bool:
@@ -295,6 +299,8 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
             k: str(Path(v).relative_to(result.run_dir)) if _inside(v, result.run_dir) else str(v)
             for k, v in result.outputs.items()
         },
+        "stages": result.stages,
+        "plan": result.plan.summary() if result.plan is not None else None,
         "rejected_rows": int(len(inputs.rejected)) if inputs is not None else 0,
         "warnings": list(
             dict.fromkeys([*(inputs.warnings if inputs is not None else []), *result.warnings])
@@ -332,6 +338,8 @@ def run(
     skip: Iterable[Stage] = (),
     offline: bool | None = None,
     plan_counties: Iterable[str] | None = None,
+    reuse: bool = False,
+    recompute: bool = False,
 ) -> RunResult:
     """Run the pipeline on a scenario and write its run directory.
 
@@ -348,10 +356,144 @@ def run(
         Map option: embed all JavaScript/CSS (None = the scenario's ``[map] offline``).
     plan_counties
         Restrict planning to these county adcodes (default: every failing county).
+    reuse
+        Read back what a complete run in the run directory already holds, when it still
+        describes the scenario (:mod:`gigacov.reuse`), and compute only what is missing or
+        stale; the map and the report then include everything the run holds (its plan too).
+        ``RunResult.reuse`` says what was reused and why anything was recomputed.
+    recompute
+        With ``reuse``: compute every stage again (``--recompute``).
     """
     new_run()  # each warning is said once per run
     with collect_warnings() as warned:
-        result = _run(scenario, until, skip, offline, plan_counties, warned)
+        if reuse:
+            return _run_reusing(
+                load(scenario), until, set(skip), offline, plan_counties, warned, recompute
+            )
+        return _run(scenario, until, skip, offline, plan_counties, warned)
+
+
+def _fingerprints(result: RunResult, plan_counties: Iterable[str] | None) -> dict[str, Any]:
+    from .compliance import load_standards
+    from .reuse import fingerprints
+
+    standards = result.standards
+    if not standards:
+        scn = result.scenario
+        base = scn.path.parent if scn.path else None
+        standards = load_standards(scn.scenario.standards, base_dir=base)
+    return fingerprints(
+        result.scenario,
+        standards,
+        file_hashes=result.inputs.file_hashes,
+        plan_counties=list(plan_counties) if plan_counties else None,
+    )
+
+
+def _record_stages(
+    result: RunResult, computed: Iterable[str], plan_counties: Iterable[str] | None
+) -> None:
+    """Fingerprints of the stages computed in this run, for reuse by later commands."""
+    from .reuse import stage_record
+
+    computed = [s for s in computed if s in ("coverage", "check", "plan")]
+    if not computed:
+        return
+    now = _fingerprints(result, plan_counties)
+    for stage in computed:
+        result.stages[stage] = stage_record(result, stage, now[stage])
+
+
+def _run_reusing(
+    scn: Scenario,
+    until: Stage,
+    skip: set[Stage],
+    offline: bool | None,
+    plan_counties: Iterable[str] | None,
+    warned: list[str],
+    force: bool,
+) -> RunResult:
+    """:func:`run` with ``reuse=True``: read back what is fresh, compute what is not."""
+    from . import reuse
+    from .compliance import load_standards
+    from .ingest import load_inputs
+    from .zonal import population_grid
+
+    if until not in STAGES:
+        raise ValueError(f"until must be one of {STAGES}, got {until!r}")
+    last = STAGES.index(until)
+    run_dir = scn.out_dir
+    result = RunResult(scenario=scn, run_dir=run_dir, inputs=None, warnings=warned)
+    with _timed(result, "ingest"):
+        result.inputs = load_inputs(scn)
+    counties = list(plan_counties) if plan_counties else None
+    result.standards = load_standards(
+        scn.scenario.standards, base_dir=scn.path.parent if scn.path else None
+    )
+    now = _fingerprints(result, counties)
+    wanted = [s for s in reuse.DATA_STAGES if STAGES.index(s) <= last and s not in skip]
+    # The map and the report show everything the run holds: its plan too.
+    shows = any(s not in skip and STAGES.index(s) <= last for s in ("map", "report"))
+    optional = ("plan",) if shows and "plan" not in wanted else ()
+    decision = reuse.decide(
+        run_dir,
+        now,
+        needed=tuple(wanted),
+        optional=optional,
+        force=force,
+        plan_strict="plan" in wanted,
+    )
+    result.reuse = decision
+    old = decision.manifest or {}
+    if not decision.compute:
+        # The run's warnings were said when it was computed; -v says them again.
+        for text in decision.earlier_warnings:
+            if text not in result.warnings:
+                log.info("when the run was computed: %s", text)
+        decision.earlier_warnings = [w for w in decision.earlier_warnings if w not in warned]
+    else:
+        decision.earlier_warnings = []
+    log.info("%s", decision.line())
+    if decision.compute:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        # The run directory is being changed: it is not a complete run until the new manifest.
+        (run_dir / "manifest.json").unlink(missing_ok=True)
+        write_atomic(
+            run_dir / "rejected_rows.csv",
+            lambda p: result.inputs.rejected.to_csv(p, index=False),
+        )
+    result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
+    result.grid = make_grid(scn, result.inputs)
+    for stage in reuse.DATA_STAGES:
+        if stage in decision.reuse:
+            with _timed(result, f"read_{stage}"):
+                reuse.restore(result, decision, stage)
+            result.stages[stage] = (old.get("stages") or {})[stage]
+        elif stage in decision.compute:
+            if stage == "coverage":
+                _coverage(result)
+            else:
+                if result.population is None:
+                    with _timed(result, "population"):
+                        result.population = population_grid(result.inputs, result.grid)
+                if stage == "check":
+                    _check(result)
+                else:
+                    _plan(result, counties)
+    _record_stages(result, decision.compute, counties)
+    # Stages this command neither read nor computed stay recorded as they were (a later
+    # command finds them stale if they are).
+    for stage, record in (old.get("stages") or {}).items():
+        result.stages.setdefault(stage, record)
+    for key, rel in (old.get("outputs") or {}).items():
+        path = Path(rel) if Path(rel).is_absolute() else run_dir / rel
+        if key not in result.outputs and path.exists():
+            result.outputs[key] = path
+    if last >= STAGES.index("map") and "map" not in skip:
+        _map(result, offline)
+    if last >= STAGES.index("report") and "report" not in skip:
+        _report(result)
+    write_manifest(result)
     return result
 
 
@@ -383,11 +525,14 @@ def _run(
         ("map", lambda: _map(result, offline)),
         ("report", lambda: _report(result)),
     ]
+    computed = []
     for name, step in steps:
         if STAGES.index(name) > last:
             break
         if name in skip:
             continue
         step()
+        computed.append(name)
+    _record_stages(result, computed, plan_counties)
     write_manifest(result)
     return result

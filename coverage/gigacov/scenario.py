@@ -457,6 +457,18 @@ def _is_path_hint(hint: Any) -> bool:
     return get_origin(hint) is typing.Annotated and _PathField in hint.__metadata__
 
 
+def path_keys() -> frozenset[tuple[str, str]]:
+    """``(section, key)`` of every setting that holds a file or folder path."""
+    out = set()
+    for name, cls in typing.get_type_hints(Scenario).items():
+        if name not in _SECTIONS:
+            continue
+        for key, hint in typing.get_type_hints(cls, include_extras=True).items():
+            if _is_path_hint(hint):
+                out.add((name, key))
+    return frozenset(out)
+
+
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     origin = get_origin(hint)
     if origin is typing.Annotated:

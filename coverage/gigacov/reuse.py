@@ -1,0 +1,555 @@
+"""Reusing a finished run: the run directory is the source of truth.
+
+``gigacov map``, ``report``, ``check`` and ``plan`` read a complete run (``manifest.json``
+present) back instead of computing it again, as long as it still describes the scenario: every
+stage the run computed records in the manifest a *fingerprint*, the values it depended on.
+
+======== =================================================================================
+stage    depends on
+======== =================================================================================
+coverage gigacov's version; ``[scenario] region, year``; ``[boundaries]``, ``[sites]``,
+         ``[population]``, ``[terrain]``, ``[grid]``, ``[radio]``; the SHA-256 of every input
+         file these name (boundaries, villages, sites, population raster, DEM, clutter)
+check    coverage's, plus ``[scenario] standards``, ``[broadband]``, ``[key_places]``,
+         ``[indicators]``, the broadband and key-place files' SHA-256, and the SHA-256 of every
+         standard file
+plan     check's, plus ``[planning]`` (the candidates file by SHA-256) and the counties asked for
+======== =================================================================================
+
+Paths never count, contents do: a run folder moved with its inputs is still reusable.
+:func:`decide` compares the fingerprints of the scenario as it is now with the manifest's, stage
+by stage, and returns a :class:`Decision`: which stages are read back, which are computed again
+(missing, or stale — and then exactly what changed), in one line for the user
+(:meth:`Decision.line`). A stage after a recomputed one is recomputed too. ``force=True``
+(``--recompute``) recomputes everything. :func:`restore` reads the reused stages into a
+:class:`~gigacov.pipeline.RunResult`: coverage rasters, indicator tables with their
+geometries, the compliance table, and the plan (weak-coverage areas, recommended sites and the
+plan summary kept in the manifest).
+
+Presentation settings (``[map]``, ``[report]``, ``[compute]``, the scenario's title and
+description) are not part of any fingerprint: a new report title or basemap never recomputes
+coverage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import RunError
+from .scenario import Scenario, default_boundaries_path, path_keys
+
+__all__ = [
+    "DATA_STAGES",
+    "STAGE_FILES",
+    "Decision",
+    "fingerprints",
+    "decide",
+    "restore",
+    "StoredPlan",
+    "read_manifest_if_complete",
+    "stage_record",
+    "own_changes",
+]
+
+log = logging.getLogger(__name__)
+
+#: Stages whose results live in the run directory and can be read back, in order.
+DATA_STAGES: tuple[str, ...] = ("coverage", "check", "plan")
+
+_RASTER_LAYERS = ("rsrp", "sinr", "server", "covered")
+
+#: Files each stage leaves in the run directory (coverage: per technology, see _stage_files).
+STAGE_FILES: dict[str, tuple[str, ...]] = {
+    "coverage": _RASTER_LAYERS,
+    "check": ("compliance.csv", "indicators.gpkg"),
+    "plan": ("gaps.gpkg", "recommended_sites.gpkg", "recommended_sites.csv"),
+}
+
+_COVERAGE_SECTIONS = ("boundaries", "sites", "population", "terrain", "grid", "radio")
+_CHECK_SECTIONS = ("broadband", "key_places", "indicators")
+_PLAN_SECTIONS = ("planning",)
+
+
+# ------------------------------------------------------------------------------------------------
+# Fingerprints
+# ------------------------------------------------------------------------------------------------
+
+
+def _file_digest(path: str, known: dict[str, str]) -> str:
+    """``sha256:<hex> (<file name>)`` of a file, ``""`` when none is configured."""
+    from .pipeline import sha256_file
+
+    if not path:
+        return ""
+    p = Path(path)
+    if not p.exists():
+        return f"missing ({p.name})"
+    if p.is_dir():
+        return f"folder ({p.name})"
+    digest = known.get(str(p)) or known.get(str(p.resolve())) or sha256_file(p)
+    return f"sha256:{digest} ({p.name})"
+
+
+def _section_values(
+    scn: Scenario, section: str, hashes: dict[str, str], skip: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    values = scn.to_dict()[section]
+    paths = path_keys()
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in skip:
+            continue
+        label = f"[{section}] {key}"
+        if (section, key) in paths:
+            if section == "boundaries" and key == "counties" and not value:
+                value = str(default_boundaries_path())
+            out[label] = _file_digest(str(value), hashes)
+        else:
+            out[label] = value
+    return out
+
+
+def fingerprints(
+    scn: Scenario,
+    standards: list[Any],
+    *,
+    file_hashes: dict[str, str] | None = None,
+    plan_counties: list[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Stage → {what it depends on → value} for the scenario as it is now.
+
+    ``file_hashes`` (path → SHA-256, as ``Inputs.file_hashes``) saves hashing files again.
+    """
+    hashes = dict(file_hashes or {})
+    cov: dict[str, Any] = {
+        "gigacov version": __version__,
+        "[scenario] region": scn.scenario.region,
+        "[scenario] year": scn.scenario.year,
+    }
+    for section in _COVERAGE_SECTIONS:
+        cov.update(_section_values(scn, section, hashes))
+    check = dict(cov)
+    check["[scenario] standards"] = list(scn.scenario.standards)
+    for section in _CHECK_SECTIONS:
+        check.update(_section_values(scn, section, hashes))
+    for s in standards:
+        path = str(getattr(s, "path", "") or "")
+        check[f"standard {s.id}"] = _file_digest(path, hashes) if path else str(s.version)
+    plan = dict(check)
+    for section in _PLAN_SECTIONS:
+        plan.update(_section_values(scn, section, hashes))
+    plan["plan counties"] = sorted(plan_counties) if plan_counties else "every failing county"
+    return {"coverage": cov, "check": check, "plan": plan}
+
+
+def _describe(label: str, old: Any, new: Any) -> str:
+    """One change in words: a file by name, a setting with its old and new value."""
+    if isinstance(new, str) and (new.startswith("sha256:") or new.startswith("missing")):
+        name = new.split("(", 1)[-1].rstrip(")") if "(" in new else label
+        if new.startswith("missing"):
+            return f"input file {name} is missing ({label})"
+        if not old:
+            return f"input file {name} added ({label})"
+        old_name = old.split("(", 1)[-1].rstrip(")") if isinstance(old, str) and "(" in old else ""
+        if old_name and old_name != name:
+            return f"input file {label} is now {name} (was {old_name}), contents differ"
+        return f"input file {name} changed ({label}; SHA-256 differs)"
+    if isinstance(old, str) and old.startswith("sha256:") and not new:
+        return f"input file {old.split('(', 1)[-1].rstrip(')')} removed ({label})"
+    if label.startswith("standard "):
+        return f"standard file of {label[9:]} changed"
+    if old is None:
+        return f"{label} is new"
+    return f"{label}: {old!r} → {new!r}"
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    out = []
+    for label in new:
+        if label not in old:
+            if label.startswith("standard ") and label not in old:
+                out.append(f"{label} added")
+            continue
+        if _norm(old[label]) != _norm(new[label]):
+            out.append(_describe(label, old[label], new[label]))
+    for label in old:
+        if label.startswith("standard ") and label not in new:
+            out.append(f"{label} removed")
+    return out
+
+
+def _norm(v: Any) -> Any:
+    """JSON round trip, so that tuples and lists, ints and floats compare as the manifest does."""
+    return json.loads(json.dumps(v, default=str))
+
+
+def own_changes(
+    stage: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    now: dict[str, dict[str, Any]],
+    upstream_recomputed: bool,
+) -> list[str]:
+    """What changed for ``stage``, upstream changes said once (for the upstream stage)."""
+    if stage == DATA_STAGES[0]:
+        return _diff(old, new)
+    prev_stage = DATA_STAGES[DATA_STAGES.index(stage) - 1]
+    prev = now[prev_stage]
+    own = _diff(
+        {k: v for k, v in old.items() if k not in prev},
+        {k: v for k, v in new.items() if k not in prev},
+    )
+    if own:
+        return own
+    if upstream_recomputed:
+        return [f"follows {prev_stage}"]
+    if _diff(old, new):
+        return [f"made from an earlier {prev_stage}"]
+    return []
+
+
+# ------------------------------------------------------------------------------------------------
+# Deciding
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    """What a command does with the run directory.
+
+    Attributes
+    ----------
+    run_dir
+        The run directory.
+    reuse
+        Stages read back from the run directory.
+    compute
+        Stages computed now (in order).
+    reasons
+        Why each computed stage is computed: ``{stage: [reason, ...]}`` (missing, stale with
+        what changed, forced).
+    created_utc
+        When the reused run was made (from its manifest).
+    manifest
+        The run's manifest as read (None without a complete run).
+    kept_plan_settings
+        Planning settings in which the kept plan differs from the scenario (``map``/``report``
+        show the plan as ``gigacov plan`` made it, and say so).
+    """
+
+    run_dir: Path
+    reuse: list[str] = field(default_factory=list)
+    compute: list[str] = field(default_factory=list)
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+    created_utc: str = ""
+    manifest: dict[str, Any] | None = None
+    kept_plan_settings: list[str] = field(default_factory=list)
+    earlier_warnings: list[str] = field(default_factory=list)
+    """Warnings the reused stages gave when they were computed (from the manifest)."""
+
+    @property
+    def stale(self) -> bool:
+        return any(
+            r not in ("missing", "forced (--recompute)", "no complete run")
+            for rs in self.reasons.values()
+            for r in rs
+        )
+
+    def line(self) -> str:
+        """One line: what is reused, what is recomputed and why."""
+        parts = []
+        if self.reuse:
+            when = f" (made {self.created_utc})" if self.created_utc else ""
+            parts.append(f"reusing {', '.join(self.reuse)} from {self.run_dir}{when}")
+        if self.compute:
+            why: list[str] = []
+            for stage in self.compute:
+                for r in self.reasons.get(stage, []):
+                    if r not in why and not r.startswith("follows "):
+                        why.append(r)
+            head = "stale run, " if self.stale else ""
+            parts.append(
+                f"{head}recomputing {', '.join(self.compute)}"
+                + (f": {'; '.join(why)}" if why else "")
+            )
+        if self.kept_plan_settings:
+            parts.append(
+                "plan kept as made by 'gigacov plan' ("
+                + "; ".join(self.kept_plan_settings)
+                + "; 'gigacov plan' redoes it)"
+            )
+        if self.reuse and self.earlier_warnings:
+            n = len(self.earlier_warnings)
+            parts.append(
+                f"{n} warning{'s' if n > 1 else ''} when it was computed "
+                "(in manifest.json; -v shows them)"
+            )
+        if not parts:
+            return f"nothing to compute in {self.run_dir}"
+        return "; ".join(parts)
+
+
+def read_manifest_if_complete(run_dir: Path) -> dict[str, Any] | None:
+    """The run's manifest, or None when the folder holds no complete run."""
+    path = Path(run_dir) / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunError(
+            f"{path}: cannot be read ({exc}); rerun the scenario with --recompute"
+        ) from None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _stage_files(stage: str, record: dict[str, Any]) -> list[str]:
+    if stage == "coverage":
+        files = []
+        for tech in record.get("technologies", []):
+            suffix = "" if str(tech).upper() == "5G" else f"_{str(tech).lower()}"
+            files += [f"{layer}{suffix}.tif" for layer in _RASTER_LAYERS]
+        return files
+    return list(STAGE_FILES[stage])
+
+
+def decide(
+    run_dir: Path,
+    now: dict[str, dict[str, Any]],
+    *,
+    needed: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    force: bool = False,
+    plan_strict: bool = True,
+) -> Decision:
+    """Which stages to read back and which to compute.
+
+    Parameters
+    ----------
+    run_dir
+        The scenario's run directory.
+    now
+        :func:`fingerprints` of the scenario as it is now.
+    needed
+        Data stages the command needs (e.g. ``("coverage", "check")`` for ``map``).
+    optional
+        Stages used when the run holds them (``("plan",)`` for ``map`` and ``report``): read
+        back when fresh, recomputed when stale, left out when the run has none.
+    force
+        Recompute every needed stage (``--recompute``).
+    plan_strict
+        Whether the plan's own ``[planning]`` settings must match (``gigacov plan``); when
+        False, a plan that differs only in them is kept and the differences are listed.
+    """
+    decision = Decision(run_dir=Path(run_dir))
+    manifest = None if force else read_manifest_if_complete(run_dir)
+    decision.manifest = manifest
+    records: dict[str, Any] = (manifest or {}).get("stages") or {}
+    if manifest is not None:
+        first = records.get(DATA_STAGES[0]) or {}
+        decision.created_utc = str(first.get("computed_utc") or manifest.get("created_utc", ""))
+    upstream_recomputed = False
+    for stage in DATA_STAGES:
+        record = records.get(stage)
+        if stage not in needed:
+            if stage not in optional or record is None:
+                continue
+        reasons: list[str] = []
+        if force:
+            reasons.append("forced (--recompute)")
+        elif manifest is None:
+            reasons.append("no complete run")
+        elif record is None:
+            reasons.append("missing")
+        else:
+            missing = [f for f in _stage_files(stage, record) if not (run_dir / f).is_file()]
+            if missing:
+                reasons.append(f"{', '.join(missing)} missing")
+            old = record.get("fingerprint") or {}
+            new = now[stage]
+            if stage == "plan" and not plan_strict:
+                own = {k for k in new if k.startswith("[planning]") or k == "plan counties"}
+                decision.kept_plan_settings = _diff(
+                    {k: v for k, v in old.items() if k in own},
+                    {k: v for k, v in new.items() if k in own},
+                )
+                old = {k: v for k, v in old.items() if k not in own}
+                new = {k: v for k, v in new.items() if k not in own}
+            reasons += own_changes(stage, old, new, now, upstream_recomputed)
+        if reasons:
+            decision.compute.append(stage)
+            decision.reasons[stage] = reasons
+            upstream_recomputed = True
+        else:
+            decision.reuse.append(stage)
+    if decision.reuse and manifest is not None:
+        decision.earlier_warnings = [str(w) for w in manifest.get("warnings") or []]
+    if decision.compute:
+        decision.kept_plan_settings = (
+            [] if "plan" in decision.compute else decision.kept_plan_settings
+        )
+    return decision
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading the reused stages back
+# ------------------------------------------------------------------------------------------------
+
+
+class StoredPlan:
+    """A plan read back from a run directory: the areas, the sites and the stored summary.
+
+    Offers what the map, the report and ``gigacov plan`` use of a
+    :class:`gigacov.planning.PlanResult`: ``gaps``, ``recommended``, ``summary()``.
+    """
+
+    def __init__(self, gaps: Any, recommended: Any, summary: dict[str, Any]) -> None:
+        self.gaps = gaps
+        self.recommended = recommended
+        self._summary = summary
+        self.counties: list[Any] = []
+        self.new_cells = None
+        self.settings = dict(summary.get("settings") or {})
+        self.timings = dict(summary.get("timings_s") or {})
+
+    def summary(self) -> dict[str, Any]:
+        return self._summary
+
+
+def _read_gpkg(path: Path, layer: str | None = None) -> Any:
+    import geopandas as gpd
+
+    try:
+        return gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged run file
+        raise RunError(f"{path}: cannot be read back ({exc}); rerun with --recompute") from None
+
+
+def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, Any]) -> None:
+    from .radio import RadioParams, read_coverage
+    from .radio.result import CoverageResult
+
+    scn, cells = result.scenario, result.inputs.cells
+    timings = manifest.get("radio_timings") or {}
+    for tech in record.get("technologies", []):
+        tech = str(tech).upper()
+        suffix = "" if tech == "5G" else f"_{tech.lower()}"
+        arrays = read_coverage(result.run_dir, suffix=suffix)
+        grid = arrays["grid"]
+        if result.grid is not None and not result.grid.same_as(grid):
+            raise RunError(
+                f"{result.run_dir}: the {tech} rasters are not on the scenario's grid; "
+                "rerun with --recompute"
+            )
+        tech_cells = cells[cells["tech"] == tech].reset_index(drop=True)
+        result.coverage[tech] = CoverageResult(
+            tech=tech,
+            grid=grid,
+            rsrp_dbm=arrays["rsrp"],
+            sinr_db=arrays["sinr"],
+            server=arrays["server"],
+            covered=arrays["covered"],
+            cells=tech_cells,
+            params=RadioParams.from_section(scn.radio, tech),
+            timings=dict(timings.get(tech) or {}),
+        )
+        result.outputs.update(
+            {
+                f"{layer}{suffix}": result.run_dir / f"{layer}{suffix}.tif"
+                for layer in _RASTER_LAYERS
+            }
+        )
+
+
+def _restore_check(result: Any, record: dict[str, Any]) -> None:
+    import pandas as pd
+    import pyogrio
+
+    from .indicators import IndicatorSet, indicator_definitions
+
+    run_dir = result.run_dir
+    gpkg = run_dir / "indicators.gpkg"
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
+    except Exception as exc:  # noqa: BLE001
+        raise RunError(f"{gpkg}: cannot be read back ({exc}); rerun with --recompute") from None
+    units = {}
+    for level in ("province", "city", "county", "village"):
+        if level in layers:
+            table = _read_gpkg(gpkg, level)
+            for col in ("admin_code", "parent_code"):
+                if col in table.columns:
+                    table[col] = table[col].astype(str).where(table[col].notna(), None)
+            units[level] = table
+    key_places = _read_gpkg(gpkg, "key_places") if "key_places" in layers else None
+    techs = tuple(str(t).lower() for t in record.get("technologies", ["5g"]))
+    result.indicators = IndicatorSet(
+        units=units,
+        key_places=key_places,
+        definitions=indicator_definitions(techs),
+        year=int(result.scenario.year),
+        technologies=techs,
+    )
+    csv = run_dir / "compliance.csv"
+    text = ("admin_code", "name", "level", "standard", "indicator", "op", "status")
+    try:
+        table = pd.read_csv(csv, dtype={c: str for c in (*text, "shortfall_unit")})
+    except Exception as exc:  # noqa: BLE001
+        raise RunError(f"{csv}: cannot be read back ({exc}); rerun with --recompute") from None
+    result.compliance = table
+    result.outputs["compliance"] = csv
+    result.outputs["indicators"] = gpkg
+
+
+def _restore_plan(result: Any, record: dict[str, Any]) -> None:
+    run_dir = result.run_dir
+    gaps = _read_gpkg(run_dir / "gaps.gpkg", "gaps")
+    recommended = _read_gpkg(run_dir / "recommended_sites.gpkg", "recommended_sites")
+    for table in (gaps, recommended):
+        for col in ("admin_code", "county"):
+            if col in table.columns:
+                table[col] = table[col].astype(str)
+    result.plan = StoredPlan(gaps, recommended, dict(record.get("summary") or {}))
+    result.outputs.update(
+        {
+            "gaps": run_dir / "gaps.gpkg",
+            "recommended_csv": run_dir / "recommended_sites.csv",
+            "recommended_gpkg": run_dir / "recommended_sites.gpkg",
+        }
+    )
+
+
+def restore(result: Any, decision: Decision, stage: str) -> None:
+    """Read one reused stage back into ``result`` (a :class:`gigacov.pipeline.RunResult`)."""
+    manifest = decision.manifest or {}
+    record = (manifest.get("stages") or {}).get(stage) or {}
+    if stage == "coverage":
+        _restore_coverage(result, record, manifest)
+    elif stage == "check":
+        _restore_check(result, record)
+    elif stage == "plan":
+        _restore_plan(result, record)
+    else:  # pragma: no cover - programming error
+        raise ValueError(stage)
+
+
+def stage_record(result: Any, stage: str, fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """What the manifest keeps of a stage: its fingerprint and what reading it back needs."""
+    from datetime import UTC, datetime
+
+    record: dict[str, Any] = {
+        "fingerprint": fingerprint,
+        "computed_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    if stage == "coverage":
+        record["technologies"] = list(result.coverage)
+    elif stage == "check":
+        record["technologies"] = list(getattr(result.indicators, "technologies", ()) or ())
+    elif stage == "plan" and result.plan is not None:
+        record["summary"] = result.plan.summary()
+    return record
