@@ -480,6 +480,10 @@ def _run_reusing(
                     _check(result)
                 else:
                     _plan(result, counties)
+    # The field check (with [measurements]) is derived from the rasters and the measurements at
+    # little cost; it is redone rather than stored, so the map and report always have it.
+    if "check" in decision.reuse or "check" in decision.compute:
+        _field(result)
     _record_stages(result, decision.compute, counties)
     # Stages this command neither read nor computed stay recorded as they were (a later
     # command finds them stale if they are).
