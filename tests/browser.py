@@ -68,3 +68,41 @@ def chromium_page(viewport=(1400, 900), block_network: bool = False):
             yield page
         finally:
             browser.close()
+
+
+#: What a reader's page must satisfy at any width: the page itself never scrolls sideways (wide
+#: tables scroll inside their own box), and every table header carries Chinese text.
+LAYOUT_PROBE = """() => {
+    const de = document.documentElement;
+    const headers = [...document.querySelectorAll('th')].map(t => t.textContent.trim());
+    return {
+        scrollWidth: Math.max(de.scrollWidth, document.body.scrollWidth),
+        innerWidth: window.innerWidth,
+        tables: document.querySelectorAll('table').length,
+        unwrapped: [...document.querySelectorAll('table')]
+            .filter(t => !t.parentElement.classList.contains('table-wrap')).length,
+        headersWithoutChinese: headers.filter(h => !/[\\u3400-\\u9fff]/.test(h)),
+    };
+}"""
+
+
+def reader_layout(path, widths=(360, 1024, 1920), screenshot: str | None = None) -> dict:
+    """:data:`LAYOUT_PROBE` of the page at ``path`` for each viewport width (``{width: probe}``).
+
+    With ``screenshot``, the first view at each width is saved to
+    ``test-artifacts/<screenshot>-<width>.png`` for a reviewer.
+    """
+    from pathlib import Path
+
+    artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+    out = {}
+    for width in widths:
+        with chromium_page(viewport=(width, 900), block_network=True) as page:
+            page.goto(Path(path).resolve().as_uri())
+            page.wait_for_load_state("load")
+            out[width] = page.evaluate(LAYOUT_PROBE)
+            out[width]["errors"] = list(page.errors)
+            if screenshot:
+                artifacts.mkdir(exist_ok=True)
+                page.screenshot(path=str(artifacts / f"{screenshot}-{width}.png"))
+    return out

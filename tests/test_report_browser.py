@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 
 import numpy as np
 import pytest
-from browser import chromium_page
+from browser import chromium_page, reader_layout
 from PIL import Image
 from test_report_fixtures import make_run
 
@@ -81,3 +82,42 @@ def test_chinese_text_renders_as_distinct_glyphs_not_tofu(report_path):
             assert not _same(g, tofu[0])  # not the missing-glyph box
         for a, b in itertools.combinations(glyphs, 2):
             assert not _same(a, b)  # distinct characters, distinct glyphs
+
+
+def _wide_run(tmp, year: int):
+    """A differently shaped run: Chinese only, long unit names and file paths, no plan."""
+    run = make_run(tmp, year=year, with_plan=False, report={"language": "zh"}, name="wide-shape")
+    long_name = "某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某自治县"
+    for t in run.indicators.units.values():
+        t["name"] = t["name"] + long_name
+    run.compliance["name"] = run.compliance["name"] + long_name
+    deep = str(tmp / ("very-long-folder-name-without-any-break" * 4) / "sites.csv")
+    run.inputs.reports = [dataclasses.replace(r, path=deep) for r in run.inputs.reports]
+    return run
+
+
+@pytest.mark.parametrize("shape", ["fixture", "wide"])
+def test_report_and_comparison_fit_every_width_with_chinese_headers(tmp_path, shape):
+    from test_report_fixtures import VALUES_2023, write_run_dir
+
+    from gigacov.report import compare_runs
+
+    if shape == "fixture":
+        a = make_run(tmp_path / "a", year=2023, values=VALUES_2023, with_plan=True)
+        b = make_run(tmp_path / "b", with_plan=True)
+    else:
+        a = _wide_run(tmp_path / "a", 2023)
+        b = _wide_run(tmp_path / "b", 2024)
+    pages = {
+        "report": write_report(b)["report"],
+        "comparison": compare_runs(write_run_dir(a), write_run_dir(b), out_dir=tmp_path / "cmp")[
+            "report"
+        ],
+    }
+    for kind, path in pages.items():
+        for width, probe in reader_layout(path, screenshot=f"{kind}-{shape}").items():
+            where = f"{kind} ({shape}) at {width} px"
+            assert probe["errors"] == [], where
+            assert probe["scrollWidth"] <= probe["innerWidth"], (where, probe)
+            assert probe["tables"] >= 3 and probe["unwrapped"] == 0, (where, probe)
+            assert probe["headersWithoutChinese"] == [], (where, probe)

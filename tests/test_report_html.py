@@ -197,11 +197,18 @@ def test_summary_inputs_planning_standards_provenance(report):
     assert "lat_lon_swapped" in text
     assert "recommended new sites per county" in text and "20,000" in text
     plan_rows = [r["text"] for r in page.rows]
-    assert any("sites_added" in t and "status_after" in t for t in plan_rows)  # per-county table
-    assert any("晋江市" in t and "fail" in t and "2" in t for t in plan_rows)
+    # The per-county table in words, with bilingual headers and status labels, not codes.
+    assert any("建议新建站址 / new sites" in t and "why planning stopped" in t for t in plan_rows)
+    jin = next(t for t in plan_rows if t.startswith("晋江市 350582"))
+    assert jin.startswith("晋江市 350582未达标 / fail2—")  # cells: county, before, sites, …
+    assert "千兆宽带用户占比 / gigabit (1000 Mbps+) user share" in jin  # not solvable by sites
+    assert not any("status_after" in t or "sites_added" in t for t in plan_rows)
+    assert "2 counties were examined, and 3 new sites are recommended in 2 of them" in text
+    assert "Weak-coverage areas (connected populated areas" in text
     assert (
         "Greedy placement per failing county" in text and "{'" not in text
-    )  # nested dicts not dumped
+    )  # the objective, in the collapsible method details; nested dicts not dumped
+    assert "planning-details" in page.ids
     unconfirmed = [r for r in page.rows if r.get("class") == "unconfirmed-row"]
     assert len(unconfirmed) == 2 and all(
         "sites_5g_per_10k" in r["text"] or "household" in r["text"] for r in unconfirmed

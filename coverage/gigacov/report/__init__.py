@@ -37,7 +37,7 @@ def _previous_run_section(run: Any, font: str) -> dict[str, Any] | None:
     for the report: the section then says why it does not compare (unless
     ``[report] force_compare``).
     """
-    from .html import _title_suffix, comparison_context
+    from .html import _title_suffix, comparison_context, run_columns
     from .labels import Labeler
 
     prev = run.scenario.report.previous_run
@@ -53,9 +53,12 @@ def _previous_run_section(run: Any, font: str) -> dict[str, Any] | None:
         cmp = compute_comparison(before, now, force=run.scenario.report.force_compare)
     except RunError as exc:
         log.warning("year-over-year section left out: %s", exc)
+        col_a, col_b = run_columns(before, now, lang)
         return {
             "label_a": before.label,
             "label_b": now.label,
+            "col_a": col_a,
+            "col_b": col_b,
             "path_a": str(before.path),
             "path_b": "",
             "refused": str(exc),

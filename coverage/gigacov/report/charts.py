@@ -347,7 +347,8 @@ def yoy_chart(
     lang,
     thresholds: Sequence[tuple[str, float]] = (),
 ) -> bytes:
-    """Grouped horizontal bars: each unit's value in run A and in run B."""
+    """Grouped horizontal bars: each unit's value in run A and in run B (named by their labels,
+    e.g. the years); a unit without a value in a run gets a "无数据 / no data" label instead."""
     a = _display(values_a, label.ratio)
     b = _display(values_b, label.ratio)
     n = len(names)
@@ -371,6 +372,18 @@ def yoy_chart(
             label=clean_text(label_b),
         )
         ax.set_yticks(y, [clean_text(names[i]) for i in order])
+        no_data = lang("无数据", "no data")
+        for yi, i in zip(y, order, strict=True):  # a missing bar says so, in its place
+            for values, dy, run in ((a, 0.19, label_a), (b, -0.19, label_b)):
+                if math.isnan(values[i]):
+                    ax.text(
+                        0,
+                        yi + dy,
+                        clean_text(f" {no_data} ({run})"),
+                        va="center",
+                        fontsize=6.5,
+                        color="#666666",
+                    )
         for k, (std, thr) in enumerate(thresholds):
             if thr is None or math.isnan(float(thr)):
                 continue
