@@ -723,21 +723,21 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
     from test_maps_browser import check_map
 
     n_villages = len(pyogrio.read_dataframe(out["run_2024"] / "indicators.gpkg", layer="village"))
-    counties_layer = "Counties — miit-gigabit-city-2021"
+    counties_layer = "区县达标 / Counties — miit-gigabit-city-2021"
     check_map(
         out["map"],
         layers=[
-            "5G coverage (SS-RSRP)",
+            "5G覆盖 (SS-RSRP) / 5G coverage (SS-RSRP)",
             counties_layer,
-            "Counties — fujian-2024",
-            "Villages — 5G reach",
-            "Key places — 5G reach",
-            "Key roads — 5G coverage",
-            "5G sites",
+            "区县达标 / Counties — fujian-2024",
+            "行政村5G通达 / Villages — 5G reach",
+            "重点场所5G通达 / Key places — 5G reach",
+            "重点道路5G覆盖 / Key roads — 5G coverage",
+            "5G基站 / 5G sites",
             "Field samples — RSRP error",
             "Disputed areas (measurements vs prediction)",
         ],
-        feature_counts={counties_layer: 12, "Villages — 5G reach": n_villages},
+        feature_counts={counties_layer: 12, "行政村5G通达 / Villages — 5G reach": n_villages},
         screenshot="demo-map",
     )
     # Field truth: the synthetic drive test, its field check, calibration and disputed areas agree.

@@ -664,21 +664,21 @@ def test_title_layers_and_counts():
     ):
         assert part in title
     assert rendered.layer_names == [
-        "OpenStreetMap",
-        "5G coverage (SS-RSRP)",
-        "4G coverage (RSRP)",
-        "Counties — MIIT gigabit city 2021",
-        "Counties — Fujian 2024 targets",
-        "Cities — MIIT gigabit city 2021",
-        "Cities — Fujian 2024 targets",
-        "Villages — 5G reach",
-        "Villages — gigabit fibre",
-        "Key places — 5G reach",
-        "Key roads — 5G coverage",
-        "5G sites",
-        "4G-only sites",
-        "Weak-coverage areas",
-        "Recommended new sites",
+        "OpenStreetMap 底图 / OpenStreetMap",
+        "5G覆盖 (SS-RSRP) / 5G coverage (SS-RSRP)",
+        "4G覆盖 (RSRP) / 4G coverage (RSRP)",
+        "区县达标 / Counties — MIIT gigabit city 2021",
+        "区县达标 / Counties — Fujian 2024 targets",
+        "地市达标 / Cities — MIIT gigabit city 2021",
+        "地市达标 / Cities — Fujian 2024 targets",
+        "行政村5G通达 / Villages — 5G reach",
+        "行政村千兆光纤 / Villages — gigabit fibre",
+        "重点场所5G通达 / Key places — 5G reach",
+        "重点道路5G覆盖 / Key roads — 5G coverage",
+        "5G基站 / 5G sites",
+        "仅4G基站 / 4G-only sites",
+        "弱覆盖区域 / Weak-coverage areas",
+        "建议新建站址 / Recommended new sites",
     ]
     data = page_data(rendered.html)
     assert len(data["geoms"]["county"]["features"]) == 3
@@ -894,7 +894,7 @@ def test_unknown_basemap_and_bad_map_settings():
 def test_none_basemap_has_no_tile_layer():
     rendered = render_map(make_run(), basemap="none")
     assert "L.tileLayer" not in rendered.html
-    assert rendered.layer_names[0] == "5G coverage (SS-RSRP)"
+    assert rendered.layer_names[0] == "5G覆盖 (SS-RSRP) / 5G coverage (SS-RSRP)"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -974,12 +974,15 @@ def test_run_without_optional_parts():
     run.indicators = None
     run.compliance = None
     rendered = render_map(run)
-    assert "4G coverage (RSRP)" not in rendered.layer_names
-    assert "Weak-coverage areas" not in rendered.layer_names
+    assert "4G覆盖 (RSRP) / 4G coverage (RSRP)" not in rendered.layer_names
+    assert "弱覆盖区域 / Weak-coverage areas" not in rendered.layer_names
     data = page_data(rendered.html)
     props = data["geoms"]["county"]["features"][0]["properties"]
     assert props["st"] == {"": "no_data"}  # no compliance: one plain layer per level
-    assert "Counties" in rendered.layer_names and "Cities" in rendered.layer_names
+    assert (
+        "区县达标 / Counties" in rendered.layer_names
+        and "地市达标 / Cities" in rendered.layer_names
+    )
     assert len(data["geoms"]["county"]["features"]) == 3  # from the boundaries
 
 
@@ -995,8 +998,8 @@ def test_long_standard_titles_give_way_to_ids_in_the_layer_control():
         STD2,
     ]
     rendered = render_map(run)
-    assert f"Counties — {STD1.id}" in rendered.layer_names
-    assert "Counties — Fujian 2024 targets" in rendered.layer_names
+    assert f"区县达标 / Counties — {STD1.id}" in rendered.layer_names
+    assert "区县达标 / Counties — Fujian 2024 targets" in rendered.layer_names
 
 
 def test_inline_scripts_cannot_be_closed_from_inside():

@@ -4,7 +4,7 @@
 demo map as well::
 
     from test_maps_browser import check_map
-    check_map(Path("maps/quanzhou-2024.html"), layers=[...], feature_counts={"Counties — …": 12})
+    check_map(Path("maps/quanzhou-2024.html"), layers=[...], feature_counts={"区县达标 / Counties — …": 12})
 
 Every page here runs with the network blocked. The online variant links Leaflet from its CDN
 address; those two requests are answered from the installed ``django-js-lib-leaflet`` files and
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -129,29 +130,29 @@ def check_map(
 
 
 EXPECTED_LAYERS = [
-    "5G coverage (SS-RSRP)",
-    "4G coverage (RSRP)",
-    "Counties — MIIT gigabit city 2021",
-    "Counties — Fujian 2024 targets",
-    "Cities — MIIT gigabit city 2021",
-    "Villages — 5G reach",
-    "Villages — gigabit fibre",
-    "Key places — 5G reach",
-    "Key roads — 5G coverage",
-    "5G sites",
-    "4G-only sites",
-    "Weak-coverage areas",
-    "Recommended new sites",
+    "5G覆盖 (SS-RSRP) / 5G coverage (SS-RSRP)",
+    "4G覆盖 (RSRP) / 4G coverage (RSRP)",
+    "区县达标 / Counties — MIIT gigabit city 2021",
+    "区县达标 / Counties — Fujian 2024 targets",
+    "地市达标 / Cities — MIIT gigabit city 2021",
+    "行政村5G通达 / Villages — 5G reach",
+    "行政村千兆光纤 / Villages — gigabit fibre",
+    "重点场所5G通达 / Key places — 5G reach",
+    "重点道路5G覆盖 / Key roads — 5G coverage",
+    "5G基站 / 5G sites",
+    "仅4G基站 / 4G-only sites",
+    "弱覆盖区域 / Weak-coverage areas",
+    "建议新建站址 / Recommended new sites",
 ]
 EXPECTED_COUNTS = {
-    "Counties — MIIT gigabit city 2021": 3,
-    "Counties — Fujian 2024 targets": 3,
-    "Cities — MIIT gigabit city 2021": 1,
-    "Villages — 5G reach": 6,
-    "Key places — 5G reach": 3,
-    "5G sites": 2,
-    "Weak-coverage areas": 2,
-    "Recommended new sites": 2,
+    "区县达标 / Counties — MIIT gigabit city 2021": 3,
+    "区县达标 / Counties — Fujian 2024 targets": 3,
+    "地市达标 / Cities — MIIT gigabit city 2021": 1,
+    "行政村5G通达 / Villages — 5G reach": 6,
+    "重点场所5G通达 / Key places — 5G reach": 3,
+    "5G基站 / 5G sites": 2,
+    "弱覆盖区域 / Weak-coverage areas": 2,
+    "建议新建站址 / Recommended new sites": 2,
 }
 
 
@@ -159,7 +160,7 @@ def test_online_map_loads_and_works(tmp_path):
     path = build_map(make_run(), tmp_path / "online.html", offline=False, basemap="osm")
     fig = check_map(
         path,
-        layers=["OpenStreetMap", *EXPECTED_LAYERS],
+        layers=["OpenStreetMap 底图 / OpenStreetMap", *EXPECTED_LAYERS],
         feature_counts=EXPECTED_COUNTS,
         raster_bounds=expected_overlay_bounds(make_grid()),
         screenshot="map-online",
@@ -189,7 +190,7 @@ def test_controls_legend_and_opacity(tmp_path):
         assert page.evaluate(visible, "coverage_5g") == "block"
         assert page.evaluate(visible, "coverage_4g") == "none"  # off by default
         # A person ticks "4G coverage" in the layer control: its overlay and legend appear.
-        page.get_by_text("4G coverage (RSRP)", exact=True).click()
+        page.get_by_text("4G覆盖 (RSRP) / 4G coverage (RSRP)", exact=True).click()
         page.wait_for_timeout(100)
         assert page.evaluate("() => gigacov.map.hasLayer(gigacov.layers.coverage_4g)") is True
         assert page.evaluate(visible, "coverage_4g") == "block"
@@ -302,7 +303,7 @@ def test_20000_sites_stay_clustered(tmp_path):
     build_s = time.perf_counter() - t0
     fig = check_map(
         path,
-        layers=["5G sites", "4G-only sites"],
+        layers=["5G基站 / 5G sites", "仅4G基站 / 4G-only sites"],
         feature_counts={},
         serve_cdn=False,
         screenshot="map-20000-sites",
@@ -310,6 +311,10 @@ def test_20000_sites_stay_clustered(tmp_path):
     with chromium_page(block_network=True) as page:
         page.goto(path.as_uri())
         page.wait_for_function("() => window.gigacov && gigacov.ready")
+        # 20,000 sites on a test area a dozen km wide: the first view is already at zoom 13+
+        # (single sites); one step out they are clusters.
+        page.evaluate("() => gigacov.map.setZoom(12, {animate: false})")
+        page.wait_for_timeout(200)
         stats = page.evaluate("() => gigacov.siteStats.sites_5g")
         n5 = int(
             sum(
@@ -360,9 +365,15 @@ def test_20000_sites_stay_clustered(tmp_path):
 def test_check_map_fails_on_a_wrong_count(tmp_path):
     path = build_map(make_run(), tmp_path / "m.html", offline=True, basemap="none")
     with pytest.raises(
-        AssertionError, match=r"Counties — MIIT gigabit city 2021.*3 features, expected 4"
+        AssertionError,
+        match=r"区县达标 / Counties — MIIT gigabit city 2021.*3 features, expected 4",
     ):
-        check_map(path, layers=[], feature_counts={f"Counties — {STD1.title}": 4}, serve_cdn=False)
+        check_map(
+            path,
+            layers=[],
+            feature_counts={f"区县达标 / Counties — {STD1.title}": 4},
+            serve_cdn=False,
+        )
 
 
 def test_default_map_renders_with_no_network_at_all(tmp_path):
@@ -376,7 +387,9 @@ def test_default_map_renders_with_no_network_at_all(tmp_path):
         assert page.locator(".leaflet-map-pane").count() == 1
         assert page.evaluate("() => gigacov.map.hasLayer(gigacov.layers.coverage_5g)") is True
         names = page.evaluate(_LAYER_NAMES_JS)
-        assert [n for n in ["OpenStreetMap", *EXPECTED_LAYERS] if n not in names] == []
+        assert [
+            n for n in ["OpenStreetMap 底图 / OpenStreetMap", *EXPECTED_LAYERS] if n not in names
+        ] == []
         assert (
             page.evaluate(
                 "() => gigacov.featureCount(gigacov.keyOf('Counties — MIIT gigabit city 2021'))"
@@ -426,3 +439,52 @@ def test_a_failing_embedded_script_shows_the_message(tmp_path):
         box = page.locator("#gc-fallback")
         box.wait_for(state="visible", timeout=10_000)
         assert "corrupted copy" in box.inner_text() and "--recompute" in box.inner_text()
+
+
+def test_first_view_shows_compliance_weak_coverage_off_clusters_break_legend_folds(tmp_path):
+    """The map's first view is about compliance: the county fill is on and not covered by the
+    weak-coverage layer (off until asked for); sites are single points from zoom 13; the legend
+    folds away; layer names are bilingual."""
+    path = build_map(make_run(), tmp_path / "first.html", offline=True, basemap="none")
+    with chromium_page(block_network=True) as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.gigacov && gigacov.ready")
+        state = page.evaluate(
+            """() => {
+              const G = gigacov, on = k => G.map.hasLayer(G.layers[k]);
+              const fills = [];
+              G.inner.county_0.eachLayer(l => fills.push([l.options.fillColor, l.options.fillOpacity]));
+              return {county: on('county_0'), gaps: on('gaps'), fills: fills,
+                      colours: G.data.statusColours,
+                      names: Object.values(G.data.layerNames)};
+            }"""
+        )
+        assert state["county"] is True and state["gaps"] is False
+        assert len(state["fills"]) == 3 and all(op >= 0.25 for _, op in state["fills"])
+        assert {c for c, _ in state["fills"]} <= set(state["colours"].values())
+        assert all(" / " in n and re.search(r"[\u4e00-\u9fff]", n) for n in state["names"])
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map-first-view.png"))
+        # The weak-coverage areas come back with one click in the layer control.
+        page.get_by_text("弱覆盖区域 / Weak-coverage areas", exact=True).click()
+        page.wait_for_timeout(100)
+        assert page.evaluate("() => gigacov.map.hasLayer(gigacov.layers.gaps)") is True
+        # Clusters break up by zoom 13.
+        page.evaluate("() => gigacov.map.setZoom(13, {animate: false})")
+        page.wait_for_timeout(200)
+        stats = page.evaluate("() => gigacov.siteStats.sites_5g")
+        assert stats["clusters"] == 0
+        # The legend folds and unfolds.
+        toggle = page.locator(".gc-legend-toggle")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        toggle.click()
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert page.locator(".gc-legend-body").is_hidden()
+        toggle.click()
+        assert page.locator(".gc-legend-body").is_visible()
+    # A phone-sized first view starts with the legend folded.
+    with chromium_page(viewport=(390, 800), block_network=True) as page:
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.gigacov && gigacov.ready")
+        assert page.locator(".gc-legend-toggle").get_attribute("aria-expanded") == "false"
+        page.screenshot(path=str(ARTIFACTS / "map-first-view-390.png"))

@@ -248,6 +248,15 @@ def _standards(run: Any, compliance: pd.DataFrame | None) -> list[StandardInfo]:
     return out
 
 
+def _bi(zh: str, en: str) -> str:
+    """A bilingual layer name, as the reports write them: ``"5G基站 / 5G sites"``."""
+    return f"{zh} / {en}"
+
+
+#: Zoom from which every site is drawn on its own (no clusters): a county fills the screen.
+SITE_SINGLE_ZOOM = 13
+
+
 def _short_title(std: StandardInfo, limit: int = 40) -> str:
     """The standard's title for the layer control, or its id when the title is long."""
     return std.title if len(std.title) <= limit else std.id
@@ -444,9 +453,10 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
 
     # -- basemap -----------------------------------------------------------------------------
     if chosen == "osm":
-        tile = folium.TileLayer("OpenStreetMap", name="OpenStreetMap", max_zoom=19)
+        name = _bi("OpenStreetMap 底图", "OpenStreetMap")
+        tile = folium.TileLayer("OpenStreetMap", name=name, max_zoom=19)
         tile.add_to(m)
-        layer_names.append("OpenStreetMap")
+        layer_names.append(name)
     elif chosen == "tianditu":
         key = section.tianditu_key.strip()
         common = (
@@ -455,7 +465,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         folium.TileLayer(
             tiles=f"https://t{{s}}.tianditu.gov.cn/vec_w/wmts?{common}&LAYER=vec&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}",
             attr="&copy; 天地图 Tianditu",
-            name="Tianditu",
+            name=_bi("天地图", "Tianditu"),
             subdomains="01234567",
             max_zoom=18,
         ).add_to(m)
@@ -468,16 +478,16 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
             overlay=True,
             control=False,
         ).add_to(m)
-        layer_names.append("Tianditu")
+        layer_names.append(_bi("天地图", "Tianditu"))
     elif chosen == "amap":
         folium.TileLayer(
             tiles="https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
             attr="&copy; 高德地图 AutoNavi (GCJ-02; overlays shifted to GCJ-02)",
-            name="Amap (GCJ-02)",
+            name=_bi("高德地图", "Amap (GCJ-02)"),
             subdomains="1234",
             max_zoom=18,
         ).add_to(m)
-        layer_names.append("Amap (GCJ-02)")
+        layer_names.append(_bi("高德地图", "Amap (GCJ-02)"))
 
     def add_group(key: str, name: str, show: bool) -> Any:
         fg = folium.FeatureGroup(name=html.escape(name), show=show)
@@ -503,7 +513,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         key = f"coverage_{tech.lower()}"
         signal = "SS-RSRP" if tech == "5G" else "RSRP"
-        name = f"{tech} coverage ({signal})"
+        name = _bi(f"{tech}覆盖 ({signal})", f"{tech} coverage ({signal})")
         overlay = folium.raster_layers.ImageOverlay(
             image=url,
             bounds=warped.bounds_latlon,
@@ -538,7 +548,10 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
     payload["geoms"] = {}
     payload["units"] = []
     status_legend_keys: list[str] = []
-    for level, label in (("county", "Counties"), ("city", "Cities")):
+    for level, label in (
+        ("county", _bi("区县达标", "Counties")),
+        ("city", _bi("地市达标", "Cities")),
+    ):
         if level not in levels:
             continue
         units = levels[level]
@@ -585,7 +598,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         legend.append(
             {
                 "keys": status_legend_keys,
-                "title": "Compliance status (click a unit for shortfalls)",
+                "title": "达标情况 / compliance status (click a unit for shortfalls)",
                 "items": [
                     [STATUS_COLOURS[s], STATUS_LABELS[s], "box"]
                     for s in STATUS_COLOURS
@@ -615,8 +628,8 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         }
         layer_bytes["villages"] = len(_json_for_script(fc))
         counts["villages_5g"] = counts["villages_fibre"] = n
-        add_group("villages_5g", "Villages — 5G reach", show=True)
-        add_group("villages_fibre", "Villages — gigabit fibre", show=False)
+        add_group("villages_5g", _bi("行政村5G通达", "Villages — 5G reach"), show=True)
+        add_group("villages_fibre", _bi("行政村千兆光纤", "Villages — gigabit fibre"), show=False)
         note = (
             f"{n:,} villages: shown from zoom level {int(section.village_min_zoom)}" if gate else ""
         )
@@ -660,7 +673,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         layer_bytes["key_places"] = len(_json_for_script(payload["keyPlaces"]))
         if kp["points"] or kp["areas"]["features"]:
             counts["key_places"] = len(kp["points"])
-            add_group("key_places", "Key places — 5G reach", show=True)
+            add_group("key_places", _bi("重点场所5G通达", "Key places — 5G reach"), show=True)
             cats = sorted(
                 {p[2] for p in kp["points"]},
                 key=lambda c: list(KEY_PLACE_SYMBOLS).index(c) if c in KEY_PLACE_SYMBOLS else 99,
@@ -688,7 +701,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
             payload["roads"] = kp["roads"]
             layer_bytes["roads"] = len(_json_for_script(kp["roads"]))
             counts["roads"] = len(kp["roads"])
-            add_group("roads", "Key roads — 5G coverage", show=True)
+            add_group("roads", _bi("重点道路5G覆盖", "Key roads — 5G coverage"), show=True)
             legend.append(
                 {
                     "keys": ["roads"],
@@ -713,13 +726,14 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         layers = []
         if (kinds == 1).any():
             counts["sites_5g"] = int((kinds == 1).sum())
-            add_group("sites_5g", "5G sites", show=True)
+            add_group("sites_5g", _bi("5G基站", "5G sites"), show=True)
             layers.append({"key": "sites_5g", "kind": 1, "colour": _SITE_COLOURS["sites_5g"]})
         if (kinds == 2).any():
             counts["sites_4g"] = int((kinds == 2).sum())
-            add_group("sites_4g", "4G-only sites", show=False)
+            add_group("sites_4g", _bi("仅4G基站", "4G-only sites"), show=False)
             layers.append({"key": "sites_4g", "kind": 2, "colour": _SITE_COLOURS["sites_4g"]})
         sites["layers"] = layers
+        sites["single_zoom"] = SITE_SINGLE_ZOOM
         legend.append(
             {
                 "keys": [lay["key"] for lay in layers],
@@ -732,7 +746,14 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
                     ]
                     for lay in layers
                 ]
-                + [["", "number = sites in a cluster; click to zoom in", "text"]],
+                + [
+                    [
+                        "",
+                        f"number = sites in a cluster; click to zoom in (single sites from zoom "
+                        f"{SITE_SINGLE_ZOOM})",
+                        "text",
+                    ]
+                ],
             }
         )
         log.debug("sites layer: %d sites in %.2f s", len(kinds), time.perf_counter() - t1)
@@ -744,7 +765,9 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         payload["gaps"] = gaps_layer(gaps, display=display, county_names=county_names)
         layer_bytes["gaps"] = len(_json_for_script(payload["gaps"]))
         counts["gaps"] = len(payload["gaps"]["features"])
-        add_group("gaps", "Weak-coverage areas", show=True)
+        # Off at the first view: on a real province weak coverage spans most inland counties and
+        # would hide the compliance colours, which are what the map is for. One click shows it.
+        add_group("gaps", _bi("弱覆盖区域", "Weak-coverage areas"), show=False)
         legend.append(
             {
                 "keys": ["gaps"],
@@ -757,7 +780,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         payload["recommended"] = recommended_layer(rec, display=display, county_names=county_names)
         layer_bytes["recommended"] = len(_json_for_script(payload["recommended"]))
         counts["recommended"] = len(payload["recommended"])
-        add_group("recommended", "Recommended new sites", show=True)
+        add_group("recommended", _bi("建议新建站址", "Recommended new sites"), show=True)
         legend.append(
             {
                 "keys": ["recommended"],

@@ -239,7 +239,7 @@
       var p = crs.latLngToPoint(L.latLng(sites.lat[idx[j]], sites.lon[idx[j]]), 0);
       xs[j] = p.x; ys[j] = p.y;
     }
-    var CELL = 60, PAD = 80, SINGLE_ZOOM = 16;
+    var CELL = 60, PAD = 80, SINGLE_ZOOM = sites.single_zoom || 13;
     var stats = (G.siteStats[spec.key] = { sites: n, clusters: 0, singles: 0, redraws: 0, lastMs: 0 });
 
     function openSite(i, latlng) {
@@ -329,8 +329,20 @@
     var sections = [];
     control.onAdd = function () {
       var div = L.DomUtil.create("div", "gc-legend leaflet-bar");
+      // A header that folds the legend away (folded from the start on a small screen).
+      var head = L.DomUtil.create("button", "gc-legend-toggle", div);
+      head.type = "button";
+      var body = L.DomUtil.create("div", "gc-legend-body", div);
+      function fold(folded) {
+        div.classList.toggle("gc-legend-folded", folded);
+        head.setAttribute("aria-expanded", folded ? "false" : "true");
+        head.textContent = (folded ? "▸ " : "▾ ") + "图例 / legend";
+      }
+      head.addEventListener("click", function () { fold(!div.classList.contains("gc-legend-folded")); });
+      fold(window.innerWidth < 700);
+      G.foldLegend = fold;
       (data.legend || []).forEach(function (sec, n) {
-        var el = L.DomUtil.create("div", "gc-legend-section", div);
+        var el = L.DomUtil.create("div", "gc-legend-section", body);
         el.setAttribute("data-keys", sec.keys.join(" "));
         var parts = ['<div class="gc-legend-title">' + esc(sec.title) + "</div>"];
         sec.items.forEach(function (item) {
@@ -391,10 +403,13 @@
     return inner && inner.getLayers ? inner.getLayers().length : 0;
   };
 
-  // Key of a layer from its name in the layer control.
+  // Key of a layer from its name in the layer control ("中文 / English", or either part).
   G.keyOf = function (name) {
     var names = G.data.layerNames || {};
-    for (var k in names) if (names[k] === name) return k;
+    for (var k in names) {
+      var full = names[k], cut = full.indexOf(" / ");
+      if (full === name || (cut >= 0 && (full.slice(cut + 3) === name || full.slice(0, cut) === name))) return k;
+    }
     return null;
   };
 
