@@ -494,7 +494,14 @@ def test_report_section_and_map_layers_show_the_field_check(known_answer, tmp_pa
     hexes = gpd.read_file(res.run_dir / "disputed.gpkg", layer="hexagons")
     stats = check_map(
         res.outputs["map"],
-        layers=["Field samples — RSRP error", "Disputed areas (measurements vs prediction)"],
-        feature_counts={"Disputed areas (measurements vs prediction)": int(hexes["tested"].sum())},
+        layers=[
+            "实测样本 RSRP 误差 / Field samples — RSRP error",
+            "争议区域（实测与预测不符） / Disputed areas (measurements vs prediction)",
+        ],
+        feature_counts={
+            "争议区域（实测与预测不符） / Disputed areas (measurements vs prediction)": int(
+                hexes["tested"].sum()
+            )
+        },
     )
-    assert "Field samples — RSRP error" in stats["layer_names"]
+    assert "实测样本 RSRP 误差 / Field samples — RSRP error" in stats["layer_names"]

@@ -110,7 +110,7 @@ def add_field_layers(
         payload["fieldSamples"] = samples
         layer_bytes["field_samples"] = size_of(samples)
         counts["field_samples"] = samples["drawn"]
-        add_group("field_samples", "Field samples — RSRP error", False)
+        add_group("field_samples", "实测样本 RSRP 误差 / Field samples — RSRP error", False)
         note = (
             f"{samples['drawn']:,} of {samples['total']:,} samples drawn"
             if samples["drawn"] < samples["total"]
@@ -131,7 +131,11 @@ def add_field_layers(
         payload["disputeColours"] = DISPUTE_COLOURS
         layer_bytes["disputed"] = size_of(fc)
         counts["disputed"] = len(fc["features"])
-        add_group("disputed", "Disputed areas (measurements vs prediction)", True)
+        add_group(
+            "disputed",
+            "争议区域（实测与预测不符） / Disputed areas (measurements vs prediction)",
+            True,
+        )
         legend.append(
             {
                 "keys": ["disputed"],
