@@ -133,8 +133,9 @@ def test_map_and_report_reuse_the_run_and_show_everything_it_holds(demo):
     assert "reusing coverage, check, plan" in proc.stderr
     assert "recomputing" not in proc.stderr
     layers = map_layers(root / "maps" / f"{RUN_NAME}.html")
-    assert "Weak-coverage areas" in layers and "Recommended new sites" in layers
-    assert "Field samples — RSRP error" in layers  # the field check is part of the run too
+    assert "弱覆盖区域 / Weak-coverage areas" in layers
+    assert "建议新建站址 / Recommended new sites" in layers
+    assert "实测样本 RSRP 误差 / Field samples — RSRP error" in layers  # the field check too
     proc = gigacov("report", str(scenario), cwd=root)
     assert "reusing coverage, check, plan" in proc.stderr
     html = (run_dir / "report.html").read_text(encoding="utf-8")
