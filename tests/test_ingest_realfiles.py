@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -349,3 +350,60 @@ def test_duplicate_place_id_across_files_names_the_first(tmp_path):
     rej = inp.rejected
     assert rej["reason"].tolist() == ["duplicate_id"]
     assert rej["file"].iloc[0] == str(b) and f"{a} row 2" in rej["message"].iloc[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# Counting rows, and the site-conflict rule
+# ------------------------------------------------------------------------------------------------
+
+
+def test_duplicate_site_id_at_two_places_with_two_names_is_a_conflict_naming_both_rows(tmp_path):
+    x, y = JINJIANG
+    dx = 130.0 / (111_320.0 * np.cos(np.radians(y)))  # 130 m east
+    d20 = 20.0 / (111_320.0 * np.cos(np.radians(y)))
+    text = (
+        "站号,小区号,站名,经度,纬度,制式,方位角\n"
+        f"A1,1,青阳大厦,{x:.7f},{y:.7f},5G,0\n"
+        f"B1,1,安海中学,{SHISHI[0]:.7f},{SHISHI[1]:.7f},5G,0\n"
+        f"A1,2,安海镇区,{x + dx:.7f},{y:.7f},5G,120\n"
+        f"B1,2,安海中学,{SHISHI[0] + d20:.7f},{SHISHI[1]:.7f},5G,120\n"  # 20 m: same site
+    )
+    path = tmp_path / "站点清单.csv"
+    path.write_bytes(text.encode("gbk"))
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
+    rej = inp.rejected.set_index("row")
+    assert rej["reason"].to_dict() == {2: "site_conflict", 4: "site_conflict"}
+    assert "row 4, 130 m away, named '安海镇区' there and '青阳大厦' here" in rej.loc[2, "message"]
+    assert "row 2, 130 m away, named '青阳大厦' there and '安海镇区' here" in rej.loc[4, "message"]
+    assert sorted(inp.cells["site_id"]) == ["B1", "B1"]
+    # a tighter tolerance splits B1 too; the same positions and names are never a conflict
+    inp = load_inputs(
+        scenario(tmp_path).replace(sites={"path": str(path), "same_site_tolerance_m": 10.0})
+    )
+    assert (inp.rejected["reason"] == "site_conflict").sum() == 4
+
+
+def test_a_split_row_is_one_row_used_or_rejected_and_late_sites_are_skipped(tmp_path):
+    x, y = JINJIANG
+    path = tmp_path / "planning-sheet.csv"
+    path.write_text(
+        "站号,经度,纬度,制式,方位角,开通年份\n"
+        f"S1,{x},{y},5G,0/120/240,2021\n"
+        f"S2,{x + 0.01},{y},5G,0/120/800,2021\n"  # one sector out of range: the row is rejected
+        f"S3,{x + 0.02},{y},5G,0/180,2026\n",  # commissioned after 2024: skipped
+        encoding="utf-8",
+    )
+    toml = write_toml(tmp_path, "")
+    toml.write_text(toml.read_text("utf-8").replace('"sites.csv"', f'"{path}"'), "utf-8")
+    res = CliRunner().invoke(main, ["validate", "--json", str(toml)])
+    assert res.exit_code == 0, res.output
+    import json
+
+    rep = next(r for r in json.loads(res.stdout) if r["input"] == "sites")
+    assert (rep["read"], rep["used"], rep["rejected"], rep["skipped"]) == (2, 1, 1, 1)
+    assert rep["cells"] == 3 and rep["skipped_reasons"] == {"not_yet_commissioned": 1}
+    rejected = pd.read_csv(tmp_path / "out" / "rejected_rows.csv")
+    assert rejected["row"].tolist() == [3]  # once, not once per sector
+    msg = rejected["message"].iloc[0]
+    assert msg.startswith("the row makes 3 cells; 1 cannot be used, so none is: sector 3")
+    assert "800" in msg

@@ -39,7 +39,7 @@ def load(tmp_path, sites_path, **sections):
     inp = load_inputs(scenario(tmp_path, sites_path, **sections))
     rep = next(r for r in inp.reports if r.input == "sites")
     assert rep.read == rep.used + rep.rejected
-    assert rep.used == len(inp.cells)
+    assert rep.cells == len(inp.cells)  # rows are counted, and the cells they made
     return inp, rep
 
 
@@ -84,7 +84,8 @@ def write_gbk_sites(tmp_path):
 def test_gbk_csv_with_chinese_headers_every_row_accounted(tmp_path):
     path = write_gbk_sites(tmp_path)
     inp, rep = load(tmp_path, str(path))
-    assert rep.read == 14
+    assert rep.read == 13 and rep.skipped == 1  # the 2026 site belongs to a later year
+    assert rep.skipped_reasons == {"not_yet_commissioned": 1}
     rej = rejected_for(inp, path).set_index("row")
     # header is row 1: the GSM row is the 5th data row → row 6
     assert rej.loc[6, "reason"] == "unknown_technology" and rej.loc[6, "column"] == "网络制式"
@@ -93,7 +94,8 @@ def test_gbk_csv_with_chinese_headers_every_row_accounted(tmp_path):
     assert "'abc'" in rej.loc[9, "message"]
     assert rej.loc[10, "reason"] == "outside_region"
     assert rej.loc[11, "reason"] == "duplicate_id" and "row 3" in rej.loc[11, "message"]
-    assert rej.loc[12, "reason"] == "not_yet_commissioned" and "2024" in rej.loc[12, "message"]
+    assert 12 not in rej.index  # skipped, not rejected
+    assert any("after the scenario year 2024 (rows 12)" in w for w in inp.warnings)
     assert rej.loc[13, "reason"] == "out_of_range" and rej.loc[13, "column"] == "天线挂高(m)"
     assert rej.loc[14, "reason"] == "bad_date" and rej.loc[14, "value"] == "昨天"
     # row 7 had lat/lon swapped: repaired and used, counted, warned
@@ -231,9 +233,10 @@ def test_opencellid_extract(tmp_path, header):
     rej = rejected_for(inp, path).set_index("row")
     assert rej.loc[first + 3, "reason"] == "unknown_technology"  # GSM
     assert rej.loc[first + 6, "reason"] == "unknown_technology"  # UMTS
-    assert rej.loc[first + 4, "reason"] == "not_yet_commissioned"  # created 2025-06
+    assert first + 4 not in rej.index  # created 2025-06: skipped (a later year), not rejected
+    assert rep.skipped_reasons == {"not_yet_commissioned": 1}
     assert rej.loc[first + 5, "reason"] == "duplicate_id"
-    assert rep.read == 8 and rep.used == 4
+    assert rep.read == 7 and rep.used == 4 and rep.skipped == 1
     c = inp.cells.set_index("source_row")
     # ECI 123456789 = eNB 482253 (·256) + cell 21; both cells on one eNB
     assert c.loc[first, "site_id"] == c.loc[first + 1, "site_id"] == "460-00-eNB482253"
@@ -405,19 +408,24 @@ def test_site_level_rows_are_split_into_one_cell_per_azimuth(tmp_path):
         "QZ2-2",
     ]
     assert cells.loc["C", "azimuth_deg"] == 120.0
-    # Read counts cells: 3 + 2 + 1 + 3 + 1 + 2 = 12; used 6; every one accounted for.
-    assert (rep.read, rep.used, rep.rejected) == (12, 6, 6)
+    # Counts are spreadsheet rows (6: 3 used, 3 rejected), each once; the used rows made 6 cells.
+    assert (rep.read, rep.used, rep.rejected, rep.cells) == (6, 3, 3, 6)
     assert rep.fixed == {"sectors_split": 4}
     assert any(
         "4 row(s) list several sectors in '方位角' (e.g. row 2); split into 10 cells" in w
         for w in rep.warnings
     )
     rej = inp.rejected.sort_values("row", kind="stable")
-    assert rej["row"].tolist() == [5, 5, 5, 6, 7, 7]
-    assert rej["reason"].tolist() == ["not_a_number"] * 4 + ["missing_value"] * 2
+    assert rej["row"].tolist() == [5, 6, 7]  # one rejected row each, not one per cell
+    assert rej["reason"].tolist() == ["not_a_number"] * 2 + ["missing_value"]
     bad_tilt = rej[rej["row"] == 5].iloc[0]
     assert bad_tilt["column"] == "下倾角" and bad_tilt["value"] == "3/6"
     assert "do not match the row's azimuths" in bad_tilt["message"]
+    # the message lists the cells the row would have made
+    assert bad_tilt["message"].startswith("the row makes 3 cells; 3 cannot be used")
+    for az in ("sector 1 (azimuth 0)", "sector 2 (azimuth 120)", "sector 3 (azimuth 240)"):
+        assert az in bad_tilt["message"]
+    assert "sector 2 (azimuth 180): no longitude" in rej[rej["row"] == 7].iloc[0]["message"]
     comma = rej[rej["row"] == 6].iloc[0]
     assert comma["column"] == "方位角" and "decimal comma" in comma["message"]
 

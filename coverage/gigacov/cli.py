@@ -182,21 +182,28 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
 
         from .text import terminal_text
 
-        table = Table(title=f"inputs of {terminal_text(result.scenario.name)}")
-        numeric = ("read", "used", "rejected", "fixed", "skipped")
-        for col in ("input", "path", *numeric, "defaults applied"):
+        table = Table(
+            title=f"inputs of {terminal_text(result.scenario.name)} (counts are file rows)"
+        )
+        numeric = ("rows read", "used", "rejected", "repaired")
+        for col in ("input", "path", *numeric, "skipped (why)", "defaults applied (rows)"):
             table.add_column(col, justify="right" if col in numeric else "left")
         for r in reports:
             defaults = ", ".join(f"{k}: {v}" for k, v in r["defaults"].items()) or "-"
             fixed = sum(r.get("fixed", {}).values())
+            why = r.get("skipped_reasons") or {}
+            skipped = str(r.get("skipped", 0)) + (
+                " (" + ", ".join(f"{k}: {v}" for k, v in why.items()) + ")" if why else ""
+            )
+            used = str(r["used"]) + (f" ({r['cells']} cells)" if "cells" in r else "")
             table.add_row(
                 terminal_text(r["input"]),
                 terminal_text(r["path"]),
                 str(r["read"]),
-                str(r["used"]),
+                used,
                 str(r["rejected"]),
                 str(fixed),
-                str(r.get("skipped", 0)),
+                skipped,
                 terminal_text(defaults),
             )
         console = Console(stderr=False)

@@ -126,6 +126,8 @@ class SitesSection:
     region_margin_m: float = 5000.0
     """Sites up to this far outside the region's counties are kept (they cover its edges);
     farther ones are rejected as ``outside_region``."""
+    same_site_tolerance_m: float = 50.0
+    """Rows of one site id farther apart than this are a ``site_conflict`` (all rejected)."""
 
 
 @dataclass(frozen=True)

@@ -114,15 +114,33 @@ class Tracker:
     Every check passes a boolean mask of offending rows; rows already rejected by an earlier
     check are ignored, so a row carries the reason of the first check it fails (the checks run
     in a fixed order: missing → not a number → position → values → dates → duplicates).
+
+    ``groups`` (optional, one integer per row of the arrays) says which array rows come from one
+    spreadsheet row — a site-level row split into one cell per azimuth. Then the spreadsheet row
+    is what is counted: it is used when all its cells are, and otherwise rejected *once*, with
+    the reasons of its rejected cells listed in one message (``labels`` names the cells).
     """
 
-    def __init__(self, file: str, rows: np.ndarray, rejects: Rejects, report: InputReport):
+    def __init__(
+        self,
+        file: str,
+        rows: np.ndarray,
+        rejects: Rejects,
+        report: InputReport,
+        *,
+        groups: np.ndarray | None = None,
+        labels: np.ndarray | None = None,
+    ):
         self.file = file
         self.rows = np.asarray(rows, dtype=np.int64)
         self.alive = np.ones(self.rows.size, dtype=bool)
         self.skipped = np.zeros(self.rows.size, dtype=bool)
+        self.skip_reason = np.full(self.rows.size, "", dtype=object)
         self.rejects = rejects
         self.report = report
+        self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
+        self.labels = labels
+        self._pending: list[tuple] = []
         report.read = int(self.rows.size)
 
     def reject(
@@ -151,29 +169,118 @@ class Tracker:
         msgs = message(vals) if callable(message) else message
         if not isinstance(msgs, str):
             msgs = np.asarray(msgs, dtype=object)
-        self.rejects.add(
-            self.file, self.rows[idx], column, vals.to_numpy(dtype=object), reason, msgs
-        )
+        if self.groups is None:
+            self.rejects.add(
+                self.file, self.rows[idx], column, vals.to_numpy(dtype=object), reason, msgs
+            )
+        else:
+            self._pending.append(
+                (
+                    idx,
+                    _broadcast(column, idx.size),
+                    _as_str_array(vals.to_numpy(dtype=object), idx.size),
+                    reason,
+                    _broadcast(msgs, idx.size),
+                )
+            )
         self.alive[idx] = False
         return idx
 
-    def skip(self, mask) -> np.ndarray:
-        """Leave out rows outside the scenario's region (not errors: not read, not rejected)."""
+    def skip(self, mask, reason: str = "outside_region") -> np.ndarray:
+        """Leave out valid rows that do not belong to this run (not errors, not rejected):
+        units outside ``[scenario] region``, sites commissioned after the scenario year."""
         mask = np.asarray(mask, dtype=bool) & self.alive
         self.alive[mask] = False
         self.skipped |= mask
+        self.skip_reason[mask] = reason
         return np.flatnonzero(mask)
 
     def finish(self) -> None:
+        if self.groups is not None:
+            self._finish_groups()
+            return
         n_skipped = int(self.skipped.sum())
         self.report.skipped = n_skipped
         self.report.read = int(self.rows.size - n_skipped)
         self.report.used = int(self.alive.sum())
         self.report.rejected = int(self.report.read - self.report.used)
+        self._count_skips(self.skip_reason[self.skipped])
+
+    def _count_skips(self, reasons: np.ndarray) -> None:
+        for reason, k in pd.Series(reasons, dtype=object).value_counts(sort=False).items():
+            self.report.skipped_reasons[str(reason)] = int(k)
+
+    def _finish_groups(self) -> None:
+        """One verdict per spreadsheet row (see the class docstring)."""
+        g = self.groups
+        n_groups = int(g.max()) + 1 if g.size else 0
+        size = np.bincount(g, minlength=n_groups)
+        rejected = ~self.alive & ~self.skipped
+        dead = np.zeros(n_groups, dtype=bool)
+        dead[g[rejected]] = True
+        skipped_g = np.zeros(n_groups, dtype=bool)
+        skipped_g[g[self.skipped]] = True
+        skipped_g &= ~dead
+        # cells of a rejected row are not used, cells of a skipped row are skipped with it
+        self.alive &= ~dead[g] & ~skipped_g[g]
+        first_cell = np.full(n_groups, -1, dtype=np.int64)
+        first_cell[g[::-1]] = np.arange(g.size)[::-1]
+        if self._pending:
+            idx = np.concatenate([p[0] for p in self._pending])
+            col = np.concatenate([p[1] for p in self._pending])
+            val = np.concatenate([p[2] for p in self._pending])
+            rsn = np.concatenate([np.full(p[0].size, p[3], dtype=object) for p in self._pending])
+            msg = np.concatenate([p[4] for p in self._pending])
+            order = np.lexsort((idx, g[idx]))  # by spreadsheet row, then cell (check order kept)
+            idx, col, val, rsn, msg = idx[order], col[order], val[order], rsn[order], msg[order]
+            grp = g[idx]
+            starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
+            ends = np.r_[starts[1:], grp.size]
+            out_msgs = msg[starts].copy()
+            for j in np.flatnonzero(size[grp[starts]] > 1):
+                a, b = starts[j], ends[j]
+                k = int(size[grp[a]])
+                parts = [
+                    f"{self._label(int(i), int(first_cell[grp[a]]))}: {m}"
+                    for i, m in zip(idx[a:b], msg[a:b], strict=True)
+                ]
+                out_msgs[j] = (
+                    f"the row makes {k} cells; {b - a} cannot be used, so none is: "
+                    + "; ".join(parts)
+                )
+            first_of = starts
+            for reason in pd.unique(rsn[first_of]):
+                sel = first_of[rsn[first_of] == reason]
+                self.rejects.add(
+                    self.file,
+                    self.rows[idx[sel]],
+                    col[sel],
+                    val[sel],
+                    str(reason),
+                    out_msgs[np.searchsorted(starts, sel)],
+                )
+        self.report.read = int(n_groups - skipped_g.sum())
+        self.report.skipped = int(skipped_g.sum())
+        self.report.used = int(n_groups - dead.sum() - skipped_g.sum())
+        self.report.rejected = int(dead.sum())
+        self.report.cells = int(self.alive.sum())
+        skipped_cells = np.flatnonzero(self.skipped)
+        if skipped_cells.size:
+            first = pd.Series(skipped_cells).groupby(g[skipped_cells]).first().to_numpy()
+            self._count_skips(self.skip_reason[first[skipped_g[g[first]]]])
+
+    def _label(self, i: int, first: int) -> str:
+        if self.labels is not None and self.labels[i]:
+            return str(self.labels[i])
+        return f"cell {i - first + 1}"
 
     def count_default(self, column: str, mask) -> None:
         """Count a default applied to ``column`` on the rows in ``mask`` that are used."""
-        n = int((np.asarray(mask, dtype=bool) & self.alive).sum())
+        mask = np.asarray(mask, dtype=bool) & self.alive
+        if self.groups is not None:
+            n = int(np.unique(self.groups[mask]).size)
+        else:
+            n = int(mask.sum())
         if n:
             self.report.defaults[column] = self.report.defaults.get(column, 0) + n
 

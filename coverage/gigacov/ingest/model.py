@@ -125,6 +125,7 @@ REASON_CODES = (
     "out_of_range",
     "bad_date",
     "not_yet_commissioned",
+    "site_conflict",
 )
 
 
@@ -132,11 +133,15 @@ REASON_CODES = (
 class InputReport:
     """How one input was read: counts, defaults applied (column → rows) and warnings.
 
-    ``read == used + rejected`` always. ``fixed`` counts rows used after an automatic repair
-    (e.g. ``lat_lon_swapped``: latitude and longitude exchanged), per reason. ``skipped`` counts
-    rows of a file that lie outside the scenario's ``[scenario] region`` by their admin code (the
-    other counties of a province-wide boundary or statistics file): they are not data errors, are
-    not part of ``read`` and are not written to the rejected rows.
+    Counts are spreadsheet (or feature) rows, each counted once: ``read == used + rejected``,
+    and the file's rows are ``read + skipped``. ``fixed`` counts rows used after an automatic
+    repair (e.g. ``lat_lon_swapped``: latitude and longitude exchanged), per reason.
+    ``skipped`` counts valid rows that do not belong to this run, by reason in
+    ``skipped_reasons``: units outside ``[scenario] region`` (the other counties of a
+    province-wide boundary or statistics file) and sites commissioned after the scenario year.
+    They are not data errors, are not part of ``read`` and are not written to the rejected rows.
+    A sites row listing several sectors is one row (used or rejected as a whole); ``cells``
+    counts the cells made from the used rows.
     """
 
     input: str
@@ -148,6 +153,11 @@ class InputReport:
     warnings: list[str] = field(default_factory=list)
     fixed: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    """Why rows were skipped: ``outside_region`` (a unit outside ``[scenario] region``),
+    ``not_yet_commissioned`` (a site commissioned after the scenario year)."""
+    cells: int | None = None
+    """Sites only: the cells made from the used rows (a row listing sectors makes several)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +169,8 @@ class InputReport:
             "defaults": dict(self.defaults),
             "fixed": dict(self.fixed),
             "skipped": self.skipped,
+            "skipped_reasons": dict(self.skipped_reasons),
+            **({"cells": self.cells} if self.cells is not None else {}),
         }
 
 

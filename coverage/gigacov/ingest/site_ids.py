@@ -8,6 +8,13 @@ in file order).
 
 Duplicates (``duplicate_id``): a (site, cell) pair given twice, or — when the file has no cell
 ids — a row identical to an earlier one; the first is kept.
+
+Conflicts (``site_conflict``, the one rule for a site id used twice): the rows of one site id
+must describe one place. When they lie more than ``[sites] same_site_tolerance_m`` (50 m) apart,
+or carry different site names (a *site*-name column such as 站名 / 基站名称; cell names differ by
+design), the id stands for two sites and nothing tells which row is right: every row of that
+id is rejected, each message naming another row of the id, the distance and the names. Nothing
+is merged silently. OpenCelliD is exempt: its positions are per-cell crowd-sourced estimates.
 """
 
 from __future__ import annotations
@@ -30,8 +37,10 @@ def assign_ids(
     lon: np.ndarray,
     lat: np.ndarray,
     tracker: Tracker,
+    conflicts: tuple[np.ndarray | None, str, float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Site and cell id per row; rejects duplicates.
+    """Site and cell id per row; rejects duplicates and, with ``conflicts = (site names or
+    None, the id column's header, tolerance in metres)``, site-id conflicts.
 
     Returns ``(site_id, cell_id, site_defaulted, cell_defaulted)``: the two masks say which rows
     got an id derived here (counted as defaults).
@@ -52,6 +61,8 @@ def assign_ids(
         _duplicate_cells(site_id, cell_id, cell_header, rows, tracker)
     else:
         _duplicate_rows(df, rows, tracker)
+    if conflicts is not None:
+        _conflicts(site_id, ~no_site, lon, lat, rows, tracker, *conflicts)
     no_cell = tracker.alive & (cell_id == "")
     if no_cell.any():
         k = pd.Series(site_id[no_cell]).groupby(site_id[no_cell]).cumcount().to_numpy() + 1
@@ -85,6 +96,70 @@ def _duplicate_cells(site_id, cell_id, header: str, rows: np.ndarray, tracker: T
         for s, c, r in zip(site_id[dmask], cell_id[dmask], first_of, strict=True)
     ]
     tracker.reject(dmask, header, cell_id, "duplicate_id", lambda v: msgs[dmask & tracker.alive])
+
+
+def _conflicts(
+    site_id: np.ndarray,
+    given: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    rows: np.ndarray,
+    tracker: Tracker,
+    names: np.ndarray | None,
+    header: str,
+    tolerance_m: float,
+) -> None:
+    """Reject every row of a site id whose rows disagree on position or site name."""
+    cand = np.flatnonzero(tracker.alive & given)
+    if cand.size < 2:
+        return
+    codes = pd.factorize(site_id[cand])[0]
+    multi = np.bincount(codes)[codes] > 1
+    if not multi.any():
+        return
+    cand, codes = cand[multi], codes[multi]
+    order = np.argsort(codes, kind="stable")  # by site, rows in file order
+    cand, codes = cand[order], codes[order]
+    by_site = pd.Series(np.arange(cand.size)).groupby(codes)
+    ref = by_site.transform("first").to_numpy()  # position (in cand) of the site's first row
+    kx = 111_320.0 * np.cos(np.radians(lat[cand]))
+
+    def metres(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.hypot(
+            (lon[cand[a]] - lon[cand[b]]) * kx[a], (lat[cand[a]] - lat[cand[b]]) * 110_574.0
+        )
+
+    pos = np.arange(cand.size)
+    disagree = metres(pos, ref) > tolerance_m
+    name_txt = None
+    if names is not None:
+        name_txt = pd.Series(names[cand], dtype=object).astype(str).str.strip().to_numpy()
+        key = pd.Series(name_txt).str.replace(r"\s+", "", regex=True).str.lower().to_numpy()
+        ref_key = key[ref]
+        disagree |= (key != "") & (ref_key != "") & (key != ref_key)
+    bad_site = np.zeros(int(codes.max()) + 1, dtype=bool)
+    bad_site[codes[disagree]] = True
+    sel = np.flatnonzero(bad_site[codes])
+    if not sel.size:
+        return
+    # a disagreeing row names the site's first row; the first row names the first that disagrees
+    first_disagreeing = (
+        pd.Series(np.where(disagree, pos, cand.size)).groupby(codes).transform("min").to_numpy()
+    )
+    other = np.where(disagree, ref, first_disagreeing)[sel]
+    dist = metres(sel, other)
+    msgs = np.full(site_id.size, "", dtype=object)
+    for j, o, d in zip(sel, other, dist, strict=True):
+        text = f"site id {site_id[cand[j]]!r} is also given in row {int(rows[cand[o]])}, {d:,.0f} m away"
+        if name_txt is not None and name_txt[j] != name_txt[o]:
+            text += f", named {name_txt[o]!r} there and {name_txt[j]!r} here"
+        msgs[cand[j]] = (
+            text + f"; one id cannot be two sites (tolerance {tolerance_m:g} m, [sites] "
+            "same_site_tolerance_m): give each site its own id or correct the row"
+        )
+    mask = np.zeros(site_id.size, dtype=bool)
+    mask[cand[sel]] = True
+    tracker.reject(mask, header, site_id, "site_conflict", lambda v: msgs[mask & tracker.alive])
 
 
 def _duplicate_rows(df: pd.DataFrame, rows: np.ndarray, tracker: Tracker) -> None:

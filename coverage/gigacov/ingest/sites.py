@@ -7,7 +7,8 @@ the reason of the first stage it fails:
 0. reading (:func:`_read`): the file (:mod:`.tables`), OpenCelliD or not (:mod:`.opencellid`),
    columns found by alias (:mod:`.site_columns`), site-level rows split into one row per azimuth
    (:mod:`.sectors`, counted under *fixed* as ``sectors_split``; its cells keep the file's row
-   number);
+   number). Counts are of spreadsheet rows: a split row is used when all its cells are, and
+   otherwise rejected once, its message listing the cells that failed and why;
 1. coordinates (:func:`_coordinates`): ``missing_value``, ``not_a_number``, then position: a
    point outside the region (its counties buffered by ``[sites] region_margin_m``) whose swapped
    coordinates fall inside is repaired and used (``lat_lon_swapped`` counted under *fixed*, with
@@ -21,9 +22,12 @@ the reason of the first stage it fails:
    frequency/band/ARFCN (:mod:`.bands`), bandwidth, SCS, height, azimuth, beamwidth, tilt, power
    (units in :mod:`.units`): ``not_a_number`` / ``out_of_range``; missing values get the
    :data:`DEFAULTS`, each counted per column in the report;
-4. commissioning date (:func:`_commissioning`): ``bad_date``; commissioned after the scenario
-   year → ``not_yet_commissioned``;
-5. ids and duplicates (:mod:`.site_ids`): ``duplicate_id``.
+4. commissioning date (:func:`_commissioning`): ``bad_date``; a site commissioned after the
+   scenario year is valid but belongs to a later year: *skipped* (``not_yet_commissioned``), not
+   rejected;
+5. ids and duplicates (:mod:`.site_ids`): ``duplicate_id``; a site id whose rows lie more than
+   ``[sites] same_site_tolerance_m`` apart or carry different site names: ``site_conflict``,
+   every row of that id rejected.
 """
 
 from __future__ import annotations
@@ -175,7 +179,9 @@ def read_sites(
     table, cols, split = _read(scn)
     hashes[str(table.path)] = sha256_file(table.path)
     report = InputReport(input="sites", path=str(table.path))
-    w = _Work(scn, table, cols, Tracker(str(table.path), table.rows, rejects, report), report)
+    groups, labels = _row_groups(table, cols)
+    tracker = Tracker(str(table.path), table.rows, rejects, report, groups=groups, labels=labels)
+    w = _Work(scn, table, cols, tracker, report)
     if split:
         report.fixed["sectors_split"] = split[0]
         w.warnings.append(split[1])
@@ -197,6 +203,13 @@ def read_sites(
         lon,
         lat,
         w.tracker,
+        conflicts=None
+        if is_opencellid(table.df.columns, table.has_header)
+        else (
+            _site_names(cols),
+            cols.header.get("site_id", "site_id"),
+            scn.sites.same_site_tolerance_m,
+        ),
     )
     w.defaults["site_id"] = no_site
     w.defaults["cell_id"] = no_cell
@@ -275,6 +288,38 @@ def _read(scn: Scenario) -> tuple[Table, SiteColumns, tuple[int, str] | None]:
             "per azimuth",
         )
     return table, site_columns(table.df, cmap), split
+
+
+def _row_groups(table: Table, cols: SiteColumns) -> tuple[np.ndarray, np.ndarray]:
+    """Spreadsheet row of each cell (as a group index) and a label for the cells of split rows
+    (``"sector 2 (azimuth 120)"``), so that a row is counted once, not once per cell."""
+    rows = table.rows
+    uniq, groups = np.unique(rows, return_inverse=True)
+    labels = np.full(rows.size, "", dtype=object)
+    split = np.bincount(groups)[groups] > 1
+    if split.any():
+        k = pd.Series(groups[split]).groupby(groups[split]).cumcount().to_numpy() + 1
+        az = (
+            as_text(cols.raw["azimuth"]).to_numpy(dtype=object)[split]
+            if cols.has("azimuth")
+            else np.full(int(split.sum()), "", dtype=object)
+        )
+        labels[split] = [f"sector {j} (azimuth {a})" for j, a in zip(k, az, strict=True)]
+    return groups, labels
+
+
+#: Name headers that name a cell, not its site (they differ between the cells of one site).
+_CELL_NAME_HEADERS = {"小区名称", "cellname", "cell_name", "小区名"}
+
+
+def _site_names(cols: SiteColumns) -> np.ndarray | None:
+    """The site-name column for the conflict rule (None when the names are cell names)."""
+    if not cols.has("name"):
+        return None
+    h = cols.header["name"].strip().lower().replace(" ", "")
+    if h in _CELL_NAME_HEADERS or "小区" in h or "cell" in h:
+        return None
+    return as_text(cols.raw["name"]).to_numpy(dtype=object)
 
 
 def _text(cols: SiteColumns, key: str, n: int) -> np.ndarray:
@@ -844,16 +889,13 @@ def _commissioning(w: _Work) -> np.ndarray:
         ),
     )
     scn_year = w.scn.year
-    late = np.isfinite(year) & (year > scn_year)
-    w.tracker.reject(
-        late,
-        hc,
-        raw,
-        "not_yet_commissioned",
-        lambda v: (
-            "commissioned "
-            + v.astype(str)
-            + f", after the scenario year {scn_year}: not in service that year"
-        ),
-    )
+    late = w.tracker.skip(np.isfinite(year) & (year > scn_year), "not_yet_commissioned")
+    if late.size:
+        rows = np.unique(w.table.rows[late])
+        ex = ", ".join(map(str, rows[:5].tolist()))
+        w.warnings.append(
+            f"{w.table.path}: {rows.size} row(s) commissioned after the scenario year {scn_year} "
+            f"(rows {ex}{', ...' if rows.size > 5 else ''}) skipped: they belong to a later year "
+            "(not_yet_commissioned)"
+        )
     return year

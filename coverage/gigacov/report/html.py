@@ -355,11 +355,11 @@ def _inputs(inputs: Any) -> dict[str, Any]:
                 r.input,
                 r.path,
                 f"{r.read:,}",
-                f"{r.used:,}",
+                f"{r.used:,}" + (f" ({int(r.cells):,} cells)" if pd.notna(r.cells) else ""),
                 f"{r.rejected:,}",
                 r.defaults or "—",
                 r.fixed or "—",
-                f"{r.skipped:,}",
+                f"{r.skipped:,}" + (f" ({r.skipped_reasons})" if r.skipped_reasons else ""),
             ]
             for r in reports.itertuples()
         ],

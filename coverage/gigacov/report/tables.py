@@ -287,7 +287,8 @@ def region_summary(indicators: Any) -> tuple[str, pd.DataFrame]:
 
 
 def input_summary(inputs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per input: read / used / rejected rows and defaults; and rejected rows by file and reason."""
+    """Per input: rows read / used / rejected / skipped (each file row counted once; sites also
+    count the cells their used rows made) and defaults; and rejected rows by file and reason."""
     rows = []
     for rep in getattr(inputs, "reports", None) or []:
         d = rep.to_dict() if hasattr(rep, "to_dict") else dict(rep)
@@ -303,10 +304,26 @@ def input_summary(inputs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
                 "defaults": ", ".join(f"{k}: {v}" for k, v in defaults.items()),
                 "fixed": ", ".join(f"{k}: {v}" for k, v in fixed.items()),
                 "skipped": int(d.get("skipped", 0) or 0),
+                "skipped_reasons": ", ".join(
+                    f"{k}: {v}" for k, v in (d.get("skipped_reasons") or {}).items()
+                ),
+                "cells": d.get("cells"),
             }
         )
     reports = pd.DataFrame(
-        rows, columns=["input", "path", "read", "used", "rejected", "defaults", "fixed", "skipped"]
+        rows,
+        columns=[
+            "input",
+            "path",
+            "read",
+            "used",
+            "rejected",
+            "defaults",
+            "fixed",
+            "skipped",
+            "skipped_reasons",
+            "cells",
+        ],
     )
     rejected = getattr(inputs, "rejected", None)
     if rejected is not None and len(rejected) and {"file", "reason"} <= set(rejected.columns):
