@@ -200,9 +200,10 @@ def test_units_only_partly_analysed_say_so():
     # Whole city analysed: the city is complete, the province (other cities exist) is partial.
     got = compute_indicators(make_inputs(region="350500"), GRID, POP, {"5G": coverage()})
     prov, city = row(got, "province", "350000"), row(got, "city", "350500")
-    assert prov["partial"] and prov["name"] == "P（仅分析区域 350500）"
-    assert prov["name_en"] == "350000 (analysed region 350500 only)"
-    assert not city["partial"] and city["name"] == "C"
+    # (this fixture's villages cover one of the two counties, which the names also say)
+    assert prov["partial"] and prov["name"].startswith("P（仅分析区域 350500）（村级")
+    assert prov["name_en"].startswith("350000 (analysed region 350500 only) (village figures")
+    assert not city["partial"] and city["name"].startswith("C（村级指标仅含 1/2")  # see below
     # One county analysed: its city is partial too; no region: nothing is partial.
     one = compute_indicators(make_inputs(region="350502"), GRID, POP, {"5G": coverage()})
     assert row(one, "city", "350500")["partial"]
@@ -452,3 +453,30 @@ def test_write_indicators_gpkg_layers_and_columns(tmp_path):
     assert county.crs.equals("EPSG:4326")
     kp = gpd.read_file(path, layer="key_places")
     assert kp["reached_5g"].astype(bool).tolist() == [True, False, True, False, False, False]
+
+
+def test_roll_up_of_villages_from_some_counties_says_so(ind):
+    # Only county 350502 has villages: the city's village reach describes 1 of its 2 counties.
+    city = row(ind, "city", "350500")
+    assert city["village_counties"] == "1/2"
+    assert city["name"] == "C（村级指标仅含 1/2 个区县的村）"
+    assert city["name_en"].endswith("(village figures from 1 of 2 counties only)")
+    assert city["village_reach_5g"] == pytest.approx(0.5)  # the figure stays, labelled
+    # villages in every county: no label
+    b = boundaries()
+    extra = gpd.GeoDataFrame(
+        {
+            "admin_code": ["350503001001"],
+            "name": ["VB1"],
+            "name_en": "",
+            "level": "village",
+            "parent_code": "350503",
+        },
+        geometry=wgs([box(2, 0, 4, 4)]),
+        crs=4326,
+    )
+    full = compute_indicators(
+        make_inputs(b=pd.concat([b, extra], ignore_index=True)), GRID, POP, {"5G": coverage()}
+    )
+    c2 = row(full, "city", "350500")
+    assert c2["village_counties"] == "" and c2["name"] == "C"

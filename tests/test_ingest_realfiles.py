@@ -407,3 +407,33 @@ def test_a_split_row_is_one_row_used_or_rejected_and_late_sites_are_skipped(tmp_
     msg = rejected["message"].iloc[0]
     assert msg.startswith("the row makes 3 cells; 1 cannot be used, so none is: sector 3")
     assert "800" in msg
+
+
+# ------------------------------------------------------------------------------------------------
+# New sites look like the existing network
+# ------------------------------------------------------------------------------------------------
+
+
+def test_new_site_radio_comes_from_the_county_network_then_region_then_fallback(tmp_path):
+    from gigacov.planning.defaults import new_site_radio, section_for
+
+    p = tmp_path / "sites.xlsx"
+    write_operator_xlsx(p)  # all 5G at 2.6 GHz in 晋江 (Q1), 3.45 GHz in 石狮 (Q2)
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(p)}))
+    scn = scenario(tmp_path)
+    radio = new_site_radio(scn.planning, inp.cells, ["350582", "350581", "350583"])
+    jj = radio["350582"]
+    assert jj["values"]["freq_mhz"] == 2595.0 and jj["values"]["bandwidth_mhz"] == 100.0
+    assert jj["values"]["site_height_m"] == 30.0
+    assert "county 350582's 5G network" in jj["source"]["freq_mhz"]
+    assert radio["350581"]["values"]["site_height_m"] == 25.0
+    # 南安 has no 5G cells: the region's most common carrier (3 cells at 2595 MHz vs 1 at 3450)
+    na = radio["350583"]
+    assert na["values"]["freq_mhz"] == 2595.0 and "region" in na["source"]["freq_mhz"]
+    assert na["values"]["eirp_dbm"] == 61.0  # the workbook gives none: ingest's default, reused
+    # what the scenario says wins
+    scn2 = scn.replace(planning={"freq_mhz": 3500.0, "bandwidth_mhz": 100.0, "scs_khz": 30.0})
+    radio2 = new_site_radio(scn2.planning, inp.cells, ["350582"])
+    assert radio2["350582"]["values"]["freq_mhz"] == 3500.0
+    assert radio2["350582"]["source"]["freq_mhz"] == "scenario"
+    assert section_for(scn.planning, radio, "350581").freq_mhz == 3450.0

@@ -922,6 +922,10 @@ def compute_indicators(
             rec.update({f: st[f] for f in STAT_FIELDS})
             rec["stats_source"] = "counties" if has.any() else "none"
             rec["stats_missing_units"] = missing
+            with_villages = int((ch["villages"].fillna(0) > 0).sum()) if "villages" in ch else 0
+            rec["village_counties"] = (
+                f"{with_villages}/{len(ch)}" if 0 < with_villages < len(ch) else ""
+            )
             if has.any() and missing:
                 log.info(
                     "%s %s: statistics of %d of its %d counties are missing; its figures sum the others",
@@ -935,6 +939,7 @@ def compute_indicators(
         for c in extra.columns:
             table[c] = extra[c].to_numpy()
         _label_partial(table, scn.scenario.region if scn is not None else "")
+        _label_partial_villages(table)
         upper[level] = table
 
     # ---- assemble --------------------------------------------------------------------------
@@ -1007,6 +1012,29 @@ def _label_partial(table: gpd.GeoDataFrame, region: str) -> None:
                     f"{en} (analysed region {region} only)"
                 )
     table["partial"] = partial
+
+
+def _label_partial_villages(table: gpd.GeoDataFrame) -> None:
+    """Mark city/province rows whose village figures come from only some of their counties.
+
+    The villages file may cover a few counties; the village reach of their city then describes
+    those counties' villages only. ``village_counties`` (``"2/12"``) says how many, and the name
+    says so, so that every output (tables, workbook, map, report) carries it.
+    """
+    if "village_counties" not in table.columns:
+        return
+    for i, part in enumerate(table["village_counties"].astype(str)):
+        if not part:
+            continue
+        n, total = part.split("/")
+        table.iloc[i, table.columns.get_loc("name")] = (
+            f"{table['name'].iloc[i]}（村级指标仅含 {n}/{total} 个区县的村）"
+        )
+        if "name_en" in table.columns:
+            en = table["name_en"].iloc[i] or table["admin_code"].iloc[i]
+            table.iloc[i, table.columns.get_loc("name_en")] = (
+                f"{en} (village figures from {n} of {total} counties only)"
+            )
 
 
 def _province_of(row, codes: set[str]) -> str | None:

@@ -171,6 +171,11 @@ def _coverage(result: RunResult) -> None:
     for tech in scn.radio.technologies:
         tech = tech.upper()
         tech_cells = cells[cells["tech"] == tech].reset_index(drop=True)
+        if tech != "5G" and tech_cells.empty:
+            # No data is not zero: without cells of a technology its coverage is unknown, not
+            # 0 % (ingest warned); no rasters, no layers, its indicators stay no_data.
+            log.info("no %s cells: %s coverage not computed", tech, tech)
+            continue
         params = RadioParams.from_section(scn.radio, tech)
         with _timed(result, f"coverage_{tech.lower()}"):
             cov = compute_coverage(

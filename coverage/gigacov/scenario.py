@@ -283,13 +283,18 @@ class PlanningSection:
     """GeoPackage layer of the candidate file (default: the first)."""
     candidates_columns: dict[str, str] = field(default_factory=dict)
     """Header of a candidate-file column whose name no alias knows, e.g. ``{lon = "东经"}``."""
-    site_height_m: float = 30.0
+    site_height_m: float | None = None
+    """Height of new sites. Not given: the most common height of the county's existing 5G
+    cells (else the region's, else 30 m) — the same rule for the four keys below."""
     sectors: int = 3
     """Cells per new site at azimuths 360·i/sectors (0/120/240); 1 = one omni cell."""
-    freq_mhz: float = 3500.0
-    bandwidth_mhz: float = 100.0
-    scs_khz: float = 30.0
-    eirp_dbm: float = 61.0
+    freq_mhz: float | None = None
+    """Not given: the most common carrier (frequency, bandwidth, SCS) of the county's 5G cells,
+    else the region's, else 3500 MHz / 100 MHz / 30 kHz."""
+    bandwidth_mhz: float | None = None
+    scs_khz: float | None = None
+    eirp_dbm: float | None = None
+    """Not given: the most common EIRP of the county's 5G cells, else the region's, else 61 dBm."""
     beamwidth_deg: float = 65.0
     """Horizontal half-power beamwidth of a new sector (ignored for omni)."""
     tilt_deg: float = 4.0

@@ -91,6 +91,17 @@ def load_inputs(scenario: Scenario) -> Inputs:
     else:
         carriers = None
 
+    for tech in scn.radio.technologies:
+        tech = tech.upper()
+        if tech != "5G" and sites.cells is not None and not (sites.cells["tech"] == tech).any():
+            msg = (
+                f"{sites.report.path}: no {tech} cells in the site list, so {tech} coverage is "
+                f"not computed: its indicators are no data (not 0 %), and there are no {tech} "
+                "rasters or map layers"
+            )
+            warnings.append(msg)
+            sites.report.warnings.append(msg)
+
     broadband = None
     if scn.broadband.path:
         broadband, rep, w = read_broadband(scn, bnd, rejects, hashes)

@@ -27,8 +27,10 @@ import pandas as pd
 
 from ..errors import ConfigError, RunError
 from ..grid import Grid, Tile
+from ..ingest.bands import n_rb_for
 from ._kernels import site_footprint_pixels
 from .candidates import candidate_cells, grid_candidates, read_candidates
+from .defaults import FALLBACK, new_site_radio, section_for
 from .gaps import find_gaps
 from .greedy import (
     COVERAGE_KEYS,
@@ -315,6 +317,8 @@ def _validate_settings(ps) -> None:
         "scs_khz",
     ):
         v = getattr(ps, key)
+        if v is None:  # not given: from the existing network (planning.defaults)
+            continue
         if not v > 0:
             raise ConfigError(f"[planning] {key} must be > 0, got {v!r}")
     if not 0 < ps.beamwidth_deg <= 360:
@@ -568,10 +572,10 @@ class _Context:
 
 
 def _state_from(
-    run, ctx: _Context, cov, indicators
+    run, ctx: _Context, cov, indicators, scs_khz: float
 ) -> tuple[NetworkState, dict[str, dict[str, float]]]:
     scn = run.scenario
-    ps, ind = scn.planning, scn.indicators
+    ind = scn.indicators
     units = indicators.units
     objects = build_objects(
         grid=ctx.grid,
@@ -590,7 +594,7 @@ def _state_from(
         covered=cov.covered,
         best_rsrp=cov.rsrp_dbm,
         in_noise_mw=_interference_noise_mw(
-            cov, cov.params.noise_figure_db, ps.scs_khz, cov.params.load
+            cov, cov.params.noise_figure_db, scs_khz, cov.params.load
         ),
         county=ctx.county_zone,
         population=run.population,
@@ -692,8 +696,7 @@ def plan(
     timings: dict[str, float] = {}
     _require(run)
     scn = run.scenario
-    ps = scn.planning
-    _validate_settings(ps)
+    _validate_settings(scn.planning)
     if method not in ("lazy", "naive"):
         raise ConfigError(f"planning method must be 'lazy' or 'naive', got {method!r}")
     grid: Grid = run.grid
@@ -708,6 +711,26 @@ def plan(
     region = run.inputs.counties.reset_index(drop=True)
     codes = region["admin_code"].astype(str).tolist()
     county_index = {c: i + 1 for i, c in enumerate(codes)}
+    radio = new_site_radio(scn.planning, run.inputs.cells, codes)
+    ps = section_for(scn.planning, radio, "")  # region-wide values (interference noise)
+    ps_of = {c: section_for(scn.planning, radio, c) for c in codes}
+    for c in codes:
+        n_rb = int(
+            n_rb_for(
+                np.array(["5G"], dtype=object),
+                np.array([ps_of[c].bandwidth_mhz]),
+                np.array([ps_of[c].scs_khz]),
+            )[0]
+        )
+        if n_rb <= 0:  # a network carrier that is no NR carrier: fall back, and say so
+            ps_of[c] = dataclasses.replace(
+                ps_of[c], bandwidth_mhz=FALLBACK["bandwidth_mhz"], scs_khz=FALLBACK["scs_khz"]
+            )
+            radio[c]["values"].update(bandwidth_mhz=100.0, scs_khz=30.0)
+            radio[c]["source"].update(
+                bandwidth_mhz="built-in default (the network's is no NR carrier)",
+                scs_khz="built-in default (the network's is no NR carrier)",
+            )
     if counties:
         unknown = [c for c in counties if str(c) not in county_index]
         if unknown:
@@ -751,7 +774,8 @@ def plan(
     # ---- targets ---------------------------------------------------------------------------
     targets = _targets_from_compliance(run.compliance, set(wanted))
     failing = [c for c in wanted if c in targets]
-    settings = dataclasses.asdict(ps)
+    settings = dataclasses.asdict(scn.planning)
+    settings["new_site_radio"] = {c: radio[c] for c in wanted}
     result = PlanResult(
         gaps=gaps,
         recommended=_empty_recommended(),
@@ -763,7 +787,7 @@ def plan(
     )
     ctx = _Context(grid, region, county_index, county_zone, metric_geoms, None, "grid")
     t0 = time.perf_counter()
-    state, baselines = _state_from(run, ctx, cov, run.indicators)
+    state, baselines = _state_from(run, ctx, cov, run.indicators, ps.scs_khz)
     timings["state_s"] = time.perf_counter() - t0
     names = dict(zip(codes, region["name"].astype(str), strict=True))
     idle_status = _coverage_status(run.compliance, wanted)
@@ -830,7 +854,7 @@ def plan(
             budget = ps.budget - cp.sites_added
             t0 = time.perf_counter()
             cands, cells = _cells_for(
-                _candidates_for(ctx, code, ps), code, ps, scn.year, picked_ids[code]
+                _candidates_for(ctx, code, ps), code, ps_of[code], scn.year, picked_ids[code]
             )
             fp = build_footprints(
                 st,
@@ -855,7 +879,9 @@ def plan(
                 cp.sites_added += 1
                 cp.coverage_sites += pk.purpose == "coverage"
                 cp.density_sites += pk.purpose == "density"
-                rows.append(_row(code, names[code], cp.sites_added, pk, cand, ps, source, round_no))
+                rows.append(
+                    _row(code, names[code], cp.sites_added, pk, cand, ps_of[code], source, round_no)
+                )
             cp.indicators_after = ct.values(st)
             cp.counts_after = ct.counts(st)
             cp.status_after = "pass" if not ct.unmet(st) else "fail"
@@ -868,7 +894,7 @@ def plan(
     # Counties whose greedy run claims to pass are checked with the coverage engine (new sites'
     # interference included) and the indicator stage; where a target is still missed, sites are
     # added from the verified state, up to [planning] verify_rounds times.
-    new_cells = _new_cells(rows, ps, scn.year)
+    new_cells = _new_cells(rows, ps_of, scn.year)
     if ps.verify and own_fp and rows:
         t0 = time.perf_counter()
         to_verify = [
@@ -878,7 +904,7 @@ def plan(
         while to_verify:
             round_no += 1
             cov_v, ind_v = _rerun(run, new_cells, to_verify, metric_geoms, county_index)
-            state_v, base_v = _state_from(run, ctx, cov_v, ind_v)
+            state_v, base_v = _state_from(run, ctx, cov_v, ind_v, ps.scs_khz)
             retry = []
             for code in to_verify:
                 cp = plans[code]
@@ -911,7 +937,7 @@ def plan(
             plan_counties(retry, state_v, base_v, round_no)
             for code in retry:
                 plans[code].verified = None  # sites added since the last check
-            new_cells = _new_cells(rows, ps, scn.year)
+            new_cells = _new_cells(rows, ps_of, scn.year)
             to_verify = [c for c in retry if plans[c].stop_reason == "targets_met"]
         timings["verify_s"] = time.perf_counter() - t0
         timings["verify_rounds"] = round_no
@@ -1001,7 +1027,8 @@ def _row(code, name, rank, pk, cand, ps, source, round_no) -> dict[str, Any]:
     }
 
 
-def _new_cells(rows: list[dict[str, Any]], ps, year: int) -> pd.DataFrame:
+def _new_cells(rows: list[dict[str, Any]], ps_of: dict, year: int) -> pd.DataFrame:
+    """Cells of the recommended sites, each county's with its own radio settings."""
     from ..ingest.model import CELL_COLUMNS
 
     if not rows:
@@ -1012,21 +1039,27 @@ def _new_cells(rows: list[dict[str, Any]], ps, year: int) -> pd.DataFrame:
             }
         )
     df = pd.DataFrame(rows)
-    return candidate_cells(
-        df["site_id"].tolist(),
-        df["lon"].to_numpy(float),
-        df["lat"].to_numpy(float),
-        df["county"].to_numpy(object),
-        height_m=df["height_m"].to_numpy(float),
-        sectors=ps.sectors,
-        freq_mhz=ps.freq_mhz,
-        bandwidth_mhz=ps.bandwidth_mhz,
-        scs_khz=ps.scs_khz,
-        eirp_dbm=ps.eirp_dbm,
-        beamwidth_deg=ps.beamwidth_deg,
-        tilt_deg=ps.tilt_deg,
-        year=year,
-    )
+    parts = []
+    for code, sub in df.groupby("county", sort=False):
+        ps = ps_of[str(code)]
+        parts.append(
+            candidate_cells(
+                sub["site_id"].tolist(),
+                sub["lon"].to_numpy(float),
+                sub["lat"].to_numpy(float),
+                sub["county"].to_numpy(object),
+                height_m=sub["height_m"].to_numpy(float),
+                sectors=ps.sectors,
+                freq_mhz=ps.freq_mhz,
+                bandwidth_mhz=ps.bandwidth_mhz,
+                scs_khz=ps.scs_khz,
+                eirp_dbm=ps.eirp_dbm,
+                beamwidth_deg=ps.beamwidth_deg,
+                tilt_deg=ps.tilt_deg,
+                year=year,
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _recommended_frame(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
