@@ -101,8 +101,7 @@ def test_gauss_krueger_shapefile_without_prj_fails_validate_naming_range_and_key
     msg = " ".join(res.output.split())
     assert str(path) in msg
     assert "x 40,3" in msg and "y 2,7" in msg  # the coordinate range found
-    assert "[boundaries] crs" in msg  # the key to set (no villages_crs given)
-    assert "EPSG:4528" in msg  # zone 40 recognised
+    assert '[boundaries] villages_crs = "EPSG:4528"' in msg  # the key to set, zone 40 recognised
     assert "Traceback" not in res.output
     # declaring it makes the same file work
     inp = load_inputs(
@@ -128,7 +127,9 @@ def test_projected_counties_without_prj_fail(tmp_path):
     path = tmp_path / "counties.shp"
     counties.to_file(path, encoding="gbk")
     path.with_suffix(".prj").unlink()
-    with pytest.raises(InputError, match=r"counties.shp: the coordinates range over x 40,"):
+    with pytest.raises(
+        InputError, match=r"counties.shp: the coordinates range over x 40,.*\[boundaries\] crs = "
+    ):
         load_inputs(scenario(tmp_path, boundaries={"counties": str(path)}))
 
 

@@ -554,7 +554,7 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
             crs_text=sec.villages_crs or sec.crs,
             layer=sec.villages_layer,
             what="villages",
-            crs_key="[boundaries] villages_crs" if sec.villages_crs else "[boundaries] crs",
+            crs_key="[boundaries] villages_crs",
             mapping="boundaries.villages_columns",
             columns=sec.villages_columns,
             rejects=rejects,

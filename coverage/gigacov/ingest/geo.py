@@ -147,36 +147,39 @@ def not_degrees_message(
         if file_crs
         else f"the file declares no CRS and {key} is {spec.text!r}"
     )
-    guess = _guess_projected(np.median((xmin + xmax) / 2), np.median((ymin + ymax) / 2))
+    guess, code = _guess_projected(np.median((xmin + xmax) / 2), np.median((ymin + ymax) / 2))
+    example = f'{key} = "EPSG:{code or "<code>"}"'
     return (
         f"{path}: the coordinates{cols} range over {rng}, which cannot be longitude/latitude in "
         f"degrees, but they are read as degrees ({why}). They look like projected metres"
-        f'{guess}. Set the file\'s CRS in the scenario: {key} = "EPSG:<code>" (or give the file '
-        "its .prj)."
+        f"{guess}. Set the file's CRS in the scenario: {example} (or give the file its .prj)."
     )
 
 
-def _guess_projected(x: float, y: float) -> str:
-    """A hint for common Chinese projected CRSs from a typical coordinate pair."""
+def _guess_projected(x: float, y: float) -> tuple[str, int | None]:
+    """A hint (and an EPSG code when it is clear) for common Chinese projected CRSs."""
     if not (0 < y < 10_000_000):
-        return ""
+        return "", None
     zone = int(x // 1_000_000)
     if 25 <= zone <= 45 and 300_000 <= x - zone * 1_000_000 <= 700_000:
         return (
             f", with the zone number {zone} in front of the easting: CGCS2000 3-degree "
-            f"Gauss–Krüger zone {zone} is EPSG:{4488 + zone}"
+            f"Gauss–Krüger zone {zone} is EPSG:{4488 + zone}",
+            4488 + zone,
         )
     if 13 <= zone <= 23 and 100_000 <= x - zone * 1_000_000 <= 900_000:
         return (
             f", with the zone number {zone} in front of the easting: CGCS2000 6-degree "
-            f"Gauss–Krüger zone {zone} is EPSG:{4478 + zone}"
+            f"Gauss–Krüger zone {zone} is EPSG:{4478 + zone}",
+            4478 + zone,
         )
     if 100_000 <= x <= 900_000:
         return (
             " without a zone number (UTM, e.g. EPSG:32650 for zone 50N, or CGCS2000 3-degree "
-            "Gauss–Krüger by central meridian, e.g. EPSG:4549 for 120°E)"
+            "Gauss–Krüger by central meridian, e.g. EPSG:4549 for 120°E)",
+            None,
         )
-    return ""
+    return "", None
 
 
 @dataclass
