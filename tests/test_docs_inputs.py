@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gigacov import scenario
+from gigacov.field.measurements import MEASUREMENT_ALIASES
 from gigacov.ingest.boundaries import BOUNDARY_ALIASES
 from gigacov.ingest.broadband import BROADBAND_ALIASES
 from gigacov.ingest.key_places import KEY_PLACE_ALIASES
@@ -41,6 +42,7 @@ def test_every_scenario_key_is_documented():
         ("broadband", BROADBAND_ALIASES),
         ("key_places", KEY_PLACE_ALIASES),
         ("candidates", CANDIDATE_ALIASES),
+        ("measurements", MEASUREMENT_ALIASES),
     ],
 )
 def test_every_column_and_alias_is_documented(name, aliases):

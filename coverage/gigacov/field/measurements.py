@@ -302,7 +302,9 @@ def _read_one(scn: Scenario, path: str, region: Region, rejects: Rejects, hashes
     hashes[str(table.path)] = sha256_file(table.path)
     warnings: list[str] = []
     df = table.df
-    cmap = match_columns(df.columns, MEASUREMENT_ALIASES, sec.columns, where="[measurements]")
+    cmap = match_columns(
+        df.columns, MEASUREMENT_ALIASES, sec.columns, where="[measurements.columns]"
+    )
     report = InputReport(input="measurements", path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)
     n = len(df)
@@ -338,7 +340,7 @@ def _read_one(scn: Scenario, path: str, region: Region, rejects: Rejects, hashes
     if table.geometry is None and not has_cols:
         missing = [k for k in ("lon", "lat") if k not in cmap]
         raise missing_columns_error(
-            table.path, "measurements", missing, cmap, MEASUREMENT_ALIASES, "measurements"
+            table.path, "measurements", missing, cmap, MEASUREMENT_ALIASES, "measurements.columns"
         )
     if has_cols and from_cols.any():
         from ..ingest.units import coord_unit as _coord_unit
