@@ -132,9 +132,43 @@ def make_grid(scenario: Scenario, inputs: Any) -> Grid:
     counties = inputs.counties
     bounds = tuple(counties.total_bounds)
     crs = resolve_grid_crs(scenario.grid.crs, bounds)
-    return Grid.for_geometries(
+    grid = Grid.for_geometries(
         counties, scenario.grid.resolution_m, crs, buffer_m=scenario.grid.buffer_m
     )
+    _check_grid_covers(grid, bounds)
+    return grid
+
+
+def _check_grid_covers(grid: Grid, bounds: tuple[float, ...]) -> None:
+    """Refuse a grid that does not hold the region: a region too wide for one metric CRS (a
+    polygon spanning half the globe) projects to a degenerate extent that would give wrong
+    verdicts, not an error."""
+    from .crs import transformer
+    from .errors import InputError
+
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    t = np.linspace(0.0, 1.0, 33)
+    lon = np.concatenate([minx + (maxx - minx) * t, np.full(33, maxx), maxx - (maxx - minx) * t])
+    lat = np.concatenate([np.full(33, miny), miny + (maxy - miny) * t, np.full(33, maxy)])
+    lon = np.concatenate([lon, np.full(33, minx)])
+    lat = np.concatenate([lat, maxy - (maxy - miny) * t])
+    x, y = transformer(4326, grid.crs).transform(lon, lat)
+    gx0, gy0, gx1, gy1 = grid.bounds
+    tol = 2 * grid.resolution_m
+    ok = (
+        np.isfinite(x)
+        & np.isfinite(y)
+        & (x >= gx0 - tol)
+        & (x <= gx1 + tol)
+        & (y >= gy0 - tol)
+        & (y <= gy1 + tol)
+    )
+    if maxx - minx > 60 or not ok.all():
+        raise InputError(
+            f"the region's counties span lon {minx:.3f}…{maxx:.3f}, lat {miny:.3f}…{maxy:.3f}; "
+            f"that extent does not fit on one grid in {grid.crs.to_string()} — check the county "
+            "boundaries ([boundaries] counties) for a wrong polygon or CRS, or set [grid] crs"
+        )
 
 
 @contextmanager
@@ -159,12 +193,13 @@ def _ingest(scenario: Scenario, run_dir: Path) -> RunResult:
     return result
 
 
-def _coverage(result: RunResult) -> None:
+def _coverage(result: RunResult, plan: bool = False) -> None:
     from .radio import RadioParams, compute_coverage, write_coverage
     from .zonal import population_grid
 
     scn, inputs = result.scenario, result.inputs
     result.grid = make_grid(scn, inputs)
+    check_grid_budget(scn, result.grid, plan=plan)
     with _timed(result, "population"):
         result.population = population_grid(inputs, result.grid)
     cells = inputs.cells
@@ -195,6 +230,35 @@ def _coverage(result: RunResult) -> None:
         result.coverage[tech] = cov
         suffix = "" if tech == "5G" else f"_{tech.lower()}"
         result.outputs.update(write_coverage(cov, result.run_dir, suffix=suffix))
+
+
+def check_grid_budget(scenario: Scenario, grid: Grid, *, plan: bool = False) -> None:
+    """Refuse a grid whose full-grid arrays would exceed ``[compute] memory_budget_mb``.
+
+    Checked once, before anything is computed on the grid: the population grid, the coverage
+    rasters of each technology (they stay in memory together), the clutter classes and the
+    DEM on the grid, and, when the run plans, the planner's rasters. Each stage checks its own
+    allocation again (``Grid.check_allocation``); this check makes a run fail in seconds instead
+    of after the stages before the one that would not fit.
+    """
+    from .planning.core import PLANNING_BYTES_PER_PIXEL
+    from .radio.backends import OUTPUT_BYTES_PER_PIXEL
+    from .zonal import POPULATION_BYTES_PER_PIXEL
+
+    budget = int(scenario.compute.memory_budget_mb) * 2**20
+    techs = len(scenario.radio.technologies)
+    per_pixel = (
+        POPULATION_BYTES_PER_PIXEL
+        + OUTPUT_BYTES_PER_PIXEL * techs
+        + (1 if not scenario.radio.clutter else 0)
+        + (4 if scenario.terrain.dem else 0)
+    )
+    what = f"the run's full-grid arrays (population, {techs} coverage technolog"
+    what += "y" if techs == 1 else "ies"
+    what += ", clutter" + (", DEM" if scenario.terrain.dem else "") + ")"
+    grid.check_allocation(per_pixel, budget, what)
+    if plan:
+        grid.check_allocation(PLANNING_BYTES_PER_PIXEL + per_pixel, budget, "planning")
 
 
 def _check(result: RunResult) -> None:
@@ -527,7 +591,10 @@ def _run(
     result = _ingest(scn, run_dir)
     result.warnings = warned
     steps: list[tuple[Stage, Callable[[], None]]] = [
-        ("coverage", lambda: _coverage(result)),
+        (
+            "coverage",
+            lambda: _coverage(result, plan=last >= STAGES.index("plan") and "plan" not in skip),
+        ),
         ("check", lambda: _check(result)),
         ("check", lambda: _field(result)),
         ("plan", lambda: _plan(result, plan_counties)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import tomllib
 import types
@@ -440,6 +441,7 @@ class Scenario:
                 changes[key] = dataclasses.replace(current, **coerced)
             else:
                 changes[key] = value
+        _check_bounds(changes, str(self.path) if self.path else "scenario")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -561,6 +563,78 @@ def _build_section(cls: type, raw: Any, section: str, base: Path | None) -> Any:
 
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+#: Longest scenario name: it becomes file names (``maps/<name>.html``), which filesystems cap
+#: at 255 bytes.
+NAME_MAX = 100
+
+#: Bounds of the numeric settings: (section, key) → (low, high). A value outside them cannot
+#: describe a real network or a workable computation, so it stops the run naming the key.
+#: Every float must also be finite (TOML allows ``inf`` and ``nan``).
+BOUNDS: dict[tuple[str, str], tuple[float, float]] = {
+    ("sites", "region_margin_m"): (0, 100_000),
+    ("grid", "resolution_m"): (1, 10_000),
+    ("grid", "tile_size"): (16, 8192),
+    ("grid", "buffer_m"): (0, 200_000),
+    ("radio", "ue_height_m"): (0.1, 500),
+    ("radio", "rsrp_threshold_dbm"): (-200, 0),
+    ("radio", "sinr_threshold_db"): (-50, 60),
+    ("radio", "rsrp_threshold_4g_dbm"): (-200, 0),
+    ("radio", "sinr_threshold_4g_db"): (-50, 60),
+    ("radio", "load"): (0, 1),
+    ("radio", "max_radius_m"): (10, 100_000),
+    ("radio", "noise_figure_db"): (0, 30),
+    ("radio", "extra_loss_db"): (0, 200),
+    ("radio", "urban_density_per_km2"): (0, 1_000_000),
+    ("radio", "suburban_density_per_km2"): (0, 1_000_000),
+    ("radio", "vertical_beamwidth_deg"): (0.1, 180),
+    ("radio", "default_beamwidth_deg"): (0.1, 360),
+    ("radio", "cutoff_margin_db"): (0, 100),
+    ("radio", "building_height_m"): (0, 100),
+    ("radio", "street_width_m"): (1, 200),
+    ("compute", "workers"): (0, 1024),
+    ("compute", "memory_budget_mb"): (0, 16 * 2**20),
+    ("indicators", "village_reached_pop_share"): (0, 1),
+    ("indicators", "key_place_area_share"): (0, 1),
+    ("indicators", "key_place_road_share"): (0, 1),
+    ("indicators", "subpixel"): (1, 16),
+    ("map", "village_min_zoom"): (0, 22),
+    ("map", "village_zoom_gate"): (0, 10_000_000),
+    ("map", "raster_opacity"): (0, 1),
+    ("map", "raster_max_pixels"): (10_000, 200_000_000),
+    ("map", "simplify_m"): (0, 10_000),
+    ("planning", "budget"): (0, 100_000),
+    ("planning", "candidate_spacing_m"): (10, 100_000),
+    ("planning", "site_height_m"): (1, 1000),
+    ("planning", "sectors"): (1, 12),
+    ("planning", "freq_mhz"): (400, 100_000),
+    ("planning", "bandwidth_mhz"): (1, 2000),
+    ("planning", "scs_khz"): (15, 960),
+    ("planning", "eirp_dbm"): (-30, 100),
+    ("planning", "beamwidth_deg"): (0.1, 360),
+    ("planning", "tilt_deg"): (-90, 90),
+    ("planning", "footprint_radius_m"): (10, 100_000),
+    ("planning", "gap_min_population"): (0, 1e9),
+    ("planning", "verify_rounds"): (0, 20),
+    ("report", "county_maps_max"): (0, 10_000),
+}
+
+
+def _check_bounds(sections: dict[str, Any], where: str) -> None:
+    """Every numeric setting finite and within :data:`BOUNDS`; the error names the key."""
+    for name, section in sections.items():
+        for f in dataclasses.fields(section):
+            value = getattr(section, f.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            key = f"[{name}] {f.name}"
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{where}: {key} must be a finite number, got {value!r}")
+            bounds = BOUNDS.get((name, f.name))
+            if bounds and not bounds[0] <= value <= bounds[1]:
+                low, high = bounds
+                raise ConfigError(
+                    f"{where}: {key} = {value!r} is outside the workable range {low:g} to {high:g}"
+                )
 
 
 def scenario_from_dict(
@@ -583,6 +657,11 @@ def scenario_from_dict(
     scn: ScenarioSection = sections["scenario"]
     if not scn.name:
         raise ConfigError(f"{where}: [scenario] name is required")
+    if len(scn.name) > NAME_MAX:
+        raise ConfigError(
+            f"{where}: [scenario] name is {len(scn.name)} characters long; at most {NAME_MAX} "
+            "(it becomes file names)"
+        )
     if not _NAME_RE.match(scn.name):
         raise ConfigError(
             f"{where}: [scenario] name {scn.name!r} may hold only letters, digits, '-', '_' and '.'"
@@ -604,7 +683,13 @@ def scenario_from_dict(
         sections["boundaries"] = dataclasses.replace(
             sections["boundaries"], counties=str(default_boundaries_path())
         )
+    _check_bounds(sections, where)
     radio: RadioSection = sections["radio"]
+    if radio.suburban_density_per_km2 > radio.urban_density_per_km2:
+        raise ConfigError(
+            f"{where}: [radio] suburban_density_per_km2 ({radio.suburban_density_per_km2:g}) "
+            f"must not exceed urban_density_per_km2 ({radio.urban_density_per_km2:g})"
+        )
     if not 0.0 <= radio.load <= 1.0:
         raise ConfigError(f"{where}: [radio] load must be between 0 and 1, got {radio.load!r}")
     if radio.max_radius_m <= 0:

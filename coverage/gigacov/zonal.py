@@ -520,6 +520,11 @@ def spread_population(
     return pop.astype(np.float32)
 
 
+#: Bytes per grid pixel while the population grid is built (a float64 working copy and the
+#: float32 result).
+POPULATION_BYTES_PER_PIXEL = 12
+
+
 def population_grid(inputs: Inputs, grid: Grid) -> np.ndarray | None:
     """Persons per grid pixel (float32, ``grid.shape``), or None when there is no population.
 
@@ -530,9 +535,15 @@ def population_grid(inputs: Inputs, grid: Grid) -> np.ndarray | None:
       the counties;
     * else None.
     """
+    scn = inputs.scenario
+    if scn is not None and (inputs.population is not None or scn.population.column):
+        grid.check_allocation(
+            POPULATION_BYTES_PER_PIXEL,
+            int(scn.compute.memory_budget_mb) * 2**20,
+            "the population grid",
+        )
     if inputs.population is not None:
         return population_to_grid(inputs.population, grid)
-    scn = inputs.scenario
     column = scn.population.column if scn is not None else ""
     b = inputs.boundaries
     col = (

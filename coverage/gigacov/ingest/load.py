@@ -110,6 +110,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
 
     margin = max(scn.sites.region_margin_m, scn.grid.buffer_m, scn.radio.max_radius_m) + 2000.0
     population = dem = clutter = None
+    budget = int(scn.compute.memory_budget_mb) * 2**20
     if scn.population.raster:
         population, rep = read_raster(
             scn.population.raster,
@@ -120,6 +121,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
             margin_m=margin,
             hashes=hashes,
             nonnegative=True,
+            budget_bytes=budget,
         )
         reports.append(rep)
         warnings.extend(rep.warnings)
@@ -136,6 +138,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
             crs_override=scn.terrain.crs,
             margin_m=margin,
             hashes=hashes,
+            budget_bytes=budget,
         )
         reports.append(rep)
         warnings.extend(rep.warnings)
@@ -147,6 +150,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
             region=region,
             margin_m=margin,
             hashes=hashes,
+            budget_bytes=budget,
         )
         reports.append(rep)
         warnings.extend(rep.warnings)

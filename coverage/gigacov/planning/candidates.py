@@ -71,6 +71,10 @@ def n_resource_blocks(bandwidth_mhz: float, scs_khz: float) -> int:
     return n_rb
 
 
+#: Most grid candidates per county (each gets a radio footprint computed).
+MAX_GRID_CANDIDATES = 1_000_000
+
+
 def grid_candidates(county_metric, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Points at multiples of ``spacing_m`` (grid CRS) inside a county polygon, row-major
     (north to south, west to east). A county too small to hold one gets its representative
@@ -78,6 +82,14 @@ def grid_candidates(county_metric, spacing_m: float) -> tuple[np.ndarray, np.nda
     if not spacing_m > 0:
         raise ConfigError(f"[planning] candidate_spacing_m must be > 0, got {spacing_m!r}")
     minx, miny, maxx, maxy = county_metric.bounds
+    n = (math.floor((maxx - minx) / spacing_m) + 2) * (math.floor((maxy - miny) / spacing_m) + 2)
+    if n > MAX_GRID_CANDIDATES:
+        suggest = spacing_m * math.ceil(math.sqrt(n / MAX_GRID_CANDIDATES))
+        raise ConfigError(
+            f"[planning] candidate_spacing_m = {spacing_m:g} m gives about {n:,} candidate "
+            f"points in one county's bounding box, more than the {MAX_GRID_CANDIDATES:,} gigacov "
+            f"evaluates; use candidate_spacing_m = {suggest:g} or more, or a candidates file"
+        )
     xs = np.arange(math.ceil(minx / spacing_m), math.floor(maxx / spacing_m) + 1) * spacing_m
     ys = np.arange(math.floor(maxy / spacing_m), math.ceil(miny / spacing_m) - 1, -1) * spacing_m
     if len(xs) and len(ys):
