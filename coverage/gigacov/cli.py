@@ -6,6 +6,7 @@ key); 2 usage error; 3 the compliance run finished and at least one unit fails (
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -130,6 +131,25 @@ def _embed(cdn: bool, offline: bool) -> bool | None:
     return False if cdn else (True if offline else None)
 
 
+def allow_empty_opt(f):
+    """``--allow-empty``: accept empty inputs and ``standards = []`` (sets ``[scenario]
+    allow_empty``). Must be the decorator closest to the command function."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, allow_empty: bool = False, **kwargs: Any) -> Any:
+        if allow_empty:
+            from .pipeline import load
+
+            kwargs["scenario"] = load(kwargs["scenario"]).replace(scenario={"allow_empty": True})
+        return f(*args, **kwargs)
+
+    return click.option(
+        "--allow-empty",
+        is_flag=True,
+        help="Run even when an input file has no usable row or no standard is named.",
+    )(wrapper)
+
+
 def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
 
@@ -168,6 +188,7 @@ def _print_outputs(result: Any) -> None:
 @scenario_arg
 @json_opt
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any row was rejected.")
+@allow_empty_opt
 def validate(scenario: Path, as_json: bool, strict: bool) -> None:
     """Read and check every input; write rejected_rows.csv; compute nothing."""
     from .pipeline import run
@@ -235,6 +256,7 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
     help="Run tiles on Dask: 'local' for a LocalCluster or a scheduler address.",
 )
 @json_opt
+@allow_empty_opt
 def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
     """Compute the coverage rasters (rsrp.tif, sinr.tif, server.tif, covered.tif)."""
     from .pipeline import load, run
@@ -289,6 +311,7 @@ def _compliance_rows(df, level: str | None) -> list[dict[str, Any]]:
 @json_opt
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
 @recompute_opt
+@allow_empty_opt
 def check(scenario: Path, level: str | None, as_json: bool, strict: bool, recompute: bool) -> None:
     """Per-unit compliance with the scenario's standards (writes compliance.csv, indicators.gpkg).
 
@@ -334,6 +357,7 @@ def check(scenario: Path, level: str | None, as_json: bool, strict: bool, recomp
 )
 @json_opt
 @recompute_opt
+@allow_empty_opt
 def plan(
     scenario: Path,
     counties: tuple[str, ...],
@@ -409,6 +433,7 @@ def calibrate(scenario: Path, out_dir: Path | None, as_json: bool) -> None:
 @offline_opt
 @click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]), default=None)
 @recompute_opt
+@allow_empty_opt
 def map_(scenario: Path, cdn: bool, offline: bool, basemap: str | None, recompute: bool) -> None:
     """Interactive HTML map to maps/<scenario-name>.html (self-contained unless --cdn).
 
@@ -435,6 +460,7 @@ def map_(scenario: Path, cdn: bool, offline: bool, basemap: str | None, recomput
 @main.command()
 @scenario_arg
 @recompute_opt
+@allow_empty_opt
 def report(scenario: Path, recompute: bool) -> None:
     """Excel workbook and HTML annual-review report in the run directory.
 
@@ -512,6 +538,7 @@ def _print_compliance_summary(summary: list[dict[str, Any]]) -> None:
 @click.option("--no-plan", is_flag=True, help="Skip the planning stage.")
 @click.option("--strict", is_flag=True, help="Exit with code 3 when any unit fails a standard.")
 @json_opt
+@allow_empty_opt
 def run_cmd(
     scenario: Path, cdn: bool, offline: bool, no_plan: bool, strict: bool, as_json: bool
 ) -> None:

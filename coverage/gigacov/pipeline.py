@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import __version__
 from .crs import resolve_grid_crs
+from .errors import ConfigError
 from .grid import Grid
 from .runlog import collect_warnings, new_run
 from .scenario import Scenario, load_scenario
@@ -230,6 +231,30 @@ def _coverage(result: RunResult, plan: bool = False) -> None:
         result.coverage[tech] = cov
         suffix = "" if tech == "5G" else f"_{tech.lower()}"
         result.outputs.update(write_coverage(cov, result.run_dir, suffix=suffix))
+
+
+def check_not_empty(inputs: Any) -> None:
+    """Refuse an input file that gave no usable row for the region (a header-only sites file,
+    a broadband file for another city, every row rejected): a verdict computed without it would
+    look like a verdict on real data. ``[scenario] allow_empty`` (``--allow-empty``) accepts it."""
+    from .errors import InputError
+
+    for rep in inputs.reports:
+        if rep.input in ("population", "dem", "clutter"):
+            continue  # rasters: an all-nodata window is warned about by ingest
+        if rep.used == 0:
+            why = (
+                "holds no data row"
+                if rep.read == 0 and not rep.skipped
+                else f"has no row for the region ({rep.skipped} rows elsewhere)"
+                if rep.read == 0
+                else f"has no usable row: all {rep.rejected} rows were rejected (see "
+                "rejected_rows.csv)"
+            )
+            raise InputError(
+                f"{rep.path}: the {rep.input.replace('_', ' ')} file {why}; a run without it "
+                "would judge the region on no data — fix the file, or pass --allow-empty"
+            )
 
 
 def check_grid_budget(scenario: Scenario, grid: Grid, *, plan: bool = False) -> None:
@@ -588,7 +613,14 @@ def _run(
     # A manifest marks a complete run: remove the old one first so that an interrupted run
     # never looks complete.
     (run_dir / "manifest.json").unlink(missing_ok=True)
+    if not scn.scenario.standards and not scn.scenario.allow_empty and last >= 2:
+        raise ConfigError(
+            f"{scn.path or 'scenario'}: [scenario] standards = [] judges no unit, so the run "
+            "would report nothing; name at least one standard, or pass --allow-empty"
+        )
     result = _ingest(scn, run_dir)
+    if not scn.scenario.allow_empty:
+        check_not_empty(result.inputs)
     result.warnings = warned
     steps: list[tuple[Stage, Callable[[], None]]] = [
         (

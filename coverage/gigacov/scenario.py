@@ -94,6 +94,9 @@ class ScenarioSection:
     description: str = ""
     title: str = ""
     """Human-readable title for maps and reports (default: the name)."""
+    allow_empty: bool = False
+    """Accept empty inputs (an input file without a usable row for the region) and
+    ``standards = []``; otherwise they stop the run (``gigacov … --allow-empty`` sets it)."""
 
 
 @dataclass(frozen=True)

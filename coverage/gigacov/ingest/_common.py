@@ -23,6 +23,40 @@ from .model import REASON_CODES, REJECTED_COLUMNS, InputReport
 
 log = logging.getLogger("gigacov.ingest")
 
+
+def require_regular_file(path, key: str) -> None:
+    """Refuse an input path that is not a regular file or a folder (a FIFO, a device such as
+    ``/dev/urandom``, a socket): reading one would hang or never end. ``key`` names the setting
+    or the kind of input for the message. A missing path is left to the caller's own message."""
+    import os
+    import stat
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    p = Path(path)
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{key}: cannot open {str(p)!r} ({exc.strerror})") from None
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
+        raise InputError(
+            f"{key}: {str(p)!r} is {kind}, not a file; gigacov reads inputs only from regular "
+            "files (copy the data into a file first)"
+        )
+
+
 #: Cell contents read as "no value" (compared after stripping and lower-casing).
 NA_TOKENS = frozenset(
     ["", "nan", "none", "null", "na", "n/a", "#n/a", "-", "--", "—", "——", "/", "无", "空", "nat"]
@@ -367,7 +401,7 @@ def parse_numbers(
     if s.dtype.kind in "iufb":
         vals = s.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
         missing = np.isnan(vals)
-        bad = np.zeros(n, dtype=bool)
+        bad = np.isinf(vals)  # ±inf stored as a number (Parquet, XLSX, GIS) is no value either
         return Parsed(vals, missing, bad, None)
     vals = fast_float(s)
     missing = np.zeros(n, dtype=bool)

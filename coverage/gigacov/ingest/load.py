@@ -10,7 +10,7 @@ import pandas as pd
 from ..errors import InputError
 from ..operators import CarrierSummary, load_carrier_table, resolve_carriers
 from ..scenario import Scenario
-from ._common import Rejects
+from ._common import Rejects, require_regular_file
 from .boundaries import read_boundaries
 from .broadband import read_broadband
 from .datum_check import datum_test, datum_warning
@@ -25,6 +25,8 @@ log = logging.getLogger("gigacov.ingest")
 
 
 def _require(path: str, key: str) -> None:
+    if path:
+        require_regular_file(path, key)
     if path and not Path(path).exists():
         raise InputError(
             f"{key}: file {path!r} does not exist (relative paths resolve against the scenario file's folder)"

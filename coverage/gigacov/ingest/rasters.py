@@ -19,7 +19,7 @@ from affine import Affine
 from ..crs import WGS84, parse_crs, transformer
 from ..errors import InputError, ResourceError
 from ..grid import RasterData
-from ._common import log
+from ._common import log, require_regular_file
 from .geo import Region, metres_to_degrees
 from .model import InputReport
 
@@ -80,6 +80,7 @@ def read_raster(
     from ..pipeline import sha256_file
 
     p = Path(path)
+    require_regular_file(p, key)
     if not p.exists():
         raise InputError(f"{key}: {what} file {str(p)!r} does not exist")
     if hashes is not None:

@@ -37,7 +37,7 @@ import pandas as pd
 import pyproj
 
 from ..errors import ConfigError, InputError
-from ._common import log, norm_text
+from ._common import log, norm_text, require_regular_file
 
 __all__ = [
     "Table",
@@ -333,6 +333,7 @@ def read_table(
         line's fields that says whether the file uses it.
     """
     p = Path(path)
+    require_regular_file(p, f"{what} file")
     if not p.exists():
         raise InputError(f"{what} file {str(p)!r} does not exist")
     suffix = p.suffix.lower()
@@ -361,14 +362,75 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+_CJK_UTF8 = re.compile(rb"[\xe4-\xe9][\x80-\xbf]{2}")
+
+
+def _decode_mixed(raw: bytes, p: Path, what: str) -> str | None:
+    """Text of a file whose lines mix UTF-8 and GBK/GB18030, each line decoded on its own.
+
+    Called when the file as a whole is not UTF-8 but decodes as GB18030. A line counts as UTF-8
+    when it is valid UTF-8 and holds at least one Chinese character in UTF-8's three-byte form
+    (GBK text almost never passes both tests). Returns None when the file is not mixed. The
+    lines decoded as UTF-8 are logged, so a user can check them.
+    """
+    lines = raw.split(b"\n")
+    utf8_rows: list[int] = []
+    gbk_rows = 0
+    for i, line in enumerate(lines):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            gbk_rows += 1
+            continue
+        if _CJK_UTF8.search(line):
+            utf8_rows.append(i)
+    if not utf8_rows or not gbk_rows:
+        return None
+    utf8 = set(utf8_rows)
+    out = []
+    for i, line in enumerate(lines):
+        if i in utf8:
+            out.append(line.decode("utf-8"))
+            continue
+        try:
+            out.append(line.decode("gb18030"))
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{p}: line {i + 1} of the {what} file is neither UTF-8 nor GBK/GB18030 text "
+                f"({exc.reason} at byte {exc.start}); fix or remove that line"
+            ) from None
+    shown = ", ".join(str(r + 1) for r in utf8_rows[:10]) + (" …" if len(utf8_rows) > 10 else "")
+    log.warning(
+        "%s: the %s file mixes text encodings: %d line(s) are UTF-8 (lines %s), %d are "
+        "GBK/GB18030; each line was decoded in its own encoding — save the file in one "
+        "encoding (UTF-8) to be sure",
+        p,
+        what,
+        len(utf8_rows),
+        shown,
+        gbk_rows,
+    )
+    return "\n".join(out)
+
+
 def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_test) -> Table:
     raw = p.read_bytes()
     if p.suffix.lower() == ".gz":
         import gzip
 
         raw = gzip.decompress(raw)
-    enc = detect_encoding(raw, p, encoding)
-    if enc not in ("utf-8", "utf-8-sig"):
+    mixed = None
+    if not encoding and not raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            mixed = _decode_mixed(raw, p, what)
+    enc = "utf-8" if mixed is not None else detect_encoding(raw, p, encoding)
+    if mixed is not None:
+        raw = mixed.encode("utf-8")
+    elif enc not in ("utf-8", "utf-8-sig"):
         text = raw.decode(enc)
         raw = text.encode("utf-8")
         enc = "utf-8"
