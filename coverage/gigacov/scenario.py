@@ -636,7 +636,7 @@ def _check_bounds(sections: dict[str, Any], where: str) -> None:
             if bounds and not bounds[0] <= value <= bounds[1]:
                 low, high = bounds
                 raise ConfigError(
-                    f"{where}: {key} = {value!r} is outside the workable range {low:g} to {high:g}"
+                    f"{where}: {key} must be between {low:g} and {high:g}, got {value!r}"
                 )
 
 
