@@ -233,6 +233,16 @@ def _coverage(result: RunResult, plan: bool = False) -> None:
         result.outputs.update(write_coverage(cov, result.run_dir, suffix=suffix))
 
 
+def _check_standards_named(scn: Scenario, last: int) -> None:
+    """``standards = []`` judges no unit: an error for the stages that judge (check and after)
+    unless ``[scenario] allow_empty``."""
+    if not scn.scenario.standards and not scn.scenario.allow_empty and last >= 2:
+        raise ConfigError(
+            f"{scn.path or 'scenario'}: [scenario] standards = [] judges no unit, so the run "
+            "would report nothing; name at least one standard, or pass --allow-empty"
+        )
+
+
 def check_not_empty(inputs: Any) -> None:
     """Refuse an input file that gave no usable row for the region (a header-only sites file,
     a broadband file for another city, every row rejected): a verdict computed without it would
@@ -517,6 +527,7 @@ def _run_reusing(
         raise ValueError(f"until must be one of {STAGES}, got {until!r}")
     last = STAGES.index(until)
     run_dir = scn.out_dir
+    _check_standards_named(scn, last)
     result = RunResult(scenario=scn, run_dir=run_dir, inputs=None, warnings=warned)
     with _timed(result, "ingest"):
         result.inputs = load_inputs(scn)
@@ -554,9 +565,11 @@ def _run_reusing(
         (run_dir / "manifest.json").unlink(missing_ok=True)
         write_atomic(
             run_dir / "rejected_rows.csv",
-            lambda p: result.inputs.rejected.to_csv(p, index=False),
+            lambda p: write_csv(result.inputs.rejected, p),
         )
     result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
+    if not scn.scenario.allow_empty:
+        check_not_empty(result.inputs)
     result.grid = make_grid(scn, result.inputs)
     for stage in reuse.DATA_STAGES:
         if stage in decision.reuse:
@@ -613,11 +626,7 @@ def _run(
     # A manifest marks a complete run: remove the old one first so that an interrupted run
     # never looks complete.
     (run_dir / "manifest.json").unlink(missing_ok=True)
-    if not scn.scenario.standards and not scn.scenario.allow_empty and last >= 2:
-        raise ConfigError(
-            f"{scn.path or 'scenario'}: [scenario] standards = [] judges no unit, so the run "
-            "would report nothing; name at least one standard, or pass --allow-empty"
-        )
+    _check_standards_named(scn, last)
     result = _ingest(scn, run_dir)
     if not scn.scenario.allow_empty:
         check_not_empty(result.inputs)
