@@ -305,3 +305,16 @@ def test_a_plan_made_with_other_settings_is_kept_by_map_and_redone_by_plan(tmp_p
     assert "plan counties" in shown.line() and "plan kept as made by 'gigacov plan'" in shown.line()
     planned = decide(tmp_path / "run", now, needed=("coverage", "check", "plan"))
     assert planned.compute == ["plan"]
+
+
+def test_a_changed_standard_file_is_named(tmp_path):
+    scn = load_scenario(_scenario(tmp_path))
+    std_file = tmp_path / "my-standard.toml"
+    std_file.write_text("threshold = 1\n", "utf-8")
+    std = type("Std", (), {"id": "my-standard", "version": "1", "path": std_file})()
+    fps = fingerprints(scn, [std])
+    _write_manifest(tmp_path / "run", json.loads(json.dumps(fps)))
+    std_file.write_text("threshold = 2\n", "utf-8")
+    d = decide(tmp_path / "run", fingerprints(scn, [std]), needed=("coverage", "check"))
+    assert (d.reuse, d.compute) == (["coverage"], ["check"])
+    assert "standard file my-standard.toml changed (my-standard; SHA-256 differs)" in d.line()

@@ -149,6 +149,9 @@ def fingerprints(
 
 def _describe(label: str, old: Any, new: Any) -> str:
     """One change in words: a file by name, a setting with its old and new value."""
+    if label.startswith("standard "):
+        name = new.split("(", 1)[-1].rstrip(")") if isinstance(new, str) and "(" in new else ""
+        return f"standard file {name or label[9:]} changed ({label[9:]}; SHA-256 differs)"
     if isinstance(new, str) and (new.startswith("sha256:") or new.startswith("missing")):
         name = new.split("(", 1)[-1].rstrip(")") if "(" in new else label
         if new.startswith("missing"):
@@ -161,8 +164,6 @@ def _describe(label: str, old: Any, new: Any) -> str:
         return f"input file {name} changed ({label}; SHA-256 differs)"
     if isinstance(old, str) and old.startswith("sha256:") and not new:
         return f"input file {old.split('(', 1)[-1].rstrip(')')} removed ({label})"
-    if label.startswith("standard "):
-        return f"standard file of {label[9:]} changed"
     if old is None:
         return f"{label} is new"
     return f"{label}: {old!r} → {new!r}"
@@ -347,7 +348,12 @@ def decide(
         False, a plan that differs only in them is kept and the differences are listed.
     """
     decision = Decision(run_dir=Path(run_dir))
-    manifest = None if force else read_manifest_if_complete(run_dir)
+    try:
+        manifest = read_manifest_if_complete(run_dir)
+    except RunError:
+        if not force:
+            raise
+        manifest = None
     decision.manifest = manifest
     records: dict[str, Any] = (manifest or {}).get("stages") or {}
     if manifest is not None:
