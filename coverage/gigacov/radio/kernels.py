@@ -58,7 +58,8 @@ height and diffraction loss by the method of ``ip[TERRAIN]`` (:mod:`gigacov.radi
 2. :func:`_terrain_row`, per row, pixel by pixel: ``HORIZON`` looks the horizon up
    (:func:`gigacov.radio.terrain.horizon_at`), ``PROFILE`` samples the pixel's own path.
 
-The row's evaluation loop (:func:`_rsrp_dem`) then reuses the terrain-free terms of pass 1.
+The row's evaluation loop (:func:`_rsrp32`, float32) then takes the LOS flag, antenna − UE height
+and diffraction loss of pass 2; the terms of pass 1 (float64) only decide what needs terrain.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ from .terrain import (
     ray_tables,
     sample_bilinear,
 )
-from .vmath import atan2_fast, db_to_linear, log10_ge1
+from .vmath import atan2_fast, atan2f, exp10f_db, log10_ge1, log10f_ge1
 
 __all__ = [
     "tile_kernel",
@@ -133,9 +134,14 @@ PAD = 8
 
 A_M_DB = 30.0
 SLA_V_DB = 30.0
+_F32_0 = np.float32(0.0)
+_F32_HALF = np.float32(0.5)
+_F32_NEG_INF = np.float32(-np.inf)
+_F32_AM = np.float32(A_M_DB)  # = SLA_V_DB
+
 #: The terrain is skipped where the upper bound of the RSRP is below LEVEL − this (dB): far more
-#: than any rounding difference between the bound and the full evaluation.
-BOUND_SLACK_DB = 1e-6
+#: than any difference between the bound (float64) and the full evaluation (float32, < 1e-4 dB).
+BOUND_SLACK_DB = 1e-3
 
 
 @jit
@@ -165,28 +171,78 @@ def coef_tuple(coef, k, cls):
     )
 
 
-@jit(inline="always")
-def _cell_setup(k, cellp, coef, sp):
-    """The per-cell constants of the pixel loops of cell ``k`` (set up once per cell, the same
-    way in the tile and the footprint kernels): ``(cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az,
-    kh, kv, tilt)`` — the path-loss coefficients of the three clutter classes, the squared
-    cut-off radius, antenna − UE height and its square, EIRP per RE − extra loss, and the antenna
-    pattern's azimuth, curvatures and tilt."""
-    dh = cellp[k, HBS] - sp[HUT]
+@jit
+def coef_tuple32(coef, k, cls):
+    """:func:`coef_tuple` in float32."""
+    o = (cls - 1) * NCOEF
     return (
+        np.float32(coef[k, o]),
+        np.float32(coef[k, o + 1]),
+        np.float32(coef[k, o + 2]),
+        np.float32(coef[k, o + 3]),
+        np.float32(coef[k, o + 4]),
+        np.float32(coef[k, o + 5]),
+        np.float32(coef[k, o + 6]),
+        np.float32(coef[k, o + 7]),
+        np.float32(coef[k, o + 8]),
+        np.float32(coef[k, o + 9]),
+        np.float32(coef[k, o + 10]),
+    )
+
+
+@jit(inline="always")
+def _cell_setup(k, cellp, coef, sp, ip):
+    """The per-cell constants of the pixel loops of cell ``k``, set up once per cell and the same
+    way in the tile and the footprint kernels: ``(c64, c32, gm, xm)``.
+
+    ``c64 = (cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt)`` (float64, the
+    terrain path): the path-loss coefficients of the three clutter classes, the squared cut-off
+    radius, antenna − UE height and its square, EIRP per RE − extra loss, and the antenna
+    pattern's azimuth, curvatures and tilt. ``c32`` the same in float32 for :func:`_rsrp32`
+    (with the distance clamps and the model's flags). ``gm`` is the grid column of the pixel
+    that holds the antenna and ``xm`` (float32) the x offset of that pixel's centre from the
+    antenna (|xm| ≤ res/2): the float32 loop takes ``dx = xm + (column − gm)·res``, so ``dx`` is
+    rounded relative to its own size, never to the cell's distance from the tile's edge (a
+    float32 offset from a far edge would move the antenna by millimetres).
+    """
+    dh = cellp[k, HBS] - sp[HUT]
+    base = cellp[k, EIRP_RE] - sp[EXTRA]
+    c64 = (
         coef_tuple(coef, k, 1),
         coef_tuple(coef, k, 2),
         coef_tuple(coef, k, 3),
         cellp[k, RADIUS] * cellp[k, RADIUS],
         dh,
         dh * dh,
-        cellp[k, EIRP_RE] - sp[EXTRA],
+        base,
         cellp[k, SINAZ],
         cellp[k, COSAZ],
         cellp[k, KH],
         cellp[k, KV],
         cellp[k, TILT_RAD],
     )
+    dh32 = np.float32(dh)
+    c32 = (
+        coef_tuple32(coef, k, 1),
+        coef_tuple32(coef, k, 2),
+        coef_tuple32(coef, k, 3),
+        np.float32(base),
+        np.float32(cellp[k, SINAZ]),
+        np.float32(cellp[k, COSAZ]),
+        np.float32(cellp[k, KH]),
+        np.float32(cellp[k, KV]),
+        np.float32(cellp[k, TILT_RAD]),
+        dh32,
+        dh32 * dh32,
+        np.float32(sp[DMIN]),
+        np.float32(sp[D3MIN2]),
+        ip[NEED_LOG_D2D] != 0,
+        ip[NEED_D3] != 0,
+    )
+    res = sp[RES]
+    gm = int(math.floor((cellp[k, X] - sp[SX0]) / res))
+    xm = np.float32((sp[SX0] + (gm + 0.5) * res) - cellp[k, X])
+    return c64, c32, gm, xm
 
 
 @jit(inline="always")
@@ -480,65 +536,101 @@ def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff
 
 
 @jit(inline="always")
-def _rsrp_dem(d, cls, is_los, dz, extra, pl_los, pl_nlos, a_h, base, kv, tilt) -> float:
-    """RSRP (dBm) at one pixel with terrain, from the terrain-free terms of :func:`_terrain_needs`:
-    the same arithmetic as :func:`_rsrp_at` (A = max(A_H + A_V, −A_m) with A_V from the elevation
-    to the UE's ground, minus diffraction). The LOS formula applies only where the terrain leaves
-    the path clear **and** the pixel is rural: a DEM is bare earth, so in urban and suburban
-    clutter the buildings it lacks still block the direct path (NLOS formula)."""
-    pl = pl_los if (is_los and cls == RURAL) else pl_nlos
-    t = atan2_fast(dz, d) - tilt
-    a_v = -min(kv * t * t, SLA_V_DB)
-    return base - pl + max(a_h + a_v, -A_M_DB) - extra
-
-
-@jit(inline="always")
-def _rsrp_at(
-    dx,
-    dy,
-    d,
-    cls,
-    is_los,
-    z,
-    extra,
-    cu,
-    cs,
-    cr,
-    dh2,
-    base,
-    sin_az,
-    cos_az,
-    kh,
-    kv,
-    tilt,
-    dmin,
-    d3min2,
-    need_log_d2d,
-    need_d3,
-) -> float:
-    """RSRP (dBm) at one pixel: base − path loss + antenna gain − diffraction (branch-free)."""
-    pl = coef_path_loss(cu, cs, cr, cls, d, is_los, dh2, dmin, d3min2, need_log_d2d, need_d3)
-    gain = antenna_gain_fast(dx, dy, z, d, sin_az, cos_az, kh, kv, tilt)
-    return base - pl + gain - extra
+def _inside(gc, x0, res, xc, dy2, r2):
+    """Whether the centre of global column ``gc`` is within the circle (``dy2``: the row's dy²)."""
+    dx = (x0 + (gc + 0.5) * res) - xc
+    return dx * dx + dy2 <= r2
 
 
 @jit
-def _row_span(k, gr, cellp, celli, sp, col_off, w):
-    """Local columns [lo, hi) of global row ``gr`` that may lie within cell ``k``'s circle."""
+def _row_interval(k, gr, cellp, celli, sp, col_off, w):
+    """Local columns ``[lo, hi)`` of global row ``gr`` whose pixel centres lie within cell ``k``'s
+    cut-off circle, exactly: a pixel at global ``(gr, gc)`` is within when
+    ``dx² + dy² ≤ radius²`` with ``dx = (x0 + (gc + ½)·res) − x_cell``, ``dy = (y0 − (gr + ½)·res)
+    − y_cell`` in float64 — the same test for every kernel and tiling, so the pixel loops need
+    no distance test and every pixel of ``[lo, hi)`` is one evaluation. Clipped to the cell's
+    window and to the tile ``[col_off, col_off + w)``; (0, 0) if empty."""
     res = sp[RES]
-    radius = cellp[k, RADIUS]
-    dy = sp[SY0] - (gr + 0.5) * res - cellp[k, Y]
-    if gr < celli[k, R0] or gr >= celli[k, R1] or abs(dy) > radius:
-        return 0, 0
-    half = math.sqrt(radius * radius - dy * dy)
-    cx = cellp[k, X]
+    xc = cellp[k, X]
     x0 = sp[SX0]
-    # One extra column on each side; the exact test (d² ≤ radius²) is in the pixel loops.
-    g_lo = int(math.floor((cx - half - x0) / res - 0.5)) - 1
-    g_hi = int(math.ceil((cx + half - x0) / res - 0.5)) + 2
-    lo = max(max(g_lo, celli[k, C0]) - col_off, 0)
-    hi = min(min(g_hi, celli[k, C1]) - col_off, w)
+    r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
+    dy = (sp[SY0] - (gr + 0.5) * res) - cellp[k, Y]
+    dy2 = dy * dy
+    if gr < celli[k, R0] or gr >= celli[k, R1] or dy2 > r2:
+        return 0, 0
+    half = math.sqrt(r2 - dy2)
+    a = int(math.ceil((xc - half - x0) / res - 0.5))
+    b = int(math.floor((xc + half - x0) / res - 0.5))
+    # The rounding of the estimate (at most a column off) is fixed up against the exact test.
+    while _inside(a - 1, x0, res, xc, dy2, r2):
+        a -= 1
+    while a <= b and not _inside(a, x0, res, xc, dy2, r2):
+        a += 1
+    while _inside(b + 1, x0, res, xc, dy2, r2):
+        b += 1
+    while b >= a and not _inside(b, x0, res, xc, dy2, r2):
+        b -= 1
+    lo = max(max(a, celli[k, C0]) - col_off, 0)
+    hi = min(min(b + 1, celli[k, C1]) - col_off, w)
+    if lo >= hi:
+        return 0, 0
     return lo, hi
+
+
+@jit(inline="always")
+def _rsrp32(dx, dy, cls, dy2, c32, is_los, dz, diff):
+    """RSRP (dBm, float32) of one pixel: base − path loss + antenna gain − diffraction, in
+    float32 (:func:`gigacov.radio.vmath.log10f_ge1`, :func:`~gigacov.radio.vmath.atan2f`) with
+    the constants ``c32`` of :func:`_cell_setup`; branch-free. ``(dx, dy)`` from the antenna to
+    the pixel (grid CRS), ``dz`` antenna − UE height, ``diff`` the diffraction loss (dB).
+    Without terrain ``is_los`` is False, ``dz`` the mast − UE height and ``diff`` 0. With terrain
+    the LOS formula applies only where the path is clear **and** the pixel is rural: a DEM is
+    bare earth, so in urban and suburban clutter the buildings it lacks still block the direct
+    path. A clear path on flat ground gives bit for bit the value without terrain."""
+    (
+        cu,
+        cs,
+        cr,
+        base,
+        sin_az,
+        cos_az,
+        kh,
+        kv,
+        tilt,
+        dh,
+        dh2,
+        dmin,
+        d3min2,
+        need_log_d2d,
+        need_d3,
+    ) = c32
+    d = np.sqrt(dx * dx + dy2)
+    u = cls == 1
+    s = cls == 2
+    dcl = max(d, dmin)
+    d3sq = max(dcl * dcl + dh2, d3min2)
+    lg = _F32_HALF * log10f_ge1(d3sq)
+    d3 = np.sqrt(d3sq) if need_d3 else _F32_0
+    bp = cu[BP] if u else (cs[BP] if s else cr[BP])
+    low = dcl <= bp
+    a1l = cu[A1L] if u else (cs[A1L] if s else cr[A1L])
+    a1h = cu[A1H] if u else (cs[A1H] if s else cr[A1H])
+    b1l = cu[B1L] if u else (cs[B1L] if s else cr[B1L])
+    b1h = cu[B1H] if u else (cs[B1H] if s else cr[B1H])
+    c1l = cu[C1L] if u else (cs[C1L] if s else cr[C1L])
+    c1h = cu[C1H] if u else (cs[C1H] if s else cr[C1H])
+    t1 = (a1l if low else a1h) + (b1l if low else b1h) * lg + (c1l if low else c1h) * d3
+    if need_log_d2d:
+        t1 += (cu[E1] if u else (cs[E1] if s else cr[E1])) * log10f_ge1(dcl)
+    a2n = cu[A2N] if u else (cs[A2N] if s else cr[A2N])
+    a2l = cu[A2L] if u else (cs[A2L] if s else cr[A2L])
+    b2 = cu[B2] if u else (cs[B2] if s else cr[B2])
+    pl = max(t1, (a2l if (is_los & (cls == RURAL)) else a2n) + b2 * lg)
+    phi = atan2f(dx * cos_az - dy * sin_az, dx * sin_az + dy * cos_az)
+    a_h = -min(kh * phi * phi, _F32_AM)
+    t = atan2f(dz, d) - tilt
+    a_v = -min(kv * t * t, _F32_AM)
+    return base - pl + max(a_h + a_v, -_F32_AM) - diff
 
 
 @jit
@@ -556,20 +648,6 @@ def ray_scratch(cellp, celli, sp, ip):
     need = np.zeros(n_rays, dtype=np.int64)
     touched = np.empty(n_rays, dtype=np.int64)
     return ray_tables(n_rays, steps, sp[RES]), need, touched
-
-
-@jit(inline="always")
-def _span(r, y_first, x_first, res, r2, c_min, c_max):
-    """Local columns ``[lo, hi)`` of tile row ``r`` whose centre may lie within a cell's circle
-    (one extra on each side; the exact test d² ≤ radius² is in the pixel loops); (0, 0) if none."""
-    dy = y_first - r * res
-    dy2 = dy * dy
-    if dy2 > r2:
-        return 0, 0
-    half = math.sqrt(r2 - dy2)
-    lo = max(int(math.floor((-half - x_first) / res)) - 1, c_min)
-    hi = min(int(math.ceil((half - x_first) / res)) + 2, c_max)
-    return lo, hi
 
 
 @jit
@@ -600,25 +678,27 @@ def _band(
 ) -> int:
     """Rows ``r0..r1-1`` of a tile, every cell, cell by cell; writes those rows of the outputs.
 
-    Per cell the constants are set up once; with a DEM a first pass over the cell's rows finds
-    what the terrain needs (:func:`_terrain_needs`, into ``tsc``) and the rays are marched
-    (:func:`_march_needed`); then per row the terrain (:func:`_terrain_row`) and one vectorised
-    loop over the pixels of the cell's circle evaluates the RSRP and accumulates it (best server,
-    server, linear sum per carrier group). Scratch: ``best``/``bidx`` (≥ r1 − r0, w + PAD),
-    ``sums`` (groups, ≥ r1 − r0, w + PAD), ``los``/``dz``/``diff`` (w + PAD), ``tsc``
-    (≥ r1 − r0, NTSC, w + PAD), ``ray_scr`` of :func:`ray_scratch`; ``clutter`` is (h, w + PAD).
+    Per cell the constants are set up once (:func:`_cell_setup`); with a DEM a first pass over the
+    cell's rows finds what the terrain needs (:func:`_terrain_needs`, into ``tsc``) and the rays
+    are marched (:func:`_march_needed`); then per row the terrain (:func:`_terrain_row`) and one
+    vectorised loop over the pixels of the cell's circle (:func:`_row_interval`) evaluates the
+    RSRP and accumulates it (best server, server, linear sum per carrier group). Scratch:
+    ``best`` (float32) / ``bidx`` (int32) (≥ r1 − r0, w + PAD), ``sums`` (float64; groups,
+    ≥ r1 − r0, w + PAD), ``los``/``dz``/``diff`` (w + PAD), ``tsc`` (≥ r1 − r0, NTSC, w + PAD),
+    ``ray_scr`` of :func:`ray_scratch`; ``clutter`` is (h, w + PAD).
     """
     w = out_rsrp.shape[1]
+    wp = w + PAD
     nr = r1 - r0
     best[:nr, :] = -np.inf
     bidx[:nr, :] = -1
     sums[:, :nr, :] = 0.0
+    iota = np.arange(wp).astype(np.float32)
+    vrow = np.empty(wp, dtype=np.float32)
+    prow = np.empty(wp, dtype=np.float32)
     res = sp[RES]
-    level = sp[LEVEL]
-    dmin = sp[DMIN]
-    d3min2 = sp[D3MIN2]
-    need_log_d2d = ip[NEED_LOG_D2D] != 0
-    need_d3 = ip[NEED_D3] != 0
+    res32 = np.float32(res)
+    level32 = np.float32(sp[LEVEL])
     has_dem = ip[HAS_DEM] != 0
     evals = 0
     for k in range(cellp.shape[0]):
@@ -626,23 +706,18 @@ def _band(
         rb = min(celli[k, R1] - row_off, r1)
         if ra >= rb:
             continue
-        cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = _cell_setup(
-            k, cellp, coef, sp
-        )
-        cx = cellp[k, X]
+        c64, c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
+        cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = c64
+        dh32 = c32[9]
+        k32 = np.int32(k)
         g = celli[k, GROUP]
-        x_first = sp[SX0] + (col_off + 0.5) * res - cx
-        y_first = sp[SY0] - (row_off + 0.5) * res - cellp[k, Y]
-        # Columns of the cell's window, local to the tile.
-        c_min = max(celli[k, C0] - col_off, 0)
-        c_max = min(celli[k, C1] - col_off, w)
         if has_dem:
             rays, need, touched = ray_scr
             n_rays = celli[k, N_RAYS]
             rays[2][:n_rays] = 0  # a new cell: no ray marched yet (done)
             n_touched = 0
             for r in range(ra, rb):
-                lo, hi = _span(r, y_first, x_first, res, r2, c_min, c_max)
+                lo, hi = _row_interval(k, row_off + r, cellp, celli, sp, col_off, w)
                 if lo < hi:
                     n_touched = _terrain_needs(
                         k,
@@ -665,12 +740,21 @@ def _band(
                     )
             _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
         for r in range(ra, rb):
-            lo, hi = _span(r, y_first, x_first, res, r2, c_min, c_max)
+            gr = row_off + r
+            lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
             if lo >= hi:
                 continue
-            dy = y_first - r * res
-            dy2 = dy * dy
-            gr = row_off + r
+            n = hi - lo
+            evals += n
+            n32 = np.float32(n)
+            n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
+            # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit
+            # stride), so LLVM vectorises the loop; padding pixels are masked out (i ≥ n).
+            cls_v = clutter[r, lo : lo + n_pad]
+            s_v = sums[g, r - r0, lo : lo + n_pad]
+            best_v = best[r - r0, lo : lo + n_pad]
+            bidx_v = bidx[r - r0, lo : lo + n_pad]
+            iota_v = iota[:n_pad]
             if has_dem:
                 _terrain_row(
                     k,
@@ -688,85 +772,59 @@ def _band(
                     diff,
                     ray_scr[0],
                 )
-            n = hi - lo
-            n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
-            # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit
-            # stride), so LLVM vectorises the loop; padding pixels are masked out (i ≥ n).
-            cls_v = clutter[r, lo : lo + n_pad]
-            los_v = los[lo : lo + n_pad]
-            dz_v = dz[lo : lo + n_pad]
-            diff_v = diff[lo : lo + n_pad]
-            s_v = sums[g, r - r0, lo : lo + n_pad]
-            best_v = best[r - r0, lo : lo + n_pad]
-            bidx_v = bidx[r - r0, lo : lo + n_pad]
-            x_lo = x_first + lo * res
-            if has_dem:
-                # The terrain-free terms come from the terrain pass (rows of tsc).
-                pll_v = tsc[r - r0, T_PLL, lo : lo + n_pad]
-                pln_v = tsc[r - r0, T_PLN, lo : lo + n_pad]
-                ah_v = tsc[r - r0, T_AH, lo : lo + n_pad]
+                los_v = los[lo : lo + n_pad]
+                dz_v = dz[lo : lo + n_pad]
+                diff_v = diff[lo : lo + n_pad]
+                dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+                dy2 = dy * dy
+                j0 = np.float32(col_off + lo - gm)
+                v_v = vrow[:n_pad]
+                p_v = prow[:n_pad]
                 for i in range(n_pad):
-                    dx = x_lo + i * res
-                    d2 = dx * dx + dy2
-                    inside = (d2 <= r2) & (i < n)
-                    evals += 1 if inside else 0
-                    v = _rsrp_dem(
-                        math.sqrt(d2),
+                    dx = xm + (j0 + iota_v[i]) * res32
+                    v = _rsrp32(
+                        dx,
+                        dy,
                         cls_v[i],
+                        dy2,
+                        c32,
                         los_v[i],
-                        dz_v[i],
-                        diff_v[i],
-                        pll_v[i],
-                        pln_v[i],
-                        ah_v[i],
-                        base,
-                        kv,
-                        tilt,
+                        np.float32(dz_v[i]),
+                        np.float32(diff_v[i]),
                     )
-                    ok = inside & (v >= level)
-                    p = db_to_linear(v if ok else 0.0)
-                    s_v[i] += p if ok else 0.0
+                    ok = (iota_v[i] < n32) & (v >= level32)
+                    v_v[i] = v if ok else _F32_NEG_INF
+                    p_v[i] = exp10f_db(v if ok else _F32_0)
+                for i in range(n_pad):
+                    v = v_v[i]
+                    ok = v >= level32
+                    s_v[i] += np.float64(p_v[i]) if ok else 0.0
                     b = best_v[i]
                     better = ok & (v > b)
                     best_v[i] = v if better else b
-                    bidx_v[i] = k if better else bidx_v[i]
+                    bidx_v[i] = k32 if better else bidx_v[i]
                 continue
+            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+            dy2 = dy * dy
+            j0 = np.float32(col_off + lo - gm)
+            v_v = vrow[:n_pad]
+            p_v = prow[:n_pad]
+            # Two loops: the first all float32 (8 lanes a vector), the second mixes in the
+            # float64 sums (4 lanes) but is only loads, compares and adds.
             for i in range(n_pad):
-                dx = x_lo + i * res
-                d2 = dx * dx + dy2
-                d = math.sqrt(d2)
-                inside = (d2 <= r2) & (i < n)
-                evals += 1 if inside else 0
-                v = _rsrp_at(
-                    dx,
-                    dy,
-                    d,
-                    cls_v[i],
-                    False,
-                    dh,
-                    0.0,
-                    cu,
-                    cs,
-                    cr,
-                    dh2,
-                    base,
-                    sin_az,
-                    cos_az,
-                    kh,
-                    kv,
-                    tilt,
-                    dmin,
-                    d3min2,
-                    need_log_d2d,
-                    need_d3,
-                )
-                ok = inside & (v >= level)
-                p = db_to_linear(v if ok else 0.0)
-                s_v[i] += p if ok else 0.0
+                dx = xm + (j0 + iota_v[i]) * res32
+                v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
+                ok = (iota_v[i] < n32) & (v >= level32)
+                v_v[i] = v if ok else _F32_NEG_INF
+                p_v[i] = exp10f_db(v if ok else _F32_0)
+            for i in range(n_pad):
+                v = v_v[i]
+                ok = v >= level32
+                s_v[i] += np.float64(p_v[i]) if ok else 0.0
                 b = best_v[i]
                 better = ok & (v > b)
                 best_v[i] = v if better else b
-                bidx_v[i] = k if better else bidx_v[i]
+                bidx_v[i] = k32 if better else bidx_v[i]
     load = sp[LOAD]
     ng = ip[NGROUPS]
     thr_rsrp = sp[THR_RSRP]
@@ -781,7 +839,9 @@ def _band(
                 out_covered[r, c] = 0
                 continue
             bv = best[r - r0, c]
-            s = db_to_linear(bv)
+            # The server's power exactly as it was added to the sums (same float32 function of
+            # the same float32 RSRP), so that taking it out leaves only the others' power.
+            s = np.float64(exp10f_db(bv))
             wrow = WMAT + celli[k, GROUP] * ng
             total = 0.0
             for g in range(ng):
@@ -826,8 +886,8 @@ def tile_kernel(
     """
     h, w = out_rsrp.shape
     wp = w + PAD
-    best = np.empty((h, wp), dtype=np.float64)
-    bidx = np.empty((h, wp), dtype=np.int64)
+    best = np.empty((h, wp), dtype=np.float32)
+    bidx = np.empty((h, wp), dtype=np.int32)
     sums = np.empty((max(ip[NGROUPS], 1), h, wp), dtype=np.float64)
     los = np.zeros(wp, dtype=np.bool_)
     dz = np.zeros(wp, dtype=np.float64)
@@ -891,8 +951,8 @@ def tile_kernel_parallel(
     for b in prange(n_bands):
         r0 = b * band
         r1 = min(r0 + band, h)
-        best = np.empty((band, wp), dtype=np.float64)
-        bidx = np.empty((band, wp), dtype=np.int64)
+        best = np.empty((band, wp), dtype=np.float32)
+        bidx = np.empty((band, wp), dtype=np.int32)
         sums = np.empty((ng, band, wp), dtype=np.float64)
         los = np.zeros(wp, dtype=np.bool_)
         dz = np.zeros(wp, dtype=np.float64)
@@ -933,29 +993,29 @@ def _footprint_cell(
     """RSRP (dBm) of cell ``k`` alone on its window ``h × w`` at global ``(row_off, col_off)``,
     row-major into ``out[o : o + h·w]``; NaN where it does not contribute. ``clutter`` is the
     full-grid class raster, padded (H, W + PAD). The per-pixel arithmetic is the tile kernel's
-    (same terrain pass, same vectorised evaluation). Returns the evaluations."""
+    (same set-up, same terrain pass, same vectorised evaluation, the same float32 value).
+    Returns the evaluations."""
     wp = w + PAD
     los = np.zeros(wp, dtype=np.bool_)
     dz = np.zeros(wp, dtype=np.float64)
     diff = np.zeros(wp, dtype=np.float64)
     vrow = np.empty(wp, dtype=np.float32)
+    iota = np.arange(wp).astype(np.float32)
     tsc = np.empty((h if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
     rays, need, touched = ray_scratch(cellp[k : k + 1], celli[k : k + 1], sp, ip)
     res = sp[RES]
-    level = sp[LEVEL]
-    dmin = sp[DMIN]
-    d3min2 = sp[D3MIN2]
-    need_log_d2d = ip[NEED_LOG_D2D] != 0
-    need_d3 = ip[NEED_D3] != 0
+    res32 = np.float32(res)
+    level32 = np.float32(sp[LEVEL])
     has_dem = ip[HAS_DEM] != 0
-    cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = _cell_setup(k, cellp, coef, sp)
+    c64, c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
+    cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = c64
+    dh32 = c32[9]
     n_rays = celli[k, N_RAYS]
-    x_first = sp[SX0] + (col_off + 0.5) * res - cellp[k, X]
     evals = 0
     if has_dem:
         n_touched = 0
         for r in range(h):
-            lo, hi = _row_span(k, row_off + r, cellp, celli, sp, col_off, w)
+            lo, hi = _row_interval(k, row_off + r, cellp, celli, sp, col_off, w)
             if lo < hi:
                 n_touched = _terrain_needs(
                     k,
@@ -981,74 +1041,44 @@ def _footprint_cell(
         row_o = o + r * w
         out[row_o : row_o + w] = np.nan
         gr = row_off + r
-        lo, hi = _row_span(k, gr, cellp, celli, sp, col_off, w)
+        lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
         if lo >= hi:
             continue
-        cls_row = clutter[gr, col_off : col_off + wp]
+        n = hi - lo
+        evals += n
+        n32 = np.float32(n)
+        n_pad = (n + PAD - 1) // PAD * PAD
+        cls_v = clutter[gr, col_off + lo : col_off + lo + n_pad]
+        iota_v = iota[:n_pad]
         if has_dem:
             _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r], los, dz, diff, rays)
-        dy = sp[SY0] - (gr + 0.5) * res - cellp[k, Y]
-        dy2 = dy * dy
-        n = hi - lo
-        n_pad = (n + PAD - 1) // PAD * PAD
-        cls_v = cls_row[lo : lo + n_pad]
-        los_v = los[lo : lo + n_pad]
-        dz_v = dz[lo : lo + n_pad]
-        diff_v = diff[lo : lo + n_pad]
-        x_lo = x_first + lo * res
-        if has_dem:
-            pll_v = tsc[r, T_PLL, lo : lo + n_pad]
-            pln_v = tsc[r, T_PLN, lo : lo + n_pad]
-            ah_v = tsc[r, T_AH, lo : lo + n_pad]
+            los_v = los[lo : lo + n_pad]
+            dz_v = dz[lo : lo + n_pad]
+            diff_v = diff[lo : lo + n_pad]
+            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+            dy2 = dy * dy
+            j0 = np.float32(col_off + lo - gm)
             for i in range(n_pad):
-                dx = x_lo + i * res
-                d2 = dx * dx + dy2
-                inside = (d2 <= r2) & (i < n)
-                evals += 1 if inside else 0
-                v = _rsrp_dem(
-                    math.sqrt(d2),
-                    cls_v[i],
-                    los_v[i],
-                    dz_v[i],
-                    diff_v[i],
-                    pll_v[i],
-                    pln_v[i],
-                    ah_v[i],
-                    base,
-                    kv,
-                    tilt,
-                )
-                vrow[i] = v if (inside & (v >= level)) else np.nan
-        else:
-            for i in range(n_pad):
-                dx = x_lo + i * res
-                d2 = dx * dx + dy2
-                inside = (d2 <= r2) & (i < n)
-                evals += 1 if inside else 0
-                v = _rsrp_at(
+                dx = xm + (j0 + iota_v[i]) * res32
+                v = _rsrp32(
                     dx,
                     dy,
-                    math.sqrt(d2),
                     cls_v[i],
-                    False,
-                    dh,
-                    0.0,
-                    cu,
-                    cs,
-                    cr,
-                    dh2,
-                    base,
-                    sin_az,
-                    cos_az,
-                    kh,
-                    kv,
-                    tilt,
-                    dmin,
-                    d3min2,
-                    need_log_d2d,
-                    need_d3,
+                    dy2,
+                    c32,
+                    los_v[i],
+                    np.float32(dz_v[i]),
+                    np.float32(diff_v[i]),
                 )
-                vrow[i] = v if (inside & (v >= level)) else np.nan
+                vrow[i] = v if ((iota_v[i] < n32) & (v >= level32)) else np.float32(np.nan)
+        else:
+            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+            dy2 = dy * dy
+            j0 = np.float32(col_off + lo - gm)
+            for i in range(n_pad):
+                dx = xm + (j0 + iota_v[i]) * res32
+                v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
+                vrow[i] = v if ((iota_v[i] < n32) & (v >= level32)) else np.float32(np.nan)
         out[row_o + lo : row_o + hi] = vrow[:n]
     return evals
 
