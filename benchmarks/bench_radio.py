@@ -50,6 +50,9 @@ from _common import peak_rss_mb, save  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20240430
+#: Agreement with the NumPy reference: RSRP and SINR within this (dB); server and covered identical
+#: except on pixels within this of a tie or a threshold, which are counted.
+NEAR_DB = 0.05
 
 # Prefecture-level cities of Fujian (lon, lat, relative weight of their site share).
 CITIES = [
@@ -166,8 +169,9 @@ def population_from_sites(grid, cells, persons_per_site=364.0) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 
 
-def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Best-server RSRP, server, SINR, covered and the evaluation count, in NumPy.
+def numpy_engine(prep, table) -> tuple:
+    """Best-server RSRP, server, SINR, covered, the evaluation count and the pixels near a tie
+    or a threshold (see ``NEAR_DB``), in NumPy (float64).
 
     ``prep`` gives the per-cell numbers the numba engine uses (positions, radii, windows,
     clutter classes); ``table`` the cell table (grid azimuth, beamwidth and tilt in degrees).
@@ -181,6 +185,8 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     level = p.rsrp_threshold_dbm - p.cutoff_margin_db
     hut = p.ue_height_m
     best = np.full((H, W), -np.inf)
+    second = np.full((H, W), -np.inf)  # the second-best RSRP (for near ties)
+    near_level = np.zeros((H, W), dtype=bool)  # a contribution within NEAR_DB of the level
     server = np.full((H, W), -1, dtype=np.int32)
     sums = np.zeros((prep.n_groups, H, W))
     classes = prep.clutter
@@ -248,8 +254,13 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
         ok = inside & (rsrp >= level)
         sums[ci[i, K.GROUP], r0:r1, c0:c1] += np.where(ok, 10.0 ** (rsrp / 10.0), 0.0)
         win_best = best[r0:r1, c0:c1]
+        win_second = second[r0:r1, c0:c1]
         better = ok & (rsrp > win_best)
+        win_second[:] = np.where(
+            better, win_best, np.where(ok, np.maximum(win_second, rsrp), win_second)
+        )
         win_best[better] = rsrp[better]
+        near_level[r0:r1, c0:c1] |= inside & (np.abs(rsrp - level) <= NEAR_DB)
         server[r0:r1, c0:c1][better] = i
     served = server >= 0
     s = np.where(served, 10.0 ** (best / 10.0), np.nan)
@@ -260,12 +271,24 @@ def numpy_engine(prep, table) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     interference = np.maximum(p.load * (total - s), 0.0)
     sinr = 10 * np.log10(s / (interference + cp[np.maximum(server, 0), K.NOISE_MW]))
     covered = served & (best >= p.rsrp_threshold_dbm) & (sinr >= p.sinr_threshold_db)
+    # Pixels where a float32 engine may legitimately differ: the two best servers within NEAR_DB,
+    # the RSRP or SINR within NEAR_DB of its threshold, or a contribution within NEAR_DB of the
+    # contribution level (it may or may not add to the interference).
+    with np.errstate(invalid="ignore"):  # −inf − (−inf) where a pixel has one server
+        tie = best - second <= NEAR_DB
+    near = served & (
+        tie
+        | (np.abs(best - p.rsrp_threshold_dbm) <= NEAR_DB)
+        | (np.abs(sinr - p.sinr_threshold_db) <= NEAR_DB)
+        | near_level
+    )
     return (
         np.where(served, best, np.nan).astype(np.float32),
         server,
         sinr.astype(np.float32),
         covered.astype(np.uint8),
         evals,
+        near,
     )
 
 
@@ -462,14 +485,12 @@ def compare_stage(quick: bool, workers: int) -> dict:
 
     backends.warm_up("serial")
     backends.warm_up("parallel")
-    # tile_size 64 gives the thread pool several tiles to share even on the quick grid.
+    # The engine's default tile size (256 px): 4 tiles here, shared by the thread pool.
     runs = {}
     for wk in sorted({1, workers}):
         times, cpu = [], []
-        for _ in range(3):
-            res = compute_coverage(
-                cells, grid, params, population=population, workers=wk, tile_size=64
-            )
+        for _ in range(5):
+            res = compute_coverage(cells, grid, params, population=population, workers=wk)
             # The engine phase only (tiles → kernels → rasters); preparation (cell table, clutter,
             # radii, bucketing) is left out as it is for the NumPy engine, which starts from it.
             times.append(res.timings["compute_s"])
@@ -480,14 +501,34 @@ def compare_stage(quick: bool, workers: int) -> dict:
     t_np, c_np = [], []
     for _ in range(2):
         t0, c0 = time.perf_counter(), time.process_time()
-        np_rsrp, np_server, np_sinr, np_cov, np_evals = numpy_engine(prep, table)
+        np_rsrp, np_server, np_sinr, np_cov, np_evals, near = numpy_engine(prep, table)
         t_np.append(time.perf_counter() - t0)
         c_np.append(time.process_time() - c0)
     numpy_best = min(t_np)
     numpy_cpu = min(c_np)
     evals = res.timings["evaluations"]
     assert evals == np_evals, (evals, np_evals)
-    both = ~np.isnan(res.rsrp_dbm)
+    served = ~np.isnan(np_rsrp)
+    far = served & ~near
+    d_rsrp = np.abs(res.rsrp_dbm - np_rsrp)
+    d_sinr = np.abs(res.sinr_db - np_sinr)
+    server_diff = res.server != np_server
+    covered_diff = res.covered != np_cov
+    agreement = {
+        "max_abs_rsrp_db": float(np.nanmax(d_rsrp)) if served.any() else 0.0,
+        "max_abs_sinr_db_away_from_ties": float(np.nanmax(d_sinr[far])) if far.any() else 0.0,
+        "max_abs_sinr_db": float(np.nanmax(d_sinr)) if served.any() else 0.0,
+        "near_tie_or_threshold_pixels": int(near.sum()),
+        "server_differs": int(server_diff.sum()),
+        "server_differs_away_from_ties": int((server_diff & ~near).sum()),
+        "covered_differs": int(covered_diff.sum()),
+        "covered_differs_away_from_ties": int((covered_diff & ~near).sum()),
+        "served_pixels": int(served.sum()),
+    }
+    assert agreement["max_abs_rsrp_db"] <= NEAR_DB, agreement
+    assert agreement["max_abs_sinr_db_away_from_ties"] <= NEAR_DB, agreement
+    assert agreement["server_differs_away_from_ties"] == 0, agreement
+    assert agreement["covered_differs_away_from_ties"] == 0, agreement
     return {
         "grid": f"{grid.width}x{grid.height} @ {grid.resolution_m:g} m",
         "cells": len(cells),
@@ -510,18 +551,10 @@ def compare_stage(quick: bool, workers: int) -> dict:
             "numpy": round(numpy_cpu / evals * 1e9, 2),
         },
         "ratio_cpu_time_per_core": round(numpy_cpu / numba_1_cpu, 2),
+        "ratio_cpu_time_2_cores": round(numpy_cpu / (numba_cpu / workers), 2),
         "parallel_efficiency": round(numba_1 / numba_best / workers, 2),
         "workers": workers,
-        "agreement": {
-            "max_abs_rsrp_db": float(np.nanmax(np.abs(res.rsrp_dbm - np_rsrp)))
-            if both.any()
-            else 0.0,
-            "max_abs_sinr_db": float(np.nanmax(np.abs(res.sinr_db - np_sinr)))
-            if both.any()
-            else 0.0,
-            "server_equal_share": float((res.server == np_server).mean()),
-            "covered_equal_share": float((res.covered == np_cov).mean()),
-        },
+        "agreement": agreement,
         "covered_share": float(res.covered.mean()),
     }
 
@@ -657,7 +690,7 @@ def main() -> int:
     )
     print(f"  {'NumPy':<28}{cmp['numpy_s']:>10.3f}{cmp['numpy_evals_per_s']:>18,}")
     print(
-        f"  ratio numba/NumPy (wall): {cmp['ratio']}× ({args.workers} threads), {cmp['ratio_1worker']}× (1 thread); target ≥ 10× on 2 cores"
+        f"  ratio numba/NumPy (wall): {cmp['ratio']}× ({args.workers} threads), {cmp['ratio_1worker']}× (1 thread); target ≥ 30× on 2 cores"
     )
     print(
         f"  CPU time per evaluation: numba {cmp['cpu_ns_per_evaluation']['numba']} ns, NumPy "
@@ -666,8 +699,15 @@ def main() -> int:
     )
     a = cmp["agreement"]
     print(
-        f"  agreement: max |ΔRSRP| {a['max_abs_rsrp_db']:.2e} dB, max |ΔSINR| {a['max_abs_sinr_db']:.2e} dB, "
-        f"server equal {a['server_equal_share']:.4%}, covered equal {a['covered_equal_share']:.4%}"
+        f"  agreement with NumPy: max |ΔRSRP| {a['max_abs_rsrp_db']:.2e} dB, max |ΔSINR| "
+        f"{a['max_abs_sinr_db_away_from_ties']:.2e} dB away from ties ({a['max_abs_sinr_db']:.2e} "
+        f"everywhere); {a['near_tie_or_threshold_pixels']:,} of {a['served_pixels']:,} served "
+        f"pixels within {NEAR_DB} dB of a tie or threshold, where server differs on "
+        f"{a['server_differs']} and covered on {a['covered_differs']} (none elsewhere)"
+    )
+    print(
+        f"  CPU ratio on 2 cores (NumPy CPU / (numba CPU / 2)): {cmp['ratio_cpu_time_2_cores']}×"
+        " (target ≥ 30×, ≤ 7 ns CPU per evaluation)"
     )
 
     with tempfile.TemporaryDirectory() as tmp:
