@@ -91,6 +91,9 @@ def main(verbose: int, quiet: bool) -> None:
     synthetic Quanzhou scenario.
     """
     _setup_logging(-1 if quiet else verbose)
+    from .safefs import terminate_like_interrupt
+
+    terminate_like_interrupt()
 
 
 scenario_arg = click.argument(
@@ -234,7 +237,7 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
                 f"[yellow]warning:[/yellow] {terminal_text(w)}", markup=True, highlight=False
             )
         click.echo(
-            f"rejected rows: {len(result.inputs.rejected)} → {result.run_dir / 'rejected_rows.csv'}"
+            f"rejected rows: {len(result.inputs.rejected)} → {result.outputs['rejected_rows']}"
         )
     if strict and len(result.inputs.rejected):
         click.echo(f"gigacov: {len(result.inputs.rejected)} rows rejected (--strict)", err=True)

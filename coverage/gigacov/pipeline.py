@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
 import time
 from collections.abc import Callable, Iterable
@@ -23,9 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, safefs
 from .crs import resolve_grid_crs
-from .errors import ConfigError
+from .errors import ConfigError, GigacovError
 from .grid import Grid
 from .runlog import collect_warnings, new_run
 from .scenario import Scenario, load_scenario
@@ -97,23 +96,16 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 @contextmanager
 def atomic_path(path: str | Path):
-    """Yield a temporary path next to ``path``; on success rename it over ``path``.
+    """Yield a temporary path for ``path``; on success rename it over ``path``.
 
-    The temporary keeps the suffix (drivers choose formats by it). On error it is removed and
-    ``path`` is left untouched, so an interrupted run never leaves a half-written file that
-    looks complete.
+    The temporary keeps the file name (drivers choose formats by the suffix) inside a private
+    folder created exclusively next to ``path`` (:func:`gigacov.safefs.atomic_path`): a planted
+    symlink is never followed, and a symlink at ``path`` is replaced, not written through. On
+    error it is removed and ``path`` is left untouched, so an interrupted run never leaves a
+    half-written file that looks complete.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
-    if tmp.exists():
-        tmp.unlink()
-    try:
+    with safefs.atomic_path(path) as tmp:
         yield tmp
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
@@ -180,18 +172,26 @@ def _timed(result: RunResult, name: str):
     log.info("%s: %.1f s", name, result.timings[name])
 
 
-def _ingest(scenario: Scenario, run_dir: Path) -> RunResult:
+def _ingest(scenario: Scenario, run_dir: Path, *, write: bool = True) -> RunResult:
     from .ingest import load_inputs
 
     result = RunResult(scenario=scenario, run_dir=run_dir, inputs=None)
     with _timed(result, "ingest"):
         result.inputs = load_inputs(scenario)
-    write_atomic(
-        run_dir / "rejected_rows.csv",
-        lambda p: write_csv(result.inputs.rejected, p),
-    )
-    result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
+    if write:
+        _write_rejected(result, "rejected_rows.csv")
     return result
+
+
+#: Where ``validate`` (or a run stopped by its inputs) writes the rejected rows when the run
+#: directory holds a complete run, whose own ``rejected_rows.csv`` it must not replace.
+VALIDATE_REJECTED = "rejected_rows.validate.csv"
+
+
+def _write_rejected(result: RunResult, name: str) -> None:
+    path = result.run_dir / name
+    write_atomic(path, lambda p: write_csv(result.inputs.rejected, p))
+    result.outputs["rejected_rows"] = path
 
 
 def _coverage(result: RunResult, plan: bool = False) -> None:
@@ -231,6 +231,22 @@ def _coverage(result: RunResult, plan: bool = False) -> None:
         result.coverage[tech] = cov
         suffix = "" if tech == "5G" else f"_{tech.lower()}"
         result.outputs.update(write_coverage(cov, result.run_dir, suffix=suffix))
+
+
+def _preflight(scn: Scenario, last: int, skip: set[Stage]) -> None:
+    """Paths checked before the run writes anything (:func:`gigacov.preflight.check_paths`)."""
+    from .preflight import check_paths
+
+    def runs(stage: Stage) -> bool:
+        return last >= STAGES.index(stage) and stage not in skip
+
+    check_paths(scn, writes_map=runs("map"), reads_previous=runs("report"))
+
+
+def _sweep(run_dir: Path) -> None:
+    """Remove what interrupted gigacov runs left in the run directory and in ``maps/``."""
+    for folder in (run_dir, Path("maps")):
+        safefs.sweep_partials(folder)
 
 
 def _check_standards_named(scn: Scenario, last: int) -> None:
@@ -528,6 +544,8 @@ def _run_reusing(
     last = STAGES.index(until)
     run_dir = scn.out_dir
     _check_standards_named(scn, last)
+    _preflight(scn, last, skip)
+    _sweep(run_dir)
     result = RunResult(scenario=scn, run_dir=run_dir, inputs=None, warnings=warned)
     with _timed(result, "ingest"):
         result.inputs = load_inputs(scn)
@@ -622,15 +640,28 @@ def _run(
     skip = set(skip)
     last = STAGES.index(until)
     run_dir = scn.out_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    # A manifest marks a complete run: remove the old one first so that an interrupted run
-    # never looks complete.
-    (run_dir / "manifest.json").unlink(missing_ok=True)
+    # Everything that can be checked is checked before anything is written.
     _check_standards_named(scn, last)
-    result = _ingest(scn, run_dir)
-    if not scn.scenario.allow_empty:
-        check_not_empty(result.inputs)
+    _preflight(scn, last, skip)
+    _sweep(run_dir)
+    result = _ingest(scn, run_dir, write=False)
     result.warnings = warned
+    complete = (run_dir / "manifest.json").is_file()
+    try:
+        if not scn.scenario.allow_empty:
+            check_not_empty(result.inputs)
+    except GigacovError:
+        _write_rejected(result, VALIDATE_REJECTED if complete else "rejected_rows.csv")
+        raise
+    if until == "validate":
+        # validate computes nothing: it leaves a run directory as it was, but for its report.
+        _write_rejected(result, VALIDATE_REJECTED if complete else "rejected_rows.csv")
+        return result
+    # A manifest marks a complete run: remove the old one before the first file of the new run
+    # is written, so that an interrupted run never looks complete.
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "manifest.json").unlink(missing_ok=True)
+    _write_rejected(result, "rejected_rows.csv")
     steps: list[tuple[Stage, Callable[[], None]]] = [
         (
             "coverage",

@@ -17,7 +17,6 @@ covered.tif    uint8      (none)    1 covered, 0 not                  nearest
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import pyproj
 from .. import __version__
 from ..errors import RunError
 from ..grid import Grid
+from ..safefs import partial_dir
 from .result import NO_SERVER, CoverageResult
 
 __all__ = ["write_coverage", "read_coverage", "LAYERS"]
@@ -92,8 +92,8 @@ def _write_cog(
         "blockysize": BLOCKSIZE,
         "BIGTIFF": "IF_SAFER",
     }
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".cog-") as tmp:
-        scratch = Path(tmp) / "scratch.tif"
+    with partial_dir(path.parent) as tmp:
+        scratch = tmp / "scratch.tif"
         with rasterio.open(scratch, "w", **profile) as dst:
             for r in range(0, grid.height, _STRIP_ROWS):
                 n = min(_STRIP_ROWS, grid.height - r)
