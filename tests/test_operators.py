@@ -271,3 +271,80 @@ def test_partly_overlapping_carriers_interfere_by_the_overlapping_share():
 
 def test_all_operators_known():
     assert OPERATORS == ("China Mobile", "China Telecom", "China Unicom", "China Broadnet")
+
+
+# ------------------------------------------------------------------------------------------------
+# From a real-shaped site list (GBK CSV, Chinese headers) through ingest
+# ------------------------------------------------------------------------------------------------
+
+SITES_CSV = """站号,小区ID,经度,纬度,网络制式,频段,频率,带宽,运营商
+A1,1,118.5501,24.7083,NR,n78,,100,中国电信
+A2,1,118.5511,24.7083,NR,n78,,100,联通
+A3,1,118.5521,24.7083,NR,,3.5G,100,CTCC
+A4,1,118.5531,24.7083,NR,,3460,100,46011
+A5,1,118.5541,24.7083,NR,,,100,CMCC
+A6,1,118.5551,24.7083,NR,n79,,100,广电
+A7,1,118.5561,24.7083,NR,n78,,100,某专网
+A8,1,118.5571,24.7083,LTE,B3,,20,46001
+"""
+
+
+def test_ingest_resolves_carriers_per_operator(tmp_path):
+    from gigacov.ingest import load_inputs
+    from gigacov.scenario import scenario_from_dict
+
+    path = tmp_path / "站点.csv"
+    path.write_bytes(SITES_CSV.encode("gbk"))
+    scn = scenario_from_dict(
+        {
+            "scenario": {"name": "t", "year": 2024, "region": "350500"},
+            "sites": {"path": str(path)},
+            "radio": {"shared": [["中国移动", "中国广电", "n28"]]},
+        },
+        base_dir=tmp_path,
+    )
+    inp = load_inputs(scn)
+    c = inp.cells.set_index("site_id")
+    assert list(c["freq_source"]) == [
+        "band",
+        "band",
+        "band",
+        "input",
+        "default",
+        "band",
+        "band",
+        "band",
+    ]
+    assert c.loc["A1", "carrier_low_mhz"] == 3400.0 and c.loc["A2", "carrier_low_mhz"] == 3500.0
+    assert c.loc["A3", "carrier_low_mhz"] == 3400.0  # "3.5G" names the band: 电信's carrier
+    assert (c.loc["A4", "carrier_low_mhz"], c.loc["A4", "freq_mhz"]) == (3410.0, 3460.0)
+    assert c.loc["A5", "carrier_low_mhz"] == 2515.0  # no band: 移动's main carrier (n41)
+    assert c.loc["A6", "carrier_low_mhz"] == 4900.0  # 广电's n79
+    assert c.loc["A7", "serves"] == "" and c.loc["A7", "carrier_low_mhz"] == 3450.0
+    assert c.loc["A8", "carrier_low_mhz"] == 1830.0  # 联通 B3
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert rep.defaults["operator unknown (frequency ± bandwidth/2)"] == 1
+    assert rep.defaults["carrier (operator's carrier for the band)"] == 5
+    assert any("某专网" in w for w in inp.warnings)
+    assert inp.carriers.unknown_operator == 1
+
+
+def test_scenario_rejects_a_bad_sharing_declaration(tmp_path):
+    from gigacov.scenario import scenario_from_dict
+
+    with pytest.raises(ConfigError, match=r"\[radio\] shared\[0\]: '铁塔' is not an operator"):
+        scenario_from_dict(
+            {
+                "scenario": {"name": "t", "year": 2024},
+                "sites": {"path": "x.csv"},
+                "radio": {"shared": [["铁塔", "中国联通", "n78"]]},
+            }
+        )
+    with pytest.raises(ConfigError, match=r"\[planning\] operator: 'ABC' is not an operator"):
+        scenario_from_dict(
+            {
+                "scenario": {"name": "t", "year": 2024},
+                "sites": {"path": "x.csv"},
+                "planning": {"operator": "ABC"},
+            }
+        )

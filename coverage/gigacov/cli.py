@@ -358,6 +358,13 @@ def check(scenario: Path, level: str | None, as_json: bool, strict: bool, recomp
     default=None,
     help="Candidate locations (CSV/GeoJSON/GPKG points) instead of a grid.",
 )
+@click.option(
+    "--operator",
+    default=None,
+    metavar="NAME",
+    help="Plan for one operator (中国移动/CMCC, 中国电信/CTCC, 中国联通/CUCC, 中国广电/CBN): "
+    "its own coverage gaps, new sites on its main 5G carrier.",
+)
 @json_opt
 @recompute_opt
 @allow_empty_opt
@@ -366,6 +373,7 @@ def plan(
     counties: tuple[str, ...],
     budget: int | None,
     candidates: Path | None,
+    operator: str | None,
     as_json: bool,
     recompute: bool,
 ) -> None:
@@ -378,6 +386,10 @@ def plan(
 
     scn = load(scenario)
     changes: dict[str, Any] = {}
+    if operator is not None:
+        from .operators import parse_operator
+
+        changes["operator"] = parse_operator(operator, "--operator")
     if budget is not None:
         changes["budget"] = budget
     if candidates is not None:

@@ -61,6 +61,10 @@ class RunResult:
     """Persons per grid pixel (float32), or None without population data."""
     coverage: dict[str, Any] = field(default_factory=dict)
     """Technology ("5G", "4G") → :class:`gigacov.radio.CoverageResult`."""
+    coverage_by_operator: dict[str, Any] = field(default_factory=dict)
+    """Operator → its own 5G :class:`gigacov.radio.CoverageResult` (``[radio] per_operator``)."""
+    operator_indicators: dict[str, Any] = field(default_factory=dict)
+    """Level → the ``<level>_operator`` table (one row per unit × operator)."""
     indicators: Any = None  # gigacov.indicators.IndicatorSet
     standards: list[Any] = field(default_factory=list)  # gigacov.compliance.Standard
     compliance: pd.DataFrame | None = None
@@ -195,6 +199,8 @@ def _write_rejected(result: RunResult, name: str) -> None:
 
 
 def _coverage(result: RunResult, plan: bool = False) -> None:
+    from .by_operator import compute_operator_coverage
+    from .operators import operator_slug, transmitters
     from .radio import RadioParams, compute_coverage, write_coverage
     from .zonal import population_grid
 
@@ -204,9 +210,21 @@ def _coverage(result: RunResult, plan: bool = False) -> None:
     with _timed(result, "population"):
         result.population = population_grid(inputs, result.grid)
     cells = inputs.cells
+    engine = {
+        "population": result.population,
+        "clutter": inputs.clutter,
+        "dem": inputs.dem,
+        "backend": scn.compute.backend,
+        "scheduler": scn.compute.scheduler,
+        "workers": scn.compute.workers,
+        "tile_size": scn.grid.tile_size,
+        "progress": scn.compute.progress,
+        "memory_budget_mb": scn.compute.memory_budget_mb,
+    }
     for tech in scn.radio.technologies:
         tech = tech.upper()
-        tech_cells = cells[cells["tech"] == tech].reset_index(drop=True)
+        # a shared cell that several operators list is one transmitter
+        tech_cells = transmitters(cells[cells["tech"] == tech])
         if tech != "5G" and tech_cells.empty:
             # No data is not zero: without cells of a technology its coverage is unknown, not
             # 0 % (ingest warned); no rasters, no layers, its indicators stay no_data.
@@ -214,23 +232,23 @@ def _coverage(result: RunResult, plan: bool = False) -> None:
             continue
         params = RadioParams.from_section(scn.radio, tech)
         with _timed(result, f"coverage_{tech.lower()}"):
-            cov = compute_coverage(
-                tech_cells,
-                result.grid,
-                params,
-                population=result.population,
-                clutter=inputs.clutter,
-                dem=inputs.dem,
-                backend=scn.compute.backend,
-                scheduler=scn.compute.scheduler,
-                workers=scn.compute.workers,
-                tile_size=scn.grid.tile_size,
-                progress=scn.compute.progress,
-                memory_budget_mb=scn.compute.memory_budget_mb,
-            )
+            cov = compute_coverage(tech_cells, result.grid, params, **engine)
         result.coverage[tech] = cov
         suffix = "" if tech == "5G" else f"_{tech.lower()}"
         result.outputs.update(write_coverage(cov, result.run_dir, suffix=suffix))
+        if tech == "5G" and scn.radio.per_operator:
+            with _timed(result, "coverage_5g_operators"):
+                by_op, op_timings = compute_operator_coverage(
+                    tech_cells, result.grid, params, **engine
+                )
+            result.coverage_by_operator = by_op
+            result.timings.update(
+                {f"coverage_5g_{operator_slug(o)}": t for o, t in op_timings.items()}
+            )
+            for op, c in by_op.items():
+                result.outputs.update(
+                    write_coverage(c, result.run_dir, suffix=f"_5g_{operator_slug(op)}")
+                )
 
 
 def _preflight(scn: Scenario, last: int, skip: set[Stage]) -> None:
@@ -313,6 +331,7 @@ def check_grid_budget(scenario: Scenario, grid: Grid, *, plan: bool = False) -> 
 
 
 def _check(result: RunResult) -> None:
+    from .by_operator import operator_indicators, write_operator_layers
     from .compliance import evaluate, load_standards
     from .indicators import compute_indicators, write_indicators_gpkg
 
@@ -321,13 +340,27 @@ def _check(result: RunResult) -> None:
         result.indicators = compute_indicators(
             result.inputs, result.grid, result.population, result.coverage
         )
+    if result.coverage_by_operator:
+        with _timed(result, "indicators_operators"):
+            result.operator_indicators = operator_indicators(
+                result.inputs,
+                result.grid,
+                result.population,
+                result.coverage_by_operator,
+                result.indicators,
+            )
     base = scn.path.parent if scn.path else None
     result.standards = load_standards(scn.scenario.standards, base_dir=base)
     with _timed(result, "compliance"):
         result.compliance = evaluate(result.indicators, result.standards)
     run_dir = result.run_dir
     write_atomic(run_dir / "compliance.csv", lambda p: write_csv(result.compliance, p))
-    write_atomic(run_dir / "indicators.gpkg", lambda p: write_indicators_gpkg(result.indicators, p))
+
+    def write_gpkg(p: Path) -> None:
+        write_indicators_gpkg(result.indicators, p)
+        write_operator_layers(result.operator_indicators, p)
+
+    write_atomic(run_dir / "indicators.gpkg", write_gpkg)
     result.outputs["compliance"] = run_dir / "compliance.csv"
     result.outputs["indicators"] = run_dir / "indicators.gpkg"
 
@@ -344,9 +377,34 @@ def _field(result: RunResult) -> None:
 def _plan(result: RunResult, counties: Iterable[str] | None = None) -> None:
     from .planning import plan, write_plan
 
+    operator = result.scenario.planning.operator
     with _timed(result, "planning"):
-        result.plan = plan(result, counties=list(counties) if counties else None)
+        if operator:
+            from .by_operator import operator_view
+
+            # the operator's own coverage gaps, new sites on its main carrier
+            view = operator_view(result, operator)
+            result.plan = plan(view, counties=list(counties) if counties else None)
+            _label_plan(result.plan, view.scenario.planning.operator)
+        else:
+            result.plan = plan(result, counties=list(counties) if counties else None)
     result.outputs.update(write_plan(result.plan, result.run_dir))
+
+
+def _label_plan(plan_result: Any, operator: str) -> None:
+    """Put the operator on the recommended sites and their cells."""
+    from .operators import load_carrier_table
+
+    if plan_result.recommended is not None:
+        plan_result.recommended["operator"] = operator
+    cells = plan_result.new_cells
+    if cells is not None and len(cells):
+        cells["operator"] = operator
+        cells["freq_source"] = "input"
+    plan_result.settings["operator"] = operator
+    carrier = load_carrier_table().main(operator, "5G")
+    if carrier is not None:
+        plan_result.settings["carrier_mhz"] = [carrier.low_mhz, carrier.high_mhz]
 
 
 def _map(result: RunResult, offline: bool | None = None) -> None:
@@ -414,6 +472,10 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
             if result.field_result is not None
             else None
         ),
+        "carriers": _carriers_manifest(inputs),
+        "radio_timings_by_operator": {
+            op: cov.timings for op, cov in result.coverage_by_operator.items()
+        },
         "timings_s": result.timings,
         "outputs": {
             k: str(Path(v).relative_to(result.run_dir)) if _inside(v, result.run_dir) else str(v)
@@ -426,6 +488,14 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
             dict.fromkeys([*(inputs.warnings if inputs is not None else []), *result.warnings])
         ),
     }
+
+
+def _carriers_manifest(inputs: Any) -> dict[str, Any] | None:
+    table = getattr(inputs, "carrier_table", None)
+    if table is None:
+        return None
+    summ = getattr(inputs, "carriers", None)
+    return {**table.to_dict(), "cells": summ.to_dict() if summ is not None else None}
 
 
 def _inside(path: Path, folder: Path) -> bool:

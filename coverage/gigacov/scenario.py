@@ -223,6 +223,10 @@ class RadioSection:
     """Operators' carriers that replace or add to the shipped table (``carriers.toml``), e.g.
     ``[[radio.carriers]]`` with ``operator = "中国电信"``, ``band = "n78"``, ``low_mhz = 3400``,
     ``high_mhz = 3500`` (downlink MHz)."""
+    per_operator: bool = True
+    """Also compute each operator's own 5G coverage (its cells only, interference from its own
+    carriers): the ``<level>_operator`` layers, the report's by-operator section, the map's
+    per-operator switch."""
     shared: list[list[str]] = field(default_factory=list)
     """Shared radio networks: operators and a band, e.g. ``[["中国电信", "中国联通", "n78"]]``.
     The shared cells use the carrier of the operator listed first and serve every listed

@@ -404,6 +404,10 @@ sinr_threshold_db = -3
 # minute of radio work (gigacov's default, 15 km, takes about 1.5 minutes per technology at 100 m
 # on 2 cores with the DEM). Cells beyond 5 km contribute little at these thresholds.
 max_radius_m = {MAX_RADIUS_M:g}
+# Shared networks: China Telecom and China Unicom build one n78 network together (共建共享) on
+# China Telecom's carrier; China Mobile builds its 700 MHz cells with China Broadnet on China
+# Broadnet's n28 carrier. Shared cells serve both operators' users (see docs/operators.md).
+shared = [["中国电信", "中国联通", "n78"], ["中国广电", "中国移动", "n28"]]
 
 [planning]
 # Weak-coverage areas, and new sites for every county that fails a coverage-related target.

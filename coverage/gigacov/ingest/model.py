@@ -41,6 +41,9 @@ CELL_COLUMNS: dict[str, str] = {
     "tech": "str",  # "5G" or "4G"
     "operator": "str",
     "freq_mhz": "float64",
+    # where freq_mhz came from: "input" (MHz or ARFCN, kept), "band" (band name or rough
+    # frequency: the operator's carrier in that band applies), "default" (nothing given)
+    "freq_source": "str",
     "bandwidth_mhz": "float64",
     "scs_khz": "float64",
     "n_rb": "int64",

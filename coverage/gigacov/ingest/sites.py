@@ -190,7 +190,7 @@ def read_sites(
     lon, lat, raw_lon, raw_lat = _coordinates(w, region, declared)
     band = _band_hints(w)
     tech = _technology(w, band)
-    freq = _frequency(w, tech, band)
+    freq, freq_source = _frequency(w, tech, band)
     bw, scs, n_rb = _carrier(w, tech, freq, band)
     antenna = _antenna(w)
     eirp = _eirp(w, n_rb)
@@ -231,6 +231,7 @@ def read_sites(
             else np.full(w.n, "", dtype=object)
         ),
         "freq_mhz": freq,
+        "freq_source": freq_source,
         "bandwidth_mhz": bw,
         "scs_khz": scs,
         "n_rb": n_rb,
@@ -605,9 +606,13 @@ def _technology(w: _Work, band: _Band) -> np.ndarray:
 # ------------------------------------------------------------------------------------------------
 
 
-def _frequency(w: _Work, tech: np.ndarray, band: _Band) -> np.ndarray:
-    """Centre frequency (MHz) from the frequency, band or ARFCN column; default by technology."""
-    freq, fbad, (col_name, raw_vals) = _frequency_columns(w.cols, tech, band.mhz, w.n)
+def _frequency(w: _Work, tech: np.ndarray, band: _Band) -> tuple[np.ndarray, np.ndarray]:
+    """Centre frequency (MHz) from the frequency, band or ARFCN column; default by technology.
+
+    Also returns where each row's frequency came from (``freq_source``): ``"input"`` (MHz or
+    ARFCN), ``"band"`` (a band name or a rough frequency such as ``3.5G``: the operator's
+    carrier in that band applies) or ``"default"`` (nothing given)."""
+    freq, fbad, (col_name, raw_vals), source = _frequency_columns(w.cols, tech, band.mhz, w.n)
     if fbad.any():
         w.tracker.reject(
             fbad,
@@ -631,16 +636,24 @@ def _frequency(w: _Work, tech: np.ndarray, band: _Band) -> np.ndarray:
     fmiss = ~np.isfinite(freq)
     is5 = tech == "5G"
     w.defaults["freq_mhz"] = fmiss
-    return np.where(
+    source = np.where(fmiss, "default", source).astype(object)
+    freq = np.where(
         fmiss, np.where(is5, DEFAULTS["5G"]["freq_mhz"], DEFAULTS["4G"]["freq_mhz"]), freq
     )
+    return freq, source
 
 
 def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray, n: int):
-    """Centre frequency (MHz) from freq / band / ARFCN columns; returns (freq, bad, (column, raw))."""
+    """Centre frequency (MHz) from freq / band / ARFCN columns.
+
+    Returns (freq, bad, (column, raw), source) with ``source`` per row ``"input"`` (an exact
+    frequency or an ARFCN), ``"band"`` (a band name, a band number or a rough frequency: a
+    spelling with a unit, or a plain number in GHz, that is a whole multiple of 100 MHz, such as
+    ``3.5G`` or ``2600M``) or ``""`` (none)."""
     freq = np.full(n, np.nan)
     bad = np.zeros(n, dtype=bool)
     src = ("freq_mhz", None)
+    source = np.full(n, "", dtype=object)
     if cols.has("freq"):
         raw = cols.raw["freq"]
         header_unit = cols.unit.get("freq", "")
@@ -661,6 +674,19 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
             )
             vals = vals.copy()
             vals[plain] = guessed.to_numpy(dtype=float, na_value=np.nan)
+        # exact MHz numbers are explicit; GHz numbers and spelled-out units that are whole
+        # hundreds of MHz ("3.5G", "2600M") only name a band
+        if header_unit in ("ghz", "g"):
+            ghz_plain = plain
+        elif header_unit == "":
+            with np.errstate(invalid="ignore"):
+                ghz_plain = plain & (np.asarray(p.values, dtype=np.float64) < 60.0)
+        else:
+            ghz_plain = np.zeros(n, dtype=bool)
+        rough = np.isfinite(vals) & (np.abs(vals / 100.0 - np.round(vals / 100.0)) < 1e-9)
+        spelled = ~plain & ~p.missing & ~p.bad
+        source[np.isfinite(vals)] = "input"
+        source[rough & (ghz_plain | spelled)] = "band"
         # band names in a frequency column ("n78") come back as NaN → try them as bands
         nb = p.bad
         if nb.any():
@@ -668,6 +694,7 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
             ok = b.notna().to_numpy()
             idx = np.flatnonzero(nb)
             vals[idx[ok]] = [a[0] for a in b[ok].tolist()]
+            source[idx[ok]] = "band"
             nb = nb.copy()
             nb[idx[ok]] = False
         freq = vals
@@ -675,6 +702,7 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
         src = (cols.header["freq"], raw)
     take = ~np.isfinite(freq) & ~bad & np.isfinite(band_mhz)
     freq[take] = band_mhz[take]
+    source[take] = "band"
     if cols.has("band"):
         band_text = as_text(cols.raw["band"])
         bmiss = is_missing(cols.raw["band"])
@@ -689,6 +717,7 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
             )
             centre = np.array([BAND_CENTRE_MHZ.get(k, (np.nan,))[0] for k in keys])
             idx = np.flatnonzero(small)
+            source[idx[~np.isfinite(freq[idx]) & np.isfinite(centre)]] = "band"
             freq[idx] = np.where(np.isfinite(freq[idx]), freq[idx], centre)
             band_bad[idx[np.isfinite(centre)]] = False
         newbad = band_bad & ~np.isfinite(freq)
@@ -702,12 +731,14 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
         f = arfcn_or_mhz(v, tech, explicit=is_arfcn_header(cols.header["arfcn"]))
         take = ~np.isfinite(freq) & np.isfinite(f)
         freq[take] = f[take]
+        source[take] = "input"
         abad = (p.bad | (np.isfinite(v) & ~np.isfinite(f))) & ~np.isfinite(freq)
         if abad.any() and not bad.any():
             src = (cols.header["arfcn"], raw)
         bad |= abad
     bad &= ~np.isfinite(freq)
-    return freq, bad, src
+    source[~np.isfinite(freq)] = ""
+    return freq, bad, src, source
 
 
 def _carrier(w: _Work, tech: np.ndarray, freq: np.ndarray, band: _Band):

@@ -29,6 +29,7 @@ from branca.element import Element
 
 from ..compliance import unit_status
 from ..errors import ConfigError
+from ..operators import operator_label, operator_slug
 from ..scenario import BASEMAPS
 from . import assets
 from .layers import (
@@ -106,6 +107,15 @@ class RenderedMap:
     offline: bool
     datum: str
     timings: dict[str, float] = field(default_factory=dict)
+
+
+#: Colour of each operator's own-coverage overlay.
+_OPERATOR_COLOURS = {
+    "China Mobile": "#1565c0",
+    "China Telecom": "#2e7d32",
+    "China Unicom": "#c62828",
+    "China Broadnet": "#6a1b9a",
+}
 
 
 def default_map_path(run: Any) -> Path:
@@ -539,6 +549,45 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
                 else f"{tech} signal ({signal})",
                 "items": [[c, lab, "box"] for _, c, lab in RSRP_CLASSES]
                 + [["", "< −115 dBm or no signal", "hollow"]],
+                "slider": True,
+            }
+        )
+    # Each operator's own 5G coverage (covered = RSRP and SINR thresholds met), one switch each.
+    for op, cov in (getattr(run, "coverage_by_operator", None) or {}).items():
+        colour = _OPERATOR_COLOURS.get(op, "#555555")
+        warped = warp_to_web_mercator(
+            (np.asarray(cov.covered) != 0).astype(np.uint8),
+            cov.grid,
+            max_pixels=int(section.raster_max_pixels),
+        )
+        if datum == "gcj02":
+            warped = shift_to_gcj02(warped)
+        png = encode_png(warped.classes, {1: colour})
+        url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        key = f"coverage_5g_{operator_slug(op)}"
+        name = f"5G covered — {operator_label(op)}"
+        overlay = folium.raster_layers.ImageOverlay(
+            image=url,
+            bounds=warped.bounds_latlon,
+            name=html.escape(name),
+            opacity=float(section.raster_opacity),
+            show=False,
+            pixelated=True,
+            interactive=False,
+        )
+        overlay.add_to(m)
+        groups[key] = overlay
+        layer_names.append(name)
+        layer_keys[name] = key
+        layer_bytes[key] = len(url)
+        payload["rasters"].append(
+            {"key": key, "tech": "5G", "bounds": warped.bounds_latlon, "shape": list(warped.shape)}
+        )
+        legend.append(
+            {
+                "keys": [key],
+                "title": f"{operator_label(op)}: own 5G coverage (its cells only)",
+                "items": [[colour, "covered (RSRP and SINR thresholds met)", "box"]],
                 "slider": True,
             }
         )

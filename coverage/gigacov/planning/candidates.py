@@ -282,6 +282,7 @@ def candidate_cells(
         "tech": "5G",
         "operator": "planned",
         "freq_mhz": float(freq_mhz),
+        "freq_source": "input",
         "bandwidth_mhz": float(bandwidth_mhz),
         "scs_khz": float(scs_khz),
         "n_rb": np.int64(n_rb),

@@ -347,6 +347,80 @@ def _key_places(indicators: Any, lang: Labeler, limit: int = 200) -> dict[str, A
     }
 
 
+def _by_operator(run: Any, lang: Labeler) -> dict[str, Any] | None:
+    """The "运营商对比 / by operator" section: per county, each operator's own coverage
+    indicators side by side, and the operator furthest from the standards' coverage thresholds."""
+    from ..by_operator import OPERATOR_INDICATORS, lagging_operators
+    from ..operators import operator_label
+
+    tables = getattr(run, "operator_indicators", None) or {}
+    county = tables.get("county")
+    if county is None or not len(county):
+        return None
+    lag = lagging_operators(county, list(run.standards or []), "county")
+    thresholds = lag.attrs.get("thresholds", {})
+    keys = list(OPERATOR_INDICATORS)
+    header = [lang("区县", "county"), lang("运营商", "operator")] + [
+        lang.indicator_header(k) for k in keys
+    ]
+    ops = list(dict.fromkeys(county["operator"]))
+    by_code = {r["admin_code"]: r for r in lag.to_dict(orient="records")}
+    units = []
+    lagging_count: dict[str, int] = {}
+    for code, part in county.groupby("admin_code", sort=False):
+        info = by_code.get(code, {})
+        lagging = list(info.get("lagging", []))
+        for o in lagging:
+            lagging_count[o] = lagging_count.get(o, 0) + 1
+        rows = []
+        for _, r in part.iterrows():
+            cells = []
+            for k in keys:
+                lab = lang.indicator(k)
+                val = r.get(k)
+                thr = thresholds.get(k)
+                short = thr is not None and not _is_missing(val) and float(val) < thr[1]
+                cells.append({"text": fmt_value(val, lab.ratio, lab.decimals), "short": short})
+            rows.append(
+                {
+                    "operator": operator_label(r["operator"]),
+                    "lagging": r["operator"] in lagging,
+                    "cells": cells,
+                }
+            )
+        note = ""
+        if lagging:
+            key = info.get("lagging_indicator", "")
+            lab = lang.indicator(key)
+            note = (
+                f"{lang.indicator_name(key)} {fmt_value(info.get('lagging_value'), lab.ratio)}"
+                f" < {fmt_value(info.get('lagging_threshold'), lab.ratio)}"
+            )
+        units.append(
+            {
+                "code": code,
+                "name": str(part["name"].iloc[0]),
+                "rows": rows,
+                "lagging": "、".join(operator_label(o) for o in lagging),
+                "lagging_note": note,
+            }
+        )
+    thr_text = [
+        f"{lang.indicator_name(k)} {fmt_threshold('>=', t, lang.indicator(k).ratio)} ({std})"
+        for k, (std, t) in thresholds.items()
+    ]
+    return {
+        "header": header,
+        "units": units,
+        "operators": [operator_label(o) for o in ops],
+        "thresholds": thr_text,
+        "most_lagging": [
+            f"{operator_label(o)}: {n}"
+            for o, n in sorted(lagging_count.items(), key=lambda x: -x[1])
+        ],
+    }
+
+
 def _inputs(inputs: Any) -> dict[str, Any]:
     reports, reasons = input_summary(inputs)
     return {
@@ -1015,6 +1089,7 @@ def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | 
             "county_maps": maps,
             "county_maps_skipped": maps_skipped,
             "key_places": _key_places(run.indicators, lang),
+            "by_operator": _by_operator(run, lang),
             "inputs": _inputs(run.inputs),
             "planning": _planning(run.plan, lang, comp),
             "field": _field_section(run, lang, font, suffix),
