@@ -114,9 +114,11 @@ def test_gbk_values_are_normalised(tmp_path):
     c = inp.cells.set_index("source_row")
     assert list(inp.cells.columns) == list(CELL_COLUMNS) + list(CARRIER_COLUMNS)
     assert c.loc[2, "tech"] == "5G" and c.loc[5, "tech"] == "4G"
-    # n78 → 3500 MHz; China Mobile "D" band = LTE band 41 (2496–2690 MHz)
-    assert c.loc[2, "freq_mhz"] == 3500.0 and c.loc[5, "freq_mhz"] == pytest.approx(2593.0)
-    assert c.loc[7, "freq_mhz"] == pytest.approx(1842.5)  # B3
+    # n78 of 中国电信 → its carrier 3400–3500 MHz (centre 3450); China Mobile "D" band = LTE
+    # band 41 (2496–2690 MHz, no operator carrier in the table: the band centre)
+    assert c.loc[2, "freq_mhz"] == 3450.0 and c.loc[5, "freq_mhz"] == pytest.approx(2593.0)
+    assert c.loc[2, "carrier_low_mhz"] == 3400.0 and c.loc[2, "freq_source"] == "band"
+    assert c.loc[7, "freq_mhz"] == pytest.approx(1845.0)  # 联通 B3: its 1830–1860 MHz carrier
     # EIRP 200 W = 10·log10(200 000 mW) = 53.01 dBm
     assert c.loc[2, "eirp_dbm"] == pytest.approx(10 * math.log10(200e3))
     assert c.loc[5, "eirp_dbm"] == 61.0  # default
@@ -131,9 +133,11 @@ def test_gbk_values_are_normalised(tmp_path):
     # a site keeps one id, each cell its own azimuth
     site = inp.cells[inp.cells.site_id == "QZ001"]
     assert sorted(site["azimuth_deg"]) == [0.0, 120.0, 240.0]
-    # row 15: no band, no frequency → 5G default 3500 MHz, counted
-    assert c.loc[15, "freq_mhz"] == 3500.0
+    # row 15: no band, no frequency → the default, counted; its operator (移动) known: its main
+    # 5G carrier (n41, 2515–2615 MHz)
+    assert c.loc[15, "freq_source"] == "default" and c.loc[15, "freq_mhz"] == 2565.0
     assert rep.defaults["freq_mhz"] == 1
+    assert rep.defaults["carrier (operator's main carrier)"] == 1
     assert rep.defaults["eirp_dbm"] == 3  # rows 5, 7, 15
     assert rep.defaults["beamwidth_deg"] == 6  # every used cell has an azimuth, none a beamwidth
     assert "azimuth_deg" not in rep.defaults
