@@ -151,3 +151,60 @@ def test_lagging_operator_is_the_furthest_from_the_thresholds(tables):
     assert lag.loc["350502", "lagging_threshold"] == 0.8
     # county B has no villages: no figure, no gap, nobody lags
     assert lag.loc["350503", "lagging"] == []
+
+
+def test_report_section_names_who_lags_where(tmp_path):
+    from test_report_fixtures import JINJIANG, LICHENG, make_run
+    from test_report_html import Page
+
+    from gigacov.report import write_report
+
+    run = make_run(tmp_path)
+    run.standards.append(
+        Standard(
+            id="rural-5g",
+            title="rural 5G",
+            issuer="",
+            source="",
+            version="1",
+            year=2024,
+            notes="",
+            indicators=[
+                StandardIndicator(
+                    "village_reach_5g", "行政村5G通达率", "village 5G reach", ">=", 0.9, ("county",)
+                )
+            ],
+        )
+    )
+    rows = []
+    for code, name, vals in (
+        (LICHENG, "鲤城区", {"China Mobile": 0.95, "China Telecom": 0.6, "China Unicom": 0.6}),
+        (JINJIANG, "晋江市", {"China Mobile": 0.5, "China Telecom": 0.92, "China Unicom": 0.92}),
+    ):
+        for op, v in vals.items():
+            rows.append(
+                {
+                    "admin_code": code,
+                    "name": name,
+                    "level": "county",
+                    "operator": op,
+                    "village_reach_5g": v,
+                    "pop_coverage_5g": 0.9,
+                    "area_coverage_5g": 0.5,
+                    "key_place_reach_5g": 1.0,
+                    "sites_5g_per_10k": 10.0,
+                }
+            )
+    run.operator_indicators = {"county": pd.DataFrame(rows)}
+    page = Page(write_report(run)["report"].read_text(encoding="utf-8"))
+    assert page.sections.index("by-operator") == page.sections.index("inputs") - 1
+    html = (run.run_dir / "report.html").read_text(encoding="utf-8")
+    part = html[html.index('id="by-operator"') : html.index('id="inputs"')]
+    # 鲤城区: 电信 and 联通 share the shortfall (60 % < 90 %); 晋江市: 移动 (50 %)
+    licheng = part[part.index("鲤城区") : part.index("晋江市")]
+    assert "中国电信 China Telecom、中国联通 China Unicom</strong>" in licheng
+    jinjiang = part[part.index("晋江市") :]
+    assert "<strong>中国移动 China Mobile</strong>" in jinjiang
+    assert "50.0% &lt; 90.0%" in jinjiang
+    assert 'class="num short">50.0%' in jinjiang
+    assert "中国移动 China Mobile: 1" in part and "中国电信 China Telecom: 1" in part

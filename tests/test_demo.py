@@ -723,6 +723,22 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
     from test_maps_browser import check_map
 
     n_villages = len(pyogrio.read_dataframe(out["run_2024"] / "indicators.gpkg", layer="village"))
+    # The demo's sites carry operators: per-operator layer, report section and map switch.
+    by_op = pyogrio.read_dataframe(out["run_2024"] / "indicators.gpkg", layer="county_operator")
+    assert set(by_op["operator"]) == {
+        "China Mobile",
+        "China Telecom",
+        "China Unicom",
+        "China Broadnet",
+    }
+    assert len(by_op) == 4 * 12
+    # 电信 and 联通 share one n78 network in the demo: the same coverage, their own sites
+    ct = by_op[by_op["operator"] == "China Telecom"].set_index("admin_code")
+    cu = by_op[by_op["operator"] == "China Unicom"].set_index("admin_code")
+    assert np.allclose(ct["pop_coverage_5g"], cu["pop_coverage_5g"], equal_nan=True)
+    assert (ct["sites_5g"] != cu["sites_5g"]).any()
+    report_html = out["report"].read_text(encoding="utf-8")
+    assert 'id="by-operator"' in report_html and "运营商对比 / by operator" in report_html
     counties_layer = "区县达标 / Counties — miit-gigabit-city-2021"
     check_map(
         out["map"],
@@ -736,6 +752,8 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
             "5G基站 / 5G sites",
             "实测样本 RSRP 误差 / Field samples — RSRP error",
             "争议区域（实测与预测不符） / Disputed areas (measurements vs prediction)",
+            "中国移动自有5G覆盖 / 5G covered — China Mobile",
+            "中国广电自有5G覆盖 / 5G covered — China Broadnet",
         ],
         feature_counts={counties_layer: 12, "行政村5G通达 / Villages — 5G reach": n_villages},
         screenshot="demo-map",
