@@ -348,3 +348,19 @@ def test_scenario_rejects_a_bad_sharing_declaration(tmp_path):
                 "planning": {"operator": "ABC"},
             }
         )
+
+
+def test_per_operator_runs_serve_shared_cells_and_run_once_per_cell_set():
+    from gigacov.by_operator import compute_operator_coverage
+
+    params = RadioParams(model="free-space", load=0.5)
+    separate = _two_sites(["中国电信", "中国联通"])
+    by_op, _ = compute_operator_coverage(transmitters(separate), _grid(), params, workers=1)
+    assert set(by_op) == {"China Telecom", "China Unicom"}
+    assert [len(c.cells) for c in by_op.values()] == [1, 1]
+    # each operator alone at the midpoint: its own single-cell SINR
+    assert by_op["China Telecom"].sinr_db[MID] == pytest.approx(_single_cell_sinr(separate, 0))
+    shared = _two_sites(["中国电信", "中国联通"], shared=[["中国电信", "中国联通", "n78"]])
+    by_op, _ = compute_operator_coverage(transmitters(shared), _grid(), params, workers=1)
+    assert by_op["China Telecom"] is by_op["China Unicom"]  # one network: one run
+    assert len(by_op["China Unicom"].cells) == 2

@@ -30,6 +30,7 @@ from .operators import (
     operator_sites,
     operator_slug,
     operators_present,
+    serving_mask,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -94,18 +95,29 @@ def compute_operator_coverage(
     ``cells`` are the transmitters of the region-wide run (shared twins already merged); an
     operator's run takes the cells that serve it. Work is proportional to the cells × footprint
     of each run, so all runs together cost about what the region-wide run costs, plus the shared
-    cells once more for each further operator they serve. ``engine_kwargs`` go to
+    cells once more for each further operator they serve; operators whose cells are the same
+    (a shared network and nothing else) share one run. ``engine_kwargs`` go to
     :func:`gigacov.radio.compute_coverage` (population, clutter, dem, backend, …).
     """
     from .radio import compute_coverage
 
     out: dict[str, CoverageResult] = {}
     timings: dict[str, float] = {}
+    done: dict[bytes, str] = {}
     for op in operators_present(cells, tech=None):
-        own = cells_serving(cells, op)
+        mask = serving_mask(cells, op)
+        own = cells[mask].reset_index(drop=True)
+        key = np.packbits(mask).tobytes()
+        if key in done:
+            # operators of one shared network with no cells of their own: the same run
+            out[op] = out[done[key]]
+            timings[op] = 0.0
+            log.info("%s: the same cells as %s", operator_label(op), operator_label(done[key]))
+            continue
         t0 = time.perf_counter()
         out[op] = compute_coverage(own, grid, params, **engine_kwargs)
         timings[op] = round(time.perf_counter() - t0, 3)
+        done[key] = op
         log.info("%s: %d cells, %.1f s", operator_label(op), len(own), timings[op])
     return out, timings
 

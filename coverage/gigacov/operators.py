@@ -54,6 +54,7 @@ __all__ = [
     "resolve_carriers",
     "transmitters",
     "cells_serving",
+    "serving_mask",
     "operators_present",
     "carrier_span",
     "overlap_weights",
@@ -645,16 +646,21 @@ def transmitters(cells: pd.DataFrame, tolerance_m: float = 1.0) -> pd.DataFrame:
     return cells[~dup].reset_index(drop=True)
 
 
-def cells_serving(cells: pd.DataFrame, operator: str) -> pd.DataFrame:
-    """The cells that serve ``operator``'s users (its own and the shared ones), index reset."""
+def serving_mask(cells: pd.DataFrame, operator: str) -> np.ndarray:
+    """Boolean per cell: it serves ``operator``'s users (its own and the shared cells)."""
     if len(cells) == 0:
-        return cells.reset_index(drop=True)
+        return np.zeros(0, dtype=bool)
     if "serves" in cells.columns:
         serves = cells["serves"].astype(str)
         mask = serves.str.split(SERVES_SEP, regex=False).map(lambda ops: operator in ops)
     else:
         mask = cells["operator"].map(_cached_normaliser()) == operator
-    return cells[mask.to_numpy(dtype=bool)].reset_index(drop=True)
+    return mask.to_numpy(dtype=bool)
+
+
+def cells_serving(cells: pd.DataFrame, operator: str) -> pd.DataFrame:
+    """The cells that serve ``operator``'s users (its own and the shared ones), index reset."""
+    return cells[serving_mask(cells, operator)].reset_index(drop=True)
 
 
 def operators_present(cells: pd.DataFrame, tech: str | None = "5G") -> list[str]:
