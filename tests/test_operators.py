@@ -286,6 +286,7 @@ A5,1,118.5541,24.7083,NR,,,100,CMCC
 A6,1,118.5551,24.7083,NR,n79,,100,广电
 A7,1,118.5561,24.7083,NR,n78,,100,某专网
 A8,1,118.5571,24.7083,LTE,B3,,20,46001
+A9,1,118.5581,24.7083,NR,3400-3500MHz,,,联通
 """
 
 
@@ -314,6 +315,7 @@ def test_ingest_resolves_carriers_per_operator(tmp_path):
         "band",
         "band",
         "band",
+        "input",
     ]
     assert c.loc["A1", "carrier_low_mhz"] == 3400.0 and c.loc["A2", "carrier_low_mhz"] == 3500.0
     assert c.loc["A3", "carrier_low_mhz"] == 3400.0  # "3.5G" names the band: 电信's carrier
@@ -322,6 +324,8 @@ def test_ingest_resolves_carriers_per_operator(tmp_path):
     assert c.loc["A6", "carrier_low_mhz"] == 4900.0  # 广电's n79
     assert c.loc["A7", "serves"] == "" and c.loc["A7", "carrier_low_mhz"] == 3450.0
     assert c.loc["A8", "carrier_low_mhz"] == 1830.0  # 联通 B3
+    # an explicit range wins over the table, whoever the operator
+    assert (c.loc["A9", "carrier_low_mhz"], c.loc["A9", "carrier_high_mhz"]) == (3400.0, 3500.0)
     rep = next(r for r in inp.reports if r.input == "sites")
     assert rep.defaults["operator unknown (frequency ± bandwidth/2)"] == 1
     assert rep.defaults["carrier (operator's carrier for the band)"] == 5

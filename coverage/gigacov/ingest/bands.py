@@ -36,6 +36,7 @@ __all__ = [
     "is_arfcn_header",
     "freq_text",
     "arfcn_or_mhz",
+    "is_range",
 ]
 
 #: TS 38.101-1 Table 5.3.2-1 (FR1): N_RB by SCS (kHz) and channel bandwidth (MHz).
@@ -158,6 +159,12 @@ def parse_band(text: str) -> tuple[float, str, float] | None:
             math.nan,
         )
     return None
+
+
+def is_range(text: str) -> bool:
+    """Whether ``text`` spells a frequency range (``"3400-3500MHz"``, ``"3.4~3.5GHz"``)."""
+    t = re.sub(r"[\s_]+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
+    return bool(_RANGE_RE.match(t))
 
 
 def _range(m: re.Match) -> tuple[float, str, float] | None:

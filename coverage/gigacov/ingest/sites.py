@@ -48,6 +48,7 @@ from .bands import (
     freq_text,
     guess_mhz,
     is_arfcn_header,
+    is_range,
     n_rb_for,
     parse_band,
 )
@@ -687,6 +688,8 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
         spelled = ~plain & ~p.missing & ~p.bad
         source[np.isfinite(vals)] = "input"
         source[rough & (ghz_plain | spelled)] = "band"
+        # an explicit range ("3400-3500MHz") is the carrier itself: given, not a band
+        source[spelled & map_unique(as_text(raw), is_range).to_numpy(dtype=bool)] = "input"
         # band names in a frequency column ("n78") come back as NaN → try them as bands
         nb = p.bad
         if nb.any():
@@ -703,6 +706,9 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
     take = ~np.isfinite(freq) & ~bad & np.isfinite(band_mhz)
     freq[take] = band_mhz[take]
     source[take] = "band"
+    if cols.has("band") and take.any():
+        ranged = map_unique(as_text(cols.raw["band"]), is_range).to_numpy(dtype=bool)
+        source[take & ranged] = "input"
     if cols.has("band"):
         band_text = as_text(cols.raw["band"])
         bmiss = is_missing(cols.raw["band"])
