@@ -136,10 +136,12 @@ def test_map_and_report_reuse_the_run_and_show_everything_it_holds(demo):
     assert "弱覆盖区域 / Weak-coverage areas" in layers
     assert "建议新建站址 / Recommended new sites" in layers
     assert "实测样本 RSRP 误差 / Field samples — RSRP error" in layers  # the field check too
+    assert "中国移动自有5G覆盖 / 5G covered — China Mobile" in layers  # per-operator, read back
     proc = gigacov("report", str(scenario), cwd=root)
     assert "reusing coverage, check, plan" in proc.stderr
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert '<section id="planning">' in html and '<section id="field-check">' in html
+    assert '<section id="by-operator">' in html
     assert '<section id="yoy">' in html and 'id="yoy-refused"' not in html
     assert state(run_dir) == before  # no raster or table rewritten: same bytes, same mtime
     # The manifest still marks a complete run and lists the new map.

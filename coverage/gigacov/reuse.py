@@ -315,6 +315,8 @@ def _stage_files(stage: str, record: dict[str, Any]) -> list[str]:
         for tech in record.get("technologies", []):
             suffix = "" if str(tech).upper() == "5G" else f"_{str(tech).lower()}"
             files += [f"{layer}{suffix}.tif" for layer in _RASTER_LAYERS]
+        for slug in (record.get("operators") or {}).values():
+            files += [f"{layer}_5g_{slug}.tif" for layer in _RASTER_LAYERS]
         return files
     return list(STAGE_FILES[stage])
 
@@ -437,14 +439,15 @@ def _read_gpkg(path: Path, layer: str | None = None) -> Any:
 
 
 def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, Any]) -> None:
+    from .operators import cells_serving, transmitters
     from .radio import RadioParams, read_coverage
     from .radio.result import CoverageResult
 
     scn, cells = result.scenario, result.inputs.cells
     timings = manifest.get("radio_timings") or {}
-    for tech in record.get("technologies", []):
-        tech = str(tech).upper()
-        suffix = "" if tech == "5G" else f"_{tech.lower()}"
+    op_timings = manifest.get("radio_timings_by_operator") or {}
+
+    def read(tech: str, suffix: str, tech_cells, times) -> CoverageResult:
         arrays = read_coverage(result.run_dir, suffix=suffix)
         grid = arrays["grid"]
         if result.grid is not None and not result.grid.same_as(grid):
@@ -452,8 +455,13 @@ def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, A
                 f"{result.run_dir}: the {tech} rasters are not on the scenario's grid; "
                 "rerun with --recompute"
             )
-        tech_cells = cells[cells["tech"] == tech].reset_index(drop=True)
-        result.coverage[tech] = CoverageResult(
+        result.outputs.update(
+            {
+                f"{layer}{suffix}": result.run_dir / f"{layer}{suffix}.tif"
+                for layer in _RASTER_LAYERS
+            }
+        )
+        return CoverageResult(
             tech=tech,
             grid=grid,
             rsrp_dbm=arrays["rsrp"],
@@ -462,14 +470,20 @@ def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, A
             covered=arrays["covered"],
             cells=tech_cells,
             params=RadioParams.from_section(scn.radio, tech),
-            timings=dict(timings.get(tech) or {}),
+            timings=dict(times or {}),
         )
-        result.outputs.update(
-            {
-                f"{layer}{suffix}": result.run_dir / f"{layer}{suffix}.tif"
-                for layer in _RASTER_LAYERS
+
+    for tech in record.get("technologies", []):
+        tech = str(tech).upper()
+        suffix = "" if tech == "5G" else f"_{tech.lower()}"
+        # the transmitters the engine ran on (server indices refer to them)
+        tech_cells = transmitters(cells[cells["tech"] == tech])
+        result.coverage[tech] = read(tech, suffix, tech_cells, timings.get(tech))
+        if tech == "5G":
+            result.coverage_by_operator = {
+                op: read("5G", f"_5g_{slug}", cells_serving(tech_cells, op), op_timings.get(op))
+                for op, slug in (record.get("operators") or {}).items()
             }
-        )
 
 
 def _restore_check(result: Any, record: dict[str, Any]) -> None:
@@ -493,6 +507,12 @@ def _restore_check(result: Any, record: dict[str, Any]) -> None:
                     table[col] = table[col].astype(str).where(table[col].notna(), None)
             units[level] = table
     key_places = _read_gpkg(gpkg, "key_places") if "key_places" in layers else None
+    result.operator_indicators = {}
+    for level in ("province", "city", "county", "village"):
+        if f"{level}_operator" in layers:
+            table = _read_gpkg(gpkg, f"{level}_operator")
+            table["admin_code"] = table["admin_code"].astype(str)
+            result.operator_indicators[level] = table
     techs = tuple(str(t).lower() for t in record.get("technologies", ["5g"]))
     result.indicators = IndicatorSet(
         units=units,
@@ -553,7 +573,11 @@ def stage_record(result: Any, stage: str, fingerprint: dict[str, Any]) -> dict[s
         "computed_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if stage == "coverage":
+        from .operators import operator_slug
+
         record["technologies"] = list(result.coverage)
+        by_op = getattr(result, "coverage_by_operator", None) or {}
+        record["operators"] = {op: operator_slug(op) for op in by_op}
     elif stage == "check":
         record["technologies"] = list(getattr(result.indicators, "technologies", ()) or ())
     elif stage == "plan" and result.plan is not None:

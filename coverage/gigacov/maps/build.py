@@ -29,7 +29,7 @@ from branca.element import Element
 
 from ..compliance import unit_status
 from ..errors import ConfigError
-from ..operators import operator_label, operator_slug
+from ..operators import OPERATOR_ZH, operator_label, operator_slug
 from ..scenario import BASEMAPS
 from . import assets
 from .layers import (
@@ -565,7 +565,7 @@ def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = N
         png = encode_png(warped.classes, {1: colour})
         url = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
         key = f"coverage_5g_{operator_slug(op)}"
-        name = f"5G covered — {operator_label(op)}"
+        name = _bi(f"{OPERATOR_ZH.get(op, op)}自有5G覆盖", f"5G covered — {op}")
         overlay = folium.raster_layers.ImageOverlay(
             image=url,
             bounds=warped.bounds_latlon,
