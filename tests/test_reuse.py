@@ -195,6 +195,24 @@ def test_a_moved_run_is_reused_and_one_changed_byte_makes_it_stale(demo, tmp_pat
     assert "reusing coverage, check, plan" in proc.stderr
 
 
+def test_plan_for_one_operator_reuses_the_run_and_uses_its_carrier(demo, tmp_path):
+    scenario, run_dir = _copy_demo(demo, tmp_path)
+    proc = gigacov(
+        "plan", str(scenario), "--operator", "广电", "--budget", "2", "--json", cwd=tmp_path
+    )
+    assert "reusing coverage, check" in proc.stderr and "recomputing plan" in proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["settings"]["operator"] == "China Broadnet"
+    assert summary["settings"]["freq_mhz"] == 773.0  # its n28 carrier, 758–788 MHz
+    assert summary["settings"]["carrier_mhz"] == [758.0, 788.0]
+    rows = (run_dir / "recommended_sites.csv").read_text(encoding="utf-8-sig").splitlines()
+    if len(rows) > 1:
+        header = rows[0].split(",")
+        assert {r.split(",")[header.index("operator")] for r in rows[1:]} == {"China Broadnet"}
+    bad = gigacov("plan", str(scenario), "--operator", "铁塔", cwd=tmp_path, check=False)
+    assert bad.returncode == 1 and "'铁塔' is not an operator gigacov knows" in bad.stderr
+
+
 def test_recompute_forces_a_fresh_run(demo, tmp_path):
     scenario, run_dir = _copy_demo(demo, tmp_path)
     before = state(run_dir)

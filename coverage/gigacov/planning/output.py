@@ -67,6 +67,11 @@ def print_plan(plan: PlanResult, console=None) -> None:
     console = console or Console()
     s = plan.summary()
     title = "Planning" + (" (synthetic data)" if s["synthetic"] else "")
+    operator = (s.get("settings") or {}).get("operator") or ""
+    if operator:
+        from ..operators import operator_label
+
+        title += f" for {operator_label(operator)}'s own network"
     g = s["gaps"]
     console.print(
         f"[bold]{title}[/bold]: {g['count']} weak-coverage areas, {g['population']:,.0f} persons, "
