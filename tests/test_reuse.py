@@ -306,6 +306,7 @@ def test_decide_without_a_complete_run_and_with_missing_files(tmp_path):
     fps = fingerprints(scn, [])
     d = decide(tmp_path / "none", fps, needed=("coverage", "check"))
     assert d.compute == ["coverage", "check"] and not d.stale
+    assert d.line() == f"no complete run in {tmp_path / 'none'} yet: computing coverage, check"
     _write_manifest(tmp_path / "run", json.loads(json.dumps(fps)))
     (tmp_path / "run" / "sinr.tif").unlink()
     d = decide(tmp_path / "run", fps, needed=("coverage", "check"))

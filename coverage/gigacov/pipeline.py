@@ -688,10 +688,18 @@ def _run_reusing(
         path = Path(rel) if Path(rel).is_absolute() else run_dir / rel
         if key not in result.outputs and path.exists():
             result.outputs[key] = path
+    if decision.reuse:
+        # The report's provenance shows how long the reused stages took when computed.
+        for key, seconds in (old.get("timings_s") or {}).items():
+            if key not in ("map", "report", "ingest"):
+                result.timings.setdefault(key, seconds)
     if last >= STAGES.index("map") and "map" not in skip:
         _map(result, offline)
     if last >= STAGES.index("report") and "report" not in skip:
         _report(result)
+    if decision.reuse:
+        # The reused stages' warnings and timings stay with the run.
+        result.warnings.extend(w for w in old.get("warnings") or [] if w not in result.warnings)
     write_manifest(result)
     return result
 

@@ -263,6 +263,10 @@ class Decision:
 
     def line(self) -> str:
         """One line: what is reused, what is recomputed and why."""
+        if self.compute and all(
+            self.reasons.get(stage) == ["no complete run"] for stage in self.compute
+        ):
+            return f"no complete run in {self.run_dir} yet: computing {', '.join(self.compute)}"
         parts = []
         if self.reuse:
             when = f" (made {self.created_utc})" if self.created_utc else ""
@@ -487,25 +491,36 @@ def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, A
 
 
 def _restore_check(result: Any, record: dict[str, Any]) -> None:
-    import pandas as pd
+    """The compliance table and the indicator tables, through the reader ``compare`` uses.
+
+    :func:`gigacov.report.compare.load_run` reads and checks the manifest, ``compliance.csv``
+    (text cells un-neutralised, statuses normalised) and the unit tables; the geometries, which
+    a comparison does not need, are added here from the same GeoPackage layers.
+    """
+    import geopandas as gpd
     import pyogrio
 
     from .indicators import IndicatorSet, indicator_definitions
+    from .report.compare import load_run
 
     run_dir = result.run_dir
+    stored = load_run(run_dir)
     gpkg = run_dir / "indicators.gpkg"
-    try:
-        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
-    except Exception as exc:  # noqa: BLE001
-        raise RunError(f"{gpkg}: cannot be read back ({exc}); rerun with --recompute") from None
     units = {}
-    for level in ("province", "city", "county", "village"):
-        if level in layers:
-            table = _read_gpkg(gpkg, level)
-            for col in ("admin_code", "parent_code"):
+    try:
+        for level, table in stored.units.items():
+            shapes = pyogrio.read_dataframe(gpkg, layer=level, columns=[])
+            if len(shapes) != len(table):
+                raise ValueError(f"layer {level!r}: {len(shapes)} shapes for {len(table)} rows")
+            for col in ("parent_code",):
                 if col in table.columns:
                     table[col] = table[col].astype(str).where(table[col].notna(), None)
-            units[level] = table
+            units[level] = gpd.GeoDataFrame(
+                table.reset_index(drop=True), geometry=shapes.geometry.values, crs=shapes.crs
+            )
+        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged run file
+        raise RunError(f"{gpkg}: cannot be read back ({exc}); rerun with --recompute") from None
     key_places = _read_gpkg(gpkg, "key_places") if "key_places" in layers else None
     result.operator_indicators = {}
     for level in ("province", "city", "county", "village"):
@@ -521,14 +536,8 @@ def _restore_check(result: Any, record: dict[str, Any]) -> None:
         year=int(result.scenario.year),
         technologies=techs,
     )
-    csv = run_dir / "compliance.csv"
-    text = ("admin_code", "name", "level", "standard", "indicator", "op", "status")
-    try:
-        table = pd.read_csv(csv, dtype={c: str for c in (*text, "shortfall_unit")})
-    except Exception as exc:  # noqa: BLE001
-        raise RunError(f"{csv}: cannot be read back ({exc}); rerun with --recompute") from None
-    result.compliance = table
-    result.outputs["compliance"] = csv
+    result.compliance = stored.compliance
+    result.outputs["compliance"] = run_dir / "compliance.csv"
     result.outputs["indicators"] = gpkg
 
 
