@@ -73,3 +73,32 @@ def test_boundaries_build_to_a_file(tmp_path):
     from gigacov.boundaries import read_shipped_boundaries, same_content
 
     assert same_content(read_shipped_boundaries(out), read_shipped_boundaries())
+
+
+def test_a_warning_is_said_once_per_run():
+    import io
+    import logging
+
+    from gigacov.runlog import OncePerRun, collect_warnings, new_run
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(OncePerRun())
+    log = logging.getLogger("gigacov.test_once")
+    log.addHandler(handler)
+    try:
+        new_run()
+        with collect_warnings() as warned:
+            for _ in range(3):  # e.g. coverage for 5G, for 4G, and planning's verifying re-run
+                log.warning("model used outside its validity")
+            log.warning("another condition")
+            log.info("progress is not deduplicated")
+            log.info("progress is not deduplicated")
+        assert stream.getvalue().count("model used outside its validity") == 1
+        assert stream.getvalue().count("progress is not deduplicated") in (0, 2)
+        assert warned == ["model used outside its validity", "another condition"]
+        new_run()  # the next run says it again
+        log.warning("model used outside its validity")
+        assert stream.getvalue().count("model used outside its validity") == 2
+    finally:
+        log.removeHandler(handler)
