@@ -103,3 +103,19 @@ def test_warp_to_grid_identity():
     r = RasterData(a, Affine(100, 0, 0, 0, -100, 300), UTM50)
     g = Grid.from_bounds((0, 0, 400, 300), 100, UTM50)
     np.testing.assert_array_equal(warp_to_grid(r, g, "nearest"), a)
+
+
+def test_a_city_wide_region_fits_its_grid_at_100_m():
+    """Quanzhou (~1.5° wide) at 100 m: the lon/lat box's curved edges stay within tolerance."""
+    import geopandas as gpd
+
+    from gigacov.crs import resolve_grid_crs
+    from gigacov.pipeline import _check_grid_covers
+    from gigacov.scenario import default_boundaries_path
+
+    units = gpd.read_file(default_boundaries_path())
+    counties = units[(units["level"] == "county") & units["admin_code"].str.startswith("3505")]
+    bounds = tuple(counties.total_bounds)
+    for res in (100.0, 30.0):
+        grid = Grid.for_geometries(counties, res, resolve_grid_crs("auto", bounds))
+        _check_grid_covers(grid, bounds)  # does not raise
