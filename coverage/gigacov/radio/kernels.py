@@ -542,7 +542,7 @@ def _inside(gc, x0, res, xc, dy2, r2):
     return dx * dx + dy2 <= r2
 
 
-@jit
+@jit(inline="always")
 def _row_interval(k, gr, cellp, celli, sp, col_off, w):
     """Local columns ``[lo, hi)`` of global row ``gr`` whose pixel centres lie within cell ``k``'s
     cut-off circle, exactly: a pixel at global ``(gr, gc)`` is within when
@@ -807,20 +807,19 @@ def _band(
             dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
             dy2 = dy * dy
             j0 = np.float32(col_off + lo - gm)
-            v_v = vrow[:n_pad]
-            p_v = prow[:n_pad]
             # Two loops: the first all float32 (8 lanes a vector), the second mixes in the
-            # float64 sums (4 lanes) but is only loads, compares and adds.
+            # float64 sums (4 lanes) but is only loads, compares and adds. (The scratch rows are
+            # indexed from 0 directly: no views to set up per row.)
             for i in range(n_pad):
-                dx = xm + (j0 + iota_v[i]) * res32
+                dx = xm + (j0 + iota[i]) * res32
                 v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
-                ok = (iota_v[i] < n32) & (v >= level32)
-                v_v[i] = v if ok else _F32_NEG_INF
-                p_v[i] = exp10f_db(v if ok else _F32_0)
+                ok = (iota[i] < n32) & (v >= level32)
+                vrow[i] = v if ok else _F32_NEG_INF
+                prow[i] = exp10f_db(v if ok else _F32_0)
             for i in range(n_pad):
-                v = v_v[i]
+                v = vrow[i]
                 ok = v >= level32
-                s_v[i] += np.float64(p_v[i]) if ok else 0.0
+                s_v[i] += np.float64(prow[i]) if ok else 0.0
                 b = best_v[i]
                 better = ok & (v > b)
                 best_v[i] = v if better else b
