@@ -438,3 +438,23 @@ def test_new_site_radio_comes_from_the_county_network_then_region_then_fallback(
     assert radio2["350582"]["values"]["freq_mhz"] == 3500.0
     assert radio2["350582"]["source"]["freq_mhz"] == "scenario"
     assert section_for(scn.planning, radio, "350581").freq_mhz == 3450.0
+
+
+# ------------------------------------------------------------------------------------------------
+# No data is not zero
+# ------------------------------------------------------------------------------------------------
+
+
+def test_a_list_without_4g_cells_gives_no_4g_coverage_rather_than_zero(tmp_path):
+    from gigacov.pipeline import run
+
+    scn = scenario(tmp_path).replace(
+        scenario={"region": "350581", "out_dir": str(tmp_path / "out")},
+        grid={"resolution_m": 1000.0},
+        compute={"progress": False},
+    )
+    result = run(scn, until="coverage")
+    assert any("no 4G cells in the site list" in w for w in result.inputs.warnings)
+    assert set(result.coverage) == {"5G"}  # 4G not computed: unknown, not 0 %
+    assert not list((tmp_path / "out").glob("*_4g.tif"))
+    assert (tmp_path / "out" / "covered.tif").exists()
