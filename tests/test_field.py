@@ -505,3 +505,46 @@ def test_report_section_and_map_layers_show_the_field_check(known_answer, tmp_pa
         },
     )
     assert "实测样本 RSRP 误差 / Field samples — RSRP error" in stats["layer_names"]
+
+
+def test_xlsx_with_title_rows_gpkg_in_utm_and_parquet_together(tmp_path):
+    import openpyxl
+
+    from gigacov.ingest import load_inputs
+
+    _write_sites(tmp_path / "sites.csv")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2024年第二季度 MR 抽样（合成）"])
+    ws.append([])
+    ws.append(["经度", "纬度", "LTE RSRP", "SINR", "运营商", "室内外"])
+    ws.append([CENTRE[0], CENTRE[1], -99.5, 4.0, "联通", "室外"])
+    ws.append([CENTRE[0] + 0.01, CENTRE[1], -170.0, 4.0, "联通", "室外"])  # out of range
+    wb.save(tmp_path / "mr.xlsx")
+    pts = gpd.GeoDataFrame(
+        {"SS-RSRP": [-101.0, -97.0]},
+        geometry=gpd.points_from_xy([CENTRE[0], CENTRE[0] + 0.005], [CENTRE[1], CENTRE[1]]),
+        crs=4326,
+    ).to_crs(32650)
+    pts.to_file(tmp_path / "dt.gpkg", driver="GPKG")
+    pd.DataFrame(
+        {
+            "longitude": [CENTRE[0]],
+            "latitude": [CENTRE[1]],
+            "下载速率": ["950Mbps"],
+            "制式": ["FTTH"],
+        }
+    ).to_parquet(tmp_path / "speed.parquet")
+    extra = '\n[measurements]\npaths = ["mr.xlsx", "dt.gpkg", "speed.parquet"]\n'
+    inputs = load_inputs(load_scenario(_scenario(tmp_path, "files", extra)))
+    m = inputs.measurements
+    assert list(m["tech"]) == ["4G", "5G", "5G", "fixed"]
+    assert m["source_row"].tolist() == [4, 2, 3, 2]  # title rows counted; GPKG feature i → i + 2
+    assert m["lon"].iloc[1] == pytest.approx(CENTRE[0], abs=1e-7)  # UTM back to WGS84
+    assert m["operator"].iloc[0] == "China Unicom"
+    assert m["download_mbps"].iloc[3] == pytest.approx(950.0)
+    rej = inputs.rejected
+    (row,) = rej[rej["file"].str.endswith("mr.xlsx")].itertuples()
+    assert (row.row, row.reason, row.column) == (5, "out_of_range", "LTE RSRP")
+    reps = [r for r in inputs.reports if r.input == "measurements"]
+    assert [(r.read, r.used) for r in reps] == [(2, 1), (2, 2), (1, 1)]

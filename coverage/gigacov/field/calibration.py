@@ -61,7 +61,8 @@ def spatial_folds(x: np.ndarray, y: np.ndarray, block_m: float, folds: int, seed
     """
     bx = np.floor(np.asarray(x) / block_m).astype(np.int64)
     by = np.floor(np.asarray(y) / block_m).astype(np.int64)
-    keys, block = np.unique(np.stack([bx, by], axis=1), axis=0, return_inverse=True)
+    key = (bx - bx.min()) * (int(by.max() - by.min()) + 1) + (by - by.min()) if bx.size else bx
+    keys, block = np.unique(key, return_inverse=True)
     block = np.asarray(block).ravel()
     n_blocks = len(keys)
     k = min(int(folds), n_blocks)

@@ -123,11 +123,16 @@ def predict_samples(
         cells = cov.cells
         from ..operators import normalise_operator, operators_present
 
-        groups = operators_present(cells, tech)
-        sample_ops = (
-            df["operator"].fillna("").astype(str).map(lambda o: normalise_operator(o) if o else "")
-        ).to_numpy()
-        by_group = operator_coverage is not None and len(groups) > 1
+        ops_text = df["operator"].fillna("").astype(str)
+        named = {o: (normalise_operator(o) if o else "") for o in pd.unique(ops_text)}
+        sample_ops = ops_text.map(named).to_numpy()
+        has_ops = "operator" in cells.columns or "serves" in cells.columns
+        groups = (
+            operators_present(cells, tech)
+            if operator_coverage is not None and has_ops and (sample_ops[sel] != "").any()
+            else []
+        )
+        by_group = len(groups) > 1
         plain = sel if not by_group else sel[sample_ops[sel] == ""]
         todo = [("all operators", plain, cov)]
         if by_group:
@@ -199,12 +204,27 @@ def predict_samples(
     return df
 
 
-def _breakdown(df: pd.DataFrame, key: str, err: str) -> dict[str, Any]:
+def _grouped_stats(labels: np.ndarray, err: np.ndarray, agree: np.ndarray) -> dict[str, Any]:
+    """:func:`error_stats` per label, vectorised (one pass of bincounts, no frame slicing)."""
+    codes, uniques = pd.factorize(pd.Series(labels, dtype=object), sort=True)
+    k = len(uniques)
+    n = np.bincount(codes, minlength=k).astype(np.float64)
+    s1 = np.bincount(codes, weights=err, minlength=k)
+    s2 = np.bincount(codes, weights=err * err, minlength=k)
+    sa = np.bincount(codes, weights=agree.astype(np.float64), minlength=k)
     out = {}
-    for value, part in df.groupby(key, sort=True):
-        if value == "" or value is None:
-            value = "(not given)"
-        out[str(value)] = error_stats(part[err].to_numpy(), part["agree"].to_numpy())
+    for i, label in enumerate(uniques):
+        ni = n[i]
+        mean = s1[i] / ni
+        var = (s2[i] - ni * mean * mean) / (ni - 1.0) if ni > 1 else math.nan
+        name = "(not given)" if label in ("", None) else str(label)
+        out[name] = {
+            "n": int(ni),
+            "mean_error_db": float(mean),
+            "std_db": float(math.sqrt(max(var, 0.0))) if ni > 1 else math.nan,
+            "rmse_db": float(math.sqrt(s2[i] / ni)),
+            "verdict_agreement": float(sa[i] / ni),
+        }
     return out
 
 
@@ -219,12 +239,15 @@ def summarise(df: pd.DataFrame, county_names: dict[str, str] | None = None) -> d
     }
     comp = df[df["status"] == "compared"].copy()
     comp["agree"] = comp["meas_covered"].to_numpy() == comp["pred_covered"].to_numpy()
-    comp["county"] = [
-        f"{c} {county_names.get(c, '')}".strip() if c else "(outside the counties)"
-        for c in comp["admin_code"]
-    ]
+    codes = comp["admin_code"].fillna("").astype(str)
+    labels = {
+        c: (f"{c} {county_names.get(c, '')}".strip() if c else "(outside the counties)")
+        for c in pd.unique(codes)
+    }
+    comp["county"] = codes.map(labels)
     comp["operator_name"] = comp["operator"].fillna("").astype(str)
-    for tech, part in comp.groupby("tech", sort=True):
+    for tech in sorted(pd.unique(comp["tech"])):
+        part = comp[comp["tech"] == tech]
         entry: dict[str, Any] = {
             "n": int(len(part)),
             "measured_covered_share": float(part["meas_covered"].mean()),
@@ -237,17 +260,21 @@ def summarise(df: pd.DataFrame, county_names: dict[str, str] | None = None) -> d
                 (~part["pred_covered"] & part["meas_covered"]).sum()
             ),
         }
+        agree = part["agree"].to_numpy(dtype=bool)
         for what, err in (("rsrp", "error_rsrp_db"), ("sinr", "error_sinr_db")):
-            sub = part[np.isfinite(part[err].to_numpy())]
-            if sub.empty:
+            e = part[err].to_numpy(dtype=np.float64)
+            ok = np.isfinite(e)
+            if not ok.any():
                 continue
-            entry[what] = {
-                "overall": error_stats(sub[err].to_numpy(), sub["agree"].to_numpy()),
-                "by_clutter": _breakdown(sub, "clutter", err),
-                "by_county": _breakdown(sub, "county", err),
-                "by_operator": _breakdown(sub, "operator_name", err),
-                "by_distance_band": _breakdown(sub, "distance_band", err),
-            }
+            e, a = e[ok], agree[ok]
+            entry[what] = {"overall": error_stats(e, a)}
+            for key, col in (
+                ("by_clutter", "clutter"),
+                ("by_county", "county"),
+                ("by_operator", "operator_name"),
+                ("by_distance_band", "distance_band"),
+            ):
+                entry[what][key] = _grouped_stats(part[col].to_numpy(dtype=object)[ok], e, a)
         out["technologies"][str(tech)] = entry
     return out
 

@@ -89,7 +89,10 @@ def disputed_hexagons(
     ``pred_covered``, ``error_rsrp_db``, ``admin_code``, ``lon``, ``lat``, ``tech``).
     """
     county_names = county_names or {}
-    df = samples.copy()
+    df = samples[
+        ["lon", "lat", "tech", "meas_covered", "pred_covered", "error_rsrp_db", "admin_code"]
+    ].copy()
+    df["admin_code"] = df["admin_code"].fillna("").astype(str)
     if len(df) == 0:
         return gpd.GeoDataFrame(
             {c: pd.Series(dtype=object) for c in DISPUTED_COLUMNS}, geometry=[], crs="EPSG:4326"
@@ -103,8 +106,14 @@ def disputed_hexagons(
         n_measured_covered=("mc", "sum"),
         n_pred_covered=("pc", "sum"),
         mean_error_rsrp_db=("error_rsrp_db", "mean"),
-        admin_code=("admin_code", lambda s: s.mode().iloc[0] if len(s.mode()) else ""),
     ).reset_index()
+    # county of a hexagon: the one most of its samples lie in (ties: the smaller code)
+    counts = (
+        df.groupby(["tech", "hex_id", "admin_code"], sort=True).size().rename("k").reset_index()
+    )
+    counts = counts.sort_values(["tech", "hex_id", "k", "admin_code"], ascending=[1, 1, 0, 1])
+    first = counts.drop_duplicates(["tech", "hex_id"], keep="first")
+    agg = agg.merge(first[["tech", "hex_id", "admin_code"]], on=["tech", "hex_id"], how="left")
     n = agg["n"].to_numpy(dtype=np.int64)
     k_cov = agg["n_measured_covered"].to_numpy(dtype=np.int64)
     k_not = n - k_cov

@@ -97,7 +97,7 @@ def robust_sigma(r: np.ndarray) -> float:
 
 
 def huber_fit(
-    X: np.ndarray, y: np.ndarray, *, k: float = 1.345, max_iter: int = 50, tol: float = 1e-6
+    X: np.ndarray, y: np.ndarray, *, k: float = 1.345, max_iter: int = 50, tol: float = 1e-4
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Robust linear fit ``y ≈ X·β`` by iteratively reweighted least squares (Huber weights).
 
@@ -118,8 +118,9 @@ def huber_fit(
         return beta, w, scale
     Xu = X[:, used]
     for _ in range(max_iter):
-        sw = np.sqrt(w)
-        b, *_ = np.linalg.lstsq(Xu * sw[:, None], y * sw, rcond=None)
+        # weighted normal equations (p is small: one column per clutter class, ×2 with slopes)
+        xtw = Xu.T * w
+        b = np.linalg.lstsq(xtw @ Xu, xtw @ y, rcond=None)[0]
         r = y - Xu @ b
         scale = robust_sigma(r)
         if not scale > 0:
