@@ -159,11 +159,13 @@ def predict_samples(
             basis[idx] = label
             ok = values["server"] >= 0
             if ok.any() and len(group_cells):
-                cx, cy = grid.lonlat_to_xy(
-                    group_cells["lon"].to_numpy()[values["server"][ok]],
-                    group_cells["lat"].to_numpy()[values["server"][ok]],
+                # cell positions once per cell, then indexed by each sample's server
+                gx, gy = grid.lonlat_to_xy(
+                    group_cells["lon"].to_numpy(dtype=np.float64),
+                    group_cells["lat"].to_numpy(dtype=np.float64),
                 )
-                cell_x[idx[ok]], cell_y[idx[ok]] = cx, cy
+                cell_x[idx[ok]] = gx[values["server"][ok]]
+                cell_y[idx[ok]] = gy[values["server"][ok]]
                 cell_h[idx[ok]] = group_cells["height_m"].to_numpy(dtype=np.float64)[
                     values["server"][ok]
                 ]
@@ -173,14 +175,17 @@ def predict_samples(
         c = df["col"].to_numpy()
         ok = r >= 0
         cls[ok] = classes[r[ok], c[ok]]
-    df["clutter"] = pd.Series(cls).map(CLUTTER_NAMES).to_numpy(dtype=object)
+    # Text columns as categoricals: cheap to build and to group by, whatever the string backend.
+    df["clutter"] = pd.Categorical.from_codes(
+        np.clip(cls - 1, 0, 2), categories=list(CLUTTER_NAMES.values())
+    )
     df["clutter_class"] = cls
     df["pred_rsrp_dbm"] = pred_rsrp
     df["pred_sinr_db"] = pred_sinr
     df["server"] = server
-    df["basis"] = basis
+    df["basis"] = pd.Categorical(basis)
     df["distance_m"] = np.hypot(x - cell_x, y - cell_y)
-    df["distance_band"] = distance_band(df["distance_m"].to_numpy())
+    df["distance_band"] = pd.Categorical(distance_band(df["distance_m"].to_numpy()))
     ue_h = 1.5
     for cov in coverage.values():
         ue_h = cov.params.ue_height_m
@@ -200,13 +205,18 @@ def predict_samples(
     df["pred_covered"] = pred_cov
     df["error_rsrp_db"] = np.where(has_rsrp & (status == "compared"), pred_rsrp - meas, np.nan)
     df["error_sinr_db"] = np.where(has_sinr & (status == "compared"), pred_sinr - meas_s, np.nan)
-    df["status"] = status
+    df["status"] = pd.Categorical(status)
     return df
 
 
-def _grouped_stats(labels: np.ndarray, err: np.ndarray, agree: np.ndarray) -> dict[str, Any]:
+def _grouped_stats(labels, err: np.ndarray, agree: np.ndarray) -> dict[str, Any]:
     """:func:`error_stats` per label, vectorised (one pass of bincounts, no frame slicing)."""
-    codes, uniques = pd.factorize(pd.Series(labels, dtype=object), sort=True)
+    labels = pd.Series(labels)
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        codes = labels.cat.codes.to_numpy()
+        uniques = list(labels.cat.categories)
+    else:
+        codes, uniques = pd.factorize(labels.astype(object), sort=True)
     k = len(uniques)
     n = np.bincount(codes, minlength=k).astype(np.float64)
     s1 = np.bincount(codes, weights=err, minlength=k)
@@ -215,6 +225,8 @@ def _grouped_stats(labels: np.ndarray, err: np.ndarray, agree: np.ndarray) -> di
     out = {}
     for i, label in enumerate(uniques):
         ni = n[i]
+        if ni == 0:
+            continue
         mean = s1[i] / ni
         var = (s2[i] - ni * mean * mean) / (ni - 1.0) if ni > 1 else math.nan
         name = "(not given)" if label in ("", None) else str(label)
@@ -234,7 +246,9 @@ def summarise(df: pd.DataFrame, county_names: dict[str, str] | None = None) -> d
     county_names = county_names or {}
     out: dict[str, Any] = {
         "samples": int(len(df)),
-        "status": {str(k): int(v) for k, v in df["status"].value_counts().sort_index().items()},
+        "status": {
+            str(k): int(v) for k, v in df["status"].value_counts().sort_index().items() if v
+        },
         "technologies": {},
     }
     comp = df[df["status"] == "compared"].copy()
@@ -244,8 +258,8 @@ def summarise(df: pd.DataFrame, county_names: dict[str, str] | None = None) -> d
         c: (f"{c} {county_names.get(c, '')}".strip() if c else "(outside the counties)")
         for c in pd.unique(codes)
     }
-    comp["county"] = codes.map(labels)
-    comp["operator_name"] = comp["operator"].fillna("").astype(str)
+    comp["county"] = pd.Categorical(codes.map(labels))
+    comp["operator_name"] = pd.Categorical(comp["operator"].fillna("").astype(str))
     for tech in sorted(pd.unique(comp["tech"])):
         part = comp[comp["tech"] == tech]
         entry: dict[str, Any] = {
@@ -274,7 +288,7 @@ def summarise(df: pd.DataFrame, county_names: dict[str, str] | None = None) -> d
                 ("by_operator", "operator_name"),
                 ("by_distance_band", "distance_band"),
             ):
-                entry[what][key] = _grouped_stats(part[col].to_numpy(dtype=object)[ok], e, a)
+                entry[what][key] = _grouped_stats(part[col].iloc[np.flatnonzero(ok)], e, a)
         out["technologies"][str(tech)] = entry
     return out
 

@@ -56,15 +56,20 @@ DISPUTED_COLUMNS = [
 def hex_ids(lon: np.ndarray, lat: np.ndarray, resolution: int) -> np.ndarray:
     """H3 cell id (hex string) of every point (WGS84), with the ``h3`` library."""
     import h3
+    from h3.api import basic_int
 
-    f = h3.latlng_to_cell
-    return np.array(
-        [
+    f = basic_int.latlng_to_cell
+    ints = np.fromiter(
+        (
             f(la, lo, resolution)
             for lo, la in zip(np.asarray(lon).tolist(), np.asarray(lat).tolist(), strict=True)
-        ],
-        dtype=object,
+        ),
+        dtype=np.uint64,
+        count=len(lon),
     )
+    uniq, inverse = np.unique(ints, return_inverse=True)
+    names = np.array([h3.int_to_str(int(v)) for v in uniq], dtype=object)
+    return names[np.asarray(inverse).ravel()] if len(names) else np.array([], dtype=object)
 
 
 def _hex_polygon(h: str):

@@ -167,8 +167,12 @@ def _write_gpkg(fr: FieldResult, path: Path) -> None:
     else:
         comp["hex_id"] = pd.Series(dtype=object)
     cols = [c for c in SAMPLE_LAYER_COLUMNS if c in comp.columns]
+    table = comp[cols].reset_index(drop=True)
+    for c in cols:
+        if isinstance(table[c].dtype, pd.CategoricalDtype):
+            table[c] = table[c].astype(str)
     gdf = gpd.GeoDataFrame(
-        comp[cols].reset_index(drop=True),
+        table,
         geometry=gpd.points_from_xy(comp["lon"], comp["lat"]),
         crs="EPSG:4326",
     )
