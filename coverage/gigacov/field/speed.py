@@ -47,7 +47,9 @@ def speed_tests_by_county(
     out = []
     for code, part in fixed.groupby("admin_code", sort=True):
         speeds = part["download_mbps"].to_numpy(dtype=np.float64)
-        name, r500, r1000 = rep.get(str(code), ("", math.nan, math.nan))
+        name, r500, r1000 = rep.get(
+            str(code), ("" if code else "(outside the counties)", math.nan, math.nan)
+        )
         s500 = float((speeds >= 500.0).mean())
         s1000 = float((speeds >= 1000.0).mean())
         gap500 = 100.0 * (s500 - r500) if math.isfinite(r500) else math.nan
