@@ -154,3 +154,17 @@ def test_an_empty_standard_list_is_an_error_unless_allowed(tmp_path):
     assert res.exit_code == 1 and "--allow-empty" in res.output
     # validate computes no compliance: an empty list does not concern it
     assert _invoke(["validate", str(scenario)], tmp_path).exit_code == 0
+
+
+def test_one_site_id_at_two_places_11_km_apart_is_never_merged(tmp_path):
+    """The #20 probe: duplicate ids 11 km apart were merged into one site (sites_5g = 1)."""
+    scenario = write_tiny_scenario(tmp_path)
+    (tmp_path / "sites.csv").write_text(
+        "site_id,lon,lat,tech\nS1,118.51,24.82,5G\nS1,118.619,24.82,5G\nS2,118.53,24.84,5G\n",
+        "utf-8",
+    )
+    inp = load_inputs(load_scenario(scenario))
+    assert inp.cells["site_id"].tolist() == ["S2"]
+    rej = inp.rejected.set_index("row")
+    assert rej.loc[2, "reason"] == "site_conflict" and rej.loc[3, "reason"] == "site_conflict"
+    assert "row 3" in rej.loc[2, "message"]

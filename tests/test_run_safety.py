@@ -119,3 +119,50 @@ def test_unwritable_out_dir_is_refused(tmp_path):
     scn = _scenario(tmp_path, scenario={"out_dir": str(ro / "run")})
     with pytest.raises(ConfigError, match="permission denied"):
         run(scn, until="validate")
+
+
+def test_a_full_disk_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    import errno
+
+    import gigacov.safefs as safefs
+
+    scenario = write_tiny_scenario(tmp_path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "run"))
+
+    monkeypatch.setattr(safefs.os, "replace", full)
+    res = CliRunner().invoke(main, ["validate", str(scenario)])
+    assert res.exit_code == 1
+    assert "gigacov: error: No space left on device" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"grid": "garbage"},
+        {"grid": {"crs": 5}},
+        {"standards": "x"},
+        {"standards": [1, 2]},
+        {"scenario": []},
+        {"tool_version": [1]},
+    ],
+)
+def test_compare_force_with_a_hand_edited_manifest_names_the_entry(tmp_path, edit):
+    import json
+
+    from test_report_fixtures import make_run, write_run_dir
+
+    a = write_run_dir(make_run(tmp_path / "a", year=2023))
+    b = write_run_dir(make_run(tmp_path / "b", year=2024))
+    manifest = json.loads((a / "manifest.json").read_text("utf-8"))
+    manifest.update(edit)
+    (a / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    res = CliRunner().invoke(
+        main, ["compare", str(a), str(b), "--force", "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 1
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    key = next(iter(edit))
+    assert f"manifest.json: {key!r} must be" in res.output

@@ -74,6 +74,15 @@ class _Group(click.Group):
 
             click.echo(f"gigacov: error: {clean_text(exc, keep_newlines=True)}", err=True)
             ctx.exit(EXIT_INPUT)
+        except OSError as exc:
+            # The disk filled up, a folder is not writable, a file vanished: the system's
+            # words and the path, without a traceback.
+            from .text import clean_text
+
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            reason = exc.strerror or str(exc)
+            click.echo(f"gigacov: error: {clean_text(reason)}{clean_text(where)}", err=True)
+            ctx.exit(EXIT_INPUT)
         except KeyboardInterrupt:  # pragma: no cover - interactive
             click.echo("gigacov: interrupted", err=True)
             ctx.exit(130)

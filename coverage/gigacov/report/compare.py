@@ -167,6 +167,51 @@ class Comparison:
 # ------------------------------------------------------------------------------------------------
 
 
+def check_manifest_shape(manifest: dict[str, Any], where: Path) -> None:
+    """The manifest entries a comparison reads have the types a run writes (a hand-edited or
+    damaged manifest is a RunError naming the entry, even with ``force``)."""
+
+    def bad(key: str, expected: str) -> RunError:
+        value = json.dumps(manifest.get(key), ensure_ascii=False)[:80]
+        return RunError(
+            f"{where}: {key!r} must be {expected}, got {value}; the manifest was edited or "
+            "damaged — rerun that run"
+        )
+
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    scn = manifest.get("scenario")
+    if scn is not None:
+        if not isinstance(scn, dict):
+            raise bad("scenario", "an object")
+        if not isinstance(scn.get("name", ""), str) or not (
+            scn.get("year") is None or isinstance(scn.get("year"), int)
+        ):
+            raise bad("scenario", "an object with a text name and an integer year")
+    stds = manifest.get("standards")
+    if stds is not None and not (
+        isinstance(stds, list)
+        and all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in stds)
+    ):
+        raise bad("standards", "a list of objects with an id")
+    grid = manifest.get("grid")
+    if grid is not None and not (
+        isinstance(grid, dict)
+        and isinstance(grid.get("crs"), str)
+        and number(grid.get("resolution_m"))
+        and isinstance(grid.get("width"), int)
+        and isinstance(grid.get("height"), int)
+        and isinstance(grid.get("transform"), list)
+        and len(grid["transform"]) >= 6
+        and all(number(v) for v in grid["transform"])
+    ):
+        raise bad("grid", "an object with crs, resolution_m, width, height and transform")
+    for key in ("tool_version", "created_utc", "generated_utc"):
+        if manifest.get(key) is not None and not isinstance(manifest[key], str):
+            raise bad(key, "text")
+
+
 def _label(manifest: dict[str, Any], fallback: str) -> str:
     scn = manifest.get("scenario") or {}
     name, year = scn.get("name") or fallback, scn.get("year")
@@ -251,6 +296,7 @@ def load_run(path: str | Path) -> RunTables:
         raise RunError(
             f"{path / 'manifest.json'}: expected a JSON object, got {type(manifest).__name__}"
         )
+    check_manifest_shape(manifest, path / "manifest.json")
     try:
         comp = pd.read_csv(
             path / "compliance.csv",
