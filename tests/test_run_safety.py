@@ -166,3 +166,15 @@ def test_compare_force_with_a_hand_edited_manifest_names_the_entry(tmp_path, edi
     assert res.exception is None or isinstance(res.exception, SystemExit)
     key = next(iter(edit))
     assert f"manifest.json: {key!r} must be" in res.output
+
+
+def test_a_rerun_clears_the_old_outputs_so_an_interruption_cannot_mix_them(tmp_path):
+    before = _complete_run(tmp_path / "run")
+    (tmp_path / "run" / "report.html").write_text("<p>last year: pass</p>", "utf-8")
+    (tmp_path / "run" / "notes.txt").write_text("mine", "utf-8")
+    assert before
+    run(_scenario(tmp_path), until="coverage")
+    names = {p.name for p in (tmp_path / "run").iterdir()}
+    assert "report.html" not in names and "compliance.csv" not in names  # old run's, gone
+    assert {"notes.txt", "rsrp.tif", "manifest.json"} <= names
+    assert (tmp_path / "run" / "notes.txt").read_text("utf-8") == "mine"

@@ -254,6 +254,18 @@ def _coverage(result: RunResult, plan: bool = False) -> None:
                 )
 
 
+def _clear_stale_outputs(run_dir: Path) -> None:
+    """Remove the previous run's outputs from ``run_dir`` once its manifest is gone, so that an
+    interrupted re-run never leaves last run's report or workbook beside this run's tables
+    (only gigacov's own file names; nothing else in the folder is touched)."""
+    from .preflight import OUTPUT_NAMES
+
+    for name in OUTPUT_NAMES:
+        p = run_dir / name
+        if p.is_symlink() or p.is_file():
+            p.unlink()
+
+
 def _preflight(scn: Scenario, last: int, skip: set[Stage]) -> None:
     """Paths checked before the run writes anything (:func:`gigacov.preflight.check_paths`)."""
     from .preflight import check_paths
@@ -742,6 +754,7 @@ def _run(
     # is written, so that an interrupted run never looks complete.
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "manifest.json").unlink(missing_ok=True)
+    _clear_stale_outputs(run_dir)
     _write_rejected(result, "rejected_rows.csv")
     steps: list[tuple[Stage, Callable[[], None]]] = [
         (
