@@ -452,6 +452,19 @@ def test_operator_samples_are_compared_with_their_operators_cells(tmp_path):
         part = s[s["basis"] == label]
         want = alone.rsrp_dbm[part["row"].to_numpy(), part["col"].to_numpy()]
         np.testing.assert_allclose(part["pred_rsrp_dbm"].to_numpy(), want, atol=1e-4)
+    # Without [radio] per_operator the field check computes the operator rasters itself: same values.
+    res2 = run(
+        _scenario(
+            tmp_path,
+            "ops3",
+            shared + "per_operator = false\n" + '\n[measurements]\npath = "dt.csv"\n',
+        ),
+        until="check",
+    )
+    s2 = res2.field_result.check.samples
+    np.testing.assert_allclose(
+        s2["pred_rsrp_dbm"].to_numpy(), s["pred_rsrp_dbm"].to_numpy(), atol=1e-4
+    )
     rest = s[s["basis"] == "all operators"]
     np.testing.assert_array_equal(
         rest["pred_rsrp_dbm"].to_numpy(), cov.rsrp_dbm[rest["row"], rest["col"]]

@@ -314,6 +314,12 @@ def field_check(result, samples: pd.DataFrame | None = None) -> FieldCheck:
     def operator_coverage(tech, group, rows, cols):
         from ..operators import cells_serving
 
+        ready = (getattr(result, "coverage_by_operator", None) or {}).get(group)
+        if tech == "5G" and ready is not None and ready.grid.same_as(grid):
+            # [radio] per_operator: the run has this operator's rasters already
+            values = _pixel_values(ready, rows, cols)
+            values["cells"] = ready.cells
+            return values
         cov = result.coverage[tech]
         sub_cells = cells_serving(cov.cells, group)
         r0, r1 = int(rows.min()), int(rows.max()) + 1
