@@ -43,7 +43,7 @@ def gigacov(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPr
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1500,
     )
     if check:
         assert proc.returncode == 0, f"gigacov {' '.join(args)} failed:\n{proc.stderr}"
