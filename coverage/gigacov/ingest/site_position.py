@@ -1,0 +1,202 @@
+"""Stage 1 of the site reader: positions (columns or point geometries) to WGS84, checked.
+
+``missing_value``, ``not_a_number``, then position: a point outside the region (its counties
+buffered by ``[sites] region_margin_m``) whose swapped coordinates fall inside is repaired and used
+(``lat_lon_swapped`` counted under *fixed*, with a warning); one that looks swapped but is inside
+the region in neither order is rejected ``lat_lon_swapped``; any other point outside is rejected
+``outside_region``. Coordinates read as degrees that cannot be degrees stop the run
+(:func:`~gigacov.ingest.geo.check_lonlat_ranges`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..crs import CRSSpec, parse_crs
+from ._common import parse_numbers
+from .geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84
+from .site_work import SiteWork
+from .units import coord_unit
+
+__all__ = ["coordinates"]
+
+_GEOM_TYPE_NAMES = {
+    1: "LineString",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
+
+def coordinates(w: SiteWork, region: Region, declared: CRSSpec):
+    """WGS84 lon/lat per row (NaN where rejected) and the raw column coordinates (datum check)."""
+    cols, tracker, table, n = w.cols, w.tracker, w.table, w.n
+    gx = gy = None
+    if table.geometry is not None:
+        geom = np.asarray(table.geometry.values, dtype=object)
+        missing_geom = shapely.is_missing(geom) | shapely.is_empty(
+            np.where(shapely.is_missing(geom), shapely.Point(), geom)
+        )
+        tid = np.where(missing_geom, -1, shapely.get_type_id(np.where(missing_geom, None, geom)))
+        is_point = tid == 0
+        gx = np.full(n, np.nan)
+        gy = np.full(n, np.nan)
+        gx[is_point] = shapely.get_x(geom[is_point])
+        gy[is_point] = shapely.get_y(geom[is_point])
+        tracker.reject(
+            (tid > 0),
+            "geometry",
+            pd.Series(tid).map(_GEOM_TYPE_NAMES),
+            "bad_geometry",
+            lambda v: "a " + v.astype(str) + " is not a site position; give points",
+        )
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    from_cols = np.ones(n, dtype=bool)
+    if gx is not None:
+        x[:], y[:] = gx, gy
+        from_cols = ~np.isfinite(gx)
+    if cols.has("lon") and cols.has("lat") and from_cols.any():
+        plon = parse_numbers(cols.raw["lon"], coord_unit)
+        plat = parse_numbers(cols.raw["lat"], coord_unit)
+        hl, ha = cols.header["lon"], cols.header["lat"]
+        tracker.reject(
+            from_cols & plon.missing, hl, None, "missing_value", f"no longitude ({hl!r} is empty)"
+        )
+        tracker.reject(
+            from_cols & plat.missing, ha, None, "missing_value", f"no latitude ({ha!r} is empty)"
+        )
+        tracker.reject(
+            from_cols & plon.bad,
+            hl,
+            cols.raw["lon"],
+            "not_a_number",
+            lambda v: (
+                "longitude " + v.map(repr) + " is not a number (decimal degrees or 118°35'20\")"
+            ),
+        )
+        tracker.reject(
+            from_cols & plat.bad,
+            ha,
+            cols.raw["lat"],
+            "not_a_number",
+            lambda v: (
+                "latitude " + v.map(repr) + " is not a number (decimal degrees or 24°52'10\")"
+            ),
+        )
+        x = np.where(from_cols, plon.values, x)
+        y = np.where(from_cols, plat.values, y)
+    elif from_cols.any():
+        tracker.reject(
+            from_cols, "geometry", None, "bad_geometry", "the feature has no point geometry"
+        )
+    hl = cols.header.get("lon", "geometry")
+    ha = cols.header.get("lat", "geometry")
+    first_geo, shift_geo = (
+        effective_crs(declared, table.crs, table.path, w.warnings)
+        if gx is not None
+        else (declared, None)
+    )
+    first_col, shift_col = (
+        (declared, None) if not declared.needs_datum_shift else (parse_crs("wgs84"), declared)
+    )
+    usable = tracker.alive & np.isfinite(x) & np.isfinite(y)
+    check_lonlat_ranges(
+        x[usable & from_cols],
+        y[usable & from_cols],
+        first_col,
+        table.path,
+        f"{hl!r} / {ha!r}",
+        key="[sites] crs",
+    )
+    if gx is not None and (~from_cols).any():
+        geo = usable & ~from_cols
+        check_lonlat_ranges(x[geo], y[geo], first_geo, table.path, "geometry", key="[sites] crs")
+
+    def to84(xx, yy, cols_mask):
+        lo = np.full(xx.shape, np.nan)
+        la = np.full(xx.shape, np.nan)
+        if cols_mask.any():
+            lo[cols_mask], la[cols_mask] = points_to_wgs84(
+                xx[cols_mask], yy[cols_mask], first_col, shift_col
+            )
+        if (~cols_mask).any():
+            lo[~cols_mask], la[~cols_mask] = points_to_wgs84(
+                xx[~cols_mask], yy[~cols_mask], first_geo, shift_geo
+            )
+        return lo, la
+
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    idx = np.flatnonzero(usable)
+    lon[idx], lat[idx] = to84(x[idx], y[idx], from_cols[idx])
+    raw_lon, raw_lat = x[usable & from_cols].copy(), y[usable & from_cols].copy()
+    inside = np.zeros(n, dtype=bool)
+    inside[idx] = region.contains(lon[idx], lat[idx])
+    out = usable & ~inside
+    if out.any():
+        _outside(w, region, out, x, y, lon, lat, to84, from_cols, hl, ha)
+    return lon, lat, raw_lon, raw_lat
+
+
+def _outside(w: SiteWork, region: Region, out, x, y, lon, lat, to84, from_cols, hl, ha) -> None:
+    """Points outside the region: repair exchanged lon/lat, else reject (see the module doc)."""
+    tracker, table, n = w.tracker, w.table, w.n
+    oi = np.flatnonzero(out)
+    slon, slat = to84(y[oi], x[oi], from_cols[oi])
+    swap_in = region.contains(slon, slat)
+    fix = oi[swap_in]
+    if fix.size:
+        lon[fix], lat[fix] = slon[swap_in], slat[swap_in]
+        w.report.fixed["lat_lon_swapped"] = int(fix.size)
+        ex = ", ".join(map(str, table.rows[fix][:5].tolist()))
+        w.warnings.append(
+            f"{table.path}: {fix.size} row(s) had longitude and latitude exchanged (rows {ex}"
+            f"{', ...' if fix.size > 5 else ''}); swapped back and used, since only the swapped "
+            "position lies in the region"
+        )
+    rest = oi[~swap_in]
+    minx, miny, maxx, maxy = region.bounds
+    pad = 1.0
+
+    def near(a, b):
+        return (a >= minx - pad) & (a <= maxx + pad) & (b >= miny - pad) & (b <= maxy + pad)
+
+    looks_swapped = (np.abs(y[rest]) > 90) & (np.abs(x[rest]) <= 90) | near(
+        slon[~swap_in], slat[~swap_in]
+    )
+    vals = pd.Series(
+        [f"{float(a)!r}, {float(b)!r}" for a, b in zip(x[rest], y[rest], strict=True)],
+        dtype=object,
+    )
+    mask = np.zeros(n, dtype=bool)
+    mask[rest[looks_swapped]] = True
+    full_vals = np.full(n, "", dtype=object)
+    full_vals[rest] = vals.to_numpy()
+    tracker.reject(
+        mask,
+        f"{hl}/{ha}",
+        full_vals,
+        "lat_lon_swapped",
+        lambda v: (
+            "longitude/latitude " + v + " look exchanged, but the position lies in the region "
+            "in neither order; check the row"
+        ),
+    )
+    mask = np.zeros(n, dtype=bool)
+    mask[rest] = True
+    km = region.margin_m / 1000.0
+    tracker.reject(
+        mask,
+        f"{hl}/{ha}",
+        full_vals,
+        "outside_region",
+        lambda v: (
+            "position " + v + f" is outside the region (its counties + {km:g} km); "
+            "check the coordinates and [sites] crs"
+        ),
+    )

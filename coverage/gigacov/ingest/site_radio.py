@@ -1,0 +1,399 @@
+"""Stage 3 of the site reader: radio values of each cell, with defaults counted.
+
+Frequency from a frequency, band or ARFCN column (:mod:`.bands`), channel bandwidth, sub-carrier
+spacing and N_RB, antenna height, azimuth (none = omni), beamwidth, downtilt, and EIRP (from EIRP,
+transmit power + gain, or reference-signal power + gain; units in :mod:`.units`). Unreadable
+values are rejected ``not_a_number``, impossible ones ``out_of_range``; missing ones get
+:data:`DEFAULTS`, each counted per column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ._common import as_text, is_missing, parse_numbers
+from .bands import (
+    BAND_CENTRE_MHZ,
+    arfcn_or_mhz,
+    default_bandwidth,
+    freq_text,
+    guess_mhz,
+    is_arfcn_header,
+    is_range,
+    n_rb_for,
+    parse_band,
+)
+from .site_columns import SiteColumns
+from .site_work import SiteWork
+from .units import (
+    angle_unit,
+    dbi_unit,
+    dbm_unit,
+    is_plain_number,
+    khz_unit,
+    metres_unit,
+    mhz_unit,
+    power_to_dbm,
+)
+from .vocab import map_unique
+
+__all__ = [
+    "DEFAULTS",
+    "DEFAULT_BEAMWIDTH_DEG",
+    "DEFAULT_TILT_DEG",
+    "Band",
+    "band_hints",
+    "frequency_stage",
+    "carrier_stage",
+    "antenna_stage",
+    "eirp_stage",
+]
+
+#: Defaults for values a site list does not give, by technology.
+DEFAULTS = {
+    "5G": {
+        "freq_mhz": 3500.0,
+        "bandwidth_mhz": 100.0,
+        "scs_khz": 30.0,
+        "eirp_dbm": 61.0,
+        "height_m": 30.0,
+    },
+    "4G": {
+        "freq_mhz": 1800.0,
+        "bandwidth_mhz": 20.0,
+        "scs_khz": 15.0,
+        "eirp_dbm": 61.0,
+        "height_m": 30.0,
+    },
+}
+DEFAULT_BEAMWIDTH_DEG = 65.0
+DEFAULT_TILT_DEG = 6.0
+
+
+@dataclass
+class Band:
+    """What the band column says per row: centre MHz, technology hint, typical bandwidth."""
+
+    mhz: np.ndarray
+    tech: np.ndarray
+    bw: np.ndarray
+
+
+def band_hints(w: SiteWork) -> Band:
+    n = w.n
+    out = Band(np.full(n, np.nan), np.full(n, "", dtype=object), np.full(n, np.nan))
+    if not w.cols.has("band"):
+        return out
+    text = as_text(w.cols.raw["band"])
+    parsed = map_unique(text, lambda t: parse_band(t) if t else None)
+    got = parsed.notna().to_numpy()
+    if got.any():
+        arr = parsed[got].tolist()
+        out.mhz[got] = [a[0] for a in arr]
+        out.tech[got] = [a[1] for a in arr]
+        out.bw[got] = [a[2] for a in arr]
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. radio values
+# ------------------------------------------------------------------------------------------------
+
+
+def frequency_stage(w: SiteWork, tech: np.ndarray, band: Band) -> tuple[np.ndarray, np.ndarray]:
+    """Centre frequency (MHz) from the frequency, band or ARFCN column; default by technology.
+
+    Also returns where each row's frequency came from (``freq_source``): ``"input"`` (MHz or
+    ARFCN), ``"band"`` (a band name or a rough frequency such as ``3.5G``: the operator's
+    carrier in that band applies) or ``"default"`` (nothing given)."""
+    freq, fbad, (col_name, raw_vals), source = _frequency_columns(w.cols, tech, band.mhz, w.n)
+    if fbad.any():
+        w.tracker.reject(
+            fbad,
+            col_name,
+            raw_vals,
+            "not_a_number",
+            lambda v: (
+                "frequency/band "
+                + v.map(repr)
+                + " is not understood; give MHz (3500), a band (n78, B3) or an ARFCN"
+            ),
+        )
+    frange = np.isfinite(freq) & ((freq < 400) | (freq > 52600))
+    w.tracker.reject(
+        frange,
+        col_name,
+        freq,
+        "out_of_range",
+        lambda v: "frequency " + v.astype(str) + " MHz is outside 400–52,600 MHz",
+    )
+    fmiss = ~np.isfinite(freq)
+    is5 = tech == "5G"
+    w.defaults["freq_mhz"] = fmiss
+    source = np.where(fmiss, "default", source).astype(object)
+    freq = np.where(
+        fmiss, np.where(is5, DEFAULTS["5G"]["freq_mhz"], DEFAULTS["4G"]["freq_mhz"]), freq
+    )
+    return freq, source
+
+
+def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray, n: int):
+    """Centre frequency (MHz) from freq / band / ARFCN columns.
+
+    Returns (freq, bad, (column, raw), source) with ``source`` per row ``"input"`` (an exact
+    frequency or an ARFCN), ``"band"`` (a band name, a band number or a rough frequency: a
+    spelling with a unit, or a plain number in GHz, that is a whole multiple of 100 MHz, such as
+    ``3.5G`` or ``2600M``) or ``""`` (none)."""
+    freq = np.full(n, np.nan)
+    bad = np.zeros(n, dtype=bool)
+    src = ("freq_mhz", None)
+    source = np.full(n, "", dtype=object)
+    if cols.has("freq"):
+        raw = cols.raw["freq"]
+        header_unit = cols.unit.get("freq", "")
+        p = parse_numbers(raw, lambda num, unit: freq_text(f"{num}{unit}"))
+        vals = p.values
+        plain = ~p.missing & ~p.bad & is_plain_number(raw)
+        if header_unit in ("ghz", "g"):
+            vals = np.where(plain, vals * 1000.0, vals)
+        elif header_unit in ("khz", "k"):
+            vals = np.where(plain, vals / 1000.0, vals)
+        elif header_unit == "hz":
+            vals = np.where(plain, vals / 1e6, vals)
+        elif header_unit in ("mhz", "m"):
+            pass
+        else:
+            guessed = pd.Series(vals[plain]).map(
+                lambda v: guess_mhz(v) if np.isfinite(v) else np.nan
+            )
+            vals = vals.copy()
+            vals[plain] = guessed.to_numpy(dtype=float, na_value=np.nan)
+        # exact MHz numbers are explicit; GHz numbers and spelled-out units that are whole
+        # hundreds of MHz ("3.5G", "2600M") only name a band
+        if header_unit in ("ghz", "g"):
+            ghz_plain = plain
+        elif header_unit == "":
+            with np.errstate(invalid="ignore"):
+                ghz_plain = plain & (np.asarray(p.values, dtype=np.float64) < 60.0)
+        else:
+            ghz_plain = np.zeros(n, dtype=bool)
+        rough = np.isfinite(vals) & (np.abs(vals / 100.0 - np.round(vals / 100.0)) < 1e-9)
+        spelled = ~plain & ~p.missing & ~p.bad
+        source[np.isfinite(vals)] = "input"
+        source[rough & (ghz_plain | spelled)] = "band"
+        # an explicit range ("3400-3500MHz") is the carrier itself: given, not a band
+        source[spelled & map_unique(as_text(raw), is_range).to_numpy(dtype=bool)] = "input"
+        # band names in a frequency column ("n78") come back as NaN → try them as bands
+        nb = p.bad
+        if nb.any():
+            b = map_unique(as_text(raw[nb]), lambda t: parse_band(t))
+            ok = b.notna().to_numpy()
+            idx = np.flatnonzero(nb)
+            vals[idx[ok]] = [a[0] for a in b[ok].tolist()]
+            source[idx[ok]] = "band"
+            nb = nb.copy()
+            nb[idx[ok]] = False
+        freq = vals
+        bad = nb | (plain & ~np.isfinite(vals))
+        src = (cols.header["freq"], raw)
+    take = ~np.isfinite(freq) & ~bad & np.isfinite(band_mhz)
+    freq[take] = band_mhz[take]
+    source[take] = "band"
+    if cols.has("band") and take.any():
+        ranged = map_unique(as_text(cols.raw["band"]), is_range).to_numpy(dtype=bool)
+        source[take & ranged] = "input"
+    if cols.has("band"):
+        band_text = as_text(cols.raw["band"])
+        bmiss = is_missing(cols.raw["band"])
+        band_bad = ~bmiss & ~np.isfinite(band_mhz)
+        # a plain band number ("78", "3") with the row's technology
+        num = pd.to_numeric(band_text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        small = band_bad & np.isfinite(num) & (num >= 1) & (num < 100) & (num == np.floor(num))
+        if small.any():
+            keys = (
+                np.where(tech[small] == "5G", "n", "b")
+                + pd.Series(num[small]).astype(int).astype(str).to_numpy()
+            )
+            centre = np.array([BAND_CENTRE_MHZ.get(k, (np.nan,))[0] for k in keys])
+            idx = np.flatnonzero(small)
+            source[idx[~np.isfinite(freq[idx]) & np.isfinite(centre)]] = "band"
+            freq[idx] = np.where(np.isfinite(freq[idx]), freq[idx], centre)
+            band_bad[idx[np.isfinite(centre)]] = False
+        newbad = band_bad & ~np.isfinite(freq)
+        if newbad.any() and not bad.any():
+            src = (cols.header["band"], cols.raw["band"])
+        bad |= newbad
+    if cols.has("arfcn"):
+        raw = cols.raw["arfcn"]
+        p = parse_numbers(raw)
+        v = p.values
+        f = arfcn_or_mhz(v, tech, explicit=is_arfcn_header(cols.header["arfcn"]))
+        take = ~np.isfinite(freq) & np.isfinite(f)
+        freq[take] = f[take]
+        source[take] = "input"
+        abad = (p.bad | (np.isfinite(v) & ~np.isfinite(f))) & ~np.isfinite(freq)
+        if abad.any() and not bad.any():
+            src = (cols.header["arfcn"], raw)
+        bad |= abad
+    bad &= ~np.isfinite(freq)
+    source[~np.isfinite(freq)] = ""
+    return freq, bad, src, source
+
+
+def carrier_stage(w: SiteWork, tech: np.ndarray, freq: np.ndarray, band: Band):
+    """Channel bandwidth (MHz), sub-carrier spacing (kHz) and N_RB per row."""
+    cols, tracker, n = w.cols, w.tracker, w.n
+    is5 = tech == "5G"
+    bw = w.numeric("bandwidth", mhz_unit, "bandwidth")
+    bw_unit = cols.unit.get("bandwidth", "")
+    if bw_unit in ("khz", "k"):
+        bw = bw / 1000.0
+    elif bw_unit == "hz":
+        bw = bw / 1e6
+    elif not bw_unit:
+        bw = np.where(bw >= 1e6, bw / 1e6, np.where(bw >= 1000, bw / 1000.0, bw))
+    bmiss = ~np.isfinite(bw)
+    typical = np.where(np.isfinite(band.bw), band.bw, default_bandwidth(is5, freq))
+    bw = np.where(bmiss, typical, bw)
+    w.defaults["bandwidth_mhz"] = bmiss
+
+    scs = w.numeric("scs", khz_unit, "subcarrier spacing")
+    if cols.unit.get("scs", "") == "hz":
+        scs = scs / 1000.0
+    smiss = ~np.isfinite(scs)
+    scs = np.where(smiss, np.where(is5, 30.0, 15.0), scs)
+    w.defaults["scs_khz"] = smiss & is5
+    n_rb = n_rb_for(tech, bw, scs)
+    bad_rb = n_rb < 0
+    if bad_rb.any():
+        combos = np.full(n, "", dtype=object)
+        combos[bad_rb] = [
+            f"{t} {b:g} MHz at {c:g} kHz"
+            for t, b, c in zip(tech[bad_rb], bw[bad_rb], scs[bad_rb], strict=True)
+        ]
+        tracker.reject(
+            bad_rb,
+            cols.header.get("bandwidth", cols.header.get("scs", "bandwidth_mhz")),
+            combos,
+            "out_of_range",
+            lambda v: (
+                v + " is not a 3GPP channel configuration (NR FR1: 5–100 MHz at 15/30/60 kHz per "
+                "TS 38.101-1 Table 5.3.2-1; LTE: 1.4/3/5/10/15/20 MHz)"
+            ),
+        )
+    return bw, scs, n_rb
+
+
+def antenna_stage(w: SiteWork) -> dict[str, np.ndarray]:
+    """Height, azimuth (NaN = omni), horizontal beamwidth and total downtilt per row."""
+    cols, tracker = w.cols, w.tracker
+    height = w.numeric("height", metres_unit, "antenna height", multi=True)
+    hbad = np.isfinite(height) & ((height <= 0) | (height > 500))
+    tracker.reject(
+        hbad,
+        cols.header.get("height", ""),
+        cols.raw.get("height"),
+        "out_of_range",
+        lambda v: "antenna height " + v.astype(str) + " m is outside (0, 500] m",
+    )
+    hmiss = ~np.isfinite(height)
+    height = np.where(hmiss, DEFAULTS["5G"]["height_m"], height)
+    w.defaults["height_m"] = hmiss
+
+    azimuth = w.numeric("azimuth", angle_unit, "azimuth", multi=True)
+    abad = np.isfinite(azimuth) & ((azimuth < -360) | (azimuth > 720))
+    tracker.reject(
+        abad,
+        cols.header.get("azimuth", ""),
+        cols.raw.get("azimuth"),
+        "out_of_range",
+        lambda v: "azimuth " + v.astype(str) + "° is outside −360…720°",
+    )
+    omni = ~np.isfinite(azimuth)
+    azimuth = np.where(omni, np.nan, np.mod(azimuth, 360.0))
+    w.defaults["azimuth_deg"] = omni
+
+    beam = w.numeric("beamwidth", angle_unit, "beamwidth", multi=True)
+    bbad = np.isfinite(beam) & ((beam <= 0) | (beam > 360))
+    tracker.reject(
+        bbad,
+        cols.header.get("beamwidth", ""),
+        cols.raw.get("beamwidth"),
+        "out_of_range",
+        lambda v: "beamwidth " + v.astype(str) + "° is outside (0, 360]°",
+    )
+    bmiss_b = ~np.isfinite(beam)
+    beam = np.where(bmiss_b, np.where(omni, 360.0, DEFAULT_BEAMWIDTH_DEG), beam)
+    w.defaults["beamwidth_deg"] = bmiss_b & ~omni
+
+    tilt = w.numeric("tilt", angle_unit, "downtilt", multi=True)
+    if not cols.has("tilt") and (cols.has("tilt_mech") or cols.has("tilt_elec")):
+        mech = w.numeric("tilt_mech", angle_unit, "mechanical downtilt", multi=True)
+        elec = w.numeric("tilt_elec", angle_unit, "electrical downtilt", multi=True)
+        both_missing = ~np.isfinite(mech) & ~np.isfinite(elec)
+        tilt = np.where(both_missing, np.nan, np.nan_to_num(mech) + np.nan_to_num(elec))
+    tcol = cols.header.get("tilt", cols.header.get("tilt_mech", cols.header.get("tilt_elec", "")))
+    tbad = np.isfinite(tilt) & ((tilt < -20) | (tilt > 90))
+    tracker.reject(
+        tbad,
+        tcol,
+        tilt,
+        "out_of_range",
+        lambda v: "downtilt " + v.astype(str) + "° is outside −20…90°",
+    )
+    tmiss = ~np.isfinite(tilt)
+    tilt = np.where(tmiss, DEFAULT_TILT_DEG, tilt)
+    w.defaults["tilt_deg"] = tmiss
+    return {"height_m": height, "azimuth_deg": azimuth, "beamwidth_deg": beam, "tilt_deg": tilt}
+
+
+def eirp_stage(w: SiteWork, n_rb: np.ndarray) -> np.ndarray:
+    """EIRP (dBm, total over the carrier) from eirp / tx power + gain / RS power + gain."""
+    cols, n = w.cols, w.n
+    n_rb = np.where(n_rb > 0, n_rb, 1)
+    warn = ""
+    if cols.has("eirp"):
+        eirp = _plain_power(cols, "eirp", w.numeric("eirp", dbm_unit, "EIRP"))
+        eirp_col = cols.header["eirp"]
+    else:
+        gain = np.zeros(n)
+        if cols.has("gain"):
+            gain = np.nan_to_num(w.numeric("gain", dbi_unit, "antenna gain"), nan=0.0)
+        if cols.has("tx_power"):
+            t = _plain_power(cols, "tx_power", w.numeric("tx_power", dbm_unit, "transmit power"))
+            if not cols.has("gain"):
+                warn = (
+                    f"transmit power ({cols.header['tx_power']!r}) taken as EIRP: the file has no "
+                    "antenna gain column (天线增益 / antenna_gain); a sector antenna adds about "
+                    "15–18 dB"
+                )
+            eirp, eirp_col = t + gain, cols.header["tx_power"]
+        elif cols.has("rs_power"):
+            rs = w.numeric("rs_power", dbm_unit, "reference-signal power")
+            eirp, eirp_col = rs + 10 * np.log10(12.0 * n_rb) + gain, cols.header["rs_power"]
+        else:
+            eirp, eirp_col = np.full(n, np.nan), "eirp_dbm"
+    ebad = np.isfinite(eirp) & ((eirp < 0) | (eirp > 100))
+    w.tracker.reject(
+        ebad,
+        eirp_col,
+        eirp,
+        "out_of_range",
+        lambda v: "EIRP " + v.map(lambda e: f"{e:.1f}") + " dBm is outside 0–100 dBm",
+    )
+    emiss = ~np.isfinite(eirp)
+    w.defaults["eirp_dbm"] = emiss
+    if warn:
+        w.warnings.append(f"{w.table.path}: {warn}")
+    return np.where(emiss, DEFAULTS["5G"]["eirp_dbm"], eirp)
+
+
+def _plain_power(cols: SiteColumns, key: str, values: np.ndarray) -> np.ndarray:
+    unit = cols.unit.get(key, "")
+    if unit in ("w", "瓦", "mw", "kw"):
+        plain = is_plain_number(cols.raw[key])
+        return np.where(plain, power_to_dbm(values, unit), values)
+    return values
