@@ -932,7 +932,7 @@ def comparison_context(
             dict.fromkeys(sub["indicator"])
         )
         wide["headers"] = [lang("代码", "code"), lang("名称", "name")] + [
-            lang.indicator_name(k) for k in keys
+            lang.indicator_header(k) for k in keys
         ]
         piv = {(r.admin_code, r.indicator): r for r in sub.itertuples()}
         for code in sorted(set(sub["admin_code"])):
