@@ -779,6 +779,13 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
     assert cal["after"]["rmse_db"] < design["shadowing_sigma_db"] + 1.0
     report_html = out["report"].read_text(encoding="utf-8")
     assert 'id="field-check"' in report_html
+    # The report and the comparison fit any screen and every table header carries Chinese.
+    from browser import reader_layout
+
+    for kind in ("report", "comparison"):
+        for width, probe in reader_layout(out[kind], screenshot=f"demo-{kind}").items():
+            assert probe["scrollWidth"] <= probe["innerWidth"], (kind, width, probe)
+            assert probe["unwrapped"] == 0 and probe["headersWithoutChinese"] == [], (kind, probe)
     checks = pd.read_csv(out["outcome_check"], dtype={"admin_code": str})
     judged = checks[
         (checks["indicator"] != "village_reach_5g") | (checks["admin_code"] == "350526")

@@ -135,11 +135,11 @@ def field_context(run: Any, lang, font: str, suffix: str) -> dict[str, Any] | No
         return None
     summary = fr.summary
     stats_headers = [
-        "",
+        lang("分组", "group"),
         lang("样本数", "samples"),
         lang("平均误差 dB", "mean error dB"),
         lang("标准差 dB", "std dB"),
-        "RMSE dB",
+        lang("均方根误差 RMSE dB", "RMSE dB"),
         lang("覆盖判定一致", "verdict agreement"),
     ]
     techs = []
