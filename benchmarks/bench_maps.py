@@ -36,8 +36,8 @@ from gigacov.crs import metric_crs_for
 from gigacov.grid import Grid
 from gigacov.ingest.model import Inputs
 from gigacov.maps import build_map, render_map
-from gigacov.pipeline import RunResult
 from gigacov.radio.result import CoverageResult, RadioParams
+from gigacov.run_result import RunResult
 from gigacov.scenario import default_boundaries_path, scenario_from_dict
 
 REPO = Path(__file__).resolve().parents[1]

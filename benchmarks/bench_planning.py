@@ -13,7 +13,7 @@ What it measures (all in one run, on the same inputs):
 
 The scenario (seeded, synthetic, labelled as such): the real boundaries of Quanzhou's county-level
 units (``data/boundaries/fujian.gpkg``), resident population per county from the Quanzhou
-statistical yearbook 2022 (FACTS.md) spread over a town core, Voronoi villages and a diffuse
+statistical yearbook 2022 (docs/design.md §10) spread over a town core, Voronoi villages and a diffuse
 background; 5G sites placed where people live at a per-county density chosen so that the rural
 counties fail; a few key places per county. Coverage, indicators and compliance come from the
 real engine (``gigacov.radio``, ``gigacov.indicators``, ``gigacov.compliance``) with the shipped
@@ -52,7 +52,7 @@ from gigacov.demo.design import COUNTIES
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Resident population 2021, 10,000 persons (Quanzhou statistical yearbook 2022, table 3-5; FACTS.md),
+# Resident population 2021, 10,000 persons (Quanzhou statistical yearbook 2022, table 3-5; docs/design.md §10),
 # as the demo's design carries it.
 POPULATION_10K = {c.code: c.population_10k for c in COUNTIES}
 # Synthetic 5G sites per 10,000 persons: the rural counties are built to fail (< 12).
@@ -300,8 +300,8 @@ def build_scenario(tmp: Path, resolution_m: float, counties: tuple[str, ...] | N
 def run_stages(scn, inputs, grid, pop, tmp: Path):
     from gigacov.compliance import evaluate, load_standards
     from gigacov.indicators import compute_indicators
-    from gigacov.pipeline import RunResult
     from gigacov.radio import RadioParams, compute_coverage
+    from gigacov.run_result import RunResult
 
     params = RadioParams.from_section(scn.radio, "5G")
     t0 = time.perf_counter()

@@ -28,11 +28,12 @@ from gigacov.compliance import Standard, StandardIndicator
 from gigacov.grid import Grid
 from gigacov.indicators import IndicatorSet, indicator_definitions
 from gigacov.ingest.model import InputReport, Inputs
-from gigacov.pipeline import RunResult, manifest_for
+from gigacov.pipeline import manifest_for
 from gigacov.radio.result import CoverageResult, RadioParams
 from gigacov.report import charts, compare_runs
 from gigacov.report.html import write_html
 from gigacov.report.workbook import write_workbook
+from gigacov.run_result import RunResult
 from gigacov.scenario import scenario_from_dict
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench-results"

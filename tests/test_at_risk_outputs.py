@@ -12,7 +12,8 @@ import json
 
 import openpyxl
 import pytest
-from test_report_fixtures import (
+from support.pages import Page
+from support.report_run import (
     JINJIANG,
     LICHENG,
     VALUES_2023,
@@ -20,7 +21,6 @@ from test_report_fixtures import (
     make_run,
     write_run_dir,
 )
-from test_report_html import Page
 
 from gigacov.cli import _compliance_rows, _compliance_summary
 from gigacov.compliance import evaluate, unit_status
@@ -119,8 +119,8 @@ def test_workbook_colours_and_shortfall_sheet(run):
 
 
 def test_map_colours_and_legend():
-    from test_maps import make_run as make_map_run
-    from test_maps import page_data
+    from support.map_run import make_run as make_map_run
+    from support.map_run import page_data
 
     run = make_map_run()
     comp = run.compliance.copy()

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from gigacov import boundaries as bnd
 from gigacov import crs
+from gigacov import shipped_boundaries as bnd
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_counts_levels_and_columns(shipped):
 def test_geometries_valid_and_areas_match_fujian(shipped):
     chk = bnd.check_boundaries(shipped)
     assert chk.all_valid
-    # Fujian's land area is about 124,000 km² (DESIGN.md §7); within 2 %.
+    # Fujian's land area is about 124,000 km² (docs/design.md §9); within 2 %.
     assert chk.county_area_km2 == pytest.approx(124_000, rel=0.02)
     assert chk.province_area_km2 == pytest.approx(chk.county_area_km2, rel=0.01)
     assert chk.counties_outside_city == []

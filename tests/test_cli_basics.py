@@ -70,7 +70,7 @@ def test_boundaries_build_to_a_file(tmp_path):
     res = CliRunner().invoke(main, ["boundaries", "build", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "84 counties" in res.output
-    from gigacov.boundaries import read_shipped_boundaries, same_content
+    from gigacov.shipped_boundaries import read_shipped_boundaries, same_content
 
     assert same_content(read_shipped_boundaries(out), read_shipped_boundaries())
 

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gigacov.cli_tables import print_compliance
 from gigacov.compliance import (
     COMPLIANCE_COLUMNS,
     UNIT_STATUS_COLUMNS,
     evaluate,
     load_standard,
     load_standards,
-    print_compliance,
     unit_status,
 )
 from gigacov.indicators import IndicatorSet, add_ratios, indicator_definitions

@@ -85,7 +85,7 @@ def test_forward_kernel_matches_pure_python_reference():
 
 
 def test_offset_in_fujian_is_hundreds_of_metres():
-    # Quanzhou: the GCJ-02 offset is a few hundred metres, as FACTS.md says (100-700 m).
+    # Quanzhou: the GCJ-02 offset is a few hundred metres, as docs/design.md §2 says (100-700 m).
     lon, lat = crs.wgs84_to_gcj02(118.6, 24.9)
     d = float(_metres(118.6, 24.9, lon, lat))
     assert 100 < d < 700

@@ -2,7 +2,7 @@
 
 The inputs are built once per module at a small scale (4 % of the villages and sites) and a coarse
 1 km resolution; every check reads the files as a user would (GBK CSV, GeoPackage, GeoTIFF,
-GeoJSON, TOML) and compares them with figures written out here: FACTS.md's county populations
+GeoJSON, TOML) and compares them with figures written out here: the yearbook's county populations (docs/design.md §10)
 and the design's counts.
 """
 
@@ -23,17 +23,17 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.transform import rowcol, xy
 
-from gigacov.boundaries import read_shipped_boundaries
 from gigacov.demo import FILE_NAMES, build_demo
 from gigacov.demo.design import PLANNING_BUDGET
 from gigacov.errors import ConfigError
 from gigacov.grid import Grid
 from gigacov.scenario import load_scenario
+from gigacov.shipped_boundaries import read_shipped_boundaries
 
 SCALE = 0.04
 RES = 1000.0
 
-# FACTS.md: resident population at year-end 2021 (Quanzhou statistical yearbook 2022), persons.
+# docs/design.md §10: resident population at year-end 2021 (Quanzhou statistical yearbook 2022), persons.
 POPULATION = {
     "350502": 429_000,
     "350503": 720_000,
@@ -720,7 +720,7 @@ def test_run_demo_end_to_end_outputs_agree(tmp_path, monkeypatch):
     # The demo map itself works in a real browser: no JavaScript errors, the layers are there,
     # one feature per county and per village (network blocked; CDN and tiles answered locally).
     import pyogrio
-    from test_maps_browser import check_map
+    from support.map_browser import check_map
 
     n_villages = len(pyogrio.read_dataframe(out["run_2024"] / "indicators.gpkg", layer="village"))
     # The demo's sites carry operators: per-operator layer, report section and map switch.

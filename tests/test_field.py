@@ -314,7 +314,7 @@ def test_gcj02_measurements_are_converted(tmp_path):
 
 @pytest.fixture(scope="module")
 def known_answer(tmp_path_factory):
-    from gigacov.field import calibrate
+    from gigacov.pipeline import calibrate
 
     tmp = tmp_path_factory.mktemp("known")
     _write_sites(tmp / "sites.csv")
@@ -478,7 +478,7 @@ def test_operator_samples_are_compared_with_their_operators_cells(tmp_path):
 
 @pytest.mark.browser
 def test_report_section_and_map_layers_show_the_field_check(known_answer, tmp_path, monkeypatch):
-    from test_maps_browser import check_map
+    from support.map_browser import check_map
 
     monkeypatch.chdir(tmp_path)  # the map goes to ./maps/
     tmp = known_answer["tmp"]

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from hostile import HOSTILE_STRINGS, assert_no_controls, write_tiny_scenario
-from test_report_fixtures import JINJIANG, make_run
+from support.report_run import JINJIANG, make_run
 
 from gigacov.cli import main
 from gigacov.report.workbook import write_workbook

@@ -1,4 +1,4 @@
-"""The top-level ``coverage/`` source folder must never shadow coverage.py (DESIGN.md §3).
+"""The top-level ``coverage/`` source folder must never shadow coverage.py (README.md, "Development").
 
 numba imports ``coverage`` when it can; if ``import coverage`` found our folder instead of the
 real package, ``import numba`` would fail with "module 'coverage' has no attribute 'types'".

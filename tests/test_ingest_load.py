@@ -12,7 +12,7 @@ from gigacov.cli import main
 from gigacov.errors import InputError
 from gigacov.ingest import REJECTED_COLUMNS, load_inputs
 from gigacov.ingest.tables import detect_encoding, match_columns, split_header
-from gigacov.pipeline import sha256_file
+from gigacov.rundir import sha256_file
 from gigacov.scenario import load_scenario
 
 JINJIANG = (118.5501, 24.7083)

@@ -10,27 +10,26 @@ from __future__ import annotations
 import json
 import math
 from collections import deque
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import pytest
 import shapely
-from affine import Affine
+from support.grids import UTM50, utm_grid
 
+from gigacov.cli_tables import print_plan
 from gigacov.errors import ConfigError, InputError, RunError
 from gigacov.grid import Grid
 from gigacov.ingest.model import CELL_COLUMNS, Inputs
-from gigacov.pipeline import RunResult
 from gigacov.planning import (
     GAP_COLUMNS,
     RECOMMENDED_COLUMNS,
     find_gaps,
     plan,
-    print_plan,
     write_plan,
 )
 from gigacov.planning._kernels import label_zones
@@ -44,15 +43,15 @@ from gigacov.planning.greedy import (
     greedy_county,
 )
 from gigacov.radio.result import CoverageResult, RadioParams
+from gigacov.run_result import RunResult
 from gigacov.scenario import scenario_from_dict
 
-UTM50 = pyproj.CRS.from_epsg(32650)
 RES = 100.0
 X0, Y1 = 600_000.0, 2_750_000.0  # near Quanzhou, UTM 50N
 
 
-def make_grid(h: int, w: int) -> Grid:
-    return Grid(UTM50, Affine(RES, 0, X0, 0, -RES, Y1), w, h)
+#: make_grid(height, width): 100 m pixels from (X0, Y1).
+make_grid = partial(utm_grid, resolution_m=RES, west=X0, north=Y1)
 
 
 def pix_xy(grid: Grid, row: float, col: float) -> tuple[float, float]:
@@ -477,7 +476,7 @@ def test_density_phase_stops_when_no_site_serves_anyone_better():
 
 
 def test_targets_take_the_strictest_failing_threshold_per_indicator():
-    from gigacov.planning.core import _targets_from_compliance
+    from gigacov.planning.targets import targets_from_compliance
 
     cols = ["admin_code", "level", "standard", "indicator", "op", "threshold", "status"]
     comp = pd.DataFrame(
@@ -509,7 +508,7 @@ def test_targets_take_the_strictest_failing_threshold_per_indicator():
         ],
         columns=cols,
     )
-    t = _targets_from_compliance(comp, {"350582"})
+    t = targets_from_compliance(comp, {"350582"})
     assert set(t) == {"350582"}
     assert set(t["350582"]) == {"village_reach_5g", "key_place_reach_5g"}
     v = t["350582"]["village_reach_5g"]

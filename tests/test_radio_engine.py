@@ -10,12 +10,14 @@ checks that the engine's radii never drop a contribution.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import pyproj
 import pytest
 from affine import Affine
+from support.grids import assert_same_coverage, utm_grid
 
 from gigacov.errors import ConfigError, InputError, ResourceError
 from gigacov.grid import Grid, RasterData, Tile
@@ -33,8 +35,8 @@ GEOD = pyproj.Geod(ellps="WGS84")
 X0, Y0 = 652_000.0, 2_762_000.0  # top-left corner, near Quanzhou (UTM 50N)
 
 
-def make_grid(h: int, w: int, res: float) -> Grid:
-    return Grid(CRS, Affine(res, 0.0, X0, 0.0, -res, Y0), w, h)
+#: make_grid(height, width, resolution_m) with its top-left corner at (X0, Y0).
+make_grid = partial(utm_grid, west=X0, north=Y0, crs=CRS)
 
 
 def random_cells(rng, grid: Grid, n: int, freqs=(3500.0,), omni=0.2, no_tilt=0.2, margin=400.0):
@@ -514,11 +516,7 @@ def test_results_do_not_depend_on_tiling_or_workers():
         for ts, wk in ((256, 2), (256, 1), (13, 2), (64, 2), (7, 1))
     ]
     for other in runs[1:]:
-        for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
-            np.testing.assert_array_equal(
-                getattr(runs[0], name), getattr(other, name), err_msg=name
-            )
-        assert other.timings["evaluations"] == runs[0].timings["evaluations"]
+        assert_same_coverage(runs[0], other)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -778,8 +776,7 @@ def test_outputs_spill_to_memmap_over_budget_with_same_values():
     assert isinstance(spilled.rsrp_dbm, np.memmap) and isinstance(spilled.covered, np.memmap)
     assert not isinstance(in_memory.rsrp_dbm, np.memmap)
     assert spilled.timings["memmap"] == 1.0
-    for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
-        np.testing.assert_array_equal(getattr(spilled, name), getattr(in_memory, name))
+    assert_same_coverage(in_memory, spilled)
 
 
 def test_azimuth_is_corrected_for_meridian_convergence():
@@ -950,11 +947,7 @@ def test_dem_results_do_not_depend_on_tiling_or_workers():
         for ts, wk in ((256, 2), (256, 1), (13, 2), (7, 1))  # row bands in parallel, serial, pools
     ]
     for other in runs[1:]:
-        for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
-            np.testing.assert_array_equal(
-                getattr(runs[0], name), getattr(other, name), err_msg=name
-            )
-        assert other.timings["evaluations"] == runs[0].timings["evaluations"]
+        assert_same_coverage(runs[0], other)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -972,9 +965,8 @@ def test_dask_localcluster_gives_identical_rasters():
     dask = compute_coverage(
         cells, grid, params, population=population, tile_size=16, workers=2, backend="dask"
     )
-    for name in ("rsrp_dbm", "sinr_db", "server", "covered"):
-        np.testing.assert_array_equal(getattr(dask, name), getattr(threads, name), err_msg=name)
-    assert dask.timings["evaluations"] == threads.timings["evaluations"] > 0
+    assert_same_coverage(threads, dask)
+    assert threads.timings["evaluations"] > 0
     assert dask.timings["tiles"] == threads.timings["tiles"] == 12  # 48×52 pixels in 16² tiles: 3×4
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from browser import chromium_page, reader_layout
 from PIL import Image
-from test_report_fixtures import make_run
+from support.report_run import make_run
 
 from gigacov.report import write_report
 
@@ -98,7 +98,7 @@ def _wide_run(tmp, year: int):
 
 @pytest.mark.parametrize("shape", ["fixture", "wide"])
 def test_report_and_comparison_fit_every_width_with_chinese_headers(tmp_path, shape):
-    from test_report_fixtures import VALUES_2023, write_run_dir
+    from support.report_run import VALUES_2023, write_run_dir
 
     from gigacov.report import compare_runs
 

@@ -11,8 +11,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from test_report_fixtures import JINJIANG, LICHENG, NANAN, VALUES_2023, make_run, write_run_dir
-from test_report_html import Page, _not_blank, _png
+from support.pages import Page, not_blank, png_from_uri
+from support.report_run import JINJIANG, LICHENG, NANAN, VALUES_2023, make_run, write_run_dir
 
 from gigacov.errors import RunError
 from gigacov.report import compare_runs, compute_comparison, load_run
@@ -140,7 +140,7 @@ def test_compare_runs_writes_workbook_and_html_into_run_b(runs):
     newly = [r for r in page.rows if "鲤城区" in r["text"] and "fujian-2024" in r["text"]]
     assert newly and "yoy-newly-passing" in page.ids
     imgs = [im for im in page.images if "chart" in im.get("class", "")]
-    assert len(imgs) == 3 and all(_not_blank(_png(im["src"])) for im in imgs)
+    assert len(imgs) == 3 and all(not_blank(png_from_uri(im["src"])) for im in imgs)
     assert not [p for p in runs[1].iterdir() if "partial" in p.name]
 
 

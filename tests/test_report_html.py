@@ -2,85 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import warnings
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from test_report_fixtures import JINJIANG, LICHENG, make_run, write_run_dir
+from support.pages import Page, not_blank, png_from_uri
+from support.report_run import JINJIANG, LICHENG, make_run, write_run_dir
 
 import gigacov.report as report_pkg
 import gigacov.report.html as report_html
 from gigacov.errors import ConfigError, RunError
 from gigacov.report import charts, write_report
 from gigacov.report.labels import Labeler, indicator_labels
-
-
-class Page(HTMLParser):
-    """Section ids, images, links, resource attributes and text of a page (with per-row text)."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.sections: list[str] = []
-        self.ids: set[str] = set()
-        self.images: list[dict[str, str]] = []
-        self.links: dict[str, str] = {}
-        self.resources: list[tuple[str, str, str]] = []
-        self.tags: set[str] = set()
-        self.title = ""
-        self.rows: list[dict[str, str]] = []
-        self._row: dict[str, str] | None = None
-        self._in_title = False
-        self.text_parts: list[str] = []
-        self.feed(text)
-        self.text = " ".join(self.text_parts)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        self.tags.add(tag)
-        if "id" in a:
-            self.ids.add(a["id"])
-        if tag == "section":
-            self.sections.append(a.get("id", ""))
-        if tag == "img":
-            self.images.append(a)
-        if tag == "a" and "id" in a:
-            self.links[a["id"]] = a.get("href", "")
-        for key in ("src", "href", "srcset", "data"):
-            if key in a:
-                self.resources.append((tag, key, a[key]))
-        if tag == "title":
-            self._in_title = True
-        if tag == "tr":
-            self._row = {**a, "text": ""}
-            self.rows.append(self._row)
-
-    def handle_endtag(self, tag):
-        if tag == "title":
-            self._in_title = False
-
-    def handle_data(self, data):
-        if self._in_title:
-            self.title += data
-        if self._row is not None:
-            self._row["text"] += data
-        self.text_parts.append(data)
-
-
-def _png(uri: str) -> np.ndarray:
-    assert uri.startswith("data:image/png;base64,")
-    raw = base64.b64decode(uri.split(",", 1)[1], validate=True)
-    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
-    return np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))
-
-
-def _not_blank(img: np.ndarray) -> bool:
-    flat = img.reshape(-1, 3)
-    return len(np.unique(flat, axis=0)) > 20 and float(flat.std()) > 10
 
 
 @pytest.fixture(scope="module")
@@ -122,13 +58,13 @@ def test_charts_are_embedded_non_blank_pngs(report):
     # 1 status overview + 3 indicators (one per standard indicator) + 1 failing county map (晋江).
     assert len(charts_) == 5
     for im in charts_:
-        img = _png(im["src"])
+        img = png_from_uri(im["src"])
         assert img.shape[0] > 150 and img.shape[1] > 300
-        assert _not_blank(img), im["alt"]
+        assert not_blank(img), im["alt"]
     maps = [im for im in page.images if "map" in im.get("class", "").split()]
     assert len(maps) == 1 and "晋江市 (350582)" in maps[0]["alt"]
     # The county map shows the RSRP classes: its image holds the class colours of the legend.
-    img = _png(maps[0]["src"]).reshape(-1, 3)
+    img = png_from_uri(maps[0]["src"]).reshape(-1, 3)
     colours = {tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in ("#a6d96a", "#fdae61")}
     assert colours <= {tuple(p) for p in np.unique(img, axis=0)}
 
@@ -257,7 +193,7 @@ def _bar_chart(font: str) -> list[warnings.WarningMessage]:
             font,
             Labeler(),
         )
-    assert _not_blank(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")))
+    assert not_blank(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")))
     return [w for w in caught if "missing from font" in str(w.message)]
 
 
@@ -305,7 +241,7 @@ def test_report_needs_the_compliance_stage(tmp_path):
 
 
 def test_previous_run_adds_year_over_year_section(tmp_path):
-    from test_report_fixtures import VALUES_2023
+    from support.report_run import VALUES_2023
 
     before = write_run_dir(make_run(tmp_path, year=2023, values=VALUES_2023))
     run = make_run(tmp_path, report={"previous_run": str(before)})
@@ -322,11 +258,11 @@ def test_previous_run_adds_year_over_year_section(tmp_path):
     assert passing, "鲤城区 should be listed as newly passing the MIIT standard"
     assert "yoy-newly-failing" in page.ids and "needs 30,001 more gigabit users" in page.text
     yoy_charts = [im for im in page.images if "qz-test 2023 → qz-test 2024" in im["alt"]]
-    assert len(yoy_charts) == 3 and all(_not_blank(_png(im["src"])) for im in yoy_charts)
+    assert len(yoy_charts) == 3 and all(not_blank(png_from_uri(im["src"])) for im in yoy_charts)
 
 
 def test_previous_run_with_other_standard_version_is_explained_not_compared(tmp_path):
-    from test_report_fixtures import VALUES_2023
+    from support.report_run import VALUES_2023
 
     before = write_run_dir(make_run(tmp_path, year=2023, values=VALUES_2023, miit_version="2020.9"))
     run = make_run(tmp_path, report={"previous_run": str(before)})

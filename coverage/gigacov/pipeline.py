@@ -1,34 +1,37 @@
 """The whole job, stage by stage: ingest → grid → coverage → indicators → compliance → outputs.
 
 Every stage is a plain function over the previous stages' results; :func:`run` chains them and
-writes the run directory (DESIGN.md §10): ``manifest.json``, ``rejected_rows.csv``, the COG
-rasters, ``compliance.csv``, ``indicators.gpkg``, and, when asked, the map and the report.
+writes the run directory (:mod:`gigacov.rundir`, docs/design.md §7–8): ``manifest.json``,
+``rejected_rows.csv``, the COG rasters, ``compliance.csv``, ``indicators.gpkg``, and, when asked,
+the map and the report. The in-memory result is a :class:`gigacov.run_result.RunResult`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import platform
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from . import __version__, safefs
 from .crs import resolve_grid_crs
 from .errors import ConfigError, GigacovError
 from .grid import Grid
+from .run_result import RunResult
+from .rundir import sha256_file, write_atomic
 from .runlog import collect_warnings, new_run
 from .scenario import Scenario, load_scenario
 from .text import write_csv
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .ingest import Inputs
 
 __all__ = [
     "RunResult",
@@ -37,9 +40,9 @@ __all__ = [
     "load",
     "make_grid",
     "run",
-    "sha256_file",
-    "write_atomic",
-    "atomic_path",
+    "manifest_for",
+    "write_manifest",
+    "calibrate",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,82 +52,12 @@ Stage = str
 STAGES: tuple[Stage, ...] = ("validate", "coverage", "check", "plan", "map", "report")
 
 
-@dataclass
-class RunResult:
-    """Everything one run produced, in memory (the run directory holds the same on disk)."""
-
-    scenario: Scenario
-    run_dir: Path
-    inputs: Any  # gigacov.ingest.Inputs
-    grid: Grid | None = None
-    population: np.ndarray | None = None
-    """Persons per grid pixel (float32), or None without population data."""
-    coverage: dict[str, Any] = field(default_factory=dict)
-    """Technology ("5G", "4G") → :class:`gigacov.radio.CoverageResult`."""
-    coverage_by_operator: dict[str, Any] = field(default_factory=dict)
-    """Operator → its own 5G :class:`gigacov.radio.CoverageResult` (``[radio] per_operator``)."""
-    operator_indicators: dict[str, Any] = field(default_factory=dict)
-    """Level → the ``<level>_operator`` table (one row per unit × operator)."""
-    indicators: Any = None  # gigacov.indicators.IndicatorSet
-    standards: list[Any] = field(default_factory=list)  # gigacov.compliance.Standard
-    compliance: pd.DataFrame | None = None
-    plan: Any = None  # gigacov.planning.PlanResult
-    field_result: Any = None  # gigacov.field.FieldResult (with [measurements])
-    outputs: dict[str, Path] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    manifest: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    """The distinct warnings logged during the run, in order (each said once)."""
-    stages: dict[str, Any] = field(default_factory=dict)
-    """Per data stage (coverage, check, plan) what the manifest keeps to reuse it later."""
-    reuse: Any = None
-    """The :class:`gigacov.reuse.Decision` when the run directory was reused, else None."""
-
-    @property
-    def synthetic(self) -> bool:
-        return self.scenario.scenario.synthetic
-
-
-# ------------------------------------------------------------------------------------------------
-# Atomic writes and hashing
-# ------------------------------------------------------------------------------------------------
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-@contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path for ``path``; on success rename it over ``path``.
-
-    The temporary keeps the file name (drivers choose formats by the suffix) inside a private
-    folder created exclusively next to ``path`` (:func:`gigacov.safefs.atomic_path`): a planted
-    symlink is never followed, and a symlink at ``path`` is replaced, not written through. On
-    error it is removed and ``path`` is left untouched, so an interrupted run never leaves a
-    half-written file that looks complete.
-    """
-    with safefs.atomic_path(path) as tmp:
-        yield tmp
-
-
-def write_atomic(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    """Call ``writer(tmp_path)`` and move the result to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        writer(tmp)
-    return Path(path)
-
-
 # ------------------------------------------------------------------------------------------------
 # Stages
 # ------------------------------------------------------------------------------------------------
 
 
-def make_grid(scenario: Scenario, inputs: Any) -> Grid:
+def make_grid(scenario: Scenario, inputs: Inputs) -> Grid:
     """The analysis grid: the region's counties' bounding box in the metric CRS, snapped."""
     counties = inputs.counties
     bounds = tuple(counties.total_bounds)
@@ -347,8 +280,9 @@ def check_grid_budget(scenario: Scenario, grid: Grid, *, plan: bool = False) -> 
 
 def _check(result: RunResult) -> None:
     from .by_operator import operator_indicators, write_operator_layers
-    from .compliance import evaluate, load_standards
+    from .compliance import evaluate
     from .indicators import compute_indicators, write_indicators_gpkg
+    from .standard_files import load_standards
 
     scn = result.scenario
     with _timed(result, "indicators"):
@@ -579,8 +513,8 @@ def run(
 
 
 def _fingerprints(result: RunResult, plan_counties: Iterable[str] | None) -> dict[str, Any]:
-    from .compliance import load_standards
     from .reuse import fingerprints
+    from .standard_files import load_standards
 
     standards = result.standards
     if not standards:
@@ -620,8 +554,8 @@ def _run_reusing(
 ) -> RunResult:
     """:func:`run` with ``reuse=True``: read back what is fresh, compute what is not."""
     from . import reuse
-    from .compliance import load_standards
     from .ingest import load_inputs
+    from .standard_files import load_standards
     from .zonal import population_grid
 
     if until not in STAGES:
@@ -778,3 +712,42 @@ def _run(
     _record_stages(result, computed, plan_counties)
     write_manifest(result)
     return result
+
+
+def calibrate(
+    scenario: Scenario | str | Path, *, out_dir: str | Path | None = None
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """``gigacov calibrate``: ingest and coverage of the measured technologies, then the field
+    check and the fit of :mod:`gigacov.field`, written to ``calibration.toml/.json``.
+
+    Returns the content of ``calibration.json`` and the paths written (in the run directory or
+    ``out_dir``).
+    """
+    from .errors import ConfigError
+    from .field import write_calibration
+    from .field.run import analyse as field_analyse
+
+    scn = load(scenario)
+    if not (scn.measurements.path or scn.measurements.paths):
+        raise ConfigError(
+            f"{scn.path or 'scenario'}: calibrate needs measurements: add a [measurements] "
+            'section with path = "drive_test.csv"'
+        )
+    run_dir = Path(scn.out_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result = _ingest(scn, run_dir)
+    techs = set(result.inputs.measurements["tech"]) & {"5G", "4G"}
+    if not techs:
+        raise ConfigError(
+            f"{scn.path or 'scenario'}: the measurements hold no 5G or 4G radio samples to "
+            "calibrate with"
+        )
+    wanted = [t for t in scn.radio.technologies if t.upper() in techs]
+    scn_c = scn.replace(radio={"technologies": wanted})
+    result.scenario = scn_c
+    _coverage(result)
+    fr = field_analyse(result, with_verdicts=False)
+    folder = Path(out_dir) if out_dir else run_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = write_calibration(fr.calibration, folder, scenario=scn.name)
+    return fr.calibration, paths

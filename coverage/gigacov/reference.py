@@ -21,9 +21,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .compliance import Standard, evaluate
+from .catalogue import INDICATORS, IndicatorSet, indicator_definitions
+from .compliance import evaluate
 from .errors import InputError
-from .indicators import INDICATORS, IndicatorSet, indicator_definitions
+from .standard_files import Standard
 
 __all__ = [
     "REFERENCE_DIR",

@@ -41,6 +41,7 @@ from typing import Any
 
 from . import __version__
 from .errors import RunError
+from .rundir import sha256_file
 from .scenario import Scenario, default_boundaries_path, path_keys
 
 __all__ = [
@@ -82,7 +83,6 @@ _PLAN_SECTIONS = ("planning",)
 
 def _file_digest(path: str, known: dict[str, str]) -> str:
     """``sha256:<hex> (<file name>)`` of a file, ``""`` when none is configured."""
-    from .pipeline import sha256_file
 
     if not path:
         return ""

@@ -1,4 +1,4 @@
-"""The scenario file (TOML, DESIGN.md §10) → validated, typed settings.
+"""The scenario file (TOML, docs/design.md §5) → validated, typed settings.
 
 Each ``[section]`` of the file maps to a frozen dataclass below; the dataclass fields are the
 valid keys, their annotations the accepted types and their defaults the defaults. Unknown
@@ -54,6 +54,8 @@ PROPAGATION_MODELS: tuple[str, ...] = get_args(PropagationModel)
 Basemap = Literal["osm", "tianditu", "amap", "none"]
 BASEMAPS: tuple[str, ...] = get_args(Basemap)
 Backend = Literal["threads", "dask"]
+#: Languages of the report and the workbook.
+Language = Literal["zh", "en", "both"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -324,7 +326,7 @@ class PlanningSection:
 class ReportSection:
     previous_run: PathStr = ""
     """A previous run directory to compare with in the report (year over year)."""
-    language: Literal["zh", "en", "both"] = "both"
+    language: Language = "both"
     force_compare: bool = False
     """Compare with ``previous_run`` even when its standards or grid differ (the report says so)."""
     county_maps_max: int = 40

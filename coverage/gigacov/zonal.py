@@ -1,6 +1,6 @@
 """Zonal aggregation: population, area and covered shares per administrative unit.
 
-Three layers (STYLE.md §2):
+Three layers (docs/architecture.md):
 
 * **kernels** (``@jit``) on plain arrays: :func:`_zonal_tile_kernel` adds up, for one tile, the
   area, population, covered area and covered population of every zone from a *sub-sampled*

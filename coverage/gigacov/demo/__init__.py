@@ -1,4 +1,4 @@
-"""The embedded default: a synthetic, seeded Quanzhou scenario (DESIGN.md §9).
+"""The embedded default: a synthetic, seeded Quanzhou scenario (docs/design.md §10).
 
 ``build_demo(out_dir)`` writes the inputs (villages, population raster, DEM, two yearly operator
 site exports, broadband statistics, key places), two scenario files and ``README-synthetic.md``;

@@ -2,7 +2,7 @@
 
 Households follow the village population (2.6 persons per household in urban communities, 3.1 in
 villages); every numerator is drawn around the county's designed ratio with village-level noise
-and then rescaled so that the county total meets the designed ratio (DESIGN.md §4 columns):
+and then rescaled so that the county total meets the designed ratio (docs/design.md §4 columns):
 
 * ``gigabit_households_covered ≤ fttx_households_covered ≤ households``
 * ``pon_10g_ports ≤ pon_ports``

@@ -21,7 +21,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import ConfigError
 from ..grid import Grid
-from ..pipeline import atomic_path
+from ..rundir import atomic_path
 from .broadband import build_broadband
 from .design import (
     BROADBAND_SOURCE,

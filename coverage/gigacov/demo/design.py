@@ -1,13 +1,13 @@
 """The design of the synthetic Quanzhou demo: what is real, what is invented, and why.
 
 Real: the county boundaries (shipped ``data/boundaries/fujian.gpkg``) and the county resident
-populations (Quanzhou statistical yearbook 2022, table 3-5, year-end 2021 — FACTS.md, tag [V]).
+populations (Quanzhou statistical yearbook 2022, table 3-5, year-end 2021 — docs/design.md §10).
 Approximate: the positions of the county seats and towns that carry the urban population, and the
 few real landmark names among the key places (flagged ``approximate``).
 Invented (synthetic): everything else — villages, population distribution inside a county,
 terrain, sites, cells, broadband statistics. The numbers below choose the synthetic values so that
 the demo shows every kind of outcome: counties that pass, and counties that fail for different
-reasons (DESIGN.md §9). :data:`COUNTIES` is the single table of those choices; the generated
+reasons (docs/design.md §10). :data:`COUNTIES` is the single table of those choices; the generated
 ``README-synthetic.md`` prints it.
 """
 
@@ -59,21 +59,21 @@ UNREACHABLE_M = 15_000.0
 
 POPULATION_SOURCE = (
     "Quanzhou statistical yearbook 2022 (《泉州统计年鉴2022》), table 3-5, resident population at "
-    "year-end 2021, in 10,000 persons (FACTS.md, tag [V]); city total 885 (10,000 persons)"
+    "year-end 2021, in 10,000 persons (docs/design.md §10); city total 885 (10,000 persons)"
 )
 SITES_SOURCE = (
-    "Quanzhou had 22,000 5G base stations at the end of 2023 (FACTS.md, tag [V]); the synthetic "
+    "Quanzhou had 22,000 5G base stations at the end of 2023 (docs/design.md §10); the synthetic "
     "count is smaller (about 15,500 at the end of 2023 and 18,000 at the end of 2024) and its "
     "distribution over counties is invented"
 )
 BROADBAND_SOURCE = (
     "Fujian 2023-04: gigabit users 14.1 % of 22.107 M fixed broadband users, 5G users 36.8 % of "
     "mobile users; Fujian 2024-02: 5G users 48.6 %; 2024 target: gigabit users > 25 % "
-    "(FACTS.md, tag [V]). The synthetic Quanzhou values echo these levels (gigabit users about "
+    "(docs/design.md §10). The synthetic Quanzhou values echo these levels (gigabit users about "
     "21 % in 2023 and 28 % in 2024)"
 )
 
-#: Statistics keys designed per county and year (DESIGN.md §10 indicator keys).
+#: Statistics keys designed per county and year (docs/design.md §8 indicator keys).
 STATISTICS_KEYS = (
     "household_gigabit_coverage",
     "pon_10g_share",
@@ -92,7 +92,7 @@ class CountyDesign:
     code, name, short
         Adcode, official name and short name (used in synthetic site names).
     population_10k
-        Resident population at year-end 2021, 10,000 persons (real, FACTS.md).
+        Resident population at year-end 2021, 10,000 persons (real, docs/design.md §10).
     villages
         Number of synthetic administrative villages / communities at ``scale = 1``.
     urban_share
@@ -154,7 +154,7 @@ MIIT = "miit-gigabit-city-2021"
 FJ = "fujian-2024"
 
 #: The 11 administered county-level units of Quanzhou (金门县 is handled apart).
-#: Populations: FACTS.md (yearbook 2022, year-end 2021) — they sum to 885.0 (10,000 persons).
+#: Populations: docs/design.md §10 (yearbook 2022, year-end 2021) — they sum to 885.0 (10,000 persons).
 COUNTIES: tuple[CountyDesign, ...] = (
     CountyDesign(
         "350502",
@@ -329,7 +329,7 @@ def county_by_code(code: str) -> CountyDesign:
     raise KeyError(code)
 
 
-#: Thresholds the design assumes (FACTS.md: the commonly cited values, tag [U], and the Fujian
+#: Thresholds the design assumes (docs/design.md §3: the commonly cited values, tag [U], and the Fujian
 #: 2024 target [V]; village reach as in the shipped ``fujian-2024`` file, 97 %); the shipped
 #: standard files are authoritative — the design keeps clear margins (≥ 2 percentage points,
 #: sites ≥ 15 per 10,000 where meant to pass; 德化县's village reach is designed below 80 %, the

@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..rundir import atomic_path
+
 __all__ = [
     "TRUE_BIAS_DB",
     "SHADOWING_SIGMA_DB",
@@ -192,7 +194,6 @@ def _speed_tests(world, rng) -> pd.DataFrame:
 
 def write_drive_test(world, scenario_path: Path, path: Path, seed, timings) -> dict:
     """Write the synthetic measurements file; returns its design (for the demo metadata)."""
-    from ..pipeline import atomic_path
 
     rng = np.random.default_rng(seed)
     pts, lon, lat, rsrp, sinr, n_out = _truth(world, scenario_path, rng, timings)

@@ -20,10 +20,10 @@ import pyproj
 import shapely
 from affine import Affine
 
-from ..boundaries import read_shipped_boundaries
 from ..crs import transformer
 from ..errors import InputError
 from ..grid import Grid
+from ..shipped_boundaries import read_shipped_boundaries
 from .design import COUNTIES, KINMEN_CODE, REGION, CountyDesign
 
 __all__ = [
@@ -350,7 +350,7 @@ class PopulationModel:
     On a raster, each county's pixels (pixel-centre rule) get ``a·urban + b·villages + c·diffuse``
     with ``a, b, c`` chosen so that the three parts hold ``urban_share``, ``1 − urban_share −
     10 %`` and 10 % of the county's published population: the raster total per county equals
-    the FACTS.md figure exactly (up to float32 rounding).
+    the yearbook figure exactly (up to float32 rounding).
     """
 
     region: Region

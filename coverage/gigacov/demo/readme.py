@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..indicators import INDICATORS
+from ..catalogue import INDICATORS
 from .design import ASSUMED_THRESHOLDS, YEARS
 
 __all__ = ["write_readme", "render_readme"]
@@ -55,7 +55,7 @@ def render_readme(meta: dict) -> str:
         "in service at the end of each year): GBK, Chinese headers (站号, 站名, 小区ID, 小区名称, "
         "区县, 经度, 纬度, 制式, 运营商, 频段, 带宽(MHz), 子载波间隔(kHz), 方位角, 水平波瓣宽度, "
         "挂高(m), 下倾角, EIRP(dBm), 开通时间, 站型), EIRP = peak EIRP over the carrier |",
-        "| `broadband-synthetic.csv` | per village and year: DESIGN.md §4 columns |",
+        "| `broadband-synthetic.csv` | per village and year: docs/design.md §4 columns |",
         "| `key-places-synthetic.geojson` | hospitals, universities, scenic areas, railway "
         "stations, the airport (points/polygons), three key roads (LineStrings) |",
         f"| `quanzhou-{y0}-synthetic.toml`, `quanzhou-{y1}-synthetic.toml` | the scenarios "
@@ -89,7 +89,7 @@ def render_readme(meta: dict) -> str:
         "",
         "## Intended outcome per county",
         "",
-        "The design assumes these thresholds (FACTS.md; most are commonly cited values, not "
+        "The design assumes these thresholds (docs/design.md §3; most are commonly cited values, not "
         "confirmed against the official text — the shipped standard files are authoritative): "
         + ", ".join(
             f"{INDICATORS[k].name_en} ({s}) {op.replace('>=', '≥')} {v:g}"

@@ -60,7 +60,7 @@ EXCLUSION_M = 16_500.0
 BAD_ROW_SHARE = 0.001
 ROAD_SITE_SPACING_M = 1000.0
 
-#: Export columns: canonical name (DESIGN.md §4) → Chinese header as in an operator's export.
+#: Export columns: canonical name (docs/design.md §4) → Chinese header as in an operator's export.
 SITE_COLUMNS_ZH: dict[str, str] = {
     "site_id": "站号",
     "name": "站名",

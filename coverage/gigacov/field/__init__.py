@@ -8,7 +8,7 @@
 * :mod:`.disputed` — H3 hexagons where measurements contradict the prediction (exact binomial
   test) and the counties whose verdict would change;
 * :mod:`.speed` — fixed-broadband speed tests against the reported user shares;
-* :mod:`.run` — the field stage of a run and ``gigacov calibrate``.
+* :mod:`.run` — the field stage of a run (``gigacov calibrate`` is :func:`gigacov.pipeline.calibrate`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from .calibration import fit_calibration, read_calibration, write_calibration
 from .check import FieldCheck, field_check, predict_samples
 from .disputed import disputed_hexagons, hex_ids, verdict_changes
 from .measurements import MEASUREMENT_ALIASES, MEASUREMENT_COLUMNS, read_measurements
-from .run import FieldResult, calibrate, run_field
+from .run import FieldResult, analyse, run_field
 from .stats import binomial_sf, error_stats, huber_fit
 
 __all__ = [
@@ -35,7 +35,7 @@ __all__ = [
     "verdict_changes",
     "FieldResult",
     "run_field",
-    "calibrate",
+    "analyse",
     "binomial_sf",
     "error_stats",
     "huber_fit",

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
+from ..radio.calibration import read_calibration
+from ..rundir import write_atomic
 from .check import CLUTTER_NAMES, json_safe
 from .stats import error_stats, huber_fit
 
@@ -211,7 +211,6 @@ def fit_calibration(
 def write_calibration(cal: dict[str, Any], folder: Path, *, scenario: str = "") -> dict[str, Path]:
     """Write ``calibration.json`` and ``calibration.toml`` into ``folder`` (atomically)."""
     from .. import __version__
-    from ..pipeline import write_atomic
 
     folder = Path(folder)
     created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -249,60 +248,3 @@ def write_calibration(cal: dict[str, Any], folder: Path, *, scenario: str = "") 
     write_atomic(paths["calibration_json"], lambda p: p.write_text(text, "utf-8"))
     write_atomic(paths["calibration_toml"], lambda p: p.write_text("\n".join(lines), "utf-8"))
     return paths
-
-
-def read_calibration(path: str | Path, tech: str, model: str) -> tuple[tuple, tuple]:
-    """``(offsets, slopes)`` (urban, suburban, rural; dB) of ``tech`` from a calibration.toml.
-
-    A technology the file does not hold gets zeros. A calibration fitted for another propagation
-    model than ``model`` is an error: its offsets correct that model, not this one.
-    """
-    p = Path(path)
-    where = f"[radio] calibration = {str(p)!r}"
-    if not p.is_file():
-        raise ConfigError(f"{where}: the file does not exist (write it with `gigacov calibrate`)")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: not valid TOML: {exc}") from None
-    cal = data.get("calibration")
-    if not isinstance(cal, dict):
-        raise ConfigError(f"{where}: no [calibration] table; is this a gigacov calibration file?")
-    entry = cal.get(tech.upper())
-    if entry is None:
-        return (0.0, 0.0, 0.0), (0.0, 0.0, 0.0)
-    if not isinstance(entry, dict):
-        raise ConfigError(f'{where}: [calibration."{tech}"] must be a table')
-    fitted_model = entry.get("model", model)
-    if fitted_model != model:
-        raise ConfigError(
-            f"{where}: fitted for [radio] model = {fitted_model!r}, but the scenario uses "
-            f"{model!r}; fit it again with this model (gigacov calibrate)"
-        )
-
-    def triple(key: str) -> tuple[float, float, float]:
-        table = entry.get(key, {})
-        if not isinstance(table, dict):
-            raise ConfigError(f'{where}: [calibration."{tech}"] {key} must be a table')
-        unknown = set(table) - set(CLUTTER_NAMES.values())
-        if unknown:
-            raise ConfigError(
-                f'{where}: [calibration."{tech}"] {key}: unknown clutter class '
-                f"{sorted(unknown)[0]!r} (valid: urban, suburban, rural)"
-            )
-        vals = []
-        for name in CLUTTER_NAMES.values():
-            v = table.get(name, 0.0)
-            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-                raise ConfigError(
-                    f'{where}: [calibration."{tech}"] {key}.{name}: {v!r} is not a number of dB'
-                )
-            if abs(v) > 60:
-                raise ConfigError(
-                    f'{where}: [calibration."{tech}"] {key}.{name} = {v!r} dB is not plausible '
-                    "(|value| > 60 dB)"
-                )
-            vals.append(float(v))
-        return tuple(vals)
-
-    return triple("offsets_db"), triple("slopes_db_per_decade")

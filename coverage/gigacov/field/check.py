@@ -31,14 +31,13 @@ import numpy as np
 import pandas as pd
 
 from ..grid import Grid
-from ..radio.models import RURAL, SUBURBAN, URBAN
+from ..radio.calibration import CLUTTER_NAMES
+from ..radio.models import SUBURBAN
 from .stats import distance_band, error_stats
 
 __all__ = ["FieldCheck", "predict_samples", "field_check", "CLUTTER_NAMES"]
 
 log = logging.getLogger(__name__)
-
-CLUTTER_NAMES = {URBAN: "urban", SUBURBAN: "suburban", RURAL: "rural"}
 
 
 @dataclass

@@ -41,6 +41,7 @@ from ..ingest._common import Rejects, Tracker, as_text, is_missing, log, parse_n
 from ..ingest.geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84
 from ..ingest.model import InputReport
 from ..ingest.tables import match_columns, missing_columns_error, read_table
+from ..rundir import sha256_file
 from ..scenario import Scenario
 
 __all__ = [
@@ -288,7 +289,6 @@ def empty_samples() -> pd.DataFrame:
 
 
 def _read_one(scn: Scenario, path: str, region: Region, rejects: Rejects, hashes):
-    from ..pipeline import sha256_file
 
     sec = scn.measurements
     table = read_table(

@@ -25,12 +25,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..rundir import write_atomic
 from .calibration import fit_calibration, write_calibration
 from .check import FieldCheck, field_check, json_safe
 from .disputed import county_table, disputed_hexagons, verdict_changes
 from .speed import speed_tests_by_county
 
-__all__ = ["FieldResult", "run_field", "calibrate"]
+__all__ = ["FieldResult", "run_field", "analyse"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ def _county_names(result) -> dict[str, str]:
     return dict(zip(c["admin_code"].astype(str), c["name"], strict=True))
 
 
-def _analyse(result, *, with_verdicts: bool) -> FieldResult:
+def analyse(result, *, with_verdicts: bool) -> FieldResult:
     scn = result.scenario
     sec = scn.measurements
     timings: dict[str, float] = {}
@@ -181,13 +182,11 @@ def _write_gpkg(fr: FieldResult, path: Path) -> None:
 
 def run_field(result) -> FieldResult | None:
     """The field stage of a run (see the module docstring); None without measurements."""
-    from ..pipeline import write_atomic
-
     samples = result.inputs.measurements
     if samples is None:
         return None
     t0 = time.perf_counter()
-    fr = _analyse(result, with_verdicts=True)
+    fr = analyse(result, with_verdicts=True)
     run_dir = Path(result.run_dir)
     paths = write_calibration(fr.calibration, run_dir, scenario=result.scenario.name)
     text = json.dumps(json_safe(fr.summary), ensure_ascii=False, indent=2)
@@ -204,40 +203,3 @@ def run_field(result) -> FieldResult | None:
         len(fr.verdict_changes),
     )
     return fr
-
-
-def calibrate(
-    scenario, *, out_dir: str | Path | None = None
-) -> tuple[dict[str, Any], dict[str, Path]]:
-    """``gigacov calibrate``: coverage of the measured technologies, field check, fit, write.
-
-    Returns the content of ``calibration.json`` and the paths written (in the run directory or
-    ``out_dir``).
-    """
-    from ..errors import ConfigError
-    from ..pipeline import _coverage, _ingest, load
-
-    scn = load(scenario)
-    if not (scn.measurements.path or scn.measurements.paths):
-        raise ConfigError(
-            f"{scn.path or 'scenario'}: calibrate needs measurements: add a [measurements] "
-            'section with path = "drive_test.csv"'
-        )
-    run_dir = Path(scn.out_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    result = _ingest(scn, run_dir)
-    techs = set(result.inputs.measurements["tech"]) & {"5G", "4G"}
-    if not techs:
-        raise ConfigError(
-            f"{scn.path or 'scenario'}: the measurements hold no 5G or 4G radio samples to "
-            "calibrate with"
-        )
-    wanted = [t for t in scn.radio.technologies if t.upper() in techs]
-    scn_c = scn.replace(radio={"technologies": wanted})
-    result.scenario = scn_c
-    _coverage(result)
-    fr = _analyse(result, with_verdicts=False)
-    folder = Path(out_dir) if out_dir else run_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = write_calibration(fr.calibration, folder, scenario=scn.name)
-    return fr.calibration, paths

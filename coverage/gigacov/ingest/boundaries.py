@@ -27,7 +27,9 @@ import shapely
 
 from ..crs import WGS84, geoseries_to_wgs84, parse_crs
 from ..errors import InputError
+from ..rundir import sha256_file
 from ..scenario import Scenario, default_boundaries_path
+from ..shipped_boundaries import pinyin_name
 from ._common import Parsed, Rejects, Tracker, as_text, log, parse_numbers
 from .geo import Region, check_degrees, effective_crs
 from .model import BOUNDARY_COLUMNS, InputReport
@@ -222,11 +224,9 @@ def _shipped_names() -> pd.DataFrame:
 
 
 def _pinyin(names: pd.Series, levels: pd.Series) -> pd.Series:
-    """Pinyin names: ``gigacov.boundaries.pinyin_name`` for the few province/city/county names,
+    """Pinyin names: ``gigacov.shipped_boundaries.pinyin_name`` for the few province/city/county names,
     a plain syllable join for villages (``"甲村"`` → ``"Jiacun"``), which may number thousands."""
     from pypinyin import Style, lazy_pinyin
-
-    from ..boundaries import pinyin_name
 
     def village(name: str) -> str:
         word = ""
@@ -474,7 +474,6 @@ def _read_units(
 
 def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> Boundaries:
     """Read ``[boundaries] counties`` (and ``villages``) for the scenario's region."""
-    from ..pipeline import sha256_file
 
     sec = scn.boundaries
     warnings: list[str] = []

@@ -1,4 +1,4 @@
-"""Fixed-broadband and mobile-user statistics per county or village and year (DESIGN.md §4).
+"""Fixed-broadband and mobile-user statistics per county or village and year (docs/design.md §4).
 
 Columns are found by alias (``区划代码``, ``年份``, ``家庭户数``, ``千兆覆盖家庭数``, ``PON端口数``,
 ``10G-PON端口数``, ``千兆用户数``, ``5G用户数`` ...). A unit of ``万`` in a header (``家庭户数(万户)``)
@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, log, parse_numbers
 from .boundaries import Boundaries, normalise_codes
@@ -151,7 +152,6 @@ def read_broadband(
     scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dict[str, str]
 ) -> tuple[pd.DataFrame, InputReport, list[str]]:
     """Read ``[broadband] path`` (see the module docstring)."""
-    from ..pipeline import sha256_file
 
     sec = scn.broadband
     table = read_table(

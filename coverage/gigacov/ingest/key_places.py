@@ -26,6 +26,7 @@ import shapely
 
 from ..crs import WGS84, geoseries_to_wgs84, parse_crs
 from ..errors import InputError
+from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, is_missing, log, parse_numbers
 from .geo import Region, check_degrees, effective_crs
@@ -165,7 +166,6 @@ def read_key_places(
 
 
 def _read_one(path, index: int, scn, region, rejects, hashes, seen):
-    from ..pipeline import sha256_file
 
     sec = scn.key_places
     table = read_table(

@@ -19,6 +19,7 @@ from affine import Affine
 from ..crs import WGS84, parse_crs, transformer
 from ..errors import InputError, ResourceError
 from ..grid import RasterData
+from ..rundir import sha256_file
 from ._common import log, require_regular_file
 from .geo import Region, metres_to_degrees
 from .model import InputReport
@@ -76,8 +77,6 @@ def read_raster(
     import rasterio
     from rasterio.warp import transform_bounds
     from rasterio.windows import Window, from_bounds
-
-    from ..pipeline import sha256_file
 
     p = Path(path)
     require_regular_file(p, key)

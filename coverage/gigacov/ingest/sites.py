@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..crs import parse_crs
+from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, is_missing, log
 from .geo import Region
@@ -97,8 +98,6 @@ def read_sites(
     scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str, str]
 ) -> SitesResult:
     """Read ``[sites] path`` into the cells table (see the module docstring)."""
-    from ..pipeline import sha256_file
-
     table, cols, split = _read(scn)
     hashes[str(table.path)] = sha256_file(table.path)
     report = InputReport(input="sites", path=str(table.path))

@@ -1,4 +1,4 @@
-"""Interactive HTML coverage maps (DESIGN.md §8): one self-describing folium page per scenario.
+"""Interactive HTML coverage maps (docs/design.md §8): one self-describing folium page per scenario.
 
 ``build_map(run)`` writes ``maps/<scenario-name>.html``: the coverage raster in RSRP classes
 (warped to Web Mercator), counties and cities coloured by compliance status per standard,

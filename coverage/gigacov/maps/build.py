@@ -1,4 +1,4 @@
-"""Assemble the folium map of a run and write it (DESIGN.md §8, STYLE.md §12).
+"""Assemble the folium map of a run and write it (docs/design.md §8, docs/architecture.md).
 
 The map is a folium ``Map`` holding the basemap, the coverage overlays (``ImageOverlay`` of the
 raster warped to Web Mercator) and one empty ``FeatureGroup`` per vector layer, so that folium's
@@ -30,6 +30,8 @@ from branca.element import Element
 from ..compliance import unit_status
 from ..errors import ConfigError
 from ..operators import OPERATOR_ZH, operator_label, operator_slug
+from ..run_result import RunResult
+from ..rundir import write_atomic
 from ..scenario import BASEMAPS
 from . import assets
 from .layers import (
@@ -65,7 +67,7 @@ _TIANDITU_KEY_RE = re.compile(r"^[A-Za-z0-9]+$")
 _SITE_COLOURS = {"sites_5g": "#6a3d9a", "sites_4g": "#1f78b4"}
 _ROAD_COLOURS = {1: "#1a9850", 0: "#d73027", 2: "#969696"}
 _GAP_COLOUR = "#c51b7d"
-# Level notes for standards that carry none (FACTS.md: the title is awarded to cities only).
+# Level notes for standards that carry none (docs/design.md §3: the title is awarded to cities only).
 _DEFAULT_LEVEL_NOTES = {
     "county": "The gigabit-city standard applies to prefecture-level cities; county results are computed by analogy.",
 }
@@ -118,13 +120,13 @@ _OPERATOR_COLOURS = {
 }
 
 
-def default_map_path(run: Any) -> Path:
+def default_map_path(run: RunResult) -> Path:
     """``maps/<scenario-name>.html`` under the current working directory."""
     return Path.cwd() / "maps" / f"{run.scenario.name}.html"
 
 
 def build_map(
-    run: Any,
+    run: RunResult,
     path: str | Path | None = None,
     *,
     offline: bool | None = None,
@@ -135,7 +137,7 @@ def build_map(
     Parameters
     ----------
     run
-        A :class:`gigacov.pipeline.RunResult` (scenario, inputs, grid, coverage, indicators,
+        A :class:`gigacov.run_result.RunResult` (scenario, inputs, grid, coverage, indicators,
         compliance, plan; everything but the scenario and inputs may be missing).
     path
         Output file; default ``maps/<scenario-name>.html`` under the current working directory.
@@ -158,7 +160,6 @@ def build_map(
         Unknown basemap, Tianditu without a key, offline without ``django-js-lib-leaflet``, or a
         ``[map]`` setting out of range.
     """
-    from ..pipeline import write_atomic
 
     rendered = render_map(run, offline=offline, basemap=basemap)
     out = Path(path) if path is not None else default_map_path(run)
@@ -181,7 +182,7 @@ def build_map(
 # ------------------------------------------------------------------------------------------------
 
 
-def _options(run: Any, offline: bool | None, basemap: str | None) -> tuple[str, bool, Any]:
+def _options(run: RunResult, offline: bool | None, basemap: str | None) -> tuple[str, bool, Any]:
     section = run.scenario.map
     chosen = basemap if basemap is not None else section.basemap
     if chosen not in BASEMAPS:
@@ -216,7 +217,7 @@ def _options(run: Any, offline: bool | None, basemap: str | None) -> tuple[str, 
     return chosen, use_offline, section
 
 
-def _standards(run: Any, compliance: pd.DataFrame | None) -> list[StandardInfo]:
+def _standards(run: RunResult, compliance: pd.DataFrame | None) -> list[StandardInfo]:
     out: list[StandardInfo] = []
     seen: set[str] = set()
     for s in run.standards or []:
@@ -272,7 +273,7 @@ def _short_title(std: StandardInfo, limit: int = 40) -> str:
     return std.title if len(std.title) <= limit else std.id
 
 
-def _fibre_threshold(compliance: pd.DataFrame | None, run: Any) -> float:
+def _fibre_threshold(compliance: pd.DataFrame | None, run: RunResult) -> float:
     if compliance is not None and len(compliance) and "indicator" in compliance.columns:
         rows = compliance[compliance["indicator"].astype(str) == "household_gigabit_coverage"]
         thr = (
@@ -320,7 +321,7 @@ def _json_for_script(payload: Any) -> str:
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def _counties_and_cities(run: Any) -> dict[str, Any]:
+def _counties_and_cities(run: RunResult) -> dict[str, Any]:
     """Level → GeoDataFrame of units (indicator tables when present, else the boundaries)."""
     out: dict[str, Any] = {}
     units = getattr(run.indicators, "units", None) or {}
@@ -335,7 +336,7 @@ def _counties_and_cities(run: Any) -> dict[str, Any]:
     return out
 
 
-def _bounds_latlon(run: Any, display: Display, levels: dict[str, Any]) -> list[list[float]]:
+def _bounds_latlon(run: RunResult, display: Display, levels: dict[str, Any]) -> list[list[float]]:
     if "county" in levels:
         minx, miny, maxx, maxy = (float(v) for v in levels["county"].total_bounds)
     elif run.grid is not None:
@@ -390,7 +391,9 @@ def _fallback_html(scn: Any, embedded: bool) -> str:
     )
 
 
-def render_map(run: Any, *, offline: bool | None = None, basemap: str | None = None) -> RenderedMap:
+def render_map(
+    run: RunResult, *, offline: bool | None = None, basemap: str | None = None
+) -> RenderedMap:
     """Build the map page of a run in memory (see :func:`build_map` for the parameters)."""
     import folium
     from branca.element import MacroElement

@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..catalogue import INDICATORS
 from ..crs import geoseries_from_wgs84, wgs84_to_gcj02
 from ..grid import Grid
-from ..indicators import INDICATORS
 
 __all__ = [
     "esc",
@@ -162,7 +162,7 @@ class IndicatorMeta:
 def indicator_meta(
     definitions: Iterable[Any] | None, columns: Iterable[str] = ()
 ) -> list[IndicatorMeta]:
-    """Indicators to show, in order: the IndicatorSet's definitions, else DESIGN.md §10 keys.
+    """Indicators to show, in order: the IndicatorSet's definitions, else docs/design.md §8 keys.
 
     Only keys that appear in ``columns`` are kept when ``columns`` is given and definitions are
     missing; with definitions, every defined key is kept (its value may come from compliance).

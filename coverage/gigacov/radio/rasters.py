@@ -3,7 +3,7 @@
 Each array is first written (in strips, so memmapped province-size arrays never need a second
 copy in memory) to a tiled scratch GeoTIFF next to the destination, then copied with GDAL's
 **COG driver** (deflate, 256-pixel tiles, overviews) to a temporary name and renamed into place
-(:func:`gigacov.pipeline.atomic_path`), so an interrupted run never leaves a half-written raster.
+(:func:`gigacov.rundir.atomic_path`), so an interrupted run never leaves a half-written raster.
 
 =============  =========  ========  ================================  ====================
 file           dtype      nodata    meaning                           overview resampling
@@ -26,6 +26,7 @@ import pyproj
 from .. import __version__
 from ..errors import RunError
 from ..grid import Grid
+from ..rundir import atomic_path
 from ..safefs import partial_dir
 from .result import NO_SERVER, CoverageResult
 
@@ -74,8 +75,6 @@ def _write_cog(
     import rasterio.shutil
     from rasterio.crs import CRS
     from rasterio.windows import Window
-
-    from ..pipeline import atomic_path
 
     path.parent.mkdir(parents=True, exist_ok=True)
     profile = {

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..grid import Grid
 from ..scenario import RadioSection
+from .calibration import read_calibration
 
 __all__ = ["RadioParams", "CoverageResult", "NO_SERVER"]
 
@@ -70,8 +71,6 @@ class RadioParams:
         offsets = slopes = (0.0, 0.0, 0.0)
         cal_path = getattr(radio, "calibration", "")
         if cal_path:
-            from ..field.calibration import read_calibration
-
             offsets, slopes = read_calibration(cal_path, tech, radio.model)
         return cls(
             tech=tech,

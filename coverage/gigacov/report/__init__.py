@@ -1,6 +1,6 @@
 """Annual-review outputs: the Excel workbook, the HTML report and the year-over-year comparison.
 
-DESIGN.md §8 and §10. ``write_report(run)`` writes ``compliance.xlsx`` and ``report.html`` into
+docs/design.md §8. ``write_report(run)`` writes ``compliance.xlsx`` and ``report.html`` into
 the run directory; ``compare_runs(dir_a, dir_b)`` writes ``comparison.xlsx`` and
 ``comparison.html``. Both write atomically (temporary file, then rename).
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, RunError
+from ..run_result import RunResult
 from .charts import find_cjk_font
 from .compare import Comparison, RunTables, compare_runs, compute_comparison, load_run, run_tables
 
@@ -29,7 +30,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _previous_run_section(run: Any, font: str) -> dict[str, Any] | None:
+def _previous_run_section(run: RunResult, font: str) -> dict[str, Any] | None:
     """The year-over-year context for ``[report] previous_run``, or None when it is not set.
 
     A previous run that is missing or incomplete is a configuration error (raised before any
@@ -68,13 +69,13 @@ def _previous_run_section(run: Any, font: str) -> dict[str, Any] | None:
     return comparison_context(cmp, lang, font, _title_suffix(run.scenario.scenario.synthetic, lang))
 
 
-def write_report(run: Any) -> dict[str, Path]:
+def write_report(run: RunResult) -> dict[str, Path]:
     """Write the annual-review outputs of a run into ``run.run_dir``.
 
     Parameters
     ----------
     run
-        A :class:`gigacov.pipeline.RunResult` after the ``check`` stage (indicators, standards
+        A :class:`gigacov.run_result.RunResult` after the ``check`` stage (indicators, standards
         and the compliance table are needed; coverage, plan and the map are used when present).
 
     Returns

@@ -73,7 +73,7 @@ _CJK_FILE_HINTS = (
 
 STATUS_COLOURS = {"pass": "#2e9d4f", "at_risk": "#e69a1c", "fail": "#d64541", "no_data": "#a6a6a6"}
 
-#: RSRP classes of the county maps (FACTS.md: good ≥ −95, moderate −105…−95, usable −115…−105,
+#: RSRP classes of the county maps (docs/design.md §2: good ≥ −95, moderate −105…−95, usable −115…−105,
 #: poor < −115 dBm [S]); the last class is "no server".
 RSRP_CLASSES: tuple[tuple[str, str, float, str], ...] = (
     # (zh, en, lower bound dBm, colour)

@@ -1,4 +1,4 @@
-"""Year-over-year comparison of two runs (DESIGN.md §8, §10).
+"""Year-over-year comparison of two runs (docs/design.md §8).
 
 A run directory holds ``manifest.json``, ``compliance.csv`` and ``indicators.gpkg``; two of them
 are comparable when they were evaluated against the same standards (ids *and* versions) on the
@@ -21,7 +21,9 @@ import pandas as pd
 
 from ..compliance import unit_status
 from ..errors import RunError, StandardError
-from ..text import csv_unquote_frame
+from ..run_result import RunResult
+from ..rundir import COMPLETE_RUN_FILES, COMPLIANCE, code_text, read_run
+from ..standard_files import list_standards, load_standards
 from .labels import KNOWN_KEYS, LEVELS, Labeler, is_ratio
 from .tables import (
     StandardInfo,
@@ -46,7 +48,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Files that make a folder a complete run for a comparison.
-RUN_FILES = ("manifest.json", "compliance.csv", "indicators.gpkg")
+RUN_FILES = COMPLETE_RUN_FILES
 
 #: Status-change classes (per unit × standard, or per unit × indicator).
 CHANGES = (
@@ -74,7 +76,7 @@ class RunTables:
     manifest
         ``manifest.json`` (or the same facts built from the run in memory).
     compliance
-        The compliance table (DESIGN.md §10 columns), normalised.
+        The compliance table (docs/design.md §8 columns), normalised.
     units
         Level → indicator table (no geometry), ``admin_code`` as text.
     definitions
@@ -218,57 +220,6 @@ def _label(manifest: dict[str, Any], fallback: str) -> str:
     return f"{name} {year}" if year and str(year) not in str(name) else str(name)
 
 
-def _read_units(path: Path) -> dict[str, pd.DataFrame]:
-    import pyogrio
-
-    try:
-        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
-    except Exception as exc:  # pyogrio raises DataSourceError and friends
-        raise RunError(
-            f"{path}: cannot read the GeoPackage ({exc}); the run directory is damaged, rerun it"
-        ) from None
-    units: dict[str, pd.DataFrame] = {}
-    level_layers = [lv for lv in layers if lv in LEVELS]
-    try:
-        if level_layers:
-            for lv in level_layers:
-                units[lv] = pd.DataFrame(
-                    pyogrio.read_dataframe(path, layer=lv, read_geometry=False)
-                )
-        else:
-            frames = [
-                pd.DataFrame(pyogrio.read_dataframe(path, layer=lay, read_geometry=False))
-                for lay in layers
-                if lay != "key_places"
-            ]
-            frames = [f for f in frames if "level" in f]
-            if frames:
-                both = pd.concat(frames, ignore_index=True)
-                for lv, t in both.groupby("level", sort=False):
-                    units[str(lv)] = t.reset_index(drop=True)
-    except Exception as exc:
-        raise RunError(f"{path}: cannot read the unit layers ({exc}); rerun the run") from None
-    if not units:
-        raise RunError(
-            f"{path}: no unit layer (province, city, county or village) found; layers: {layers!r}"
-        )
-    for lv, t in units.items():
-        if "admin_code" not in t:
-            raise RunError(f"{path}, layer {lv!r}: column 'admin_code' is missing (DESIGN.md §10)")
-        t["admin_code"] = t["admin_code"].map(_code).astype(object)
-        if "name" not in t:
-            t["name"] = ""
-    return units
-
-
-def _code(x: Any) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    if isinstance(x, float) and x.is_integer():
-        return str(int(x))
-    return str(x)
-
-
 def load_run(path: str | Path) -> RunTables:
     """Read a run directory for a comparison.
 
@@ -278,45 +229,11 @@ def load_run(path: str | Path) -> RunTables:
         When the folder does not exist or is not a complete run (names the missing files), or
         when a file in it cannot be read.
     """
-    path = Path(path)
-    if not path.is_dir():
-        raise RunError(f"run directory {str(path)!r} does not exist or is not a folder")
-    missing = [f for f in RUN_FILES if not (path / f).is_file()]
-    if missing:
-        raise RunError(
-            f"{path} is not a complete gigacov run directory: missing {', '.join(missing)}. "
-            "A finished run writes manifest.json last (an interrupted run has none); "
-            "rerun it with 'gigacov run SCENARIO'"
-        )
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path / 'manifest.json'}: not valid JSON ({exc}); rerun the run") from None
-    if not isinstance(manifest, dict):
-        raise RunError(
-            f"{path / 'manifest.json'}: expected a JSON object, got {type(manifest).__name__}"
-        )
+    stored = read_run(path)
+    path, manifest = stored.path, stored.manifest
     check_manifest_shape(manifest, path / "manifest.json")
-    try:
-        comp = pd.read_csv(
-            path / "compliance.csv",
-            dtype={
-                "admin_code": str,
-                "name": str,
-                "level": str,
-                "standard": str,
-                "indicator": str,
-                "op": str,
-                "status": str,
-                "shortfall_unit": str,
-            },
-            keep_default_na=False,
-            na_values=["", "nan", "NaN"],
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path / 'compliance.csv'}: cannot be read ({exc})") from None
-    compliance = normalise_compliance(csv_unquote_frame(comp), where=str(path / "compliance.csv"))
-    units = _read_units(path / "indicators.gpkg")
+    compliance = normalise_compliance(stored.compliance, where=str(path / COMPLIANCE))
+    units = stored.units
     return RunTables(
         _label(manifest, path.name),
         path,
@@ -325,7 +242,9 @@ def load_run(path: str | Path) -> RunTables:
         units,
         # An older run's compliance.csv has no ``mandatory`` column: the shipped standards of
         # the same versions say which indicators are mandatory.
-        standards_info=None if "mandatory" in comp.columns else _shipped_standards(manifest, path),
+        standards_info=None
+        if "mandatory" in stored.compliance.columns
+        else _shipped_standards(manifest, path),
     )
 
 
@@ -338,10 +257,6 @@ def _shipped_standards(manifest: dict[str, Any], path: Path) -> list[StandardInf
     """
     wanted = {str(s.get("id")): str(s.get("version", "")) for s in manifest.get("standards") or []}
     if not wanted:
-        return None
-    try:
-        from ..compliance import list_standards, load_standards
-    except ImportError:  # pragma: no cover - compliance is part of gigacov
         return None
     found: list[StandardInfo] = []
     shipped = set(list_standards())
@@ -365,8 +280,8 @@ def _shipped_standards(manifest: dict[str, Any], path: Path) -> list[StandardInf
     return found or None
 
 
-def run_tables(run: Any) -> RunTables:
-    """The comparison tables of a run in memory (a :class:`gigacov.pipeline.RunResult`)."""
+def run_tables(run: RunResult) -> RunTables:
+    """The comparison tables of a run in memory (a :class:`gigacov.run_result.RunResult`)."""
     manifest = provenance(run)
     units = {
         lv: pd.DataFrame(t.drop(columns="geometry", errors="ignore")).reset_index(drop=True)
@@ -374,7 +289,7 @@ def run_tables(run: Any) -> RunTables:
         if t is not None
     }
     for t in units.values():
-        t["admin_code"] = t["admin_code"].map(_code).astype(object)
+        t["admin_code"] = t["admin_code"].map(code_text).astype(object)
     return RunTables(
         _label(manifest, run.scenario.name),
         Path(run.run_dir) if run.run_dir else None,

@@ -18,10 +18,12 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from ..compliance import Standard, unit_status
+from ..compliance import unit_status
 from ..errors import InputError
-from ..pipeline import atomic_path
 from ..reference import CertifiedBelow, certified_below
+from ..run_result import RunResult
+from ..rundir import atomic_path
+from ..standard_files import Standard
 from . import charts
 from .labels import (
     LEVELS,
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 
-#: Headline figures of the summary (DESIGN.md §10 keys), in display order.
+#: Headline figures of the summary (docs/design.md §8 keys), in display order.
 SUMMARY_KEYS = (
     "pop_coverage_5g",
     "sites_5g_per_10k",
@@ -293,7 +295,7 @@ def _indicator_charts(
 
 
 def _county_maps(
-    run: Any, units: list[dict[str, Any]], lang: Labeler, font: str, suffix: str, limit: int
+    run: RunResult, units: list[dict[str, Any]], lang: Labeler, font: str, suffix: str, limit: int
 ) -> tuple[list[dict[str, str]], list[str]]:
     """Static maps of failing counties; returns (maps, names of failing counties without a map)."""
     failing = [u for u in units if u["status"] == "fail"]
@@ -821,7 +823,7 @@ def _provenance_rows(prov: dict[str, Any], lang: Labeler) -> list[list[str]]:
     return rows
 
 
-def _map_link(run: Any, report_path: Path) -> str | None:
+def _map_link(run: RunResult, report_path: Path) -> str | None:
     m = (run.outputs or {}).get("map")
     if not m:
         return None
@@ -1026,7 +1028,9 @@ def _common(lang: Labeler, title: str, synthetic: bool) -> dict[str, Any]:
     }
 
 
-def render_report(run: Any, report_path: Path, font: str, yoy: dict[str, Any] | None = None) -> str:
+def render_report(
+    run: RunResult, report_path: Path, font: str, yoy: dict[str, Any] | None = None
+) -> str:
     """The HTML annual-review report of a run, as a string."""
     scn = run.scenario
     comp = normalise_compliance(run.compliance)
@@ -1108,7 +1112,9 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
-def write_html(run: Any, path: str | Path, font: str, yoy: dict[str, Any] | None = None) -> Path:
+def write_html(
+    run: RunResult, path: str | Path, font: str, yoy: dict[str, Any] | None = None
+) -> Path:
     """Write ``report.html`` (atomically: a failed write leaves the old file or none)."""
     path = Path(path)
     text = render_report(run, path, font, yoy)

@@ -1,6 +1,6 @@
 """Names, units and number formats of the indicators as people read them (中文 / English).
 
-The indicator keys and their meaning are fixed by DESIGN.md §10; ratios are stored as fractions
+The indicator keys and their meaning are fixed by docs/design.md §8; ratios are stored as fractions
 0–1 and shown as percentages. The names here are only the fallback used when a run does not carry
 its own :class:`~gigacov.indicators.IndicatorDef` list (a run directory read back from disk);
 thresholds are never kept here — they come from the standards' TOML files.
@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from ..catalogue import INDICATORS, LEVELS
+from ..scenario import Language
+from ..standard_files import DERIVED_KEYS
 
 __all__ = [
     "LEVELS",
@@ -31,11 +35,6 @@ __all__ = [
     "UNIT_COLUMNS",
     "OP_SYMBOLS",
 ]
-
-Language = Literal["zh", "en", "both"]
-
-#: Administrative levels from the top down (the order of sheets and tables).
-LEVELS: tuple[str, ...] = ("province", "city", "county", "village")
 
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "province": ("省", "province"),
@@ -111,9 +110,6 @@ _NON_RATIO_DISPLAY = {
 
 
 def _catalogue() -> dict[str, IndicatorLabel]:
-    from ..compliance import DERIVED_KEYS
-    from ..indicators import INDICATORS
-
     out = {}
     for key in (*_ORDER, *(k for k in (*INDICATORS, *DERIVED_KEYS) if k not in _ORDER)):
         if key in INDICATORS:

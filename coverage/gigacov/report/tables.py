@@ -1,7 +1,7 @@
 """Tables the workbook, the HTML report and the comparison share, taken from a run.
 
 Everything here is plain pandas over the contracts of docs/architecture.md: the compliance table
-(DESIGN.md §10 columns), the indicator unit tables, the standards and the inputs' reports. No
+(docs/design.md §8 columns), the indicator unit tables, the standards and the inputs' reports. No
 file is written here.
 """
 
@@ -19,6 +19,7 @@ import pandas as pd
 from ..compliance import COMPLIANCE_COLUMNS as _COMPLIANCE_COLUMNS
 from ..compliance import STATUSES, mandatory_flags
 from ..errors import RunError
+from ..run_result import RunResult
 from .labels import KNOWN_KEYS, LEVELS
 
 __all__ = [
@@ -145,7 +146,7 @@ def standards_info(standards: list[Any]) -> list[StandardInfo]:
 
 
 def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table") -> pd.DataFrame:
-    """The compliance table with DESIGN.md §10 columns and plain dtypes.
+    """The compliance table with docs/design.md §8 columns and plain dtypes.
 
     ``admin_code`` becomes a string (a CSV read back may have made it an integer), numbers
     float64, ``status`` one of ``pass`` / ``at_risk`` / ``fail`` / ``no_data``.
@@ -162,7 +163,7 @@ def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table
     ]
     if missing:
         raise RunError(
-            f"{where}: missing column(s) {', '.join(missing)} (DESIGN.md §10 lists them)"
+            f"{where}: missing column(s) {', '.join(missing)} (docs/design.md §8 lists them)"
         )
     out = df.copy()
     for col in COMPLIANCE_COLUMNS:
@@ -335,7 +336,7 @@ def input_summary(inputs: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     return reports, reasons
 
 
-def provenance(run: Any) -> dict[str, Any]:
+def provenance(run: RunResult) -> dict[str, Any]:
     """Provenance of a run as the reports show it (the same facts as ``manifest.json``).
 
     Built from the run itself, because the pipeline writes ``manifest.json`` after the report:

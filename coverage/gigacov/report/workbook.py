@@ -5,7 +5,7 @@ units, a threshold row under the header, cells filled by status (pass / fail / n
 legend), frozen header, auto-filters, numbers stored as numbers (ratios as fractions with a
 percentage format — never as text). The workbooks are streamed (openpyxl write-only mode: rows
 are written in order, memory stays flat for 14,000 villages) and saved through
-:func:`gigacov.pipeline.atomic_path`, so an interrupted write leaves the old file (or none).
+:func:`gigacov.rundir.atomic_path`, so an interrupted write leaves the old file (or none).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..compliance import unit_status
-from ..pipeline import atomic_path
+from ..run_result import RunResult
+from ..rundir import atomic_path
 from ..text import clean_text, is_formula_like
 from .labels import (
     LEVEL_NAMES,
@@ -577,7 +578,7 @@ class _ReadMe:
 
 def _readme_sheet(
     wb: Workbook,
-    run: Any,
+    run: RunResult,
     stds: list[StandardInfo],
     levels: list[str],
     lang: Labeler,
@@ -697,7 +698,7 @@ def _readme_sheet(
         rm.kv(lang("耗时 (秒)", "timings (s)"), json.dumps(prov["timings_s"], ensure_ascii=False))
 
 
-def build_compliance_workbook(run: Any) -> Workbook:
+def build_compliance_workbook(run: RunResult) -> Workbook:
     """The compliance workbook of a run, in memory (see :func:`write_workbook`)."""
     comp = normalise_compliance(run.compliance)
     stds = standards_info(run.standards)
@@ -739,7 +740,7 @@ def _save(wb: Workbook, path: Path) -> Path:
     return path
 
 
-def write_workbook(run: Any, path: str | Path) -> Path:
+def write_workbook(run: RunResult, path: str | Path) -> Path:
     """Write ``compliance.xlsx`` for a run (atomically: a failed write leaves the old file)."""
     path = _save(build_compliance_workbook(run), Path(path))
     log.info("workbook written: %s", path)

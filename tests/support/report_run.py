@@ -34,8 +34,9 @@ from gigacov.compliance import Standard, StandardIndicator
 from gigacov.grid import Grid
 from gigacov.indicators import IndicatorSet, indicator_definitions
 from gigacov.ingest.model import InputReport, Inputs
-from gigacov.pipeline import RunResult, manifest_for
+from gigacov.pipeline import manifest_for
 from gigacov.radio.result import CoverageResult, RadioParams
+from gigacov.run_result import RunResult
 from gigacov.scenario import scenario_from_dict
 
 LICHENG, JINJIANG, NANAN = "350502", "350582", "350583"

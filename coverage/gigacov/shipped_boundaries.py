@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .catalogue import LEVELS as ALL_LEVELS
 from .crs import WGS84, geoseries_to_wgs84
 from .errors import InputError
 from .scenario import default_boundaries_path
@@ -44,7 +45,8 @@ __all__ = [
 
 FUJIAN_ADCODE = "350000"
 LAYER = "boundaries"
-LEVELS = ("province", "city", "county")
+#: The levels the shipped file holds (no villages: they come from the user's own file).
+LEVELS: tuple[str, ...] = tuple(lv for lv in ALL_LEVELS if lv != "village")
 _LEVEL_MAP = {"省": "province", "市": "city", "区县": "county"}
 _COLUMNS = ["admin_code", "name", "name_en", "level", "parent_code", "geometry"]
 
