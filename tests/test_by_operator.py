@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from test_indicators import COVERED, GRID, POP, coverage, make_inputs
+from support.indicator_world import COVERED, GRID, POP, coverage, make_inputs
 
 from gigacov.by_operator import (
     OPERATOR_COLUMNS,
@@ -154,8 +154,8 @@ def test_lagging_operator_is_the_furthest_from_the_thresholds(tables):
 
 
 def test_report_section_names_who_lags_where(tmp_path):
-    from test_report_fixtures import JINJIANG, LICHENG, make_run
-    from test_report_html import Page
+    from support.pages import Page
+    from support.report_run import JINJIANG, LICHENG, make_run
 
     from gigacov.report import write_report
 

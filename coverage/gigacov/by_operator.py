@@ -32,6 +32,7 @@ from .operators import (
     operators_present,
     serving_mask,
 )
+from .rundir import gpkg_safe
 
 if TYPE_CHECKING:  # pragma: no cover
     from .grid import Grid
@@ -379,14 +380,12 @@ def write_operator_layers(tables: Mapping[str, gpd.GeoDataFrame], path) -> None:
     """Add the ``<level>_operator`` layers to an existing GeoPackage (WGS84)."""
     import pyogrio
 
-    from .indicators import _gpkg_safe
-
     for level, gdf in tables.items():
         if gdf is None or len(gdf) == 0:
             continue
         g = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
         pyogrio.write_dataframe(
-            _gpkg_safe(g), path, layer=operator_layer_name(level), driver="GPKG", append=False
+            gpkg_safe(g), path, layer=operator_layer_name(level), driver="GPKG", append=False
         )
 
 

@@ -3,7 +3,8 @@
 Every stage of :mod:`gigacov.pipeline` writes into one folder per run (``[scenario] out_dir``).
 This module is the only place that knows how that folder is laid out and how files get into it,
 and it sits at the bottom of gigacov's import graph: it imports nothing from gigacov but
-:mod:`gigacov.errors`, :mod:`gigacov.text` (CSV cells safe for spreadsheets) and the indicator
+:mod:`gigacov.errors`, :mod:`gigacov.text` (CSV cells safe for spreadsheets), :mod:`gigacov.safefs`
+(private temporary folders) and the indicator
 catalogue, so every other module may use it.
 
 Public API
@@ -66,6 +67,7 @@ __all__ = [
     "write_csv",
     "write_json",
     "write_gpkg_layers",
+    "gpkg_safe",
     "write_manifest",
     "remove_manifest",
     "read_manifest",
@@ -185,14 +187,14 @@ def write_gpkg_layers(path: str | Path, layers: Iterable[tuple[str, gpd.GeoDataF
     def write(tmp: Path) -> None:
         for name, gdf in layers:
             g = gdf.to_crs(4326) if gdf.crs is not None and not gdf.crs.equals("EPSG:4326") else gdf
-            pyogrio.write_dataframe(_gpkg_safe(g), tmp, layer=name, driver="GPKG")
+            pyogrio.write_dataframe(gpkg_safe(g), tmp, layer=name, driver="GPKG")
 
     write_atomic(path, write)
     log.info("wrote %s (%s)", path, ", ".join(n for n, _ in layers))
     return Path(path)
 
 
-def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Plain dtypes GDAL understands (nullable booleans/strings → numpy/object)."""
     out = gdf.copy()
     for c in out.columns:
