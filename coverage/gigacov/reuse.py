@@ -22,7 +22,7 @@ by stage, and returns a :class:`Decision`: which stages are read back, which are
 (missing, or stale — and then exactly what changed), in one line for the user
 (:meth:`Decision.line`). A stage after a recomputed one is recomputed too. ``force=True``
 (``--recompute``) recomputes everything. :func:`restore` reads the reused stages into a
-:class:`~gigacov.pipeline.RunResult`: coverage rasters, indicator tables with their
+:class:`~gigacov.run_result.RunResult`: coverage rasters, indicator tables with their
 geometries, the compliance table, and the plan (weak-coverage areas, recommended sites and the
 plan summary kept in the manifest).
 
@@ -560,7 +560,7 @@ def _restore_plan(result: Any, record: dict[str, Any]) -> None:
 
 
 def restore(result: Any, decision: Decision, stage: str) -> None:
-    """Read one reused stage back into ``result`` (a :class:`gigacov.pipeline.RunResult`)."""
+    """Read one reused stage back into ``result`` (a :class:`gigacov.run_result.RunResult`)."""
     manifest = decision.manifest or {}
     record = (manifest.get("stages") or {}).get(stage) or {}
     if stage == "coverage":

@@ -293,7 +293,7 @@ def summarise(df: pd.DataFrame, county_names: dict[str, str] | None = None) -> d
 
 
 def field_check(result, samples: pd.DataFrame | None = None) -> FieldCheck:
-    """The field check of a run (:class:`gigacov.pipeline.RunResult` after its coverage stage).
+    """The field check of a run (:class:`gigacov.run_result.RunResult` after its coverage stage).
 
     Per-operator predictions (see the module docstring) are computed with
     :func:`gigacov.radio.compute_coverage` on the window of the grid that the operator's samples

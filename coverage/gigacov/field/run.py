@@ -1,6 +1,6 @@
 """The field stage of a run: field check, calibration fit, disputed areas, speed tests.
 
-:func:`run_field` works on a :class:`gigacov.pipeline.RunResult` whose coverage (and, for the
+:func:`run_field` works on a :class:`gigacov.run_result.RunResult` whose coverage (and, for the
 verdict changes, compliance) stage has run, and writes into the run directory:
 
 * ``field_check.json`` — the sample accounting, error statistics (overall, per clutter class,
