@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from support.places import JINJIANG_SITES, write_county_scenario
 
-import gigacov.pipeline as pipeline
+import gigacov.compliance as compliance
 from gigacov.errors import InputError, RunError
 from gigacov.pipeline import STAGES, run
 from gigacov.rundir import (
@@ -25,7 +25,7 @@ from gigacov.rundir import (
 
 
 def _partials(folder):
-    return sorted(p.name for p in folder.rglob("*.partial-*"))
+    return sorted(p.name for p in folder.rglob("*partial*"))
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +38,11 @@ def checked(tmp_path_factory):
 def test_until_validate_reads_inputs_and_computes_nothing(tmp_path, county_scenario):
     result = run(county_scenario, until="validate")
     run_dir = tmp_path / "run"
-    assert sorted(p.name for p in run_dir.iterdir()) == [MANIFEST, REJECTED_ROWS]
+    # validate checks inputs only: it writes the rejected rows and no manifest (not a run)
+    assert sorted(p.name for p in run_dir.iterdir()) == [REJECTED_ROWS]
     assert result.grid is None and result.coverage == {} and result.compliance is None
     assert set(result.timings) == {"ingest"}
-    manifest = json.loads((run_dir / MANIFEST).read_text("utf-8"))
-    assert set(manifest["outputs"]) == {"rejected_rows"}
-    assert manifest["scenario"]["region"] == "350582"
-    assert [i["input"] for i in manifest["inputs"] if i["input"] == "sites"] == ["sites"]
+    assert [r.input for r in result.inputs.reports if r.input == "sites"] == ["sites"]
 
 
 def test_until_check_writes_rasters_and_tables_but_no_plan_map_or_report(checked):
@@ -97,18 +95,15 @@ def test_unknown_stage_is_refused_before_anything_is_written(tmp_path, county_sc
     assert STAGES == ("validate", "coverage", "check", "plan", "map", "report")
 
 
-def test_a_failed_rerun_removes_the_old_manifest_so_the_folder_no_longer_looks_finished(
-    tmp_path, county_scenario
-):
+def test_a_rerun_with_unusable_inputs_leaves_the_complete_run_as_it_was(tmp_path, county_scenario):
     path = county_scenario
-    run(path, until="validate")
-    assert (tmp_path / "run" / MANIFEST).is_file()
+    run(path, until="check")
+    before = (tmp_path / "run" / MANIFEST).read_bytes()
     (tmp_path / "sites.csv").write_text("name,lat\nA,24.7\n", "utf-8")  # no lon column
     with pytest.raises(InputError, match="sites.csv"):
-        run(path, until="validate")
-    assert not (tmp_path / "run" / MANIFEST).exists()
-    with pytest.raises(RunError, match="missing manifest.json"):
-        read_run(tmp_path / "run")
+        run(path, until="check")
+    assert (tmp_path / "run" / MANIFEST).read_bytes() == before
+    assert read_run(tmp_path / "run").manifest["scenario"]["name"] == "jinjiang-small"
 
 
 def test_a_run_interrupted_in_a_stage_leaves_no_manifest_and_no_partial_file(tmp_path, monkeypatch):
@@ -117,13 +112,15 @@ def test_a_run_interrupted_in_a_stage_leaves_no_manifest_and_no_partial_file(tmp
     def broken_evaluate(*args, **kwargs):
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C during the compliance stage
 
-    monkeypatch.setattr(pipeline, "evaluate", broken_evaluate)
+    monkeypatch.setattr(compliance, "evaluate", broken_evaluate)
     with pytest.raises(KeyboardInterrupt):
         run(path, until="check")
     run_dir = tmp_path / "run"
     assert (run_dir / REJECTED_ROWS).is_file() and (run_dir / "rsrp.tif").is_file()
     assert not (run_dir / MANIFEST).exists() and not (run_dir / COMPLIANCE).exists()
     assert _partials(run_dir) == []
+    with pytest.raises(RunError, match="missing manifest.json"):
+        read_run(run_dir)
 
 
 def test_atomic_path_keeps_the_old_file_when_the_writer_fails(tmp_path):
@@ -139,7 +136,7 @@ def test_atomic_path_keeps_the_old_file_when_the_writer_fails(tmp_path):
     assert target.read_text("utf-8") == "old\n"
     assert _partials(tmp_path) == []
     with atomic_path(tmp_path / "sub" / "new.csv") as tmp:
-        assert tmp.suffix == ".csv" and tmp.parent == tmp_path / "sub"
+        assert tmp.name == "new.csv" and tmp.parent.parent == tmp_path / "sub"
         tmp.write_text("new\n", "utf-8")
     assert (tmp_path / "sub" / "new.csv").read_text("utf-8") == "new\n"
     assert _partials(tmp_path) == []

@@ -152,7 +152,7 @@ def test_a_full_disk_is_a_message_not_a_traceback(tmp_path, monkeypatch):
 def test_compare_force_with_a_hand_edited_manifest_names_the_entry(tmp_path, edit):
     import json
 
-    from test_report_fixtures import make_run, write_run_dir
+    from support.report_run import make_run, write_run_dir
 
     a = write_run_dir(make_run(tmp_path / "a", year=2023))
     b = write_run_dir(make_run(tmp_path / "b", year=2024))

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gigacov import safefs
-from gigacov.pipeline import write_atomic
+from gigacov.rundir import write_atomic
 
 
 def test_a_planted_symlink_at_the_output_is_replaced_not_followed(tmp_path):
