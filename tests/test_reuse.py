@@ -195,12 +195,20 @@ def test_a_moved_run_is_reused_and_one_changed_byte_makes_it_stale(demo, tmp_pat
     assert "reusing coverage, check, plan" in proc.stderr
 
 
-def test_plan_for_one_operator_reuses_the_run_and_uses_its_carrier(demo, tmp_path):
+def test_plan_for_one_operator_uses_its_carrier(demo, tmp_path):
     scenario, run_dir = _copy_demo(demo, tmp_path)
+    # --recompute: independent of what earlier tests left in the copied run directory
     proc = gigacov(
-        "plan", str(scenario), "--operator", "广电", "--budget", "2", "--json", cwd=tmp_path
+        "plan",
+        str(scenario),
+        "--operator",
+        "广电",
+        "--budget",
+        "2",
+        "--json",
+        "--recompute",
+        cwd=tmp_path,
     )
-    assert "reusing coverage, check" in proc.stderr and "recomputing plan" in proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["settings"]["operator"] == "China Broadnet"
     assert summary["settings"]["freq_mhz"] == 773.0  # its n28 carrier, 758–788 MHz
