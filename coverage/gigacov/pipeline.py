@@ -598,8 +598,6 @@ def _run_reusing(
     log.info("%s", decision.line())
     if decision.compute:
         run_dir.mkdir(parents=True, exist_ok=True)
-        # The run directory is being changed: it is not a complete run until the new manifest.
-        (run_dir / "manifest.json").unlink(missing_ok=True)
         write_atomic(
             run_dir / "rejected_rows.csv",
             lambda p: write_csv(result.inputs.rejected, p),
@@ -614,6 +612,9 @@ def _run_reusing(
                 reuse.restore(result, decision, stage)
             result.stages[stage] = (old.get("stages") or {})[stage]
         elif stage in decision.compute:
+            # The run directory is being changed (after the reused stages were read back, which
+            # needs the manifest): it is not a complete run until the new manifest.
+            (run_dir / "manifest.json").unlink(missing_ok=True)
             if stage == "coverage":
                 _coverage(result)
             else:
