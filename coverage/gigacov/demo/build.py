@@ -412,7 +412,7 @@ shared = [["中国电信", "中国联通", "n78"], ["中国广电", "中国移�
 [planning]
 # Weak-coverage areas, and new sites for every county that fails a coverage-related target.
 # {PLANNING_BUDGET} sites per county are enough for the designed failures of 2024 (惠安县 needs about 260
-# more to reach 12 per 10,000 people, 德化县 about 75 to reach its villages and key places); the
+# more to reach 12 per 10,000 people, 德化县 about 55 to reach its villages and key places); the
 # picks are checked by re-running the coverage engine with the new sites.
 budget = {PLANNING_BUDGET}
 {prev}{measurements}'''
