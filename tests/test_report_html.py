@@ -139,6 +139,11 @@ def test_summary_inputs_planning_standards_provenance(report):
     assert jin.startswith("晋江市 350582未达标 / fail2—")  # cells: county, before, sites, …
     assert "千兆宽带用户占比 / gigabit (1000 Mbps+) user share" in jin  # not solvable by sites
     assert not any("status_after" in t or "sites_added" in t for t in plan_rows)
+    # Status cells carry the status colour, as in the compliance tables.
+    html = report[1]["report"].read_text(encoding="utf-8")
+    table = html[html.index('id="planning-counties"') :]
+    table = table[: table.index("</table>")]
+    assert '<span class="badge fail">未达标 / fail</span>' in table
     assert "2 counties were examined, and 3 new sites are recommended in 2 of them" in text
     assert "Weak-coverage areas (connected populated areas" in text
     assert (

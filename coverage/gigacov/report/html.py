@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from ..compliance import unit_status
 from ..errors import InputError
@@ -466,8 +467,18 @@ _STOP_REASONS: dict[str, tuple[str, str]] = {
 _PLANNABLE = ("pop_coverage_5g", "sites_5g_per_10k", "key_place_reach_5g", "village_reach_5g")
 
 
-def _plan_status(status: Any, lang: Labeler) -> str:
-    return lang.status(status) if isinstance(status, str) and status else "—"
+_STATUS_CODES = ("pass", "fail", "at_risk", "no_data")
+
+
+def _plan_status(status: Any, lang: Labeler) -> str | Markup:
+    """A planning table's status cell: the bilingual label in the status colour (as everywhere
+    else in the report), never the raw code."""
+    if not (isinstance(status, str) and status):
+        return "—"
+    label = lang.status(status)
+    if status not in _STATUS_CODES:
+        return label
+    return Markup('<span class="badge {}">{}</span>').format(status, label)
 
 
 def _plan_summary(plan: Any) -> dict[str, Any]:
