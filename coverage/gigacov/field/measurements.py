@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ import shapely
 from ..crs import parse_crs
 from ..errors import InputError
 from ..ingest._common import Rejects, Tracker, as_text, is_missing, log, parse_numbers
-from ..ingest.geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84
+from ..ingest.geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84_by_source
 from ..ingest.model import InputReport
 from ..ingest.tables import match_columns, missing_columns_error, read_table
 from ..rundir import sha256_file
@@ -389,18 +390,11 @@ def _read_one(scn: Scenario, path: str, region: Region, rejects: Rejects, hashes
         x[usable & from_cols], y[usable & from_cols], first_col, table.path, f"{hl!r} / {ha!r}"
     )
 
-    def to84(xx, yy, cols_mask):
-        lo = np.full(xx.shape, np.nan)
-        la = np.full(xx.shape, np.nan)
-        if cols_mask.any():
-            lo[cols_mask], la[cols_mask] = points_to_wgs84(
-                xx[cols_mask], yy[cols_mask], first_col, shift_col
-            )
-        if (~cols_mask).any():
-            lo[~cols_mask], la[~cols_mask] = points_to_wgs84(
-                xx[~cols_mask], yy[~cols_mask], first_geo, shift_geo
-            )
-        return lo, la
+    to84 = partial(
+        points_to_wgs84_by_source,
+        col_crs=(first_col, shift_col),
+        geo_crs=(first_geo, shift_geo),
+    )
 
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)

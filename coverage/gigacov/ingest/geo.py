@@ -71,6 +71,25 @@ def points_to_wgs84(x: np.ndarray, y: np.ndarray, first: CRSSpec, shift: CRSSpec
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
+def points_to_wgs84_by_source(
+    x: np.ndarray,
+    y: np.ndarray,
+    from_cols: np.ndarray,
+    col_crs: tuple[CRSSpec, CRSSpec | None],
+    geo_crs: tuple[CRSSpec, CRSSpec | None],
+):
+    """Points of one file to WGS84 lon/lat when some rows came from coordinate columns
+    (``from_cols``) and the others from the file's geometry, each source with its own CRS and
+    datum shift (``(first, shift)`` as for :func:`points_to_wgs84`)."""
+    lon = np.full(x.shape, np.nan)
+    lat = np.full(x.shape, np.nan)
+    if from_cols.any():
+        lon[from_cols], lat[from_cols] = points_to_wgs84(x[from_cols], y[from_cols], *col_crs)
+    if (~from_cols).any():
+        lon[~from_cols], lat[~from_cols] = points_to_wgs84(x[~from_cols], y[~from_cols], *geo_crs)
+    return lon, lat
+
+
 def check_lonlat_ranges(
     x: np.ndarray, y: np.ndarray, spec: CRSSpec, path, columns: str, key: str = "crs"
 ) -> None:

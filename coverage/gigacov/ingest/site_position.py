@@ -10,13 +10,15 @@ the region in neither order is rejected ``lat_lon_swapped``; any other point out
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import shapely
 
 from ..crs import CRSSpec, parse_crs
 from ._common import parse_numbers
-from .geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84
+from .geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84_by_source
 from .site_work import SiteWork
 from .units import coord_unit
 
@@ -117,18 +119,11 @@ def coordinates(w: SiteWork, region: Region, declared: CRSSpec):
         geo = usable & ~from_cols
         check_lonlat_ranges(x[geo], y[geo], first_geo, table.path, "geometry", key="[sites] crs")
 
-    def to84(xx, yy, cols_mask):
-        lo = np.full(xx.shape, np.nan)
-        la = np.full(xx.shape, np.nan)
-        if cols_mask.any():
-            lo[cols_mask], la[cols_mask] = points_to_wgs84(
-                xx[cols_mask], yy[cols_mask], first_col, shift_col
-            )
-        if (~cols_mask).any():
-            lo[~cols_mask], la[~cols_mask] = points_to_wgs84(
-                xx[~cols_mask], yy[~cols_mask], first_geo, shift_geo
-            )
-        return lo, la
+    to84 = partial(
+        points_to_wgs84_by_source,
+        col_crs=(first_col, shift_col),
+        geo_crs=(first_geo, shift_geo),
+    )
 
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
