@@ -161,6 +161,10 @@ def test_villages_codes_and_parents(tmp_path, sites_csv):
     assert v["name_en"].tolist() == ["Jiacun", "Yicun"]
     rep = report(inp, "villages")
     assert rep.skipped == 1  # Fuzhou's village: a known county outside the region
+    skipped = inp.skipped[inp.skipped.file == str(path)]
+    assert skipped["reason"].tolist() == ["outside_region"] and skipped["row"].tolist() == [4]
+    assert skipped["value"].str.startswith("350102").all()
+    assert "belongs to county 350102, outside the region" in skipped["message"].iloc[0]
     rej = inp.rejected[inp.rejected.file == str(path)].set_index("row")
     assert rej.loc[5, "reason"] == "unknown_admin_code" and "'999999'" in rej.loc[5, "message"]
     assert rej.loc[6, "reason"] == "duplicate_id" and "row 2" in rej.loc[6, "message"]

@@ -81,6 +81,8 @@ def test_broadband_chinese_gbk_every_row_accounted(tmp_path):
     assert rej.loc[14, "reason"] == "not_a_number" and rej.loc[14, "column"] == "5G用户数"
     assert 7 not in rej.index
     assert (rep.read, rep.used, rep.rejected, rep.skipped) == (13, 4, 9, 1)
+    skipped = inp.skipped[inp.skipped.file == str(path)]
+    assert skipped[["row", "value", "reason"]].values.tolist() == [[7, "350102", "outside_region"]]
     assert any("village rows" in w for w in inp.warnings)
 
 

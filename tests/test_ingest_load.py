@@ -78,8 +78,14 @@ def test_validate_command_json_table_and_strict(tmp_path):
     assert by["boundaries"]["skipped"] == 80 and by["broadband"]["used"] == 1
     rejected = pd.read_csv(tmp_path / "run" / "rejected_rows.csv", dtype=str)
     assert rejected[["row", "reason"]].values.tolist() == [["5", "unknown_technology"]]
+    # each of the 80 boundary units outside the region is listed once, with why
+    skipped = pd.read_csv(tmp_path / "run" / "skipped_rows.csv", dtype=str)
+    assert len(skipped) == 80 and set(skipped["reason"]) == {"outside_region"}
+    assert skipped["row"].is_unique and not skipped["value"].str.startswith("3505").any()
+    assert skipped["message"].str.contains("outside the region").all()
     res = runner.invoke(main, ["validate", str(path)])
     assert res.exit_code == 0 and "sites" in res.output and "rejected rows: 1" in res.output
+    assert "skipped rows: 80" in res.output
     res = runner.invoke(main, ["validate", str(path), "--strict"])
     assert res.exit_code == 1
 

@@ -408,6 +408,14 @@ def test_a_split_row_is_one_row_used_or_rejected_and_late_sites_are_skipped(tmp_
     msg = rejected["message"].iloc[0]
     assert msg.startswith("the row makes 3 cells; 1 cannot be used, so none is: sector 3")
     assert "800" in msg
+    # the skipped row is listed once too (not once per sector), with the value that decided it
+    skipped = pd.read_csv(tmp_path / "out" / "skipped_rows.csv", dtype=str)
+    skipped = skipped[skipped["file"] == str(path)]  # (the other counties of Fujian are too)
+    assert skipped[["row", "column", "value", "reason"]].values.tolist() == [
+        ["4", "开通年份", "2026", "not_yet_commissioned"]
+    ]
+    assert "after the scenario year 2024" in skipped["message"].iloc[0]
+    assert "skipped rows: " not in res.stdout  # --json: one JSON document on stdout
 
 
 # ------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from gigacov.rundir import (
     INDICATORS,
     MANIFEST,
     REJECTED_ROWS,
+    SKIPPED_ROWS,
     atomic_path,
     read_run,
     write_atomic,
@@ -39,7 +40,7 @@ def test_until_validate_reads_inputs_and_computes_nothing(tmp_path, county_scena
     result = run(county_scenario, until="validate")
     run_dir = tmp_path / "run"
     # validate checks inputs only: it writes the rejected rows and no manifest (not a run)
-    assert sorted(p.name for p in run_dir.iterdir()) == [REJECTED_ROWS]
+    assert sorted(p.name for p in run_dir.iterdir()) == [REJECTED_ROWS, SKIPPED_ROWS]
     assert result.grid is None and result.coverage == {} and result.compliance is None
     assert set(result.timings) == {"ingest"}
     assert [r.input for r in result.inputs.reports if r.input == "sites"] == ["sites"]

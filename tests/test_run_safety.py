@@ -11,7 +11,7 @@ from hostile import write_tiny_scenario
 
 from gigacov.cli import main
 from gigacov.errors import ConfigError, InputError, RunError
-from gigacov.pipeline import VALIDATE_REJECTED, run
+from gigacov.pipeline import VALIDATE_REJECTED, VALIDATE_SKIPPED, run
 from gigacov.scenario import load_scenario
 
 MANIFEST = '{"tool": "gigacov", "note": "last year\'s complete run"}'
@@ -81,14 +81,20 @@ def test_validate_writes_only_its_report_into_a_complete_run(tmp_path):
     before = _complete_run(tmp_path / "run")
     result = run(_scenario(tmp_path), until="validate")
     after = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
-    assert set(after) == set(before) | {VALIDATE_REJECTED}
-    assert {k: v for k, v in after.items() if k != VALIDATE_REJECTED} == before
+    assert set(after) == set(before) | {VALIDATE_REJECTED, VALIDATE_SKIPPED}
+    assert {k: v for k, v in after.items() if k not in (VALIDATE_REJECTED, VALIDATE_SKIPPED)} == (
+        before
+    )
     assert result.outputs["rejected_rows"].name == VALIDATE_REJECTED
+    assert result.outputs["skipped_rows"].name == VALIDATE_SKIPPED
 
 
 def test_validate_in_a_new_folder_writes_rejected_rows_and_no_manifest(tmp_path):
     run(_scenario(tmp_path), until="validate")
-    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["rejected_rows.csv"]
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "rejected_rows.csv",
+        "skipped_rows.csv",
+    ]
 
 
 def test_maps_being_a_file_is_refused_before_the_run(tmp_path):

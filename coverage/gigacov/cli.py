@@ -203,7 +203,8 @@ def _print_outputs(result: RunResult) -> None:
 @click.option("--strict", is_flag=True, help="Exit with code 1 when any row was rejected.")
 @allow_empty_opt
 def validate(scenario: Path, as_json: bool, strict: bool) -> None:
-    """Read and check every input; write rejected_rows.csv; compute nothing."""
+    """Read and check every input; write rejected_rows.csv and skipped_rows.csv; compute
+    nothing."""
     from .pipeline import run
 
     result = run(scenario, until="validate")
@@ -217,6 +218,7 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
         click.echo(
             f"rejected rows: {len(result.inputs.rejected)} → {result.outputs['rejected_rows']}"
         )
+        click.echo(f"skipped rows: {len(result.inputs.skipped)} → {result.outputs['skipped_rows']}")
     if strict and len(result.inputs.rejected):
         click.echo(f"gigacov: {len(result.inputs.rejected)} rows rejected (--strict)", err=True)
         sys.exit(EXIT_INPUT)

@@ -128,10 +128,20 @@ def _ingest(scenario: Scenario, run_dir: Path, *, write: bool = True) -> RunResu
 VALIDATE_REJECTED = "rejected_rows.validate.csv"
 
 
+#: Where ``validate`` writes the skipped rows in a complete run (see :data:`VALIDATE_REJECTED`).
+VALIDATE_SKIPPED = "skipped_rows.validate.csv"
+
+
 def _write_rejected(result: RunResult, name: str) -> None:
+    """Write the rejected rows as ``name`` and the skipped rows beside them (``skipped_rows``
+    in place of ``rejected_rows`` in the name): every input row not used is listed in one of
+    the two files, with its reason."""
     path = result.run_dir / name
     write_atomic(path, lambda p: write_csv(result.inputs.rejected, p))
     result.outputs["rejected_rows"] = path
+    skipped = result.run_dir / name.replace("rejected_rows", "skipped_rows")
+    write_atomic(skipped, lambda p: write_csv(result.inputs.skipped, p))
+    result.outputs["skipped_rows"] = skipped
 
 
 def _coverage(result: RunResult, plan: bool = False) -> None:
@@ -433,6 +443,7 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
         "stages": result.stages,
         "plan": result.plan.summary() if result.plan is not None else None,
         "rejected_rows": int(len(inputs.rejected)) if inputs is not None else 0,
+        "skipped_rows": int(len(inputs.skipped)) if inputs is not None else 0,
         "warnings": list(
             dict.fromkeys([*(inputs.warnings if inputs is not None else []), *result.warnings])
         ),
@@ -598,11 +609,9 @@ def _run_reusing(
     log.info("%s", decision.line())
     if decision.compute:
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(
-            run_dir / "rejected_rows.csv",
-            lambda p: write_csv(result.inputs.rejected, p),
-        )
+        _write_rejected(result, "rejected_rows.csv")
     result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
+    result.outputs["skipped_rows"] = run_dir / "skipped_rows.csv"
     if not scn.scenario.allow_empty:
         check_not_empty(result.inputs)
     result.grid = make_grid(scn, result.inputs)

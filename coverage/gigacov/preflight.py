@@ -26,6 +26,7 @@ OUTPUT_NAMES = frozenset(
     {
         "manifest.json",
         "rejected_rows.csv",
+        "skipped_rows.csv",
         "compliance.csv",
         "indicators.gpkg",
         "compliance.xlsx",

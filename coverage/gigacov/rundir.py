@@ -10,8 +10,8 @@ catalogue, so every other module may use it.
 Public API
 ----------
 File names
-    :data:`MANIFEST`, :data:`REJECTED_ROWS`, :data:`COMPLIANCE`, :data:`INDICATORS`, and
-    :data:`COMPLETE_RUN_FILES` (the files a finished run always has).
+    :data:`MANIFEST`, :data:`REJECTED_ROWS`, :data:`SKIPPED_ROWS`, :data:`COMPLIANCE`,
+    :data:`INDICATORS`, and :data:`COMPLETE_RUN_FILES` (the files a finished run always has).
 Writing
     :func:`atomic_path` (a context manager yielding a temporary path that is renamed over the
     target on success), :func:`write_atomic` (the same around a writer callback),
@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "MANIFEST",
     "REJECTED_ROWS",
+    "SKIPPED_ROWS",
     "COMPLIANCE",
     "INDICATORS",
     "COMPLETE_RUN_FILES",
@@ -83,6 +84,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 #: Every input row that could not be used, with its reason.
 REJECTED_ROWS = "rejected_rows.csv"
+#: Every valid input row left out of the run (outside the region, commissioned later), with why.
+SKIPPED_ROWS = "skipped_rows.csv"
 #: The compliance table (one row per unit × standard × indicator).
 COMPLIANCE = "compliance.csv"
 #: The indicator tables, one GeoPackage layer per level (plus ``key_places``).

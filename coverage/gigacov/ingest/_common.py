@@ -73,15 +73,26 @@ class Rejects:
     """Collects rejected rows (:data:`REJECTED_COLUMNS`) from vectorised checks."""
 
     parts: list[pd.DataFrame] = field(default_factory=list)
+    skipped_parts: list[pd.DataFrame] = field(default_factory=list)
+    """Valid rows left out of this run (``skipped_rows.csv``), same columns; see
+    :meth:`Tracker.skip`."""
 
     def add(self, file: str, rows, column, values, reason: str, messages) -> int:
+        return self._add(self.parts, file, rows, column, values, reason, messages)
+
+    def add_skipped(self, file: str, rows, column, values, reason: str, messages) -> int:
+        """Record valid rows that do not belong to this run (not errors) with why."""
+        return self._add(self.skipped_parts, file, rows, column, values, reason, messages)
+
+    @staticmethod
+    def _add(parts, file: str, rows, column, values, reason: str, messages) -> int:
         rows = np.asarray(rows, dtype=np.int64)
         n = rows.size
         if n == 0:
             return 0
         if reason not in REASON_CODES:  # pragma: no cover - programming error
             raise ValueError(f"unknown reason code {reason!r}")
-        self.parts.append(
+        parts.append(
             pd.DataFrame(
                 {
                     "file": np.full(n, file, dtype=object),
@@ -96,11 +107,20 @@ class Rejects:
         return n
 
     def frame(self) -> pd.DataFrame:
-        if not self.parts:
+        """The rejected rows, files in the order they were read, rows in file order."""
+        return self._frame(self.parts)
+
+    def skipped_frame(self) -> pd.DataFrame:
+        """The skipped rows, in the same order and columns as :meth:`frame`."""
+        return self._frame(self.skipped_parts)
+
+    @staticmethod
+    def _frame(parts) -> pd.DataFrame:
+        if not parts:
             return pd.DataFrame(
                 {c: pd.Series(dtype=object if c != "row" else "int64") for c in REJECTED_COLUMNS}
             )
-        out = pd.concat(self.parts, ignore_index=True)
+        out = pd.concat(parts, ignore_index=True)
         out["row"] = out["row"].astype("int64")
         # files in the order they were read, rows in file order
         file_order = {f: i for i, f in enumerate(pd.unique(out["file"]))}
@@ -175,6 +195,7 @@ class Tracker:
         self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
         self.labels = labels
         self._pending: list[tuple] = []
+        self._skip_pending: list[tuple] = []
         report.read = int(self.rows.size)
 
     def reject(
@@ -220,14 +241,51 @@ class Tracker:
         self.alive[idx] = False
         return idx
 
-    def skip(self, mask, reason: str = "outside_region") -> np.ndarray:
+    def skip(
+        self,
+        mask,
+        reason: str,
+        column: str,
+        values,
+        message: str | Callable[[pd.Series], pd.Series],
+    ) -> np.ndarray:
         """Leave out valid rows that do not belong to this run (not errors, not rejected):
-        units outside ``[scenario] region``, sites commissioned after the scenario year."""
+        units outside ``[scenario] region``, sites commissioned after the scenario year.
+
+        Each skipped row is listed once, like a rejected one (``skipped_rows.csv``): ``column``
+        and ``values`` say which value decided it, ``message`` why (as in :meth:`reject`). A
+        row of several cells is listed once, by its first skipped cell, unless one of its cells
+        is rejected (then the whole row is rejected, not skipped).
+        """
         mask = np.asarray(mask, dtype=bool) & self.alive
+        idx = np.flatnonzero(mask)
         self.alive[mask] = False
         self.skipped |= mask
         self.skip_reason[mask] = reason
-        return np.flatnonzero(mask)
+        if idx.size:
+            vals = pd.Series(np.asarray(values, dtype=object)[idx])
+            msgs = message(vals) if callable(message) else message
+            self._skip_pending.append(
+                (
+                    idx,
+                    _as_str_array(vals.to_numpy(dtype=object), idx.size),
+                    reason,
+                    _broadcast(column, idx.size),
+                    _broadcast(
+                        msgs if isinstance(msgs, str) else np.asarray(msgs, dtype=object),
+                        idx.size,
+                    ),
+                )
+            )
+        return idx
+
+    def _list_skips(self, keep: np.ndarray | None = None) -> None:
+        """Hand the skipped rows to the collector; ``keep(idx)`` → which of them to list."""
+        for idx, vals, reason, col, msgs in self._skip_pending:
+            sel = np.ones(idx.size, dtype=bool) if keep is None else keep(idx)
+            self.rejects.add_skipped(
+                self.file, self.rows[idx[sel]], col[sel], vals[sel], reason, msgs[sel]
+            )
 
     def finish(self) -> None:
         if self.groups is not None:
@@ -239,6 +297,7 @@ class Tracker:
         self.report.used = int(self.alive.sum())
         self.report.rejected = int(self.report.read - self.report.used)
         self._count_skips(self.skip_reason[self.skipped])
+        self._list_skips()
 
     def _count_skips(self, reasons: np.ndarray) -> None:
         for reason, k in pd.Series(reasons, dtype=object).value_counts(sort=False).items():
@@ -301,7 +360,9 @@ class Tracker:
         skipped_cells = np.flatnonzero(self.skipped)
         if skipped_cells.size:
             first = pd.Series(skipped_cells).groupby(g[skipped_cells]).first().to_numpy()
-            self._count_skips(self.skip_reason[first[skipped_g[g[first]]]])
+            listed = first[skipped_g[g[first]]]
+            self._count_skips(self.skip_reason[listed])
+            self._list_skips(lambda idx: np.isin(idx, listed))
 
     def _label(self, i: int, first: int) -> str:
         if self.labels is not None and self.labels[i]:

@@ -540,7 +540,13 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     keep = (is_county & in_region) | (
         tracker.alive & (level != "county") & np.isin(codes, list(parents_needed))
     )
-    tracker.skip(tracker.alive & ~keep)
+    tracker.skip(
+        tracker.alive & ~keep,
+        "outside_region",
+        cmap.header("admin_code"),
+        codes,
+        lambda v: "unit " + v.map(repr) + f" lies outside the region (admin codes {prefix}…)",
+    )
     tracker.finish()
     _warn_no_names(units, tracker, table.path, cmap, "boundary", warnings)
     kept = units[tracker.alive].copy()
@@ -594,7 +600,19 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
             ),
         )
         all_codes |= set(vcodes[vtracker.alive].tolist())
-        vtracker.skip(vtracker.alive & ~np.isin(county, list(region_counties)))
+        vtracker.skip(
+            vtracker.alive & ~np.isin(county, list(region_counties)),
+            "outside_region",
+            hc,
+            vcodes,
+            lambda v: (
+                "village "
+                + v.map(repr)
+                + " belongs to county "
+                + v.str[:6]
+                + ", outside the region"
+            ),
+        )
         vtracker.finish()
         _warn_no_names(villages, vtracker, vt.path, vmap, "village", warnings)
         villages = villages[vtracker.alive].copy()

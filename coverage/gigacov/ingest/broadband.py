@@ -227,7 +227,17 @@ def read_broadband(
     )
     not_in_region = ~code_s.str.startswith(bnd.prefix).to_numpy(dtype=bool)
     outside = tracker.alive & ~matched & known & not_in_region
-    tracker.skip(outside)
+    tracker.skip(
+        outside,
+        "outside_region",
+        hc,
+        raw_code,
+        lambda v: (
+            "admin code "
+            + v.map(repr)
+            + f" is a unit outside [scenario] region = {scn.scenario.region!r}"
+        ),
+    )
     tracker.reject(
         ~matched,
         hc,

@@ -182,8 +182,11 @@ def load_inputs(scenario: Scenario) -> Inputs:
         warnings.extend(w)
 
     rejected = rejects.frame()
+    skipped = rejects.skipped_frame()
     for rep in reports:
         assert rep.read == rep.used + rep.rejected, rep  # the invariant every reader keeps
+    # every skipped row is listed once
+    assert len(skipped) == sum(rep.skipped for rep in reports), (len(skipped), reports)
     cells = sites.cells if sites.cells is not None else pd.DataFrame(columns=list(CELL_COLUMNS))
     log.info(
         "ingest: %d cells, %d rejected rows, %d warnings", len(cells), len(rejected), len(warnings)
@@ -199,6 +202,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
         key_places=key_places,
         measurements=measurements,
         rejected=rejected,
+        skipped=skipped,
         reports=reports,
         warnings=warnings,
         file_hashes=hashes,

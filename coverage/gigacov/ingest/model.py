@@ -197,6 +197,9 @@ class Inputs:
         :data:`KEY_PLACE_COLUMNS` + geometry, or None.
     rejected
         Every unusable row: :data:`REJECTED_COLUMNS`.
+    skipped
+        Every valid row left out of this run (a unit outside ``[scenario] region``, a site
+        commissioned after the scenario year), in the same columns; ``reason`` says which.
     reports
         One :class:`InputReport` per input read.
     file_hashes
@@ -214,6 +217,7 @@ class Inputs:
     measurements: pd.DataFrame | None = None
     """Field measurements (``gigacov.field.MEASUREMENT_COLUMNS``), or None without any."""
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTED_COLUMNS))
     reports: list[InputReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     file_hashes: dict[str, str] = field(default_factory=dict)

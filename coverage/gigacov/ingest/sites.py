@@ -341,7 +341,17 @@ def _commissioning(w: SiteWork) -> np.ndarray:
         ),
     )
     scn_year = w.scn.year
-    late = w.tracker.skip(np.isfinite(year) & (year > scn_year), "not_yet_commissioned")
+    late = w.tracker.skip(
+        np.isfinite(year) & (year > scn_year),
+        "not_yet_commissioned",
+        hc,
+        raw,
+        lambda v: (
+            "commissioned "
+            + v.map(repr)
+            + f", after the scenario year {scn_year}: the row belongs to a later year"
+        ),
+    )
     if late.size:
         rows = np.unique(w.table.rows[late])
         ex = ", ".join(map(str, rows[:5].tolist()))
