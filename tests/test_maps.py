@@ -494,9 +494,20 @@ def test_long_standard_titles_give_way_to_ids_in_the_layer_control():
 
 
 def test_inline_scripts_cannot_be_closed_from_inside():
-    from gigacov.maps.build import _script
+    from gigacov.maps.page import script_tag
 
-    assert _script('var s = "</script><b>";') == '<script>var s = "<\\/script><b>";</script>'
+    assert script_tag('var s = "</script><b>";') == '<script>var s = "<\\/script><b>";</script>'
+
+
+def test_every_basemap_choice_has_its_tile_sources():
+    from gigacov.maps.compose import BASEMAP_LAYERS
+    from gigacov.scenario import BASEMAPS
+
+    assert set(BASEMAP_LAYERS) == set(BASEMAPS)
+    assert BASEMAP_LAYERS["none"] == ()
+    vec, labels = BASEMAP_LAYERS["tianditu"]
+    assert "/vec_w/wmts?" in vec.url and "&LAYER=vec&" in vec.url and vec.url.endswith("tk={key}")
+    assert "/cva_w/wmts?" in labels.url and "&LAYER=cva&" in labels.url and labels.labels
 
 
 def test_offline_without_the_leaflet_package_is_a_config_error(monkeypatch):

@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .layers import Display, _feature, esc
+
+if TYPE_CHECKING:  # the map being built; compose imports this module
+    from .compose import MapLayers
 
 __all__ = ["add_field_layers", "ERROR_CLASSES", "MAX_SAMPLES", "DISPUTE_COLOURS"]
 
@@ -90,17 +92,10 @@ def _hex_payload(hexes, display: Display) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
-def add_field_layers(
-    run: Any,
-    display: Display,
-    payload: dict[str, Any],
-    add_group: Callable[[str, str, bool], Any],
-    legend: list[dict[str, Any]],
-    counts: dict[str, int],
-    layer_bytes: dict[str, int],
-    size_of: Callable[[Any], int],
-) -> None:
+def add_field_layers(lay: MapLayers) -> None:
     """Add the field-check layers to a map being built (no-op for a run without measurements)."""
+    run, display, payload, legend = lay.run, lay.display, lay.payload, lay.legend
+    counts, layer_bytes, size_of, add_group = lay.counts, lay.bytes, lay.size, lay.add_group
     fr = getattr(run, "field_result", None)
     if fr is None:
         return
