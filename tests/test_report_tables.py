@@ -9,7 +9,8 @@ import pytest
 
 from gigacov.compliance import unit_status
 from gigacov.errors import RunError
-from gigacov.report.labels import fmt_delta, fmt_threshold, fmt_value, is_ratio, shortfall_text
+from gigacov.formatting import format_delta, format_threshold, format_value
+from gigacov.report.labels import is_ratio, shortfall_text
 from gigacov.report.tables import normalise_compliance
 
 
@@ -85,10 +86,12 @@ def test_normalise_compliance_reads_back_csv_types_and_rejects_bad_status():
 
 
 def test_formats():
-    assert fmt_value(0.8532, True) == "85.3%" and fmt_value(12.345, False, 2) == "12.35"
-    assert fmt_value(math.nan, True) == "—" and fmt_value(123456, False, 0) == "123,456"
-    assert fmt_threshold(">=", 0.8, True) == "≥ 80%" and fmt_threshold(">", 12, False) == "> 12"
-    assert fmt_delta(0.025, True) == "+2.5 pp" and fmt_delta(-1.2, False, 2) == "-1.20"
+    assert format_value(0.8532, True) == "85.3%" and format_value(12.345, False, 2) == "12.35"
+    assert format_value(math.nan, True) == "—" and format_value(123456, False, 0) == "123,456"
+    assert (
+        format_threshold(">=", 0.8, True) == "≥ 80%" and format_threshold(">", 12, False) == "> 12"
+    )
+    assert format_delta(0.025, True) == "+2.5 pp" and format_delta(-1.2, False, 2) == "-1.20"
     assert (
         shortfall_text(37, "sites", indicator="sites_5g_per_10k")
         == "还需 37 个5G基站 / needs 37 more 5G base stations"

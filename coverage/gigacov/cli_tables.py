@@ -14,8 +14,8 @@ import pandas as pd
 
 from .catalogue import INDICATORS, LEVELS
 from .compliance import STATUSES, standards_meta, unit_status
+from .formatting import format_threshold, format_value
 from .planning.result import PlanResult
-from .report.labels import fmt_value
 from .run_result import RunResult
 from .standard_files import list_standards, load_standards
 from .text import clean_text, terminal_text
@@ -54,13 +54,17 @@ _SHORTFALL_ABBR = {
 }
 _STYLE = {"pass": "green", "at_risk": "dark_orange", "fail": "bold red", "no_data": "yellow"}
 _STATUS_TEXT = {"pass": "pass", "at_risk": "at risk", "fail": "FAIL", "no_data": "no data"}
-_OP_TEXT = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 _VILLAGE_PRINT_LIMIT = 60
+
+
+def _decimals(unit: str) -> int:
+    """Decimals of a compliance value in the terminal: none for counts, else one."""
+    return 0 if unit == "count" else 1
 
 
 def _fmt(value: float, unit: str) -> str:
     """A compliance value for the terminal: ratios in %, counts without decimals."""
-    return fmt_value(value, ratio=unit == "ratio", decimals=0 if unit == "count" else 1)
+    return format_value(value, ratio=unit == "ratio", decimals=_decimals(unit))
 
 
 def _fmt_shortfall(x: float, sunit: str) -> str:
@@ -132,11 +136,15 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
                 im = ind_meta.get(k, {})
                 thr = part.loc[part["indicator"] == k, "threshold"].iloc[0]
                 unit = im.get("unit", INDICATORS[k].unit if k in INDICATORS else "ratio")
-                op = _OP_TEXT.get(part.loc[part["indicator"] == k, "op"].iloc[0], "")
+                op = part.loc[part["indicator"] == k, "op"].iloc[0]
                 star = "" if im.get("confirmed", True) else "*"
                 starred |= bool(star)
                 opt = "" if im.get("mandatory", True) else " (info)"
-                thr_txt = f"{op}{_fmt(thr, unit)}" if math.isfinite(thr) else "no threshold"
+                thr_txt = (
+                    format_threshold(op, thr, unit == "ratio", _decimals(unit), separator="")
+                    if math.isfinite(thr)
+                    else "no threshold"
+                )
                 table.add_column(
                     terminal_text(f"{_SHORT.get(k, k)}") + f"\n{thr_txt}{star}{opt}",
                     justify="right",
@@ -189,7 +197,7 @@ def _mandatory_meta(df: pd.DataFrame) -> dict[str, Any]:
 
 def _fmt_plan(v: Any, key: str) -> str:
     """A planning indicator for the terminal: sites per 10,000 people with two decimals, else %."""
-    return fmt_value(
+    return format_value(
         v, ratio=key != "sites_5g_per_10k", decimals=2 if key == "sites_5g_per_10k" else 1
     )
 

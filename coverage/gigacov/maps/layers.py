@@ -25,6 +25,7 @@ import shapely
 
 from ..catalogue import INDICATORS
 from ..crs import geoseries_from_wgs84, wgs84_to_gcj02
+from ..formatting import format_threshold, format_value, is_missing
 from ..grid import Grid
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
     "STATUS_LABELS",
     "KEY_PLACE_SYMBOLS",
     "indicator_meta",
-    "format_value",
-    "format_threshold",
     "shortfall_text",
     "units_layer",
     "villages_layer",
@@ -70,26 +69,14 @@ KEY_PLACE_SYMBOLS: dict[str, tuple[str, str]] = {
 _KINDS = {"ratio": "ratio", "count": "count"}
 
 
-_OPS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
-
-
 def esc(value: Any) -> str:
     """HTML-escape any value (quotes included) for tooltips and popups."""
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _isnan(v: Any) -> bool:
-    if v is None or v is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def _rnd(v: float, digits: int) -> float | int | None:
     """Round for JSON: None for NaN, an int when the value is integral (shorter text)."""
-    if _isnan(v):
+    if is_missing(v):
         return None
     r = round(float(v), digits)
     return int(r) if r == int(r) and abs(r) < 2**53 else r
@@ -198,22 +185,18 @@ def _catalogue_meta(key: str) -> IndicatorMeta:
     return IndicatorMeta(key, d.name_en, d.name_zh, _KINDS.get(d.unit, "number"))
 
 
-def format_value(value: Any, kind: str) -> str:
-    """A value as people read it: ratios in %, counts with thousands separators."""
-    if _isnan(value):
-        return "no data"
-    v = float(value)
-    if kind == "ratio":
-        return f"{v * 100:.1f} %"
-    if kind == "count":
-        return f"{v:,.0f}"
-    return f"{v:,.1f}"
+def _shown(value: Any, kind: str) -> str:
+    """A value in a tooltip: ratios as ``85.3 %``, counts without decimals, else one decimal."""
+    return format_value(
+        value, kind == "ratio", 0 if kind == "count" else 1, percent=" %", missing="no data"
+    )
 
 
-def format_threshold(op: Any, threshold: Any, kind: str) -> str:
-    if _isnan(threshold):
-        return "—"
-    return f"{_OPS.get(str(op), str(op))} {format_value(threshold, kind)}"
+def _shown_threshold(op: Any, threshold: Any, kind: str) -> str:
+    """A threshold in a tooltip: ``≥ 95.0 %``."""
+    return format_threshold(
+        op, threshold, kind == "ratio", 0 if kind == "count" else 1, percent=" %"
+    )
 
 
 # shortfall_unit codes of the compliance table → what the shortfall counts, in words.
@@ -238,19 +221,19 @@ def shortfall_text(row: pd.Series | dict, kind: str) -> str:
     """ "needs 37 more 5G base stations" from a failing compliance row."""
     shortfall = row.get("shortfall")
     unit = row.get("shortfall_unit")
-    unit = "" if _isnan(unit) else str(unit).strip()
-    if not _isnan(shortfall) and float(shortfall) > 0:
+    unit = "" if is_missing(unit) else str(unit).strip()
+    if not is_missing(shortfall) and float(shortfall) > 0:
         n = float(shortfall)
         if unit == "km2":
             return f"needs {n:,.1f} km² more 5G coverage"
         words = _SHORTFALL_WORDS.get(unit) or (
             _USER_WORDS.get(str(row.get("indicator", "")), "users") if unit == "users" else unit
         )
-        amount = f"{math.ceil(n - 1e-9):,}" if unit else format_value(n, kind)
+        amount = f"{math.ceil(n - 1e-9):,}" if unit else _shown(n, kind)
         return f"needs {amount} more {words}".rstrip()
     margin = row.get("margin")
-    if not _isnan(margin):
-        return f"short by {format_value(abs(float(margin)), kind)}"
+    if not is_missing(margin):
+        return f"short by {_shown(abs(float(margin)), kind)}"
     return "below the threshold"
 
 
@@ -296,10 +279,10 @@ def _unit_tooltip(
     for m in metas:
         row = rows.get(m.key)
         value = row["value"] if row is not None else values.get(m.key)
-        if row is None and _isnan(value) and m.key not in values:
+        if row is None and is_missing(value) and m.key not in values:
             continue
         if row is not None:
-            target = format_threshold(row.get("op"), row.get("threshold"), m.kind)
+            target = _shown_threshold(row.get("op"), row.get("threshold"), m.kind)
             if std is not None and m.key in std.unconfirmed:
                 target += "*"
             st = str(row.get("status"))
@@ -308,7 +291,7 @@ def _unit_tooltip(
         else:
             target, mark, cls = "—", "", ""
         parts.append(
-            f'<tr class="{cls}"><td>{esc(m.label)}</td><td>{esc(format_value(value, m.kind))}</td>'
+            f'<tr class="{cls}"><td>{esc(m.label)}</td><td>{esc(_shown(value, m.kind))}</td>'
             f"<td>{esc(target)}</td><td>{mark}</td></tr>"
         )
     parts.append("</table></div>")
@@ -484,11 +467,11 @@ def villages_layer(
             f'<table class="gc-table"><tr><td>5G</td><td>{esc(reach_txt)}</td></tr>'
         )
         if popcov is not None:
-            tip += f"<tr><td>5G population coverage</td><td>{esc(format_value(popcov.iat[i], 'ratio'))}</td></tr>"
+            tip += f"<tr><td>5G population coverage</td><td>{esc(_shown(popcov.iat[i], 'ratio'))}</td></tr>"
         if fibre is not None:
-            tip += f"<tr><td>households with gigabit fibre</td><td>{esc(format_value(fibre.iat[i], 'ratio'))}</td></tr>"
+            tip += f"<tr><td>households with gigabit fibre</td><td>{esc(_shown(fibre.iat[i], 'ratio'))}</td></tr>"
         if households is not None:
-            tip += f"<tr><td>households</td><td>{esc(format_value(households.iat[i], 'count'))}</td></tr>"
+            tip += f"<tr><td>households</td><td>{esc(_shown(households.iat[i], 'count'))}</td></tr>"
         tip += "</table></div>"
         features.append(_feature(geoms[i], {"c": code, "r": r, "f": f, "tip": tip}))
     return {"type": "FeatureCollection", "features": features}
@@ -555,7 +538,7 @@ def _key_place_tip(row: pd.Series) -> str:
     reached = row.get("reached_5g")
     reached_txt = (
         "no data"
-        if _isnan(reached)
+        if is_missing(reached)
         else ("reached by 5G" if bool(reached) else "not reached by 5G")
     )
     out = [
@@ -564,13 +547,13 @@ def _key_place_tip(row: pd.Series) -> str:
         '<table class="gc-table">',
     ]
     share = row.get("covered_share_5g")
-    if not _isnan(share):
-        out.append(f"<tr><td>share covered</td><td>{esc(format_value(share, 'ratio'))}</td></tr>")
+    if not is_missing(share):
+        out.append(f"<tr><td>share covered</td><td>{esc(_shown(share, 'ratio'))}</td></tr>")
     rsrp = row.get("rsrp_dbm")
-    if not _isnan(rsrp):
+    if not is_missing(rsrp):
         out.append(f"<tr><td>SS-RSRP</td><td>{float(rsrp):.1f} dBm</td></tr>")
     gap = row.get("longest_gap_m")
-    if not _isnan(gap) and cat == "road":
+    if not is_missing(gap) and cat == "road":
         out.append(f"<tr><td>longest gap</td><td>{float(gap):,.0f} m</td></tr>")
     out.append("</table>")
     if bool(row.get("approximate", False)) is True:
@@ -598,7 +581,7 @@ def key_places_layer(
             continue
         tip = _key_place_tip(row)
         reached = row.get("reached_5g")
-        r = None if _isnan(reached) else int(bool(reached))
+        r = None if is_missing(reached) else int(bool(reached))
         cat = str(row.get("category", "other") or "other")
         gtype = geom.geom_type
         if "LineString" in gtype:
@@ -729,24 +712,24 @@ def gaps_layer(gaps: Any, *, display: Display, county_names: dict[str, str]) -> 
         cname = esc_plain(row.get("county_name", "")) or county_names.get(code, "")
         rank = row.get("rank")
         rows = [
-            ("population", format_value(row.get("population"), "count")),
+            ("population", _shown(row.get("population"), "count")),
             (
                 "area",
                 "no data"
-                if _isnan(row.get("area_km2"))
+                if is_missing(row.get("area_km2"))
                 else f"{float(row.get('area_km2')):,.2f} km²",
             ),
         ]
         if code or cname:
             rows.append(("county", f"{cname} {code}".strip()))
-        if not _isnan(row.get("nearest_site_m")):
+        if not is_missing(row.get("nearest_site_m")):
             rows.append(
                 (
                     "nearest site",
                     f"{esc_plain(row.get('nearest_site_id'))} at {float(row.get('nearest_site_m')):,.0f} m",
                 )
             )
-        title = "Weak 5G coverage" + ("" if _isnan(rank) else f" — rank {int(rank)}")
+        title = "Weak 5G coverage" + ("" if is_missing(rank) else f" — rank {int(rank)}")
         tip = (
             f'<div class="gc-tip"><b>{esc(title)}</b><table class="gc-table">'
             + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
@@ -763,12 +746,12 @@ def _is_blank(value: Any) -> bool:
         return value.strip() == ""
     if isinstance(value, list | tuple | np.ndarray):
         return len(value) == 0
-    return _isnan(value)
+    return is_missing(value)
 
 
 def esc_plain(value: Any) -> str:
     """``str(value)`` with NaN/None as an empty string (escaping happens where HTML is built)."""
-    return "" if _isnan(value) else str(value)
+    return "" if is_missing(value) else str(value)
 
 
 # (column, label, kind) shown in a recommended site's popup when present ("text": as is).
@@ -816,7 +799,7 @@ def recommended_layer(
             value = row.get(col) if col in r.columns else None
             if _is_blank(value):
                 continue
-            text = str(value) if kind == "text" else format_value(value, kind)
+            text = str(value) if kind == "text" else _shown(value, kind)
             lines.append(f"<tr><td>{esc(label)}</td><td>{esc(text)}</td></tr>")
         html_text = (
             '<div class="gc-pop"><b>Recommended new 5G site</b><table class="gc-table">'

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from ..compliance import unit_status
 from ..errors import InputError
+from ..formatting import format_delta, format_threshold, format_value, is_missing
 from ..reference import CertifiedBelow, certified_below
 from ..run_result import RunResult
 from ..rundir import atomic_path
@@ -31,9 +32,6 @@ from .labels import (
     STATUS_NAMES,
     UNIT_COLUMNS,
     Labeler,
-    fmt_delta,
-    fmt_threshold,
-    fmt_value,
 )
 from .tables import (
     StandardInfo,
@@ -87,13 +85,6 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _is_missing(x: Any) -> bool:
-    try:
-        return x is None or math.isnan(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def _worst(statuses: list[str]) -> str:
     """A unit's status across standards, by the rule of :func:`gigacov.compliance.unit_status`."""
     for st in ("fail", "at_risk", "no_data"):
@@ -131,7 +122,7 @@ def _summary(indicators: Any, lang: Labeler) -> dict[str, Any]:
         else:
             heading = f"{row.get('name', '')} ({lang.level(level)})"
         for col in ("population", "sites_5g"):
-            if col in table and not _is_missing(row[col]):
+            if col in table and not is_missing(row[col]):
                 zh, en, unit, _fmt = UNIT_COLUMNS[col]
                 cards.append(
                     {"label": lang(zh, en), "value": f"{float(row[col]):,.0f}", "unit": unit}
@@ -141,7 +132,7 @@ def _summary(indicators: Any, lang: Labeler) -> dict[str, Any]:
             cards.append(
                 {
                     "label": lang(lab.name_zh, lab.name_en),
-                    "value": fmt_value(row[k], lab.ratio, lab.decimals),
+                    "value": format_value(row[k], lab.ratio, lab.decimals),
                     "unit": ""
                     if lab.ratio
                     else (lab.unit_zh if lang.language != "en" else lab.unit_en),
@@ -154,7 +145,7 @@ def _summary(indicators: Any, lang: Labeler) -> dict[str, Any]:
             rows.append(
                 [str(row.get("name", "")) or str(row.get("admin_code", ""))]
                 + [
-                    fmt_value(row[k], lang.indicator(k).ratio, lang.indicator(k).decimals)
+                    format_value(row[k], lang.indicator(k).ratio, lang.indicator(k).decimals)
                     for k in keys
                 ]
             )
@@ -196,15 +187,15 @@ def _reason_texts(
     for r in rows.itertuples():
         lab = lang.indicator(r.indicator)
         text = (
-            f"{lang(lab.name_zh, lab.name_en)}: {fmt_value(r.value, lab.ratio, lab.decimals)} "
-            f"({lang('要求', 'required')} {fmt_threshold(r.op, r.threshold, lab.ratio)})"
+            f"{lang(lab.name_zh, lab.name_en)}: {format_value(r.value, lab.ratio, lab.decimals)} "
+            f"({lang('要求', 'required')} {format_threshold(r.op, r.threshold, lab.ratio)})"
         )
         sf = lang.shortfall(r.shortfall, r.shortfall_unit, r.indicator)
         if sf:
             text += f" — {sf}"
         if r.status == "at_risk":
             low = (certified or {}).get(r.indicator, math.nan)
-            low_txt = fmt_value(low, lab.ratio, lab.decimals) if not _is_missing(low) else "—"
+            low_txt = format_value(low, lab.ratio, lab.decimals) if not is_missing(low) else "—"
             text += (
                 " ["
                 + lang(
@@ -338,8 +329,8 @@ def _key_places(indicators: Any, lang: Labeler, limit: int = 200) -> dict[str, A
                 str(getattr(r, "name", "")),
                 str(getattr(r, "category", "")),
                 str(getattr(r, "admin_code", "")),
-                "—" if _is_missing(rsrp) else f"{float(rsrp):.1f} dBm",
-                fmt_value(share, True),
+                "—" if is_missing(rsrp) else f"{float(rsrp):.1f} dBm",
+                format_value(share, True),
             ]
         )
     return {
@@ -382,8 +373,8 @@ def _by_operator(run: Any, lang: Labeler) -> dict[str, Any] | None:
                 lab = lang.indicator(k)
                 val = r.get(k)
                 thr = thresholds.get(k)
-                short = thr is not None and not _is_missing(val) and float(val) < thr[1]
-                cells.append({"text": fmt_value(val, lab.ratio, lab.decimals), "short": short})
+                short = thr is not None and not is_missing(val) and float(val) < thr[1]
+                cells.append({"text": format_value(val, lab.ratio, lab.decimals), "short": short})
             rows.append(
                 {
                     "operator": operator_label(r["operator"]),
@@ -396,8 +387,8 @@ def _by_operator(run: Any, lang: Labeler) -> dict[str, Any] | None:
             key = info.get("lagging_indicator", "")
             lab = lang.indicator(key)
             note = (
-                f"{lang.indicator_name(key)} {fmt_value(info.get('lagging_value'), lab.ratio)}"
-                f" < {fmt_value(info.get('lagging_threshold'), lab.ratio)}"
+                f"{lang.indicator_name(key)} {format_value(info.get('lagging_value'), lab.ratio)}"
+                f" < {format_value(info.get('lagging_threshold'), lab.ratio)}"
             )
         units.append(
             {
@@ -409,7 +400,7 @@ def _by_operator(run: Any, lang: Labeler) -> dict[str, Any] | None:
             }
         )
     thr_text = [
-        f"{lang.indicator_name(k)} {fmt_threshold('>=', t, lang.indicator(k).ratio)} ({std})"
+        f"{lang.indicator_name(k)} {format_threshold('>=', t, lang.indicator(k).ratio)} ({std})"
         for k, (std, t) in thresholds.items()
     ]
     return {
@@ -565,11 +556,11 @@ def _planning(plan: Any, lang: Labeler, comp: pd.DataFrame | None = None) -> dic
                     [
                         str(c.get("name", "") or c.get("admin_code", "")),
                         lang(lab.name_zh, lab.name_en),
-                        fmt_threshold(d.get("op") or "", thr, lab.ratio)
+                        format_threshold(d.get("op") or "", thr, lab.ratio)
                         if thr is not None
                         else "—",
-                        fmt_value(_num_or_nan(d.get("before")), lab.ratio, lab.decimals),
-                        fmt_value(_num_or_nan(d.get("after")), lab.ratio, lab.decimals),
+                        format_value(_num_or_nan(d.get("before")), lab.ratio, lab.decimals),
+                        format_value(_num_or_nan(d.get("after")), lab.ratio, lab.decimals),
                         _plan_status(d.get("status_after"), lang),
                     ]
                 )
@@ -617,7 +608,7 @@ def _planning(plan: Any, lang: Labeler, comp: pd.DataFrame | None = None) -> dic
                     str(r.get("rank", "")),
                     f"{r.get('county_name', '')} {r.get('admin_code', '')}".strip(),
                     _plain_count(r.get("population")),
-                    fmt_value(_num_or_nan(r.get("area_km2")), False, 2),
+                    format_value(_num_or_nan(r.get("area_km2")), False, 2),
                     str(r.get("nearest_site_id") or "—"),
                     _plain_count(r.get("nearest_site_m")),
                 ]
@@ -727,7 +718,7 @@ def _evidence_note(below: list[CertifiedBelow], lang: Labeler) -> str:
     by_city: dict[tuple[str, str, str], list[str]] = {}
     for b in below:
         lab = lang.indicator(b.indicator)
-        value = fmt_value(b.value, lab.ratio, lab.decimals)
+        value = format_value(b.value, lab.ratio, lab.decimals)
         by_city.setdefault((b.city, b.city_en, b.batch), []).append(
             f"{lang(lab.name_zh, lab.name_en)} {value}"
         )
@@ -753,8 +744,8 @@ def _standards(
         for t in s.indicators:
             lab = lang.indicator(t.key)
             certified = ""
-            if not t.confirmed and not _is_missing(t.certified_min):
-                low = fmt_value(t.certified_min, lab.ratio, lab.decimals)
+            if not t.confirmed and not is_missing(t.certified_min):
+                low = format_value(t.certified_min, lab.ratio, lab.decimals)
                 certified = lang(
                     f"已获评城市最低值 {low}：介于其与阈值之间为“存在风险”，低于它为未达标。",
                     f"lowest certified value {low}: between it and the threshold is 'at risk', "
@@ -764,7 +755,7 @@ def _standards(
                 {
                     "key": t.key,
                     "name": lang(t.name_zh or lab.name_zh, t.name_en or lab.name_en),
-                    "threshold": fmt_threshold(t.op, t.threshold, lab.ratio),
+                    "threshold": format_threshold(t.op, t.threshold, lab.ratio),
                     "levels": ", ".join(lang.level(lv) for lv in t.levels),
                     "mandatory": t.mandatory,
                     "confirmed": t.confirmed,
@@ -899,9 +890,9 @@ def comparison_context(
                 for x in f.itertuples():
                     lab = lang.indicator(x.indicator)
                     part = (
-                        f"{lang(lab.name_zh, lab.name_en)} {fmt_value(x.value_a, lab.ratio, lab.decimals)} → "
-                        f"{fmt_value(x.value_b, lab.ratio, lab.decimals)} "
-                        f"({fmt_threshold(x.op, x.threshold_b, lab.ratio)})"
+                        f"{lang(lab.name_zh, lab.name_en)} {format_value(x.value_a, lab.ratio, lab.decimals)} → "
+                        f"{format_value(x.value_b, lab.ratio, lab.decimals)} "
+                        f"({format_threshold(x.op, x.threshold_b, lab.ratio)})"
                     )
                     sf = lang.shortfall(x.shortfall, x.shortfall_unit, x.indicator)
                     parts.append(part + (f", {sf}" if sf else ""))
@@ -929,9 +920,9 @@ def comparison_context(
                 [
                     r.name or r.admin_code,
                     lang(lab.name_zh, lab.name_en),
-                    fmt_value(r.value_a, lab.ratio, lab.decimals),
-                    fmt_value(r.value_b, lab.ratio, lab.decimals),
-                    fmt_delta(r.delta, lab.ratio, lab.decimals),
+                    format_value(r.value_a, lab.ratio, lab.decimals),
+                    format_value(r.value_b, lab.ratio, lab.decimals),
+                    format_delta(r.delta, lab.ratio, lab.decimals),
                 ]
             )
     # Wide county table: each standard indicator as "B (Δ)".
@@ -958,7 +949,7 @@ def comparison_context(
                     cells.append("—")
                 else:
                     cells.append(
-                        f"{fmt_value(r.value_b, lab.ratio, lab.decimals)} ({fmt_delta(r.delta, lab.ratio, lab.decimals)})"
+                        f"{format_value(r.value_b, lab.ratio, lab.decimals)} ({format_delta(r.delta, lab.ratio, lab.decimals)})"
                     )
             wide["rows"].append([code, name] + cells)
         for k in keys[:max_charts]:

@@ -8,11 +8,11 @@ thresholds are never kept here — they come from the standards' TOML files.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ..catalogue import INDICATORS, LEVELS
+from ..formatting import OP_SYMBOLS, is_missing
 from ..scenario import Language
 from ..standard_files import DERIVED_KEYS
 
@@ -25,15 +25,11 @@ __all__ = [
     "Language",
     "indicator_labels",
     "is_ratio",
-    "fmt_value",
-    "fmt_threshold",
-    "fmt_delta",
     "shortfall_text",
     "excel_number_format",
     "excel_threshold_format",
     "KNOWN_KEYS",
     "UNIT_COLUMNS",
-    "OP_SYMBOLS",
 ]
 
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
@@ -51,8 +47,6 @@ STATUS_NAMES: dict[str, tuple[str, str]] = {
     "fail": ("未达标", "fail"),
     "no_data": ("无数据", "no data"),
 }
-
-OP_SYMBOLS: dict[str, str] = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 #: Display names of the definition units that are not ratios (indicators.IndicatorDef.unit).
 _UNIT_NAMES = {"per_10k": ("个/万人", "per 10k people"), "count": ("个", "count")}
@@ -256,51 +250,6 @@ def is_ratio(key: str, unit: str | None = None) -> bool:
     return stem.endswith(("_share", "_coverage", "_reach"))
 
 
-def _missing(x: Any) -> bool:
-    if x is None:
-        return True
-    try:
-        return math.isnan(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_value(x: Any, ratio: bool, decimals: int = 1) -> str:
-    """A number for people: ``85.3%`` for a ratio, ``12.35``, ``12,345``; ``—`` when missing."""
-    if _missing(x):
-        return "—"
-    x = float(x)
-    if ratio:
-        return f"{x * 100:.{decimals}f}%"
-    if decimals == 0 or (float(x).is_integer() and abs(x) >= 1000):
-        return f"{x:,.0f}"
-    return f"{x:,.{decimals}f}"
-
-
-def fmt_threshold(op: Any, threshold: Any, ratio: bool, decimals: int = 1) -> str:
-    if _missing(threshold):
-        return "—"
-    sym = OP_SYMBOLS.get(str(op), str(op) if op else "")
-    t = float(threshold)
-    if ratio:
-        text = f"{t * 100:g}%"
-    else:
-        text = f"{t:,g}"
-    return f"{sym} {text}".strip()
-
-
-def fmt_delta(delta: Any, ratio: bool, decimals: int = 1) -> str:
-    """``+2.5 pp`` for a ratio (percentage points), ``+1.20`` otherwise."""
-    if _missing(delta):
-        return "—"
-    d = float(delta)
-    if ratio:
-        return f"{d * 100:+.{decimals}f} pp"
-    if decimals == 0:
-        return f"{d:+,.0f}"
-    return f"{d:+,.{decimals}f}"
-
-
 def _fmt_count(x: float) -> str:
     if float(x).is_integer():
         return f"{x:,.0f}"
@@ -316,10 +265,10 @@ def shortfall_text(
     ``key_places``, ...); ``indicator`` picks the phrase where the unit alone is ambiguous.
     Unknown units read ``needs N more <unit>``.
     """
-    if _missing(shortfall) or float(shortfall) <= 0:
+    if is_missing(shortfall) or float(shortfall) <= 0:
         return ""
     n = _fmt_count(float(shortfall))
-    u = "" if _missing(unit) else str(unit).strip()
+    u = "" if is_missing(unit) else str(unit).strip()
     key = u.lower()
     if key == "sites" and indicator.endswith("_4g"):
         key = "sites_4g"
@@ -348,7 +297,7 @@ def excel_threshold_format(
     The cell holds the threshold as a number (a fraction for ratios); the sign is only format.
     """
     sym = OP_SYMBOLS.get(str(op), "")
-    t = 0.0 if _missing(threshold) else float(threshold)
+    t = 0.0 if is_missing(threshold) else float(threshold)
     if label.ratio:
         body = "0%" if float(round(t * 100, 6)).is_integer() else "0.0%"
     else:
