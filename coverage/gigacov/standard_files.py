@@ -66,6 +66,9 @@ __all__ = [
     "list_standards",
     "load_standard",
     "load_standards",
+    "StandardInfo",
+    "ThresholdInfo",
+    "standards_info",
 ]
 
 log = logging.getLogger(__name__)
@@ -450,4 +453,126 @@ def load_standards(ids_or_paths: list[str], base_dir: Path | None = None) -> lis
         if any(s.id == std.id for s in out):
             raise StandardError(f"standard {std.id!r} is listed twice ({item!r})")
         out.append(std)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# What the outputs show of a standard
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThresholdInfo:
+    """One indicator of one standard, as a report shows it."""
+
+    standard: str
+    key: str
+    name_zh: str
+    name_en: str
+    op: str
+    threshold: float
+    levels: tuple[str, ...]
+    mandatory: bool
+    confirmed: bool
+    source: str
+    note: str = ""
+    certified_min: float = math.nan
+    certified_source: str = ""
+
+    def applies_to(self, level: str) -> bool:
+        return not self.levels or level in self.levels
+
+
+@dataclass(frozen=True)
+class StandardInfo:
+    """A standard as the outputs show it: identity, sources, indicators and level notes.
+
+    Read from :class:`Standard` or any object with its attributes (a run read back, a test's
+    namespace) by :func:`standards_info`; a standard known only by its id has just ``id`` and
+    ``title``.
+    """
+
+    id: str
+    title: str
+    issuer: str = ""
+    source: str = ""
+    version: str = ""
+    year: Any = None
+    notes: str = ""
+    indicators: tuple[ThresholdInfo, ...] = field(default_factory=tuple)
+    title_zh: str = ""
+    url: str = ""
+    level_notes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def unconfirmed(self) -> list[ThresholdInfo]:
+        return [t for t in self.indicators if not t.confirmed]
+
+    @property
+    def unconfirmed_keys(self) -> frozenset[str]:
+        """Keys of the indicators whose threshold is not confirmed."""
+        return frozenset(t.key for t in self.indicators if not t.confirmed)
+
+    def level_note(self, level: str) -> str | None:
+        """The standard's note for ``level`` (e.g. county results computed by analogy)."""
+        return dict(self.level_notes).get(level)
+
+    def get(self, key: str, level: str | None = None) -> ThresholdInfo | None:
+        """The indicator ``key`` (the entry that applies to ``level`` when given)."""
+        for t in self.indicators:
+            if t.key == key and (level is None or t.applies_to(level)):
+                return t
+        return None
+
+
+def _as_levels(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def standards_info(standards: Iterable[Any] | None) -> list[StandardInfo]:
+    """Read the attributes of ``Standard``-like objects (duck-typed, missing ones empty)."""
+    out = []
+    for s in standards or []:
+        sid = str(getattr(s, "id", ""))
+        inds = []
+        for ind in getattr(s, "indicators", []) or []:
+            name = getattr(ind, "name", "") or ""
+            inds.append(
+                ThresholdInfo(
+                    standard=sid,
+                    key=str(getattr(ind, "key", "")),
+                    name_zh=str(getattr(ind, "name_zh", "") or name),
+                    name_en=str(getattr(ind, "name_en", "") or name),
+                    op=str(getattr(ind, "op", "")),
+                    threshold=float(getattr(ind, "threshold", math.nan)),
+                    levels=_as_levels(getattr(ind, "level", None)),
+                    mandatory=bool(getattr(ind, "mandatory", True)),
+                    confirmed=bool(getattr(ind, "confirmed", True)),
+                    source=str(getattr(ind, "source", "") or ""),
+                    note=str(getattr(ind, "note", "") or ""),
+                    certified_min=float(getattr(ind, "certified_min", math.nan)),
+                    certified_source=str(getattr(ind, "certified_source", "") or ""),
+                )
+            )
+        out.append(
+            StandardInfo(
+                id=sid,
+                title=str(getattr(s, "title", "") or ""),
+                issuer=str(getattr(s, "issuer", "") or ""),
+                source=str(getattr(s, "source", "") or ""),
+                version=str(getattr(s, "version", "") or ""),
+                year=getattr(s, "year", None),
+                notes=str(getattr(s, "notes", "") or "").strip(),
+                indicators=tuple(inds),
+                title_zh=str(getattr(s, "title_zh", "") or ""),
+                url=str(getattr(s, "url", "") or ""),
+                level_notes=tuple(
+                    (str(k), str(v)) for k, v in (getattr(s, "level_notes", None) or {}).items()
+                ),
+            )
+        )
     return out

@@ -14,7 +14,7 @@ import html
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import pandas as pd
 from ..compliance import unit_status
 from ..operators import OPERATOR_ZH, operator_label, operator_slug
 from ..run_result import RunResult
+from ..standard_files import StandardInfo, standards_info
 from .field import add_field_layers
 from .layers import (
     KEY_PLACE_SYMBOLS,
@@ -31,7 +32,6 @@ from .layers import (
     STATUS_LABELS,
     VILLAGE_REACH_COLOURS,
     Display,
-    StandardInfo,
     fibre_classes,
     gaps_layer,
     indicator_meta,
@@ -155,45 +155,34 @@ BASEMAP_LAYERS: dict[str, tuple[TileSource, ...]] = {
 
 def map_standards(run: RunResult, compliance: pd.DataFrame | None) -> list[StandardInfo]:
     """The standards the map shows: the run's, then any other the compliance table names, else
-    the scenario's standard ids."""
+    the scenario's standard ids. A standard without level notes gets the county note."""
+    default_notes = tuple(_DEFAULT_LEVEL_NOTES.items())
     out: list[StandardInfo] = []
     seen: set[str] = set()
-    for s in run.standards or []:
-        sid = str(getattr(s, "id", "") or "")
-        if not sid or sid in seen:
+    for s, info in zip(run.standards or [], standards_info(run.standards), strict=True):
+        if not info.id or info.id in seen:
             continue
-        seen.add(sid)
-        unconfirmed = frozenset(
-            str(getattr(i, "key", ""))
-            for i in (getattr(s, "indicators", None) or [])
-            if getattr(i, "confirmed", True) is False
-        )
-        notes = getattr(s, "level_notes", None)
+        seen.add(info.id)
         out.append(
-            StandardInfo(
-                sid,
-                str(getattr(s, "title", "") or sid),
-                unconfirmed,
-                _DEFAULT_LEVEL_NOTES if notes is None else dict(notes),
+            replace(
+                info,
+                title=info.title or info.id,
+                level_notes=default_notes
+                if getattr(s, "level_notes", None) is None
+                else info.level_notes,
             )
         )
     if compliance is not None and len(compliance) and "standard" in compliance.columns:
         for sid in pd.unique(compliance["standard"].astype(str)):
             if sid not in seen:
                 seen.add(sid)
-                out.append(StandardInfo(sid, sid, frozenset(), _DEFAULT_LEVEL_NOTES))
+                out.append(StandardInfo(sid, sid, level_notes=default_notes))
     if not out:
         for sid in run.scenario.scenario.standards:
             if sid not in seen:
                 seen.add(sid)
-                out.append(
-                    StandardInfo(
-                        sid,
-                        Path(sid).stem if sid.endswith(".toml") else sid,
-                        frozenset(),
-                        _DEFAULT_LEVEL_NOTES,
-                    )
-                )
+                title = Path(sid).stem if sid.endswith(".toml") else sid
+                out.append(StandardInfo(sid, title, level_notes=default_notes))
     return out
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from ..catalogue import INDICATORS
 from ..crs import geoseries_from_wgs84, wgs84_to_gcj02
 from ..formatting import format_threshold, format_value, is_missing
 from ..grid import Grid
+from ..standard_files import StandardInfo
 
 __all__ = [
     "esc",
@@ -242,19 +243,6 @@ def shortfall_text(row: pd.Series | dict, kind: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StandardInfo:
-    """What the map shows of a standard: id, title, unconfirmed indicator keys, level notes."""
-
-    id: str
-    title: str
-    unconfirmed: frozenset[str] = frozenset()
-    level_notes: dict[str, str] = field(default_factory=dict)
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-
 def _unit_tooltip(
     name: str,
     code: str,
@@ -283,7 +271,7 @@ def _unit_tooltip(
             continue
         if row is not None:
             target = _shown_threshold(row.get("op"), row.get("threshold"), m.kind)
-            if std is not None and m.key in std.unconfirmed:
+            if std is not None and m.key in std.unconfirmed_keys:
                 target += "*"
             st = str(row.get("status"))
             mark = {"pass": "✓", "at_risk": "!", "fail": "✗"}.get(st, "?")
@@ -341,10 +329,10 @@ def _unit_popup(
         )
     if not fails and not at_risk and not missing:
         parts.append("<p>Meets every indicator of this standard.</p>")
-    note = std.level_notes.get(level)
+    note = std.level_note(level)
     if note:
         parts.append(f'<p class="gc-note">{esc(note)}</p>')
-    if any(k in std.unconfirmed for k in rows):
+    if any(k in std.unconfirmed_keys for k in rows):
         parts.append('<p class="gc-note">* threshold not confirmed against the official text.</p>')
     parts.append("</div>")
     return "".join(parts)

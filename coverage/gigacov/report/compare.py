@@ -23,14 +23,12 @@ from ..compliance import unit_status
 from ..errors import RunError, StandardError
 from ..run_result import RunResult
 from ..rundir import COMPLETE_RUN_FILES, COMPLIANCE, code_text, read_run
-from ..standard_files import list_standards, load_standards
+from ..standard_files import StandardInfo, list_standards, load_standards, standards_info
 from .labels import KNOWN_KEYS, LEVELS, Labeler, is_ratio
 from .tables import (
-    StandardInfo,
     indicator_columns,
     normalise_compliance,
     provenance,
-    standards_info,
 )
 
 __all__ = [

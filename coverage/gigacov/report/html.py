@@ -25,7 +25,7 @@ from ..formatting import format_delta, format_threshold, format_value, is_missin
 from ..reference import CertifiedBelow, certified_below
 from ..run_result import RunResult
 from ..rundir import atomic_path
-from ..standard_files import Standard
+from ..standard_files import Standard, StandardInfo, standards_info
 from . import charts
 from .labels import (
     LEVELS,
@@ -34,13 +34,11 @@ from .labels import (
     Labeler,
 )
 from .tables import (
-    StandardInfo,
     input_summary,
     levels_present,
     normalise_compliance,
     provenance,
     region_summary,
-    standards_info,
 )
 
 __all__ = [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,13 +19,11 @@ from ..compliance import COMPLIANCE_COLUMNS as _COMPLIANCE_COLUMNS
 from ..compliance import STATUSES, mandatory_flags
 from ..errors import RunError
 from ..run_result import RunResult
+from ..standard_files import standards_info
 from .labels import KNOWN_KEYS, LEVELS
 
 __all__ = [
     "COMPLIANCE_COLUMNS",
-    "StandardInfo",
-    "ThresholdInfo",
-    "standards_info",
     "normalise_compliance",
     "levels_present",
     "indicator_columns",
@@ -40,109 +37,6 @@ log = logging.getLogger(__name__)
 #: The compliance table's columns; ``mandatory`` is absent from the tables of older runs, and
 #: :func:`gigacov.compliance.mandatory_flags` then takes the flags from the standards.
 COMPLIANCE_COLUMNS = [c for c in _COMPLIANCE_COLUMNS if c != "mandatory"]
-
-
-@dataclass(frozen=True)
-class ThresholdInfo:
-    """One indicator of one standard, as a report shows it."""
-
-    standard: str
-    key: str
-    name_zh: str
-    name_en: str
-    op: str
-    threshold: float
-    levels: tuple[str, ...]
-    mandatory: bool
-    confirmed: bool
-    source: str
-    note: str = ""
-    certified_min: float = math.nan
-    certified_source: str = ""
-
-    def applies_to(self, level: str) -> bool:
-        return not self.levels or level in self.levels
-
-
-@dataclass(frozen=True)
-class StandardInfo:
-    """A standard's identity and sources (from :class:`gigacov.compliance.Standard`)."""
-
-    id: str
-    title: str
-    issuer: str
-    source: str
-    version: str
-    year: Any
-    notes: str
-    indicators: tuple[ThresholdInfo, ...] = field(default_factory=tuple)
-    title_zh: str = ""
-    url: str = ""
-    level_notes: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def unconfirmed(self) -> list[ThresholdInfo]:
-        return [t for t in self.indicators if not t.confirmed]
-
-    def get(self, key: str, level: str | None = None) -> ThresholdInfo | None:
-        """The indicator ``key`` (the entry that applies to ``level`` when given)."""
-        for t in self.indicators:
-            if t.key == key and (level is None or t.applies_to(level)):
-                return t
-        return None
-
-
-def _as_levels(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
-
-
-def standards_info(standards: list[Any]) -> list[StandardInfo]:
-    """Read the attributes of ``Standard``-like objects (duck-typed, missing ones empty)."""
-    out = []
-    for s in standards or []:
-        sid = str(getattr(s, "id", ""))
-        inds = []
-        for ind in getattr(s, "indicators", []) or []:
-            name = getattr(ind, "name", "") or ""
-            inds.append(
-                ThresholdInfo(
-                    standard=sid,
-                    key=str(getattr(ind, "key", "")),
-                    name_zh=str(getattr(ind, "name_zh", "") or name),
-                    name_en=str(getattr(ind, "name_en", "") or name),
-                    op=str(getattr(ind, "op", "")),
-                    threshold=float(getattr(ind, "threshold", math.nan)),
-                    levels=_as_levels(getattr(ind, "level", None)),
-                    mandatory=bool(getattr(ind, "mandatory", True)),
-                    confirmed=bool(getattr(ind, "confirmed", True)),
-                    source=str(getattr(ind, "source", "") or ""),
-                    note=str(getattr(ind, "note", "") or ""),
-                    certified_min=float(getattr(ind, "certified_min", math.nan)),
-                    certified_source=str(getattr(ind, "certified_source", "") or ""),
-                )
-            )
-        out.append(
-            StandardInfo(
-                id=sid,
-                title=str(getattr(s, "title", "") or ""),
-                issuer=str(getattr(s, "issuer", "") or ""),
-                source=str(getattr(s, "source", "") or ""),
-                version=str(getattr(s, "version", "") or ""),
-                year=getattr(s, "year", None),
-                notes=str(getattr(s, "notes", "") or "").strip(),
-                indicators=tuple(inds),
-                title_zh=str(getattr(s, "title_zh", "") or ""),
-                url=str(getattr(s, "url", "") or ""),
-                level_notes=tuple(
-                    (str(k), str(v)) for k, v in (getattr(s, "level_notes", None) or {}).items()
-                ),
-            )
-        )
-    return out
 
 
 def normalise_compliance(df: pd.DataFrame | None, where: str = "compliance table") -> pd.DataFrame:

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from ..compliance import unit_status
 from ..run_result import RunResult
 from ..rundir import atomic_path
+from ..standard_files import StandardInfo, standards_info
 from ..text import clean_text, is_formula_like
 from .labels import (
     LEVEL_NAMES,
@@ -39,12 +40,10 @@ from .labels import (
     excel_threshold_format,
 )
 from .tables import (
-    StandardInfo,
     indicator_columns,
     levels_present,
     normalise_compliance,
     provenance,
-    standards_info,
 )
 
 __all__ = [
