@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
+from . import radio_defaults as rd
 from .errors import ConfigError
 
 __all__ = [
@@ -185,41 +186,41 @@ class GridSection:
 
 @dataclass(frozen=True)
 class RadioSection:
-    model: PropagationModel = "auto"
-    ue_height_m: float = 1.5
-    rsrp_threshold_dbm: float = -105.0
+    model: PropagationModel = rd.MODEL
+    ue_height_m: float = rd.UE_HEIGHT_M
+    rsrp_threshold_dbm: float = rd.RSRP_THRESHOLD_DBM["5G"]
     """5G SS-RSRP threshold for "covered"."""
-    sinr_threshold_db: float = -3.0
-    rsrp_threshold_4g_dbm: float = -110.0
+    sinr_threshold_db: float = rd.SINR_THRESHOLD_DB["5G"]
+    rsrp_threshold_4g_dbm: float = rd.RSRP_THRESHOLD_DBM["4G"]
     """4G RSRP threshold for "covered"."""
-    sinr_threshold_4g_db: float = -3.0
-    load: float = 0.5
+    sinr_threshold_4g_db: float = rd.SINR_THRESHOLD_DB["4G"]
+    load: float = rd.LOAD
     """Fraction of resource elements loaded in interfering cells (0–1)."""
-    max_radius_m: float = 15000.0
-    noise_figure_db: float = 7.0
+    max_radius_m: float = rd.MAX_RADIUS_M
+    noise_figure_db: float = rd.NOISE_FIGURE_DB
     """UE noise figure."""
     extra_loss_db: float = 0.0
     """Extra loss on every link (body, vehicle, indoor penetration)."""
     clutter: PathStr = ""
     """Optional clutter raster (1 urban, 2 suburban, 3 rural); else derived from population."""
-    urban_density_per_km2: float = 3000.0
+    urban_density_per_km2: float = rd.URBAN_DENSITY_PER_KM2
     """Population density from which a pixel counts as urban (``auto`` model)."""
-    suburban_density_per_km2: float = 300.0
+    suburban_density_per_km2: float = rd.SUBURBAN_DENSITY_PER_KM2
     """Population density from which a pixel counts as suburban (``auto`` model)."""
-    diffraction: Literal["knife-edge", "deygout", "none"] = "knife-edge"
-    terrain_method: Literal["horizon", "profile"] = "horizon"
+    diffraction: Literal["knife-edge", "deygout", "none"] = rd.DIFFRACTION
+    terrain_method: Literal["horizon", "profile"] = rd.TERRAIN_METHOD
     """With a DEM: ``horizon`` (fast radial horizon sweep, single knife edge at the transmitter's
     horizon) or ``profile`` (exact path profile per pixel, slow); ``deygout`` always uses ``profile``."""
     technologies: list[str] = field(default_factory=lambda: ["5G", "4G"])
-    vertical_beamwidth_deg: float = 10.0
+    vertical_beamwidth_deg: float = rd.VERTICAL_BEAMWIDTH_DEG
     """Vertical half-power beamwidth of the sector antennas (3GPP TR 38.901 pattern), degrees."""
-    default_beamwidth_deg: float = 65.0
+    default_beamwidth_deg: float = rd.BEAMWIDTH_DEG
     """Horizontal beamwidth of sectors whose sites file gives none, degrees."""
-    cutoff_margin_db: float = 20.0
+    cutoff_margin_db: float = rd.CUTOFF_MARGIN_DB
     """Cells count as server or interferer where their RSRP ≥ threshold − this margin (dB)."""
-    building_height_m: float = 5.0
+    building_height_m: float = rd.BUILDING_HEIGHT_M
     """RMa model: average building height (3GPP default 5 m)."""
-    street_width_m: float = 20.0
+    street_width_m: float = rd.STREET_WIDTH_M
     """RMa model: average street width (3GPP default 20 m)."""
     carriers: list[dict[str, Any]] = field(default_factory=list)
     """Operators' carriers that replace or add to the shipped table (``carriers.toml``), e.g.
@@ -305,7 +306,7 @@ class PlanningSection:
     scs_khz: float | None = None
     eirp_dbm: float | None = None
     """Not given: the most common EIRP of the county's 5G cells, else the region's, else 61 dBm."""
-    beamwidth_deg: float = 65.0
+    beamwidth_deg: float = rd.BEAMWIDTH_DEG
     """Horizontal half-power beamwidth of a new sector (ignored for omni)."""
     tilt_deg: float = 4.0
     """Total downtilt of a new cell, degrees (positive = down; suburban/rural macro value)."""

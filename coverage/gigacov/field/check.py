@@ -33,6 +33,7 @@ import pandas as pd
 from ..grid import Grid
 from ..radio.calibration import CLUTTER_NAMES
 from ..radio.models import SUBURBAN
+from ..radio_defaults import UE_HEIGHT_M
 from .stats import distance_band, error_stats
 
 __all__ = ["FieldCheck", "predict_samples", "field_check", "CLUTTER_NAMES"]
@@ -185,7 +186,7 @@ def predict_samples(
     df["basis"] = pd.Categorical(basis)
     df["distance_m"] = np.hypot(x - cell_x, y - cell_y)
     df["distance_band"] = pd.Categorical(distance_band(df["distance_m"].to_numpy()))
-    ue_h = 1.5
+    ue_h = UE_HEIGHT_M
     for cov in coverage.values():
         ue_h = cov.params.ue_height_m
         break

@@ -23,6 +23,8 @@ import unicodedata
 
 import numpy as np
 
+from ..radio_defaults import CELL
+
 __all__ = [
     "NR_N_RB",
     "LTE_N_RB",
@@ -274,9 +276,9 @@ def default_bandwidth(is5: np.ndarray, freq: np.ndarray) -> np.ndarray:
     """Bandwidth when none is given: the 100 MHz (5G) / 20 MHz (4G) defaults, narrower in low bands
     where such a carrier cannot exist (5G below 1 GHz: 30 MHz, n28; 1–2.4 GHz: 20 MHz; 4G below
     1 GHz: 10 MHz)."""
-    f = np.nan_to_num(freq, nan=3500.0)
-    bw5 = np.where(f < 1000, 30.0, np.where(f < 2400, 20.0, 100.0))
-    bw4 = np.where(f < 1000, 10.0, 20.0)
+    f = np.nan_to_num(freq, nan=CELL["5G"]["freq_mhz"])
+    bw5 = np.where(f < 1000, 30.0, np.where(f < 2400, 20.0, CELL["5G"]["bandwidth_mhz"]))
+    bw4 = np.where(f < 1000, 10.0, CELL["4G"]["bandwidth_mhz"])
     return np.where(is5, bw5, bw4)
 
 

@@ -4,7 +4,7 @@ Frequency from a frequency, band or ARFCN column (:mod:`.bands`), channel bandwi
 spacing and N_RB, antenna height, azimuth (none = omni), beamwidth, downtilt, and EIRP (from EIRP,
 transmit power + gain, or reference-signal power + gain; units in :mod:`.units`). Unreadable
 values are rejected ``not_a_number``, impossible ones ``out_of_range``; missing ones get
-:data:`DEFAULTS`, each counted per column.
+:data:`gigacov.radio_defaults.CELL` (and its beamwidth and tilt), each counted per column.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..radio_defaults import BEAMWIDTH_DEG, CELL, TILT_DEG
 from ._common import as_text, is_missing, parse_numbers
 from .bands import (
     BAND_CENTRE_MHZ,
@@ -41,9 +42,6 @@ from .units import (
 from .vocab import map_unique
 
 __all__ = [
-    "DEFAULTS",
-    "DEFAULT_BEAMWIDTH_DEG",
-    "DEFAULT_TILT_DEG",
     "Band",
     "band_hints",
     "frequency_stage",
@@ -51,26 +49,6 @@ __all__ = [
     "antenna_stage",
     "eirp_stage",
 ]
-
-#: Defaults for values a site list does not give, by technology.
-DEFAULTS = {
-    "5G": {
-        "freq_mhz": 3500.0,
-        "bandwidth_mhz": 100.0,
-        "scs_khz": 30.0,
-        "eirp_dbm": 61.0,
-        "height_m": 30.0,
-    },
-    "4G": {
-        "freq_mhz": 1800.0,
-        "bandwidth_mhz": 20.0,
-        "scs_khz": 15.0,
-        "eirp_dbm": 61.0,
-        "height_m": 30.0,
-    },
-}
-DEFAULT_BEAMWIDTH_DEG = 65.0
-DEFAULT_TILT_DEG = 6.0
 
 
 @dataclass
@@ -134,9 +112,7 @@ def frequency_stage(w: SiteWork, tech: np.ndarray, band: Band) -> tuple[np.ndarr
     is5 = tech == "5G"
     w.defaults["freq_mhz"] = fmiss
     source = np.where(fmiss, "default", source).astype(object)
-    freq = np.where(
-        fmiss, np.where(is5, DEFAULTS["5G"]["freq_mhz"], DEFAULTS["4G"]["freq_mhz"]), freq
-    )
+    freq = np.where(fmiss, np.where(is5, CELL["5G"]["freq_mhz"], CELL["4G"]["freq_mhz"]), freq)
     return freq, source
 
 
@@ -264,7 +240,7 @@ def carrier_stage(w: SiteWork, tech: np.ndarray, freq: np.ndarray, band: Band):
     if cols.unit.get("scs", "") == "hz":
         scs = scs / 1000.0
     smiss = ~np.isfinite(scs)
-    scs = np.where(smiss, np.where(is5, 30.0, 15.0), scs)
+    scs = np.where(smiss, np.where(is5, CELL["5G"]["scs_khz"], CELL["4G"]["scs_khz"]), scs)
     w.defaults["scs_khz"] = smiss & is5
     n_rb = n_rb_for(tech, bw, scs)
     bad_rb = n_rb < 0
@@ -300,7 +276,7 @@ def antenna_stage(w: SiteWork) -> dict[str, np.ndarray]:
         lambda v: "antenna height " + v.astype(str) + " m is outside (0, 500] m",
     )
     hmiss = ~np.isfinite(height)
-    height = np.where(hmiss, DEFAULTS["5G"]["height_m"], height)
+    height = np.where(hmiss, CELL["5G"]["height_m"], height)
     w.defaults["height_m"] = hmiss
 
     azimuth = w.numeric("azimuth", angle_unit, "azimuth", multi=True)
@@ -326,7 +302,7 @@ def antenna_stage(w: SiteWork) -> dict[str, np.ndarray]:
         lambda v: "beamwidth " + v.astype(str) + "° is outside (0, 360]°",
     )
     bmiss_b = ~np.isfinite(beam)
-    beam = np.where(bmiss_b, np.where(omni, 360.0, DEFAULT_BEAMWIDTH_DEG), beam)
+    beam = np.where(bmiss_b, np.where(omni, 360.0, BEAMWIDTH_DEG), beam)
     w.defaults["beamwidth_deg"] = bmiss_b & ~omni
 
     tilt = w.numeric("tilt", angle_unit, "downtilt", multi=True)
@@ -345,7 +321,7 @@ def antenna_stage(w: SiteWork) -> dict[str, np.ndarray]:
         lambda v: "downtilt " + v.astype(str) + "° is outside −20…90°",
     )
     tmiss = ~np.isfinite(tilt)
-    tilt = np.where(tmiss, DEFAULT_TILT_DEG, tilt)
+    tilt = np.where(tmiss, TILT_DEG, tilt)
     w.defaults["tilt_deg"] = tmiss
     return {"height_m": height, "azimuth_deg": azimuth, "beamwidth_deg": beam, "tilt_deg": tilt}
 
@@ -388,7 +364,7 @@ def eirp_stage(w: SiteWork, n_rb: np.ndarray) -> np.ndarray:
     w.defaults["eirp_dbm"] = emiss
     if warn:
         w.warnings.append(f"{w.table.path}: {warn}")
-    return np.where(emiss, DEFAULTS["5G"]["eirp_dbm"], eirp)
+    return np.where(emiss, CELL["5G"]["eirp_dbm"], eirp)
 
 
 def _plain_power(cols: SiteColumns, key: str, values: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ the reason of the first stage it fails:
 3. radio values (:mod:`.site_radio`: frequency, carrier, antenna, EIRP):
    frequency/band/ARFCN (:mod:`.bands`), bandwidth, SCS, height, azimuth, beamwidth, tilt, power
    (units in :mod:`.units`): ``not_a_number`` / ``out_of_range``; missing values get the
-   :data:`DEFAULTS`, each counted per column in the report;
+   defaults of :mod:`gigacov.radio_defaults`, each counted per column in the report;
 4. commissioning date (:func:`_commissioning`): ``bad_date``; a site commissioned after the
    scenario year is valid but belongs to a later year: *skipped* (``not_yet_commissioned``), not
    rejected;
@@ -54,7 +54,6 @@ from .site_columns import SITE_ALIASES, SiteColumns, site_columns
 from .site_ids import assign_ids
 from .site_position import coordinates
 from .site_radio import (
-    DEFAULTS,
     Band,
     antenna_stage,
     band_hints,
@@ -73,7 +72,6 @@ __all__ = [
     "SITE_ALIASES",
     "OPENCELLID_COLUMNS",
     "OPERATORS_BY_PLMN",
-    "DEFAULTS",
     "read_sites",
     "SitesResult",
     "normalise_tech",

@@ -223,7 +223,9 @@ def plan(
             ps_of[c] = dataclasses.replace(
                 ps_of[c], bandwidth_mhz=FALLBACK["bandwidth_mhz"], scs_khz=FALLBACK["scs_khz"]
             )
-            radio[c]["values"].update(bandwidth_mhz=100.0, scs_khz=30.0)
+            radio[c]["values"].update(
+                bandwidth_mhz=FALLBACK["bandwidth_mhz"], scs_khz=FALLBACK["scs_khz"]
+            )
             radio[c]["source"].update(
                 bandwidth_mhz="built-in default (the network's is no NR carrier)",
                 scs_khz="built-in default (the network's is no NR carrier)",

@@ -4,8 +4,8 @@ A new site in a county looks like the operator's existing 5G sites there: for ev
 ``[planning]`` radio key the scenario leaves out, the value is the most common one among the
 county's 5G cells — the carrier (frequency, bandwidth and sub-carrier spacing, taken together so
 that they form a real carrier), the antenna height and the EIRP. A county without 5G cells takes
-the region's; a region without any takes the built-in fallback (3.5 GHz, 100 MHz, 30 kHz, 30 m,
-61 dBm). Where each value came from is stated in the plan's settings
+the region's; a region without any takes the built-in fallback, the 5G cell defaults of
+:mod:`gigacov.radio_defaults` (3.5 GHz, 100 MHz, 30 kHz, 30 m, 61 dBm). Where each value came from is stated in the plan's settings
 (``settings["new_site_radio"]``) and every recommended site carries its values.
 """
 
@@ -16,15 +16,17 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from ..radio_defaults import CELL
+
 __all__ = ["FALLBACK", "RADIO_KEYS", "new_site_radio", "section_for"]
 
-#: Built-in values when neither the scenario nor the network gives one.
+#: Built-in values when neither the scenario nor the network gives one: a 5G cell's defaults.
 FALLBACK = {
-    "freq_mhz": 3500.0,
-    "bandwidth_mhz": 100.0,
-    "scs_khz": 30.0,
-    "site_height_m": 30.0,
-    "eirp_dbm": 61.0,
+    "freq_mhz": CELL["5G"]["freq_mhz"],
+    "bandwidth_mhz": CELL["5G"]["bandwidth_mhz"],
+    "scs_khz": CELL["5G"]["scs_khz"],
+    "site_height_m": CELL["5G"]["height_m"],
+    "eirp_dbm": CELL["5G"]["eirp_dbm"],
 }
 RADIO_KEYS = tuple(FALLBACK)
 _CARRIER = ("freq_mhz", "bandwidth_mhz", "scs_khz")

@@ -27,6 +27,7 @@ import pyproj
 from ..errors import ConfigError, InputError, ResourceError
 from ..grid import Grid, RasterData
 from ..operators import carrier_groups
+from ..radio_defaults import CELL
 from . import kernels as K
 from .ground import clutter_classes, dem_on_grid
 from .models import (
@@ -196,7 +197,7 @@ def cell_table(cells: pd.DataFrame, grid: Grid, params: RadioParams) -> dict[str
     _require(
         cells, np.isfinite(height) & (height > 0), "height_m", height, "a positive height in metres"
     )
-    scs_default = 15.0 if tech == "4G" else 30.0
+    scs_default = CELL["4G" if tech == "4G" else "5G"]["scs_khz"]
     scs = _numeric(cells, "scs_khz", scs_default)
     scs = np.where(np.isfinite(scs) & (scs > 0), scs, scs_default)
     n_rb = _numeric(cells, "n_rb", np.nan)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import radio_defaults as rd
 from ..grid import Grid
 from ..scenario import RadioSection
 from .calibration import read_calibration
@@ -23,34 +24,35 @@ class RadioParams:
     """Link-budget and model settings for one technology.
 
     Built from the scenario's ``[radio]`` section by :meth:`from_section`; thresholds are those of
-    the technology (5G: SS-RSRP/SS-SINR, 4G: RSRP/SINR).
+    the technology (5G: SS-RSRP/SS-SINR, 4G: RSRP/SINR). The defaults are those of
+    :mod:`gigacov.radio_defaults` (5G thresholds).
     """
 
     tech: str = "5G"
-    model: str = "auto"
-    ue_height_m: float = 1.5
-    rsrp_threshold_dbm: float = -105.0
-    sinr_threshold_db: float = -3.0
-    load: float = 0.5
-    max_radius_m: float = 15000.0
-    noise_figure_db: float = 7.0
+    model: str = rd.MODEL
+    ue_height_m: float = rd.UE_HEIGHT_M
+    rsrp_threshold_dbm: float = rd.RSRP_THRESHOLD_DBM["5G"]
+    sinr_threshold_db: float = rd.SINR_THRESHOLD_DB["5G"]
+    load: float = rd.LOAD
+    max_radius_m: float = rd.MAX_RADIUS_M
+    noise_figure_db: float = rd.NOISE_FIGURE_DB
     extra_loss_db: float = 0.0
-    urban_density_per_km2: float = 3000.0
-    suburban_density_per_km2: float = 300.0
-    diffraction: str = "knife-edge"
-    terrain_method: str = "horizon"
+    urban_density_per_km2: float = rd.URBAN_DENSITY_PER_KM2
+    suburban_density_per_km2: float = rd.SUBURBAN_DENSITY_PER_KM2
+    diffraction: str = rd.DIFFRACTION
+    terrain_method: str = rd.TERRAIN_METHOD
     """With a DEM: ``"horizon"`` (per-cell radial horizon sweep, O(1) per pixel; the
     transmitter-horizon single knife-edge approximation) or ``"profile"`` (the exact per-path
     profile, O(distance) per pixel); see :mod:`gigacov.radio.terrain`."""
-    vertical_beamwidth_deg: float = 10.0
+    vertical_beamwidth_deg: float = rd.VERTICAL_BEAMWIDTH_DEG
     """Vertical half-power beamwidth θ3dB of every sector antenna (38.901 pattern), degrees."""
-    default_beamwidth_deg: float = 65.0
+    default_beamwidth_deg: float = rd.BEAMWIDTH_DEG
     """Horizontal half-power beamwidth φ3dB of sectors whose ``beamwidth_deg`` is missing."""
-    cutoff_margin_db: float = 20.0
+    cutoff_margin_db: float = rd.CUTOFF_MARGIN_DB
     """A cell counts (as server or interferer) where its RSRP ≥ threshold − this margin."""
-    building_height_m: float = 5.0
+    building_height_m: float = rd.BUILDING_HEIGHT_M
     """RMa average building height h (38.901 default 5 m)."""
-    street_width_m: float = 20.0
+    street_width_m: float = rd.STREET_WIDTH_M
     """RMa average street width W (38.901 default 20 m)."""
     calibration_offsets_db: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """Calibration: dB added to the path loss in urban, suburban and rural pixels."""
@@ -69,7 +71,7 @@ class RadioParams:
         tech = tech.upper()
         four_g = tech == "4G"
         offsets = slopes = (0.0, 0.0, 0.0)
-        cal_path = getattr(radio, "calibration", "")
+        cal_path = radio.calibration
         if cal_path:
             offsets, slopes = read_calibration(cal_path, tech, radio.model)
         return cls(
@@ -85,12 +87,12 @@ class RadioParams:
             urban_density_per_km2=radio.urban_density_per_km2,
             suburban_density_per_km2=radio.suburban_density_per_km2,
             diffraction=radio.diffraction,
-            terrain_method=getattr(radio, "terrain_method", "horizon"),
-            vertical_beamwidth_deg=getattr(radio, "vertical_beamwidth_deg", 10.0),
-            default_beamwidth_deg=getattr(radio, "default_beamwidth_deg", 65.0),
-            cutoff_margin_db=getattr(radio, "cutoff_margin_db", 20.0),
-            building_height_m=getattr(radio, "building_height_m", 5.0),
-            street_width_m=getattr(radio, "street_width_m", 20.0),
+            terrain_method=radio.terrain_method,
+            vertical_beamwidth_deg=radio.vertical_beamwidth_deg,
+            default_beamwidth_deg=radio.default_beamwidth_deg,
+            cutoff_margin_db=radio.cutoff_margin_db,
+            building_height_m=radio.building_height_m,
+            street_width_m=radio.street_width_m,
             calibration_offsets_db=offsets,
             calibration_slopes_db=slopes,
             calibration=cal_path if (any(offsets) or any(slopes)) else "",
