@@ -89,6 +89,32 @@ def test_suffix_names_files_and_keys(tmp_path):
         read_coverage(tmp_path / "run")
 
 
+def test_the_run_directory_names_and_reads_the_rasters(tmp_path):
+    from gigacov.radio.rasters import LAYERS
+    from gigacov.rundir import (
+        COVERAGE_LAYERS,
+        coverage_file,
+        coverage_suffix,
+        read_coverage_rasters,
+    )
+
+    assert tuple(LAYERS) == COVERAGE_LAYERS
+    assert coverage_suffix("5g") == "" and coverage_suffix("4G") == "_4g"
+    assert coverage_file("covered", coverage_suffix("5G", "cmcc")) == "covered_5g_cmcc.tif"
+    result = synthetic_result(20, 30)
+    write_coverage(result, tmp_path, suffix=coverage_suffix("5G", "cmcc"))
+    stored = read_coverage_rasters(tmp_path, "_5g_cmcc")
+    assert list(stored) == list(COVERAGE_LAYERS)
+    assert stored["server"].array.dtype == np.int32 and stored["rsrp"].width == 30
+    assert pyproj.CRS.from_wkt(stored["covered"].crs_wkt) == CRS
+    # a raster that is not on the others' grid is named
+    other = synthetic_result(20, 31)
+    write_coverage(other, tmp_path / "other")
+    (tmp_path / "other" / "sinr.tif").replace(tmp_path / "sinr_5g_cmcc.tif")
+    with pytest.raises(RunError, match=r"sinr_5g_cmcc\.tif: not on the same grid"):
+        read_coverage(tmp_path, "_5g_cmcc")
+
+
 def test_failed_write_leaves_previous_raster_and_no_partial_file(tmp_path, monkeypatch):
     first = synthetic_result(40, 30)
     write_coverage(first, tmp_path)

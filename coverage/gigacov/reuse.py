@@ -41,7 +41,21 @@ from typing import Any
 
 from . import __version__
 from .errors import RunError
-from .rundir import sha256_file
+from .rundir import (
+    COMPLIANCE,
+    COVERAGE_LAYERS,
+    GAPS,
+    INDICATORS,
+    MANIFEST,
+    RECOMMENDED_CSV,
+    RECOMMENDED_GPKG,
+    coverage_file,
+    coverage_suffix,
+    gpkg_layers,
+    read_gpkg,
+    read_manifest,
+    sha256_file,
+)
 from .scenario import Scenario, default_boundaries_path, path_keys
 
 __all__ = [
@@ -62,13 +76,11 @@ log = logging.getLogger(__name__)
 #: Stages whose results live in the run directory and can be read back, in order.
 DATA_STAGES: tuple[str, ...] = ("coverage", "check", "plan")
 
-_RASTER_LAYERS = ("rsrp", "sinr", "server", "covered")
-
 #: Files each stage leaves in the run directory (coverage: per technology, see _stage_files).
 STAGE_FILES: dict[str, tuple[str, ...]] = {
-    "coverage": _RASTER_LAYERS,
-    "check": ("compliance.csv", "indicators.gpkg"),
-    "plan": ("gaps.gpkg", "recommended_sites.gpkg", "recommended_sites.csv"),
+    "coverage": COVERAGE_LAYERS,
+    "check": (COMPLIANCE, INDICATORS),
+    "plan": (GAPS, RECOMMENDED_GPKG, RECOMMENDED_CSV),
 }
 
 _COVERAGE_SECTIONS = ("boundaries", "sites", "population", "terrain", "grid", "radio")
@@ -301,26 +313,21 @@ class Decision:
 
 def read_manifest_if_complete(run_dir: Path) -> dict[str, Any] | None:
     """The run's manifest, or None when the folder holds no complete run."""
-    path = Path(run_dir) / "manifest.json"
-    if not path.is_file():
+    if not (Path(run_dir) / MANIFEST).is_file():
         return None
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RunError(
-            f"{path}: cannot be read ({exc}); rerun the scenario with --recompute"
-        ) from None
-    return manifest if isinstance(manifest, dict) else None
+        return read_manifest(run_dir)
+    except (RunError, OSError) as exc:
+        raise RunError(f"{exc}; rerun the scenario with --recompute") from None
 
 
 def _stage_files(stage: str, record: dict[str, Any]) -> list[str]:
     if stage == "coverage":
         files = []
         for tech in record.get("technologies", []):
-            suffix = "" if str(tech).upper() == "5G" else f"_{str(tech).lower()}"
-            files += [f"{layer}{suffix}.tif" for layer in _RASTER_LAYERS]
+            files += [coverage_file(lay, coverage_suffix(tech)) for lay in COVERAGE_LAYERS]
         for slug in (record.get("operators") or {}).values():
-            files += [f"{layer}_5g_{slug}.tif" for layer in _RASTER_LAYERS]
+            files += [coverage_file(lay, coverage_suffix("5G", slug)) for lay in COVERAGE_LAYERS]
         return files
     return list(STAGE_FILES[stage])
 
@@ -433,15 +440,6 @@ class StoredPlan:
         return self._summary
 
 
-def _read_gpkg(path: Path, layer: str | None = None) -> Any:
-    import geopandas as gpd
-
-    try:
-        return gpd.read_file(path, layer=layer) if layer else gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged run file
-        raise RunError(f"{path}: cannot be read back ({exc}); rerun with --recompute") from None
-
-
 def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, Any]) -> None:
     from .operators import cells_serving, transmitters
     from .radio import RadioParams, read_coverage
@@ -461,8 +459,8 @@ def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, A
             )
         result.outputs.update(
             {
-                f"{layer}{suffix}": result.run_dir / f"{layer}{suffix}.tif"
-                for layer in _RASTER_LAYERS
+                f"{layer}{suffix}": result.run_dir / coverage_file(layer, suffix)
+                for layer in COVERAGE_LAYERS
             }
         )
         return CoverageResult(
@@ -479,13 +477,18 @@ def _restore_coverage(result: Any, record: dict[str, Any], manifest: dict[str, A
 
     for tech in record.get("technologies", []):
         tech = str(tech).upper()
-        suffix = "" if tech == "5G" else f"_{tech.lower()}"
+        suffix = coverage_suffix(tech)
         # the transmitters the engine ran on (server indices refer to them)
         tech_cells = transmitters(cells[cells["tech"] == tech])
         result.coverage[tech] = read(tech, suffix, tech_cells, timings.get(tech))
         if tech == "5G":
             result.coverage_by_operator = {
-                op: read("5G", f"_5g_{slug}", cells_serving(tech_cells, op), op_timings.get(op))
+                op: read(
+                    "5G",
+                    coverage_suffix("5G", slug),
+                    cells_serving(tech_cells, op),
+                    op_timings.get(op),
+                )
                 for op, slug in (record.get("operators") or {}).items()
             }
 
@@ -498,34 +501,33 @@ def _restore_check(result: Any, record: dict[str, Any]) -> None:
     a comparison does not need, are added here from the same GeoPackage layers.
     """
     import geopandas as gpd
-    import pyogrio
 
     from .indicators import IndicatorSet, indicator_definitions
     from .report.compare import load_run
 
     run_dir = result.run_dir
     stored = load_run(run_dir)
-    gpkg = run_dir / "indicators.gpkg"
+    gpkg = run_dir / INDICATORS
     units = {}
-    try:
-        for level, table in stored.units.items():
-            shapes = pyogrio.read_dataframe(gpkg, layer=level, columns=[])
-            if len(shapes) != len(table):
-                raise ValueError(f"layer {level!r}: {len(shapes)} shapes for {len(table)} rows")
-            for col in ("parent_code",):
-                if col in table.columns:
-                    table[col] = table[col].astype(str).where(table[col].notna(), None)
-            units[level] = gpd.GeoDataFrame(
-                table.reset_index(drop=True), geometry=shapes.geometry.values, crs=shapes.crs
+    for level, table in stored.units.items():
+        shapes = read_gpkg(gpkg, level, columns=[])
+        if len(shapes) != len(table):
+            raise RunError(
+                f"{gpkg}: layer {level!r} has {len(shapes)} shapes for {len(table)} rows; "
+                "rerun with --recompute"
             )
-        layers = [name for name, _ in pyogrio.list_layers(gpkg)]
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged run file
-        raise RunError(f"{gpkg}: cannot be read back ({exc}); rerun with --recompute") from None
-    key_places = _read_gpkg(gpkg, "key_places") if "key_places" in layers else None
+        for col in ("parent_code",):
+            if col in table.columns:
+                table[col] = table[col].astype(str).where(table[col].notna(), None)
+        units[level] = gpd.GeoDataFrame(
+            table.reset_index(drop=True), geometry=shapes.geometry.values, crs=shapes.crs
+        )
+    layers = gpkg_layers(gpkg)
+    key_places = read_gpkg(gpkg, "key_places") if "key_places" in layers else None
     result.operator_indicators = {}
     for level in ("province", "city", "county", "village"):
         if f"{level}_operator" in layers:
-            table = _read_gpkg(gpkg, f"{level}_operator")
+            table = read_gpkg(gpkg, f"{level}_operator")
             table["admin_code"] = table["admin_code"].astype(str)
             result.operator_indicators[level] = table
     techs = tuple(str(t).lower() for t in record.get("technologies", ["5g"]))
@@ -537,14 +539,14 @@ def _restore_check(result: Any, record: dict[str, Any]) -> None:
         technologies=techs,
     )
     result.compliance = stored.compliance
-    result.outputs["compliance"] = run_dir / "compliance.csv"
+    result.outputs["compliance"] = run_dir / COMPLIANCE
     result.outputs["indicators"] = gpkg
 
 
 def _restore_plan(result: Any, record: dict[str, Any]) -> None:
     run_dir = result.run_dir
-    gaps = _read_gpkg(run_dir / "gaps.gpkg", "gaps")
-    recommended = _read_gpkg(run_dir / "recommended_sites.gpkg", "recommended_sites")
+    gaps = read_gpkg(run_dir / GAPS, "gaps")
+    recommended = read_gpkg(run_dir / RECOMMENDED_GPKG, "recommended_sites")
     for table in (gaps, recommended):
         for col in ("admin_code", "county"):
             if col in table.columns:
@@ -552,9 +554,9 @@ def _restore_plan(result: Any, record: dict[str, Any]) -> None:
     result.plan = StoredPlan(gaps, recommended, dict(record.get("summary") or {}))
     result.outputs.update(
         {
-            "gaps": run_dir / "gaps.gpkg",
-            "recommended_csv": run_dir / "recommended_sites.csv",
-            "recommended_gpkg": run_dir / "recommended_sites.gpkg",
+            "gaps": run_dir / GAPS,
+            "recommended_csv": run_dir / RECOMMENDED_CSV,
+            "recommended_gpkg": run_dir / RECOMMENDED_GPKG,
         }
     )
 

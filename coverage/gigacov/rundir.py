@@ -11,7 +11,9 @@ Public API
 ----------
 File names
     :data:`MANIFEST`, :data:`REJECTED_ROWS`, :data:`SKIPPED_ROWS`, :data:`COMPLIANCE`,
-    :data:`INDICATORS`, and :data:`COMPLETE_RUN_FILES` (the files a finished run always has).
+    :data:`INDICATORS`, :data:`GAPS`, :data:`RECOMMENDED_GPKG`, :data:`RECOMMENDED_CSV`,
+    :data:`COMPLETE_RUN_FILES` (the files a finished run always has), and the coverage rasters:
+    :data:`COVERAGE_LAYERS`, :func:`coverage_suffix`, :func:`coverage_file`.
 Writing
     :func:`atomic_path` (a context manager yielding a temporary path that is renamed over the
     target on success), :func:`write_atomic` (the same around a writer callback),
@@ -25,7 +27,9 @@ The manifest
 Reading a run back
     :func:`read_run` checks that a folder is a complete run and returns a :class:`StoredRun`
     (manifest, compliance table, indicator tables per level); :func:`read_compliance_csv` and
-    :func:`read_unit_layers` read the two tables on their own.
+    :func:`read_unit_layers` read the two tables on their own; :func:`read_raster` and
+    :func:`read_coverage_rasters` read rasters (a technology's four coverage rasters),
+    :func:`read_gpkg` and :func:`gpkg_layers` any GeoPackage of the run.
 
 Nothing here decides a verdict: a file that cannot be read raises :class:`gigacov.RunError`
 naming the file and what to do.
@@ -61,6 +65,17 @@ __all__ = [
     "COMPLIANCE",
     "INDICATORS",
     "COMPLETE_RUN_FILES",
+    "GAPS",
+    "RECOMMENDED_GPKG",
+    "RECOMMENDED_CSV",
+    "COVERAGE_LAYERS",
+    "coverage_suffix",
+    "coverage_file",
+    "StoredRaster",
+    "read_raster",
+    "read_coverage_rasters",
+    "read_gpkg",
+    "gpkg_layers",
     "StoredRun",
     "sha256_file",
     "atomic_path",
@@ -92,6 +107,27 @@ COMPLIANCE = "compliance.csv"
 INDICATORS = "indicators.gpkg"
 #: Files that make a folder a complete run (what a comparison or a re-read needs).
 COMPLETE_RUN_FILES: tuple[str, ...] = (MANIFEST, COMPLIANCE, INDICATORS)
+#: The plan: weak-coverage areas, and the recommended sites as a GeoPackage and a CSV.
+GAPS = "gaps.gpkg"
+RECOMMENDED_GPKG = "recommended_sites.gpkg"
+RECOMMENDED_CSV = "recommended_sites.csv"
+#: The four coverage rasters of one technology, in the order they are written.
+COVERAGE_LAYERS: tuple[str, ...] = ("rsrp", "sinr", "server", "covered")
+
+
+def coverage_suffix(tech: str, operator: str = "") -> str:
+    """Suffix of a coverage raster's stem: ``""`` for 5G, ``"_4g"`` for 4G, ``"_5g_<operator>"``
+    for one operator's own 5G coverage (``operator`` is its slug)."""
+    tech = str(tech).upper()
+    if operator:
+        return f"_{tech.lower()}_{operator}"
+    return "" if tech == "5G" else f"_{tech.lower()}"
+
+
+def coverage_file(layer: str, suffix: str = "") -> str:
+    """File name of a coverage raster: ``rsrp.tif``, ``covered_4g.tif``, ``rsrp_5g_cmcc.tif``."""
+    return f"{layer}{suffix}.tif"
+
 
 #: Text columns of ``compliance.csv`` (read as text so that codes keep leading zeros).
 _COMPLIANCE_TEXT = (
@@ -126,6 +162,18 @@ class StoredRun:
     manifest: dict[str, Any]
     compliance: pd.DataFrame
     units: dict[str, pd.DataFrame]
+
+
+@dataclass
+class StoredRaster:
+    """The first band of a raster file with its georeferencing (WKT CRS, affine transform)."""
+
+    path: Path
+    array: Any
+    crs_wkt: str
+    transform: Any
+    width: int
+    height: int
 
 
 # ------------------------------------------------------------------------------------------------
@@ -344,3 +392,62 @@ def read_run(path: str | Path) -> StoredRun:
     compliance = read_compliance_csv(path / COMPLIANCE)
     units = read_unit_layers(path / INDICATORS)
     return StoredRun(path, manifest, compliance, units)
+
+
+def read_raster(
+    path: str | Path, *, missing: str = "raster missing; rerun the run"
+) -> StoredRaster:
+    """The first band of the raster at ``path`` (RunError naming the file when it is missing,
+    with the text ``missing``, or cannot be read)."""
+    import rasterio
+
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"{path}: {missing}")
+    try:
+        with rasterio.open(path) as src:
+            return StoredRaster(
+                path, src.read(1), src.crs.to_wkt(), src.transform, src.width, src.height
+            )
+    except rasterio.errors.RasterioError as exc:
+        raise RunError(f"{path}: cannot be read back ({exc}); rerun the run") from None
+
+
+def read_coverage_rasters(run_dir: str | Path, suffix: str = "") -> dict[str, StoredRaster]:
+    """The four coverage rasters of one technology (:data:`COVERAGE_LAYERS`, stems + ``suffix``)."""
+    run_dir = Path(run_dir)
+    return {
+        layer: read_raster(
+            run_dir / coverage_file(layer, suffix),
+            missing="coverage raster missing; run `gigacov coverage` (or `gigacov run`) first",
+        )
+        for layer in COVERAGE_LAYERS
+    }
+
+
+def gpkg_layers(path: str | Path) -> list[str]:
+    """The layer names of a GeoPackage of the run (RunError when it cannot be read)."""
+    import pyogrio
+
+    path = Path(path)
+    try:
+        return [str(row[0]) for row in pyogrio.list_layers(path)]
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises DataSourceError and friends
+        raise RunError(f"{path}: cannot be read back ({exc}); rerun with --recompute") from None
+
+
+def read_gpkg(
+    path: str | Path, layer: str | None = None, *, columns: list[str] | None = None
+) -> gpd.GeoDataFrame:
+    """A layer of a GeoPackage of the run (the first without ``layer``; only ``columns`` and the
+    geometry when given). RunError naming the file when it cannot be read."""
+    import geopandas as gpd
+
+    path = Path(path)
+    kwargs: dict[str, Any] = {"layer": layer} if layer else {}
+    if columns is not None:
+        kwargs["columns"] = columns
+    try:
+        return gpd.read_file(path, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a damaged run file
+        raise RunError(f"{path}: cannot be read back ({exc}); rerun with --recompute") from None

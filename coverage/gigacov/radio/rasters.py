@@ -26,7 +26,7 @@ import pyproj
 from .. import __version__
 from ..errors import RunError
 from ..grid import Grid
-from ..rundir import atomic_path
+from ..rundir import atomic_path, coverage_file, read_coverage_rasters
 from ..safefs import partial_dir
 from .result import NO_SERVER, CoverageResult
 
@@ -148,7 +148,7 @@ def write_coverage(
     }
     out: dict[str, Path] = {}
     for name, (attr, dtype, nodata, resampling, description) in LAYERS.items():
-        path = run_dir / f"{name}{suffix}.tif"
+        path = run_dir / coverage_file(name, suffix)
         _write_cog(
             getattr(result, attr),
             result.grid,
@@ -177,25 +177,17 @@ def read_coverage(run_dir: str | Path, suffix: str = "") -> dict[str, Any]:
     RunError
         A raster is missing, or the four rasters are not on the same grid.
     """
-    import rasterio
-
     run_dir = Path(run_dir)
     out: dict[str, Any] = {}
     grid = None
-    for name, (_attr, dtype, _nodata, _res, _desc) in LAYERS.items():
-        path = run_dir / f"{name}{suffix}.tif"
-        if not path.is_file():
-            raise RunError(
-                f"{path}: coverage raster missing; run `gigacov coverage` (or `gigacov run`) first"
-            )
-        with rasterio.open(path) as src:
-            g = Grid(pyproj.CRS.from_wkt(src.crs.to_wkt()), src.transform, src.width, src.height)
-            out[name] = src.read(1).astype(dtype, copy=False)
+    for name, stored in read_coverage_rasters(run_dir, suffix).items():
+        g = Grid(pyproj.CRS.from_wkt(stored.crs_wkt), stored.transform, stored.width, stored.height)
+        out[name] = stored.array.astype(LAYERS[name][1], copy=False)
         if grid is None:
             grid = g
         elif not grid.same_as(g):
             raise RunError(
-                f"{path}: not on the same grid as {run_dir / ('rsrp' + suffix + '.tif')}"
+                f"{stored.path}: not on the same grid as {run_dir / coverage_file('rsrp', suffix)}"
             )
     out["grid"] = grid
     return out
