@@ -197,32 +197,16 @@ def test_gaps_hand_checked_two_blocks_and_min_population():
     covered = np.zeros(grid.shape, np.uint8)
     covered[1, 1] = 1  # 30 persons left in the first block
     county = np.ones(grid.shape, np.int32)
-    gaps, _ = find_gaps(
-        grid,
-        pop,
-        covered,
-        county,
-        ["350582"],
-        ["晋江市"],
-        np.array([], object),
-        np.array([]),
-        np.array([]),
-    )
+
+    def gaps_without_sites(**kwargs):
+        no_sites = (np.array([], object), np.array([]), np.array([]))
+        return find_gaps(grid, pop, covered, county, ["350582"], ["晋江市"], *no_sites, **kwargs)
+
+    gaps, _ = gaps_without_sites()
     assert gaps["population"].tolist() == [46.0, 30.0]
     assert gaps["pixels"].tolist() == [10, 3]
     assert gaps["nearest_site_id"].tolist() == ["", ""] and gaps["nearest_site_m"].isna().all()
-    small, _ = find_gaps(
-        grid,
-        pop,
-        covered,
-        county,
-        ["350582"],
-        ["晋江市"],
-        np.array([], object),
-        np.array([]),
-        np.array([]),
-        min_population=40.0,
-    )
+    small, _ = gaps_without_sites(min_population=40.0)
     assert small["population"].tolist() == [46.0]
 
 
@@ -579,58 +563,38 @@ def test_grid_candidates_at_multiples_of_the_spacing_inside_the_county():
         grid_candidates(poly, 0.0)
 
 
+#: A new 5G macro site's radio values (the built-in defaults) for :func:`macro_cells`.
+MACRO = dict(
+    height_m=30.0,
+    sectors=3,
+    freq_mhz=3500.0,
+    bandwidth_mhz=100.0,
+    scs_khz=30.0,
+    eirp_dbm=61.0,
+    beamwidth_deg=65.0,
+    tilt_deg=6.0,
+)
+
+
+def macro_cells(ids, lon, lat, county: str, **radio) -> pd.DataFrame:
+    """:func:`candidate_cells` with the values of :data:`MACRO` unless ``radio`` says otherwise."""
+    lon, lat = np.asarray(lon, np.float64), np.asarray(lat, np.float64)
+    return candidate_cells(list(ids), lon, lat, county, **(MACRO | radio))
+
+
 def test_candidate_cells_three_sectors_or_omni():
-    cells = candidate_cells(
-        ["A", "B"],
-        np.array([118.5, 118.6]),
-        np.array([24.8, 24.9]),
-        "350582",
-        height_m=30.0,
-        sectors=3,
-        freq_mhz=3500.0,
-        bandwidth_mhz=100.0,
-        scs_khz=30.0,
-        eirp_dbm=61.0,
-        beamwidth_deg=65.0,
-        tilt_deg=6.0,
-        year=2024,
-    )
+    cells = macro_cells(["A", "B"], [118.5, 118.6], [24.8, 24.9], "350582", year=2024)
     assert list(cells.columns) == list(CELL_COLUMNS)
     assert cells["azimuth_deg"].tolist() == [0.0, 120.0, 240.0] * 2
     assert cells["site_id"].tolist() == ["A"] * 3 + ["B"] * 3
     assert (cells["n_rb"] == 273).all()  # 100 MHz at 30 kHz, TS 38.101-1 Table 5.3.2-1
-    omni = candidate_cells(
-        ["A"],
-        np.array([118.5]),
-        np.array([24.8]),
-        "350582",
-        height_m=25.0,
-        sectors=1,
-        freq_mhz=2600.0,
-        bandwidth_mhz=40.0,
-        scs_khz=30.0,
-        eirp_dbm=58.0,
-        beamwidth_deg=65.0,
-        tilt_deg=4.0,
-    )
+    omni_2600 = dict(height_m=25.0, sectors=1, freq_mhz=2600.0, eirp_dbm=58.0, tilt_deg=4.0)
+    omni = macro_cells(["A"], [118.5], [24.8], "350582", bandwidth_mhz=40.0, **omni_2600)
     assert (
         len(omni) == 1 and math.isnan(omni["azimuth_deg"].iloc[0]) and omni["n_rb"].iloc[0] == 106
     )
     with pytest.raises(ConfigError, match="bandwidth_mhz 33.0"):
-        candidate_cells(
-            ["A"],
-            np.array([118.5]),
-            np.array([24.8]),
-            "350582",
-            height_m=25.0,
-            sectors=1,
-            freq_mhz=2600.0,
-            bandwidth_mhz=33.0,
-            scs_khz=30.0,
-            eirp_dbm=58.0,
-            beamwidth_deg=65.0,
-            tilt_deg=4.0,
-        )
+        macro_cells(["A"], [118.5], [24.8], "350582", bandwidth_mhz=33.0, **omni_2600)
 
 
 def test_read_candidates_csv_gcj02_and_geojson(tmp_path):
@@ -709,20 +673,7 @@ def disc_footprint_fn(grid: Grid, radius_m: float):
 
 
 def empty_cells() -> pd.DataFrame:
-    return candidate_cells(
-        [],
-        np.empty(0),
-        np.empty(0),
-        "",
-        height_m=30.0,
-        sectors=1,
-        freq_mhz=3500.0,
-        bandwidth_mhz=100.0,
-        scs_khz=30.0,
-        eirp_dbm=61.0,
-        beamwidth_deg=65.0,
-        tilt_deg=6.0,
-    )
+    return macro_cells([], [], [], "", sectors=1)
 
 
 def build_run(
@@ -1250,21 +1201,7 @@ def real_run(tmp_path: Path, planning: dict | None = None, pop_threshold: float 
         STANDARD_TOML.replace("{pop_threshold}", repr(pop_threshold)), encoding="utf-8"
     )
     lon, lat = pix_lonlat(grid, 25, 20)
-    cells = candidate_cells(
-        ["S1"],
-        np.array([lon]),
-        np.array([lat]),
-        "350582",
-        height_m=30.0,
-        sectors=3,
-        freq_mhz=3500.0,
-        bandwidth_mhz=100.0,
-        scs_khz=30.0,
-        eirp_dbm=61.0,
-        beamwidth_deg=65.0,
-        tilt_deg=6.0,
-        year=2022,
-    )
+    cells = macro_cells(["S1"], [lon], [lat], "350582", year=2022)
     inputs = Inputs(scenario=scn, boundaries=boundaries, cells=cells, key_places=key_places)
     from gigacov.radio import RadioParams as RP
 

@@ -322,60 +322,22 @@ def make_run(
             key="users_1000m_count", name_zh="千兆用户数", name_en="users ≥ 1000 Mbps", unit="count"
         ),
     ]
+    road = LineString([TO_WGS.transform(660_100.0, ROAD_Y), TO_WGS.transform(673_000.0, ROAD_Y)])
+    place_columns = (
+        "place_id name category admin_code approximate reached_5g covered_share_5g rsrp_dbm "
+        "longest_gap_m geometry"
+    ).split()
+    place_rows = [
+        ("K1", key_place_name or "泉州市第一医院", "hospital", "350581", False, True, 1.0, -75.7,
+         np.nan, utm_point(663_500.0, 2_751_500.0)),
+        ("K2", "华侨大学", "university", "350583", True, False, 0.0, np.nan, np.nan,
+         utm_poly(669_800.0, 2_753_800.0, 670_200.0, 2_754_200.0)),
+        ("K3", "泉州站", "railway", "350582", False, False, 0.0, -110.0, np.nan,
+         utm_point(666_000.0, 2_747_000.0)),
+        ("K4", "沈海高速", "road", "350582", False, False, 0.56, np.nan, 5600.0, road),
+    ]  # fmt: skip
     key_places = gpd.GeoDataFrame(
-        [
-            dict(
-                place_id="K1",
-                name=key_place_name or "泉州市第一医院",
-                category="hospital",
-                admin_code="350581",
-                approximate=False,
-                reached_5g=True,
-                covered_share_5g=1.0,
-                rsrp_dbm=-75.7,
-                longest_gap_m=np.nan,
-                geometry=utm_point(663_500.0, 2_751_500.0),
-            ),
-            dict(
-                place_id="K2",
-                name="华侨大学",
-                category="university",
-                admin_code="350583",
-                approximate=True,
-                reached_5g=False,
-                covered_share_5g=0.0,
-                rsrp_dbm=np.nan,
-                longest_gap_m=np.nan,
-                geometry=utm_poly(669_800.0, 2_753_800.0, 670_200.0, 2_754_200.0),
-            ),
-            dict(
-                place_id="K3",
-                name="泉州站",
-                category="railway",
-                admin_code="350582",
-                approximate=False,
-                reached_5g=False,
-                covered_share_5g=0.0,
-                rsrp_dbm=-110.0,
-                longest_gap_m=np.nan,
-                geometry=utm_point(666_000.0, 2_747_000.0),
-            ),
-            dict(
-                place_id="K4",
-                name="沈海高速",
-                category="road",
-                admin_code="350582",
-                approximate=False,
-                reached_5g=False,
-                covered_share_5g=0.56,
-                rsrp_dbm=np.nan,
-                longest_gap_m=5600.0,
-                geometry=LineString(
-                    [TO_WGS.transform(660_100.0, ROAD_Y), TO_WGS.transform(673_000.0, ROAD_Y)]
-                ),
-            ),
-        ],
-        crs=4326,
+        [dict(zip(place_columns, row, strict=True)) for row in place_rows], crs=4326
     )
     rows = []
 

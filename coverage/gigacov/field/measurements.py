@@ -38,11 +38,17 @@ import shapely
 
 from ..crs import parse_crs
 from ..errors import InputError
-from ..ingest._common import Rejects, Tracker, as_text, is_missing, log, parse_numbers
-from ..ingest.geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84_by_source
+from ..ingest._common import Rejects, as_text, is_missing, log, parse_numbers
+from ..ingest.geo import (
+    Region,
+    check_lonlat_ranges,
+    effective_crs,
+    lonlat_columns,
+    points_to_wgs84_by_source,
+)
 from ..ingest.model import InputReport
-from ..ingest.tables import match_columns, missing_columns_error, read_table
-from ..rundir import sha256_file
+from ..ingest.source import open_source
+from ..ingest.tables import missing_columns_error
 from ..scenario import Scenario
 
 __all__ = [
@@ -292,23 +298,17 @@ def empty_samples() -> pd.DataFrame:
 def _read_one(scn: Scenario, path: str, region: Region, rejects: Rejects, hashes):
 
     sec = scn.measurements
-    table = read_table(
+    src = open_source(
         path,
+        sec,
+        input_name="measurements",
         what="measurements",
         aliases=MEASUREMENT_ALIASES,
-        sheet=sec.sheet,
-        layer=sec.layer,
-        encoding=sec.encoding,
+        rejects=rejects,
+        hashes=hashes,
     )
-    hashes[str(table.path)] = sha256_file(table.path)
-    warnings: list[str] = []
-    df = table.df
-    cmap = match_columns(
-        df.columns, MEASUREMENT_ALIASES, sec.columns, where="[measurements.columns]"
-    )
-    report = InputReport(input="measurements", path=str(table.path))
-    tracker = Tracker(str(table.path), table.rows, rejects, report)
-    n = len(df)
+    table, df, n, cmap = src.table, src.df, src.n, src.cmap
+    report, tracker, warnings = src.report, src.tracker, src.warnings
     file = str(table.path)
 
     def raw(key: str) -> pd.Series:
@@ -344,33 +344,10 @@ def _read_one(scn: Scenario, path: str, region: Region, rejects: Rejects, hashes
             table.path, "measurements", missing, cmap, MEASUREMENT_ALIASES, "measurements.columns"
         )
     if has_cols and from_cols.any():
-        from ..ingest.units import coord_unit as _coord_unit
-
         hl, ha = cmap.header("lon"), cmap.header("lat")
-        plon = parse_numbers(raw("lon"), _coord_unit)
-        plat = parse_numbers(raw("lat"), _coord_unit)
-        tracker.reject(
-            from_cols & plon.missing, hl, None, "missing_value", f"no longitude ({hl!r} is empty)"
-        )
-        tracker.reject(
-            from_cols & plat.missing, ha, None, "missing_value", f"no latitude ({ha!r} is empty)"
-        )
-        tracker.reject(
-            from_cols & plon.bad,
-            hl,
-            raw("lon"),
-            "not_a_number",
-            lambda v: "longitude " + v.map(repr) + " is not a number",
-        )
-        tracker.reject(
-            from_cols & plat.bad,
-            ha,
-            raw("lat"),
-            "not_a_number",
-            lambda v: "latitude " + v.map(repr) + " is not a number",
-        )
-        x = np.where(from_cols, plon.values, x)
-        y = np.where(from_cols, plat.values, y)
+        plon, plat = lonlat_columns(tracker, raw("lon"), raw("lat"), (hl, ha), from_cols)
+        x = np.where(from_cols, plon, x)
+        y = np.where(from_cols, plat, y)
     elif from_cols.any():
         tracker.reject(
             from_cols, "geometry", None, "bad_geometry", "the feature has no point geometry"

@@ -19,7 +19,7 @@ from ..crs import (
     transformer,
 )
 from ..errors import InputError
-from ._common import log
+from ._common import Tracker, log, parse_numbers
 
 __all__ = [
     "Region",
@@ -301,3 +301,42 @@ def metres_to_degrees(margin_m: float, lat: float) -> tuple[float, float]:
     dlat = margin_m / 111_320.0
     dlon = margin_m / (111_320.0 * max(math.cos(math.radians(lat)), 0.05))
     return dlon, dlat
+
+
+def lonlat_columns(
+    tracker: Tracker,
+    raw_lon,
+    raw_lat,
+    headers: tuple[str, str],
+    rows: np.ndarray,
+    *,
+    examples: tuple[str, str] = ("", ""),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of ``rows`` from two text columns (any coordinate notation).
+
+    An empty cell is rejected ``missing_value``, text that is no coordinate ``not_a_number``
+    (``examples``, e.g. ``118°35'20"``, are shown as the notations expected). Returns the parsed
+    values (NaN where none).
+    """
+    from .units import coord_unit
+
+    hl, ha = headers
+    plon = parse_numbers(raw_lon, coord_unit)
+    plat = parse_numbers(raw_lat, coord_unit)
+    tracker.reject(
+        rows & plon.missing, hl, None, "missing_value", f"no longitude ({hl!r} is empty)"
+    )
+    tracker.reject(rows & plat.missing, ha, None, "missing_value", f"no latitude ({ha!r} is empty)")
+    for name, parsed, header, raw, example in (
+        ("longitude", plon, hl, raw_lon, examples[0]),
+        ("latitude", plat, ha, raw_lat, examples[1]),
+    ):
+        hint = f" (decimal degrees or {example})" if example else ""
+        tracker.reject(
+            rows & parsed.bad,
+            header,
+            raw,
+            "not_a_number",
+            lambda v, name=name, hint=hint: name + " " + v.map(repr) + " is not a number" + hint,
+        )
+    return plon.values, plat.values

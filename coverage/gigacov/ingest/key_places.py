@@ -26,12 +26,12 @@ import shapely
 
 from ..crs import WGS84, geoseries_to_wgs84, parse_crs
 from ..errors import InputError
-from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, is_missing, log, parse_numbers
 from .geo import Region, check_degrees, effective_crs
 from .model import KEY_PLACE_CATEGORIES, KEY_PLACE_COLUMNS, InputReport
-from .tables import mapping_hint, match_columns, read_table
+from .source import open_source
+from .tables import mapping_hint
 from .units import coord_unit
 from .vocab import map_unique
 
@@ -168,21 +168,17 @@ def read_key_places(
 def _read_one(path, index: int, scn, region, rejects, hashes, seen):
 
     sec = scn.key_places
-    table = read_table(
+    src = open_source(
         path,
+        sec,
+        input_name="key_places",
         what="key places",
         aliases=KEY_PLACE_ALIASES,
-        sheet=sec.sheet,
-        layer=sec.layer,
-        encoding=sec.encoding,
+        rejects=rejects,
+        hashes=hashes,
     )
-    hashes[str(table.path)] = sha256_file(table.path)
-    warnings: list[str] = []
-    df = table.df
-    n = len(df)
-    cmap = match_columns(df.columns, KEY_PLACE_ALIASES, sec.columns, where="[key_places.columns]")
-    report = InputReport(input="key_places", path=str(table.path))
-    tracker = Tracker(str(table.path), table.rows, rejects, report)
+    table, df, n, cmap = src.table, src.df, src.n, src.cmap
+    report, tracker, warnings = src.report, src.tracker, src.warnings
     declared = parse_crs(sec.crs, what="[key_places] crs")
     key = "[key_places] crs"
     raw_x = raw_y = np.empty(0)

@@ -17,10 +17,14 @@ import pandas as pd
 import shapely
 
 from ..crs import CRSSpec, parse_crs
-from ._common import parse_numbers
-from .geo import Region, check_lonlat_ranges, effective_crs, points_to_wgs84_by_source
+from .geo import (
+    Region,
+    check_lonlat_ranges,
+    effective_crs,
+    lonlat_columns,
+    points_to_wgs84_by_source,
+)
 from .site_work import SiteWork
-from .units import coord_unit
 
 __all__ = ["coordinates"]
 
@@ -63,35 +67,17 @@ def coordinates(w: SiteWork, region: Region, declared: CRSSpec):
         x[:], y[:] = gx, gy
         from_cols = ~np.isfinite(gx)
     if cols.has("lon") and cols.has("lat") and from_cols.any():
-        plon = parse_numbers(cols.raw["lon"], coord_unit)
-        plat = parse_numbers(cols.raw["lat"], coord_unit)
         hl, ha = cols.header["lon"], cols.header["lat"]
-        tracker.reject(
-            from_cols & plon.missing, hl, None, "missing_value", f"no longitude ({hl!r} is empty)"
-        )
-        tracker.reject(
-            from_cols & plat.missing, ha, None, "missing_value", f"no latitude ({ha!r} is empty)"
-        )
-        tracker.reject(
-            from_cols & plon.bad,
-            hl,
+        plon, plat = lonlat_columns(
+            w.tracker,
             cols.raw["lon"],
-            "not_a_number",
-            lambda v: (
-                "longitude " + v.map(repr) + " is not a number (decimal degrees or 118°35'20\")"
-            ),
-        )
-        tracker.reject(
-            from_cols & plat.bad,
-            ha,
             cols.raw["lat"],
-            "not_a_number",
-            lambda v: (
-                "latitude " + v.map(repr) + " is not a number (decimal degrees or 24°52'10\")"
-            ),
+            (hl, ha),
+            from_cols,
+            examples=("118°35'20\"", "24°52'10\""),
         )
-        x = np.where(from_cols, plon.values, x)
-        y = np.where(from_cols, plat.values, y)
+        x = np.where(from_cols, plon, x)
+        y = np.where(from_cols, plat, y)
     elif from_cols.any():
         tracker.reject(
             from_cols, "geometry", None, "bad_geometry", "the feature has no point geometry"

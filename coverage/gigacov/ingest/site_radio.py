@@ -9,6 +9,7 @@ values are rejected ``not_a_number``, impossible ones ``out_of_range``; missing 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,42 +264,66 @@ def carrier_stage(w: SiteWork, tech: np.ndarray, freq: np.ndarray, band: Band):
     return bw, scs, n_rb
 
 
+def _reject_out_of_range(
+    w: SiteWork,
+    values: np.ndarray,
+    column: str,
+    raw,
+    outside: Callable[[np.ndarray], np.ndarray],
+    message: Callable[[pd.Series], pd.Series],
+) -> None:
+    """Reject (``out_of_range``) the rows whose value is a number for which ``outside`` holds."""
+    w.tracker.reject(np.isfinite(values) & outside(values), column, raw, "out_of_range", message)
+
+
+def _ranged_column(
+    w: SiteWork,
+    key: str,
+    unit,
+    what: str,
+    outside: Callable[[np.ndarray], np.ndarray],
+    message: Callable[[pd.Series], pd.Series],
+) -> np.ndarray:
+    """Column ``key`` as numbers (several per cell allowed), out-of-range values rejected."""
+    values = w.numeric(key, unit, what, multi=True)
+    column, raw = w.cols.header.get(key, ""), w.cols.raw.get(key)
+    _reject_out_of_range(w, values, column, raw, outside, message)
+    return values
+
+
 def antenna_stage(w: SiteWork) -> dict[str, np.ndarray]:
     """Height, azimuth (NaN = omni), horizontal beamwidth and total downtilt per row."""
-    cols, tracker = w.cols, w.tracker
-    height = w.numeric("height", metres_unit, "antenna height", multi=True)
-    hbad = np.isfinite(height) & ((height <= 0) | (height > 500))
-    tracker.reject(
-        hbad,
-        cols.header.get("height", ""),
-        cols.raw.get("height"),
-        "out_of_range",
+    cols = w.cols
+    height = _ranged_column(
+        w,
+        "height",
+        metres_unit,
+        "antenna height",
+        lambda h: (h <= 0) | (h > 500),
         lambda v: "antenna height " + v.astype(str) + " m is outside (0, 500] m",
     )
     hmiss = ~np.isfinite(height)
     height = np.where(hmiss, CELL["5G"]["height_m"], height)
     w.defaults["height_m"] = hmiss
 
-    azimuth = w.numeric("azimuth", angle_unit, "azimuth", multi=True)
-    abad = np.isfinite(azimuth) & ((azimuth < -360) | (azimuth > 720))
-    tracker.reject(
-        abad,
-        cols.header.get("azimuth", ""),
-        cols.raw.get("azimuth"),
-        "out_of_range",
+    azimuth = _ranged_column(
+        w,
+        "azimuth",
+        angle_unit,
+        "azimuth",
+        lambda a: (a < -360) | (a > 720),
         lambda v: "azimuth " + v.astype(str) + "° is outside −360…720°",
     )
     omni = ~np.isfinite(azimuth)
     azimuth = np.where(omni, np.nan, np.mod(azimuth, 360.0))
     w.defaults["azimuth_deg"] = omni
 
-    beam = w.numeric("beamwidth", angle_unit, "beamwidth", multi=True)
-    bbad = np.isfinite(beam) & ((beam <= 0) | (beam > 360))
-    tracker.reject(
-        bbad,
-        cols.header.get("beamwidth", ""),
-        cols.raw.get("beamwidth"),
-        "out_of_range",
+    beam = _ranged_column(
+        w,
+        "beamwidth",
+        angle_unit,
+        "beamwidth",
+        lambda b: (b <= 0) | (b > 360),
         lambda v: "beamwidth " + v.astype(str) + "° is outside (0, 360]°",
     )
     bmiss_b = ~np.isfinite(beam)
@@ -312,12 +337,12 @@ def antenna_stage(w: SiteWork) -> dict[str, np.ndarray]:
         both_missing = ~np.isfinite(mech) & ~np.isfinite(elec)
         tilt = np.where(both_missing, np.nan, np.nan_to_num(mech) + np.nan_to_num(elec))
     tcol = cols.header.get("tilt", cols.header.get("tilt_mech", cols.header.get("tilt_elec", "")))
-    tbad = np.isfinite(tilt) & ((tilt < -20) | (tilt > 90))
-    tracker.reject(
-        tbad,
+    _reject_out_of_range(
+        w,
+        tilt,
         tcol,
         tilt,
-        "out_of_range",
+        lambda t: (t < -20) | (t > 90),
         lambda v: "downtilt " + v.astype(str) + "° is outside −20…90°",
     )
     tmiss = ~np.isfinite(tilt)
@@ -352,12 +377,12 @@ def eirp_stage(w: SiteWork, n_rb: np.ndarray) -> np.ndarray:
             eirp, eirp_col = rs + 10 * np.log10(12.0 * n_rb) + gain, cols.header["rs_power"]
         else:
             eirp, eirp_col = np.full(n, np.nan), "eirp_dbm"
-    ebad = np.isfinite(eirp) & ((eirp < 0) | (eirp > 100))
-    w.tracker.reject(
-        ebad,
+    _reject_out_of_range(
+        w,
+        eirp,
         eirp_col,
         eirp,
-        "out_of_range",
+        lambda e: (e < 0) | (e > 100),
         lambda v: "EIRP " + v.map(lambda e: f"{e:.1f}") + " dBm is outside 0–100 dBm",
     )
     emiss = ~np.isfinite(eirp)

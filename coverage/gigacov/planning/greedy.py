@@ -145,6 +145,20 @@ class ObjectTable:
     def n(self) -> int:
         return len(self.ids)
 
+    def kernel_args(self) -> tuple[np.ndarray, ...]:
+        """The arrays the gain and pick kernels take, in their order (slot … county)."""
+        return (
+            self.slot,
+            self.slot_ptr,
+            self.slot_obj,
+            self.slot_w,
+            self.share,
+            self.req,
+            self.reached,
+            self.kind,
+            self.county,
+        )
+
     @classmethod
     def build(
         cls,
@@ -284,7 +298,6 @@ class NetworkState:
     # -- gains and updates --------------------------------------------------------------------
 
     def coverage_gains(self, fp: Footprints, cands: np.ndarray, k: int) -> np.ndarray:
-        o = self.objects
         return coverage_gains(
             cands,
             fp.ptr,
@@ -293,15 +306,7 @@ class NetworkState:
             self.county,
             k,
             self.population,
-            o.slot,
-            o.slot_ptr,
-            o.slot_obj,
-            o.slot_w,
-            o.share,
-            o.req,
-            o.reached,
-            o.kind,
-            o.county,
+            *self.objects.kernel_args(),
         )
 
     def offload_gains(self, fp: Footprints, cands: np.ndarray, k: int) -> np.ndarray:
@@ -312,7 +317,6 @@ class NetworkState:
     def add_site(self, fp: Footprints, c: int, k: int) -> np.ndarray:
         """Add candidate ``c`` (located in county ``k``); returns the county-``k`` stats of
         :func:`gigacov.planning._kernels.apply_pick`."""
-        o = self.objects
         stats = apply_pick(
             c,
             fp.ptr,
@@ -323,15 +327,7 @@ class NetworkState:
             self.county,
             k,
             self.population,
-            o.slot,
-            o.slot_ptr,
-            o.slot_obj,
-            o.slot_w,
-            o.share,
-            o.req,
-            o.reached,
-            o.kind,
-            o.county,
+            *self.objects.kernel_args(),
             self.pop_delta,
             self.reached_delta,
         )
