@@ -221,31 +221,54 @@ def test_atan2f_error_bound_exhaustive_and_dense():
     assert atan2f(np.float32(0.0), np.float32(0.0)) == 0.0
 
 
-def test_float32_pixel_loop_vectorises():
-    """The kernels' float32 pixel loop compiles to packed SIMD code (8 lanes with AVX2): the same
-    inlined per-pixel function as the tile and footprint kernels, in a loop of the same shape."""
-    import llvmlite.binding as llvm
+def _row_loop(has_dem):
+    """A jitted call of the kernels' row loop with ``has_dem`` a compile-time constant (so that
+    LLVM drops the other loop and the machine code is that of one loop)."""
 
     @numba.njit(cache=False, nogil=True)
-    def row(v_v, p_v, iota_v, cls_v, c32, xm, j0, res32, dy, dy2, n32, level32, dh32):
-        for i in range(iota_v.size):
-            dx = xm + (j0 + iota_v[i]) * res32
-            v = K._rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, np.float32(0.0))
-            ok = (iota_v[i] < n32) & (v >= level32)
-            v_v[i] = v if ok else np.float32(-np.inf)
-            p_v[i] = exp10f_db(v if ok else np.float32(0.0))
+    def row(n, v_v, iota_v, cls_v, c32, xm, j0, res32, dy, level32, los_v, dz_v, diff_v):
+        K._row_rsrp(
+            n,
+            dy,
+            j0,
+            xm,
+            res32,
+            level32,
+            c32,
+            cls_v,
+            iota_v,
+            has_dem,
+            los_v,
+            dz_v,
+            diff_v,
+            v_v,
+            np.float32(-np.inf),
+        )
 
+    return row
+
+
+@pytest.mark.parametrize("has_dem", [False, True])
+def test_float32_pixel_loop_vectorises(has_dem):
+    """The kernels' float32 pixel loop (:func:`kernels._row_rsrp`, used by the tile and the
+    footprint kernels) compiles to packed SIMD code (8 lanes with AVX2), without and with
+    terrain."""
+    import llvmlite.binding as llvm
+
+    row = _row_loop(has_dem)
     f = np.float32
     coef = tuple(f(x) for x in (500.0, 30.0, 22.0, 0.0, 10.0, 40.0, 0.0, 0.0, 30.0, -np.inf, 39.0))
     c32 = (coef, coef, coef, f(30.0), f(0.5), f(0.8), f(9.0), f(394.0), f(0.1), f(28.5))
     c32 = c32 + (f(812.25), f(10.0), f(0.0), False, False)
     n = 64
     iota = np.arange(n).astype(np.float32)
-    v, p = np.empty(n, np.float32), np.empty(n, np.float32)
-    cls = np.full(n, 2, np.int8)
-    args = (v, p, iota, cls, c32, f(-3.0), f(-32.0), f(100.0), f(523.0), f(523.0**2))
-    row(*args, f(n), f(-120.0), f(28.5))
-    assert np.isfinite(v).any()
+    v = np.empty(n, np.float32)
+    cls = np.full(n, 3, np.int8)
+    los = np.arange(n) % 3 == 0
+    dz = np.full(n, 28.5, np.float32)
+    diff = np.where(los, 0.0, 6.0).astype(np.float32)
+    row(n - 5, v, iota, cls, c32, f(-3.0), f(-32.0), f(100.0), f(523.0), f(-250.0), los, dz, diff)
+    assert np.isfinite(v[: n - 5]).all() and (v[n - 5 :] == -np.inf).all()
     asm = row.inspect_asm(row.signatures[0])
     packed = set(re.findall(r"\bv(?:div|mul|add|sub|sqrt|fmadd\w*)ps\s[^\n]*?%([xyz])mm", asm))
     features = llvm.get_host_cpu_features()

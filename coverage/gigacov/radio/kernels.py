@@ -45,21 +45,21 @@ Terrain (with a DEM)
 Per cell, before its rows are evaluated, two passes fill each pixel's LOS flag, antenna − UE
 height and diffraction loss by the method of ``ip[TERRAIN]`` (:mod:`gigacov.radio.terrain`):
 
-1. :func:`_terrain_needs`, per row, a vectorised loop: what does not depend on the terrain (LOS
-   and NLOS path loss, horizontal pattern; the nearest ray and the samples before the pixel) into
-   the scratch ``tsc``. Terrain only ever **adds** loss to the most favourable case (LOS formula,
-   no diffraction, 0 dB vertical gain), so that **upper bound** of the pixel's RSRP
-   (:func:`_upper_bound`) decides whether the pixel needs terrain at all: where it is below
-   ``LEVEL`` (with ``BOUND_SLACK_DB`` to spare) the pixel cannot contribute either way, so it is
-   skipped with identical results (a sector's back lobe, for instance). For ``HORIZON`` each ray
-   records how far the pixels that need it reach, and :func:`_march_needed` then marches every
-   such ray once, that far (per-worker scratch of ``M × S`` slopes and steps, reset per cell; in
-   a tile only what its pixels need).
-2. :func:`_terrain_row`, per row, pixel by pixel: ``HORIZON`` looks the horizon up
-   (:func:`gigacov.radio.terrain.horizon_at`), ``PROFILE`` samples the pixel's own path.
+1. :func:`_terrain_needs`, per row, a vectorised float32 loop: an **upper bound** of the pixel's
+   RSRP whatever the terrain (terrain only ever adds loss to the most favourable case: LOS
+   formula where the clutter allows it, 0 dB vertical gain, no diffraction) decides whether the
+   pixel needs terrain at all: where it is below ``LEVEL`` (with ``BOUND_SLACK_DB`` to spare)
+   the pixel cannot contribute either way, so it is skipped with identical results (a sector's
+   back lobe, for instance); the same loop finds the pixel's nearest ray. For ``HORIZON`` each
+   ray records how far the pixels that need it reach, and :func:`_march_needed` then marches
+   every such ray once, that far (per-worker scratch of ``M × S`` slopes and steps, reset per
+   cell; in a tile only what its pixels need).
+2. :func:`_terrain_row`, per row, pixel by pixel, only for the pixels that need it:
+   ``HORIZON`` looks the horizon up (:func:`gigacov.radio.terrain.horizon_at`), ``PROFILE``
+   samples the pixel's own path.
 
-The row's evaluation loop (:func:`_rsrp32`, float32) then takes the LOS flag, antenna − UE height
-and diffraction loss of pass 2; the terms of pass 1 (float64) only decide what needs terrain.
+The row's evaluation loop (:func:`_row_rsrp` → :func:`_rsrp32`, float32) then takes the LOS
+flag, antenna − UE height and diffraction loss of pass 2.
 """
 
 from __future__ import annotations
@@ -139,8 +139,9 @@ _F32_HALF = np.float32(0.5)
 _F32_NEG_INF = np.float32(-np.inf)
 _F32_AM = np.float32(A_M_DB)  # = SLA_V_DB
 
-#: The terrain is skipped where the upper bound of the RSRP is below LEVEL − this (dB): far more
-#: than any difference between the bound (float64) and the full evaluation (float32, < 1e-4 dB).
+#: The terrain is skipped where the upper bound of the RSRP is below LEVEL − this (dB). The bound
+#: is computed by the same float32 operations as the full evaluation, term by term ≥ it, so it is
+#: never below it; the slack is a margin on top.
 BOUND_SLACK_DB = 1e-3
 
 
@@ -193,34 +194,19 @@ def coef_tuple32(coef, k, cls):
 @jit(inline="always")
 def _cell_setup(k, cellp, coef, sp, ip):
     """The per-cell constants of the pixel loops of cell ``k``, set up once per cell and the same
-    way in the tile and the footprint kernels: ``(c64, c32, gm, xm)``.
+    way in the tile and the footprint kernels: ``(c32, gm, xm)``.
 
-    ``c64 = (cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt)`` (float64, the
-    terrain path): the path-loss coefficients of the three clutter classes, the squared cut-off
-    radius, antenna − UE height and its square, EIRP per RE − extra loss, and the antenna
-    pattern's azimuth, curvatures and tilt. ``c32`` the same in float32 for :func:`_rsrp32`
-    (with the distance clamps and the model's flags). ``gm`` is the grid column of the pixel
-    that holds the antenna and ``xm`` (float32) the x offset of that pixel's centre from the
-    antenna (|xm| ≤ res/2): the float32 loop takes ``dx = xm + (column − gm)·res``, so ``dx`` is
-    rounded relative to its own size, never to the cell's distance from the tile's edge (a
-    float32 offset from a far edge would move the antenna by millimetres).
+    ``c32`` (float32, for :func:`_rsrp32`): the path-loss coefficients of the three clutter
+    classes, EIRP per RE − extra loss, the antenna pattern's azimuth (sin, cos), curvatures and
+    tilt, mast − UE height and its square, the distance clamps and the model's flags. ``gm`` is
+    the grid column of the pixel that holds the antenna and ``xm`` (float32) the x offset of
+    that pixel's centre from the antenna (|xm| ≤ res/2): the float32 loop takes
+    ``dx = xm + (column − gm)·res``, so ``dx`` is rounded relative to its own size, never to the
+    cell's distance from the tile's edge (a float32 offset from a far edge would move the
+    antenna by millimetres).
     """
     dh = cellp[k, HBS] - sp[HUT]
     base = cellp[k, EIRP_RE] - sp[EXTRA]
-    c64 = (
-        coef_tuple(coef, k, 1),
-        coef_tuple(coef, k, 2),
-        coef_tuple(coef, k, 3),
-        cellp[k, RADIUS] * cellp[k, RADIUS],
-        dh,
-        dh * dh,
-        base,
-        cellp[k, SINAZ],
-        cellp[k, COSAZ],
-        cellp[k, KH],
-        cellp[k, KV],
-        cellp[k, TILT_RAD],
-    )
     dh32 = np.float32(dh)
     c32 = (
         coef_tuple32(coef, k, 1),
@@ -242,7 +228,7 @@ def _cell_setup(k, cellp, coef, sp, ip):
     res = sp[RES]
     gm = int(math.floor((cellp[k, X] - sp[SX0]) / res))
     xm = np.float32((sp[SX0] + (gm + 0.5) * res) - cellp[k, X])
-    return c64, c32, gm, xm
+    return c32, gm, xm
 
 
 @jit(inline="always")
@@ -287,15 +273,6 @@ def coef_path_loss(cu, cs, cr, cls, d2d, los, dh2, dmin, d3min2, need_log_d2d, n
 
 
 @jit(inline="always")
-def coef_path_loss_pair(cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3):
-    """``(LOS, NLOS)`` path losses of :func:`coef_path_loss` computed together (same values)."""
-    t1, lg, b2, a2l, a2n = _coef_common(
-        cu, cs, cr, cls, d2d, dh2, dmin, d3min2, need_log_d2d, need_d3
-    )
-    return max(t1, a2l + b2 * lg), max(t1, a2n + b2 * lg)
-
-
-@jit(inline="always")
 def antenna_gain_fast(dx, dy, dz, d2d, sin_az, cos_az, kh, kv, tilt_rad) -> float:
     """38.901 pattern from the geometry: A = max(A_H + A_V, −A_m) (dB).
 
@@ -311,18 +288,11 @@ def antenna_gain_fast(dx, dy, dz, d2d, sin_az, cos_az, kh, kv, tilt_rad) -> floa
     return max(a_h + a_v, -A_M_DB)
 
 
-#: Rows of the terrain scratch ``tsc`` (per cell row, local columns): nearest ray, samples before
-#: the pixel, LOS and NLOS path loss, horizontal pattern A_H (dB).
-T_RAY, T_M, T_PLL, T_PLN, T_AH = range(5)
-NTSC = 5
-
-
-@jit(inline="always")
-def _upper_bound(base, pl_los, a_h) -> float:
-    """An upper bound of the RSRP (dBm) at a pixel whatever the terrain: LOS path loss (never more
-    than NLOS), the horizontal pattern with the vertical term at its maximum (0 dB), no
-    diffraction. (Every term is ≥ its value in the full evaluation, which rounds the same way.)"""
-    return base - pl_los + max(a_h, -A_M_DB)
+#: Rows of the terrain scratch ``tsc`` (float32; per cell row, local columns): whether the pixel
+#: needs terrain (1/0), its nearest ray of the horizon sweep, the samples before it.
+T_NEED, T_RAY, T_M = range(3)
+NTSC = 3
+_F32_1 = np.float32(1.0)
 
 
 @jit
@@ -337,78 +307,72 @@ def _terrain_needs(
     sp,
     ip,
     cls_row,
-    cu,
-    cs,
-    cr,
+    c32,
+    gm,
+    xm,
+    iota,
     rows,
     need,
     touched,
     n_touched,
 ) -> int:
-    """Terrain, first pass over a row run of cell ``k``: what the pixels need.
+    """Terrain, first pass over a row run ``[lo, hi)`` of cell ``k``: which pixels need terrain.
 
-    A vectorised loop writes, per pixel (local columns; rows padded by PAD), what does not depend
-    on the terrain into ``rows`` (``NTSC`` × (w + PAD), see ``T_*``): LOS and NLOS path loss, the
-    horizontal pattern, and for the horizon method the nearest ray and the samples before the
-    pixel (``round(d/res) − 1``). Then, for the pixels that need terrain (within the radius,
-    RSRP upper bound ≥ level, a sample before them), ``need[j]`` is raised to the samples the
-    pixel needs; rays needed for the first time are appended to ``touched``. Returns the new
-    count of touched rays.
+    A vectorised float32 loop bounds each pixel's RSRP from above whatever the terrain: the path
+    loss of its class with the LOS formula where terrain could make it LOS (rural), the
+    horizontal pattern with the vertical term at its maximum (0 dB), no diffraction — every term
+    is ≥ its value in :func:`_rsrp32`, computed by the same float32 operations, so the bound is
+    ≥ the full evaluation for any terrain. Where the bound is below ``LEVEL`` (with
+    ``BOUND_SLACK_DB`` to spare) the pixel cannot contribute either way and is skipped with
+    identical results (a sector's back lobe, for instance): ``rows[T_NEED]`` is 0 there, else 1.
+    The same loop finds the pixel's nearest ray (``rows[T_RAY]``; the pixel's direction is the
+    boresight's minus its bearing from the boresight). For the horizon method a scalar loop
+    then takes, for the pixels that need terrain, the samples before the pixel (``rows[T_M]``,
+    ``round(d/res) − 1`` in float64) and raises ``need[j]`` of their ray to it; rays needed for
+    the first time are appended to ``touched``. Returns the new count of touched rays.
     """
     res = sp[RES]
-    xt = cellp[k, X]
-    dyp = sp[SY0] - (gr + 0.5) * res - cellp[k, Y]
-    dy2 = dyp * dyp
-    r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
-    dh = cellp[k, HBS] - sp[HUT]
-    dh2 = dh * dh
-    base = cellp[k, EIRP_RE] - sp[EXTRA]
-    sin_az = cellp[k, SINAZ]
-    cos_az = cellp[k, COSAZ]
-    kh = cellp[k, KH]
-    dmin = sp[DMIN]
-    d3min2 = sp[D3MIN2]
-    need_log_d2d = ip[NEED_LOG_D2D] != 0
-    need_d3 = ip[NEED_D3] != 0
-    ray_scale = n_rays / (2.0 * math.pi)
-    n_rays_f = float(n_rays)
-    inv_res = 1.0 / res
-    # The pixel's direction atan2(dy, dx) = the boresight's direction − the bearing from boresight.
-    theta_az = math.atan2(cos_az, sin_az)
     n = hi - lo
     n_pad = (n + PAD - 1) // PAD * PAD
-    x_lo = sp[SX0] + (col_off + lo + 0.5) * res - xt
+    n32 = np.float32(n)
+    res32 = np.float32(res)
+    dyp = (sp[SY0] - (gr + 0.5) * res) - cellp[k, Y]
+    dy = np.float32(dyp)
+    dy2 = dy * dy
+    j0 = np.float32(col_off + lo - gm)
+    base = c32[3]
+    level32 = np.float32(sp[LEVEL] - BOUND_SLACK_DB)
+    theta32 = np.float32(math.atan2(cellp[k, COSAZ], cellp[k, SINAZ]))
+    scale32 = np.float32(n_rays / (2.0 * math.pi))
+    m32 = np.float32(n_rays)
     cls_v = cls_row[lo : lo + n_pad]
+    need_v = rows[T_NEED, lo : lo + n_pad]
     ray_v = rows[T_RAY, lo : lo + n_pad]
-    m_v = rows[T_M, lo : lo + n_pad]
-    pll_v = rows[T_PLL, lo : lo + n_pad]
-    pln_v = rows[T_PLN, lo : lo + n_pad]
-    ah_v = rows[T_AH, lo : lo + n_pad]
     for i in range(n_pad):
-        dx = x_lo + i * res
-        d = math.sqrt(dx * dx + dy2)
-        pll_v[i], pln_v[i] = coef_path_loss_pair(
-            cu, cs, cr, cls_v[i], d, dh2, dmin, d3min2, need_log_d2d, need_d3
-        )
-        phi = atan2_fast(dx * cos_az - dyp * sin_az, dx * sin_az + dyp * cos_az)
-        ah_v[i] = -min(kh * phi * phi, A_M_DB)
-        jf = np.floor((theta_az - phi) * ray_scale + 0.5)  # in [−M, M]
-        jf = jf + n_rays_f if jf < 0.0 else jf
-        ray_v[i] = jf - n_rays_f if jf >= n_rays_f else jf  # mod M, without an integer division
-        m_v[i] = np.floor(d * inv_res + 0.5) - 1.0
+        dx = xm + (j0 + iota[i]) * res32
+        cls = cls_v[i]
+        pl = _pl32(np.sqrt(dx * dx + dy2), cls, c32, cls == RURAL)
+        phi, a_h = _bearing32(dx, dy, c32)
+        ub = base - pl + max(a_h, -_F32_AM)
+        need_v[i] = _F32_1 if ((iota[i] < n32) & (ub >= level32)) else _F32_0
+        jf = np.floor((theta32 - phi) * scale32 + _F32_HALF)  # in [−M, M]
+        jf = jf + m32 if jf < _F32_0 else jf
+        ray_v[i] = jf - m32 if jf >= m32 else jf  # mod M, without an integer division
     if ip[TERRAIN] != HORIZON:
         return n_touched
-    bound_level = sp[LEVEL] - BOUND_SLACK_DB
+    m_v = rows[T_M, lo : lo + n_pad]
+    x_lo = sp[SX0] + (col_off + lo + 0.5) * res - cellp[k, X]
+    dy2_64 = dyp * dyp
+    inv_res = 1.0 / res
     for i in range(n):
-        dx = x_lo + i * res
-        if (
-            dx * dx + dy2 > r2
-            or m_v[i] < 1.0
-            or _upper_bound(base, pll_v[i], ah_v[i]) < bound_level
-        ):
+        if need_v[i] == _F32_0:
+            continue
+        dx64 = x_lo + i * res
+        m = int(math.floor(math.sqrt(dx64 * dx64 + dy2_64) * inv_res + 0.5)) - 1
+        m_v[i] = np.float32(m)
+        if m < 1:
             continue
         j = int(ray_v[i])
-        m = int(m_v[i])
         if need[j] == 0:
             touched[n_touched] = j
             n_touched += 1
@@ -454,10 +418,10 @@ def _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
 @jit
 def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff, rays) -> None:
     """Terrain, second pass over a row run: LOS flag, antenna − UE height and diffraction loss
-    per pixel into ``los``/``dz``/``diff`` (local columns). Pixels outside the radius get (False,
-    0, 0); pixels whose bound is below the level (True, mast − UE height, +inf) — they cannot
-    contribute either way —; the others the terrain method's answer: the horizon from the rays
-    marched by :func:`_march_needed`, or the exact profile of their path."""
+    per pixel into ``los``/``dz``/``diff`` (float32, local columns). Pixels that do not need
+    terrain (:func:`_terrain_needs`; they cannot contribute either way) get (True, mast − UE
+    height, +inf); the others the terrain method's answer: the horizon from the rays marched by
+    :func:`_march_needed`, or the exact profile of their path."""
     hz, hstep, done, cos_r, sin_r, inv_dist, drop = rays
     res = sp[RES]
     py = sp[SY0] - (gr + 0.5) * res
@@ -466,10 +430,8 @@ def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff
     dyp = py - yt
     dy2 = dyp * dyp
     z_tx = cellp[k, ZSITE] + cellp[k, HBS]
-    r2 = cellp[k, RADIUS] * cellp[k, RADIUS]
     hut = sp[HUT]
-    dh = cellp[k, HBS] - hut
-    bound_level = sp[LEVEL] - BOUND_SLACK_DB
+    dh32 = np.float32(cellp[k, HBS] - hut)
     ro = ip[DEM_ROW_OFF]
     co = ip[DEM_COL_OFF]
     pad = ip[DEM_PAD]
@@ -478,40 +440,25 @@ def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff
     diffr = ip[DIFFR]
     dem_r = gr + pad - ro
     dem_c = col_off + pad - co
-    base = cellp[k, EIRP_RE] - sp[EXTRA]
     for c in range(lo, hi):
+        if rows[T_NEED, c] == _F32_0:
+            los[c] = True
+            dz[c] = dh32
+            diff[c] = np.inf
+            continue
         px = sp[SX0] + (col_off + c + 0.5) * res
         dxp = px - xt
-        d2 = dxp * dxp + dy2
-        if d2 > r2:
-            los[c] = False
-            dz[c] = 0.0
-            diff[c] = 0.0
-            continue
-        if _upper_bound(base, rows[T_PLL, c], rows[T_AH, c]) < bound_level:
-            los[c] = True
-            dz[c] = dh
-            diff[c] = math.inf
-            continue
-        d = math.sqrt(d2)
+        d = math.sqrt(dxp * dxp + dy2)
         if horizon:
             z = dem[dem_r, dem_c + c]
             z_rx = (0.0 if math.isnan(z) else z) + hut
-            if rows[T_M, c] < 1.0:
+            m = int(rows[T_M, c])
+            if m < 1:
                 los[c] = True
                 diff[c] = 0.0
             else:
                 los[c], diff[c] = horizon_at(
-                    hz,
-                    hstep,
-                    int(rows[T_RAY, c]),
-                    int(rows[T_M, c]),
-                    d,
-                    z_rx,
-                    z_tx,
-                    res,
-                    wavelength,
-                    diffr,
+                    hz, hstep, int(rows[T_RAY, c]), m, d, z_rx, z_tx, res, wavelength, diffr
                 )
         else:
             z = sample_bilinear(dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, px, py)
@@ -578,33 +525,12 @@ def _row_interval(k, gr, cellp, celli, sp, col_off, w):
 
 
 @jit(inline="always")
-def _rsrp32(dx, dy, cls, dy2, c32, is_los, dz, diff):
-    """RSRP (dBm, float32) of one pixel: base − path loss + antenna gain − diffraction, in
-    float32 (:func:`gigacov.radio.vmath.log10f_ge1`, :func:`~gigacov.radio.vmath.atan2f`) with
-    the constants ``c32`` of :func:`_cell_setup`; branch-free. ``(dx, dy)`` from the antenna to
-    the pixel (grid CRS), ``dz`` antenna − UE height, ``diff`` the diffraction loss (dB).
-    Without terrain ``is_los`` is False, ``dz`` the mast − UE height and ``diff`` 0. With terrain
-    the LOS formula applies only where the path is clear **and** the pixel is rural: a DEM is
-    bare earth, so in urban and suburban clutter the buildings it lacks still block the direct
-    path. A clear path on flat ground gives bit for bit the value without terrain."""
-    (
-        cu,
-        cs,
-        cr,
-        base,
-        sin_az,
-        cos_az,
-        kh,
-        kv,
-        tilt,
-        dh,
-        dh2,
-        dmin,
-        d3min2,
-        need_log_d2d,
-        need_d3,
-    ) = c32
-    d = np.sqrt(dx * dx + dy2)
+def _pl32(d, cls, c32, los):
+    """Path loss (dB, float32) at horizontal distance ``d`` for a pixel of class ``cls`` from the
+    constants ``c32`` of :func:`_cell_setup`, with the LOS formula where ``los`` is True (else
+    NLOS); branch-free (selects)."""
+    cu, cs, cr = c32[0], c32[1], c32[2]
+    dh2, dmin, d3min2, need_log_d2d, need_d3 = c32[10], c32[11], c32[12], c32[13], c32[14]
     u = cls == 1
     s = cls == 2
     dcl = max(d, dmin)
@@ -625,12 +551,62 @@ def _rsrp32(dx, dy, cls, dy2, c32, is_los, dz, diff):
     a2n = cu[A2N] if u else (cs[A2N] if s else cr[A2N])
     a2l = cu[A2L] if u else (cs[A2L] if s else cr[A2L])
     b2 = cu[B2] if u else (cs[B2] if s else cr[B2])
-    pl = max(t1, (a2l if (is_los & (cls == RURAL)) else a2n) + b2 * lg)
+    return max(t1, (a2l if los else a2n) + b2 * lg)
+
+
+@jit(inline="always")
+def _bearing32(dx, dy, c32):
+    """``(φ, A_H)``: the pixel's bearing from the boresight (rad, float32) and the horizontal
+    pattern there (dB)."""
+    sin_az, cos_az, kh = c32[4], c32[5], c32[6]
     phi = atan2f(dx * cos_az - dy * sin_az, dx * sin_az + dy * cos_az)
-    a_h = -min(kh * phi * phi, _F32_AM)
+    return phi, -min(kh * phi * phi, _F32_AM)
+
+
+@jit(inline="always")
+def _rsrp32(dx, dy, cls, dy2, c32, is_los, dz, diff):
+    """RSRP (dBm, float32) of one pixel: base − path loss + antenna gain − diffraction, in
+    float32 (:func:`gigacov.radio.vmath.log10f_ge1`, :func:`~gigacov.radio.vmath.atan2f`) with
+    the constants ``c32`` of :func:`_cell_setup`; branch-free. ``(dx, dy)`` from the antenna to
+    the pixel (grid CRS), ``dz`` antenna − UE height, ``diff`` the diffraction loss (dB).
+    Without terrain ``is_los`` is False, ``dz`` the mast − UE height and ``diff`` 0. With terrain
+    the LOS formula applies only where the path is clear **and** the pixel is rural: a DEM is
+    bare earth, so in urban and suburban clutter the buildings it lacks still block the direct
+    path. A clear path on flat ground gives bit for bit the value without terrain."""
+    base, kv, tilt = c32[3], c32[7], c32[8]
+    d = np.sqrt(dx * dx + dy2)
+    pl = _pl32(d, cls, c32, is_los & (cls == RURAL))
+    _phi, a_h = _bearing32(dx, dy, c32)
     t = atan2f(dz, d) - tilt
     a_v = -min(kv * t * t, _F32_AM)
     return base - pl + max(a_h + a_v, -_F32_AM) - diff
+
+
+@jit(inline="always")
+def _row_rsrp(
+    n, dy, j0, xm, res32, level32, c32, cls_v, iota, has_dem, los_v, dz_v, diff_v, vrow, fill
+):
+    """The vectorised pixel loop of one row run of a cell: ``vrow[i]`` = the RSRP (float32) of
+    the run's pixel ``i`` where it contributes (≥ ``level32``), else ``fill``; for ``i`` up to
+    ``n`` rounded up to a multiple of PAD (the padding pixels, ``i ≥ n``, get ``fill``).
+    ``(dy, j0, xm)``: the row's y offset from the antenna, the run's first column relative to
+    the antenna's (see :func:`_cell_setup`). With terrain, the pixels' LOS flags, antenna − UE
+    heights and diffraction losses are ``los_v``/``dz_v``/``diff_v`` (from the run's start);
+    without, the mast − UE height and no diffraction."""
+    n32 = np.float32(n)
+    n_pad = (n + PAD - 1) // PAD * PAD
+    dy2 = dy * dy
+    if has_dem:
+        for i in range(n_pad):
+            dx = xm + (j0 + iota[i]) * res32
+            v = _rsrp32(dx, dy, cls_v[i], dy2, c32, los_v[i], dz_v[i], diff_v[i])
+            vrow[i] = v if ((iota[i] < n32) & (v >= level32)) else fill
+    else:
+        dh32 = c32[9]
+        for i in range(n_pad):
+            dx = xm + (j0 + iota[i]) * res32
+            v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
+            vrow[i] = v if ((iota[i] < n32) & (v >= level32)) else fill
 
 
 @jit
@@ -651,6 +627,81 @@ def ray_scratch(cellp, celli, sp, ip):
 
 
 @jit
+def _scratch(rows, w, cellp, celli, sp, ip):
+    """The per-worker scratch of :func:`_band` for ``rows`` rows of a tile ``w`` pixels wide:
+    ``best`` (float32) / ``bidx`` (int32) (rows, w + PAD), ``sums`` (float64; groups, rows,
+    w + PAD), ``los``/``dz``/``diff`` (w + PAD; float32 but ``los``), ``tsc`` (float32; rows,
+    NTSC, w + PAD; one row without a DEM) and the horizon sweep's :func:`ray_scratch`."""
+    wp = w + PAD
+    has_dem = ip[HAS_DEM] != 0
+    return (
+        np.empty((rows, wp), dtype=np.float32),
+        np.empty((rows, wp), dtype=np.int32),
+        np.empty((max(ip[NGROUPS], 1), rows, wp), dtype=np.float64),
+        np.zeros(wp, dtype=np.bool_),
+        np.zeros(wp, dtype=np.float32),
+        np.zeros(wp, dtype=np.float32),
+        np.empty((rows if has_dem else 1, NTSC, wp), dtype=np.float32),
+        ray_scratch(cellp, celli, sp, ip),
+    )
+
+
+@jit
+def _cell_terrain(
+    k,
+    r_lo,
+    r_hi,
+    row_off,
+    col_off,
+    w,
+    cellp,
+    celli,
+    sp,
+    ip,
+    clutter,
+    c32,
+    gm,
+    xm,
+    iota,
+    dem,
+    tsc,
+    rays,
+    need,
+    touched,
+):
+    """The terrain passes of cell ``k`` before its rows ``r_lo..r_hi-1`` (local) are evaluated:
+    :func:`_terrain_needs` per row (into ``tsc[r - r_lo]``; ``clutter[r]`` the row's classes,
+    local columns) and the rays marched as far as they are needed (:func:`_march_needed`)."""
+    n_rays = celli[k, N_RAYS]
+    rays[2][:n_rays] = 0  # a new cell: no ray marched yet (done)
+    n_touched = 0
+    for r in range(r_lo, r_hi):
+        lo, hi = _row_interval(k, row_off + r, cellp, celli, sp, col_off, w)
+        if lo < hi:
+            n_touched = _terrain_needs(
+                k,
+                n_rays,
+                row_off + r,
+                lo,
+                hi,
+                col_off,
+                cellp,
+                sp,
+                ip,
+                clutter[r],
+                c32,
+                gm,
+                xm,
+                iota,
+                tsc[r - r_lo],
+                need,
+                touched,
+                n_touched,
+            )
+    _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
+
+
+@jit
 def _band(
     r0,
     r1,
@@ -667,26 +718,19 @@ def _band(
     out_server,
     out_sinr,
     out_covered,
-    best,
-    bidx,
-    sums,
-    los,
-    dz,
-    diff,
-    tsc,
-    ray_scr,
+    scratch,
 ) -> int:
     """Rows ``r0..r1-1`` of a tile, every cell, cell by cell; writes those rows of the outputs.
 
-    Per cell the constants are set up once (:func:`_cell_setup`); with a DEM a first pass over the
-    cell's rows finds what the terrain needs (:func:`_terrain_needs`, into ``tsc``) and the rays
-    are marched (:func:`_march_needed`); then per row the terrain (:func:`_terrain_row`) and one
-    vectorised loop over the pixels of the cell's circle (:func:`_row_interval`) evaluates the
-    RSRP and accumulates it (best server, server, linear sum per carrier group). Scratch:
-    ``best`` (float32) / ``bidx`` (int32) (≥ r1 − r0, w + PAD), ``sums`` (float64; groups,
-    ≥ r1 − r0, w + PAD), ``los``/``dz``/``diff`` (w + PAD), ``tsc`` (≥ r1 − r0, NTSC, w + PAD),
-    ``ray_scr`` of :func:`ray_scratch`; ``clutter`` is (h, w + PAD).
+    Per cell the constants are set up once (:func:`_cell_setup`); with a DEM the terrain passes
+    run first (:func:`_cell_terrain`); then per row the terrain (:func:`_terrain_row`) and one
+    vectorised loop over the pixels of the cell's circle (:func:`_row_interval`,
+    :func:`_row_rsrp`) evaluates the RSRP, a second its linear power (8 float32 lanes) and a
+    third accumulates it (best server, server, linear sum per carrier group in float64).
+    ``scratch`` is :func:`_scratch` for at least ``r1 − r0`` rows; ``clutter`` is (h, w + PAD).
     """
+    best, bidx, sums, los, dz, diff, tsc, ray_scr = scratch
+    rays, need, touched = ray_scr
     w = out_rsrp.shape[1]
     wp = w + PAD
     nr = r1 - r0
@@ -706,39 +750,32 @@ def _band(
         rb = min(celli[k, R1] - row_off, r1)
         if ra >= rb:
             continue
-        c64, c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
-        cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = c64
-        dh32 = c32[9]
+        c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
         k32 = np.int32(k)
         g = celli[k, GROUP]
         if has_dem:
-            rays, need, touched = ray_scr
-            n_rays = celli[k, N_RAYS]
-            rays[2][:n_rays] = 0  # a new cell: no ray marched yet (done)
-            n_touched = 0
-            for r in range(ra, rb):
-                lo, hi = _row_interval(k, row_off + r, cellp, celli, sp, col_off, w)
-                if lo < hi:
-                    n_touched = _terrain_needs(
-                        k,
-                        n_rays,
-                        row_off + r,
-                        lo,
-                        hi,
-                        col_off,
-                        cellp,
-                        sp,
-                        ip,
-                        clutter[r],
-                        cu,
-                        cs,
-                        cr,
-                        tsc[r - r0],
-                        need,
-                        touched,
-                        n_touched,
-                    )
-            _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
+            _cell_terrain(
+                k,
+                ra,
+                rb,
+                row_off,
+                col_off,
+                w,
+                cellp,
+                celli,
+                sp,
+                ip,
+                clutter,
+                c32,
+                gm,
+                xm,
+                iota,
+                dem,
+                tsc,
+                rays,
+                need,
+                touched,
+            )
         for r in range(ra, rb):
             gr = row_off + r
             lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
@@ -746,76 +783,38 @@ def _band(
                 continue
             n = hi - lo
             evals += n
-            n32 = np.float32(n)
             n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
+            if has_dem:
+                _terrain_row(
+                    k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r - ra], los, dz, diff, rays
+                )
             # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit
-            # stride), so LLVM vectorises the loop; padding pixels are masked out (i ≥ n).
-            cls_v = clutter[r, lo : lo + n_pad]
+            # stride), so LLVM vectorises the loops; padding pixels are masked out (i ≥ n).
+            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+            j0 = np.float32(col_off + lo - gm)
+            _row_rsrp(
+                n,
+                dy,
+                j0,
+                xm,
+                res32,
+                level32,
+                c32,
+                clutter[r, lo : lo + n_pad],
+                iota,
+                has_dem,
+                los[lo : lo + n_pad],
+                dz[lo : lo + n_pad],
+                diff[lo : lo + n_pad],
+                vrow,
+                _F32_NEG_INF,
+            )
+            for i in range(n_pad):
+                v = vrow[i]
+                prow[i] = exp10f_db(v if v >= level32 else _F32_0)
             s_v = sums[g, r - r0, lo : lo + n_pad]
             best_v = best[r - r0, lo : lo + n_pad]
             bidx_v = bidx[r - r0, lo : lo + n_pad]
-            iota_v = iota[:n_pad]
-            if has_dem:
-                _terrain_row(
-                    k,
-                    gr,
-                    lo,
-                    hi,
-                    col_off,
-                    cellp,
-                    sp,
-                    ip,
-                    dem,
-                    tsc[r - r0],
-                    los,
-                    dz,
-                    diff,
-                    ray_scr[0],
-                )
-                los_v = los[lo : lo + n_pad]
-                dz_v = dz[lo : lo + n_pad]
-                diff_v = diff[lo : lo + n_pad]
-                dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
-                dy2 = dy * dy
-                j0 = np.float32(col_off + lo - gm)
-                v_v = vrow[:n_pad]
-                p_v = prow[:n_pad]
-                for i in range(n_pad):
-                    dx = xm + (j0 + iota_v[i]) * res32
-                    v = _rsrp32(
-                        dx,
-                        dy,
-                        cls_v[i],
-                        dy2,
-                        c32,
-                        los_v[i],
-                        np.float32(dz_v[i]),
-                        np.float32(diff_v[i]),
-                    )
-                    ok = (iota_v[i] < n32) & (v >= level32)
-                    v_v[i] = v if ok else _F32_NEG_INF
-                    p_v[i] = exp10f_db(v if ok else _F32_0)
-                for i in range(n_pad):
-                    v = v_v[i]
-                    ok = v >= level32
-                    s_v[i] += np.float64(p_v[i]) if ok else 0.0
-                    b = best_v[i]
-                    better = ok & (v > b)
-                    best_v[i] = v if better else b
-                    bidx_v[i] = k32 if better else bidx_v[i]
-                continue
-            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
-            dy2 = dy * dy
-            j0 = np.float32(col_off + lo - gm)
-            # Two loops: the first all float32 (8 lanes a vector), the second mixes in the
-            # float64 sums (4 lanes) but is only loads, compares and adds. (The scratch rows are
-            # indexed from 0 directly: no views to set up per row.)
-            for i in range(n_pad):
-                dx = xm + (j0 + iota[i]) * res32
-                v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
-                ok = (iota[i] < n32) & (v >= level32)
-                vrow[i] = v if ok else _F32_NEG_INF
-                prow[i] = exp10f_db(v if ok else _F32_0)
             for i in range(n_pad):
                 v = vrow[i]
                 ok = v >= level32
@@ -884,14 +883,6 @@ def tile_kernel(
     returns the number of cell-pixel evaluations.
     """
     h, w = out_rsrp.shape
-    wp = w + PAD
-    best = np.empty((h, wp), dtype=np.float32)
-    bidx = np.empty((h, wp), dtype=np.int32)
-    sums = np.empty((max(ip[NGROUPS], 1), h, wp), dtype=np.float64)
-    los = np.zeros(wp, dtype=np.bool_)
-    dz = np.zeros(wp, dtype=np.float64)
-    diff = np.zeros(wp, dtype=np.float64)
-    tsc = np.empty((h if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
     return _band(
         0,
         h,
@@ -908,14 +899,7 @@ def tile_kernel(
         out_server,
         out_sinr,
         out_covered,
-        best,
-        bidx,
-        sums,
-        los,
-        dz,
-        diff,
-        tsc,
-        ray_scratch(cellp, celli, sp, ip),
+        _scratch(h, w, cellp, celli, sp, ip),
     )
 
 
@@ -942,24 +926,14 @@ def tile_kernel_parallel(
     Each band marches the rays its own pixels need (the horizon sweep is per band), so with a DEM
     the engine passes bands of about ``h / (2·threads)`` rows rather than ``BAND``."""
     h, w = out_rsrp.shape
-    wp = w + PAD
-    ng = max(ip[NGROUPS], 1)
     band = max(band, 1)
     n_bands = (h + band - 1) // band
     evals = np.zeros(n_bands, dtype=np.int64)
     for b in prange(n_bands):
         r0 = b * band
-        r1 = min(r0 + band, h)
-        best = np.empty((band, wp), dtype=np.float32)
-        bidx = np.empty((band, wp), dtype=np.int32)
-        sums = np.empty((ng, band, wp), dtype=np.float64)
-        los = np.zeros(wp, dtype=np.bool_)
-        dz = np.zeros(wp, dtype=np.float64)
-        diff = np.zeros(wp, dtype=np.float64)
-        tsc = np.empty((band if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
         evals[b] = _band(
             r0,
-            r1,
+            min(r0 + band, h),
             row_off,
             col_off,
             cellp,
@@ -973,14 +947,7 @@ def tile_kernel_parallel(
             out_server,
             out_sinr,
             out_covered,
-            best,
-            bidx,
-            sums,
-            los,
-            dz,
-            diff,
-            tsc,
-            ray_scratch(cellp, celli, sp, ip),
+            _scratch(band, w, cellp, celli, sp, ip),
         )
     return evals.sum()
 
@@ -992,50 +959,45 @@ def _footprint_cell(
     """RSRP (dBm) of cell ``k`` alone on its window ``h × w`` at global ``(row_off, col_off)``,
     row-major into ``out[o : o + h·w]``; NaN where it does not contribute. ``clutter`` is the
     full-grid class raster, padded (H, W + PAD). The per-pixel arithmetic is the tile kernel's
-    (same set-up, same terrain pass, same vectorised evaluation, the same float32 value).
-    Returns the evaluations."""
+    (same set-up, same terrain passes, the same vectorised loop, :func:`_row_rsrp`: the same
+    float32 value). Returns the evaluations."""
+    _best, _bidx, _sums, los, dz, diff, tsc, ray_scr = _scratch(
+        h, w, cellp[k : k + 1], celli[k : k + 1], sp, ip
+    )
+    rays, need, touched = ray_scr
     wp = w + PAD
-    los = np.zeros(wp, dtype=np.bool_)
-    dz = np.zeros(wp, dtype=np.float64)
-    diff = np.zeros(wp, dtype=np.float64)
     vrow = np.empty(wp, dtype=np.float32)
     iota = np.arange(wp).astype(np.float32)
-    tsc = np.empty((h if ip[HAS_DEM] != 0 else 1, NTSC, wp), dtype=np.float64)
-    rays, need, touched = ray_scratch(cellp[k : k + 1], celli[k : k + 1], sp, ip)
     res = sp[RES]
     res32 = np.float32(res)
     level32 = np.float32(sp[LEVEL])
     has_dem = ip[HAS_DEM] != 0
-    c64, c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
-    cu, cs, cr, r2, dh, dh2, base, sin_az, cos_az, kh, kv, tilt = c64
-    dh32 = c32[9]
-    n_rays = celli[k, N_RAYS]
+    c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
+    cl = clutter[row_off : row_off + h, col_off : col_off + wp]
     evals = 0
     if has_dem:
-        n_touched = 0
-        for r in range(h):
-            lo, hi = _row_interval(k, row_off + r, cellp, celli, sp, col_off, w)
-            if lo < hi:
-                n_touched = _terrain_needs(
-                    k,
-                    n_rays,
-                    row_off + r,
-                    lo,
-                    hi,
-                    col_off,
-                    cellp,
-                    sp,
-                    ip,
-                    clutter[row_off + r, col_off : col_off + wp],
-                    cu,
-                    cs,
-                    cr,
-                    tsc[r],
-                    need,
-                    touched,
-                    n_touched,
-                )
-        _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
+        _cell_terrain(
+            k,
+            0,
+            h,
+            row_off,
+            col_off,
+            w,
+            cellp,
+            celli,
+            sp,
+            ip,
+            cl,
+            c32,
+            gm,
+            xm,
+            iota,
+            dem,
+            tsc,
+            rays,
+            need,
+            touched,
+        )
     for r in range(h):
         row_o = o + r * w
         out[row_o : row_o + w] = np.nan
@@ -1045,39 +1007,26 @@ def _footprint_cell(
             continue
         n = hi - lo
         evals += n
-        n32 = np.float32(n)
         n_pad = (n + PAD - 1) // PAD * PAD
-        cls_v = clutter[gr, col_off + lo : col_off + lo + n_pad]
-        iota_v = iota[:n_pad]
         if has_dem:
             _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r], los, dz, diff, rays)
-            los_v = los[lo : lo + n_pad]
-            dz_v = dz[lo : lo + n_pad]
-            diff_v = diff[lo : lo + n_pad]
-            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
-            dy2 = dy * dy
-            j0 = np.float32(col_off + lo - gm)
-            for i in range(n_pad):
-                dx = xm + (j0 + iota_v[i]) * res32
-                v = _rsrp32(
-                    dx,
-                    dy,
-                    cls_v[i],
-                    dy2,
-                    c32,
-                    los_v[i],
-                    np.float32(dz_v[i]),
-                    np.float32(diff_v[i]),
-                )
-                vrow[i] = v if ((iota_v[i] < n32) & (v >= level32)) else np.float32(np.nan)
-        else:
-            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
-            dy2 = dy * dy
-            j0 = np.float32(col_off + lo - gm)
-            for i in range(n_pad):
-                dx = xm + (j0 + iota_v[i]) * res32
-                v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
-                vrow[i] = v if ((iota_v[i] < n32) & (v >= level32)) else np.float32(np.nan)
+        _row_rsrp(
+            n,
+            np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y]),
+            np.float32(col_off + lo - gm),
+            xm,
+            res32,
+            level32,
+            c32,
+            cl[r, lo : lo + n_pad],
+            iota,
+            has_dem,
+            los[lo : lo + n_pad],
+            dz[lo : lo + n_pad],
+            diff[lo : lo + n_pad],
+            vrow,
+            np.float32(np.nan),
+        )
         out[row_o + lo : row_o + hi] = vrow[:n]
     return evals
 
