@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import __version__, safefs
+from . import __version__, safefs, staging
 from .crs import resolve_grid_crs
 from .errors import ConfigError, GigacovError
 from .grid import Grid
@@ -197,18 +197,6 @@ def _coverage(result: RunResult, plan: bool = False) -> None:
                 )
 
 
-def _clear_stale_outputs(run_dir: Path) -> None:
-    """Remove the previous run's outputs from ``run_dir`` once its manifest is gone, so that an
-    interrupted re-run never leaves last run's report or workbook beside this run's tables
-    (only gigacov's own file names; nothing else in the folder is touched)."""
-    from .preflight import OUTPUT_NAMES
-
-    for name in OUTPUT_NAMES:
-        p = run_dir / name
-        if p.is_symlink() or p.is_file():
-            p.unlink()
-
-
 def _preflight(scn: Scenario, last: int, skip: set[Stage]) -> None:
     """Paths checked before the run writes anything (:func:`gigacov.preflight.check_paths`)."""
     from .preflight import check_paths
@@ -220,9 +208,21 @@ def _preflight(scn: Scenario, last: int, skip: set[Stage]) -> None:
 
 
 def _sweep(run_dir: Path) -> None:
-    """Remove what interrupted gigacov runs left in the run directory and in ``maps/``."""
-    for folder in (run_dir, Path("maps")):
-        safefs.sweep_partials(folder)
+    """Complete or remove what killed gigacov runs left beside and in the run directory and in
+    ``maps/`` (:func:`gigacov.staging.sweep`)."""
+    staging.sweep(run_dir, Path.cwd() / "maps")
+
+
+def _commit(result: RunResult) -> None:
+    """Move the staged run into its run directory and point the result at it."""
+    from .preflight import input_paths
+
+    st = result.staging
+    assert st is not None
+    st.commit(keep=[p for _, p in input_paths(result.scenario)])
+    result.outputs = {k: st.final_path(v) for k, v in result.outputs.items()}
+    result.run_dir = result.scenario.out_dir
+    result.staging = None
 
 
 def _check_standards_named(scn: Scenario, last: int) -> None:
@@ -368,9 +368,12 @@ def _label_plan(plan_result: Any, operator: str) -> None:
 
 def _map(result: RunResult, offline: bool | None = None) -> None:
     from .maps import build_map
+    from .maps.build import default_map_path
 
+    # A staged run stages its map too: maps/<name>.html changes when the run is complete.
+    path = result.staging.external(default_map_path(result)) if result.staging else None
     with _timed(result, "map"):
-        result.outputs["map"] = build_map(result, offline=offline)
+        result.outputs["map"] = build_map(result, path, offline=offline)
 
 
 def _report(result: RunResult) -> None:
@@ -436,10 +439,7 @@ def manifest_for(result: RunResult) -> dict[str, Any]:
             op: cov.timings for op, cov in result.coverage_by_operator.items()
         },
         "timings_s": result.timings,
-        "outputs": {
-            k: str(Path(v).relative_to(result.run_dir)) if _inside(v, result.run_dir) else str(v)
-            for k, v in result.outputs.items()
-        },
+        "outputs": {k: _manifest_path(result, v) for k, v in result.outputs.items()},
         "stages": result.stages,
         "plan": result.plan.summary() if result.plan is not None else None,
         "rejected_rows": int(len(inputs.rejected)) if inputs is not None else 0,
@@ -456,6 +456,15 @@ def _carriers_manifest(inputs: Any) -> dict[str, Any] | None:
         return None
     summ = getattr(inputs, "carriers", None)
     return {**table.to_dict(), "cells": summ.to_dict() if summ is not None else None}
+
+
+def _manifest_path(result: RunResult, path: Path) -> str:
+    """An output as the manifest names it: relative inside the run directory, else absolute
+    (where it is once a staged run is complete)."""
+    final, run_dir = result.final_path(path), result.final_path(result.run_dir)
+    if _inside(final, run_dir):
+        return str(Path(final).resolve().relative_to(Path(run_dir).resolve()))
+    return str(final)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -567,7 +576,6 @@ def _run_reusing(
     from . import reuse
     from .ingest import load_inputs
     from .standard_files import load_standards
-    from .zonal import population_grid
 
     if until not in STAGES:
         raise ValueError(f"until must be one of {STAGES}, got {until!r}")
@@ -597,7 +605,6 @@ def _run_reusing(
         plan_strict="plan" in wanted,
     )
     result.reuse = decision
-    old = decision.manifest or {}
     if not decision.compute:
         # The run's warnings were said when it was computed; -v says them again.
         for text in decision.earlier_warnings:
@@ -607,13 +614,77 @@ def _run_reusing(
     else:
         decision.earlier_warnings = []
     log.info("%s", decision.line())
+    try:
+        if not scn.scenario.allow_empty:
+            check_not_empty(result.inputs)
+    except GigacovError:
+        complete = decision.manifest is not None
+        _write_rejected(result, VALIDATE_REJECTED if complete else "rejected_rows.csv")
+        raise
+    # Built in a staging folder like a full run; the files of the stages read back are
+    # hard-linked into it (gigacov.staging), so a reusing command costs no copy.
+    with staging.staged_run(run_dir) as st:
+        st.carry(_carried(run_dir, decision))
+        result.staging, result.run_dir = st, st.dir
+        _reuse_stages(result, decision, last, skip, offline, counties)
+        _commit(result)
+    return result
+
+
+def _carried(run_dir: Path, decision: Any) -> list[str]:
+    """The files of the existing run that a reusing command keeps: those of every stage it does
+    not recompute and, when it computes nothing, every output of the run (its report, its field
+    check); when it computes a stage, the old run's other outputs describe the old data and go
+    when the new run is moved in."""
+    from . import reuse
+
+    old = decision.manifest
+    if old is None:
+        return []
+    records = old.get("stages") or {}
+    # the stages read back, and those the command neither reads nor computes (they stay
+    # recorded as they were; a later command finds them stale if they are)
+    names = [
+        n
+        for stage, record in records.items()
+        if stage in reuse.DATA_STAGES and stage not in decision.compute and isinstance(record, dict)
+        for n in reuse.stage_files(stage, record)
+    ]
+    # The old manifest too: reading the stages back goes through it (the new one replaces it
+    # in the staging folder before the run is moved in).
+    names.append(staging.MANIFEST)
+    if not decision.compute and run_dir.is_dir():
+        names += [
+            p.name
+            for p in run_dir.iterdir()
+            if staging.is_run_output(p.name) and p.name != staging.MANIFEST
+        ]
+        names += [
+            str(rel)
+            for rel in (old.get("outputs") or {}).values()
+            if isinstance(rel, str) and Path(rel).name == rel and rel != staging.MANIFEST
+        ]
+    return names
+
+
+def _reuse_stages(
+    result: RunResult,
+    decision: Any,
+    last: int,
+    skip: set[Stage],
+    offline: bool | None,
+    counties: list[str] | None,
+) -> None:
+    """The stages of a reusing command, into ``result.run_dir`` (the staging folder)."""
+    from . import reuse
+    from .zonal import population_grid
+
+    scn, run_dir = result.scenario, result.run_dir
+    old = decision.manifest or {}
     if decision.compute:
-        run_dir.mkdir(parents=True, exist_ok=True)
         _write_rejected(result, "rejected_rows.csv")
     result.outputs["rejected_rows"] = run_dir / "rejected_rows.csv"
     result.outputs["skipped_rows"] = run_dir / "skipped_rows.csv"
-    if not scn.scenario.allow_empty:
-        check_not_empty(result.inputs)
     result.grid = make_grid(scn, result.inputs)
     for stage in reuse.DATA_STAGES:
         if stage in decision.reuse:
@@ -621,9 +692,6 @@ def _run_reusing(
                 reuse.restore(result, decision, stage)
             result.stages[stage] = (old.get("stages") or {})[stage]
         elif stage in decision.compute:
-            # The run directory is being changed (after the reused stages were read back, which
-            # needs the manifest): it is not a complete run until the new manifest.
-            (run_dir / "manifest.json").unlink(missing_ok=True)
             if stage == "coverage":
                 _coverage(result)
             else:
@@ -644,6 +712,7 @@ def _run_reusing(
     for stage, record in (old.get("stages") or {}).items():
         result.stages.setdefault(stage, record)
     for key, rel in (old.get("outputs") or {}).items():
+        # the old run's files that were carried into this one, and its map
         path = Path(rel) if Path(rel).is_absolute() else run_dir / rel
         if key not in result.outputs and path.exists():
             result.outputs[key] = path
@@ -660,7 +729,6 @@ def _run_reusing(
         # The reused stages' warnings and timings stay with the run.
         result.warnings.extend(w for w in old.get("warnings") or [] if w not in result.warnings)
     write_manifest(result)
-    return result
 
 
 def _run(
@@ -694,11 +762,24 @@ def _run(
         # validate computes nothing: it leaves a run directory as it was, but for its report.
         _write_rejected(result, VALIDATE_REJECTED if complete else "rejected_rows.csv")
         return result
-    # A manifest marks a complete run: remove the old one before the first file of the new run
-    # is written, so that an interrupted run never looks complete.
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "manifest.json").unlink(missing_ok=True)
-    _clear_stale_outputs(run_dir)
+    # The new run is built in a staging folder and moved into the run directory when complete
+    # (gigacov.staging): until then the previous run stays as it was, and an interrupted run
+    # leaves it untouched.
+    with staging.staged_run(run_dir) as st:
+        result.staging, result.run_dir = st, st.dir
+        _run_stages(result, last, skip, offline, plan_counties)
+        _commit(result)
+    return result
+
+
+def _run_stages(
+    result: RunResult,
+    last: int,
+    skip: set[Stage],
+    offline: bool | None,
+    plan_counties: Iterable[str] | None,
+) -> None:
+    """Every stage of a full run, written into ``result.run_dir``, the manifest last."""
     _write_rejected(result, "rejected_rows.csv")
     steps: list[tuple[Stage, Callable[[], None]]] = [
         (
@@ -721,7 +802,6 @@ def _run(
         computed.append(name)
     _record_stages(result, computed, plan_counties)
     write_manifest(result)
-    return result
 
 
 def calibrate(
@@ -744,8 +824,14 @@ def calibrate(
             'section with path = "drive_test.csv"'
         )
     run_dir = Path(scn.out_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    result = _ingest(scn, run_dir)
+    folder = Path(out_dir) if out_dir else run_dir
+    _sweep(run_dir)
+    result = _ingest(scn, run_dir, write=False)
+    # The rejected rows go beside the calibration; in a complete run they must not replace the
+    # run's own (like validate).
+    result.run_dir = folder
+    complete = (folder / "manifest.json").is_file()
+    _write_rejected(result, VALIDATE_REJECTED if complete else "rejected_rows.csv")
     techs = set(result.inputs.measurements["tech"]) & {"5G", "4G"}
     if not techs:
         raise ConfigError(
@@ -755,9 +841,11 @@ def calibrate(
     wanted = [t for t in scn.radio.technologies if t.upper() in techs]
     scn_c = scn.replace(radio={"technologies": wanted})
     result.scenario = scn_c
-    _coverage(result)
-    fr = field_analyse(result, with_verdicts=False)
-    folder = Path(out_dir) if out_dir else run_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    # The coverage computed for the fit is the measured technologies' only, under the
+    # calibration being fitted: its rasters go to a private scratch folder, never over the run's.
+    with safefs.partial_dir(folder) as scratch:
+        result.run_dir = scratch
+        _coverage(result)
+        fr = field_analyse(result, with_verdicts=False)
     paths = write_calibration(fr.calibration, folder, scenario=scn.name)
     return fr.calibration, paths

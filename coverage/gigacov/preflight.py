@@ -18,34 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, RunError
+from .staging import OUTPUT_NAMES, is_run_output
 
 __all__ = ["OUTPUT_NAMES", "input_paths", "check_paths"]
 
-#: Files a run writes into its run directory (besides the map, which goes to ``maps/``).
-OUTPUT_NAMES = frozenset(
-    {
-        "manifest.json",
-        "rejected_rows.csv",
-        "skipped_rows.csv",
-        "compliance.csv",
-        "indicators.gpkg",
-        "compliance.xlsx",
-        "report.html",
-        "comparison.xlsx",
-        "comparison.html",
-        "gaps.gpkg",
-        "recommended_sites.csv",
-        "recommended_sites.gpkg",
-        "rsrp.tif",
-        "sinr.tif",
-        "server.tif",
-        "covered.tif",
-        "rsrp_4g.tif",
-        "sinr_4g.tif",
-        "server_4g.tif",
-        "covered_4g.tif",
-    }
-)
+# OUTPUT_NAMES: the files a run writes into its run directory (besides the map, which goes to
+# ``maps/``, and the per-operator rasters; see gigacov.staging.is_run_output).
 
 
 def input_paths(scenario: Any) -> list[tuple[str, Path]]:
@@ -123,6 +101,8 @@ def check_paths(scenario: Any, *, writes_map: bool, reads_previous: bool) -> Non
         _writable_folder(maps_dir, "the maps folder (maps/ in the current folder)")
         outputs.append(maps_dir / f"{scenario.name}.html")
     for key, path in input_paths(scenario):
+        if is_run_output(path.name) and _same(path.parent, out_dir):
+            outputs.append(out_dir / path.name)  # a per-operator raster's name
         for out in outputs:
             if _same(path, out):
                 raise ConfigError(

@@ -68,6 +68,7 @@ __all__ = [
     "StoredPlan",
     "read_manifest_if_complete",
     "stage_record",
+    "stage_files",
     "own_changes",
 ]
 
@@ -319,6 +320,11 @@ def read_manifest_if_complete(run_dir: Path) -> dict[str, Any] | None:
         return read_manifest(run_dir)
     except (RunError, OSError) as exc:
         raise RunError(f"{exc}; rerun the scenario with --recompute") from None
+
+
+def stage_files(stage: str, record: dict[str, Any]) -> list[str]:
+    """The files a stage left in the run directory (from its manifest record)."""
+    return _stage_files(stage, record)
 
 
 def _stage_files(stage: str, record: dict[str, Any]) -> list[str]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only; never imported at run time
     from .planning.result import PlanResult
     from .radio.result import CoverageResult
     from .reuse import Decision
+    from .staging import Staging
     from .standard_files import Standard
 
 __all__ = ["RunResult"]
@@ -75,6 +76,9 @@ class RunResult:
     reuse
         What was read back from the run directory and why anything was recomputed, when the
         run reused an earlier one (:mod:`gigacov.reuse`), else None.
+    staging
+        While the run is being built: its :class:`gigacov.staging.Staging` (``run_dir`` is
+        then the staging folder); None once the run is in its run directory.
     """
 
     scenario: Scenario
@@ -96,6 +100,12 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     stages: dict[str, Any] = field(default_factory=dict)
     reuse: Decision | None = None
+    staging: Staging | None = None
+
+    def final_path(self, path: str | Path) -> Path:
+        """Where ``path`` (written while the run is staged) is once the run is complete: what
+        a file may name (a link from the report to the map, the run's folder)."""
+        return self.staging.final_path(path) if self.staging is not None else Path(path)
 
     @property
     def synthetic(self) -> bool:

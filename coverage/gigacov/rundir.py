@@ -21,9 +21,10 @@ Writing
 Hashing
     :func:`sha256_file`.
 The manifest
-    ``manifest.json`` marks a complete run: it is written last (:func:`write_manifest`) and
-    removed first when a run starts again (:func:`remove_manifest`), so an interrupted run never
-    looks complete. :func:`read_manifest` reads it back.
+    ``manifest.json`` marks a complete run: it is written last (:func:`write_manifest`); a run
+    is built in a staging folder and moved into its run directory with the manifest last
+    (:mod:`gigacov.staging`), so an interrupted run never looks complete and never damages the
+    previous one. :func:`read_manifest` reads it back.
 Reading a run back
     :func:`read_run` checks that a folder is a complete run and returns a :class:`StoredRun`
     (manifest, compliance table, indicator tables per level); :func:`read_compliance_csv` and

@@ -290,7 +290,7 @@ def run_tables(run: RunResult) -> RunTables:
         t["admin_code"] = t["admin_code"].map(code_text).astype(object)
     return RunTables(
         _label(manifest, run.scenario.name),
-        Path(run.run_dir) if run.run_dir else None,
+        Path(getattr(run, "final_path", Path)(run.run_dir)) if run.run_dir else None,
         manifest,
         normalise_compliance(run.compliance),
         units,
@@ -565,10 +565,13 @@ def compare_runs(
         A folder is not a complete run (names what is missing), or the runs are not comparable
         and ``force`` is false.
     """
+    from ..staging import recover
     from .charts import find_cjk_font
     from .html import write_comparison_html
     from .workbook import write_comparison_workbook
 
+    for folder in (run_a, run_b):
+        recover(folder)  # a run killed while it was being moved in is completed first
     a = load_run(run_a)
     b = load_run(run_b)
     cmp = compute_comparison(a, b, force=force)

@@ -827,7 +827,9 @@ def _map_link(run: RunResult, report_path: Path) -> str | None:
     m = (run.outputs or {}).get("map")
     if not m:
         return None
-    rel = os.path.relpath(Path(m).resolve(), report_path.resolve().parent)
+    # While the run is staged, both files are elsewhere than where the link will be followed.
+    final = getattr(run, "final_path", Path)
+    rel = os.path.relpath(final(m).resolve(), final(report_path).resolve().parent)
     return urllib.parse.quote(Path(rel).as_posix())
 
 
