@@ -38,8 +38,9 @@ def _previous_run_section(run: RunResult, font: str) -> dict[str, Any] | None:
     for the report: the section then says why it does not compare (unless
     ``[report] force_compare``).
     """
-    from .html import _title_suffix, comparison_context, run_columns
+    from .html import _title_suffix
     from .labels import Labeler
+    from .year_over_year import comparison_context, run_columns
 
     prev = run.scenario.report.previous_run
     if not prev:
