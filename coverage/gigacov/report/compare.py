@@ -567,8 +567,8 @@ def compare_runs(
     """
     from ..staging import recover
     from .charts import find_cjk_font
+    from .comparison_workbook import write_comparison_workbook
     from .html import write_comparison_html
-    from .workbook import write_comparison_workbook
 
     for folder in (run_a, run_b):
         recover(folder)  # a run killed while it was being moved in is completed first

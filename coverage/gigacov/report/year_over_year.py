@@ -31,7 +31,7 @@ def comparison_context(
     cmp: Any, lang: Labeler, font: str, suffix: str = "", max_charts: int = 8
 ) -> dict[str, Any]:
     """What the year-over-year template needs from a :class:`~gigacov.report.compare.Comparison`."""
-    from .workbook import change_name
+    from .comparison_workbook import change_name
 
     a, b = cmp.a, cmp.b
     col_a, col_b = run_columns(a, b, lang)
