@@ -168,7 +168,7 @@ def test_statistics_villages_roll_up_unless_county_row(ind):
 
 def test_county_row_wins_over_its_villages_and_mismatch_is_logged(caplog):
     bb = pd.concat([BB, broadband([("350502", "county", 2024, 160, 100)])], ignore_index=True)
-    with caplog.at_level(logging.WARNING, logger="gigacov.indicators"):
+    with caplog.at_level(logging.WARNING, logger="gigacov.indicator_rollup"):
         ind = compute_indicators(make_inputs(bb=bb), GRID, POP, {"5G": coverage()})
     a = row(ind, "county", "350502")
     assert a["stats_source"] == "county" and a["households"] == 160
@@ -177,7 +177,7 @@ def test_county_row_wins_over_its_villages_and_mismatch_is_logged(caplog):
 
 def test_missing_statistics_are_nan_and_skipped_in_the_roll_up(caplog):
     bb = BB[BB["admin_code"] != "350503"]
-    with caplog.at_level(logging.WARNING, logger="gigacov.indicators"):
+    with caplog.at_level(logging.WARNING, logger="gigacov.indicator_rollup"):
         ind = compute_indicators(make_inputs(bb=bb), GRID, POP, {"5G": coverage()})
     b = row(ind, "county", "350503")
     assert b["stats_source"] == "none" and np.isnan(b["households"])

@@ -6,6 +6,10 @@ places and the broadband statistics into one table per administrative level
 
 Where each figure comes from
 ----------------------------
+This module holds the computation per level; whether each key place is reached is decided in
+:mod:`gigacov.key_place_reach`, and the statistics rows and the roll-up to cities and the province
+in :mod:`gigacov.indicator_rollup`.
+
 * **Raster figures** (population, covered population, area, covered area) of counties and
   villages come from one zonal pass each over the grid (:func:`gigacov.zonal.zonal_sums`, with
   ``[indicators] subpixel`` sub-cells per pixel edge). Cities and the province are the sums of
@@ -41,7 +45,6 @@ narrower than the province, the province row describes that part only — its na
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,7 +52,6 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from .catalogue import (
     BASE_COLUMNS,
@@ -61,10 +63,12 @@ from .catalogue import (
     indicator_definitions,
 )
 from .errors import InputError
-from .grid import Grid, Tile
+from .grid import Grid
+from .indicator_rollup import county_statistics, roll_up
+from .key_place_reach import evaluate_key_places
 from .rundir import write_gpkg_layers
 from .scenario import IndicatorsSection
-from .zonal import rasterize_zones, zonal_sums
+from .zonal import zonal_sums
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ingest.model import Inputs
@@ -117,198 +121,6 @@ def add_ratios(table: pd.DataFrame, technologies: tuple[str, ...] = ("5g",)) -> 
 
 
 # ------------------------------------------------------------------------------------------------
-# Key places
-# ------------------------------------------------------------------------------------------------
-
-
-def _window(grid: Grid, bounds) -> Tile | None:
-    """Grid window covering metric ``bounds`` (clipped); None when outside the grid."""
-    res = grid.resolution_m
-    t = grid.transform
-    c0 = max(int(math.floor((bounds[0] - t.c) / res)), 0)
-    c1 = min(int(math.ceil((bounds[2] - t.c) / res)), grid.width)
-    r0 = max(int(math.floor((t.f - bounds[3]) / res)), 0)
-    r1 = min(int(math.ceil((t.f - bounds[1]) / res)), grid.height)
-    if c0 >= c1 or r0 >= r1:
-        return None
-    return Tile(r0, c0, r1 - r0, c1 - c0)
-
-
-def _sample_pixels(
-    grid: Grid, xs: np.ndarray, ys: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    row, col = grid.rowcol(xs, ys)
-    ok = grid.contains_rowcol(row, col)
-    return np.where(ok, row, 0), np.where(ok, col, 0), ok
-
-
-def _line_samples(geom, step: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """Per line part: sample x, y at the middles of equal pieces ≤ ``step`` m, and piece length."""
-    parts = shapely.get_parts(geom) if geom.geom_type.startswith("Multi") else [geom]
-    out = []
-    for part in parts:
-        length = part.length
-        if length <= 0:
-            continue
-        n = max(1, int(math.ceil(length / step)))
-        piece = length / n
-        pts = shapely.line_interpolate_point(part, (np.arange(n) + 0.5) * piece)
-        out.append((shapely.get_x(pts), shapely.get_y(pts), piece))
-    return out
-
-
-def _longest_run(flags: np.ndarray) -> int:
-    """Longest run of True in a 1-D boolean array."""
-    if flags.size == 0 or not flags.any():
-        return 0
-    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
-    d = np.diff(padded)
-    starts = np.flatnonzero(d == 1)
-    ends = np.flatnonzero(d == -1)
-    return int((ends - starts).max())
-
-
-def evaluate_key_places(
-    key_places: gpd.GeoDataFrame,
-    grid: Grid,
-    coverage: Mapping[str, CoverageResult],
-    options: IndicatorsSection | None = None,
-) -> gpd.GeoDataFrame:
-    """Whether each key place is reached, per technology.
-
-    Parameters
-    ----------
-    key_places
-        Points, lines (roads) or polygons, any CRS with a CRS set (WGS84 from ingest).
-    grid
-        The grid of the coverage rasters.
-    coverage
-        ``{tech: CoverageResult}`` (``"5G"``, ``"4G"``).
-    options
-        ``[indicators]`` settings (shares and sub-pixel factor).
-
-    Returns
-    -------
-    GeoDataFrame
-        A copy of ``key_places`` (original geometry) with, per technology ``t`` present:
-        ``reached_<t>`` (bool), ``covered_share_<t>`` (fraction of the point(s) / area / length
-        covered; NaN when the place lies outside the grid); for 5G also ``rsrp_dbm`` (at a
-        point, the median over the samples otherwise) and ``longest_gap_m`` (the longest
-        uncovered stretch of a road, metres; NaN for points and areas). Without a 5G result
-        the 5G columns are there with NA / NaN.
-
-    Notes
-    -----
-    A point is reached when its pixel is covered; a multi-point, like an area, when the covered
-    share ≥ ``key_place_area_share``. Areas are sampled at the sub-cell centres inside them
-    (``subpixel`` per pixel edge; a place smaller than a sub-cell at its representative point);
-    roads at the middles of equal pieces of at most ``resolution / subpixel`` metres, per part,
-    so ``longest_gap_m`` is exact to that step and never runs across two parts.
-    """
-    opts = options or IndicatorsSection()
-    s = int(opts.subpixel)
-    out = key_places.copy()
-    if key_places.crs is None:
-        raise InputError("key places have no CRS; ingest should hand them over in WGS84")
-    metric = key_places.geometry.to_crs(grid.crs)
-    step = grid.resolution_m / s
-    n = len(out)
-    samples: list[tuple[np.ndarray, np.ndarray, np.ndarray, list[int], str]] = []
-    # One set of sample pixels per place (rows, cols, weights, run boundaries, kind).
-    for geom in metric.values:
-        kind = "point"
-        if geom is None or geom.is_empty:
-            samples.append((np.zeros(0, int), np.zeros(0, int), np.zeros(0), [], "empty"))
-            continue
-        gt = geom.geom_type
-        if gt in ("Point", "MultiPoint"):
-            pts = shapely.get_parts(geom)
-            xs, ys = shapely.get_x(pts), shapely.get_y(pts)
-            w = np.ones(len(xs))
-            runs = [len(xs)]
-            kind = "point" if gt == "Point" else "points"
-        elif gt in ("LineString", "MultiLineString", "LinearRing"):
-            parts = _line_samples(geom, step)
-            xs = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0)
-            ys = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
-            w = np.concatenate([np.full(len(p[0]), p[2]) for p in parts]) if parts else np.zeros(0)
-            runs = [len(p[0]) for p in parts]
-            kind = "line"
-        elif gt in ("Polygon", "MultiPolygon"):
-            kind = "area"
-            win = _window(grid, geom.bounds)
-            xs = ys = np.zeros(0)
-            if win is not None:
-                sub = rasterize_zones([geom], grid, s, tile=win)
-                rr, cc = np.nonzero(sub == 0)
-                res = grid.resolution_m
-                xs = grid.transform.c + (win.col_off + (cc + 0.5) / s) * res
-                ys = grid.transform.f - (win.row_off + (rr + 0.5) / s) * res
-            if len(xs) == 0:  # smaller than a sub-cell: its representative point
-                p = geom.representative_point()
-                xs, ys = np.array([p.x]), np.array([p.y])
-            w = np.ones(len(xs))
-            runs = [len(xs)]
-        else:
-            p = geom.representative_point()
-            xs, ys, w, runs = np.array([p.x]), np.array([p.y]), np.ones(1), [1]
-        row, col, ok = _sample_pixels(grid, np.asarray(xs), np.asarray(ys))
-        samples.append(
-            (row[ok], col[ok], np.asarray(w)[ok], runs if ok.all() else [int(ok.sum())], kind)
-        )
-        if not ok.all():
-            log.warning("key place partly or wholly outside the grid; the part outside is ignored")
-    outside = 0
-    for tech, cov in coverage.items():
-        t = tech.lower()
-        shares = np.full(n, np.nan)
-        reached = np.zeros(n, dtype=bool)
-        rsrp = np.full(n, np.nan)
-        gaps = np.full(n, np.nan)
-        covered = cov.covered
-        for i, (row, col, w, runs, kind) in enumerate(samples):
-            if row.size == 0:
-                if kind != "empty" and t == "5g":
-                    outside += 1
-                continue
-            cv = covered[row, col] != 0
-            share = float((w * cv).sum() / w.sum())
-            shares[i] = share
-            if kind == "point":
-                reached[i] = bool(cv[0])
-            elif kind == "line":
-                reached[i] = share >= opts.key_place_road_share - 1e-12
-            else:
-                reached[i] = share >= opts.key_place_area_share - 1e-12
-            if t == "5g":
-                vals = cov.rsrp_dbm[row, col]
-                if np.isfinite(vals).any():
-                    rsrp[i] = float(np.nanmedian(vals))
-                if kind == "line":
-                    longest, start = 0.0, 0
-                    for nrun in runs:
-                        seg = ~cv[start : start + nrun]
-                        if seg.size:
-                            longest = max(longest, _longest_run(seg) * float(w[start]))
-                        start += nrun
-                    gaps[i] = longest
-        out[f"reached_{t}"] = reached
-        out[f"covered_share_{t}"] = shares
-        if t == "5g":
-            out["rsrp_dbm"] = rsrp
-            out["longest_gap_m"] = gaps
-    if "5g" not in {t.lower() for t in coverage}:
-        # No 5G raster: reach is unknown, not "not reached".
-        out["reached_5g"] = pd.array([pd.NA] * n, dtype="boolean")
-        out["covered_share_5g"] = np.nan
-        out["rsrp_dbm"] = np.nan
-        out["longest_gap_m"] = np.nan
-    if outside:
-        log.warning("%d key place(s) lie outside the grid: counted as not reached", outside)
-    return out
-
-
-# ------------------------------------------------------------------------------------------------
 # Building the level tables
 # ------------------------------------------------------------------------------------------------
 
@@ -329,59 +141,6 @@ def _sites(cells: pd.DataFrame | None, tech: str) -> pd.DataFrame:
         return pd.DataFrame(columns=["site_id", "admin_code", "lon", "lat"])
     c = cells[cells["tech"].astype(str).str.upper() == tech]
     return c[["site_id", "admin_code", "lon", "lat"]].copy()
-
-
-def _statistics(inputs: Inputs, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(village rows, county rows) of the scenario year, indexed by admin_code."""
-    empty = pd.DataFrame(columns=list(STAT_FIELDS), dtype=np.float64)
-    bb = inputs.broadband
-    if bb is None or len(bb) == 0:
-        return empty, empty
-    rows = bb[pd.to_numeric(bb["year"], errors="coerce") == year].copy()
-    if len(rows) == 0:
-        years = sorted(pd.to_numeric(bb["year"], errors="coerce").dropna().astype(int).unique())
-        log.warning("broadband statistics have no rows for %s (years present: %s)", year, years)
-        return empty, empty
-    rows["admin_code"] = rows["admin_code"].astype(str)
-    if "level" in rows.columns:
-        level = rows["level"].astype(str).str.lower()
-    else:
-        level = pd.Series(
-            np.where(rows["admin_code"].str.len() > 6, "village", "county"), index=rows.index
-        )
-    for f in STAT_FIELDS:
-        rows[f] = pd.to_numeric(rows[f], errors="coerce") if f in rows.columns else np.nan
-    out = []
-    for lv in ("village", "county"):
-        part = rows[level == lv]
-        dup = part["admin_code"].duplicated(keep="last")
-        if dup.any():
-            log.warning(
-                "broadband statistics: %d duplicate %s row(s) for %s (e.g. %r); the last is used",
-                int(dup.sum()),
-                lv,
-                year,
-                part.loc[dup, "admin_code"].iloc[0],
-            )
-        part = part[~dup].set_index("admin_code")[list(STAT_FIELDS)].astype(np.float64)
-        out.append(part)
-    return out[0], out[1]
-
-
-def _sum_strict(frame: pd.DataFrame) -> pd.Series:
-    """Column sums that are NaN when any value is NaN (and for an empty frame)."""
-    if len(frame) == 0:
-        return pd.Series(np.nan, index=frame.columns)
-    return frame.sum(skipna=False)
-
-
-def _rollup_stats(children: pd.DataFrame, has: pd.Series) -> tuple[pd.Series, int]:
-    """Sum the statistics of the children that have any; returns (sums, children without)."""
-    with_stats = children[has.to_numpy()]
-    missing = int((~has).sum())
-    if len(with_stats) == 0:
-        return pd.Series(np.nan, index=list(STAT_FIELDS)), missing
-    return _sum_strict(with_stats[list(STAT_FIELDS)]), missing
 
 
 def compute_indicators(
@@ -555,118 +314,11 @@ def compute_indicators(
                 tbl[f"villages_reached_{t}"] = np.nan
 
     # ---- statistics --------------------------------------------------------------------------
-    vrows, crows = _statistics(inputs, year)
-    if len(villages):
-        vstats = vrows.reindex(villages["admin_code"])
-        for f in STAT_FIELDS:
-            villages[f] = vstats[f].to_numpy()
-        has_v = vstats.notna().any(axis=1).to_numpy()
-        villages["stats_source"] = np.where(has_v, "village", "none")
-        villages["stats_missing_units"] = 0
-    stats_rows = []
-    vr_county = vrows.index.str[:6] if len(vrows) else pd.Index([])
-    known_villages = (
-        villages.groupby(villages["admin_code"].str[:6]).size()
-        if len(villages)
-        else pd.Series(dtype=int)
-    )
-    for code in counties["admin_code"]:
-        vpart = vrows[vr_county == code] if len(vrows) else vrows
-        vsum = _sum_strict(vpart) if len(vpart) else None
-        n_known = int(known_villages.get(code, 0))
-        if code in crows.index:
-            row = crows.loc[code].astype(np.float64)
-            if vsum is not None:
-                _log_mismatch(code, row, vsum, len(vpart))
-            stats_rows.append((row, "county", 0))
-        elif vsum is not None:
-            missing = max(n_known - len(vpart), 0)
-            if missing:
-                log.warning(
-                    "county %s: %d of its %d villages have no statistics row for %s; its figures "
-                    "sum the %d villages that do",
-                    code,
-                    missing,
-                    n_known,
-                    year,
-                    len(vpart),
-                )
-            stats_rows.append((vsum, "villages", missing))
-        else:
-            stats_rows.append((pd.Series(np.nan, index=list(STAT_FIELDS)), "none", n_known))
-    for f in STAT_FIELDS:
-        counties[f] = [r[0][f] for r in stats_rows]
-    counties["stats_source"] = [r[1] for r in stats_rows]
-    counties["stats_missing_units"] = np.array([r[2] for r in stats_rows], dtype=np.int64)
-    no_stats = counties.loc[counties["stats_source"] == "none", "admin_code"].tolist()
-    if no_stats and (len(vrows) or len(crows)):
-        log.warning("no broadband statistics for %s for county(ies) %s", year, ", ".join(no_stats))
+    county_statistics(counties, villages, inputs, year)
 
     # ---- roll-up to cities and the province --------------------------------------------------
-    city_codes = set(cities["admin_code"])
-    prov_codes = set(provinces["admin_code"])
-    county_city = counties.apply(lambda r: _parent(r, city_codes, 4), axis=1)
-    county_prov = counties.apply(lambda r: _province_of(r, prov_codes), axis=1)
-    sum_cols = [
-        "population",
-        "area_km2",
-        "sites_5g",
-        "key_places",
-        "villages",
-        *[
-            f"{p}_{t}"
-            for t in col_techs
-            for p in (
-                "covered_population",
-                "covered_area_km2",
-                "key_places_reached",
-                "villages_reached",
-            )
-        ],
-    ]
-    upper: dict[str, gpd.GeoDataFrame] = {}
-    for level, table, member in (
-        ("city", cities, county_city),
-        ("province", provinces, county_prov),
-    ):
-        if len(table) == 0:
-            continue
-        keep = table["admin_code"].isin(set(member.dropna()))
-        dropped = table.loc[~keep, "admin_code"].tolist()
-        if dropped:
-            log.info("%s unit(s) %s have no analysed county; left out", level, ", ".join(dropped))
-        table = table[keep].reset_index(drop=True)
-        rows = []
-        for code in table["admin_code"]:
-            ch = counties[(member == code).to_numpy()]
-            rec = {c: float(_sum_strict(ch[[c]]).iloc[0]) for c in sum_cols}
-            rec["sites_5g"] = int(
-                sites[sites["admin_code"].isin(set(ch["admin_code"]))]["site_id"].nunique()
-            )
-            has = ch["stats_source"] != "none"
-            st, missing = _rollup_stats(ch, has)
-            rec.update({f: st[f] for f in STAT_FIELDS})
-            rec["stats_source"] = "counties" if has.any() else "none"
-            rec["stats_missing_units"] = missing
-            with_villages = int((ch["villages"].fillna(0) > 0).sum()) if "villages" in ch else 0
-            rec["village_counties"] = (
-                f"{with_villages}/{len(ch)}" if 0 < with_villages < len(ch) else ""
-            )
-            if has.any() and missing:
-                log.info(
-                    "%s %s: statistics of %d of its %d counties are missing; its figures sum the others",
-                    level,
-                    code,
-                    missing,
-                    len(ch),
-                )
-            rows.append(rec)
-        extra = pd.DataFrame(rows)
-        for c in extra.columns:
-            table[c] = extra[c].to_numpy()
-        _label_partial(table, scn.scenario.region if scn is not None else "")
-        _label_partial_villages(table)
-        upper[level] = table
+    region = scn.scenario.region if scn is not None else ""
+    upper = roll_up(counties, cities, provinces, sites, col_techs, region)
 
     # ---- assemble --------------------------------------------------------------------------
     units: dict[str, gpd.GeoDataFrame] = {}
@@ -688,86 +340,6 @@ def compute_indicators(
         year=year,
         technologies=techs,
     )
-
-
-def _log_mismatch(code: str, row: pd.Series, vsum: pd.Series, n: int) -> None:
-    diffs = []
-    for f in STAT_FIELDS:
-        a, v = row.get(f, np.nan), vsum.get(f, np.nan)
-        if np.isfinite(a) and np.isfinite(v) and abs(a - v) > max(0.005 * abs(a), 0.5):
-            diffs.append(f"{f} {a:,.0f} vs {v:,.0f}")
-    if diffs:
-        log.warning(
-            "county %s: its own statistics row differs from the sum of its %d village rows (%s); "
-            "the county row is used",
-            code,
-            n,
-            "; ".join(diffs),
-        )
-
-
-def _parent(row, codes: set[str], keep_digits: int) -> str | None:
-    """The unit of ``codes`` a county belongs to: its parent_code, else its code prefix."""
-    if row["parent_code"] in codes:
-        return row["parent_code"]
-    guess = row["admin_code"][:keep_digits].ljust(6, "0")
-    return guess if guess in codes else None
-
-
-def _label_partial(table: gpd.GeoDataFrame, region: str) -> None:
-    """Mark city/province rows that sum only part of their counties (a narrower ``region``).
-
-    A unit's counties are all analysed when the region prefix is no longer than the unit's own
-    code prefix (``350000`` → ``35``, ``350500`` → ``3505``). Otherwise its figures describe the
-    analysed region only, and its name says so, so that a Quanzhou run never shows a row named
-    福建省 that reads like the whole province.
-    """
-    stem_r = region.rstrip("0")
-    partial = []
-    for i, code in enumerate(table["admin_code"].astype(str)):
-        stem = code.rstrip("0") or code
-        part = bool(stem_r) and len(stem_r) > len(stem) and stem_r.startswith(stem)
-        partial.append(part)
-        if part:
-            table.iloc[i, table.columns.get_loc("name")] = (
-                f"{table['name'].iloc[i]}（仅分析区域 {region}）"
-            )
-            if "name_en" in table.columns:
-                en = table["name_en"].iloc[i] or code
-                table.iloc[i, table.columns.get_loc("name_en")] = (
-                    f"{en} (analysed region {region} only)"
-                )
-    table["partial"] = partial
-
-
-def _label_partial_villages(table: gpd.GeoDataFrame) -> None:
-    """Mark city/province rows whose village figures come from only some of their counties.
-
-    The villages file may cover a few counties; the village reach of their city then describes
-    those counties' villages only. ``village_counties`` (``"2/12"``) says how many, and the name
-    says so, so that every output (tables, workbook, map, report) carries it.
-    """
-    if "village_counties" not in table.columns:
-        return
-    for i, part in enumerate(table["village_counties"].astype(str)):
-        if not part:
-            continue
-        n, total = part.split("/")
-        table.iloc[i, table.columns.get_loc("name")] = (
-            f"{table['name'].iloc[i]}（村级指标仅含 {n}/{total} 个区县的村）"
-        )
-        if "name_en" in table.columns:
-            en = table["name_en"].iloc[i] or table["admin_code"].iloc[i]
-            table.iloc[i, table.columns.get_loc("name_en")] = (
-                f"{en} (village figures from {n} of {total} counties only)"
-            )
-
-
-def _province_of(row, codes: set[str]) -> str | None:
-    guess = row["admin_code"][:2].ljust(6, "0")
-    if guess in codes:
-        return guess
-    return row["parent_code"] if row["parent_code"] in codes else None
 
 
 def _count_in_polygons(
