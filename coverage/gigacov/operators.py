@@ -8,8 +8,11 @@
   (``carriers.toml``, MIIT allocations, with its provenance) gives each operator's carrier per
   band; a scenario replaces or adds entries with ``[[radio.carriers]]``. A cell whose site list
   names only a band or a rough frequency (``n78``, ``3.5G``, ``B3``) — or nothing at all — takes its
-  operator's carrier in that band (or its operator's main carrier); an explicit frequency in MHz
-  or an ARFCN wins, and the carrier is then that frequency ± half the cell's bandwidth.
+  operator's carrier in that band (or its operator's main carrier); a rough frequency just outside
+  a band (``1.8G`` = 1800 MHz, B3 starts at 1805) takes the nearest band within
+  :data:`BAND_SNAP_MHZ`; a range wider than one carrier (``2515-2675MHz``, an allocation) counts
+  as a band. An explicit frequency in MHz, an ARFCN or a range one carrier wide wins, and the
+  carrier is then that frequency ± half the cell's bandwidth (the range's ends).
 * **Interference.** Two cells interfere by the share of the serving cell's carrier that the
   other's carrier overlaps (:func:`overlap_weights`): fully on the same carrier, not at all on
   disjoint ones (电信 3400–3500 and 联通 3500–3600 touch but do not overlap).
@@ -60,6 +63,7 @@ __all__ = [
     "overlap_weights",
     "carrier_groups",
     "SERVES_SEP",
+    "BAND_SNAP_MHZ",
 ]
 
 log = logging.getLogger(__name__)
@@ -94,6 +98,13 @@ _OPERATOR_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("中国广电", "广电", "cbn", "chinabroadnet", "broadnet", "中国广电网络"), "China Broadnet"),
     (("中国铁塔", "铁塔", "chinatower", "tower"), "China Tower"),
 )
+
+#: How far (MHz) a rough frequency spelling (``1.8G``, ``900M``, ``700M``) may lie outside a band's
+#: edges and still name that band: the operator's carrier in the nearest band within this
+#: distance applies. 60 MHz is under half the narrowest gap between two bands of the shipped
+#: table (n28 ends at 803 MHz, B8 starts at 925), so no spelling is near two bands, and it covers
+#: the usual roundings (1.8G → B3 1805–1880, 2.1G → B1 2110–2170, 700M → n28 758–803).
+BAND_SNAP_MHZ = 60.0
 
 #: Separator of the operators in a cell's ``serves`` column.
 SERVES_SEP = ";"
@@ -208,12 +219,26 @@ class CarrierTable:
         own = [c for c in self.carriers if c.operator == operator and c.tech == tech]
         return sorted(own, key=lambda c: not c.main)
 
-    def find(self, operator: str, tech: str, f_mhz: float) -> Carrier | None:
+    def find(
+        self, operator: str, tech: str, f_mhz: float, tolerance_mhz: float = 0.0
+    ) -> Carrier | None:
         """The operator's carrier for a band or rough frequency ``f_mhz`` (None when none).
 
         Among the operator's carriers whose band holds ``f_mhz``: the first (main first) whose
-        own range holds it, else the band's main carrier, else the band's first."""
-        cands = [c for c in self.of(operator, tech) if c.in_band(f_mhz)]
+        own range holds it, else the band's main carrier, else the band's first. When no band
+        holds it, the band nearest to ``f_mhz`` if that is at most ``tolerance_mhz`` away (a
+        rough spelling such as ``1.8G`` = 1800 MHz, just below B3's 1805 MHz edge)."""
+        own = self.of(operator, tech)
+        cands = [c for c in own if c.in_band(f_mhz)]
+        if not cands and tolerance_mhz > 0 and np.isfinite(f_mhz):
+
+            def gap(c: Carrier) -> float:
+                return max(c.band_low_mhz - f_mhz, f_mhz - c.band_high_mhz, 0.0)
+
+            near = [c for c in own if gap(c) <= tolerance_mhz]
+            if near:
+                best = min(gap(c) for c in near)
+                cands = [c for c in near if gap(c) == best]
         if not cands:
             return None
         for c in cands:
@@ -538,7 +563,7 @@ def resolve_carriers(
             continue
         carrier = None
         if s == "band":
-            carrier = table.find(op, t, f)
+            carrier = table.find(op, t, f, BAND_SNAP_MHZ)
         elif s == "default":
             carrier = table.main(op, t)
         share = None

@@ -5,8 +5,14 @@
   it); the values are representative, a few tens of MHz off at most, which changes path loss by
   well under 0.5 dB. Plain frequency spellings (``"2.6G"``, ``"3.5GHz"``, ``"700M"``) are read as
   numbers with a unit; China Mobile's TD-LTE band letters (A/D/E/F频段) are understood too.
-* **Frequency ranges** (``"2515-2675MHz"``, ``"3.4~3.5GHz"``) → the centre of the range; the
-  width is taken as the channel bandwidth when it is one (5–100 MHz), else the band default.
+* **Frequency ranges** (``"2515-2675MHz"``, ``"3.4~3.5GHz"``) → the centre of the range. A range
+  exactly one channel wide (a channel bandwidth of the row's technology: NR 5–100 MHz, LTE
+  1.4–20 MHz) is the carrier itself; a wider one (China Mobile's whole 160 MHz allocation
+  ``2515-2675MHz``) names an allocation, i.e. a band, and the operator's carrier in it applies.
+* **Band and technology.** A band spelling of the other technology (China Mobile's ``D频段`` is
+  LTE band 41; ``B3``, ``n41`` …) on a row of a given technology means the same frequencies in that
+  technology's band: ``b41`` on an NR row is ``n41``, ``n3`` on an LTE row is ``b3``
+  (:func:`band_for_tech`).
 * **ARFCN** (``频点`` columns often hold channel numbers, not MHz): NR-ARFCN → MHz by
   TS 38.104 §5.4.2.1 (global raster: 5 kHz below 3 GHz, 15 kHz from 3 to 24.25 GHz); EARFCN →
   MHz by TS 36.104 §5.7.3, ``F_DL = F_DL_low + 0.1 (N_DL − N_Offs-DL)``, for the LTE bands used
@@ -39,6 +45,10 @@ __all__ = [
     "freq_text",
     "arfcn_or_mhz",
     "is_range",
+    "band_name",
+    "band_for_tech",
+    "range_width",
+    "is_carrier_width",
 ]
 
 #: TS 38.101-1 Table 5.3.2-1 (FR1): N_RB by SCS (kHz) and channel bandwidth (MHz).
@@ -95,11 +105,15 @@ BAND_CENTRE_MHZ: dict[str, tuple[float, str, float]] = {
     "n8": (942.5, "5G", 10.0),
     "n5": (881.5, "5G", 10.0),
     "n40": (2350.0, "5G", 50.0),
+    "n34": (2017.5, "5G", 15.0),  # 2010–2025
+    "n38": (2595.0, "5G", 20.0),
+    "n39": (1900.0, "5G", 40.0),  # 1880–1920
     # LTE
     "b1": (2140.0, "4G", 20.0),
     "b3": (1842.5, "4G", 20.0),  # 1805–1880
     "b5": (881.5, "4G", 10.0),
     "b8": (942.5, "4G", 10.0),  # 925–960
+    "b28": (780.5, "4G", 10.0),  # 758–803
     "b34": (2017.5, "4G", 15.0),  # 2010–2025 (China Mobile "A")
     "b38": (2595.0, "4G", 20.0),
     "b39": (1900.0, "4G", 20.0),  # 1880–1920 (China Mobile "F")
@@ -131,7 +145,7 @@ def parse_band(text: str) -> tuple[float, str, float] | None:
     Returns (centre MHz, technology hint "5G"/"4G"/"", typical bandwidth MHz or NaN), or None
     when the text is not a band or frequency spelling.
     """
-    t = re.sub(r"[\s_]+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
+    t = _clean(text)
     if not t:
         return None
     m = _RANGE_RE.match(t)
@@ -163,22 +177,79 @@ def parse_band(text: str) -> tuple[float, str, float] | None:
     return None
 
 
+def _clean(text: str) -> str:
+    return re.sub(r"[\s_]+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
+
+
 def is_range(text: str) -> bool:
     """Whether ``text`` spells a frequency range (``"3400-3500MHz"``, ``"3.4~3.5GHz"``)."""
-    t = re.sub(r"[\s_]+", "", unicodedata.normalize("NFKC", str(text)).strip().lower())
-    return bool(_RANGE_RE.match(t))
+    return bool(_RANGE_RE.match(_clean(text)))
 
 
-def _range(m: re.Match) -> tuple[float, str, float] | None:
-    """A frequency range → its centre; its width is the bandwidth when it can be one carrier."""
+def range_width(text: str) -> float:
+    """Width (MHz) of a frequency range spelling; NaN when ``text`` is not a range."""
+    m = _RANGE_RE.match(_clean(text))
+    ends = _range_ends(m) if m else None
+    return math.nan if ends is None else round(ends[1] - ends[0], 6)
+
+
+#: Channel bandwidths (MHz) of NR (any sub-carrier spacing, TS 38.101-1) and of LTE.
+_NR_WIDTHS = frozenset(float(b) for table in NR_N_RB.values() for b in table)
+_LTE_WIDTHS = frozenset(float(b) for b in LTE_N_RB)
+
+
+def is_carrier_width(width: float, tech: str) -> bool:
+    """Whether a range ``width`` MHz wide can be one carrier of ``tech`` ("4G"/"5G")."""
+    if not math.isfinite(width):
+        return False
+    return round(width, 6) in (_LTE_WIDTHS if tech == "4G" else _NR_WIDTHS)
+
+
+def band_name(text: str) -> str:
+    """The band a band spelling names (``"n78"``, ``"b41"`` for ``"D频段"``/``"B41"``/``"Band 41"``);
+    ``""`` for anything else (frequencies, ranges, unknown bands)."""
+    t = _clean(text)
+    if not t or _RANGE_RE.match(t):
+        return ""
+    m = _BAND_RE.match(t)
+    if m:
+        key = f"{m.group(1)}{int(m.group(2))}"
+        return key if key in BAND_CENTRE_MHZ else ""
+    m = _LETTER_RE.match(t)
+    if m:
+        return _LETTER_BANDS[m.group(1)]
+    return ""
+
+
+def band_for_tech(key: str, tech: str) -> str:
+    """The band of technology ``tech`` on the same frequencies as band ``key``: ``("b41", "5G")``
+    → ``"n41"``, ``("n3", "4G")`` → ``"b3"``; ``key`` itself when it already is of ``tech``;
+    ``""`` when that technology has no such band here."""
+    if not key or key not in BAND_CENTRE_MHZ:
+        return ""
+    if BAND_CENTRE_MHZ[key][1] == tech:
+        return key
+    other = ("n" if tech == "5G" else "b") + key[1:]
+    return other if other in BAND_CENTRE_MHZ else ""
+
+
+def _range_ends(m: re.Match) -> tuple[float, float] | None:
     unit = m.group(4) or m.group(2) or "mhz"
     lo = _freq_to_mhz(float(m.group(1)), m.group(2) or unit)
     hi = _freq_to_mhz(float(m.group(3)), unit)
     if lo is None or hi is None or not hi > lo:
         return None
-    width = round(hi - lo, 6)
+    return lo, hi
+
+
+def _range(m: re.Match) -> tuple[float, str, float] | None:
+    """A frequency range → its centre; its width is the bandwidth when it can be one carrier."""
+    ends = _range_ends(m)
+    if ends is None:
+        return None
+    width = round(ends[1] - ends[0], 6)
     bw = width if width in _CARRIER_WIDTHS else math.nan
-    return ((lo + hi) / 2.0, "", bw)
+    return ((ends[0] + ends[1]) / 2.0, "", bw)
 
 
 def _freq_to_mhz(num: float, unit: str) -> float | None:

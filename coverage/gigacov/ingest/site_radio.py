@@ -20,13 +20,16 @@ from ._common import as_text, is_missing, parse_numbers
 from .bands import (
     BAND_CENTRE_MHZ,
     arfcn_or_mhz,
+    band_for_tech,
+    band_name,
     default_bandwidth,
     freq_text,
     guess_mhz,
     is_arfcn_header,
-    is_range,
+    is_carrier_width,
     n_rb_for,
     parse_band,
+    range_width,
 )
 from .site_columns import SiteColumns
 from .site_work import SiteWork
@@ -45,6 +48,7 @@ from .vocab import map_unique
 __all__ = [
     "Band",
     "band_hints",
+    "fit_band_to_tech",
     "frequency_stage",
     "carrier_stage",
     "antenna_stage",
@@ -54,16 +58,28 @@ __all__ = [
 
 @dataclass
 class Band:
-    """What the band column says per row: centre MHz, technology hint, typical bandwidth."""
+    """What the band column says per row: centre MHz, technology hint, typical bandwidth, the
+    band's name (``"n78"``, ``"b41"``; ``""`` for frequencies and ranges), the width of a range
+    (NaN when not a range) and whether the row's range is exactly one carrier."""
 
     mhz: np.ndarray
     tech: np.ndarray
     bw: np.ndarray
+    key: np.ndarray
+    width: np.ndarray
+    carrier: np.ndarray
 
 
 def band_hints(w: SiteWork) -> Band:
     n = w.n
-    out = Band(np.full(n, np.nan), np.full(n, "", dtype=object), np.full(n, np.nan))
+    out = Band(
+        np.full(n, np.nan),
+        np.full(n, "", dtype=object),
+        np.full(n, np.nan),
+        np.full(n, "", dtype=object),
+        np.full(n, np.nan),
+        np.zeros(n, dtype=bool),
+    )
     if not w.cols.has("band"):
         return out
     text = as_text(w.cols.raw["band"])
@@ -74,7 +90,52 @@ def band_hints(w: SiteWork) -> Band:
         out.mhz[got] = [a[0] for a in arr]
         out.tech[got] = [a[1] for a in arr]
         out.bw[got] = [a[2] for a in arr]
+        out.key[got] = map_unique(text[got], band_name).to_numpy(dtype=object)
+        out.width[got] = map_unique(text[got], range_width).to_numpy(dtype=float)
     return out
+
+
+def fit_band_to_tech(w: SiteWork, band: Band, tech: np.ndarray) -> None:
+    """The band column read with each row's technology (in place).
+
+    A band of the other technology names the same frequencies in the row's technology:
+    ``D频段`` (LTE band 41) on an NR row is n41 (its centre and its 100 MHz typical carrier, not
+    LTE's 20 MHz); ``n3`` on an LTE row is B3. Where the row's technology has no such band the
+    frequency stays and the bandwidth falls to the technology's default, with a warning. A range
+    is one carrier when its width is a channel bandwidth of the row's technology, else it names
+    an allocation (a band): no bandwidth from it."""
+    other = (band.tech != "") & (band.tech != tech) & np.isin(tech, ("4G", "5G"))
+    if other.any():
+        pairs = pd.Series(band.key[other] + "|" + tech[other])
+        new = map_unique(pairs, lambda p: band_for_tech(*p.split("|"))).to_numpy(dtype=object)
+        idx = np.flatnonzero(other)
+        for i, k in zip(idx, new, strict=True):
+            if k:
+                band.mhz[i], band.tech[i], band.bw[i] = BAND_CENTRE_MHZ[k]
+            else:
+                band.bw[i] = np.nan
+        lost = idx[new == ""]
+        if lost.size:
+            w.warnings.append(
+                f"{w.table.path}: {lost.size} row(s) give a technology that does not match their "
+                f"band (e.g. row {int(w.table.rows[lost[0]])}, "
+                f"{str(as_text(w.cols.raw['band']).iloc[lost[0]])!r} on a {tech[lost[0]]} row) "
+                "and that technology has no band on those frequencies; the technology column "
+                "was used, with its default bandwidth"
+            )
+    ranged = np.isfinite(band.width)
+    if ranged.any():
+        ok = _carrier_ranges(band.width, tech)
+        band.carrier = ranged & ok
+        band.bw = np.where(ranged, np.where(ok, band.width, np.nan), band.bw)
+
+
+def _carrier_ranges(width: np.ndarray, tech: np.ndarray) -> np.ndarray:
+    """Per row: the range ``width`` is one channel of the row's technology."""
+    return np.array(
+        [is_carrier_width(float(wd), str(t)) for wd, t in zip(width, tech, strict=True)],
+        dtype=bool,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -88,7 +149,7 @@ def frequency_stage(w: SiteWork, tech: np.ndarray, band: Band) -> tuple[np.ndarr
     Also returns where each row's frequency came from (``freq_source``): ``"input"`` (MHz or
     ARFCN), ``"band"`` (a band name or a rough frequency such as ``3.5G``: the operator's
     carrier in that band applies) or ``"default"`` (nothing given)."""
-    freq, fbad, (col_name, raw_vals), source = _frequency_columns(w.cols, tech, band.mhz, w.n)
+    freq, fbad, (col_name, raw_vals), source = _frequency_columns(w.cols, tech, band, w.n)
     if fbad.any():
         w.tracker.reject(
             fbad,
@@ -117,13 +178,15 @@ def frequency_stage(w: SiteWork, tech: np.ndarray, band: Band) -> tuple[np.ndarr
     return freq, source
 
 
-def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray, n: int):
+def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band: Band, n: int):
     """Centre frequency (MHz) from freq / band / ARFCN columns.
 
     Returns (freq, bad, (column, raw), source) with ``source`` per row ``"input"`` (an exact
-    frequency or an ARFCN), ``"band"`` (a band name, a band number or a rough frequency: a
-    spelling with a unit, or a plain number in GHz, that is a whole multiple of 100 MHz, such as
-    ``3.5G`` or ``2600M``) or ``""`` (none)."""
+    frequency, an ARFCN or a range one carrier wide), ``"band"`` (a band name, a band number, a
+    range wider than one carrier, or a rough frequency: a spelling with a unit, or a plain number
+    in GHz, that is a whole multiple of 100 MHz, such as ``3.5G`` or ``2600M``) or ``""`` (none).
+    A one-carrier range in the frequency column sets ``band.bw`` (the carrier's width)."""
+    band_mhz = band.mhz
     freq = np.full(n, np.nan)
     bad = np.zeros(n, dtype=bool)
     src = ("freq_mhz", None)
@@ -161,8 +224,6 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
         spelled = ~plain & ~p.missing & ~p.bad
         source[np.isfinite(vals)] = "input"
         source[rough & (ghz_plain | spelled)] = "band"
-        # an explicit range ("3400-3500MHz") is the carrier itself: given, not a band
-        source[spelled & map_unique(as_text(raw), is_range).to_numpy(dtype=bool)] = "input"
         # band names in a frequency column ("n78") come back as NaN → try them as bands
         nb = p.bad
         if nb.any():
@@ -173,15 +234,26 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band_mhz: np.ndarray
             source[idx[ok]] = "band"
             nb = nb.copy()
             nb[idx[ok]] = False
+        # a range ("3400-3500MHz") exactly one carrier wide is the carrier itself: given, not a
+        # band, and its width is the bandwidth; a wider one is an allocation: a band
+        read = np.isfinite(vals) & ~plain
+        if read.any():
+            idx = np.flatnonzero(read)
+            width = map_unique(as_text(raw[read]), range_width).to_numpy(dtype=float)
+            ranged = np.isfinite(width)
+            one = ranged & _carrier_ranges(width, tech[idx])
+            source[idx[ranged]] = "band"
+            source[idx[one]] = "input"
+            sel = idx[one]
+            band.bw[sel] = np.where(np.isfinite(band.bw[sel]), band.bw[sel], width[one])
         freq = vals
         bad = nb | (plain & ~np.isfinite(vals))
         src = (cols.header["freq"], raw)
     take = ~np.isfinite(freq) & ~bad & np.isfinite(band_mhz)
     freq[take] = band_mhz[take]
     source[take] = "band"
-    if cols.has("band") and take.any():
-        ranged = map_unique(as_text(cols.raw["band"]), is_range).to_numpy(dtype=bool)
-        source[take & ranged] = "input"
+    # an explicit range one carrier wide ("3400-3500MHz") is the carrier itself: given
+    source[take & band.carrier] = "input"
     if cols.has("band"):
         band_text = as_text(cols.raw["band"])
         bmiss = is_missing(cols.raw["band"])

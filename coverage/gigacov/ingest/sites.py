@@ -17,7 +17,9 @@ the reason of the first stage it fails:
 2. technology (:func:`_technology`): 5G / NR / SA / NSA → ``"5G"``; 4G / LTE / FDD / TDD(-LTE) →
    ``"4G"``; anything else (GSM, UMTS, CDMA, …) → ``unknown_technology`` (:mod:`.vocab`). A
    missing technology is taken from the band (``n78`` → 5G, ``B3`` → 4G) when there is one;
-   without a technology column at all the default 5G is applied and counted;
+   without a technology column at all the default 5G is applied and counted; a band of the
+   other technology is read as that technology's band on the same frequencies (``D频段`` = B41
+   on an NR row is n41; :func:`.site_radio.fit_band_to_tech`);
 3. radio values (:mod:`.site_radio`: frequency, carrier, antenna, EIRP):
    frequency/band/ARFCN (:mod:`.bands`), bandwidth, SCS, height, azimuth, beamwidth, tilt, power
    (units in :mod:`.units`): ``not_a_number`` / ``out_of_range``; missing values get the
@@ -59,6 +61,7 @@ from .site_radio import (
     band_hints,
     carrier_stage,
     eirp_stage,
+    fit_band_to_tech,
     frequency_stage,
 )
 from .site_work import SiteWork
@@ -110,6 +113,7 @@ def read_sites(
     lon, lat, raw_lon, raw_lat = coordinates(w, region, declared)
     band = band_hints(w)
     tech = _technology(w, band)
+    fit_band_to_tech(w, band, tech)
     freq, freq_source = frequency_stage(w, tech, band)
     bw, scs, n_rb = carrier_stage(w, tech, freq, band)
     antenna = antenna_stage(w)
@@ -306,13 +310,6 @@ def _technology(w: SiteWork, band: Band) -> np.ndarray:
         "unknown_technology",
         lambda v: "technology " + v.map(repr) + " is not understood; write 4G/LTE or 5G/NR",
     )
-    mismatch = tracker.alive & (band.tech != "") & (tech != band.tech) & ~tmiss
-    if mismatch.any():
-        w.warnings.append(
-            f"{w.table.path}: {int(mismatch.sum())} row(s) give a technology that does not match "
-            f"their band (e.g. row {int(w.table.rows[np.argmax(mismatch)])}); the technology "
-            "column was used"
-        )
     return tech
 
 
