@@ -31,10 +31,8 @@ from .candidates import candidate_cells, grid_candidates, read_candidates
 from .defaults import FALLBACK, new_site_radio, section_for
 from .footprints import FootprintFn, build_footprints, interference_noise_mw, radio_footprint_fn
 from .gaps import find_gaps
-from .greedy import (
-    NetworkState,
-    greedy_county,
-)
+from .greedy import greedy_county
+from .network import NetworkState
 from .objects import build_objects
 from .result import CountyPlan, PlanResult, empty_recommended, recommended_frame
 from .targets import (

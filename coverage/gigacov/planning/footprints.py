@@ -13,10 +13,7 @@ from ..errors import RunError
 from ..grid import Grid, Tile
 from ..run_result import RunResult
 from ._kernels import site_footprint_pixels
-from .greedy import (
-    Footprints,
-    NetworkState,
-)
+from .network import Footprints, NetworkState
 
 __all__ = ["FootprintFn", "interference_noise_mw", "build_footprints", "radio_footprint_fn"]
 

@@ -30,7 +30,7 @@ import shapely
 
 from ..grid import Grid
 from ._kernels import KIND_KEY_PLACE, KIND_VILLAGE
-from .greedy import ObjectTable
+from .network import ObjectTable
 
 __all__ = ["build_objects", "key_place_pixels", "zone_pixels"]
 
@@ -119,7 +119,7 @@ def build_objects(
     key_place_area_share: float,
     key_place_road_share: float,
 ) -> ObjectTable:
-    """The :class:`~gigacov.planning.greedy.ObjectTable` of a run's key places and villages.
+    """The :class:`~gigacov.planning.network.ObjectTable` of a run's key places and villages.
 
     Parameters
     ----------
