@@ -7,6 +7,7 @@ is written here with the real writers (openpyxl, pandas, pyogrio)."""
 from __future__ import annotations
 
 import openpyxl
+import pytest
 
 from gigacov.ingest import load_inputs
 from gigacov.scenario import scenario_from_dict
@@ -114,3 +115,122 @@ def test_carrier_table_snaps_rough_frequencies_within_the_stated_tolerance():
     assert t.find("China Mobile", "5G", 700.0, BAND_SNAP_MHZ).low_mhz == 758.0
     assert t.find("China Mobile", "5G", 690.0, BAND_SNAP_MHZ) is None  # 68 MHz below n28
     assert t.find("China Mobile", "5G", 3500.0, BAND_SNAP_MHZ) is None
+
+
+# ------------------------------------------------------------------------------------------------
+# Names, coordinates, planned sites
+# ------------------------------------------------------------------------------------------------
+
+
+def test_site_names_differing_only_in_full_width_characters_are_one_name(tmp_path):
+    x, y = JINJIANG
+    text = (
+        "站号,小区号,站名,经度,纬度,制式\n"
+        f"A1,1,晋江青阳（东）,{x},{y},5G\n"
+        f"A1,2,晋江青阳(东),{x},{y},5G\n"
+        f"B1,1,石狮　宝盖 大厦,{SHISHI[0]},{SHISHI[1]},5G\n"  # an ideographic space
+        f"B1,2,石狮宝盖大厦,{SHISHI[0]},{SHISHI[1]},5G\n"
+        f"C1,1,安海中学,{x + 0.01},{y},5G\n"
+        f"C1,2,安海小学,{x + 0.01},{y},5G\n"  # really two names: still a conflict
+    )
+    path = tmp_path / "站点.csv"
+    path.write_bytes(text.encode("gbk", errors="strict"))
+    inp = load_inputs(scenario(tmp_path, path))
+    assert inp.rejected["reason"].tolist() == ["site_conflict", "site_conflict"]
+    assert inp.rejected["row"].tolist() == [6, 7]
+    assert sorted(inp.cells["site_id"]) == ["A1", "A1", "B1", "B1"]
+
+
+def test_coordinates_with_hemisphere_prefixes_and_suffixes(tmp_path):
+    header = ["站号", "经度", "纬度", "制式"]
+    rows = [
+        ("P1", "E118°33'00.36\"", "N24°42'29.88\""),
+        ("P2", "东经118°33′00.36″", "北纬24°42′29.88″"),
+        ("P3", "118.5501E", "24.7083N"),
+        ("P4", "E 118.5501", "N24.7083"),
+        ("P5", "118.5501°E", "北纬：24.7083"),
+        ("P6", "W118.5501", "N24.7083"),  # the western hemisphere: outside the region
+    ]
+    p = write_xlsx(tmp_path / "sites.xlsx", [header, *[(*r, "5G") for r in rows]])
+    inp = load_inputs(scenario(tmp_path, p))
+    rej = inp.rejected
+    assert rej[["row", "reason"]].values.tolist() == [[7, "outside_region"]]
+    c = cells_by_site(inp)
+    assert sorted(c.index) == ["P1", "P2", "P3", "P4", "P5"]
+    for s in c.index:
+        assert c.loc[s, "lon"] == pytest.approx(118.5501, abs=1e-6), s
+        assert c.loc[s, "lat"] == pytest.approx(24.7083, abs=1e-6), s
+
+
+def test_planned_sites_are_skipped_not_rejected(tmp_path):
+    x, y = JINJIANG
+    header = ["站号", "经度", "纬度", "制式", "开通时间"]
+    rows = [
+        ("D1", x, y, "5G", "2021-06-30"),
+        ("D2", x + 0.001, y, "5G", "待开通"),
+        ("D3", x + 0.002, y, "5G", "未开通"),
+        ("D4", x + 0.003, y, "5G", "规划"),
+        ("D5", x + 0.004, y, "5G", "在建"),
+        ("D6", x + 0.005, y, "5G", "昨天"),  # not a date, not a plan: still bad_date
+    ]
+    p = write_xlsx(tmp_path / "sites.xlsx", [header, *rows])
+    inp = load_inputs(scenario(tmp_path, p))
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (2, 1, 1, 4)
+    assert rep.skipped_reasons == {"not_yet_commissioned": 4}
+    assert inp.rejected[["row", "reason"]].values.tolist() == [[7, "bad_date"]]
+    skipped = inp.skipped[inp.skipped["file"] == str(p)]
+    assert skipped["value"].tolist() == ["待开通", "未开通", "规划", "在建"]
+    assert set(skipped["reason"]) == {"not_yet_commissioned"}
+    assert "'待开通'" in skipped["message"].iloc[0]
+    assert any("not on air yet" in w and "'待开通'" in w for w in inp.warnings)
+
+
+# ------------------------------------------------------------------------------------------------
+# Shapefile field names cut at 10 bytes
+# ------------------------------------------------------------------------------------------------
+
+
+def test_shapefile_headers_cut_at_ten_bytes_are_recognised(tmp_path):
+    import warnings
+
+    import geopandas as gpd
+    import shapely
+
+    x, y = JINJIANG
+    gdf = gpd.GeoDataFrame(
+        {
+            "行政区划代码": ["350582101001", "350582101002"],  # GBK: 12 bytes → "行政区划代"
+            "行政区划名称": ["青阳村", "梅岭村"],  # → "行政区划名"
+            "乡镇街道名称": ["青阳街道", "梅岭街道"],  # → "乡镇街道名"
+            "population_total": [1200, 900],  # → "population"
+        },
+        geometry=[
+            shapely.box(x, y, x + 0.01, y + 0.01),
+            shapely.box(x + 0.01, y, x + 0.02, y + 0.01),
+        ],
+        crs=4326,
+    )
+    path = tmp_path / "村界.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # GDAL says it truncates the names: that is the point
+        gdf.to_file(path, encoding="gbk", engine="pyogrio")
+    for ext in (".cpg", ".CPG"):
+        path.with_suffix(ext).unlink(missing_ok=True)
+    import pyogrio
+
+    assert "行政区划代" in pyogrio.read_info(path, encoding="gbk")["fields"]
+    sites = tmp_path / "sites.csv"
+    sites.write_text(f"站号,经度,纬度,制式\nA1,{x},{y},5G\n", encoding="utf-8")
+    inp = load_inputs(scenario(tmp_path, sites, boundaries={"villages": str(path)}))
+    v = inp.villages.set_index("admin_code")
+    assert v.loc["350582101001", "name"] == "青阳村"
+    assert v.loc["350582101002", "name"] == "梅岭村"
+
+
+def test_dbf_truncations_in_gbk_and_utf8():
+    from gigacov.ingest.tables import dbf_truncations
+
+    assert dbf_truncations("行政区划代码") == ["行政区划代", "行政区"]
+    assert dbf_truncations("population_total") == ["population"]
+    assert dbf_truncations("村代码") == [] and dbf_truncations("lon") == []

@@ -385,7 +385,9 @@ def _read_units(
     aliases = dict(BOUNDARY_ALIASES)
     if pop_column:
         aliases = {**aliases, "population": [pop_column, *aliases["population"]]}
-    cmap = match_columns(table.df.columns, aliases, columns, where=f"[{mapping}]")
+    cmap = match_columns(
+        table.df.columns, aliases, columns, where=f"[{mapping}]", truncated=table.dbf_names
+    )
     if "admin_code" not in cmap:
         raise missing_columns_error(
             table.path, what, ["admin_code"], cmap, BOUNDARY_ALIASES, mapping

@@ -19,7 +19,7 @@ from ..crs import (
     transformer,
 )
 from ..errors import InputError
-from ._common import Tracker, log, parse_numbers
+from ._common import Tracker, log
 
 __all__ = [
     "Region",
@@ -318,11 +318,11 @@ def lonlat_columns(
     (``examples``, e.g. ``118°35'20"``, are shown as the notations expected). Returns the parsed
     values (NaN where none).
     """
-    from .units import coord_unit
+    from .units import parse_coordinates
 
     hl, ha = headers
-    plon = parse_numbers(raw_lon, coord_unit)
-    plat = parse_numbers(raw_lat, coord_unit)
+    plon = parse_coordinates(raw_lon)
+    plat = parse_coordinates(raw_lat)
     tracker.reject(
         rows & plon.missing, hl, None, "missing_value", f"no longitude ({hl!r} is empty)"
     )

@@ -27,12 +27,12 @@ import shapely
 from ..crs import WGS84, geoseries_to_wgs84, parse_crs
 from ..errors import InputError
 from ..scenario import Scenario
-from ._common import Rejects, Tracker, as_text, is_missing, log, parse_numbers
+from ._common import Rejects, Tracker, as_text, is_missing, log
 from .geo import Region, check_degrees, effective_crs
 from .model import KEY_PLACE_CATEGORIES, KEY_PLACE_COLUMNS, InputReport
 from .source import open_source
 from .tables import mapping_hint
-from .units import coord_unit
+from .units import parse_coordinates
 from .vocab import map_unique
 
 __all__ = ["KEY_PLACE_ALIASES", "normalise_category", "read_key_places", "key_place_files"]
@@ -375,7 +375,7 @@ def _lonlat(df, cmap, tracker: Tracker, rows: np.ndarray) -> tuple[np.ndarray, n
         cols = [(h, pair[0].fillna(""), "longitude"), (h, pair[1].fillna(""), "latitude")]
     out = []
     for h, raw, what in cols:
-        p = parse_numbers(raw.reset_index(drop=True), coord_unit)
+        p = parse_coordinates(raw.reset_index(drop=True))
         tracker.reject(rows & p.missing, h, None, "missing_value", f"no {what}")
         tracker.reject(
             rows & p.bad,

@@ -12,7 +12,8 @@ ids — a row identical to an earlier one; the first is kept.
 Conflicts (``site_conflict``, the one rule for a site id used twice): the rows of one site id
 must describe one place. When they lie more than ``[sites] same_site_tolerance_m`` (50 m) apart,
 or carry different site names (a *site*-name column such as 站名 / 基站名称; cell names differ by
-design), the id stands for two sites and nothing tells which row is right: every row of that
+design; names are compared after Unicode NFKC and without whitespace, so ``青阳（东）`` and
+``青阳(东)`` or ``青阳　大厦`` and ``青阳大厦`` are one name), the id stands for two sites and nothing tells which row is right: every row of that
 id is rejected, each message naming another row of the id, the distance and the names. Nothing
 is merged silently. OpenCelliD is exempt: its positions are per-cell crowd-sourced estimates.
 """
@@ -20,6 +21,8 @@ is merged silently. OpenCelliD is exempt: its positions are per-cell crowd-sourc
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -134,7 +137,7 @@ def _conflicts(
     name_txt = None
     if names is not None:
         name_txt = pd.Series(names[cand], dtype=object).astype(str).str.strip().to_numpy()
-        key = pd.Series(name_txt).str.replace(r"\s+", "", regex=True).str.lower().to_numpy()
+        key = pd.Series(name_txt).map(_name_key).to_numpy(dtype=object)
         ref_key = key[ref]
         disagree |= (key != "") & (ref_key != "") & (key != ref_key)
     bad_site = np.zeros(int(codes.max()) + 1, dtype=bool)
@@ -160,6 +163,12 @@ def _conflicts(
     mask = np.zeros(site_id.size, dtype=bool)
     mask[cand[sel]] = True
     tracker.reject(mask, header, site_id, "site_conflict", lambda v: msgs[mask & tracker.alive])
+
+
+def _name_key(name: str) -> str:
+    """A site name as compared: NFKC (full-width brackets, letters, digits and spaces become
+    their plain forms: ``青阳（东）`` = ``青阳(东)``), without any whitespace, lower case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).lower()
 
 
 def _duplicate_rows(df: pd.DataFrame, rows: np.ndarray, tracker: Tracker) -> None:

@@ -25,8 +25,9 @@ the reason of the first stage it fails:
    (units in :mod:`.units`): ``not_a_number`` / ``out_of_range``; missing values get the
    defaults of :mod:`gigacov.radio_defaults`, each counted per column in the report;
 4. commissioning date (:func:`_commissioning`): ``bad_date``; a site commissioned after the
-   scenario year is valid but belongs to a later year: *skipped* (``not_yet_commissioned``), not
-   rejected;
+   scenario year, or whose date says it is not on air yet (``待开通``, ``未开通``, ``规划``,
+   ``在建``, … :data:`.units.PLANNED_WORDS`), is valid but belongs to a later year: *skipped*
+   (``not_yet_commissioned``), not rejected;
 5. ids and duplicates (:mod:`.site_ids`): ``duplicate_id``; a site id whose rows lie more than
    ``[sites] same_site_tolerance_m`` apart or carry different site names: ``site_conflict``,
    every row of that id rejected.
@@ -66,9 +67,7 @@ from .site_radio import (
 )
 from .site_work import SiteWork
 from .tables import Table, match_columns, missing_columns_error, read_table
-from .units import (
-    parse_years,
-)
+from .units import parse_years, planned_dates
 from .vocab import OPERATORS_BY_PLMN, map_unique, normalise_operator, normalise_tech
 
 __all__ = [
@@ -196,7 +195,13 @@ def _read(scn: Scenario) -> tuple[Table, SiteColumns, tuple[int, str] | None]:
     if is_opencellid(table.df.columns, table.has_header):
         log.info("%s: OpenCelliD layout", table.path)
         return table, opencellid_columns(table.df), None
-    cmap = match_columns(table.df.columns, SITE_ALIASES, sec.columns, where="[sites.columns]")
+    cmap = match_columns(
+        table.df.columns,
+        SITE_ALIASES,
+        sec.columns,
+        where="[sites.columns]",
+        truncated=table.dbf_names,
+    )
     if table.geometry is None and not ("lon" in cmap and "lat" in cmap):
         missing = [k for k in ("lon", "lat") if k not in cmap]
         raise missing_columns_error(
@@ -326,8 +331,28 @@ def _commissioning(w: SiteWork) -> np.ndarray:
     hc = cols.header["commissioned"]
     raw = cols.raw["commissioned"]
     year, ybad = parse_years(raw)
+    planned = planned_dates(raw, ybad)
+    soon = w.tracker.skip(
+        planned,
+        "not_yet_commissioned",
+        hc,
+        raw,
+        lambda v: (
+            "commissioning date " + v.map(repr) + " says the site is not on air yet (planned or "
+            "being built): the row belongs to a later year"
+        ),
+    )
+    if soon.size:
+        rows = np.unique(w.table.rows[soon])
+        ex = ", ".join(map(str, rows[:5].tolist()))
+        words = ", ".join(repr(v) for v in pd.unique(as_text(raw.iloc[soon]))[:3])
+        w.warnings.append(
+            f"{w.table.path}: {rows.size} row(s) whose commissioning date says the site is not on "
+            f"air yet ({words}; rows {ex}{', ...' if rows.size > 5 else ''}) skipped "
+            "(not_yet_commissioned)"
+        )
     w.tracker.reject(
-        ybad,
+        ybad & ~planned,
         hc,
         raw,
         "bad_date",

@@ -63,7 +63,11 @@ def open_source(
     )
     hashes[str(table.path)] = sha256_file(table.path)
     cmap = match_columns(
-        table.df.columns, aliases, section.columns, where=f"[{input_name}.columns]"
+        table.df.columns,
+        aliases,
+        section.columns,
+        where=f"[{input_name}.columns]",
+        truncated=table.dbf_names,
     )
     report = InputReport(input=input_name, path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)

@@ -72,6 +72,8 @@ class Table:
     kind: str = "csv"
     encoding: str = ""
     has_header: bool = True
+    dbf_names: bool = False
+    """Field names from a DBF (shapefile): cut at 10 bytes (``行政区划代码`` → ``行政区划代``)."""
 
     @property
     def rows(self) -> np.ndarray:
@@ -140,13 +142,50 @@ class ColumnMap:
         return self.found[key][1]
 
 
-def _alias_index(aliases: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, int, str]]:
-    """Normalised alias → (canonical, priority, implied unit)."""
+#: Bytes a DBF field name holds: shapefile writers cut longer names there.
+DBF_NAME_BYTES = 10
+
+
+def dbf_truncations(name: str) -> list[str]:
+    """``name`` as a shapefile writer leaves it: cut at :data:`DBF_NAME_BYTES` bytes in GBK and in
+    UTF-8 (a character split by the cut is dropped), when that is shorter than ``name``:
+    ``"行政区划代码"`` → ``["行政区划代", "行政区"]``, ``"population_total"`` → ``["population"]``."""
+    out = []
+    for enc in ("gbk", "utf-8"):
+        try:
+            raw = name.encode(enc)
+        except UnicodeEncodeError:
+            continue
+        if len(raw) > DBF_NAME_BYTES:
+            cut = raw[:DBF_NAME_BYTES].decode(enc, errors="ignore").strip()
+            if cut and cut not in out:
+                out.append(cut)
+    return out
+
+
+def _alias_index(
+    aliases: Mapping[str, Sequence[str]], truncated: bool = False
+) -> dict[str, tuple[str, int, str]]:
+    """Normalised alias → (canonical, priority, implied unit); with ``truncated`` also every
+    alias cut as a DBF field name (:func:`dbf_truncations`), after all the whole aliases so that
+    a whole alias always wins."""
     index: dict[str, tuple[str, int, str]] = {}
     for canon, names in aliases.items():
         for prio, name in enumerate([canon, *names]):
             key, unit = split_header(name)
             index.setdefault(key, (canon, prio, unit))
+    if truncated:
+        cuts: dict[str, list[tuple[str, int, str]]] = {}
+        for canon, names in aliases.items():
+            for prio, name in enumerate([canon, *names]):
+                unit = split_header(name)[1]
+                for cut in dbf_truncations(name):
+                    key = split_header(cut)[0]
+                    if key:
+                        cuts.setdefault(key, []).append((canon, len(names) + 1 + prio, unit))
+        for key, hits in cuts.items():
+            if len({h[0] for h in hits}) == 1:  # a cut two columns share names neither
+                index.setdefault(key, min(hits, key=lambda h: h[1]))
     return index
 
 
@@ -168,16 +207,18 @@ def match_columns(
     overrides: Mapping[str, str] | None = None,
     *,
     where: str = "",
+    truncated: bool = False,
 ) -> ColumnMap:
     """Map a file's headers to canonical columns.
 
     ``aliases`` maps each canonical name to accepted spellings (the canonical name itself is
     always accepted). When several headers match one canonical column, the one whose alias comes
     first in its list wins. ``overrides`` (``[sites] columns`` in the scenario) maps canonical
-    names to exact headers and wins over aliases.
+    names to exact headers and wins over aliases. ``truncated`` (a shapefile's DBF,
+    :attr:`Table.dbf_names`): every alias cut at 10 bytes is accepted too (``行政区划代``).
     """
     headers = [str(h) for h in headers]
-    index = _alias_index(aliases)
+    index = _alias_index(aliases, truncated)
     best: dict[str, tuple[int, str, str]] = {}
     for h in headers:
         hit = _lookup(h, index)
@@ -617,7 +658,23 @@ def _read_gis(p: Path, what: str, layer: str) -> Table:
         geometry=None if geom is None else geom.reset_index(drop=True),
         crs=crs,
         kind="gis",
+        dbf_names=_is_dbf(p, kw.get("layer", "")),
     )
+
+
+def _is_dbf(p: Path, layer: str) -> bool:
+    """Whether a GIS file's attributes come from a DBF (a shapefile, alone or zipped)."""
+    suffix = p.suffix.lower()
+    if suffix in (".shp", ".dbf"):
+        return True
+    if suffix == ".zip":
+        import pyogrio
+
+        try:
+            return pyogrio.read_info(p, layer=layer or None).get("driver") == "ESRI Shapefile"
+        except Exception:  # noqa: BLE001 - GDAL errors come in many types
+            return False
+    return False
 
 
 def _read_parquet(p: Path, what: str) -> Table:

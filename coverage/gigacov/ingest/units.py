@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
-from ._common import fast_float, is_missing
+from ._common import Parsed, fast_float, is_missing, parse_numbers
 
 __all__ = [
     "coord_unit",
+    "parse_coordinates",
     "metres_unit",
     "angle_unit",
     "khz_unit",
@@ -28,29 +30,65 @@ __all__ = [
     "power_to_dbm",
     "is_plain_number",
     "parse_years",
+    "planned_dates",
+    "PLANNED_WORDS",
 ]
 
 #: Degrees–minutes–seconds after the degrees: minutes marked ' ′ ’ or 分, seconds " ″ ” 秒 or a
 #: doubled minute mark ('' ′′ ’’: NFKC turns the double prime ″ into two primes).
 _DMS_RE = re.compile(
     r"^[°度]\s*(?:(\d+(?:\.\d+)?)\s*['′’分])?\s*"
-    r"(?:(\d+(?:\.\d+)?)\s*(?:[\"″”秒]|''|′′|’’)?)?\s*([ensw东西南北]?)$"
+    r"(?:(\d+(?:\.\d+)?)\s*(?:[\"″”秒]|''|′′|’’)?)?$"
 )
+#: A hemisphere written after the value: a letter or a Chinese word (东经 / 北纬 / 东 / 北 …).
+_HEMI_SUFFIX_RE = re.compile(r"\s*(东经|西经|北纬|南纬|[ensw东西南北])$")
+#: A hemisphere written before the value: ``E118°37'36"``, ``东经118°37′36″``, ``N24.87``,
+#: ``北纬:24.87``.
+_HEMI_PREFIX_RE = re.compile(
+    r"^\s*(东经|西经|北纬|南纬|[东西南北]|[ENSWensw])\s*[:：]?\s*(?=[\d.])"
+)
+_NEGATIVE = ("w", "s", "西", "南", "西经", "南纬")
 
 
 def coord_unit(num: float, unit: str) -> float | None:
+    """A coordinate's number and what follows it: ``°``, DMS (``°37'36.13"``, ``度37分36秒``) and
+    a hemisphere letter or word (``E``, ``N``, ``东经``, ``北纬``; ``W``/``S``/西/南 negative)."""
     u = unit.strip().lower()
-    if u in ("e", "n", "东", "北", "°e", "°n", "度"):
-        return num
-    if u in ("w", "s", "西", "南", "°w", "°s"):
-        return -num
+    sign = 1.0
+    m = _HEMI_SUFFIX_RE.search(u)
+    if m:
+        sign = -1.0 if m.group(1) in _NEGATIVE else 1.0
+        u = u[: m.start()].strip()
+    if u in ("", "°", "度"):
+        return sign * num
     m = _DMS_RE.match(u)
     if m:
         minutes = float(m.group(1) or 0.0)
         seconds = float(m.group(2) or 0.0)
-        val = num + minutes / 60.0 + seconds / 3600.0
-        return -val if m.group(3) in ("w", "s", "西", "南") else val
+        return sign * (num + minutes / 60.0 + seconds / 3600.0)
     return None
+
+
+def parse_coordinates(raw: pd.Series) -> Parsed:
+    """A longitude or latitude column: decimal degrees or DMS, with the hemisphere as a suffix
+    (``118.6E``, ``24°52′10″N``, ``118°37′36″东经``) or a prefix (``E118°37'36.13"``,
+    ``东经118°37′36″``, ``北纬24°52′10″``, ``N24.87``). ``W``/``S``/西经/南纬 make the value
+    negative (it then fails the region check like any other point outside)."""
+    if raw.dtype.kind not in "iufb":
+        try:
+            pre = raw.str.match(_HEMI_PREFIX_RE, na=False).to_numpy(dtype=bool)
+        except AttributeError:  # no text in the column
+            pre = np.zeros(len(raw), dtype=bool)
+        if pre.any():
+            moved = raw[pre].astype(str).map(_prefix_to_suffix)
+            raw = raw.astype(object).copy()
+            raw[pre] = moved
+    return parse_numbers(raw, coord_unit)
+
+
+def _prefix_to_suffix(text: str) -> str:
+    m = _HEMI_PREFIX_RE.match(text)
+    return text if m is None else text[m.end() :].strip() + m.group(1)
 
 
 def metres_unit(num: float, unit: str) -> float | None:
@@ -169,3 +207,46 @@ def parse_years(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
             )
     bad = ~miss & ~np.isfinite(year)
     return year, bad
+
+
+#: Words a commissioning-date cell holds for a site that is not on air yet (planned, being built,
+#: waiting to be switched on): such a row is skipped (``not_yet_commissioned``), not rejected.
+PLANNED_WORDS: tuple[str, ...] = (
+    "待开通",
+    "未开通",
+    "待开",
+    "未开",
+    "规划",
+    "在建",
+    "拟建",
+    "待建",
+    "未建",
+    "筹建",
+    "建设中",
+    "计划",
+    "待入网",
+    "未入网",
+    "待启用",
+    "未启用",
+    "planned",
+    "planning",
+    "underconstruction",
+    "notyet",
+)
+
+
+def planned_dates(s: pd.Series, bad: np.ndarray) -> np.ndarray:
+    """Among the ``bad`` dates of a commissioning column, those that say the site is planned or
+    being built (:data:`PLANNED_WORDS`: ``待开通``, ``未开通``, ``规划``, ``在建`` …)."""
+    out = np.zeros(len(s), dtype=bool)
+    if not bad.any():
+        return out
+    idx = np.flatnonzero(bad)
+    text = (
+        s.iloc[idx]
+        .astype("str")
+        .map(lambda t: re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", t)).lower())
+    )
+    words = "|".join(map(re.escape, PLANNED_WORDS))
+    out[idx] = text.str.contains(words, regex=True).to_numpy(dtype=bool, na_value=False)
+    return out

@@ -23,7 +23,7 @@ from ..ingest.geo import check_lonlat_ranges
 from ..ingest.model import CELL_COLUMNS
 from ..ingest.site_columns import SITE_ALIASES
 from ..ingest.tables import match_columns, read_table
-from ..ingest.units import coord_unit, metres_unit
+from ..ingest.units import metres_unit, parse_coordinates
 
 __all__ = [
     "grid_candidates",
@@ -146,7 +146,11 @@ def read_candidates(
     spec = parse_crs(crs, what="[planning] candidates_crs")
     table = read_table(p, what="candidate sites", aliases=CANDIDATE_ALIASES, layer=layer)
     cmap = match_columns(
-        table.df.columns, CANDIDATE_ALIASES, columns, where="[planning.candidates_columns]"
+        table.df.columns,
+        CANDIDATE_ALIASES,
+        columns,
+        where="[planning.candidates_columns]",
+        truncated=table.dbf_names,
     )
     df, rows = table.df, table.rows
     if table.geometry is not None:
@@ -170,8 +174,8 @@ def read_candidates(
                 f"({', '.join(CANDIDATE_ALIASES['lat'])}); or map them in the scenario: "
                 '[planning.candidates_columns] lon = "<header>"'
             )
-        xs = _numbers(df, cmap.header("lon"), rows, p, coord_unit)
-        ys = _numbers(df, cmap.header("lat"), rows, p, coord_unit)
+        xs = _numbers(df, cmap.header("lon"), rows, p, None)
+        ys = _numbers(df, cmap.header("lat"), rows, p, None)
         check_lonlat_ranges(
             xs,
             ys,
@@ -233,8 +237,9 @@ def read_candidates(
 def _numbers(
     df: pd.DataFrame, header: str, rows, path: Path, unit_parser, allow_empty: bool = False
 ) -> np.ndarray:
-    """A numeric column through the ingest parser; the first bad value is an error naming it."""
-    p = parse_numbers(df[header], unit_parser)
+    """A numeric column through the ingest parser (coordinates when ``unit_parser`` is None); the
+    first bad value is an error naming it."""
+    p = parse_numbers(df[header], unit_parser) if unit_parser else parse_coordinates(df[header])
     bad = p.bad | (p.missing if not allow_empty else np.zeros(len(df), dtype=bool))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
