@@ -27,7 +27,7 @@ from ..rundir import write_atomic
 from ..scenario import BASEMAPS
 from . import assets
 from .compose import LAYERS, RASTER_LAYERS, MapLayers, page_colours
-from .layers import Display
+from .encoding import Display
 from .page import Raw, fallback_html, json_for_script, script_tag
 from .raster import WarpedRaster
 

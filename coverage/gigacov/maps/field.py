@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .layers import Display, _feature, esc
+from .encoding import Display, _feature, esc
 
-if TYPE_CHECKING:  # the map being built; compose imports this module
-    from .compose import MapLayers
+if TYPE_CHECKING:  # the map being built (a type only)
+    from .context import MapLayers
 
 __all__ = ["add_field_layers", "ERROR_CLASSES", "MAX_SAMPLES", "DISPUTE_COLOURS"]
 

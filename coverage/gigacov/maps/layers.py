@@ -1,19 +1,15 @@
-"""Map layers as compact, JSON-able data for the map runtime (``static/gigacov_map.js``).
+"""Map layers as compact, JSON-able data for the map runtime (``static/gigacov_map.js``):
+administrative units coloured by compliance status, and villages.
 
-Every function here takes pipeline objects (WGS84 GeoDataFrames, the grid, coverage arrays,
-the compliance table) and returns plain dicts and lists: coordinates rounded to 5 decimals
-(about 1 m), polygons simplified for display, and every text that comes from user data
-HTML-escaped (:func:`esc`) before it is placed into tooltip or popup HTML. Site popups are built
-in the browser from the raw values (the runtime escapes them there), so that a map with tens of
-thousands of sites carries each value once instead of a ready-made popup per site.
-
-Coordinates are converted to the basemap's datum by a :class:`Display`: WGS84 for OpenStreetMap
-and Tianditu, GCJ-02 for Amap.
+Every function here takes pipeline objects (WGS84 GeoDataFrames, the compliance table) and
+returns plain dicts and lists. The other layers have their own modules: key places and sites in
+:mod:`gigacov.maps.place_layers`, weak-coverage areas and recommended sites in
+:mod:`gigacov.maps.planning_layers`; escaping, rounding and the display datum are in
+:mod:`gigacov.maps.encoding`. Their names are importable from here too.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,13 +17,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from ..catalogue import INDICATORS
-from ..crs import geoseries_from_wgs84, wgs84_to_gcj02
-from ..formatting import format_threshold, format_value, is_missing
-from ..grid import Grid
+from ..formatting import is_missing
 from ..standard_files import StandardInfo
+from .encoding import (
+    COORD_DIGITS,
+    Display,
+    _feature,
+    _shown,
+    _shown_threshold,
+    esc,
+    esc_plain,
+)
+from .place_layers import KEY_PLACE_SYMBOLS, key_places_layer, road_pieces, sites_layer
+from .planning_layers import gaps_layer, recommended_layer
 
 __all__ = [
     "esc",
@@ -45,93 +49,17 @@ __all__ = [
     "gaps_layer",
     "recommended_layer",
     "COORD_DIGITS",
+    "esc_plain",
 ]
 
-#: Decimal places kept in lon/lat (1e-5° ≈ 1.1 m).
-COORD_DIGITS = 5
 
 #: ``at_risk``: below an unconfirmed threshold, not below the lowest certified unit's value.
 STATUS_COLOURS = {"pass": "#1a9850", "at_risk": "#f08c00", "fail": "#d73027", "no_data": "#969696"}
 STATUS_LABELS = {"pass": "pass", "at_risk": "at risk", "fail": "fail", "no_data": "no data"}
 
-#: Key-place category → (letter on the marker, label).
-KEY_PLACE_SYMBOLS: dict[str, tuple[str, str]] = {
-    "hospital": ("H", "hospital"),
-    "university": ("U", "university"),
-    "tourism": ("T", "cultural / tourist area"),
-    "railway": ("R", "railway station"),
-    "airport": ("A", "airport"),
-    "government": ("G", "government"),
-    "road": ("—", "key road"),
-    "other": ("•", "other"),
-}
 
 #: How an indicator unit (gigacov.indicators.IndicatorDef.unit) is shown; others: plain numbers.
 _KINDS = {"ratio": "ratio", "count": "count"}
-
-
-def esc(value: Any) -> str:
-    """HTML-escape any value (quotes included) for tooltips and popups."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _rnd(v: float, digits: int) -> float | int | None:
-    """Round for JSON: None for NaN, an int when the value is integral (shorter text)."""
-    if is_missing(v):
-        return None
-    r = round(float(v), digits)
-    return int(r) if r == int(r) and abs(r) < 2**53 else r
-
-
-# ------------------------------------------------------------------------------------------------
-# Display datum and geometry encoding
-# ------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Display:
-    """Converts WGS84 lon/lat to the basemap's datum (``"wgs84"`` or ``"gcj02"``)."""
-
-    datum: str = "wgs84"
-    simplify_m: float = 25.0
-
-    def lonlat(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
-        lon = np.asarray(lon, dtype=np.float64)
-        lat = np.asarray(lat, dtype=np.float64)
-        if self.datum == "gcj02":
-            return wgs84_to_gcj02(lon, lat)
-        return lon, lat
-
-    def geoms(self, geoms, *, simplify: bool = True) -> np.ndarray:
-        """WGS84 geometries (GeoSeries or array) → display datum, simplified and rounded."""
-        import geopandas as gpd
-
-        gs = (
-            geoms
-            if isinstance(geoms, gpd.GeoSeries)
-            else gpd.GeoSeries(np.asarray(geoms, dtype=object), crs=4326)
-        )
-        if self.datum == "gcj02":
-            gs = geoseries_from_wgs84(gs, "gcj02")
-        arr = np.asarray(gs.values, dtype=object)
-        if simplify and self.simplify_m > 0:
-            # Degrees of latitude; longitude degrees are shorter, so this is conservative.
-            arr = shapely.simplify(arr, self.simplify_m / 111_320.0, preserve_topology=True)
-        return shapely.transform(arr, lambda c: np.round(c, COORD_DIGITS))
-
-
-def _geometry(geom) -> dict[str, Any] | None:
-    if geom is None or shapely.is_empty(geom):
-        return None
-    return shapely.geometry.mapping(geom)
-
-
-def _feature(geom, props: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": _geometry(geom), "properties": props}
-
-
-def _latlon_list(lon: np.ndarray, lat: np.ndarray) -> list[list[float]]:
-    return np.column_stack([np.round(lat, COORD_DIGITS), np.round(lon, COORD_DIGITS)]).tolist()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -184,20 +112,6 @@ def _catalogue_meta(key: str) -> IndicatorMeta:
     if d is None:
         return IndicatorMeta(key, key.replace("_", " "), "", "number")
     return IndicatorMeta(key, d.name_en, d.name_zh, _KINDS.get(d.unit, "number"))
-
-
-def _shown(value: Any, kind: str) -> str:
-    """A value in a tooltip: ratios as ``85.3 %``, counts without decimals, else one decimal."""
-    return format_value(
-        value, kind == "ratio", 0 if kind == "count" else 1, percent=" %", missing="no data"
-    )
-
-
-def _shown_threshold(op: Any, threshold: Any, kind: str) -> str:
-    """A threshold in a tooltip: ``≥ 95.0 %``."""
-    return format_threshold(
-        op, threshold, kind == "ratio", 0 if kind == "count" else 1, percent=" %"
-    )
 
 
 # shortfall_unit codes of the compliance table → what the shortfall counts, in words.
@@ -469,333 +383,3 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series | None:
     if name not in df.columns:
         return None
     return pd.to_numeric(df[name], errors="coerce").reset_index(drop=True)
-
-
-# ------------------------------------------------------------------------------------------------
-# Key places and roads
-# ------------------------------------------------------------------------------------------------
-
-
-def road_pieces(
-    line_wgs84, grid: Grid, covered: np.ndarray | None, display: Display
-) -> list[list[Any]]:
-    """Split a road at pixel steps and colour each piece by the covered raster.
-
-    The line is projected to the grid CRS, cut into segments of at most half a pixel, and each
-    segment takes the ``covered`` value of the pixel holding its midpoint (2 = outside the grid or
-    no raster). Consecutive segments with the same value are merged into one piece. Returns
-    ``[[state, [[lat, lon], ...]], ...]`` in the display datum.
-    """
-    res = grid.resolution_m
-    to_xy = lambda c: np.column_stack(grid.lonlat_to_xy(c[:, 0], c[:, 1]))  # noqa: E731
-    proj = shapely.transform(line_wgs84, to_xy)
-    parts = shapely.get_parts(proj) if proj.geom_type.startswith("Multi") else [proj]
-    pieces: list[list[Any]] = []
-    for part in parts:
-        if part.is_empty or part.geom_type != "LineString":
-            continue
-        seg = shapely.segmentize(part, res / 2.0)
-        xy = shapely.get_coordinates(seg)
-        if len(xy) < 2:
-            continue
-        mid = (xy[:-1] + xy[1:]) / 2.0
-        if covered is None:
-            state = np.full(len(mid), 2, dtype=np.int64)
-        else:
-            row, col = grid.rowcol(mid[:, 0], mid[:, 1])
-            inside = grid.contains_rowcol(row, col)
-            state = np.full(len(mid), 2, dtype=np.int64)
-            state[inside] = (covered[row[inside], col[inside]] > 0).astype(np.int64)
-        breaks = np.flatnonzero(np.diff(state)) + 1
-        starts = np.r_[0, breaks]
-        ends = np.r_[breaks, len(state)]
-        for s, e in zip(starts, ends, strict=True):
-            piece = shapely.LineString(xy[s : e + 1])
-            if display.simplify_m > 0:
-                piece = shapely.simplify(piece, min(display.simplify_m, res / 2.0))
-            pxy = shapely.get_coordinates(piece)
-            lon, lat = grid.xy_to_lonlat(pxy[:, 0], pxy[:, 1])
-            lon, lat = display.lonlat(lon, lat)
-            pieces.append([int(state[s]), _latlon_list(lon, lat)])
-    return pieces
-
-
-def _key_place_tip(row: pd.Series) -> str:
-    cat = str(row.get("category", "other") or "other")
-    label = KEY_PLACE_SYMBOLS.get(cat, KEY_PLACE_SYMBOLS["other"])[1]
-    reached = row.get("reached_5g")
-    reached_txt = (
-        "no data"
-        if is_missing(reached)
-        else ("reached by 5G" if bool(reached) else "not reached by 5G")
-    )
-    out = [
-        f'<div class="gc-tip"><b>{esc(row.get("name", ""))}</b> <span class="gc-muted">{esc(label)}</span>',
-        f"<div>{esc(reached_txt)}</div>",
-        '<table class="gc-table">',
-    ]
-    share = row.get("covered_share_5g")
-    if not is_missing(share):
-        out.append(f"<tr><td>share covered</td><td>{esc(_shown(share, 'ratio'))}</td></tr>")
-    rsrp = row.get("rsrp_dbm")
-    if not is_missing(rsrp):
-        out.append(f"<tr><td>SS-RSRP</td><td>{float(rsrp):.1f} dBm</td></tr>")
-    gap = row.get("longest_gap_m")
-    if not is_missing(gap) and cat == "road":
-        out.append(f"<tr><td>longest gap</td><td>{float(gap):,.0f} m</td></tr>")
-    out.append("</table>")
-    if bool(row.get("approximate", False)) is True:
-        out.append('<div class="gc-note">position approximate</div>')
-    out.append("</div>")
-    return "".join(out)
-
-
-def key_places_layer(
-    places: Any, *, grid: Grid | None, covered: np.ndarray | None, display: Display
-) -> dict[str, Any]:
-    """Key places: point markers (also for polygon places, at a representative point),
-    polygon outlines, and roads split into covered / not covered pieces.
-
-    ``points``: ``[lat, lon, category, reached (1/0/None), tooltip]``; ``areas``: a
-    FeatureCollection with ``r`` and ``tip``; ``roads``: ``[{"tip":…, "pieces": [[state,
-    latlons]]}]``.
-    """
-    p = places.reset_index(drop=True)
-    points, areas, roads = [], [], []
-    for i in range(len(p)):
-        row = p.iloc[i]
-        geom = row.geometry
-        if geom is None or geom.is_empty:
-            continue
-        tip = _key_place_tip(row)
-        reached = row.get("reached_5g")
-        r = None if is_missing(reached) else int(bool(reached))
-        cat = str(row.get("category", "other") or "other")
-        gtype = geom.geom_type
-        if "LineString" in gtype:
-            if grid is not None:
-                pieces = road_pieces(geom, grid, covered, display)
-            else:
-                pieces = []
-                for part in shapely.get_parts(geom):
-                    xy = shapely.get_coordinates(part)
-                    lon, lat = display.lonlat(xy[:, 0], xy[:, 1])
-                    pieces.append([2, _latlon_list(lon, lat)])
-            roads.append({"tip": tip, "r": r, "pieces": pieces})
-            continue
-        if "Polygon" in gtype:
-            areas.append(_feature(display.geoms([geom])[0], {"r": r, "tip": tip}))
-            pt = geom.representative_point()
-        else:
-            pt = geom if gtype == "Point" else geom.centroid
-        lon, lat = display.lonlat([pt.x], [pt.y])
-        points.append(
-            [round(float(lat[0]), COORD_DIGITS), round(float(lon[0]), COORD_DIGITS), cat, r, tip]
-        )
-    return {
-        "points": points,
-        "areas": {"type": "FeatureCollection", "features": areas},
-        "roads": roads,
-    }
-
-
-# ------------------------------------------------------------------------------------------------
-# Sites (clustered in the browser)
-# ------------------------------------------------------------------------------------------------
-
-
-def _num_list(values: pd.Series, digits: int) -> list[Any]:
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
-    r = np.round(arr, digits)
-    finite = np.isfinite(r)
-    if finite.all() and (r == np.round(r)).all():
-        return r.astype(np.int64).tolist()
-    out: list[Any] = r.tolist()
-    for i in np.flatnonzero(~finite):
-        out[i] = None
-    if digits == 0:
-        return [None if v is None else int(v) for v in out]
-    return [None if v is None else (int(v) if v == int(v) else v) for v in out]
-
-
-def sites_layer(cells: pd.DataFrame, *, display: Display) -> dict[str, Any]:
-    """Sites for the browser-side clustering: one entry per site, its cells in columns.
-
-    ``lat``/``lon``/``id``/``name``/``kind`` (1 = has a 5G cell, 2 = 4G only) per site;
-    ``ops`` the operator names; ``cells`` columns, cells grouped by site in site order with
-    ``n`` cells per site: ``cid`` (cell id, or the suffix after the site id when
-    ``cid_suffix``), ``tech`` (5 or 4), ``f`` MHz, ``bw`` MHz, ``az`` degrees (None = omni),
-    ``h`` m, ``tilt`` degrees, ``eirp`` dBm, ``op`` (index into ``ops``).
-    Names are raw text here; the runtime escapes them when it builds a popup.
-    """
-    c = cells.copy()
-    c["site_id"] = c["site_id"].astype(str)
-    c = c.sort_values("site_id", kind="stable").reset_index(drop=True)
-    first = c.groupby("site_id", sort=False).head(1)
-    site_ids = first["site_id"].tolist()
-    counts = c.groupby("site_id", sort=False).size().reindex(site_ids).to_numpy()
-    tech = c["tech"].astype(str).str.upper() if "tech" in c.columns else pd.Series(["5G"] * len(c))
-    has5 = (tech == "5G").groupby(c["site_id"], sort=False).any().reindex(site_ids).to_numpy()
-    lon, lat = display.lonlat(first["lon"].to_numpy(), first["lat"].to_numpy())
-    names = (
-        first["name"].fillna("").astype(str).tolist()
-        if "name" in first.columns
-        else [""] * len(first)
-    )
-    names = ["" if n == s else n for n, s in zip(names, site_ids, strict=True)]
-    ops_col = (
-        c["operator"].fillna("").astype(str)
-        if "operator" in c.columns
-        else pd.Series([""] * len(c))
-    )
-    ops = sorted(set(ops_col))
-    op_index = {o: i for i, o in enumerate(ops)}
-    cid = c["cell_id"].fillna("").astype(str).tolist() if "cell_id" in c.columns else [""] * len(c)
-    sid = c["site_id"].tolist()
-    suffix = bool(len(c)) and all(a.startswith(s) for a, s in zip(cid, sid, strict=True))
-    if suffix:
-        cid = [a[len(s) :] for a, s in zip(cid, sid, strict=True)]
-
-    def col(name: str, digits: int) -> list[Any]:
-        if name not in c.columns:
-            return [None] * len(c)
-        return _num_list(c[name], digits)
-
-    return {
-        "lat": np.round(np.asarray(lat), COORD_DIGITS).tolist(),
-        "lon": np.round(np.asarray(lon), COORD_DIGITS).tolist(),
-        "id": site_ids,
-        "name": names,
-        "kind": np.where(has5, 1, 2).astype(int).tolist(),
-        "ops": ops,
-        "cid_suffix": suffix,
-        "cells": {
-            "n": counts.astype(int).tolist(),
-            "cid": cid,
-            "tech": np.where(tech.to_numpy() == "5G", 5, 4).astype(int).tolist(),
-            "f": col("freq_mhz", 1),
-            "bw": col("bandwidth_mhz", 1),
-            "az": col("azimuth_deg", 0),
-            "h": col("height_m", 1),
-            "tilt": col("tilt_deg", 1),
-            "eirp": col("eirp_dbm", 1),
-            "op": [op_index[o] for o in ops_col.tolist()],
-        },
-    }
-
-
-# ------------------------------------------------------------------------------------------------
-# Planning: weak-coverage areas and recommended sites
-# ------------------------------------------------------------------------------------------------
-
-
-def gaps_layer(gaps: Any, *, display: Display, county_names: dict[str, str]) -> dict[str, Any]:
-    """Weak-coverage polygons with a tooltip: population, area, county, nearest site, rank."""
-    g = gaps.reset_index(drop=True)
-    geoms = display.geoms(g.geometry)
-    features = []
-    for i in range(len(g)):
-        row = g.iloc[i]
-        code = esc_plain(row.get("admin_code", ""))
-        cname = esc_plain(row.get("county_name", "")) or county_names.get(code, "")
-        rank = row.get("rank")
-        rows = [
-            ("population", _shown(row.get("population"), "count")),
-            (
-                "area",
-                "no data"
-                if is_missing(row.get("area_km2"))
-                else f"{float(row.get('area_km2')):,.2f} km²",
-            ),
-        ]
-        if code or cname:
-            rows.append(("county", f"{cname} {code}".strip()))
-        if not is_missing(row.get("nearest_site_m")):
-            rows.append(
-                (
-                    "nearest site",
-                    f"{esc_plain(row.get('nearest_site_id'))} at {float(row.get('nearest_site_m')):,.0f} m",
-                )
-            )
-        title = "Weak 5G coverage" + ("" if is_missing(rank) else f" — rank {int(rank)}")
-        tip = (
-            f'<div class="gc-tip"><b>{esc(title)}</b><table class="gc-table">'
-            + "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
-            + "</table></div>"
-        )
-        features.append(_feature(geoms[i], {"tip": tip}))
-    return {"type": "FeatureCollection", "features": features}
-
-
-def _is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    if isinstance(value, list | tuple | np.ndarray):
-        return len(value) == 0
-    return is_missing(value)
-
-
-def esc_plain(value: Any) -> str:
-    """``str(value)`` with NaN/None as an empty string (escaping happens where HTML is built)."""
-    return "" if is_missing(value) else str(value)
-
-
-# (column, label, kind) shown in a recommended site's popup when present ("text": as is).
-_RECOMMENDED_FIELDS = (
-    ("site_id", "site", "text"),
-    ("rank", "rank in the county", "count"),
-    ("purpose", "purpose", "text"),
-    ("added_population", "people newly covered", "count"),
-    ("added_key_places", "key places newly reached", "count"),
-    ("added_villages", "villages newly reached", "count"),
-    ("served_population", "people served", "count"),
-    ("pop_coverage_5g_after", "county 5G population coverage after", "ratio"),
-    ("sites_5g_per_10k_after", "county 5G sites per 10,000 people after", "number"),
-    ("key_place_reach_5g_after", "county key-place reach after", "ratio"),
-    ("village_reach_5g_after", "county village reach after", "ratio"),
-    ("height_m", "height (m)", "number"),
-    ("sectors", "sectors", "count"),
-    ("azimuths_deg", "azimuths (°)", "text"),
-    ("tilt_deg", "tilt (°)", "number"),
-    ("freq_mhz", "frequency (MHz)", "count"),
-    ("bandwidth_mhz", "bandwidth (MHz)", "count"),
-    ("eirp_dbm", "EIRP (dBm)", "number"),
-    ("candidate_source", "candidate from", "text"),
-)
-
-
-def recommended_layer(
-    recommended: Any, *, display: Display, county_names: dict[str, str]
-) -> list[list[Any]]:
-    """Recommended new sites: ``[lat, lon, popup HTML]``."""
-    r = recommended.reset_index(drop=True)
-    pts = r.geometry
-    lon, lat = display.lonlat(pts.x.to_numpy(), pts.y.to_numpy())
-    out = []
-    for i in range(len(r)):
-        row = r.iloc[i]
-        county = esc_plain(row.get("county", ""))
-        cname = esc_plain(row.get("county_name", "")) or county_names.get(county, "")
-        lines = (
-            [f"<tr><td>county</td><td>{esc((cname + ' ' + county).strip())}</td></tr>"]
-            if county or cname
-            else []
-        )
-        for col, label, kind in _RECOMMENDED_FIELDS:
-            value = row.get(col) if col in r.columns else None
-            if _is_blank(value):
-                continue
-            text = str(value) if kind == "text" else _shown(value, kind)
-            lines.append(f"<tr><td>{esc(label)}</td><td>{esc(text)}</td></tr>")
-        html_text = (
-            '<div class="gc-pop"><b>Recommended new 5G site</b><table class="gc-table">'
-            + "".join(lines)
-            + f"<tr><td>position</td><td>{float(pts.y.iat[i]):.5f} N, {float(pts.x.iat[i]):.5f} E (WGS84)</td></tr>"
-            + "</table></div>"
-        )
-        out.append(
-            [round(float(lat[i]), COORD_DIGITS), round(float(lon[i]), COORD_DIGITS), html_text]
-        )
-    return out
