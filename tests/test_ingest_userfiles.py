@@ -234,3 +234,113 @@ def test_dbf_truncations_in_gbk_and_utf8():
     assert dbf_truncations("行政区划代码") == ["行政区划代", "行政区"]
     assert dbf_truncations("population_total") == ["population"]
     assert dbf_truncations("村代码") == [] and dbf_truncations("lon") == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Two-row merged headers
+# ------------------------------------------------------------------------------------------------
+
+
+def write_two_row_broadband(path, *, extra_sub=None):
+    """A statistics workbook as bureaus send it: a title row, then group titles merged across
+    their sub-headers (row 2) over the sub-headers (row 3), code/name/year merged down."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "2024年宽带统计"
+    ws.append(["2024年泉州市宽带发展统计表"])
+    ws.merge_cells("A1:L1")
+    subs_fixed = ["总数", "500M及以上", "千兆及以上"] + ([extra_sub] if extra_sub else [])
+    n_fixed = len(subs_fixed)
+    upper = ["行政区划代码", "名称", "年份", "家庭户数(万户)", "固定宽带用户(万户)"]
+    upper += [None] * (n_fixed - 1) + ["移动电话用户(万户)", None, "端口(个)", None]
+    lower = [None, None, None, None, *subs_fixed, "总数", "5G用户", "PON端口", "10G PON端口"]
+    ws.append(upper)
+    ws.append(lower)
+    col = 5  # E: the first fixed-broadband column
+    ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + n_fixed - 1)
+    ws.merge_cells(start_row=2, start_column=col + n_fixed, end_row=2, end_column=col + n_fixed + 1)
+    ws.merge_cells(
+        start_row=2, start_column=col + n_fixed + 2, end_row=2, end_column=col + n_fixed + 3
+    )
+    for c in range(1, 5):
+        ws.merge_cells(start_row=2, start_column=c, end_row=3, end_column=c)
+    fixed = [53.0, 23.0, 15.0] + ([1.0] if extra_sub else [])
+    ws.append(["350582", "晋江市", 2024, 61.0, *fixed, 215.0, 110.0, 42000, 20000])
+    ws.append(
+        ["350581", "石狮市", 2024, 25.0, 20.0, 9.0, 6.0, *([0.5] if extra_sub else [])]
+        + [80.0, 40.0, 15000, 7000]
+    )
+    wb.save(path)
+    return path
+
+
+def test_two_row_merged_header_keeps_every_column(tmp_path):
+    x, y = JINJIANG
+    sites = tmp_path / "sites.csv"
+    sites.write_text(f"站号,经度,纬度,制式\nA1,{x},{y},5G\n", encoding="utf-8")
+    bb = write_two_row_broadband(tmp_path / "宽带统计.xlsx")
+    inp = load_inputs(scenario(tmp_path, sites, broadband={"path": str(bb)}))
+    assert inp.rejected[inp.rejected["file"] == str(bb)].empty
+    b = inp.broadband.set_index("admin_code")
+    assert b["source_row"].tolist() == [4, 5]  # title, group row, sub-header row above
+    jj = b.loc["350582"]
+    assert jj["households"] == 610_000  # 万户 scaled
+    assert jj["fixed_users"] == 530_000  # 固定宽带用户(万户)/总数
+    assert jj["users_500m_plus"] == 230_000  # the group's unit applies to its sub-headers
+    assert jj["users_1000m_plus"] == 150_000
+    assert jj["mobile_users"] == 2_150_000 and jj["users_5g"] == 1_100_000
+    assert jj["pon_ports"] == 42000 and jj["pon_10g_ports"] == 20000
+
+
+def test_two_row_header_column_that_cannot_be_mapped_fails_naming_it(tmp_path):
+    from gigacov.errors import InputError
+
+    x, y = JINJIANG
+    sites = tmp_path / "sites.csv"
+    sites.write_text(f"站号,经度,纬度,制式\nA1,{x},{y},5G\n", encoding="utf-8")
+    bb = write_two_row_broadband(tmp_path / "宽带统计.xlsx", extra_sub="农村")
+    with pytest.raises(InputError) as err:
+        load_inputs(scenario(tmp_path, sites, broadband={"path": str(bb)}))
+    msg = str(err.value)
+    assert str(bb) in msg and "'固定宽带用户(万户)/农村'" in msg
+    assert '[broadband.columns]\n    <column> = "固定宽带用户(万户)/农村"' in msg
+    # mapped (here to a column the file lacks), it is read, with its group's unit
+    cols = {"fttx_households_covered": "固定宽带用户(万户)/农村"}
+    inp = load_inputs(scenario(tmp_path, sites, broadband={"path": str(bb), "columns": cols}))
+    assert inp.broadband.set_index("admin_code").loc["350582", "fttx_households_covered"] == 10_000
+
+
+def test_a_header_over_text_data_is_not_taken_for_two_rows(tmp_path):
+    # DMS coordinates are text under the header: still data, not a second header row
+    header = ["站号", "站名", "经度", "纬度", "制式", "备注"]
+    rows = [
+        ("A1", "青阳", "118°33′00.36″", "24°42′29.88″", "NR", None),
+        ("A2", "宝盖", "118°40′33.24″", "24°44′31.92″", "NR", None),
+    ]
+    p = write_xlsx(tmp_path / "sites.xlsx", [header, *rows])
+    inp = load_inputs(scenario(tmp_path, p))
+    assert sorted(inp.cells["site_id"]) == ["A1", "A2"]
+    assert inp.cells["source_row"].tolist() == [2, 3]
+
+
+def test_two_row_header_in_a_csv_export(tmp_path):
+    x, y = JINJIANG
+    sites = tmp_path / "sites.csv"
+    sites.write_text(f"站号,经度,纬度,制式\nA1,{x},{y},5G\n", encoding="utf-8")
+    bb = tmp_path / "宽带.csv"
+    bb.write_bytes(
+        (
+            "行政区划代码,年份,固定宽带用户(万户),,,移动电话用户(万户),\n"
+            ",,总数,500M及以上,千兆及以上,总数,5G用户\n"
+            "350582,2024,53,23,15,215,110\n"
+        ).encode("gbk")
+    )
+    inp = load_inputs(scenario(tmp_path, sites, broadband={"path": str(bb)}))
+    jj = inp.broadband.set_index("admin_code").loc["350582"]
+    assert jj["source_row"] == 3
+    assert (jj["fixed_users"], jj["users_500m_plus"], jj["users_1000m_plus"]) == (
+        530_000,
+        230_000,
+        150_000,
+    )
+    assert jj["users_5g"] == 1_100_000

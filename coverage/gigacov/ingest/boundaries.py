@@ -33,7 +33,7 @@ from ..shipped_boundaries import pinyin_name
 from ._common import Parsed, Rejects, Tracker, as_text, log, parse_numbers
 from .geo import Region, check_degrees, effective_crs
 from .model import BOUNDARY_COLUMNS, InputReport
-from .tables import match_columns, missing_columns_error, read_table
+from .tables import match_table, missing_columns_error, read_table
 
 __all__ = ["BOUNDARY_ALIASES", "read_boundaries", "region_prefix", "normalise_codes", "Boundaries"]
 
@@ -385,9 +385,7 @@ def _read_units(
     aliases = dict(BOUNDARY_ALIASES)
     if pop_column:
         aliases = {**aliases, "population": [pop_column, *aliases["population"]]}
-    cmap = match_columns(
-        table.df.columns, aliases, columns, where=f"[{mapping}]", truncated=table.dbf_names
-    )
+    cmap = match_table(table, aliases, columns, where=f"[{mapping}]", what=what)
     if "admin_code" not in cmap:
         raise missing_columns_error(
             table.path, what, ["admin_code"], cmap, BOUNDARY_ALIASES, mapping

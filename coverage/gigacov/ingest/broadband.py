@@ -29,7 +29,7 @@ from ..scenario import Scenario
 from ._common import Rejects, Tracker, log, parse_numbers
 from .boundaries import Boundaries, normalise_codes
 from .model import BROADBAND_COLUMNS, InputReport
-from .tables import match_columns, missing_columns_error, read_table
+from .tables import match_table, missing_columns_error, read_table
 
 __all__ = ["BROADBAND_ALIASES", "COUNT_COLUMNS", "RATIO_CHECKS", "read_broadband"]
 
@@ -163,8 +163,12 @@ def read_broadband(
     )
     hashes[str(table.path)] = sha256_file(table.path)
     warnings: list[str] = []
-    cmap = match_columns(
-        table.df.columns, BROADBAND_ALIASES, sec.columns, where="[broadband.columns]"
+    cmap = match_table(
+        table,
+        BROADBAND_ALIASES,
+        sec.columns,
+        where="[broadband.columns]",
+        what="broadband statistics",
     )
     if "admin_code" not in cmap:
         raise missing_columns_error(

@@ -66,7 +66,7 @@ from .site_radio import (
     frequency_stage,
 )
 from .site_work import SiteWork
-from .tables import Table, match_columns, missing_columns_error, read_table
+from .tables import Table, match_table, missing_columns_error, read_table
 from .units import parse_years, planned_dates
 from .vocab import OPERATORS_BY_PLMN, map_unique, normalise_operator, normalise_tech
 
@@ -195,13 +195,7 @@ def _read(scn: Scenario) -> tuple[Table, SiteColumns, tuple[int, str] | None]:
     if is_opencellid(table.df.columns, table.has_header):
         log.info("%s: OpenCelliD layout", table.path)
         return table, opencellid_columns(table.df), None
-    cmap = match_columns(
-        table.df.columns,
-        SITE_ALIASES,
-        sec.columns,
-        where="[sites.columns]",
-        truncated=table.dbf_names,
-    )
+    cmap = match_table(table, SITE_ALIASES, sec.columns, where="[sites.columns]", what="sites")
     if table.geometry is None and not ("lon" in cmap and "lat" in cmap):
         missing = [k for k in ("lon", "lat") if k not in cmap]
         raise missing_columns_error(

@@ -17,7 +17,7 @@ import pandas as pd
 from ..rundir import sha256_file
 from ._common import Rejects, Tracker
 from .model import InputReport
-from .tables import ColumnMap, Table, match_columns, read_table
+from .tables import ColumnMap, Table, match_table, read_table
 
 __all__ = ["SourceFile", "open_source"]
 
@@ -62,13 +62,7 @@ def open_source(
         encoding=section.encoding,
     )
     hashes[str(table.path)] = sha256_file(table.path)
-    cmap = match_columns(
-        table.df.columns,
-        aliases,
-        section.columns,
-        where=f"[{input_name}.columns]",
-        truncated=table.dbf_names,
-    )
+    cmap = match_table(table, aliases, section.columns, where=f"[{input_name}.columns]", what=what)
     report = InputReport(input=input_name, path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)
     return SourceFile(table, cmap, report, tracker)

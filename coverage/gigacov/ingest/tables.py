@@ -38,6 +38,7 @@ import pyproj
 
 from ..errors import ConfigError, InputError
 from ._common import log, norm_text, require_regular_file
+from .headers import GROUP_SEP, two_level_candidates, two_row_header
 
 __all__ = [
     "Table",
@@ -45,6 +46,7 @@ __all__ = [
     "detect_encoding",
     "ColumnMap",
     "match_columns",
+    "match_table",
     "split_header",
     "missing_columns_error",
     "mapping_hint",
@@ -74,6 +76,9 @@ class Table:
     has_header: bool = True
     dbf_names: bool = False
     """Field names from a DBF (shapefile): cut at 10 bytes (``行政区划代码`` → ``行政区划代``)."""
+    combined: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Columns named from a two-row header (:mod:`.headers`): name → (group title, sub-header),
+    e.g. ``"固定宽带用户(万户)/千兆及以上"`` → ``("固定宽带用户(万户)", "千兆及以上")``."""
 
     @property
     def rows(self) -> np.ndarray:
@@ -201,6 +206,89 @@ def _lookup(header: str, index: dict[str, tuple[str, int, str]]) -> tuple[str, i
     return None
 
 
+def _lookup_pair(group: str, sub: str, index) -> tuple[str, int, str] | None:
+    """A column named by a group title over a sub-header: the first of
+    :func:`.headers.two_level_candidates` that is a known column; the unit is the sub-header's,
+    else the group's (``固定宽带用户(万户)`` over ``千兆及以上``: 万户)."""
+    gk, gu = split_header(group)
+    sk, su = split_header(sub)
+    for cand in two_level_candidates(gk, sk):
+        hit = _lookup(cand, index)
+        if hit is not None:
+            return hit[0], hit[1], su or gu or hit[2]
+    return None
+
+
+def _lookup_column(header: str, combined: Mapping[str, tuple[str, str]], index):
+    pair = combined.get(header)
+    if pair and pair[0] and pair[1]:
+        return _lookup_pair(pair[0], pair[1], index)
+    return _lookup(header, index)
+
+
+def _header_unit(header: str, combined: Mapping[str, tuple[str, str]]) -> str:
+    pair = combined.get(header)
+    if pair and pair[0] and pair[1]:
+        return split_header(pair[1])[1] or split_header(pair[0])[1]
+    return split_header(header)[1]
+
+
+def match_table(
+    table: Table,
+    aliases: Mapping[str, Sequence[str]],
+    overrides: Mapping[str, str] | None = None,
+    *,
+    where: str = "",
+    what: str = "",
+) -> ColumnMap:
+    """:func:`match_columns` for a table as read: a shapefile's cut field names and a two-row
+    header's combined names are understood. A column of a two-row header whose group title is a
+    known column but which matches none itself (``固定宽带用户(万户)/农村``) is an
+    :class:`InputError` naming the file and the columns, never dropped silently; other unmatched
+    combined columns are logged."""
+    cmap = match_columns(
+        table.df.columns,
+        aliases,
+        overrides,
+        where=where,
+        truncated=table.dbf_names,
+        combined=table.combined,
+    )
+    if not table.combined:
+        return cmap
+    index = _alias_index(aliases)
+    used = {h for h, _ in cmap.found.values()}
+    lost, ignored = [], []
+    for name, (group, sub) in table.combined.items():
+        if not (group and sub) or name in used or name not in table.df.columns:
+            continue
+        col = table.df[name]
+        if col.isna().all() or col.astype(str).str.strip().eq("").all():
+            continue
+        known = _lookup(group, index)
+        (lost if known is not None else ignored).append((name, known))
+    if ignored:
+        log.warning(
+            "%s: the two-row header's columns %s match no known %s column and are not used",
+            table.path,
+            ", ".join(repr(n) for n, _ in ignored),
+            what or "input",
+        )
+    if lost:
+        names = ", ".join(repr(n) for n, _ in lost)
+        groups = sorted({f"{n.split(GROUP_SEP)[0]!r} ({k[0]})" for n, k in lost if k})
+        section = where.strip("[]") or "<input>.columns"
+        raise InputError(
+            f"{table.path}: the header spans two rows (group titles merged over sub-headers) and "
+            f"these columns match no known {what or 'input'} column: {names}; their group "
+            f"{', '.join(groups)} is one, so they are not left out silently. Map each to the "
+            f"column it holds in the scenario file, e.g.\n    [{section}]\n    <column> = "
+            f'"{lost[0][0]}"\nor delete the columns from the file. Known columns: '
+            f"{', '.join(aliases)}."
+        )
+    return cmap
+
+
 def match_columns(
     headers: Sequence[str],
     aliases: Mapping[str, Sequence[str]],
@@ -208,6 +296,7 @@ def match_columns(
     *,
     where: str = "",
     truncated: bool = False,
+    combined: Mapping[str, tuple[str, str]] | None = None,
 ) -> ColumnMap:
     """Map a file's headers to canonical columns.
 
@@ -216,12 +305,15 @@ def match_columns(
     first in its list wins. ``overrides`` (``[sites] columns`` in the scenario) maps canonical
     names to exact headers and wins over aliases. ``truncated`` (a shapefile's DBF,
     :attr:`Table.dbf_names`): every alias cut at 10 bytes is accepted too (``行政区划代``).
+    ``combined`` (:attr:`Table.combined`): the (group, sub-header) of columns named from a
+    two-row header, matched by combining the two.
     """
     headers = [str(h) for h in headers]
+    combined = combined or {}
     index = _alias_index(aliases, truncated)
     best: dict[str, tuple[int, str, str]] = {}
     for h in headers:
-        hit = _lookup(h, index)
+        hit = _lookup_column(h, combined, index)
         if hit is None:
             continue
         canon, prio, unit = hit
@@ -244,7 +336,7 @@ def match_columns(
                 f"its headers are {', '.join(map(repr, headers))}"
             )
         found = {k: v for k, v in found.items() if v[0] != header}
-        found[canon] = (header, split_header(header)[1])
+        found[canon] = (header, _header_unit(header, combined))
     return ColumnMap(found, headers)
 
 
@@ -496,11 +588,29 @@ def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_
         best = max(scores) if scores else 0
         if best >= 2 and scores[first] < best:
             header_line = scores.index(best)
+    pairs = None
+    if has_header:
+        last, pairs = _two_row_header(parsed, header_line, index)
     blank_lines = b"\n\n" in raw or b"\n\r\n" in raw
     read_kw = dict(dtype=str, keep_default_na=False, sep=delim)
     src = io.BytesIO(raw)
     try:
-        if has_header:
+        if pairs is not None:
+            width = max([len(pairs), *(len(r) for r in parsed[last + 1 :] if r)])
+            names = [f"{g}{GROUP_SEP}{s}" if g and s else g or s for g, s in pairs]
+            names += [""] * (width - len(names))
+            names = _dedupe([n or f"column_{i + 1}" for i, n in enumerate(names)])
+            df = pd.read_csv(
+                src,
+                engine="c",
+                header=None,
+                names=names,
+                skiprows=last + 1,
+                skip_blank_lines=False,
+                **read_kw,
+            )
+            header_line = last
+        elif has_header:
             if blank_lines or delim not in (",", "\t") or header_line:
                 df = pd.read_csv(
                     src, engine="c", skiprows=header_line, skip_blank_lines=False, **read_kw
@@ -523,7 +633,7 @@ def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_
     # Spreadsheet rows: header at line header_line + 1 (1-based) → data from header_line + 2.
     first_row = header_line + (2 if has_header else 1)
     rows = first_row + np.arange(len(df), dtype=np.int64)
-    if blank_lines or header_line:
+    if blank_lines or header_line or pairs is not None:
         blank = np.ones(len(df), dtype=bool)
         for c in df.columns:
             blank &= (df[c].astype("str").str.strip().fillna("") == "").to_numpy()
@@ -538,8 +648,18 @@ def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_
         delim,
         header_line + 1,
     )
+    combined = {}
+    if pairs is not None:
+        combined = {n: pr for n, pr in zip(df.columns, pairs, strict=False) if all(pr)}
     return Table(
-        p, df, first_row, kind="csv", encoding=enc, has_header=has_header, _row_numbers=rows
+        p,
+        df,
+        first_row,
+        kind="csv",
+        encoding=enc,
+        has_header=has_header,
+        _row_numbers=rows,
+        combined=combined,
     )
 
 
@@ -576,7 +696,11 @@ def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
         best = max(scores)
         if best >= 2 and scores[header_line] < best:
             header_line = scores.index(best)
-    header = [("" if c is None else str(c).strip()) for c in values[header_line]]
+    header_line, pairs = _two_row_header(values, header_line, index)
+    if pairs is None:
+        header = [("" if c is None else str(c).strip()) for c in values[header_line]]
+    else:
+        header = [f"{g}{GROUP_SEP}{s}" if g and s else g or s for g, s in pairs]
     width = len(header)
     # unnamed columns get a placeholder so nothing collides
     header = [h or f"column_{i + 1}" for i, h in enumerate(header)]
@@ -596,7 +720,45 @@ def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
     if blank.any():
         df = df[~blank].reset_index(drop=True)
         rows = rows[~blank]
-    return Table(p, df, header_line + 2, kind="xlsx", _row_numbers=rows)
+    combined = {}
+    if pairs is not None:
+        combined = {name: pair for name, pair in zip(df.columns, pairs, strict=False) if all(pair)}
+        log.info(
+            "%s: the header spans rows %d–%d (group titles over sub-headers); columns read as %s",
+            p,
+            header_line,
+            header_line + 1,
+            ", ".join(map(repr, combined)),
+        )
+    return Table(p, df, header_line + 2, kind="xlsx", _row_numbers=rows, combined=combined)
+
+
+def _two_row_header(
+    values: Sequence[Sequence[object]], header_line: int, index
+) -> tuple[int, list[tuple[str, str]] | None]:
+    """The last header row and the (group, sub) pairs when the header found at ``header_line``
+    spans two rows (it and the next, or the previous and it; :func:`.headers.two_row_header`),
+    else ``(header_line, None)``."""
+    if not index:
+        return header_line, None
+
+    def score(pairs: list[tuple[str, str]]) -> int:
+        hits = set()
+        for g, s in pairs:
+            hit = (
+                _lookup_pair(g, s, index) if g and s else _lookup(g or s, index) if g or s else None
+            )
+            if hit:
+                hits.add(hit[0])
+        return len(hits)
+
+    for upper in (header_line, header_line - 1):
+        if upper < 0 or upper + 1 >= len(values):
+            continue
+        pairs = two_row_header(values[upper], values[upper + 1], values[upper + 2 :], score)
+        if pairs is not None:
+            return upper + 1, pairs
+    return header_line, None
 
 
 def _dedupe(names: list[str]) -> list[str]:

@@ -22,7 +22,7 @@ from ..ingest._common import as_text, parse_numbers
 from ..ingest.geo import check_lonlat_ranges
 from ..ingest.model import CELL_COLUMNS
 from ..ingest.site_columns import SITE_ALIASES
-from ..ingest.tables import match_columns, read_table
+from ..ingest.tables import match_table, read_table
 from ..ingest.units import metres_unit, parse_coordinates
 
 __all__ = [
@@ -145,12 +145,12 @@ def read_candidates(
         raise InputError(f"[planning] candidates: file {str(p)!r} does not exist")
     spec = parse_crs(crs, what="[planning] candidates_crs")
     table = read_table(p, what="candidate sites", aliases=CANDIDATE_ALIASES, layer=layer)
-    cmap = match_columns(
-        table.df.columns,
+    cmap = match_table(
+        table,
         CANDIDATE_ALIASES,
         columns,
         where="[planning.candidates_columns]",
-        truncated=table.dbf_names,
+        what="candidate sites",
     )
     df, rows = table.df, table.rows
     if table.geometry is not None:
