@@ -344,3 +344,80 @@ def test_two_row_header_in_a_csv_export(tmp_path):
         150_000,
     )
     assert jj["users_5g"] == 1_100_000
+
+
+# ------------------------------------------------------------------------------------------------
+# Workbooks whose first sheet is not the data; single-operator lists
+# ------------------------------------------------------------------------------------------------
+
+INSTRUCTIONS = [
+    ("填表说明",),
+    ("1. 经纬度请填写WGS84坐标，保留6位小数；",),
+    ("2. 网络制式填写4G或5G；",),
+    ("3. 开通时间格式为YYYY-MM-DD。",),
+]
+
+
+def test_instructions_sheet_first_reads_the_data_sheet_with_a_warning(tmp_path):
+    x, y = JINJIANG
+    header = ["基站编号", "经度", "纬度", "网络制式"]
+    p = write_xlsx(
+        tmp_path / "sites.xlsx",
+        [header, ("A1", x, y, "NR"), ("A2", x + 0.01, y, "NR")],
+        title="站点清单",
+        before=[("填表说明", INSTRUCTIONS), ("字典", [("制式",), ("4G",), ("5G",)])],
+    )
+    inp = load_inputs(scenario(tmp_path, p))
+    assert sorted(inp.cells["site_id"]) == ["A1", "A2"]
+    note = next(w for w in inp.warnings if "填表说明" in w)
+    assert "'站点清单'" in note and '[sites] sheet = "站点清单"' in note
+
+
+def test_no_recognisable_sheet_names_file_sheets_and_the_key(tmp_path):
+    from gigacov.errors import InputError
+
+    x, y = JINJIANG
+    p = write_xlsx(
+        tmp_path / "sites.xlsx",
+        [["基站编号", "经度", "纬度"], ("A1", x, y)],
+        title="清单一",
+        before=[("填表说明", INSTRUCTIONS), ("清单二", [["站号", "经度", "纬度"], ("B1", x, y)])],
+    )
+    with pytest.raises(InputError) as err:
+        load_inputs(scenario(tmp_path, p))
+    msg = str(err.value)
+    assert str(p) in msg and "'填表说明', '清单二', '清单一'" in msg
+    assert "several sheets look like data" in msg and '[sites] sheet = "清单二"' in msg
+    # the key reads the named sheet
+    inp = load_inputs(scenario(tmp_path, p).replace(sites={"path": str(p), "sheet": "清单一"}))
+    assert inp.cells["site_id"].tolist() == ["A1"]
+
+
+def test_sites_operator_key_sets_the_operator_of_rows_that_name_none(tmp_path):
+    x, y = JINJIANG
+    header = ["站号", "经度", "纬度", "制式", "频段"]
+    p = write_xlsx(
+        tmp_path / "sites.xlsx",
+        [header, ("M1", x, y, "NR", "2.6G"), ("M2", x + 0.01, y, "NR", None)],
+    )
+    inp = load_inputs(scenario(tmp_path, p, sites={"operator": "中国移动"}))
+    c = cells_by_site(inp)
+    assert set(c["operator"]) == {"China Mobile"} and set(c["serves"]) == {"China Mobile"}
+    assert (c["carrier_low_mhz"] == 2515.0).all() and (c["carrier_high_mhz"] == 2615.0).all()
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert rep.defaults["operator"] == 2
+    # a column that names the operator wins; only its empty cells take the key
+    header2 = ["站号", "运营商", "经度", "纬度", "制式"]
+    p2 = write_xlsx(
+        tmp_path / "sites2.xlsx",
+        [header2, ("T1", "中国电信", x, y, "NR"), ("M1", None, x + 0.01, y, "NR")],
+    )
+    inp = load_inputs(scenario(tmp_path, p2, sites={"operator": "CMCC"}))
+    assert cells_by_site(inp)["operator"].to_dict() == {"T1": "China Telecom", "M1": "China Mobile"}
+
+
+def test_sites_operator_key_must_name_an_operator(tmp_path):
+    from gigacov.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[sites\] operator: '某专网' is not an operator"):
+        scenario(tmp_path, tmp_path / "s.csv", sites={"operator": "某专网"})

@@ -135,6 +135,9 @@ class SitesSection:
     farther ones are rejected as ``outside_region``."""
     same_site_tolerance_m: float = 50.0
     """Rows of one site id farther apart than this are a ``site_conflict`` (all rejected)."""
+    operator: str = ""
+    """The operator of every row that names none (``中国移动``, ``CMCC``, …): for one operator's
+    list without an operator column; its cells then take that operator's carriers."""
 
 
 @dataclass(frozen=True)
@@ -716,10 +719,12 @@ def scenario_from_dict(
         from .operators import load_carrier_table
 
         load_carrier_table(radio.carriers, radio.shared)  # errors name the key
-    if sections["planning"].operator:
-        from .operators import parse_operator
+    from .operators import parse_operator
 
+    if sections["planning"].operator:
         parse_operator(sections["planning"].operator, f"{where}: [planning] operator")
+    if sections["sites"].operator:
+        parse_operator(sections["sites"].operator, f"{where}: [sites] operator")
     meas: MeasurementsSection = sections["measurements"]
     if meas.tech.upper() not in ("4G", "5G", "FIXED"):
         raise ConfigError(

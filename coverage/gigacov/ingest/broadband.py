@@ -158,11 +158,12 @@ def read_broadband(
         sec.path,
         what="broadband statistics",
         aliases=BROADBAND_ALIASES,
+        section="broadband",
         sheet=sec.sheet,
         encoding=sec.encoding,
     )
     hashes[str(table.path)] = sha256_file(table.path)
-    warnings: list[str] = []
+    warnings: list[str] = list(table.notes)
     cmap = match_table(
         table,
         BROADBAND_ALIASES,

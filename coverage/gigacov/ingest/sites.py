@@ -104,6 +104,7 @@ def read_sites(
     groups, labels = _row_groups(table, cols)
     tracker = Tracker(str(table.path), table.rows, rejects, report, groups=groups, labels=labels)
     w = SiteWork(scn, table, cols, tracker, report)
+    w.warnings.extend(table.notes)
     if split:
         report.fixed["sectors_split"] = split[0]
         w.warnings.append(split[1])
@@ -134,6 +135,7 @@ def read_sites(
             scn.sites.same_site_tolerance_m,
         ),
     )
+    operator = _operators(w)
     w.defaults["site_id"] = no_site
     w.defaults["cell_id"] = no_cell
     w.tracker.finish()
@@ -148,11 +150,7 @@ def read_sites(
         "lon": lon,
         "lat": lat,
         "tech": tech,
-        "operator": (
-            map_unique(as_text(cols.raw["operator"]), normalise_operator).to_numpy(dtype=object)
-            if cols.has("operator")
-            else np.full(w.n, "", dtype=object)
-        ),
+        "operator": operator,
         "freq_mhz": freq,
         "freq_source": freq_source,
         "bandwidth_mhz": bw,
@@ -185,6 +183,7 @@ def _read(scn: Scenario) -> tuple[Table, SiteColumns, tuple[int, str] | None]:
     table = read_table(
         sec.path,
         what="sites",
+        section="sites",
         aliases=SITE_ALIASES,
         sheet=sec.sheet,
         layer=sec.layer,
@@ -244,6 +243,22 @@ def _site_names(cols: SiteColumns) -> np.ndarray | None:
     if h in _CELL_NAME_HEADERS or "小区" in h or "cell" in h:
         return None
     return as_text(cols.raw["name"]).to_numpy(dtype=object)
+
+
+def _operators(w: SiteWork) -> np.ndarray:
+    """Operator per row: the operator column, normalised; ``[sites] operator`` for rows that name
+    none (or every row, without the column), counted as a default."""
+    cols, n = w.cols, w.n
+    ops = (
+        map_unique(as_text(cols.raw["operator"]), normalise_operator).to_numpy(dtype=object)
+        if cols.has("operator")
+        else np.full(n, "", dtype=object)
+    )
+    if w.scn.sites.operator:
+        fill = ops == ""
+        ops = np.where(fill, normalise_operator(w.scn.sites.operator), ops).astype(object)
+        w.defaults["operator"] = fill
+    return ops
 
 
 def _text(cols: SiteColumns, key: str, n: int) -> np.ndarray:

@@ -57,6 +57,7 @@ def open_source(
         path,
         what=what,
         aliases=aliases,
+        section=input_name,
         sheet=section.sheet,
         layer=section.layer,
         encoding=section.encoding,
@@ -65,4 +66,4 @@ def open_source(
     cmap = match_table(table, aliases, section.columns, where=f"[{input_name}.columns]", what=what)
     report = InputReport(input=input_name, path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)
-    return SourceFile(table, cmap, report, tracker)
+    return SourceFile(table, cmap, report, tracker, list(table.notes))

@@ -76,6 +76,8 @@ class Table:
     has_header: bool = True
     dbf_names: bool = False
     """Field names from a DBF (shapefile): cut at 10 bytes (``行政区划代码`` → ``行政区划代``)."""
+    notes: list[str] = field(default_factory=list)
+    """Warnings about how the file was read (another sheet than the first, …) for the report."""
     combined: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Columns named from a two-row header (:mod:`.headers`): name → (group title, sub-header),
     e.g. ``"固定宽带用户(万户)/千兆及以上"`` → ``("固定宽带用户(万户)", "千兆及以上")``."""
@@ -450,6 +452,7 @@ def read_table(
     encoding: str = "",
     headerless: Sequence[str] | None = None,
     headerless_test=None,
+    section: str = "",
 ) -> Table:
     """Read any supported file into a :class:`Table` (see the module docstring).
 
@@ -464,6 +467,9 @@ def read_table(
     headerless, headerless_test
         Column names for a known header-less layout (OpenCelliD) and a function of the first
         line's fields that says whether the file uses it.
+    section
+        The scenario section that names the file (``"sites"``), for the ``sheet`` key in
+        messages.
     """
     p = Path(path)
     require_regular_file(p, f"{what} file")
@@ -474,7 +480,7 @@ def read_table(
     if suffix in TEXT_SUFFIXES or suffix in (".gz",) and p.stem.lower().endswith(".csv"):
         return _read_text(p, what, index, encoding, headerless, headerless_test)
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(p, what, index, sheet)
+        return _read_excel(p, what, index, sheet, section)
     if suffix == ".xls":
         raise InputError(
             f"{p}: old Excel .xls files are not supported; save the sheet as .xlsx or .csv"
@@ -663,7 +669,55 @@ def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_
     )
 
 
-def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
+def _sheet_score(ws, index) -> tuple[int, list[str]]:
+    """The best header score among a sheet's first rows, and that row's known headers."""
+    best, names = 0, []
+    for r in ws.iter_rows(max_row=_HEADER_SCAN_ROWS, values_only=True):
+        sc = score_header(r, index)
+        if sc > best:
+            best = sc
+            names = [str(c).strip() for c in r if c is not None and _lookup(str(c), index)]
+    return best, names
+
+
+def _choose_sheet(wb, p: Path, what: str, index, section: str) -> tuple[object, str]:
+    """The first sheet, unless it has no header row with known columns (an instructions sheet,
+    填表说明) and exactly one other sheet has: that one, with a note. None or several such sheets:
+    an :class:`InputError` naming the sheets, the one(s) that look like data and the key."""
+    first = wb.worksheets[0]
+    if not index or len(wb.worksheets) < 2:
+        return first, ""
+    score0, _ = _sheet_score(first, index)
+    if score0 >= 2:
+        return first, ""
+    scored = [(ws.title, *_sheet_score(ws, index)) for ws in wb.worksheets[1:]]
+    data = [(t, sc, names) for t, sc, names in scored if sc >= 2]
+    key = f'[{section}] sheet = "{{}}"' if section else 'sheet = "{}" in its scenario section'
+    sheets = ", ".join(repr(n) for n in wb.sheetnames)
+    if len(data) == 1:
+        title, _, names = data[0]
+        note = (
+            f"{p}: the first sheet {first.title!r} has no header row with known {what} columns; "
+            f"read sheet {title!r} (headers {', '.join(names)}), the only one that has one. Say "
+            f"so in the scenario to be sure: {key.format(title)}"
+        )
+        log.warning("%s", note)
+        return wb[title], note
+    if data:
+        looks = "; ".join(f"{t!r} (headers {', '.join(n)})" for t, _, n in data)
+        raise InputError(
+            f"{p}: the first sheet {first.title!r} of the {what} workbook has no header row with "
+            f"known columns, and several sheets look like data: {looks}. Sheets: {sheets}. Name "
+            f"the one to read in the scenario: {key.format(data[0][0])}"
+        )
+    raise InputError(
+        f"{p}: no sheet of the {what} workbook has a header row with known columns (sheets: "
+        f"{sheets}). Name the sheet to read in the scenario, {key.format(wb.sheetnames[-1])}, "
+        "and map its columns (see docs/inputs.md)"
+    )
+
+
+def _read_excel(p: Path, what: str, index, sheet: str, section: str = "") -> Table:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - a declared dependency
@@ -681,8 +735,9 @@ def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
                     f"{p}: no sheet {sheet!r}; the workbook has {', '.join(map(repr, wb.sheetnames))}"
                 )
             ws = wb[sheet]
+            note = ""
         else:
-            ws = wb.worksheets[0]
+            ws, note = _choose_sheet(wb, p, what, index, section)
         values = list(ws.iter_rows(values_only=True))
     finally:
         wb.close()
@@ -730,7 +785,15 @@ def _read_excel(p: Path, what: str, index, sheet: str) -> Table:
             header_line + 1,
             ", ".join(map(repr, combined)),
         )
-    return Table(p, df, header_line + 2, kind="xlsx", _row_numbers=rows, combined=combined)
+    return Table(
+        p,
+        df,
+        header_line + 2,
+        kind="xlsx",
+        _row_numbers=rows,
+        combined=combined,
+        notes=[note] if note else [],
+    )
 
 
 def _two_row_header(
