@@ -115,6 +115,8 @@ def test_carrier_table_snaps_rough_frequencies_within_the_stated_tolerance():
     assert t.find("China Mobile", "5G", 700.0, BAND_SNAP_MHZ).low_mhz == 758.0
     assert t.find("China Mobile", "5G", 690.0, BAND_SNAP_MHZ) is None  # 68 MHz below n28
     assert t.find("China Mobile", "5G", 3500.0, BAND_SNAP_MHZ) is None
+    # a frequency inside another band is that band, not a rounding: 移动's F band (B39, 1900)
+    assert t.find("China Mobile", "4G", 1900.0, BAND_SNAP_MHZ) is None
 
 
 # ------------------------------------------------------------------------------------------------

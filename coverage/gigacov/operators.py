@@ -101,9 +101,10 @@ _OPERATOR_WORDS: tuple[tuple[tuple[str, ...], str], ...] = (
 
 #: How far (MHz) a rough frequency spelling (``1.8G``, ``900M``, ``700M``) may lie outside a band's
 #: edges and still name that band: the operator's carrier in the nearest band within this
-#: distance applies. 60 MHz is under half the narrowest gap between two bands of the shipped
-#: table (n28 ends at 803 MHz, B8 starts at 925), so no spelling is near two bands, and it covers
-#: the usual roundings (1.8G → B3 1805–1880, 2.1G → B1 2110–2170, 700M → n28 758–803).
+#: distance applies, provided the frequency lies in no band of the table (a band name such as
+#: B39 = 1880–1920 MHz never snaps to B3). 60 MHz covers the usual roundings (1.8G → B3
+#: 1805–1880, 2.1G → B1 2110–2170, 900M → B8 925–960, 700M → n28 758–803) and is under half the
+#: gap between any two bands one operator holds for one technology.
 BAND_SNAP_MHZ = 60.0
 
 #: Separator of the operators in a cell's ``serves`` column.
@@ -226,11 +227,14 @@ class CarrierTable:
 
         Among the operator's carriers whose band holds ``f_mhz``: the first (main first) whose
         own range holds it, else the band's main carrier, else the band's first. When no band
-        holds it, the band nearest to ``f_mhz`` if that is at most ``tolerance_mhz`` away (a
-        rough spelling such as ``1.8G`` = 1800 MHz, just below B3's 1805 MHz edge)."""
+        of the table (:attr:`bands`) holds it, the operator's band nearest to ``f_mhz`` if that
+        is at most ``tolerance_mhz`` away (a rough spelling such as ``1.8G`` = 1800 MHz, just
+        below B3's 1805 MHz edge); a frequency inside another band (B39's 1900 MHz) never
+        snaps."""
         own = self.of(operator, tech)
         cands = [c for c in own if c.in_band(f_mhz)]
-        if not cands and tolerance_mhz > 0 and np.isfinite(f_mhz):
+        in_a_band = any(lo <= f_mhz <= hi for lo, hi in self.bands.values())
+        if not cands and tolerance_mhz > 0 and np.isfinite(f_mhz) and not in_a_band:
 
             def gap(c: Carrier) -> float:
                 return max(c.band_low_mhz - f_mhz, f_mhz - c.band_high_mhz, 0.0)
