@@ -64,12 +64,13 @@ def test_band_spellings_take_the_operators_carrier_of_the_rows_technology(tmp_pa
         ("T3", "中国电信", x + 0.007, y, "LTE", None, "1860-1870MHz"),  # one 10 MHz carrier
         ("T4", "中国电信", x + 0.008, y, "LTE", "3400-3500MHz", None),  # no LTE carrier that wide
         ("U1", "中国联通", x + 0.009, y, "LTE", "n3", None),  # an NR band on an LTE row → B3
-        ("U2", "中国联通", x + 0.010, y, "NR", "B78", None),  # no LTE band 78: not understood
+        ("U2", "中国联通", x + 0.010, y, "NR", "B78", None),  # no LTE band 78: NR's n78
+        ("U3", "中国联通", x + 0.011, y, "NR", "B258", None),  # no band 258 at all
     ]
     p = write_xlsx(tmp_path / "sites.xlsx", [header, *rows])
     inp = load_inputs(scenario(tmp_path, p))
     rej = inp.rejected
-    assert rej["row"].tolist() == [12] and rej["reason"].tolist() == ["not_a_number"]
+    assert rej["row"].tolist() == [13] and rej["reason"].tolist() == ["not_a_number"]
     c = cells_by_site(inp)
     span = {s: (c.loc[s, "carrier_low_mhz"], c.loc[s, "carrier_high_mhz"]) for s in c.index}
     # 2: D频段 on NR is n41: 100 MHz / 273 RB, China Mobile's n41 carrier
@@ -90,6 +91,7 @@ def test_band_spellings_take_the_operators_carrier_of_the_rows_technology(tmp_pa
     assert span["M5"] == (758.0, 788.0)  # 移动 n28
     # an NR band on an LTE row is the LTE band of the same frequencies
     assert span["U1"] == (1830.0, 1860.0) and c.loc["U1", "bandwidth_mhz"] == 20.0
+    assert span["U2"] == (3500.0, 3600.0) and c.loc["U2", "n_rb"] == 273
 
 
 def test_band_without_a_counterpart_keeps_its_frequency_and_warns(tmp_path):

@@ -151,15 +151,11 @@ def parse_band(text: str) -> tuple[float, str, float] | None:
     m = _RANGE_RE.match(t)
     if m:
         return _range(m)
-    m = _BAND_RE.match(t)
-    if m:
-        key = f"{m.group(1)}{int(m.group(2))}"
-        if key in BAND_CENTRE_MHZ:
-            return BAND_CENTRE_MHZ[key]
+    key = band_name(t)
+    if key:
+        return BAND_CENTRE_MHZ[key]
+    if _BAND_RE.match(t):
         return None
-    m = _LETTER_RE.match(t)
-    if m:
-        return BAND_CENTRE_MHZ[_LETTER_BANDS[m.group(1)]]
     m = _FREQ_RE.match(t)
     if m:
         num = float(m.group(1))
@@ -206,7 +202,8 @@ def is_carrier_width(width: float, tech: str) -> bool:
 
 
 def band_name(text: str) -> str:
-    """The band a band spelling names (``"n78"``, ``"b41"`` for ``"D频段"``/``"B41"``/``"Band 41"``);
+    """The band a band spelling names (``"n78"``, ``"b41"`` for ``"D频段"``/``"B41"``/``"Band 41"``;
+    a number only the other technology has a band for is that band: ``"B78"`` → ``"n78"``);
     ``""`` for anything else (frequencies, ranges, unknown bands)."""
     t = _clean(text)
     if not t or _RANGE_RE.match(t):
@@ -214,7 +211,11 @@ def band_name(text: str) -> str:
     m = _BAND_RE.match(t)
     if m:
         key = f"{m.group(1)}{int(m.group(2))}"
-        return key if key in BAND_CENTRE_MHZ else ""
+        if key in BAND_CENTRE_MHZ:
+            return key
+        # "B78" (no LTE band 78) is band 78 of NR, "n39" band 39 of LTE
+        other = ("b" if m.group(1) == "n" else "n") + key[1:]
+        return other if other in BAND_CENTRE_MHZ else ""
     m = _LETTER_RE.match(t)
     if m:
         return _LETTER_BANDS[m.group(1)]
