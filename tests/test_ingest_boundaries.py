@@ -35,7 +35,7 @@ def scn(tmp_path, sites_csv, region="350500", **boundaries):
 
 def report(inp, name):
     rep = next(r for r in inp.reports if r.input == name)
-    assert rep.read == rep.used + rep.rejected
+    assert rep.read == rep.used + rep.rejected + rep.skipped
     return rep
 
 
@@ -55,7 +55,7 @@ def test_shipped_boundaries_region_and_parents(tmp_path, sites_csv):
     assert list(b.columns) == ["admin_code", "name", "name_en", "level", "parent_code", "geometry"]
     rep = report(inp, "boundaries")
     # the other 80 units of Fujian are skipped (not errors), not rejected
-    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (14, 14, 0, 80)
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (94, 14, 0, 80)
     assert inp.rejected.empty
     assert str(scn(tmp_path, sites_csv).boundaries.counties) in inp.file_hashes
 
@@ -169,7 +169,7 @@ def test_villages_codes_and_parents(tmp_path, sites_csv):
     assert rej.loc[5, "reason"] == "unknown_admin_code" and "'999999'" in rej.loc[5, "message"]
     assert rej.loc[6, "reason"] == "duplicate_id" and "row 2" in rej.loc[6, "message"]
     assert rej.loc[7, "reason"] == "unknown_admin_code"
-    assert (rep.read, rep.used, rep.rejected) == (5, 2, 3)
+    assert (rep.read, rep.used, rep.rejected) == (6, 2, 3)
 
 
 def test_population_column_on_boundaries(tmp_path, sites_csv):

@@ -13,11 +13,11 @@ FENGZE = (118.6438, 24.9237)
 
 HEADER = "行政区划代码,年份,家庭户数,FTTH覆盖家庭数,具备千兆接入能力家庭数,PON端口数,10G-PON端口数,固定宽带用户数,500M及以上用户数,千兆用户数,移动电话用户数,5G用户数"
 ROWS = [
-    "350582,2023,600000,590000,500000,40000,15000,520000,200000,120000,2100000,900000",  # 2 ok
+    "350582,2023,600000,590000,500000,40000,15000,520000,200000,120000,2100000,900000",  # 2 2023
     "350582,2024,610000,600000,560000,42000,20000,530000,230000,150000,2150000,1100000",  # 3 ok
-    "350582000000,2022,590000,580000,400000,38000,9000,500000,150000,80000,2000000,600000",  # 4 ok (12-digit county)
+    "350582000000,2022,590000,580000,400000,38000,9000,500000,150000,80000,2000000,600000",  # 4 2022
     "350503,2024,-5,1,1,1,1,1,1,1,1,1",  # 5 negative
-    "350503,2023,1000,900,1200,10,5,800,300,100,2000,1000",  # 6 gigabit > households
+    "350503,2024,1000,900,1200,10,5,800,300,100,2000,1000",  # 6 gigabit > households
     "350102,2024,1,1,1,1,1,1,1,1,1,1",  # 7 Fuzhou: skipped
     "359999,2024,1,1,1,1,1,1,1,1,1,1",  # 8 unknown code
     ",2024,1,1,1,1,1,1,1,1,1,1",  # 9 missing code
@@ -27,6 +27,7 @@ ROWS = [
     "350503,2024,1000,900,800,10,5,800,300,400,2000,1000",  # 13 1000M > 500M+
     "350503,2024,1000,900,800,10,5,800,300,100,2000,abc",  # 14 5G users NaN-text
     "350582101201,2024,300,300,250,5,2,280,100,50,900,400",  # 15 village (no village file)
+    "350500,2024,3000000,2900000,2500000,1,1,1,1,1,1,1",  # 16 the city's own total
 ]
 
 
@@ -44,7 +45,7 @@ def load(tmp_path, text: str, encoding="utf-8"):
     )
     inp = load_inputs(scn)
     rep = next(r for r in inp.reports if r.input == "broadband")
-    assert rep.read == rep.used + rep.rejected
+    assert rep.read == rep.used + rep.rejected + rep.skipped
     return inp, rep, bb
 
 
@@ -52,12 +53,12 @@ def test_broadband_chinese_gbk_every_row_accounted(tmp_path):
     inp, rep, path = load(tmp_path, "\n".join([HEADER, *ROWS]) + "\n", encoding="gbk")
     bb = inp.broadband
     assert list(bb.columns) == list(BROADBAND_COLUMNS)
-    assert sorted(bb["source_row"]) == [2, 3, 4, 15]
-    assert set(bb["year"]) == {2022, 2023, 2024}  # all years kept
+    # rows 2 (2023) and 4 (2022) are other years, row 16 the city total: skipped, not used
+    assert sorted(bb["source_row"]) == [3, 15]
+    assert set(bb["year"]) == {2024}
     row3 = bb.set_index("source_row").loc[3]
     assert row3["admin_code"] == "350582" and row3["level"] == "county"
     assert row3["gigabit_households_covered"] == 560000 and row3["users_5g"] == 1100000
-    assert bb.set_index("source_row").loc[4, "admin_code"] == "350582"
     assert bb.set_index("source_row").loc[15, "level"] == "village"
     rej = inp.rejected[inp.rejected.file == str(path)].set_index("row")
     assert rej.loc[5, "reason"] == "out_of_range" and "negative" in rej.loc[5, "message"]
@@ -69,6 +70,7 @@ def test_broadband_chinese_gbk_every_row_accounted(tmp_path):
     assert rej.loc[8, "reason"] == "unknown_admin_code" and "'359999'" in rej.loc[8, "message"]
     assert rej.loc[9, "reason"] == "missing_value"
     assert rej.loc[10, "reason"] == "duplicate_id" and "row 3" in rej.loc[10, "message"]
+    assert 2 not in rej.index and 4 not in rej.index and 16 not in rej.index
     assert rej.loc[11, "reason"] == "not_a_number" and rej.loc[11, "column"] == "年份"
     assert (
         rej.loc[12, "reason"] == "out_of_range"
@@ -80,9 +82,18 @@ def test_broadband_chinese_gbk_every_row_accounted(tmp_path):
     )
     assert rej.loc[14, "reason"] == "not_a_number" and rej.loc[14, "column"] == "5G用户数"
     assert 7 not in rej.index
-    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (13, 4, 9, 1)
-    skipped = inp.skipped[inp.skipped.file == str(path)]
-    assert skipped[["row", "value", "reason"]].values.tolist() == [[7, "350102", "outside_region"]]
+    # every row of the file once: 15 = 2 used + 9 rejected + 4 skipped
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (15, 2, 9, 4)
+    assert rep.skipped_reasons == {"outside_region": 1, "other_year": 2, "total_row": 1}
+    skipped = inp.skipped[inp.skipped.file == str(path)].sort_values("row")
+    assert skipped[["row", "value", "reason"]].values.tolist() == [
+        [2, "2023", "other_year"],
+        [4, "2022", "other_year"],
+        [7, "350102", "outside_region"],
+        [16, "350500", "total_row"],
+    ]
+    assert "not the scenario year 2024" in skipped["message"].iloc[0]
+    assert "city total of 泉州市" in skipped["message"].iloc[3]
     assert any("village rows" in w for w in inp.warnings)
 
 
@@ -109,3 +120,14 @@ def test_no_year_column_uses_the_scenario_year(tmp_path):
 def test_missing_code_column_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match=r"no admin_code column.*'县名'.*区划代码"):
         load(tmp_path, "县名,家庭户数\n晋江,1000\n")
+
+
+def test_no_row_of_the_scenario_year_is_said(tmp_path):
+    text = "\n".join([HEADER, ROWS[0].replace(",2023,", ",2022,"), ROWS[0]]) + "\n"
+    inp, rep, _ = load(tmp_path, text)
+    assert (rep.read, rep.used, rep.skipped) == (2, 0, 2)
+    assert rep.skipped_reasons == {"other_year": 2}
+    assert any(
+        "no row is for the scenario year 2024 (years present: 2022, 2023)" in w
+        for w in inp.warnings
+    )

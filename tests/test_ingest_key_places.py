@@ -108,10 +108,14 @@ def test_geojson_points_lines_polygons(tmp_path):
     assert kp["admin_code"].iloc[1] in {"350582", "350503", "350502", "350581", "350583"}
     assert kp.geometry.is_valid.all() and kp.geometry.iloc[3].area > 0
     rep = next(r for r in inp.reports if r.input == "key_places")
-    assert rep.read == rep.used + rep.rejected == 7
+    assert rep.read == rep.used + rep.rejected + rep.skipped == 7
     assert rep.defaults == {"category": 1} and rep.fixed == {"invalid_geometry": 1}
     rej = inp.rejected[inp.rejected.file == str(path)].set_index("row")
-    assert rej.loc[6, "reason"] == "outside_region"  # Beijing
+    # Beijing is a valid place of another region: skipped (not rejected), named, with its position
+    assert 6 not in rej.index and rep.skipped_reasons == {"outside_region": 1}
+    sk = inp.skipped[inp.skipped.file == str(path)].set_index("row")
+    assert sk.loc[6, "reason"] == "outside_region" and sk.loc[6, "value"] == "116.41, 39.91"
+    assert sk.loc[6, "message"].startswith("'北京协和医院' at 116.41, 39.91 as written")
     assert rej.loc[7, "reason"] == "missing_value" and rej.loc[7, "column"] == "名称"
     assert kp["place_id"].tolist()[0] == "kp-2"
 

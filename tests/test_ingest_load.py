@@ -52,7 +52,7 @@ def test_load_inputs_end_to_end_with_relative_paths(tmp_path):
         [5, "制式", "CDMA", "unknown_technology"]
     ]
     for rep in inp.reports:
-        assert rep.read == rep.used + rep.rejected
+        assert rep.read == rep.used + rep.rejected + rep.skipped
         assert rep.path in inp.file_hashes
     assert inp.file_hashes[scn.sites.path] == sha256_file(scn.sites.path)
     assert set(inp.cells["admin_code"]) == {"350582", "350503"}
@@ -71,8 +71,9 @@ def test_validate_command_json_table_and_strict(tmp_path):
     runner = CliRunner()
     res = runner.invoke(main, ["validate", str(path), "--json"])
     assert res.exit_code == 0, res.output
-    reports = json.loads(res.stdout)
-    by = {r["input"]: r for r in reports}
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is True and doc["rejected_rows"] == 1 and doc["skipped_rows"] == 80
+    by = {r["input"]: r for r in doc["inputs"]}
     assert by["sites"]["read"] == 4 and by["sites"]["used"] == 3 and by["sites"]["rejected"] == 1
     assert by["sites"]["defaults"]["freq_mhz"] == 3
     assert by["boundaries"]["skipped"] == 80 and by["broadband"]["used"] == 1
@@ -88,6 +89,8 @@ def test_validate_command_json_table_and_strict(tmp_path):
     assert "skipped rows: 80" in res.output
     res = runner.invoke(main, ["validate", str(path), "--strict"])
     assert res.exit_code == 1
+    res = runner.invoke(main, ["validate", str(path), "--strict", "--json"])
+    assert res.exit_code == 1 and json.loads(res.stdout)["ok"] is False
 
 
 def test_validate_command_clean_input_strict_passes(tmp_path):
@@ -111,6 +114,12 @@ def test_validate_command_input_error_exit_1(tmp_path):
         and "no lon column" in res.output
         and "Traceback" not in res.output
     )
+    # with --json the failure is still one JSON document on stdout, the message on stderr
+    res = CliRunner().invoke(main, ["validate", str(path), "--json"])
+    assert res.exit_code == 1
+    doc = json.loads(res.stdout)
+    assert doc["ok"] is False and doc["exit_code"] == 1 and "no lon column" in doc["error"]
+    assert "no lon column" in res.stderr
 
 
 # ---- tables: encodings, headers, aliases --------------------------------------------------------

@@ -342,6 +342,41 @@ def test_key_places_from_several_files_mixed_rows_and_amap_paths(tmp_path):
     assert "grade" not in KEY_PLACE_SYMBOLS["hospital"][1]  # no grade the data does not give
 
 
+def test_amap_three_category_columns_and_unknown_categories_are_said(tmp_path):
+    """Amap POI exports give 大类 / 中类 / 小类 columns: read as one path, most specific first;
+    places no category word names count as 'other' with a warning naming examples."""
+    x, y = SHISHI
+    pois = tmp_path / "高德POI.csv"
+    pois.write_text(
+        "名称,大类,中类,小类,经度,纬度\n"
+        f"泉州某学院,科教文化服务,学校,高等院校,{x},{y}\n"
+        f"石狮市医院,医疗保健服务,综合医院,三级甲等医院,{x + 0.01},{y}\n"
+        f"石狮汽车站,交通设施服务,长途汽车站,,{x + 0.02},{y}\n"
+        f"某菜市场,购物服务,综合市场,农贸市场,{x + 0.03},{y}\n",
+        encoding="gbk",
+    )
+    inp = load_inputs(scenario(tmp_path, key_places={"path": str(pois)}))
+    kp = inp.key_places.set_index("name")
+    assert kp["category"].to_dict() == {
+        "泉州某学院": "university",
+        "石狮市医院": "hospital",
+        "石狮汽车站": "other",
+        "某菜市场": "other",
+    }
+    warn = next(w for w in inp.warnings if "count as 'other'" in w)
+    assert "2 place(s)" in warn and "'大类' / '中类' / '小类'" in warn
+    assert "'购物服务;综合市场;农贸市场'" in warn
+
+
+def test_key_place_mapping_error_names_the_file(tmp_path):
+    pois = tmp_path / "pois.csv"
+    pois.write_text(f"名称,经度,纬度\n医院,{SHISHI[0]},{SHISHI[1]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"pois\.csv: \[key_places\.columns\] category"):
+        load_inputs(
+            scenario(tmp_path, key_places={"path": str(pois), "columns": {"category": "类型"}})
+        )
+
+
 def test_duplicate_place_id_across_files_names_the_first(tmp_path):
     a = tmp_path / "a.csv"
     b = tmp_path / "b.csv"
@@ -384,6 +419,33 @@ def test_duplicate_site_id_at_two_places_with_two_names_is_a_conflict_naming_bot
     assert (inp.rejected["reason"] == "site_conflict").sum() == 4
 
 
+def test_a_split_row_in_conflict_is_listed_once_with_its_reason_once(tmp_path):
+    """A site-level row of three sectors whose id conflicts with another row: one rejected row,
+    the conflict said once for its three cells, not three times; repairs count used rows."""
+    x, y = JINJIANG
+    dx = 300.0 / (111_320.0 * np.cos(np.radians(y)))
+    path = tmp_path / "site-level.csv"
+    path.write_text(
+        "站号,站名,经度,纬度,制式,方位角\n"
+        f"A1,青阳,{x:.7f},{y:.7f},5G,0/120/240\n"
+        f"A1,青阳,{x + dx:.7f},{y:.7f},5G,0/120/240\n"  # same id 300 m away
+        f"B1,安海,{y:.7f},{x:.7f},5G,0/120/240\n"  # lat/lon exchanged: repaired, split, used
+        f"C1,石狮,{y:.7f},{SHISHI[0]:.7f},5G,0/120/240\n",  # exchanged, but C1's lon is bad
+        encoding="utf-8",
+    )
+    path.write_text(path.read_text("utf-8").replace(f"{y:.7f},{SHISHI[0]:.7f}", "x,1"), "utf-8")
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert (rep.read, rep.used, rep.rejected, rep.cells) == (4, 1, 3, 3)
+    # fixed counts the rows used after a repair: B1 (split and swapped), not the rejected rows
+    assert rep.fixed == {"sectors_split": 1, "lat_lon_swapped": 1}
+    rej = inp.rejected.set_index("row")
+    assert rej.loc[2, "reason"] == "site_conflict" and rej.index.is_unique
+    msg = rej.loc[2, "message"]
+    assert msg.count("300 m away") == 1, msg
+    assert "sector 1 (azimuth 0), sector 2 (azimuth 120), sector 3 (azimuth 240): " in msg
+
+
 def test_a_split_row_is_one_row_used_or_rejected_and_late_sites_are_skipped(tmp_path):
     x, y = JINJIANG
     path = tmp_path / "planning-sheet.csv"
@@ -400,8 +462,11 @@ def test_a_split_row_is_one_row_used_or_rejected_and_late_sites_are_skipped(tmp_
     assert res.exit_code == 0, res.output
     import json
 
-    rep = next(r for r in json.loads(res.stdout) if r["input"] == "sites")
-    assert (rep["read"], rep["used"], rep["rejected"], rep["skipped"]) == (2, 1, 1, 1)
+    doc = json.loads(res.stdout)
+    rep = next(r for r in doc["inputs"] if r["input"] == "sites")
+    assert (rep["read"], rep["used"], rep["rejected"], rep["skipped"]) == (3, 1, 1, 1)
+    # the warnings of the inputs are in the JSON document (the late site among them)
+    assert any("not_yet_commissioned" in w for w in doc["warnings"])
     assert rep["cells"] == 3 and rep["skipped_reasons"] == {"not_yet_commissioned": 1}
     rejected = pd.read_csv(tmp_path / "out" / "rejected_rows.csv")
     assert rejected["row"].tolist() == [3]  # once, not once per sector

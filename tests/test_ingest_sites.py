@@ -38,7 +38,7 @@ def scenario(tmp_path, sites_path: str, **sections):
 def load(tmp_path, sites_path, **sections):
     inp = load_inputs(scenario(tmp_path, sites_path, **sections))
     rep = next(r for r in inp.reports if r.input == "sites")
-    assert rep.read == rep.used + rep.rejected
+    assert rep.read == rep.used + rep.rejected + rep.skipped
     assert rep.cells == len(inp.cells)  # rows are counted, and the cells they made
     return inp, rep
 
@@ -84,7 +84,7 @@ def write_gbk_sites(tmp_path):
 def test_gbk_csv_with_chinese_headers_every_row_accounted(tmp_path):
     path = write_gbk_sites(tmp_path)
     inp, rep = load(tmp_path, str(path))
-    assert rep.read == 13 and rep.skipped == 1  # the 2026 site belongs to a later year
+    assert rep.read == 14 and rep.skipped == 1  # the 2026 site belongs to a later year
     assert rep.skipped_reasons == {"not_yet_commissioned": 1}
     rej = rejected_for(inp, path).set_index("row")
     # header is row 1: the GSM row is the 5th data row → row 6
@@ -95,12 +95,12 @@ def test_gbk_csv_with_chinese_headers_every_row_accounted(tmp_path):
     assert rej.loc[10, "reason"] == "outside_region"
     assert rej.loc[11, "reason"] == "duplicate_id" and "row 3" in rej.loc[11, "message"]
     assert 12 not in rej.index  # skipped, not rejected
-    assert any("after the scenario year 2024 (rows 12)" in w for w in inp.warnings)
+    assert any("after the scenario year 2024 (row 12)" in w for w in inp.warnings)
     assert rej.loc[13, "reason"] == "out_of_range" and rej.loc[13, "column"] == "天线挂高(m)"
     assert rej.loc[14, "reason"] == "bad_date" and rej.loc[14, "value"] == "昨天"
     # row 7 had lat/lon swapped: repaired and used, counted, warned
     assert rep.fixed == {"lat_lon_swapped": 1}
-    assert any("exchanged" in w and "rows 7" in w for w in inp.warnings)
+    assert any("exchanged" in w and "row 7" in w for w in inp.warnings)
     cells = inp.cells.set_index("source_row")
     assert cells.loc[7, "lon"] == pytest.approx(FENGZE[0]) and cells.loc[7, "lat"] == pytest.approx(
         FENGZE[1]
@@ -240,7 +240,7 @@ def test_opencellid_extract(tmp_path, header):
     assert first + 4 not in rej.index  # created 2025-06: skipped (a later year), not rejected
     assert rep.skipped_reasons == {"not_yet_commissioned": 1}
     assert rej.loc[first + 5, "reason"] == "duplicate_id"
-    assert rep.read == 7 and rep.used == 4 and rep.skipped == 1
+    assert rep.read == 8 and rep.used == 4 and rep.skipped == 1
     c = inp.cells.set_index("source_row")
     # ECI 123456789 = eNB 482253 (·256) + cell 21; both cells on one eNB
     assert c.loc[first, "site_id"] == c.loc[first + 1, "site_id"] == "460-00-eNB482253"
@@ -288,6 +288,8 @@ def test_xlsx_with_numbers_dates_and_a_named_sheet(tmp_path):
     ws.append([None, None, None, None, None, None, None, None, None])  # blank row: not data
     ws.append([350002, "B1", NANAN[0], NANAN[1], "LTE", 1.8, "15MHz", 25.5, "2020-01-01"])
     ws.append([350003, "C1", NANAN[0], NANAN[1], "NR", 3.5, 12, 25.5, "2020-01-01"])
+    ws.append([350004, "D1", NANAN[0], NANAN[1], "NR", 3.5, 100, 30, dt.datetime(2025, 3, 1)])
+    ws.append([350005, "E1", NANAN[0], NANAN[1], "NR", 3.5, 100, 30, 45700])  # Excel day number
     wb.save(path)
     inp, rep = load(tmp_path, str(path), sites={"sheet": "小区"})
     c = inp.cells.set_index("source_row")
@@ -302,6 +304,11 @@ def test_xlsx_with_numbers_dates_and_a_named_sheet(tmp_path):
     rej = rejected_for(inp, path)
     assert rej["row"].tolist() == [6] and rej["reason"].tolist() == ["out_of_range"]
     assert "12 MHz at 30 kHz" in rej["message"].iloc[0]
+    # late sites are listed as people write dates, not as Python objects or bare day numbers
+    sk = inp.skipped[inp.skipped.file == str(path)].set_index("row")
+    assert sk.loc[7, "value"] == "2025-03-01"
+    assert sk.loc[7, "message"].startswith("commissioned 2025-03-01, after the scenario year")
+    assert sk.loc[8, "message"].startswith("commissioned 45700 (Excel date 2025-02-12), after")
     with pytest.raises(ConfigError, match="no sheet 'cells'"):
         load_inputs(scenario(tmp_path, str(path), sites={"sheet": "cells"}))
 
@@ -414,7 +421,9 @@ def test_site_level_rows_are_split_into_one_cell_per_azimuth(tmp_path):
     assert cells.loc["C", "azimuth_deg"] == 120.0
     # Counts are spreadsheet rows (6: 3 used, 3 rejected), each once; the used rows made 6 cells.
     assert (rep.read, rep.used, rep.rejected, rep.cells) == (6, 3, 3, 6)
-    assert rep.fixed == {"sectors_split": 4}
+    assert rep.fixed == {
+        "sectors_split": 2
+    }  # split rows used (rows 5 and 7 were split but rejected)
     assert any(
         "4 row(s) list several sectors in '方位角' (e.g. row 2); split into 10 cells" in w
         for w in rep.warnings

@@ -115,7 +115,7 @@ def test_check_and_validate_json_parse_whatever_the_log_level(demo, verbosity):
     assert json.loads(proc.stdout) == rows
     assert "warning" in proc.stderr and "when it was computed" in proc.stderr
     proc = gigacov(*verbosity, "validate", scenario, "--json", cwd=root)
-    assert {r["input"] for r in json.loads(proc.stdout)} >= {"sites", "broadband"}
+    assert {r["input"] for r in json.loads(proc.stdout)["inputs"]} >= {"sites", "broadband"}
     if verbosity:
         assert "INFO" in proc.stderr or "DEBUG" in proc.stderr
 

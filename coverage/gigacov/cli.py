@@ -68,12 +68,17 @@ class _Group(click.Group):
     """Turns gigacov errors into a message and exit code 1, without a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # the sub-command's arguments, read before click consumes them: with --json a failed
+        # command still prints one JSON document on stdout
+        as_json = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except GigacovError as exc:
             from .text import clean_text
 
-            click.echo(f"gigacov: error: {clean_text(exc, keep_newlines=True)}", err=True)
+            text = clean_text(exc, keep_newlines=True)
+            click.echo(f"gigacov: error: {text}", err=True)
+            _json_error(as_json, text, type(exc).__name__)
             ctx.exit(EXIT_INPUT)
         except OSError as exc:
             # The disk filled up, a folder is not writable, a file vanished: the system's
@@ -82,11 +87,19 @@ class _Group(click.Group):
 
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
             reason = exc.strerror or str(exc)
-            click.echo(f"gigacov: error: {clean_text(reason)}{clean_text(where)}", err=True)
+            text = f"{clean_text(reason)}{clean_text(where)}"
+            click.echo(f"gigacov: error: {text}", err=True)
+            _json_error(as_json, text, "OSError")
             ctx.exit(EXIT_INPUT)
         except KeyboardInterrupt:  # pragma: no cover - interactive
             click.echo("gigacov: interrupted", err=True)
             ctx.exit(130)
+
+
+def _json_error(as_json: bool, message: str, kind: str) -> None:
+    """With ``--json``, the error as the command's one JSON document on stdout."""
+    if as_json:
+        _echo_json({"ok": False, "exit_code": EXIT_INPUT, "error": message, "error_type": kind})
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -185,6 +198,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _all_warnings(result: RunResult) -> list[str]:
+    """Every distinct warning of the run: the inputs' and those logged later (as the manifest)."""
+    inputs = result.inputs.warnings if result.inputs is not None else []
+    return list(dict.fromkeys([*inputs, *result.warnings]))
+
+
 def _print_outputs(result: RunResult) -> None:
     from .text import clean_text
 
@@ -209,8 +228,18 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
 
     result = run(scenario, until="validate")
     reports = [r.to_dict() for r in result.inputs.reports]
+    failed = strict and len(result.inputs.rejected) > 0
     if as_json:
-        _echo_json(reports)
+        _echo_json(
+            {
+                "ok": not failed,
+                "inputs": reports,
+                "rejected_rows": int(len(result.inputs.rejected)),
+                "skipped_rows": int(len(result.inputs.skipped)),
+                "warnings": _all_warnings(result),
+                "outputs": result.outputs,
+            }
+        )
     else:
         from .cli_tables import print_inputs
 
@@ -219,7 +248,7 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
             f"rejected rows: {len(result.inputs.rejected)} → {result.outputs['rejected_rows']}"
         )
         click.echo(f"skipped rows: {len(result.inputs.skipped)} → {result.outputs['skipped_rows']}")
-    if strict and len(result.inputs.rejected):
+    if failed:
         click.echo(f"gigacov: {len(result.inputs.rejected)} rows rejected (--strict)", err=True)
         sys.exit(EXIT_INPUT)
 
@@ -553,7 +582,7 @@ def run_cmd(
                 "run_dir": str(result.run_dir),
                 "outputs": result.outputs,
                 "compliance": summary,
-                "warnings": result.warnings,
+                "warnings": _all_warnings(result),
                 "timings_s": result.timings,
             }
         )

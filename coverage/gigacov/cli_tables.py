@@ -329,5 +329,7 @@ def print_inputs(result: RunResult, console=None) -> None:
         )
     console = console or Console(stderr=False)
     console.print(table)
-    for w in result.inputs.warnings:
-        console.print(f"[yellow]warning:[/yellow] {terminal_text(w)}", markup=True, highlight=False)
+    n_warn = len(result.inputs.warnings)
+    if n_warn:
+        # the warnings themselves went to stderr with the log, each once
+        console.print(f"warnings: {n_warn} (on stderr above; all in --json)", highlight=False)

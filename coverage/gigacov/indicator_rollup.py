@@ -195,13 +195,18 @@ def roll_up(
             rec["village_counties"] = (
                 f"{with_villages}/{len(ch)}" if 0 < with_villages < len(ch) else ""
             )
+            rec["stats_counties"] = (
+                f"{len(ch) - missing}/{len(ch)}" if has.any() and missing else ""
+            )
             if has.any() and missing:
-                log.info(
-                    "%s %s: statistics of %d of its %d counties are missing; its figures sum the others",
+                log.warning(
+                    "%s %s: statistics of %d of its %d counties are missing; its statistics "
+                    "indicators sum the other %d counties only (its name in every output says so)",
                     level,
                     code,
                     missing,
                     len(ch),
+                    len(ch) - missing,
                 )
             rows.append(rec)
         extra = pd.DataFrame(rows)
@@ -209,6 +214,7 @@ def roll_up(
             table[c] = extra[c].to_numpy()
         _label_partial(table, region)
         _label_partial_villages(table)
+        _label_partial_stats(table)
         upper[level] = table
     return upper
 
@@ -283,6 +289,30 @@ def _label_partial_villages(table: gpd.GeoDataFrame) -> None:
             en = table["name_en"].iloc[i] or table["admin_code"].iloc[i]
             table.iloc[i, table.columns.get_loc("name_en")] = (
                 f"{en} (village figures from {n} of {total} counties only)"
+            )
+
+
+def _label_partial_stats(table: gpd.GeoDataFrame) -> None:
+    """Mark city/province rows whose statistics sum only some of their counties.
+
+    A county without a statistics row adds nothing to its city's households or users, so the
+    city's ratios describe the other counties. ``stats_counties`` (``"11/12"``) says how many
+    counties gave statistics, and the name says so in every output (tables, workbook, map,
+    report), as :func:`_label_partial_villages` does for village figures.
+    """
+    if "stats_counties" not in table.columns:
+        return
+    for i, part in enumerate(table["stats_counties"].astype(str)):
+        if not part:
+            continue
+        n, total = part.split("/")
+        table.iloc[i, table.columns.get_loc("name")] = (
+            f"{table['name'].iloc[i]}（统计数据仅含 {n}/{total} 个区县）"
+        )
+        if "name_en" in table.columns:
+            en = table["name_en"].iloc[i] or table["admin_code"].iloc[i]
+            table.iloc[i, table.columns.get_loc("name_en")] = (
+                f"{en} (statistics from {n} of {total} counties only)"
             )
 
 

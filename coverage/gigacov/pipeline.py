@@ -118,9 +118,18 @@ def _ingest(scenario: Scenario, run_dir: Path, *, write: bool = True) -> RunResu
     result = RunResult(scenario=scenario, run_dir=run_dir, inputs=None)
     with _timed(result, "ingest"):
         result.inputs = load_inputs(scenario)
+    _say_input_warnings(result.inputs)
     if write:
         _write_rejected(result, "rejected_rows.csv")
     return result
+
+
+def _say_input_warnings(inputs: Any) -> None:
+    """Log every warning of the inputs (repairs, defaults, skipped rows, datum doubts) once, so
+    that every command shows them on stderr and the run's warnings (``--json``, the manifest)
+    hold them all; a text a reader already logged is not shown twice (see :mod:`.runlog`)."""
+    for text in inputs.warnings:
+        log.warning("%s", text)
 
 
 #: Where ``validate`` (or a run stopped by its inputs) writes the rejected rows when the run
@@ -587,6 +596,7 @@ def _run_reusing(
     result = RunResult(scenario=scn, run_dir=run_dir, inputs=None, warnings=warned)
     with _timed(result, "ingest"):
         result.inputs = load_inputs(scn)
+    _say_input_warnings(result.inputs)
     counties = list(plan_counties) if plan_counties else None
     result.standards = load_standards(
         scn.scenario.standards, base_dir=scn.path.parent if scn.path else None

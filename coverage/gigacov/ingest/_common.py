@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .model import REASON_CODES, REJECTED_COLUMNS, InputReport
+from .model import REASON_CODES, REJECTED_COLUMNS, SKIP_REASONS, InputReport
 
 log = logging.getLogger("gigacov.ingest")
 
@@ -90,7 +90,7 @@ class Rejects:
         n = rows.size
         if n == 0:
             return 0
-        if reason not in REASON_CODES:  # pragma: no cover - programming error
+        if reason not in REASON_CODES and reason not in SKIP_REASONS:  # pragma: no cover
             raise ValueError(f"unknown reason code {reason!r}")
         parts.append(
             pd.DataFrame(
@@ -150,6 +150,13 @@ def _as_str_array(values, n: int) -> np.ndarray:
     return out.to_numpy(dtype=object)
 
 
+def rows_text(rows, show: int = 5) -> str:
+    """``"rows 3, 7, 9, ..."`` (``"row 3"`` for one) for distinct spreadsheet row numbers."""
+    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    head = ", ".join(map(str, rows[:show].tolist()))
+    return f"row{'s' if rows.size > 1 else ''} {head}{', ...' if rows.size > show else ''}"
+
+
 def _value_text(v) -> str:
     if v is None:
         return ""
@@ -159,6 +166,26 @@ def _value_text(v) -> str:
         return repr(v) if not v.is_integer() else str(int(v)) if abs(v) < 1e15 else repr(v)
     if v is pd.NA or v is pd.NaT:
         return ""
+    if hasattr(v, "isoformat") and hasattr(v, "year"):  # a date or datetime from a spreadsheet
+        return date_text(v)
+    return str(v)
+
+
+def date_text(v) -> str:
+    """A spreadsheet date as people write it: ``2025-03-01`` (a time only when it has one); an
+    Excel day number is shown with its date (``45700 (Excel date 2025-02-12)``)."""
+    if hasattr(v, "isoformat") and hasattr(v, "year") and not isinstance(v, str):
+        ts = pd.Timestamp(v)
+        if ts.hour == ts.minute == ts.second == 0 and ts.microsecond == 0:
+            return ts.strftime("%Y-%m-%d")
+        return ts.isoformat(sep=" ")
+    if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
+        num = float(v)
+        if 20000 <= num < 80000:
+            day = pd.Timestamp("1899-12-30") + pd.to_timedelta(num, unit="D")
+            shown = str(int(num)) if num.is_integer() else repr(num)
+            return f"{shown} (Excel date {day.strftime('%Y-%m-%d')})"
+        return str(int(num)) if num.is_integer() else repr(num)
     return str(v)
 
 
@@ -196,7 +223,31 @@ class Tracker:
         self.labels = labels
         self._pending: list[tuple] = []
         self._skip_pending: list[tuple] = []
+        self._fixed: dict[str, np.ndarray] = {}
         report.read = int(self.rows.size)
+
+    def fix(self, mask, reason: str) -> None:
+        """Note an automatic repair (``reason``) of the rows in ``mask``.
+
+        Counted when the tracker finishes, in spreadsheet rows that end up used (a row whose
+        cells were repaired but which is then rejected or skipped is not a repaired row used).
+        """
+        mask = np.asarray(mask, dtype=bool)
+        prev = self._fixed.get(reason)
+        self._fixed[reason] = mask.copy() if prev is None else (prev | mask)
+
+    def _count_fixed(self) -> None:
+        for reason, mask in self._fixed.items():
+            used = mask & self.alive
+            n = (
+                int(np.unique(self.groups[used]).size)
+                if self.groups is not None
+                else int(used.sum())
+            )
+            if n:
+                self.report.fixed[reason] = n
+            else:
+                self.report.fixed.pop(reason, None)
 
     def reject(
         self,
@@ -293,11 +344,12 @@ class Tracker:
             return
         n_skipped = int(self.skipped.sum())
         self.report.skipped = n_skipped
-        self.report.read = int(self.rows.size - n_skipped)
+        self.report.read = int(self.rows.size)
         self.report.used = int(self.alive.sum())
-        self.report.rejected = int(self.report.read - self.report.used)
+        self.report.rejected = int(self.report.read - self.report.used - n_skipped)
         self._count_skips(self.skip_reason[self.skipped])
         self._list_skips()
+        self._count_fixed()
 
     def _count_skips(self, reasons: np.ndarray) -> None:
         for reason, k in pd.Series(reasons, dtype=object).value_counts(sort=False).items():
@@ -333,10 +385,13 @@ class Tracker:
             for j in np.flatnonzero(size[grp[starts]] > 1):
                 a, b = starts[j], ends[j]
                 k = int(size[grp[a]])
-                parts = [
-                    f"{self._label(int(i), int(first_cell[grp[a]]))}: {m}"
-                    for i, m in zip(idx[a:b], msg[a:b], strict=True)
-                ]
+                # cells that fail for the same message are named together, the message once
+                by_msg: dict[str, list[str]] = {}
+                for i, m in zip(idx[a:b], msg[a:b], strict=True):
+                    by_msg.setdefault(str(m), []).append(
+                        self._label(int(i), int(first_cell[grp[a]]))
+                    )
+                parts = [f"{', '.join(names)}: {m}" for m, names in by_msg.items()]
                 out_msgs[j] = (
                     f"the row makes {k} cells; {b - a} cannot be used, so none is: "
                     + "; ".join(parts)
@@ -352,7 +407,7 @@ class Tracker:
                     str(reason),
                     out_msgs[np.searchsorted(starts, sel)],
                 )
-        self.report.read = int(n_groups - skipped_g.sum())
+        self.report.read = int(n_groups)
         self.report.skipped = int(skipped_g.sum())
         self.report.used = int(n_groups - dead.sum() - skipped_g.sum())
         self.report.rejected = int(dead.sum())
@@ -363,6 +418,7 @@ class Tracker:
             listed = first[skipped_g[g[first]]]
             self._count_skips(self.skip_reason[listed])
             self._list_skips(lambda idx: np.isin(idx, listed))
+        self._count_fixed()
 
     def _label(self, i: int, first: int) -> str:
         if self.labels is not None and self.labels[i]:

@@ -15,8 +15,10 @@ ending in ``000000`` is its county. Rows are checked in this order (first failur
   1000 M users above 500 M+ users, 5G users above mobile users);
 * ``duplicate_id``: the same unit and year twice (the first row is kept).
 
-Every year is kept; the indicators stage selects the scenario year. Without a year column the
-scenario year is used and counted as a default.
+Rows of another year than ``[scenario] year`` are *skipped* (``other_year``), and so are the
+totals of a city or the province (``total_row``): their figures are the sums of their counties,
+which the indicators compute themselves. Without a year column the scenario year is used and
+counted as a default.
 """
 
 from __future__ import annotations
@@ -168,7 +170,7 @@ def read_broadband(
         table,
         BROADBAND_ALIASES,
         sec.columns,
-        where="[broadband.columns]",
+        where=f"{table.path}: [broadband.columns]",
         what="broadband statistics",
     )
     if "admin_code" not in cmap:
@@ -271,6 +273,44 @@ def read_broadband(
         warnings.append(
             f"{table.path}: no year column; every row taken as {scn.year} (the scenario year)"
         )
+    if "year" in cmap:
+        other = tracker.alive & np.isfinite(year) & (year != scn.year)
+        years_present = sorted({int(y) for y in year[tracker.alive & np.isfinite(year)]})
+        tracker.skip(
+            other,
+            "other_year",
+            cmap.header("year"),
+            df[cmap.header("year")],
+            lambda v: "year " + v.map(repr) + f" is not the scenario year {scn.year}",
+        )
+        if other.any() and not tracker.alive.any():
+            warnings.append(
+                f"{table.path}: no row is for the scenario year {scn.year} (years present: "
+                f"{', '.join(map(str, years_present))}); set [scenario] year or give that year's "
+                "statistics"
+            )
+    # totals: a city's or the province's own row is not used (its figures are the sum of its
+    # counties, which is what the indicators compute)
+    level_of = units.set_index("admin_code")["level"].to_dict()
+    unit_level = np.array([level_of.get(c, "") for c in code], dtype=object)
+    total = tracker.alive & np.isin(unit_level, ["city", "province"])
+    if total.any():
+        name_of = units.set_index("admin_code")["name"].to_dict()
+        lv = unit_level
+        tracker.skip(
+            total,
+            "total_row",
+            hc,
+            raw_code,
+            lambda v: pd.Series(
+                [
+                    f"{c!r} is the {lv[i]} total of {name_of.get(code[i], '')}: gigacov sums its "
+                    "counties' rows instead (a total row is not used)"
+                    for c, i in zip(v, np.flatnonzero(total), strict=True)
+                ],
+                dtype=object,
+            ),
+        )
     # counts
     values: dict[str, np.ndarray] = {}
     for col in COUNT_COLUMNS:
@@ -342,7 +382,6 @@ def read_broadband(
         tracker.count_default("year", np.ones(n, dtype=bool))
     report.warnings.extend(warnings)
     keep = tracker.alive
-    level_of = units.set_index("admin_code")["level"].to_dict()
     level = np.array(
         [level_of.get(c, "village" if len(c) == 12 else "county") for c in code[keep]], dtype=object
     )

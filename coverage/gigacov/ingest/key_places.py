@@ -11,7 +11,7 @@ hospital, 高校 / 大学 / 高等院校 → university, 景区 / 旅游 → tou
 ``other`` and is counted as a default. No grade is read or claimed (a 综合医院 is a hospital,
 whatever its grade). ``admin_code`` is the county containing the place's representative point
 (for a road that point lies on the road); a place that does not touch the region's counties is
-rejected ``outside_region``. Place ids must be unique across the files.
+*skipped* ``outside_region`` (listed with its name and position in ``skipped_rows.csv``). Place ids must be unique across the files.
 """
 
 from __future__ import annotations
@@ -278,15 +278,30 @@ def _read_one(path, index: int, scn, region, rejects, hashes, seen):
     if alive.any():
         idx = np.flatnonzero(alive)
         touches[idx] = shapely.intersects(region.union, arr[idx])
-    wkt_short = pd.Series(
-        shapely.to_wkt(np.where(alive, arr, None), rounding_precision=5, trim=True)
-    ).str[:60]
-    tracker.reject(
-        alive & ~touches,
-        "geometry",
-        wkt_short,
+    # a place outside the region is a valid row of another region: skipped, named, with where
+    # it lies as written in the file and in WGS84 (the first point of a line or polygon)
+    away = alive & ~touches
+    written = np.full(n, "", dtype=object)
+    wgs = np.full(n, "", dtype=object)
+    for i in np.flatnonzero(away):
+        x, y = shapely.get_coordinates(arr[i])[0]
+        wgs[i] = f"{x:.5f}, {y:.5f}"
+        r = raw[i] if raw[i] is not None and not shapely.is_empty(raw[i]) else arr[i]
+        rx, ry = shapely.get_coordinates(r)[0]
+        written[i] = f"{rx:.6g}, {ry:.6g}"
+    tracker.skip(
+        away,
         "outside_region",
-        lambda v: "the place " + v.map(repr) + " does not touch the region's counties",
+        "geometry",
+        written,
+        lambda v: pd.Series(
+            [
+                f"{name[i]!r} at {v_} as written ({wgs[i]} WGS84 lon, lat) does not touch the "
+                "region's counties"
+                for i, v_ in zip(np.flatnonzero(away), v, strict=True)
+            ],
+            dtype=object,
+        ),
     )
     # ids: unique within and across the files
     if "place_id" in cmap:
@@ -321,13 +336,24 @@ def _read_one(path, index: int, scn, region, rejects, hashes, seen):
     for p, w_ in zip(pid[tracker.alive], where[tracker.alive], strict=True):
         seen.setdefault(p, w_)
     # category
-    if "category" in cmap:
-        raw_cat = df[cmap.header("category")]
-        cat = map_unique(as_text(raw_cat), normalise_category).to_numpy(dtype=object)
-    else:
-        cat = np.full(n, "", dtype=object)
+    cat_text, cat_from = _category_text(df, cmap)
+    cat = map_unique(cat_text, normalise_category).to_numpy(dtype=object)
     unknown = cat == ""
     cat[unknown] = "other"
+    n_unknown = int((unknown & tracker.alive).sum())
+    if n_unknown and cat_from:
+        words = pd.Series(cat_text.to_numpy(dtype=object)[unknown & tracker.alive])
+        ex = ", ".join(repr(w) for w in words[words != ""].value_counts().index[:5])
+        warnings.append(
+            f"{table.path}: {n_unknown} place(s) have a category ({cat_from}) that names none of "
+            f"{', '.join(KEY_PLACE_CATEGORIES[:-1])}{f' (e.g. {ex})' if ex else ''}; they count "
+            "as 'other'"
+        )
+    elif n_unknown:
+        warnings.append(
+            f"{table.path}: no category column, so all {n_unknown} place(s) count as 'other'; "
+            "name it with " + mapping_hint("key_places.columns", "category")
+        )
     approx = np.zeros(n, dtype=bool)
     if "approximate" in cmap:
         a = df[cmap.header("approximate")]
@@ -357,6 +383,31 @@ def _read_one(path, index: int, scn, region, rejects, hashes, seen):
     out = out[list(KEY_PLACE_COLUMNS) + ["source_row", "geometry"]].reset_index(drop=True)
     log.info("key places: %s: %d read, %d used", table.path, report.read, report.used)
     return out, report, warnings, np.asarray(raw_x, dtype=float), np.asarray(raw_y, dtype=float)
+
+
+#: Amap POI exports split the category path into three columns, broadest first.
+_AMAP_CATEGORY_COLUMNS = ("大类", "中类", "小类")
+
+
+def _category_text(df: pd.DataFrame, cmap) -> tuple[pd.Series, str]:
+    """The category text per row and the column(s) it came from ("" when none).
+
+    A mapped or aliased category column wins; otherwise Amap's ``大类`` / ``中类`` / ``小类``
+    columns are joined into one path (``科教文化服务;学校;高等院校``), which
+    :func:`normalise_category` reads from its most specific part."""
+    if "category" in cmap:
+        h = cmap.header("category")
+        return as_text(df[h]).reset_index(drop=True), repr(h)
+    by_name = {unicodedata.normalize("NFKC", str(c)).strip(): c for c in df.columns}
+    amap = [by_name[k] for k in _AMAP_CATEGORY_COLUMNS if k in by_name]
+    if not amap:
+        return pd.Series([""] * len(df), dtype=object), ""
+    parts = [as_text(df[c]).reset_index(drop=True) for c in amap]
+    joined = parts[0]
+    for p in parts[1:]:
+        joined = joined.str.cat(p, sep=";")
+    joined = joined.str.strip(";").str.replace(r";{2,}", ";", regex=True)
+    return joined, " / ".join(map(repr, amap))
 
 
 def _lonlat(df, cmap, tracker: Tracker, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

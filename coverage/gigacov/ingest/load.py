@@ -184,7 +184,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
     rejected = rejects.frame()
     skipped = rejects.skipped_frame()
     for rep in reports:
-        assert rep.read == rep.used + rep.rejected, rep  # the invariant every reader keeps
+        assert rep.read == rep.used + rep.rejected + rep.skipped, rep  # every row counted once
     # every skipped row is listed once
     assert len(skipped) == sum(rep.skipped for rep in reports), (len(skipped), reports)
     cells = sites.cells if sites.cells is not None else pd.DataFrame(columns=list(CELL_COLUMNS))

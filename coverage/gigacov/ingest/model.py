@@ -26,6 +26,7 @@ __all__ = [
     "KEY_PLACE_CATEGORIES",
     "REJECTED_COLUMNS",
     "REASON_CODES",
+    "SKIP_REASONS",
 ]
 
 #: One row per cell (sector). ``site_id`` groups the cells of one site. ``azimuth_deg`` is NaN
@@ -131,20 +132,28 @@ REASON_CODES = (
     "site_conflict",
 )
 
+#: Why a valid row can be left out of a run (listed in ``skipped_rows.csv``, never a verdict).
+SKIP_REASONS = {
+    "outside_region": "a unit or place outside [scenario] region",
+    "not_yet_commissioned": "a site commissioned after the scenario year, or planned (待开通)",
+    "other_year": "a statistics row of another year than the scenario year",
+    "total_row": "a city or province total in the statistics (gigacov sums the counties)",
+}
+
 
 @dataclass
 class InputReport:
     """How one input was read: counts, defaults applied (column → rows) and warnings.
 
-    Counts are spreadsheet (or feature) rows, each counted once: ``read == used + rejected``,
-    and the file's rows are ``read + skipped``. ``fixed`` counts rows used after an automatic
-    repair (e.g. ``lat_lon_swapped``: latitude and longitude exchanged), per reason.
-    ``skipped`` counts valid rows that do not belong to this run, by reason in
-    ``skipped_reasons``: units outside ``[scenario] region`` (the other counties of a
-    province-wide boundary or statistics file) and sites commissioned after the scenario year.
-    They are not data errors, are not part of ``read`` and are not written to the rejected rows.
-    A sites row listing several sectors is one row (used or rejected as a whole); ``cells``
-    counts the cells made from the used rows.
+    Counts are spreadsheet (or feature) rows, each counted once as used, rejected or skipped:
+    ``read == used + rejected + skipped``, and ``read`` is every data row of the file.
+    ``fixed`` counts the rows used after an automatic repair, per reason (e.g.
+    ``lat_lon_swapped``: latitude and longitude exchanged; ``sectors_split``: a row listing
+    several sectors). ``skipped`` counts valid rows that do not belong to this run, by reason in
+    ``skipped_reasons`` (:data:`SKIP_REASONS`). They are not data errors and are listed in
+    ``skipped_rows.csv``, not in the rejected rows. A sites row listing several sectors is one
+    row (used, rejected or skipped as a whole); ``cells`` counts the cells made from the used
+    rows.
     """
 
     input: str
@@ -157,8 +166,7 @@ class InputReport:
     fixed: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
     skipped_reasons: dict[str, int] = field(default_factory=dict)
-    """Why rows were skipped: ``outside_region`` (a unit outside ``[scenario] region``),
-    ``not_yet_commissioned`` (a site commissioned after the scenario year)."""
+    """Why rows were skipped (:data:`SKIP_REASONS`)."""
     cells: int | None = None
     """Sites only: the cells made from the used rows (a row listing sectors makes several)."""
 

@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from ..crs import CRSSpec, parse_crs
+from ._common import rows_text
 from .geo import (
     Region,
     check_lonlat_ranges,
@@ -133,12 +134,14 @@ def _outside(w: SiteWork, region: Region, out, x, y, lon, lat, to84, from_cols, 
     fix = oi[swap_in]
     if fix.size:
         lon[fix], lat[fix] = slon[swap_in], slat[swap_in]
-        w.report.fixed["lat_lon_swapped"] = int(fix.size)
-        ex = ", ".join(map(str, table.rows[fix][:5].tolist()))
+        fixed = np.zeros(n, dtype=bool)
+        fixed[fix] = True
+        tracker.fix(fixed, "lat_lon_swapped")
+        rows = np.unique(table.rows[fix])
         w.warnings.append(
-            f"{table.path}: {fix.size} row(s) had longitude and latitude exchanged (rows {ex}"
-            f"{', ...' if fix.size > 5 else ''}); swapped back and used, since only the swapped "
-            "position lies in the region"
+            f"{table.path}: {rows.size} row(s) had longitude and latitude exchanged "
+            f"({rows_text(rows)}); swapped back and used, since only the swapped position lies "
+            "in the region"
         )
     rest = oi[~swap_in]
     minx, miny, maxx, maxy = region.bounds

@@ -43,7 +43,7 @@ import pandas as pd
 from ..crs import parse_crs
 from ..rundir import sha256_file
 from ..scenario import Scenario
-from ._common import Rejects, Tracker, as_text, is_missing, log
+from ._common import Rejects, Tracker, as_text, date_text, is_missing, log, rows_text
 from .geo import Region
 from .model import CELL_COLUMNS, InputReport
 from .opencellid import (
@@ -106,7 +106,7 @@ def read_sites(
     w = SiteWork(scn, table, cols, tracker, report)
     w.warnings.extend(table.notes)
     if split:
-        report.fixed["sectors_split"] = split[0]
+        tracker.fix(np.bincount(groups)[groups] > 1, "sectors_split")
         w.warnings.append(split[1])
         log.info(split[1])
     declared = parse_crs(scn.sites.crs, what="[sites] crs")
@@ -366,7 +366,9 @@ def _commissioning(w: SiteWork) -> np.ndarray:
         raw,
         "bad_date",
         lambda v: (
-            "commissioning date " + v.map(repr) + " is not a date or year (e.g. 2021-06-30, 2021)"
+            "commissioning date "
+            + v.map(lambda x: repr(date_text(x)))
+            + " is not a date or year (e.g. 2021-06-30, 2021)"
         ),
     )
     scn_year = w.scn.year
@@ -377,16 +379,14 @@ def _commissioning(w: SiteWork) -> np.ndarray:
         raw,
         lambda v: (
             "commissioned "
-            + v.map(repr)
+            + v.map(date_text)
             + f", after the scenario year {scn_year}: the row belongs to a later year"
         ),
     )
     if late.size:
         rows = np.unique(w.table.rows[late])
-        ex = ", ".join(map(str, rows[:5].tolist()))
         w.warnings.append(
             f"{w.table.path}: {rows.size} row(s) commissioned after the scenario year {scn_year} "
-            f"(rows {ex}{', ...' if rows.size > 5 else ''}) skipped: they belong to a later year "
-            "(not_yet_commissioned)"
+            f"({rows_text(rows)}) skipped: they belong to a later year (not_yet_commissioned)"
         )
     return year
