@@ -51,7 +51,7 @@ from gigacov.indicators import (
     write_indicators_gpkg,
 )
 from gigacov.scenario import IndicatorsSection
-from gigacov.zonal import population_grid
+from gigacov.zonal import population_grid, zonal_sums
 
 pytestmark = pytest.mark.filterwarnings("ignore:Dataset has no geotransform")
 
@@ -249,6 +249,29 @@ def test_population_from_a_boundary_column():
     assert a["pop_coverage_5g"] == pytest.approx(0.5)  # uniform spread: half the area covered
     assert np.isnan(row(ind, "county", "350503")["population"])  # its column value is missing
     assert np.isnan(row(ind, "city", "350500")["population"])
+
+
+def test_village_population_column_is_kept_exactly_not_read_back_from_the_grid():
+    """Villages whose edge cuts pixels: read back from the grid, the dense village would lose
+    people to its sparse neighbour. Each village keeps its own figure, its county their sum, and
+    the covered shares are the grid's."""
+    b = boundaries(villages=True, population=[np.nan, np.nan, np.nan, np.nan, 1000.0, 10.0])
+    edge = 1.3  # not on a pixel or sub-pixel edge
+    b.loc[b["admin_code"] == "350502001001", "geometry"] = wgs([box(0, 0, 2, edge)])
+    b.loc[b["admin_code"] == "350502001002", "geometry"] = wgs([box(0, edge, 2, 4)])
+    inputs = make_inputs(b=b)
+    pop = population_grid(inputs, GRID)
+    grid_only = zonal_sums(wgs([box(0, 0, 2, edge)]).to_crs(GRID.crs), GRID, pop, {})
+    assert abs(grid_only.population[0] - 1000.0) > 5  # what reading the grid back would give
+    ind = compute_indicators(inputs, GRID, pop, {"5G": coverage()})
+    va1, va2 = row(ind, "village", "350502001001"), row(ind, "village", "350502001002")
+    assert va1["population"] == 1000.0 and va2["population"] == 10.0
+    county = row(ind, "county", "350502")
+    assert county["population"] == pytest.approx(1010.0, abs=1e-9)
+    assert county["covered_population_5g"] == pytest.approx(
+        va1["covered_population_5g"] + va2["covered_population_5g"], abs=1e-9
+    )
+    assert 0.0 <= va1["pop_coverage_5g"] <= 1.0
 
 
 def test_grid_mismatch_is_an_error():

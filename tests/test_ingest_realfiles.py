@@ -377,6 +377,47 @@ def test_key_place_mapping_error_names_the_file(tmp_path):
         )
 
 
+def test_each_key_places_file_can_have_its_own_crs_and_columns(tmp_path):
+    """A government list in WGS84 and an Amap export in GCJ-02 with headers of its own: one
+    [[key_places.files]] entry each; both land where they are."""
+    from gigacov.crs import wgs84_to_gcj02
+    from gigacov.scenario import load_scenario
+
+    gov = tmp_path / "重点场所清单.csv"
+    gov.write_text(f"名称,类别,经度,纬度\n晋江站,火车站,{JINJIANG[0]},{JINJIANG[1]}\n", "utf-8")
+    glon, glat = wgs84_to_gcj02(np.array([SHISHI[0]]), np.array([SHISHI[1]]))
+    amap = tmp_path / "amap.csv"
+    amap.write_text(
+        f"POI名称,大类,中类,小类,X,Y\n石狮医院,医疗保健服务,综合医院,,{glon[0]},{glat[0]}\n",
+        "utf-8",
+    )
+    (tmp_path / "sites.csv").write_text(SITES_CSV, encoding="utf-8")
+    (tmp_path / "s.toml").write_text(
+        '[scenario]\nname = "t"\nyear = 2024\nregion = "350500"\n[sites]\npath = "sites.csv"\n'
+        '[key_places]\npath = "重点场所清单.csv"\n'
+        '[[key_places.files]]\npath = "amap.csv"\ncrs = "gcj02"\n'
+        'columns = { name = "POI名称", lon = "X", lat = "Y" }\n',
+        encoding="utf-8",
+    )
+    scn = load_scenario(tmp_path / "s.toml")
+    assert [f.path for f in scn.key_places.sources()] == [str(gov), str(amap)]
+    assert [f.crs for f in scn.key_places.sources()] == ["wgs84", "gcj02"]
+    inp = load_inputs(scn)
+    assert inp.rejected.empty, inp.rejected.to_dict("records")
+    kp = inp.key_places.set_index("name")
+    assert kp.loc["晋江站"].geometry.distance(shapely.Point(*JINJIANG)) < 1e-9  # not shifted
+    assert kp.loc["石狮医院"].geometry.distance(shapely.Point(*SHISHI)) < 1e-5  # GCJ-02 undone
+    assert kp.loc["石狮医院", "category"] == "hospital"
+    # a files entry without a path is a configuration error naming it
+    (tmp_path / "s.toml").write_text(
+        '[scenario]\nname = "t"\nyear = 2024\nregion = "350500"\n[sites]\npath = "sites.csv"\n'
+        '[[key_places.files]]\ncrs = "gcj02"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"\[key_places\] files\[0\]: no path"):
+        load_scenario(tmp_path / "s.toml")
+
+
 def test_duplicate_place_id_across_files_names_the_first(tmp_path):
     a = tmp_path / "a.csv"
     b = tmp_path / "b.csv"

@@ -236,6 +236,8 @@ def compute_indicators(
     raster_figures(counties, "county")
     if len(villages):
         raster_figures(villages, "village")
+    if pop_missing:
+        _exact_column_population(counties, villages, b, level_of, col_techs)
 
     # ---- sites ---------------------------------------------------------------------------
     sites = _sites(inputs.cells, "5G")
@@ -340,6 +342,58 @@ def compute_indicators(
         year=year,
         technologies=techs,
     )
+
+
+def _exact_column_population(
+    counties: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    b: gpd.GeoDataFrame,
+    level_of: pd.Series,
+    col_techs: tuple[str, ...],
+) -> None:
+    """Population from ``[population] column``: the units' own figures, not the grid's.
+
+    The column's values are spread over the grid only to find out *which* of a unit's people
+    are covered. Read back from the grid, a unit's total loses or gains the people of pixels it
+    shares with its neighbours (a few per cent at 500 m). So each unit that has a value gets it
+    exactly, with its covered population scaled by the same factor (its covered share is the
+    grid's), and a county whose villages carry the column gets the exact sum of its villages,
+    covered population included, so that villages add up to their county.
+    """
+    vv = pd.to_numeric(b.loc[level_of == "village", "population"], errors="coerce")
+    by_village = pd.Series(
+        vv.to_numpy(), index=b.loc[level_of == "village", "admin_code"].astype(str).to_numpy()
+    )
+    cols = [f"covered_population_{t}" for t in col_techs]
+
+    def rescale(table: gpd.GeoDataFrame, exact: np.ndarray) -> None:
+        grid_pop = table["population"].to_numpy(dtype=np.float64)
+        ok = np.isfinite(exact)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(grid_pop > 0, exact / grid_pop, 0.0)
+        for c in cols:
+            cov = table[c].to_numpy(dtype=np.float64)
+            table[c] = np.where(ok, cov * scale, cov)
+        table["population"] = np.where(ok, exact, grid_pop)
+
+    if len(villages) and by_village.notna().any():
+        rescale(villages, villages["admin_code"].astype(str).map(by_village).to_numpy(float))
+        county_of = villages["admin_code"].astype(str).str[:6]
+        has = villages["population"].notna()
+        sums = villages[has].groupby(county_of[has])[["population", *cols]].sum(min_count=1)
+        code = counties["admin_code"].astype(str)
+        inside = code.isin(sums.index).to_numpy()
+        if inside.any():
+            for c in ["population", *cols]:
+                vals = counties[c].to_numpy(dtype=np.float64).copy()
+                vals[inside] = sums.loc[code[inside], c].to_numpy(dtype=np.float64)
+                counties[c] = vals
+        return
+    cv = pd.to_numeric(b.loc[level_of == "county", "population"], errors="coerce")
+    by_county = pd.Series(
+        cv.to_numpy(), index=b.loc[level_of == "county", "admin_code"].astype(str).to_numpy()
+    )
+    rescale(counties, counties["admin_code"].astype(str).map(by_county).to_numpy(float))
 
 
 def _count_in_polygons(

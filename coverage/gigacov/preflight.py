@@ -48,6 +48,8 @@ def input_paths(scenario: Any) -> list[tuple[str, Path]]:
             for v in value if isinstance(value, list) else [value]:
                 if v:
                     out.append((f"[{name}] {f.name}", Path(v)))
+    for i, f in enumerate(scenario.key_places.files):
+        out.append((f"[key_places] files[{i}] path", Path(f.path)))
     base = scenario.path.parent if scenario.path else Path.cwd()
     for i, std in enumerate(scenario.scenario.standards):
         if std.endswith(".toml"):

@@ -120,7 +120,12 @@ def _section_values(
         if (section, key) in paths:
             if section == "boundaries" and key == "counties" and not value:
                 value = str(default_boundaries_path())
-            out[label] = _file_digest(str(value), hashes)
+            if isinstance(value, list):  # a list of files: each one's content counts
+                out[label] = [_file_digest(str(v), hashes) for v in value]
+            else:
+                out[label] = _file_digest(str(value), hashes)
+        elif section == "key_places" and key == "files":
+            out[label] = [{**f, "path": _file_digest(str(f["path"]), hashes)} for f in value]
         else:
             out[label] = value
     return out

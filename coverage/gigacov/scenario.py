@@ -165,6 +165,20 @@ class TerrainSection:
 
 
 @dataclass(frozen=True)
+class KeyPlacesFile:
+    """One key-places file with its own settings (``[[key_places.files]]``); a key left out
+    takes the ``[key_places]`` value."""
+
+    path: PathStr = ""
+    crs: str = ""
+    layer: str = ""
+    encoding: str = ""
+    sheet: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    """Merged over ``[key_places.columns]`` (this file's mapping wins)."""
+
+
+@dataclass(frozen=True)
 class KeyPlacesSection:
     path: PathOrPaths = ""
     """One file or a list of files (``["hospitals.xlsx", "amap-pois.csv", "roads.gpkg"]``)."""
@@ -174,6 +188,30 @@ class KeyPlacesSection:
     sheet: str = ""
     columns: dict[str, str] = field(default_factory=dict)
     """Header of a column whose name no alias knows, e.g. ``{category = "场所类型"}``."""
+    files: list[KeyPlacesFile] = field(default_factory=list)
+    """Files with settings of their own, read after those of ``path``: e.g. an Amap export in
+    GCJ-02 beside a WGS84 list, ``[[key_places.files]] path = "amap.csv"  crs = "gcj02"``."""
+
+    def sources(self) -> list[KeyPlacesFile]:
+        """Every key-places file with the settings that apply to it, ``path`` first."""
+        paths = [self.path] if isinstance(self.path, str) else list(self.path)
+        out = [
+            KeyPlacesFile(str(p), self.crs, self.layer, self.encoding, self.sheet, self.columns)
+            for p in paths
+            if p
+        ]
+        for f in self.files:
+            out.append(
+                KeyPlacesFile(
+                    f.path,
+                    f.crs or self.crs,
+                    f.layer or self.layer,
+                    f.encoding or self.encoding,
+                    f.sheet or self.sheet,
+                    {**self.columns, **f.columns},
+                )
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -505,6 +543,11 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
                 f"{where}: {value!r} is not one of {', '.join(map(repr, choices))}{hint_txt}"
             )
         return value
+    if dataclasses.is_dataclass(hint):  # a table inside a section ([[key_places.files]])
+        item = _build_section(hint, value, where.replace("] ", ".").lstrip("["), None)
+        if "path" in {f.name for f in dataclasses.fields(item)} and not item.path:
+            raise ConfigError(f'{where}: no path; give the file, e.g. path = "pois.csv"')
+        return item
     if origin in (list, typing.List):  # noqa: UP006
         if not isinstance(value, list):
             raise ConfigError(f"{where}: expected a list, got {value!r}")
@@ -571,6 +614,20 @@ def _build_section(cls: type, raw: Any, section: str, base: Path | None) -> Any:
             )
         elif get_origin(hints[key]) is list and _is_path_hint(get_args(hints[key])[0]):
             value = [_resolve(v, base) for v in value if v]
+        elif get_origin(hints[key]) is list and dataclasses.is_dataclass(get_args(hints[key])[0]):
+            # tables of a list ([[key_places.files]]): their paths resolve like the section's
+            item_hints = typing.get_type_hints(get_args(hints[key])[0], include_extras=True)
+            value = [
+                dataclasses.replace(
+                    item,
+                    **{
+                        k: _resolve(getattr(item, k), base)
+                        for k, h in item_hints.items()
+                        if _is_path_hint(h) and getattr(item, k)
+                    },
+                )
+                for item in value
+            ]
         kwargs[key] = value
     return cls(**kwargs)
 

@@ -138,11 +138,9 @@ def normalise_category(value) -> str:
     return ""
 
 
-def key_place_files(path) -> list[str]:
-    """``[key_places] path`` as a list of files (one path or a list)."""
-    if not path:
-        return []
-    return [path] if isinstance(path, str) else [str(p) for p in path]
+def key_place_files(section) -> list[str]:
+    """Every key-places file: ``[key_places] path`` (one or a list), then ``files``."""
+    return [f.path for f in section.sources()]
 
 
 def read_key_places(
@@ -154,8 +152,8 @@ def read_key_places(
     coordinates of the files read as WGS84 (for the datum check)."""
     parts, reports, warnings, xs, ys = [], [], [], [], []
     seen: dict[str, str] = {}  # place id → "file row N"
-    for index, path in enumerate(key_place_files(scn.key_places.path)):
-        out, rep, w, x, y = _read_one(path, index, scn, region, rejects, hashes, seen)
+    for index, source in enumerate(scn.key_places.sources()):
+        out, rep, w, x, y = _read_one(source, index, region, rejects, hashes, seen)
         parts.append(out)
         reports.append(rep)
         warnings.extend(w)
@@ -165,11 +163,10 @@ def read_key_places(
     return out, reports, warnings, np.concatenate(xs), np.concatenate(ys)
 
 
-def _read_one(path, index: int, scn, region, rejects, hashes, seen):
-
-    sec = scn.key_places
+def _read_one(sec, index: int, region, rejects, hashes, seen):
+    """One file (``sec``: its path and the settings that apply to it)."""
     src = open_source(
-        path,
+        sec.path,
         sec,
         input_name="key_places",
         what="key places",
@@ -179,7 +176,7 @@ def _read_one(path, index: int, scn, region, rejects, hashes, seen):
     )
     table, df, n, cmap = src.table, src.df, src.n, src.cmap
     report, tracker, warnings = src.report, src.tracker, src.warnings
-    declared = parse_crs(sec.crs, what="[key_places] crs")
+    declared = parse_crs(sec.crs, what=f"[key_places] crs of {sec.path}")
     key = "[key_places] crs"
     raw_x = raw_y = np.empty(0)
     has_lonlat = ("lon" in cmap and "lat" in cmap) or "location" in cmap

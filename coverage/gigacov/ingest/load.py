@@ -59,7 +59,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
         (scn.population.raster, "[population] raster"),
         (scn.terrain.dem, "[terrain] dem"),
         (scn.radio.clutter, "[radio] clutter"),
-        *((p, "[key_places] path") for p in key_place_files(scn.key_places.path)),
+        *((p, "[key_places] path") for p in key_place_files(scn.key_places)),
     ):
         _require(path, key)
     rejects = Rejects()
@@ -158,13 +158,13 @@ def load_inputs(scenario: Scenario) -> Inputs:
         warnings.extend(rep.warnings)
 
     key_places = None
-    if scn.key_places.path:
+    if scn.key_places.sources():
         key_places, reps, w, kx, ky = read_key_places(scn, region, rejects, hashes)
         reports.extend(reps)
         warnings.extend(w)
         if kx.size:
             msg = datum_warning(
-                datum_test(kx, ky, _kind(scn.key_places.crs), region),
+                datum_test(kx, ky, "wgs84", region),  # only files read as WGS84 give points
                 what="key places",
                 path=", ".join(r.path for r in reps),
                 key="[key_places] crs",
@@ -231,9 +231,3 @@ def _report_carriers(summ: CarrierSummary, report, warnings: list[str]) -> None:
         )
         warnings.append(msg)
         report.warnings.append(msg)
-
-
-def _kind(text: str) -> str:
-    from ..crs import parse_crs
-
-    return parse_crs(text or "wgs84").kind
