@@ -180,7 +180,12 @@ def test_planned_sites_are_skipped_not_rejected(tmp_path):
     p = write_xlsx(tmp_path / "sites.xlsx", [header, *rows])
     inp = load_inputs(scenario(tmp_path, p))
     rep = next(r for r in inp.reports if r.input == "sites")
-    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (2, 1, 1, 4)
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (
+        6,
+        1,
+        1,
+        4,
+    )  # read is every row of the file
     assert rep.skipped_reasons == {"not_yet_commissioned": 4}
     assert inp.rejected[["row", "reason"]].values.tolist() == [[7, "bad_date"]]
     skipped = inp.skipped[inp.skipped["file"] == str(p)]

@@ -116,8 +116,9 @@ def fit_band_to_tech(w: SiteWork, band: Band, tech: np.ndarray) -> None:
                 band.bw[i] = np.nan
         lost = idx[new == ""]
         if lost.size:
+            n_rows = np.unique(w.table.rows[lost]).size  # a row of several sectors once
             w.warnings.append(
-                f"{w.table.path}: {lost.size} row(s) give a technology that does not match their "
+                f"{w.table.path}: {n_rows} row(s) give a technology that does not match their "
                 f"band (e.g. row {int(w.table.rows[lost[0]])}, "
                 f"{str(as_text(w.cols.raw['band']).iloc[lost[0]])!r} on a {tech[lost[0]]} row) "
                 "and that technology has no band on those frequencies; the technology column "

@@ -63,7 +63,9 @@ def open_source(
         encoding=section.encoding,
     )
     hashes[str(table.path)] = sha256_file(table.path)
-    cmap = match_table(table, aliases, section.columns, where=f"{table.path}: [{input_name}.columns]", what=what)
+    cmap = match_table(
+        table, aliases, section.columns, where=f"{table.path}: [{input_name}.columns]", what=what
+    )
     report = InputReport(input=input_name, path=str(table.path))
     tracker = Tracker(str(table.path), table.rows, rejects, report)
     return SourceFile(table, cmap, report, tracker, list(table.notes))
