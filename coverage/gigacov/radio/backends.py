@@ -31,6 +31,7 @@ from __future__ import annotations
 import collections
 import logging
 import math
+import mmap
 import os
 import shutil
 import sys
@@ -335,11 +336,32 @@ def allocate_outputs(grid: Grid, budget_bytes: int) -> tuple[dict[str, np.ndarra
         for name, dt in dtypes.items():
             path = os.path.join(tmp, f"{name}.dat")
             arr = np.memmap(path, dtype=dt, mode="w+", shape=grid.shape)
-            arr[...] = fills[name]
+            for r0 in range(0, grid.height, _FILL_ROWS):
+                arr[r0 : r0 + _FILL_ROWS] = fills[name]
+                release_rows(arr, r0, r0 + _FILL_ROWS)
             out[name] = arr
         shutil.rmtree(tmp, ignore_errors=True)  # POSIX: the mappings stay valid, no leftovers
         return out, True
     return {name: np.full(grid.shape, fills[name], dtype=dt) for name, dt in dtypes.items()}, False
+
+
+_FILL_ROWS = 512
+
+
+def release_rows(arr: np.ndarray, r0: int, r1: int) -> None:
+    """Let the pages of rows ``[r0, r1)`` of a memory-mapped output go (``MADV_DONTNEED``; the
+    data stays in the file's page cache and on disk, a later read maps it back), so that a
+    province-size output written tile row by tile row does not stay resident in this process.
+    Nothing for an in-memory array or where ``madvise`` is missing."""
+    mm = getattr(arr, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    row_bytes = arr.strides[0]
+    page = mmap.PAGESIZE
+    start = -(-(arr.offset + max(r0, 0) * row_bytes) // page) * page
+    end = (arr.offset + min(r1, arr.shape[0]) * row_bytes) // page * page
+    if end > start:
+        mm.madvise(mmap.MADV_DONTNEED, start, end - start)
 
 
 def store_tile(outputs: dict[str, np.ndarray], tile: Tile, rsrp, server, sinr, covered) -> None:
@@ -348,6 +370,26 @@ def store_tile(outputs: dict[str, np.ndarray], tile: Tile, rsrp, server, sinr, c
     outputs["server"][sl] = server
     outputs["sinr"][sl] = sinr
     outputs["covered"][sl] = covered
+
+
+class _RowRelease:
+    """For memory-mapped outputs stored in tile order (rows of tiles top to bottom): once a
+    tile of a lower row of tiles is stored, the rows above it are complete and their pages are
+    let go (:func:`release_rows`)."""
+
+    def __init__(self, outputs: dict[str, np.ndarray]):
+        self.outputs = [a for a in outputs.values() if isinstance(a, np.memmap)]
+        self.done = 0
+
+    def stored(self, tile: Tile) -> None:
+        if self.outputs and tile.row_off > self.done:
+            for arr in self.outputs:
+                release_rows(arr, self.done, tile.row_off)
+            self.done = tile.row_off
+
+    def finish(self) -> None:
+        for arr in self.outputs:
+            release_rows(arr, self.done, arr.shape[0])
 
 
 class Progress:
@@ -386,6 +428,7 @@ class Progress:
 
 def run_threads(prep, tiles, outputs, workers: int, on_done: Callable[[], None]) -> int:
     evals = 0
+    rows = _RowRelease(outputs)
     if len(tiles) < workers or workers == 1:
         parallel = workers > 1
         if parallel:
@@ -399,11 +442,13 @@ def run_threads(prep, tiles, outputs, workers: int, on_done: Callable[[], None])
                     tile_payload(prep, tile, idx, parallel)
                 )
                 store_tile(outputs, tile, rsrp, server, sinr, covered)
+                rows.stored(tile)
                 evals += n
                 on_done()
         finally:
             if parallel:
                 numba.set_num_threads(previous)
+        rows.finish()
         return evals
 
     def job(item):
@@ -420,11 +465,13 @@ def run_threads(prep, tiles, outputs, workers: int, on_done: Callable[[], None])
         while pending:
             tile, rsrp, server, sinr, covered, n = pending.popleft().result()
             store_tile(outputs, tile, rsrp, server, sinr, covered)
+            rows.stored(tile)
             evals += n
             on_done()
             nxt = next(it, None)
             if nxt is not None:
                 pending.append(pool.submit(job, nxt))
+    rows.finish()
     return evals
 
 

@@ -35,6 +35,9 @@ __all__ = ["clutter_classes", "dem_on_grid"]
 
 log = logging.getLogger(__name__)
 
+#: Rows per block where a whole grid is converted (no full-size temporaries).
+_ROWS = 1024
+
 
 def clutter_classes(
     grid: Grid,
@@ -56,10 +59,15 @@ def clutter_classes(
                 f"population grid has shape {pop.shape}, the analysis grid is {grid.shape}; "
                 "compute it with gigacov.zonal.population_grid on the same grid"
             )
-        density = pop.astype(np.float64) / (grid.pixel_area_m2 / 1e6)
         classes = np.full(grid.shape, RURAL, dtype=np.int8)
-        classes[density >= params.suburban_density_per_km2] = SUBURBAN
-        classes[density >= params.urban_density_per_km2] = URBAN
+        km2 = grid.pixel_area_m2 / 1e6
+        # A block of rows at a time: a province grid at 30 m has 300 M pixels, and a float64
+        # density grid would take 2.4 GB.
+        for r0 in range(0, grid.height, _ROWS):
+            density = pop[r0 : r0 + _ROWS].astype(np.float64) / km2
+            block = classes[r0 : r0 + _ROWS]
+            block[density >= params.suburban_density_per_km2] = SUBURBAN
+            block[density >= params.urban_density_per_km2] = URBAN
     if clutter is not None:
         warped = _aligned_copy(clutter, grid)
         if warped is None:
@@ -99,13 +107,20 @@ def _aligned_copy(raster: RasterData, grid: Grid) -> np.ndarray | None:
     if abs(col_shift - round(col_shift)) > 1e-9 or abs(row_shift - round(row_shift)) > 1e-9:
         return None
     dc, dr = int(round(col_shift)), int(round(row_shift))  # grid pixel of raster pixel (0, 0)
-    src = np.where(raster.valid_mask(), raster.array, np.nan).astype(np.float32)
     out = np.full(grid.shape, np.nan, dtype=np.float32)
-    h, w = src.shape
+    h, w = raster.array.shape
     r0, r1 = max(dr, 0), min(dr + h, grid.height)
     c0, c1 = max(dc, 0), min(dc + w, grid.width)
-    if r0 < r1 and c0 < c1:
-        out[r0:r1, c0:c1] = src[r0 - dr : r1 - dr, c0 - dc : c1 - dc]
+    # Block of rows by block of rows, no full-size temporaries (a 30 m province DEM is 1.2 GB).
+    for a in range(r0, r1, _ROWS):
+        b = min(a + _ROWS, r1)
+        part = RasterData(
+            raster.array[a - dr : b - dr, c0 - dc : c1 - dc],
+            raster.transform,
+            raster.crs,
+            raster.nodata,
+        )
+        out[a:b, c0:c1] = np.where(part.valid_mask(), part.array, np.nan)
     return out
 
 
@@ -164,7 +179,8 @@ def _warp_dem(dem: RasterData, grid: Grid, pad: int) -> np.ndarray:
     if out is None:
         out = warp_to_grid(dem, padded, resampling="bilinear")
     inner = out[pad : pad + grid.height, pad : pad + grid.width]
-    missing = float(np.isnan(inner).mean()) if inner.size else 0.0
+    n_nan = sum(int(np.isnan(inner[a : a + _ROWS]).sum()) for a in range(0, grid.height, _ROWS))
+    missing = n_nan / inner.size if inner.size else 0.0
     if missing > 0:
         log.warning(
             "DEM %s covers only %.1f%% of the grid; terrain is ignored where it has no data",

@@ -72,7 +72,9 @@ from .._jit import jit, pjit, prange
 from .models import AUTO, RMA, RURAL, UMA, path_loss_code
 from .terrain import (
     HORIZON,
+    KNIFE_EDGE,
     horizon_at,
+    horizon_clear,
     march_ray,
     profile_loss,
     ray_tables,
@@ -292,6 +294,9 @@ def antenna_gain_fast(dx, dy, dz, d2d, sin_az, cos_az, kh, kv, tilt_rad) -> floa
 #: needs terrain (1/0), its nearest ray of the horizon sweep, the samples before it.
 T_NEED, T_RAY, T_M = range(3)
 NTSC = 3
+#: ``tsc[T_NEED]`` of an obstructed pixel (horizon, knife edge) whose diffraction loss is
+#: computed only if it contributes without it (:func:`_deferred_diffraction`).
+T_DEFERRED = np.float32(2.0)
 _F32_1 = np.float32(1.0)
 
 
@@ -453,13 +458,13 @@ def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff
             z = dem[dem_r, dem_c + c]
             z_rx = (0.0 if math.isnan(z) else z) + hut
             m = int(rows[T_M, c])
-            if m < 1:
-                los[c] = True
-                diff[c] = 0.0
-            else:
-                los[c], diff[c] = horizon_at(
-                    hz, hstep, int(rows[T_RAY, c]), m, d, z_rx, z_tx, res, wavelength, diffr
-                )
+            clear = m < 1 or horizon_clear(hz, int(rows[T_RAY, c]), m, d, z_rx, z_tx)
+            los[c] = clear
+            diff[c] = 0.0
+            if not clear and diffr == KNIFE_EDGE:
+                # The knife-edge loss is left for :func:`_deferred_diffraction`, only where the
+                # pixel still contributes without it.
+                rows[T_NEED, c] = T_DEFERRED
         else:
             z = sample_bilinear(dem, sp[DEM_X0], sp[DEM_Y0], res, ro, co, px, py)
             z_rx = (0.0 if math.isnan(z) else z) + hut
@@ -480,6 +485,50 @@ def _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, rows, los, dz, diff
                 diffr,
             )
         dz[c] = z_tx - z_rx
+
+
+@jit
+def _deferred_diffraction(
+    k, gr, a, b, col_off, cellp, sp, ip, dem, rows, rays, vrow, level32, fill
+):
+    """The knife-edge loss of the obstructed pixels of ``[a, b)`` that :func:`_terrain_row`
+    deferred (``rows[T_NEED] == T_DEFERRED``), for those whose RSRP without it (``vrow[c − a]``,
+    from :func:`_row_rsrp` with 0 dB diffraction) still reaches ``level32``: ``vrow`` becomes
+    that RSRP minus the loss (float32, the last operation of :func:`_rsrp32`, so the value is
+    the one a single pass with the loss gives), or ``fill`` below the level. Elsewhere the loss
+    (≥ 0 dB, about 6 dB at least) could not make the pixel contribute, so it is not computed."""
+    hz, hstep, done, cos_r, sin_r, inv_dist, drop = rays
+    res = sp[RES]
+    py = sp[SY0] - (gr + 0.5) * res
+    dyp = py - cellp[k, Y]
+    dy2 = dyp * dyp
+    z_tx = cellp[k, ZSITE] + cellp[k, HBS]
+    hut = sp[HUT]
+    dem_r = gr + ip[DEM_PAD] - ip[DEM_ROW_OFF]
+    dem_c = col_off + ip[DEM_PAD] - ip[DEM_COL_OFF]
+    for c in range(a, b):
+        v = vrow[c - a]
+        if rows[T_NEED, c] != T_DEFERRED or not v >= level32:
+            continue
+        px = sp[SX0] + (col_off + c + 0.5) * res
+        dxp = px - cellp[k, X]
+        d = math.sqrt(dxp * dxp + dy2)
+        z = dem[dem_r, dem_c + c]
+        z_rx = (0.0 if math.isnan(z) else z) + hut
+        _los, loss = horizon_at(
+            hz,
+            hstep,
+            int(rows[T_RAY, c]),
+            int(rows[T_M, c]),
+            d,
+            z_rx,
+            z_tx,
+            res,
+            cellp[k, WAVELEN],
+            KNIFE_EDGE,
+        )
+        v = v - np.float32(loss)
+        vrow[c - a] = v if v >= level32 else fill
 
 
 @jit(inline="always")
@@ -609,6 +658,23 @@ def _row_rsrp(
             vrow[i] = v if ((iota[i] < n32) & (v >= level32)) else fill
 
 
+@jit(inline="always")
+def _row_rsrp_power(n, dy, j0, xm, res32, level32, c32, cls_v, iota, vrow, prow):
+    """:func:`_row_rsrp` without terrain (fill −inf) and, in the same float32 loop, the linear
+    power ``prow[i] = exp10f_db(vrow[i])`` where the pixel contributes (``exp10f_db(0)``
+    elsewhere) — the values :func:`_accumulate` would take, one pass fewer."""
+    n32 = np.float32(n)
+    n_pad = (n + PAD - 1) // PAD * PAD
+    dy2 = dy * dy
+    dh32 = c32[9]
+    for i in range(n_pad):
+        dx = xm + (j0 + iota[i]) * res32
+        v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
+        ok = (iota[i] < n32) & (v >= level32)
+        vrow[i] = v if ok else _F32_NEG_INF
+        prow[i] = exp10f_db(v if ok else _F32_0)
+
+
 @jit
 def ray_scratch(cellp, celli, sp, ip):
     """Scratch of the horizon sweep sized for the most rays and samples among the cells of a
@@ -701,6 +767,71 @@ def _cell_terrain(
     _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
 
 
+#: Pixels per run of the terrain path: a run none of whose pixels needs terrain is skipped.
+CHUNK = 64
+
+
+@jit(inline="always")
+def _any_needed(need_row, a, b):
+    """Whether any pixel of ``[a, b)`` needs terrain (``need_row`` is ``tsc[..., T_NEED]``)."""
+    hit = _F32_0
+    for i in range(a, b):
+        hit = max(hit, need_row[i])
+    return hit != _F32_0
+
+
+@jit(inline="always")
+def _rsrp_run(lo, hi, dy, j0, xm, res32, level32, c32, cls_row, iota, has_dem, los, dz, diff, vrow):
+    """The RSRP of the pixels ``[lo, hi)`` (local columns) of one row of a cell into
+    ``vrow[: hi − lo]`` (:func:`_row_rsrp`; −inf where the pixel does not contribute). ``j0`` is
+    local column 0's offset from the antenna's column."""
+    n = hi - lo
+    n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
+    # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit stride), so
+    # LLVM vectorises the loops; padding pixels are masked out (i ≥ n).
+    _row_rsrp(
+        n,
+        dy,
+        np.float32(j0 + lo),
+        xm,
+        res32,
+        level32,
+        c32,
+        cls_row[lo : lo + n_pad],
+        iota,
+        has_dem,
+        los[lo : lo + n_pad],
+        dz[lo : lo + n_pad],
+        diff[lo : lo + n_pad],
+        vrow,
+        _F32_NEG_INF,
+    )
+
+
+@jit(inline="always")
+def _accumulate(lo, hi, level32, vrow, prow, s_row, best_row, bidx_row, k32, power):
+    """Accumulate the RSRP ``vrow`` of the pixels ``[lo, hi)`` of one row of cell ``k32``: when
+    ``power``, one vectorised loop first takes its linear power into ``prow`` (8 float32 lanes;
+    else ``prow`` holds it, :func:`_row_rsrp_power`), then a second accumulates it (best
+    server, server, linear sum of the cell's carrier group in float64)."""
+    n_pad = (hi - lo + PAD - 1) // PAD * PAD
+    if power:
+        for i in range(n_pad):
+            v = vrow[i]
+            prow[i] = exp10f_db(v if v >= level32 else _F32_0)
+    s_v = s_row[lo : lo + n_pad]
+    best_v = best_row[lo : lo + n_pad]
+    bidx_v = bidx_row[lo : lo + n_pad]
+    for i in range(n_pad):
+        v = vrow[i]
+        ok = v >= level32
+        s_v[i] += np.float64(prow[i]) if ok else 0.0
+        b = best_v[i]
+        better = ok & (v > b)
+        best_v[i] = v if better else b
+        bidx_v[i] = k32 if better else bidx_v[i]
+
+
 @jit
 def _band(
     r0,
@@ -781,48 +912,73 @@ def _band(
             lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
             if lo >= hi:
                 continue
-            n = hi - lo
-            evals += n
-            n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
-            if has_dem:
-                _terrain_row(
-                    k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r - ra], los, dz, diff, rays
-                )
-            # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit
-            # stride), so LLVM vectorises the loops; padding pixels are masked out (i ≥ n).
+            evals += hi - lo
             dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
-            j0 = np.float32(col_off + lo - gm)
-            _row_rsrp(
-                n,
-                dy,
-                j0,
-                xm,
-                res32,
-                level32,
-                c32,
-                clutter[r, lo : lo + n_pad],
-                iota,
-                has_dem,
-                los[lo : lo + n_pad],
-                dz[lo : lo + n_pad],
-                diff[lo : lo + n_pad],
-                vrow,
-                _F32_NEG_INF,
-            )
-            for i in range(n_pad):
-                v = vrow[i]
-                prow[i] = exp10f_db(v if v >= level32 else _F32_0)
-            s_v = sums[g, r - r0, lo : lo + n_pad]
-            best_v = best[r - r0, lo : lo + n_pad]
-            bidx_v = bidx[r - r0, lo : lo + n_pad]
-            for i in range(n_pad):
-                v = vrow[i]
-                ok = v >= level32
-                s_v[i] += np.float64(prow[i]) if ok else 0.0
-                b = best_v[i]
-                better = ok & (v > b)
-                best_v[i] = v if better else b
-                bidx_v[i] = k32 if better else bidx_v[i]
+            s_row = sums[g, r - r0]
+            best_row = best[r - r0]
+            bidx_row = bidx[r - r0]
+            if not has_dem:
+                n = hi - lo
+                n_pad = (n + PAD - 1) // PAD * PAD
+                _row_rsrp_power(
+                    n,
+                    dy,
+                    np.float32(col_off - gm + lo),
+                    xm,
+                    res32,
+                    level32,
+                    c32,
+                    clutter[r, lo : lo + n_pad],
+                    iota,
+                    vrow,
+                    prow,
+                )
+                _accumulate(lo, hi, level32, vrow, prow, s_row, best_row, bidx_row, k32, False)
+                continue
+            # With terrain, runs of CHUNK pixels none of which can contribute whatever the
+            # terrain (:func:`_terrain_needs`) are skipped: they would evaluate to −inf.
+            need_row = tsc[r - ra, T_NEED]
+            for a in range(lo, hi, CHUNK):
+                b = min(a + CHUNK, hi)
+                if not _any_needed(need_row, a, b):
+                    continue
+                _terrain_row(
+                    k, gr, a, b, col_off, cellp, sp, ip, dem, tsc[r - ra], los, dz, diff, rays
+                )
+                _rsrp_run(
+                    a,
+                    b,
+                    dy,
+                    col_off - gm,
+                    xm,
+                    res32,
+                    level32,
+                    c32,
+                    clutter[r],
+                    iota,
+                    True,
+                    los,
+                    dz,
+                    diff,
+                    vrow,
+                )
+                _deferred_diffraction(
+                    k,
+                    gr,
+                    a,
+                    b,
+                    col_off,
+                    cellp,
+                    sp,
+                    ip,
+                    dem,
+                    tsc[r - ra],
+                    rays,
+                    vrow,
+                    level32,
+                    _F32_NEG_INF,
+                )
+                _accumulate(a, b, level32, vrow, prow, s_row, best_row, bidx_row, k32, True)
     load = sp[LOAD]
     ng = ip[NGROUPS]
     thr_rsrp = sp[THR_RSRP]
@@ -1005,29 +1161,54 @@ def _footprint_cell(
         lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
         if lo >= hi:
             continue
-        n = hi - lo
-        evals += n
-        n_pad = (n + PAD - 1) // PAD * PAD
-        if has_dem:
-            _terrain_row(k, gr, lo, hi, col_off, cellp, sp, ip, dem, tsc[r], los, dz, diff, rays)
-        _row_rsrp(
-            n,
-            np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y]),
-            np.float32(col_off + lo - gm),
-            xm,
-            res32,
-            level32,
-            c32,
-            cl[r, lo : lo + n_pad],
-            iota,
-            has_dem,
-            los[lo : lo + n_pad],
-            dz[lo : lo + n_pad],
-            diff[lo : lo + n_pad],
-            vrow,
-            np.float32(np.nan),
-        )
-        out[row_o + lo : row_o + hi] = vrow[:n]
+        evals += hi - lo
+        dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+        # Without terrain one run; with it, runs of CHUNK pixels (skipped where no pixel needs
+        # terrain: they stay NaN), as in the tile kernel.
+        step = CHUNK if has_dem else hi - lo
+        for a in range(lo, hi, step):
+            b = min(a + step, hi)
+            if has_dem:
+                if not _any_needed(tsc[r, T_NEED], a, b):
+                    continue
+                _terrain_row(k, gr, a, b, col_off, cellp, sp, ip, dem, tsc[r], los, dz, diff, rays)
+            n = b - a
+            n_pad = (n + PAD - 1) // PAD * PAD
+            _row_rsrp(
+                n,
+                dy,
+                np.float32(col_off + a - gm),
+                xm,
+                res32,
+                level32,
+                c32,
+                cl[r, a : a + n_pad],
+                iota,
+                has_dem,
+                los[a : a + n_pad],
+                dz[a : a + n_pad],
+                diff[a : a + n_pad],
+                vrow,
+                np.float32(np.nan),
+            )
+            if has_dem:
+                _deferred_diffraction(
+                    k,
+                    gr,
+                    a,
+                    b,
+                    col_off,
+                    cellp,
+                    sp,
+                    ip,
+                    dem,
+                    tsc[r],
+                    rays,
+                    vrow,
+                    level32,
+                    np.float32(np.nan),
+                )
+            out[row_o + a : row_o + b] = vrow[:n]
     return evals
 
 

@@ -115,6 +115,7 @@ __all__ = [
     "horizon_ray",
     "horizon_samples",
     "horizon_at",
+    "horizon_clear",
 ]
 
 EFFECTIVE_EARTH_RADIUS_M = 8.5e6
@@ -413,6 +414,14 @@ def horizon_ray(dx: float, dy: float, n_rays: int) -> int:
 def horizon_samples(d: float, res: float) -> int:
     """Samples of a ray before a receiver at distance ``d``: ``round(d / res) − 1`` (may be ≤ 0)."""
     return int(math.floor(d / res + 0.5)) - 1
+
+
+@jit(inline="always")
+def horizon_clear(hz, j, m, d, zr, zt):
+    """Whether a receiver at distance ``d``, height ``zr`` a.s.l. sees the antenna (at ``zt``)
+    over ray ``j`` marched to at least ``m ≥ 1`` samples: the LOS test of :func:`horizon_at`."""
+    rise = zr - d * d * (0.5 / EFFECTIVE_EARTH_RADIUS_M) - zt
+    return rise >= hz[j, m] * d
 
 
 @jit(inline="always")
