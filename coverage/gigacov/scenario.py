@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 import re
 import tomllib
 import types
@@ -589,9 +590,15 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
 
 
 def _resolve(value: str, base: Path | None) -> str:
+    """A path of the scenario file: relative ones against the scenario's folder, ``..`` and
+    ``.`` taken out (``runs/../data/sites.csv`` → ``data/sites.csv``), so that every message,
+    the manifest and the rejected rows name each file one way."""
     p = Path(value).expanduser()
     if not p.is_absolute() and base is not None:
         p = base / p
+    if ".." in p.parts or "." in p.parts:
+        # through the file system when it can be (a symlinked folder's ".." is its target's)
+        p = p.resolve() if p.is_absolute() else Path(os.path.normpath(p))
     return str(p)
 
 
