@@ -480,6 +480,8 @@ def test_a_split_row_in_conflict_is_listed_once_with_its_reason_once(tmp_path):
     assert (rep.read, rep.used, rep.rejected, rep.cells) == (4, 1, 3, 3)
     # fixed counts the rows used after a repair: B1 (split and swapped), not the rejected rows
     assert rep.fixed == {"sectors_split": 1, "lat_lon_swapped": 1}
+    # like every count of the report, defaults are rows: B1's three cells are one row
+    assert all(v <= rep.used for v in rep.defaults.values()), rep.defaults
     rej = inp.rejected.set_index("row")
     assert rej.loc[2, "reason"] == "site_conflict" and rej.index.is_unique
     msg = rej.loc[2, "message"]

@@ -306,12 +306,20 @@ def print_inputs(result: RunResult, console=None) -> None:
 
     reports = [r.to_dict() for r in result.inputs.reports]
     table = Table(title=f"inputs of {terminal_text(result.scenario.name)} (counts are file rows)")
-    numeric = ("rows read", "used", "rejected", "repaired")
-    for col in ("input", "path", *numeric, "skipped (why)", "defaults applied (rows)"):
+    numeric = ("rows read", "used", "rejected")
+    for col in (
+        "input",
+        "path",
+        *numeric,
+        "repaired (rows)",
+        "skipped (why)",
+        "defaults applied (rows)",
+    ):
         table.add_column(col, justify="right" if col in numeric else "left")
     for r in reports:
         defaults = ", ".join(f"{k}: {v}" for k, v in r["defaults"].items()) or "-"
-        fixed = sum(r.get("fixed", {}).values())
+        # per reason: one row can be repaired for two reasons (split and lat/lon exchanged)
+        fixed = ", ".join(f"{k}: {v}" for k, v in r.get("fixed", {}).items()) or "-"
         why = r.get("skipped_reasons") or {}
         skipped = str(r.get("skipped", 0)) + (
             " (" + ", ".join(f"{k}: {v}" for k, v in why.items()) + ")" if why else ""

@@ -515,6 +515,9 @@ class CarrierSummary:
     shared: int = 0
     """Cells in a declared shared network (they serve every sharing operator)."""
     by_operator: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    """The counts above in file rows (``source_row``; a row of several sectors once), by the
+    same names; empty when the cells carry no row numbers."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -558,6 +561,8 @@ def resolve_carriers(
     serves = np.full(n, "", dtype=object)
     op_arr = ops.to_numpy(dtype=object)
     known = np.isin(op_arr, OPERATORS)
+    kind = np.full(n, "", dtype=object)  # which count each cell went to
+    shared_cell = np.zeros(n, dtype=bool)
     # one decision per distinct (operator, tech, source, frequency)
     keys = pd.DataFrame({"op": op_arr, "tech": tech, "src": src, "f": freq})
     for (op, t, s, f), idx in keys.groupby(
@@ -573,6 +578,7 @@ def resolve_carriers(
         share = None
         if s == "input":
             summ.explicit += len(idx)
+            kind[idx] = "explicit"
             own = table.find(op, t, f)
             share = (
                 table.sharing_for(op, own)
@@ -581,6 +587,7 @@ def resolve_carriers(
             )
         elif carrier is None:
             summ.no_carrier += len(idx)
+            kind[idx] = "no_carrier"
         else:
             share = table.sharing_for(op, carrier)
             use = share.carrier if share is not None else carrier
@@ -588,11 +595,14 @@ def resolve_carriers(
             freq[idx] = use.centre_mhz
             if s == "band":
                 summ.from_table += len(idx)
+                kind[idx] = "from_table"
             else:
                 summ.main_carrier += len(idx)
+                kind[idx] = "main_carrier"
         if share is not None:
             serves[idx] = SERVES_SEP.join(share.operators)
             summ.shared += len(idx)
+            shared_cell[idx] = True
         else:
             serves[idx] = op
     unknown = ~known
@@ -605,6 +615,14 @@ def resolve_carriers(
     out["serves"] = serves
     counts = pd.Series(op_arr[known]).value_counts()
     summ.by_operator = {o: int(counts.get(o, 0)) for o in OPERATORS if counts.get(o, 0)}
+    if "source_row" in out.columns:
+        row = out["source_row"].to_numpy()
+        kind[unknown] = "unknown_operator"
+        for k in ("explicit", "no_carrier", "from_table", "main_carrier", "unknown_operator"):
+            if (kind == k).any():
+                summ.rows[k] = int(np.unique(row[kind == k]).size)
+        if shared_cell.any():
+            summ.rows["shared"] = int(np.unique(row[shared_cell]).size)
     return out, summ
 
 

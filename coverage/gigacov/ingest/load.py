@@ -212,19 +212,25 @@ def load_inputs(scenario: Scenario) -> Inputs:
 
 
 def _report_carriers(summ: CarrierSummary, report, warnings: list[str]) -> None:
-    """Count in the sites report what the carrier table did; warn about unknown operators."""
-    if summ.from_table:
-        report.defaults["carrier (operator's carrier for the band)"] = summ.from_table
-    if summ.main_carrier:
-        report.defaults["carrier (operator's main carrier)"] = summ.main_carrier
-    if summ.no_carrier:
-        report.defaults["carrier (band not in the operator's table: as given)"] = summ.no_carrier
-    if summ.shared:
-        report.defaults["carrier (declared shared network)"] = summ.shared
+    """Count in the sites report what the carrier table did, in file rows (like every count
+    there); warn about unknown operators."""
+    rows = summ.rows or {}
+
+    def n(key: str) -> int:
+        return rows.get(key, 0) if rows else getattr(summ, key)
+
+    if n("from_table"):
+        report.defaults["carrier (operator's carrier for the band)"] = n("from_table")
+    if n("main_carrier"):
+        report.defaults["carrier (operator's main carrier)"] = n("main_carrier")
+    if n("no_carrier"):
+        report.defaults["carrier (band not in the operator's table: as given)"] = n("no_carrier")
+    if n("shared"):
+        report.defaults["carrier (declared shared network)"] = n("shared")
     if summ.unknown_operator:
-        report.defaults["operator unknown (frequency ± bandwidth/2)"] = summ.unknown_operator
+        report.defaults["operator unknown (frequency ± bandwidth/2)"] = n("unknown_operator")
         msg = (
-            f"{report.path}: {summ.unknown_operator} cell(s) have no known operator "
+            f"{report.path}: {n('unknown_operator')} row(s) have no known operator "
             f"({', '.join(repr(x) for x in summ.unknown_examples)}): each keeps its frequency ± half "
             "its bandwidth as carrier and appears in no per-operator result; write 中国移动/电信/联通/"
             "广电, CMCC/CTCC/CUCC/CBN or a PLMN such as 46000 in the operator column"
