@@ -110,7 +110,7 @@ def test_a_city_wide_region_fits_its_grid_at_100_m():
     import geopandas as gpd
 
     from gigacov.crs import resolve_grid_crs
-    from gigacov.pipeline import _check_grid_covers
+    from gigacov.run_stages import _check_grid_covers
     from gigacov.scenario import default_boundaries_path
 
     units = gpd.read_file(default_boundaries_path())
