@@ -26,7 +26,7 @@ def test_readme_links_the_inputs_page():
 def test_every_scenario_key_is_documented():
     text = DOC.read_text("utf-8")
     missing = []
-    for section, cls in scenario._SECTIONS.items():
+    for section, cls in scenario.SECTIONS.items():
         for f in dataclasses.fields(cls):
             rows = [ln for ln in text.splitlines() if ln.startswith(f"| `[{section}] ")]
             if not any(f"`{f.name}`" in ln or f"] {f.name}`" in ln for ln in rows):

@@ -28,10 +28,10 @@ __all__ = ["OUTPUT_NAMES", "input_paths", "check_paths"]
 
 def input_paths(scenario: Any) -> list[tuple[str, Path]]:
     """Every input file the scenario names, as ``(key, path)`` (paths already absolute)."""
-    from .scenario import _SECTIONS, _is_path_hint
+    from .scenario_sections import SECTIONS, is_path_hint
 
     out: list[tuple[str, Path]] = []
-    for name in _SECTIONS:
+    for name in SECTIONS:
         section = getattr(scenario, name, None)
         if section is None:
             continue
@@ -41,7 +41,7 @@ def input_paths(scenario: Any) -> list[tuple[str, Path]]:
                 continue
             hint = hints.get(f.name)
             args = typing.get_args(hint)
-            is_path = _is_path_hint(hint) or any(_is_path_hint(a) for a in args)
+            is_path = is_path_hint(hint) or any(is_path_hint(a) for a in args)
             if not is_path:
                 continue
             value = getattr(section, f.name)
