@@ -309,10 +309,10 @@ def scenario_from_dict(
     if grid.tile_size < 16:
         raise ConfigError(f"{where}: [grid] tile_size must be ≥ 16, got {grid.tile_size!r}")
     if radio.carriers or radio.shared:
-        from .operators import load_carrier_table
+        from .carrier_table import load_carrier_table
 
         load_carrier_table(radio.carriers, radio.shared)  # errors name the key
-    from .operators import parse_operator
+    from .operator_names import parse_operator
 
     if sections["planning"].operator:
         parse_operator(sections["planning"].operator, f"{where}: [planning] operator")
