@@ -2,15 +2,16 @@
 
 Entry point: :func:`load_inputs` (``Scenario`` → :class:`~gigacov.ingest.model.Inputs`).
 
-* Readers: :mod:`.boundaries` (counties, cities, province, villages), :mod:`.sites` (operator
-  exports, one function per stage) with :mod:`.opencellid` (OpenCelliD layout),
-  :mod:`.site_columns` (site aliases), :mod:`.sectors` (site-level rows split per azimuth),
-  :mod:`.site_ids` (site grouping and the duplicate rule), :mod:`.broadband` (statistics),
-  :mod:`.rasters` (population, DEM, clutter), :mod:`.key_places`; file formats in
-  :mod:`.tables` (text encodings in :mod:`.text_encoding`); headers matched to columns (aliases,
-  units in headers) in :mod:`.columns`; values with units (DMS, W, dates) in :mod:`.units`; band names,
-  ARFCNs and N_RB in :mod:`.bands`; technology and operator words in :mod:`.vocab`; the datum
-  (GCJ-02 / BD-09) sign test in :mod:`.datum_check`.
+* Readers: :mod:`.boundaries` (counties, cities, province, villages; codes and parents in
+  :mod:`.admin_codes`, polygons in :mod:`.polygons`), :mod:`.sites` (operator exports, one
+  function per stage) with :mod:`.opencellid` (OpenCelliD layout), :mod:`.site_columns` (site
+  aliases), :mod:`.sectors` (site-level rows split per azimuth), :mod:`.site_ids` (site grouping
+  and the duplicate rule), :mod:`.broadband` (statistics), :mod:`.rasters` (population, DEM,
+  clutter), :mod:`.key_places`; file formats in :mod:`.tables` (text encodings in
+  :mod:`.text_encoding`); headers matched to columns (aliases, units in headers) in
+  :mod:`.columns`; values with units (DMS, W, dates) in :mod:`.units`; band names, ARFCNs and
+  N_RB in :mod:`.bands`; technology and operator words in :mod:`.vocab`; the datum (GCJ-02 /
+  BD-09) sign test in :mod:`.datum_check`.
 * Everything that leaves ingest is WGS84 (EPSG:4326); rasters keep their own CRS.
 
 **Row numbers.** Rejected rows and ``source_row`` use the row number a user sees in a

@@ -9,33 +9,47 @@ the code otherwise. Only the counties of ``[scenario] region`` and their parents
 other units are *skipped* (counted in the report, not rejected). Villages carry 12-digit
 statistical codes whose first 6 digits must name a county of the file.
 
-Invalid polygons are repaired with ``shapely.make_valid`` (keeping the polygonal part; reported
-as a warning with the count); empty, missing or non-polygonal geometries are rejected
-(``bad_geometry``).
+Codes, levels, parents and the missing city/province rows are :mod:`.admin_codes`; the polygons
+(WGS84, invalid ones repaired, non-polygons rejected) :mod:`.polygons`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
-from ..crs import WGS84, geoseries_to_wgs84, parse_crs
+from ..crs import WGS84
 from ..errors import InputError
 from ..rundir import sha256_file
-from ..scenario import Scenario, default_boundaries_path
-from ..shipped_boundaries import pinyin_name
+from ..scenario import Scenario
 from ._common import Parsed, Rejects, Tracker, as_text, log, parse_numbers
-from .geo import Region, check_degrees, effective_crs
+from .admin_codes import (
+    LEVEL_WORDS,
+    add_missing_parents,
+    level_from_code,
+    normalise_codes,
+    parent_from_code,
+    pinyin_names,
+    region_prefix,
+)
+from .geo import Region
 from .model import BOUNDARY_COLUMNS, InputReport
+from .polygons import clean_polygons, polygons_to_wgs84
 from .tables import match_table, missing_columns_error, read_table
 
-__all__ = ["BOUNDARY_ALIASES", "read_boundaries", "region_prefix", "normalise_codes", "Boundaries"]
+__all__ = [
+    "BOUNDARY_ALIASES",
+    "read_boundaries",
+    "region_prefix",
+    "normalise_codes",
+    "level_from_code",
+    "parent_from_code",
+    "Boundaries",
+]
 
 #: Canonical boundary columns and the headers accepted for them (first match wins). ``township``
 #: and ``county_name`` are recognised so that a villages file's 乡镇名称 / 区县名称 are never
@@ -129,36 +143,6 @@ BOUNDARY_ALIASES: dict[str, list[str]] = {
     ],
 }
 
-_LEVEL_WORDS = {
-    "province": "province",
-    "省": "province",
-    "省级": "province",
-    "prov": "province",
-    "city": "city",
-    "市": "city",
-    "地级市": "city",
-    "地级": "city",
-    "prefecture": "city",
-    "地区": "city",
-    "自治州": "city",
-    "盟": "city",
-    "county": "county",
-    "县": "county",
-    "区": "county",
-    "区县": "county",
-    "县级": "county",
-    "县级市": "county",
-    "district": "county",
-    "市辖区": "county",
-    "旗": "county",
-    "village": "village",
-    "村": "village",
-    "行政村": "village",
-    "社区": "village",
-    "居委会": "village",
-    "村委会": "village",
-}
-
 
 @dataclass
 class Boundaries:
@@ -171,195 +155,6 @@ class Boundaries:
     """Every valid code of the boundary files, in the region or not."""
     reports: list[InputReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def region_prefix(region: str) -> str:
-    """``"350500"`` → ``"3505"``, ``"350000"`` → ``"35"``, ``"350582"`` → ``"350582"``, ``""`` → ``""``."""
-    r = str(region).strip()
-    if len(r) == 12 and r.endswith("000000"):
-        r = r[:6]
-    while len(r) > 2 and len(r) % 2 == 0 and r.endswith("00"):
-        r = r[:-2]
-    return r
-
-
-def normalise_codes(codes: pd.Series) -> pd.Series:
-    """Admin codes as text; a 12-digit code ending in ``000000`` is its 6-digit county code."""
-    text = as_text(codes).astype(str).str.replace(r"\s+", "", regex=True)
-    text = text.str.replace(r"^(\d{6})000000$", r"\1", regex=True)
-    return text.astype(object)
-
-
-def level_from_code(codes: pd.Series) -> np.ndarray:
-    c = codes.astype(str)
-    lvl = np.where(c.str.len() == 12, "village", "county").astype(object)
-    six = (c.str.len() == 6).to_numpy()
-    lvl[six & c.str.endswith("0000").to_numpy()] = "province"
-    lvl[six & ~c.str.endswith("0000").to_numpy() & c.str.endswith("00").to_numpy()] = "city"
-    return lvl
-
-
-def parent_from_code(codes: pd.Series, levels: np.ndarray) -> np.ndarray:
-    c = codes.astype(str)
-    out = np.full(len(c), "", dtype=object)
-    county = levels == "county"
-    city = levels == "city"
-    village = levels == "village"
-    out[county] = (c.str[:4] + "00").to_numpy()[county]
-    out[city] = (c.str[:2] + "0000").to_numpy()[city]
-    out[village] = c.str[:6].to_numpy()[village]
-    return out
-
-
-def _shipped_names() -> pd.DataFrame:
-    path = default_boundaries_path()
-    if not path.exists():  # pragma: no cover - the shipped file is part of the repository
-        return pd.DataFrame(columns=["admin_code", "name", "name_en"])
-    import pyogrio
-
-    df = pyogrio.read_dataframe(
-        path, read_geometry=False, columns=["admin_code", "name", "name_en"]
-    )
-    return pd.DataFrame(df)
-
-
-def _pinyin(names: pd.Series, levels: pd.Series) -> pd.Series:
-    """Pinyin names: ``gigacov.shipped_boundaries.pinyin_name`` for the few province/city/county names,
-    a plain syllable join for villages (``"甲村"`` → ``"Jiacun"``), which may number thousands."""
-    from pypinyin import Style, lazy_pinyin
-
-    def village(name: str) -> str:
-        word = ""
-        for i, syl in enumerate(lazy_pinyin(name, style=Style.NORMAL, errors="ignore")):
-            word += ("'" if i and syl[:1] in ("a", "o", "e") else "") + syl
-        return word.capitalize()
-
-    out = {}
-    for name, level in set(zip(names.tolist(), levels.tolist(), strict=True)):
-        if not name or not re.search(r"[\u4e00-\u9fff]", name):
-            out[(name, level)] = name
-        else:
-            out[(name, level)] = village(name) if level == "village" else pinyin_name(name)
-    return pd.Series(
-        [out[(n, lv)] for n, lv in zip(names.tolist(), levels.tolist(), strict=True)],
-        index=names.index,
-        dtype=object,
-    )
-
-
-def _clean_geometries(
-    geoms: gpd.GeoSeries, tracker: Tracker, path: Path, warnings: list[str], what: str
-) -> np.ndarray:
-    """Reject missing/empty/non-polygonal geometries; repair invalid ones (polygonal part)."""
-    arr = np.asarray(geoms.values, dtype=object)
-    null = shapely.is_missing(arr)
-    empty = ~null & shapely.is_empty(np.where(null, shapely.Point(), arr))
-    tracker.reject(
-        null | empty, "geometry", None, "bad_geometry", f"{what}: the geometry is missing or empty"
-    )
-    ok = ~(null | empty)
-    types = np.full(arr.size, -1)
-    types[ok] = shapely.get_type_id(arr[ok])
-    polygonal = np.isin(types, (3, 6))  # Polygon, MultiPolygon
-    gc = types == 7
-    kinds = pd.Series(shapely.get_type_id(np.where(ok, arr, None))).map(_TYPE_NAMES)
-    tracker.reject(
-        ok & ~polygonal & ~gc,
-        "geometry",
-        kinds,
-        "bad_geometry",
-        lambda v: f"{what}: a " + v + " is not a polygon; boundaries must be (multi)polygons",
-    )
-    valid = np.ones(arr.size, dtype=bool)
-    cand = tracker.alive & (polygonal | gc)
-    valid[cand] = shapely.is_valid(arr[cand]) & ~gc[cand]
-    fix = cand & ~valid
-    n_fixed = 0
-    if fix.any():
-        repaired = shapely.make_valid(arr[fix])
-        repaired = np.array([_polygonal_part(g) for g in repaired], dtype=object)
-        arr[fix] = repaired
-        gone = np.zeros(arr.size, dtype=bool)
-        gone[np.flatnonzero(fix)] = shapely.is_empty(repaired)
-        tracker.reject(
-            gone,
-            "geometry",
-            None,
-            "bad_geometry",
-            f"{what}: the geometry is invalid and has no area left after repair",
-        )
-        n_fixed = int((fix & ~gone).sum())
-    if n_fixed:
-        rows = tracker.rows[fix & tracker.alive][:5].tolist()
-        warnings.append(
-            f"{path}: {n_fixed} invalid {what} geometr{'y' if n_fixed == 1 else 'ies'} repaired with "
-            f"shapely.make_valid (polygonal part kept; rows {', '.join(map(str, rows))}"
-            f"{', ...' if n_fixed > 5 else ''})"
-        )
-        tracker.report.fixed["invalid_geometry"] = (
-            tracker.report.fixed.get("invalid_geometry", 0) + n_fixed
-        )
-    return arr
-
-
-_TYPE_NAMES = {
-    -1: "missing geometry",
-    0: "Point",
-    1: "LineString",
-    2: "LinearRing",
-    3: "Polygon",
-    4: "MultiPoint",
-    5: "MultiLineString",
-    6: "MultiPolygon",
-    7: "GeometryCollection",
-}
-
-
-def _polygonal_part(g):
-    if g is None or g.is_empty:
-        return shapely.MultiPolygon()
-    if g.geom_type in ("Polygon", "MultiPolygon"):
-        return g
-    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        return shapely.MultiPolygon()
-    return shapely.union_all(parts)
-
-
-def _to_wgs84(table, declared_text: str, key: str, tracker: Tracker, warnings: list[str]):
-    """The file's polygons in WGS84; a projected file read as degrees stops the run."""
-    declared = parse_crs(declared_text or "wgs84", what=key)
-    first, shift = effective_crs(declared, table.crs, table.path, warnings)
-    geoms = table.geometry
-    arr = np.asarray(geoms.values, dtype=object)
-    present = ~shapely.is_missing(arr)
-    present[present] = ~shapely.is_empty(arr[present])
-    b = np.full((arr.size, 4), np.nan)
-    if present.any():
-        b[present] = shapely.bounds(arr[present])
-    impossible = check_degrees(
-        b[:, 0], b[:, 1], b[:, 2], b[:, 3], first, table.path, key, file_crs=table.crs is not None
-    )
-    if impossible.any():
-        rng = np.array(
-            [f"x {r[0]:,.0f} … {r[2]:,.0f}, y {r[1]:,.0f} … {r[3]:,.0f}" for r in b[impossible]],
-            dtype=object,
-        )
-        values = np.full(arr.size, "", dtype=object)
-        values[impossible] = rng
-        tracker.reject(
-            impossible,
-            "geometry",
-            values,
-            "bad_geometry",
-            lambda v: "coordinates " + v + f" cannot be degrees ({key} = {first.text!r})",
-        )
-        arr = np.where(impossible, None, arr)
-        geoms = gpd.GeoSeries(arr, crs=geoms.crs)
-    out = geoseries_to_wgs84(geoms, first)
-    if shift is not None:
-        out = geoseries_to_wgs84(out, shift)
-    return out
 
 
 def _read_units(
@@ -410,8 +205,8 @@ def _read_units(
         "unknown_admin_code",
         lambda v: "admin code " + v.map(repr) + f" is not {expect}",
     )
-    geoms = _to_wgs84(table, crs_text, crs_key, tracker, warnings)
-    geoms_arr = _clean_geometries(
+    geoms = polygons_to_wgs84(table, crs_text, crs_key, tracker, warnings)
+    geoms_arr = clean_polygons(
         geoms, tracker, table.path, warnings, "village" if villages else "boundary"
     )
     name_key = "name" if "name" in cmap or villages else "county_name"
@@ -434,7 +229,7 @@ def _read_units(
         if "level" in cmap:
             words = (
                 as_text(df[cmap.header("level")])
-                .map(lambda w: _LEVEL_WORDS.get(str(w).strip().lower(), ""))
+                .map(lambda w: LEVEL_WORDS.get(str(w).strip().lower(), ""))
                 .to_numpy(dtype=object)
             )
             level = np.where(words != "", words, level)
@@ -550,7 +345,7 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     tracker.finish()
     _warn_no_names(units, tracker, table.path, cmap, "boundary", warnings)
     kept = units[tracker.alive].copy()
-    kept = _add_missing_parents(kept, prefix, warnings, table.path)
+    kept = add_missing_parents(kept, prefix, warnings, table.path)
     # villages
     reports = [tracker.report]
     if sec.villages:
@@ -623,7 +418,7 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     # English names where the file has none
     need_en = kept["name_en"] == ""
     if need_en.any():
-        kept.loc[need_en, "name_en"] = _pinyin(
+        kept.loc[need_en, "name_en"] = pinyin_names(
             kept.loc[need_en, "name"], kept.loc[need_en, "level"]
         ).to_numpy()
     cols = (
@@ -670,53 +465,6 @@ def cmap_key(what: str) -> str:
 def _first_rows(codes: np.ndarray, rows: np.ndarray, alive: np.ndarray) -> dict:
     s = pd.Series(rows[alive], index=pd.Index(codes[alive]))
     return s[~s.index.duplicated(keep="first")].to_dict()
-
-
-def _add_missing_parents(
-    units: gpd.GeoDataFrame, prefix: str, warnings: list[str], path: Path
-) -> gpd.GeoDataFrame:
-    """Dissolve counties into city / province rows that the file lacks."""
-    counties = units[units["level"] == "county"]
-    names = _shipped_names().set_index("admin_code")
-    added = []
-    for lvl, key_len, parent_of in (
-        ("city", 4, lambda c: c[:2] + "0000"),
-        ("province", 2, lambda c: ""),
-    ):
-        have = set(units.loc[units["level"] == lvl, "admin_code"])
-        groups = counties["admin_code"].str[:key_len] + "0" * (6 - key_len)
-        missing = sorted(set(groups) - have)
-        for code in missing:
-            geom = shapely.union_all(counties.geometry[groups == code].to_numpy())
-            name = names["name"].get(code, code) if not names.empty else code
-            name_en = names["name_en"].get(code, code) if not names.empty else code
-            added.append(
-                {
-                    "admin_code": code,
-                    "name": name,
-                    "name_en": name_en,
-                    "level": lvl,
-                    "parent_code": parent_of(code),
-                    "geometry": geom,
-                }
-            )
-    if added:
-        warnings.append(
-            f"{path}: no row for {', '.join(a['admin_code'] for a in added)}; "
-            f"derived by dissolving their counties"
-        )
-        extra = gpd.GeoDataFrame(added, geometry="geometry", crs=WGS84)
-        if "population" in units.columns:
-            pop = counties["population"]
-            extra["population"] = [
-                pop[
-                    counties["admin_code"].str[: 4 if a["level"] == "city" else 2].to_numpy()
-                    == a["admin_code"][: 4 if a["level"] == "city" else 2]
-                ].sum(min_count=1)
-                for a in added
-            ]
-        units = pd.concat([units, extra], ignore_index=True)
-    return units
 
 
 def _hash_with_sidecars(path: Path, sha) -> dict[str, str]:
