@@ -389,6 +389,7 @@ def dem_stage(quick: bool, workers: int) -> dict:
     )
     base = RadioParams(model="auto", max_radius_m=5000.0)
     backends.warm_up("serial")
+    backends.warm_up("dem")
     backends.warm_up("parallel")
     backends.warm_up("footprint")
 

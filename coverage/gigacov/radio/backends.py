@@ -199,6 +199,8 @@ def run_tile(
 
             band = max(K.BAND, -(-tile.height // (2 * numba.get_num_threads())))
         evals = K.tile_kernel_parallel(*args, band)
+    elif payload["ip"][K.HAS_DEM]:
+        evals = K.tile_kernel_dem(*args)
     else:
         evals = K.tile_kernel(*args)
     return tile, rsrp, server, sinr, covered, int(evals)
@@ -255,7 +257,8 @@ def _tiny_payload(parallel: bool) -> dict[str, Any]:
 def warm_up(kind: str = "serial") -> float:
     """Compile (or load from cache) one kernel with a tiny call; seconds taken, 0 if done before.
 
-    ``kind``: ``"serial"``, ``"parallel"`` (tile kernels) or ``"footprint"``.
+    ``kind``: ``"serial"`` (the tile kernel without a DEM), ``"dem"`` (with one),
+    ``"parallel"`` (the row-band tile kernel) or ``"footprint"``.
     """
     if kind in _WARMED:
         return 0.0
@@ -295,15 +298,21 @@ def warm_up(kind: str = "serial") -> float:
             out,
             one.copy(),
         )
+    elif kind == "dem":
+        # No cells: compiles the kernel's terrain path without running it.
+        p = _tiny_payload(False)
+        p["cellp"], p["coef"], p["celli"] = p["cellp"][:0], p["coef"][:0], p["celli"][:0]
+        p["ip"][K.HAS_DEM] = 1
+        run_tile(p)
     else:
         run_tile(_tiny_payload(kind == "parallel"))
     _WARMED.add(kind)
     return time.perf_counter() - t0
 
 
-def _worker_warm_up() -> float:
-    """Dask worker side: compile/load the serial tile kernel."""
-    return warm_up("serial")
+def _worker_warm_up(kind: str = "serial") -> float:
+    """Dask worker side: compile/load the serial tile kernel (``kind`` as :func:`warm_up`)."""
+    return warm_up(kind)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -501,7 +510,7 @@ def run_dask(prep, tiles, outputs, workers: int, scheduler: str, on_done) -> tup
     evals = 0
     try:
         t0 = time.perf_counter()
-        client.run(_worker_warm_up)
+        client.run(_worker_warm_up, "dem" if prep.dem is not None else "serial")
         warm_s = time.perf_counter() - t0
         n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
         it = iter(tiles)

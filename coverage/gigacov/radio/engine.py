@@ -191,7 +191,8 @@ def compute_coverage(
         timings["prepare_s"] = round(time.perf_counter() - t_start, 4)
         return _result(cells_out, grid, params, outputs, timings)
 
-    compile_s = warm_up("serial")  # tile kernel + radius search; cached after the first run
+    # The tile kernel (with or without terrain) + radius search; cached after the first run.
+    compile_s = warm_up("dem" if dem is not None else "serial")
     t_prep0 = time.perf_counter()
     prep = prepare(cells_out, grid, params, population, clutter, dem, budget_bytes=budget)
     tiles = bucket_tiles(prep, int(tile_size))

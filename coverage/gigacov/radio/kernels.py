@@ -84,6 +84,7 @@ from .vmath import atan2_fast, atan2f, exp10f_db, log10_ge1, log10f_ge1
 
 __all__ = [
     "tile_kernel",
+    "tile_kernel_dem",
     "tile_kernel_parallel",
     "footprints_kernel",
     "coef_path_loss",
@@ -642,20 +643,31 @@ def _row_rsrp(
     the antenna's (see :func:`_cell_setup`). With terrain, the pixels' LOS flags, antenna − UE
     heights and diffraction losses are ``los_v``/``dz_v``/``diff_v`` (from the run's start);
     without, the mast − UE height and no diffraction."""
-    n32 = np.float32(n)
-    n_pad = (n + PAD - 1) // PAD * PAD
-    dy2 = dy * dy
     if has_dem:
-        for i in range(n_pad):
-            dx = xm + (j0 + iota[i]) * res32
-            v = _rsrp32(dx, dy, cls_v[i], dy2, c32, los_v[i], dz_v[i], diff_v[i])
-            vrow[i] = v if ((iota[i] < n32) & (v >= level32)) else fill
+        _row_rsrp_dem(
+            n, dy, j0, xm, res32, level32, c32, cls_v, iota, los_v, dz_v, diff_v, vrow, fill
+        )
     else:
+        n32 = np.float32(n)
+        n_pad = (n + PAD - 1) // PAD * PAD
+        dy2 = dy * dy
         dh32 = c32[9]
         for i in range(n_pad):
             dx = xm + (j0 + iota[i]) * res32
             v = _rsrp32(dx, dy, cls_v[i], dy2, c32, False, dh32, _F32_0)
             vrow[i] = v if ((iota[i] < n32) & (v >= level32)) else fill
+
+
+@jit(inline="always")
+def _row_rsrp_dem(n, dy, j0, xm, res32, level32, c32, cls_v, iota, los_v, dz_v, diff_v, vrow, fill):
+    """:func:`_row_rsrp` with terrain (the tile kernel's loop with a DEM)."""
+    n32 = np.float32(n)
+    n_pad = (n + PAD - 1) // PAD * PAD
+    dy2 = dy * dy
+    for i in range(n_pad):
+        dx = xm + (j0 + iota[i]) * res32
+        v = _rsrp32(dx, dy, cls_v[i], dy2, c32, los_v[i], dz_v[i], diff_v[i])
+        vrow[i] = v if ((iota[i] < n32) & (v >= level32)) else fill
 
 
 @jit(inline="always")
@@ -781,15 +793,15 @@ def _any_needed(need_row, a, b):
 
 
 @jit(inline="always")
-def _rsrp_run(lo, hi, dy, j0, xm, res32, level32, c32, cls_row, iota, has_dem, los, dz, diff, vrow):
-    """The RSRP of the pixels ``[lo, hi)`` (local columns) of one row of a cell into
-    ``vrow[: hi − lo]`` (:func:`_row_rsrp`; −inf where the pixel does not contribute). ``j0`` is
-    local column 0's offset from the antenna's column."""
+def _rsrp_run_dem(lo, hi, dy, j0, xm, res32, level32, c32, cls_row, los, dz, diff, iota, vrow):
+    """The RSRP of the pixels ``[lo, hi)`` (local columns) of one row of a cell with terrain
+    into ``vrow[: hi − lo]`` (:func:`_row_rsrp_dem`; −inf where the pixel does not contribute).
+    ``j0`` is local column 0's offset from the antenna's column."""
     n = hi - lo
     n_pad = (n + PAD - 1) // PAD * PAD  # rows are PAD longer than the tile: in bounds
     # Views from lo: the loop index starts at 0 (no negative-index wraparound, unit stride), so
     # LLVM vectorises the loops; padding pixels are masked out (i ≥ n).
-    _row_rsrp(
+    _row_rsrp_dem(
         n,
         dy,
         np.float32(j0 + lo),
@@ -799,7 +811,6 @@ def _rsrp_run(lo, hi, dy, j0, xm, res32, level32, c32, cls_row, iota, has_dem, l
         c32,
         cls_row[lo : lo + n_pad],
         iota,
-        has_dem,
         los[lo : lo + n_pad],
         dz[lo : lo + n_pad],
         diff[lo : lo + n_pad],
@@ -809,16 +820,21 @@ def _rsrp_run(lo, hi, dy, j0, xm, res32, level32, c32, cls_row, iota, has_dem, l
 
 
 @jit(inline="always")
-def _accumulate(lo, hi, level32, vrow, prow, s_row, best_row, bidx_row, k32, power):
-    """Accumulate the RSRP ``vrow`` of the pixels ``[lo, hi)`` of one row of cell ``k32``: when
-    ``power``, one vectorised loop first takes its linear power into ``prow`` (8 float32 lanes;
-    else ``prow`` holds it, :func:`_row_rsrp_power`), then a second accumulates it (best
-    server, server, linear sum of the cell's carrier group in float64)."""
+def _power(n, level32, vrow, prow):
+    """``prow[i]`` = the linear power ``exp10f_db`` of ``vrow[i]`` where it contributes (≥
+    ``level32``), ``exp10f_db(0)`` elsewhere, for ``i`` < ``n`` rounded up to PAD (8 float32
+    lanes)."""
+    for i in range((n + PAD - 1) // PAD * PAD):
+        v = vrow[i]
+        prow[i] = exp10f_db(v if v >= level32 else _F32_0)
+
+
+@jit(inline="always")
+def _accumulate(lo, hi, level32, vrow, prow, s_row, best_row, bidx_row, k32):
+    """Accumulate the RSRP ``vrow`` and linear power ``prow`` of the pixels ``[lo, hi)`` of one
+    row of cell ``k32`` (best server, server, linear sum of the cell's carrier group in
+    float64)."""
     n_pad = (hi - lo + PAD - 1) // PAD * PAD
-    if power:
-        for i in range(n_pad):
-            v = vrow[i]
-            prow[i] = exp10f_db(v if v >= level32 else _F32_0)
     s_v = s_row[lo : lo + n_pad]
     best_v = best_row[lo : lo + n_pad]
     bidx_v = bidx_row[lo : lo + n_pad]
@@ -832,153 +848,12 @@ def _accumulate(lo, hi, level32, vrow, prow, s_row, best_row, bidx_row, k32, pow
         bidx_v[i] = k32 if better else bidx_v[i]
 
 
-@jit
-def _band(
-    r0,
-    r1,
-    row_off,
-    col_off,
-    cellp,
-    coef,
-    celli,
-    sp,
-    ip,
-    clutter,
-    dem,
-    out_rsrp,
-    out_server,
-    out_sinr,
-    out_covered,
-    scratch,
-) -> int:
-    """Rows ``r0..r1-1`` of a tile, every cell, cell by cell; writes those rows of the outputs.
-
-    Per cell the constants are set up once (:func:`_cell_setup`); with a DEM the terrain passes
-    run first (:func:`_cell_terrain`); then per row the terrain (:func:`_terrain_row`) and one
-    vectorised loop over the pixels of the cell's circle (:func:`_row_interval`,
-    :func:`_row_rsrp`) evaluates the RSRP, a second its linear power (8 float32 lanes) and a
-    third accumulates it (best server, server, linear sum per carrier group in float64).
-    ``scratch`` is :func:`_scratch` for at least ``r1 − r0`` rows; ``clutter`` is (h, w + PAD).
-    """
-    best, bidx, sums, los, dz, diff, tsc, ray_scr = scratch
-    rays, need, touched = ray_scr
-    w = out_rsrp.shape[1]
-    wp = w + PAD
-    nr = r1 - r0
-    best[:nr, :] = -np.inf
-    bidx[:nr, :] = -1
-    sums[:, :nr, :] = 0.0
-    iota = np.arange(wp).astype(np.float32)
-    vrow = np.empty(wp, dtype=np.float32)
-    prow = np.empty(wp, dtype=np.float32)
-    res = sp[RES]
-    res32 = np.float32(res)
-    level32 = np.float32(sp[LEVEL])
-    has_dem = ip[HAS_DEM] != 0
-    evals = 0
-    for k in range(cellp.shape[0]):
-        ra = max(celli[k, R0] - row_off, r0)
-        rb = min(celli[k, R1] - row_off, r1)
-        if ra >= rb:
-            continue
-        c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
-        k32 = np.int32(k)
-        g = celli[k, GROUP]
-        if has_dem:
-            _cell_terrain(
-                k,
-                ra,
-                rb,
-                row_off,
-                col_off,
-                w,
-                cellp,
-                celli,
-                sp,
-                ip,
-                clutter,
-                c32,
-                gm,
-                xm,
-                iota,
-                dem,
-                tsc,
-                rays,
-                need,
-                touched,
-            )
-        for r in range(ra, rb):
-            gr = row_off + r
-            lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
-            if lo >= hi:
-                continue
-            evals += hi - lo
-            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
-            s_row = sums[g, r - r0]
-            best_row = best[r - r0]
-            bidx_row = bidx[r - r0]
-            if not has_dem:
-                n = hi - lo
-                n_pad = (n + PAD - 1) // PAD * PAD
-                _row_rsrp_power(
-                    n,
-                    dy,
-                    np.float32(col_off - gm + lo),
-                    xm,
-                    res32,
-                    level32,
-                    c32,
-                    clutter[r, lo : lo + n_pad],
-                    iota,
-                    vrow,
-                    prow,
-                )
-                _accumulate(lo, hi, level32, vrow, prow, s_row, best_row, bidx_row, k32, False)
-                continue
-            # With terrain, runs of CHUNK pixels none of which can contribute whatever the
-            # terrain (:func:`_terrain_needs`) are skipped: they would evaluate to −inf.
-            need_row = tsc[r - ra, T_NEED]
-            for a in range(lo, hi, CHUNK):
-                b = min(a + CHUNK, hi)
-                if not _any_needed(need_row, a, b):
-                    continue
-                _terrain_row(
-                    k, gr, a, b, col_off, cellp, sp, ip, dem, tsc[r - ra], los, dz, diff, rays
-                )
-                _rsrp_run(
-                    a,
-                    b,
-                    dy,
-                    col_off - gm,
-                    xm,
-                    res32,
-                    level32,
-                    c32,
-                    clutter[r],
-                    iota,
-                    True,
-                    los,
-                    dz,
-                    diff,
-                    vrow,
-                )
-                _deferred_diffraction(
-                    k,
-                    gr,
-                    a,
-                    b,
-                    col_off,
-                    cellp,
-                    sp,
-                    ip,
-                    dem,
-                    tsc[r - ra],
-                    rays,
-                    vrow,
-                    level32,
-                    _F32_NEG_INF,
-                )
-                _accumulate(a, b, level32, vrow, prow, s_row, best_row, bidx_row, k32, True)
+@jit(inline="always")
+def _band_results(
+    r0, r1, w, best, bidx, sums, cellp, celli, sp, ip, out_rsrp, out_server, out_sinr, out_covered
+):
+    """The outputs of rows ``r0..r1-1`` of a tile from the accumulated best RSRP, server and
+    linear sums: RSRP, server id, SINR (float64) and covered."""
     load = sp[LOAD]
     ng = ip[NGROUPS]
     thr_rsrp = sp[THR_RSRP]
@@ -1010,6 +885,243 @@ def _band(
             out_server[r, c] = celli[k, GID]
             out_sinr[r, c] = sinr
             out_covered[r, c] = 1 if (bv >= thr_rsrp and sinr >= thr_sinr) else 0
+
+
+@jit
+def _band(
+    r0,
+    r1,
+    row_off,
+    col_off,
+    cellp,
+    coef,
+    celli,
+    sp,
+    ip,
+    clutter,
+    dem,
+    out_rsrp,
+    out_server,
+    out_sinr,
+    out_covered,
+    scratch,
+) -> int:
+    """Rows ``r0..r1-1`` of a tile without a DEM, every cell, cell by cell; writes those rows
+    of the outputs (:func:`_band_dem` with a DEM).
+
+    Per cell the constants are set up once (:func:`_cell_setup`); then per row one vectorised
+    loop over the pixels of the cell's circle (:func:`_row_interval`,
+    :func:`_row_rsrp_power`) evaluates the RSRP and its linear power (8 float32 lanes), a second
+    accumulates them (best server, server, linear sum per carrier group in float64).
+    ``scratch`` is :func:`_scratch` for at least ``r1 − r0`` rows; ``clutter`` is (h, w + PAD).
+    Two functions rather than one with a flag: a tile without a DEM compiles none of the
+    terrain code (a shorter cold start).
+    """
+    best, bidx, sums, _los, _dz, _diff, _tsc, _ray_scr = scratch
+    w = out_rsrp.shape[1]
+    wp = w + PAD
+    nr = r1 - r0
+    best[:nr, :] = -np.inf
+    bidx[:nr, :] = -1
+    sums[:, :nr, :] = 0.0
+    iota = np.arange(wp).astype(np.float32)
+    vrow = np.empty(wp, dtype=np.float32)
+    prow = np.empty(wp, dtype=np.float32)
+    res = sp[RES]
+    res32 = np.float32(res)
+    level32 = np.float32(sp[LEVEL])
+    evals = 0
+    for k in range(cellp.shape[0]):
+        ra = max(celli[k, R0] - row_off, r0)
+        rb = min(celli[k, R1] - row_off, r1)
+        if ra >= rb:
+            continue
+        c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
+        k32 = np.int32(k)
+        g = celli[k, GROUP]
+        for r in range(ra, rb):
+            gr = row_off + r
+            lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
+            if lo >= hi:
+                continue
+            evals += hi - lo
+            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+            s_row = sums[g, r - r0]
+            best_row = best[r - r0]
+            bidx_row = bidx[r - r0]
+            n = hi - lo
+            n_pad = (n + PAD - 1) // PAD * PAD
+            _row_rsrp_power(
+                n,
+                dy,
+                np.float32(col_off - gm + lo),
+                xm,
+                res32,
+                level32,
+                c32,
+                clutter[r, lo : lo + n_pad],
+                iota,
+                vrow,
+                prow,
+            )
+            _accumulate(lo, hi, level32, vrow, prow, s_row, best_row, bidx_row, k32)
+    _band_results(
+        r0,
+        r1,
+        w,
+        best,
+        bidx,
+        sums,
+        cellp,
+        celli,
+        sp,
+        ip,
+        out_rsrp,
+        out_server,
+        out_sinr,
+        out_covered,
+    )
+    return evals
+
+
+@jit
+def _band_dem(
+    r0,
+    r1,
+    row_off,
+    col_off,
+    cellp,
+    coef,
+    celli,
+    sp,
+    ip,
+    clutter,
+    dem,
+    out_rsrp,
+    out_server,
+    out_sinr,
+    out_covered,
+    scratch,
+) -> int:
+    """:func:`_band` with a DEM: per cell the terrain passes first (:func:`_cell_terrain`);
+    then per row, by runs of CHUNK pixels (skipped where none needs terrain), the terrain
+    (:func:`_terrain_row`), the RSRP (:func:`_rsrp_run_dem`), the deferred knife-edge loss
+    (:func:`_deferred_diffraction`), the linear power and the accumulation."""
+    best, bidx, sums, los, dz, diff, tsc, ray_scr = scratch
+    rays, need, touched = ray_scr
+    w = out_rsrp.shape[1]
+    wp = w + PAD
+    nr = r1 - r0
+    best[:nr, :] = -np.inf
+    bidx[:nr, :] = -1
+    sums[:, :nr, :] = 0.0
+    iota = np.arange(wp).astype(np.float32)
+    vrow = np.empty(wp, dtype=np.float32)
+    prow = np.empty(wp, dtype=np.float32)
+    res = sp[RES]
+    res32 = np.float32(res)
+    level32 = np.float32(sp[LEVEL])
+    evals = 0
+    for k in range(cellp.shape[0]):
+        ra = max(celli[k, R0] - row_off, r0)
+        rb = min(celli[k, R1] - row_off, r1)
+        if ra >= rb:
+            continue
+        c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
+        k32 = np.int32(k)
+        g = celli[k, GROUP]
+        _cell_terrain(
+            k,
+            ra,
+            rb,
+            row_off,
+            col_off,
+            w,
+            cellp,
+            celli,
+            sp,
+            ip,
+            clutter,
+            c32,
+            gm,
+            xm,
+            iota,
+            dem,
+            tsc,
+            rays,
+            need,
+            touched,
+        )
+        for r in range(ra, rb):
+            gr = row_off + r
+            lo, hi = _row_interval(k, gr, cellp, celli, sp, col_off, w)
+            if lo >= hi:
+                continue
+            evals += hi - lo
+            dy = np.float32((sp[SY0] - (gr + 0.5) * res) - cellp[k, Y])
+            s_row = sums[g, r - r0]
+            best_row = best[r - r0]
+            bidx_row = bidx[r - r0]
+            # With terrain, runs of CHUNK pixels none of which can contribute whatever the
+            # terrain (:func:`_terrain_needs`) are skipped: they would evaluate to −inf.
+            need_row = tsc[r - ra, T_NEED]
+            for a in range(lo, hi, CHUNK):
+                b = min(a + CHUNK, hi)
+                if not _any_needed(need_row, a, b):
+                    continue
+                _terrain_row(
+                    k, gr, a, b, col_off, cellp, sp, ip, dem, tsc[r - ra], los, dz, diff, rays
+                )
+                _rsrp_run_dem(
+                    a,
+                    b,
+                    dy,
+                    col_off - gm,
+                    xm,
+                    res32,
+                    level32,
+                    c32,
+                    clutter[r],
+                    los,
+                    dz,
+                    diff,
+                    iota,
+                    vrow,
+                )
+                _deferred_diffraction(
+                    k,
+                    gr,
+                    a,
+                    b,
+                    col_off,
+                    cellp,
+                    sp,
+                    ip,
+                    dem,
+                    tsc[r - ra],
+                    rays,
+                    vrow,
+                    level32,
+                    _F32_NEG_INF,
+                )
+                _power(b - a, level32, vrow, prow)
+                _accumulate(a, b, level32, vrow, prow, s_row, best_row, bidx_row, k32)
+    _band_results(
+        r0,
+        r1,
+        w,
+        best,
+        bidx,
+        sums,
+        cellp,
+        celli,
+        sp,
+        ip,
+        out_rsrp,
+        out_server,
+        out_sinr,
+        out_covered,
+    )
     return evals
 
 
@@ -1033,14 +1145,53 @@ def tile_kernel(
     out_sinr,
     out_covered,
 ) -> int:
-    """Best-server RSRP, server, SINR and covered on one tile (serial; for a thread pool).
+    """Best-server RSRP, server, SINR and covered on one tile without a DEM (serial; for a
+    thread pool; :func:`tile_kernel_dem` with one).
 
     ``out_*`` have the tile's shape (h, w), ``clutter`` is (h, w + PAD) (classes, padded);
     returns the number of cell-pixel evaluations.
     """
     h, w = out_rsrp.shape
     return _band(
-        0,
+        np.int64(0),  # not a literal 0: the same compiled _band as the row-band kernel's
+        h,
+        row_off,
+        col_off,
+        cellp,
+        coef,
+        celli,
+        sp,
+        ip,
+        clutter,
+        dem,
+        out_rsrp,
+        out_server,
+        out_sinr,
+        out_covered,
+        _scratch(h, w, cellp, celli, sp, ip),
+    )
+
+
+@jit
+def tile_kernel_dem(
+    row_off,
+    col_off,
+    cellp,
+    coef,
+    celli,
+    sp,
+    ip,
+    clutter,
+    dem,
+    out_rsrp,
+    out_server,
+    out_sinr,
+    out_covered,
+) -> int:
+    """:func:`tile_kernel` with a DEM (``ip[HAS_DEM]`` set; its terrain passes)."""
+    h, w = out_rsrp.shape
+    return _band_dem(
+        np.int64(0),
         h,
         row_off,
         col_off,
@@ -1085,26 +1236,49 @@ def tile_kernel_parallel(
     band = max(band, 1)
     n_bands = (h + band - 1) // band
     evals = np.zeros(n_bands, dtype=np.int64)
+    with_dem = ip[HAS_DEM] != 0
     for b in prange(n_bands):
         r0 = b * band
-        evals[b] = _band(
-            r0,
-            min(r0 + band, h),
-            row_off,
-            col_off,
-            cellp,
-            coef,
-            celli,
-            sp,
-            ip,
-            clutter,
-            dem,
-            out_rsrp,
-            out_server,
-            out_sinr,
-            out_covered,
-            _scratch(band, w, cellp, celli, sp, ip),
-        )
+        r1 = min(r0 + band, h)
+        scratch = _scratch(band, w, cellp, celli, sp, ip)
+        if with_dem:
+            evals[b] = _band_dem(
+                r0,
+                r1,
+                row_off,
+                col_off,
+                cellp,
+                coef,
+                celli,
+                sp,
+                ip,
+                clutter,
+                dem,
+                out_rsrp,
+                out_server,
+                out_sinr,
+                out_covered,
+                scratch,
+            )
+        else:
+            evals[b] = _band(
+                r0,
+                r1,
+                row_off,
+                col_off,
+                cellp,
+                coef,
+                celli,
+                sp,
+                ip,
+                clutter,
+                dem,
+                out_rsrp,
+                out_server,
+                out_sinr,
+                out_covered,
+                scratch,
+            )
     return evals.sum()
 
 
@@ -1129,12 +1303,14 @@ def _footprint_cell(
     level32 = np.float32(sp[LEVEL])
     has_dem = ip[HAS_DEM] != 0
     c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
-    cl = clutter[row_off : row_off + h, col_off : col_off + wp]
+    # A C-contiguous copy (a few hundred KiB): the terrain functions then take the same array
+    # types as in the tile kernel, so they are compiled (and cached) once for both.
+    cl = np.ascontiguousarray(clutter[row_off : row_off + h, col_off : col_off + wp])
     evals = 0
     if has_dem:
         _cell_terrain(
             k,
-            0,
+            np.int64(0),
             h,
             row_off,
             col_off,
