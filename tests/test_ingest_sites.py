@@ -490,8 +490,9 @@ def test_arfcn_columns(tmp_path):
     inp, _ = load(tmp_path, str(path))
     f = inp.cells["freq_mhz"].tolist()
     # NR-ARFCN 627264 → 3000 + 0.015·27264 = 3408.96 MHz; EARFCN 1300 (band 3) → 1805 + 0.1·100;
-    # 1850 is a band-3 frequency in MHz; EARFCN 38400 (band 39) → 1880 + 0.1·150
-    assert f == pytest.approx([3408.96, 1815.0, 1850.0, 1895.0])
+    # EARFCN 1850 (band 3) → 1805 + 0.1·650 = 1870 (a 频点 column holds channel numbers, even
+    # where the number would also be a band-3 frequency); EARFCN 38400 (band 39) → 1880 + 0.1·150
+    assert f == pytest.approx([3408.96, 1815.0, 1870.0, 1895.0])
 
 
 # ---- unit-level pieces ------------------------------------------------------------------------

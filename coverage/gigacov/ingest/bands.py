@@ -13,7 +13,8 @@
   LTE band 41; ``B3``, ``n41`` …) on a row of a given technology means the same frequencies in that
   technology's band: ``b41`` on an NR row is ``n41``, ``n3`` on an LTE row is ``b3``
   (:func:`band_for_tech`).
-* **ARFCN** (``频点`` columns often hold channel numbers, not MHz): NR-ARFCN → MHz by
+* **ARFCN** (``频点`` / ``下行频点`` / ``earfcn`` columns hold channel numbers, not MHz: a whole
+  number there is an ARFCN even when it would also be a frequency in a band): NR-ARFCN → MHz by
   TS 38.104 §5.4.2.1 (global raster: 5 kHz below 3 GHz, 15 kHz from 3 to 24.25 GHz); EARFCN →
   MHz by TS 36.104 §5.7.3, ``F_DL = F_DL_low + 0.1 (N_DL − N_Offs-DL)``, for the LTE bands used
   in China.
@@ -355,8 +356,11 @@ def default_bandwidth(is5: np.ndarray, freq: np.ndarray) -> np.ndarray:
 
 
 def is_arfcn_header(header: str) -> bool:
-    """A header that says ARFCN (``earfcn``, ``ssb_arfcn``): its numbers are channel numbers."""
-    return "arfcn" in header.lower()
+    """A header that names a channel number: ``频点``, ``下行频点``, ``中心频点``, ``earfcn``,
+    ``ssb_arfcn`` … In Chinese operators' exports ``频点`` is the channel number (EARFCN on LTE
+    rows, NR-ARFCN on NR rows), never MHz; MHz go in ``频率`` / ``中心频率(MHz)`` columns."""
+    h = unicodedata.normalize("NFKC", str(header)).lower()
+    return "arfcn" in h or "频点" in h
 
 
 def freq_text(text: str) -> float | None:
@@ -364,39 +368,19 @@ def freq_text(text: str) -> float | None:
     return None if got is None else got[0]
 
 
-_LTE_DL_RANGES = [
-    (2110, 2170),
-    (1805, 1880),
-    (869, 894),
-    (925, 960),
-    (2010, 2025),
-    (2570, 2620),
-    (1880, 1920),
-    (2300, 2400),
-    (2496, 2690),
-]
-
-
-def arfcn_or_mhz(v: np.ndarray, tech: np.ndarray, explicit: bool) -> np.ndarray:
-    """频点 values: ARFCN (NR-ARFCN for 5G rows, EARFCN for 4G) or MHz written in a 频点 column."""
-    out = np.full(v.shape, np.nan)
+def arfcn_or_mhz(v: np.ndarray, tech: np.ndarray) -> np.ndarray:
+    """Values of a 频点 / ARFCN column → MHz: a whole number is a channel number (NR-ARFCN on 5G
+    rows, EARFCN on 4G rows), whatever band its value would also fall in as MHz (电信's EARFCN
+    1825 is 1867.5 MHz, not 1825 MHz); a number with decimals (``1867.5``) cannot be a channel
+    number and is MHz. NaN where the channel number is in no band used here (an NR-ARFCN below
+    400 MHz, an EARFCN outside China's LTE bands) or the MHz are outside 400–7,125."""
+    v = np.asarray(v, dtype=np.float64)
     fin = np.isfinite(v)
-    is5 = tech == "5G"
-    nr = nr_arfcn_to_mhz(v)
-    lte = earfcn_to_mhz(v)
-    if explicit:
-        out = np.where(is5, nr, lte)
-        return np.where(fin, out, np.nan)
-    in_lte_band = np.zeros(v.shape, dtype=bool)
-    for lo, hi in _LTE_DL_RANGES:
-        in_lte_band |= (v >= lo) & (v <= hi)
-    big = fin & (v >= 36000)
-    out = np.where(big & is5, nr, out)
-    out = np.where(big & ~is5, np.where(np.isfinite(lte), lte, nr), out)
-    small = fin & (v < 36000)
-    mhz_ok = (v >= 400) & (v <= 7125)
-    out = np.where(small & is5 & mhz_ok, v, out)
-    out = np.where(small & ~is5 & in_lte_band, v, out)
-    out = np.where(small & ~is5 & ~in_lte_band & np.isfinite(lte), lte, out)
-    out = np.where(small & ~is5 & ~in_lte_band & ~np.isfinite(lte) & mhz_ok, v, out)
-    return out
+    whole = fin & (v == np.floor(np.where(fin, v, 0.0)))
+    is5 = np.asarray(tech) == "5G"
+    with np.errstate(invalid="ignore"):
+        nr = nr_arfcn_to_mhz(np.where(whole, v, -1.0))
+        nr = np.where(nr >= 400.0, nr, np.nan)
+        lte = earfcn_to_mhz(np.where(whole, v, -1.0))
+        mhz = np.where(fin & ~whole & (v >= 400.0) & (v <= 7125.0), v, np.nan)
+    return np.where(whole, np.where(is5, nr, lte), mhz)

@@ -25,7 +25,6 @@ from .bands import (
     default_bandwidth,
     freq_text,
     guess_mhz,
-    is_arfcn_header,
     is_carrier_width,
     n_rb_for,
     parse_band,
@@ -35,12 +34,13 @@ from .site_columns import SiteColumns
 from .site_work import SiteWork
 from .units import (
     angle_unit,
+    bandwidth_unit,
     dbi_unit,
     dbm_unit,
     is_plain_number,
     khz_unit,
     metres_unit,
-    mhz_unit,
+    omni_azimuths,
     power_to_dbm,
 )
 from .vocab import map_unique
@@ -160,7 +160,8 @@ def frequency_stage(w: SiteWork, tech: np.ndarray, band: Band) -> tuple[np.ndarr
             lambda v: (
                 "frequency/band "
                 + v.map(repr)
-                + " is not understood; give MHz (3500), a band (n78, B3) or an ARFCN"
+                + " is not understood; give MHz (3500), a band (n78, B3) or an ARFCN (a 频点 column "
+                "holds channel numbers: EARFCN on LTE rows, NR-ARFCN on NR rows)"
             ),
         )
     frange = np.isfinite(freq) & ((freq < 400) | (freq > 52600))
@@ -280,7 +281,12 @@ def _frequency_columns(cols: SiteColumns, tech: np.ndarray, band: Band, n: int):
         raw = cols.raw["arfcn"]
         p = parse_numbers(raw)
         v = p.values
-        f = arfcn_or_mhz(v, tech, explicit=is_arfcn_header(cols.header["arfcn"]))
+        if cols.unit.get("arfcn", "") in ("mhz", "m"):  # "频点(MHz)": the header says MHz
+            f = np.where((v >= 400) & (v <= 52600), v, np.nan)
+        elif cols.unit.get("arfcn", "") in ("ghz", "g"):
+            f = np.where((v >= 0.4) & (v <= 52.6), v * 1000.0, np.nan)
+        else:
+            f = arfcn_or_mhz(v, tech)
         take = ~np.isfinite(freq) & np.isfinite(f)
         freq[take] = f[take]
         source[take] = "input"
@@ -297,7 +303,7 @@ def carrier_stage(w: SiteWork, tech: np.ndarray, freq: np.ndarray, band: Band):
     """Channel bandwidth (MHz), sub-carrier spacing (kHz) and N_RB per row."""
     cols, tracker, n = w.cols, w.tracker, w.n
     is5 = tech == "5G"
-    bw = w.numeric("bandwidth", mhz_unit, "bandwidth")
+    bw = w.numeric("bandwidth", bandwidth_unit, "bandwidth")
     bw_unit = cols.unit.get("bandwidth", "")
     if bw_unit in ("khz", "k"):
         bw = bw / 1000.0
@@ -379,13 +385,17 @@ def antenna_stage(w: SiteWork) -> dict[str, np.ndarray]:
     height = np.where(hmiss, CELL["5G"]["height_m"], height)
     w.defaults["height_m"] = hmiss
 
+    if cols.has("azimuth"):  # "全向" / "omni" / "360°全向": no azimuth, like an empty cell
+        omni_words = omni_azimuths(cols.raw["azimuth"])
+        if omni_words.any():
+            cols.raw["azimuth"] = cols.raw["azimuth"].astype(object).where(~omni_words, None)
     azimuth = _ranged_column(
         w,
         "azimuth",
         angle_unit,
         "azimuth",
-        lambda a: (a < -360) | (a > 720),
-        lambda v: "azimuth " + v.astype(str) + "° is outside −360…720°",
+        lambda a: (a < -360) | (a > 360),
+        lambda v: "azimuth " + v.astype(str) + "° is outside −360…360°",
     )
     omni = ~np.isfinite(azimuth)
     azimuth = np.where(omni, np.nan, np.mod(azimuth, 360.0))

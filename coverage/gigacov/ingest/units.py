@@ -25,6 +25,8 @@ __all__ = [
     "angle_unit",
     "khz_unit",
     "mhz_unit",
+    "bandwidth_unit",
+    "omni_azimuths",
     "dbm_unit",
     "dbi_unit",
     "power_to_dbm",
@@ -101,6 +103,36 @@ def angle_unit(num: float, unit: str) -> float | None:
     return num if u in ("°", "度", "deg", "degree", "degrees") else None
 
 
+#: An azimuth that says the antenna is omnidirectional: ``全向``, ``omni``, ``360°全向``.
+_OMNI_RE = re.compile(
+    r"^(?:360\s*[°度]?\s*)?(?:全向(?:天线)?|omni(?:directional)?)(?:\s*360\s*[°度]?)?$"
+)
+
+
+def omni_azimuths(raw: pd.Series) -> np.ndarray:
+    """Cells of an azimuth column that say "omnidirectional" (``全向``, ``omni``, ``360°全向``):
+    such a cell has no azimuth, like an empty one."""
+    if raw.dtype.kind in "iufbM":
+        return np.zeros(len(raw), dtype=bool)
+    text = raw.astype(object).map(
+        lambda t: unicodedata.normalize("NFKC", t).strip().lower() if isinstance(t, str) else ""
+    )
+    return text.str.match(_OMNI_RE).to_numpy(dtype=bool, na_value=False)
+
+
+#: An FDD pair written as "2×30MHz" / "2*30M" / "2x20M": the channel bandwidth is the 30 MHz.
+_PAIRED_RE = re.compile(r"^[×x*]\s*(\d+(?:\.\d+)?)\s*(mhz|m|兆)?$")
+
+
+def bandwidth_unit(num: float, unit: str) -> float | None:
+    """A bandwidth with a unit (:func:`mhz_unit`), or an FDD pair ``2×30MHz`` → 30 (MHz): the
+    uplink and downlink each 30 MHz wide, the channel bandwidth 30 MHz."""
+    m = _PAIRED_RE.match(unit.strip().lower())
+    if m and num == 2:
+        return float(m.group(1))
+    return mhz_unit(num, unit)
+
+
 def khz_unit(num: float, unit: str) -> float | None:
     u = unit.strip().lower()
     return num if u in ("khz", "k") else None
@@ -156,6 +188,25 @@ def is_plain_number(raw: pd.Series) -> np.ndarray:
 _YEAR_RE = r"((?:19|20)\d{2})"
 
 
+#: A date's month and day after its year: "2024-06-30", "2024/6/30", "2024.6", "2024年6月30日".
+_DATE_PARTS_RE = r"^(?:19|20)\d{2}\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2}))?(?:\D|$)"
+
+
+def _valid_dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether each (year, month, day) is a date of the calendar (month 1–12, day in month)."""
+    year = np.asarray(year, dtype=float)
+    month = np.asarray(month, dtype=float)
+    day = np.asarray(day, dtype=float)
+    ok = np.isfinite(year) & (month >= 1) & (month <= 12) & (day >= 1)
+    mdays = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+    leap = (np.nan_to_num(year) % 4 == 0) & (
+        (np.nan_to_num(year) % 100 != 0) | (np.nan_to_num(year) % 400 == 0)
+    )
+    m = np.clip(np.nan_to_num(month), 1, 12).astype(int) - 1
+    last = mdays[m] + ((m == 1) & leap)
+    return ok & (day <= last)
+
+
 def parse_years(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Commissioning dates/years → year (float, NaN = none) and a bad-value mask, vectorised.
 
@@ -184,7 +235,13 @@ def parse_years(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     fin = np.isfinite(num) & ~is_dt & ~miss
     y = np.full(n, np.nan)
     y = np.where(fin & (num >= 1900) & (num <= 2100), np.floor(num), y)
-    y = np.where(fin & (num >= 19000101) & (num <= 21001231), np.floor(num / 10000), y)
+    ymd = fin & (num >= 19000101) & (num <= 21001231)
+    no_date = np.zeros(n, dtype=bool)
+    if ymd.any():  # 20240315; 20241301 has no month 13: no date
+        whole = np.floor(num[ymd])
+        ok = _valid_dates(whole // 10000, (whole // 100) % 100, whole % 100)
+        y[np.flatnonzero(ymd)[ok]] = whole[ok] // 10000
+        no_date[np.flatnonzero(ymd)[~ok]] = True
     serial = fin & (num >= 20000) & (num < 80000)  # Excel day numbers (1954–2119)
     if serial.any():
         y[serial] = (pd.Timestamp("1899-12-30") + pd.to_timedelta(num[serial], unit="D")).year
@@ -192,13 +249,23 @@ def parse_years(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if unix.any():
         y[unix] = pd.to_datetime(num[unix], unit="s").year
     year = np.where(np.isfinite(y), y, year)
-    text = ~miss & ~is_dt & ~np.isfinite(year)
+    text = ~miss & ~is_dt & ~np.isfinite(year) & ~no_date
     if text.any():
         idx = np.flatnonzero(text)
         sub = s.iloc[idx].astype("str").str.strip()
         # fast path: text starting with a year ("2021-06-30", "2021/6/30", "2021年3月")
         lead = sub.str.match(r"(?:19|20)\d{2}(?:\D|$)").to_numpy(dtype=bool, na_value=False)
         year[idx[lead]] = fast_float(sub[lead].str.slice(0, 4))
+        # … whose month and day, when given, exist ("2024-13-01", "2023-02-30" are no dates)
+        parts = sub[lead].str.extract(_DATE_PARTS_RE)
+        if parts[0].notna().any():
+            mon = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            day = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            day = np.where(np.isfinite(day), day, 1.0)
+            yr = year[idx[lead]]
+            given = np.isfinite(mon)
+            ok = _valid_dates(yr, np.where(given, mon, 1.0), day)
+            year[idx[lead][given & ~ok]] = np.nan
         rest = idx[~lead]
         if rest.size:
             extracted = s.iloc[rest].astype("str").str.extract(_YEAR_RE, expand=False)

@@ -1,0 +1,139 @@
+"""A third user trial on realistic files: channel numbers in 频点 columns, impossible values,
+common notations (FDD pairs, omni), city-wide lists with a one-county region, several key-place
+lists, and workbooks with one sheet per operator or technology. Every fixture is written here
+with the real writers (openpyxl, pandas)."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from gigacov.ingest import load_inputs
+from gigacov.scenario import scenario_from_dict
+
+JINJIANG = (118.5501, 24.7083)  # 350582 晋江市
+SHISHI = (118.6759, 24.7422)  # 350581 石狮市
+
+
+def scenario(tmp_path, sites_path, region="350500", **sections):
+    data = {
+        "scenario": {"name": "t", "year": 2024, "region": region},
+        "sites": {"path": sites_path if isinstance(sites_path, list) else str(sites_path)},
+    }
+    for k, v in sections.items():
+        data.setdefault(k, {}).update(v)
+    return scenario_from_dict(data, base_dir=tmp_path)
+
+
+def write_xlsx(path, sheets):
+    """A workbook with one sheet per ``(name, rows)`` (header first)."""
+    wb = openpyxl.Workbook()
+    for i, (name, rows) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = name
+        for r in rows:
+            ws.append(list(r))
+    wb.save(path)
+    return path
+
+
+SITE_HEADER = ["基站编号", "运营商", "经度", "纬度", "网络制式"]
+
+
+# ------------------------------------------------------------------------------------------------
+# A. 频点 columns hold channel numbers
+# ------------------------------------------------------------------------------------------------
+
+
+def test_pindian_whole_numbers_are_channel_numbers_even_inside_an_lte_band(tmp_path):
+    x, y = JINJIANG
+    header = [*SITE_HEADER, "下行频点", "带宽"]
+    rows = [
+        ("T1", "中国电信", x, y, "LTE", 1825, 20),  # EARFCN 1825: B3 1805 + 0.1·625 = 1867.5
+        ("U1", "中国联通", x + 0.001, y, "LTE", 1650, 20),  # B3 1805 + 0.1·450 = 1850
+        ("U2", "中国联通", x + 0.002, y, "LTE", 1850, 20),  # B3 1805 + 0.1·650 = 1870
+        ("M1", "中国移动", x + 0.003, y, "NR", 504990, 100),  # NR-ARFCN → 2524.95
+        ("M2", "中国移动", x + 0.004, y, "LTE", 38400, 20),  # B39 1880 + 0.1·150 = 1895
+        ("T2", "中国电信", x + 0.005, y, "LTE", 1867.5, 20),  # decimals: no channel number
+    ]
+    p = write_xlsx(tmp_path / "sites.xlsx", [("基站", [header, *rows])])
+    inp = load_inputs(scenario(tmp_path, p))
+    assert inp.rejected.empty
+    f = inp.cells.set_index("site_id")["freq_mhz"]
+    assert f["T1"] == pytest.approx(1867.5) and f["U1"] == pytest.approx(1850.0)
+    assert f["U2"] == pytest.approx(1870.0) and f["M1"] == pytest.approx(2524.95)
+    assert f["M2"] == pytest.approx(1895.0) and f["T2"] == pytest.approx(1867.5)
+
+
+def test_explicit_mhz_headers_stay_mhz_and_unknown_channels_are_rejected(tmp_path):
+    x, y = JINJIANG
+    header = [*SITE_HEADER, "中心频率(MHz)"]
+    rows = [("T1", "中国电信", x, y, "LTE", 1825), ("U1", "中国联通", x + 0.001, y, "LTE", 1850)]
+    p = write_xlsx(tmp_path / "mhz.xlsx", [("基站", [header, *rows])])
+    f = load_inputs(scenario(tmp_path, p)).cells.set_index("site_id")["freq_mhz"]
+    assert f["T1"] == pytest.approx(1825.0) and f["U1"] == pytest.approx(1850.0)
+    # EARFCN 1000 lies in no LTE band used in China: rejected, not taken for 1000 MHz
+    header = [*SITE_HEADER, "频点"]
+    rows = [("T1", "中国电信", x, y, "LTE", 1000), ("T2", "中国电信", x + 0.001, y, "LTE", 1300)]
+    p = write_xlsx(tmp_path / "ch.xlsx", [("基站", [header, *rows])])
+    inp = load_inputs(scenario(tmp_path, p))
+    assert inp.rejected["row"].tolist() == [2]
+    assert inp.rejected["reason"].tolist() == ["not_a_number"]
+    assert "频点" in inp.rejected["message"].iloc[0]
+    assert inp.cells["freq_mhz"].tolist() == pytest.approx([1815.0])
+
+
+# ------------------------------------------------------------------------------------------------
+# B. Impossible values are rejected, not repaired
+# ------------------------------------------------------------------------------------------------
+
+
+def test_impossible_azimuths_and_dates_are_rejected(tmp_path):
+    x, y = JINJIANG
+    header = [*SITE_HEADER, "工作频段", "方位角", "开通时间"]
+    rows = [
+        ("M1", "中国移动", x, y, "NR", "n41", "0/120/400", "2022"),  # 400° is no azimuth
+        ("M2", "中国移动", x + 0.001, y, "NR", "n41", 500, "2022"),
+        ("M3", "中国移动", x + 0.002, y, "NR", "n41", "0", "2024-13-01"),  # month 13
+        ("M4", "中国移动", x + 0.003, y, "NR", "n41", "0", "2023-02-29"),  # no 29 Feb in 2023
+        ("M5", "中国移动", x + 0.004, y, "NR", "n41", "0", 20241301),  # yyyymmdd, month 13
+        ("M6", "中国移动", x + 0.005, y, "NR", "n41", "-30", "2024-02-29"),  # fine: leap day
+        ("M7", "中国移动", x + 0.006, y, "NR", "n41", "360", "2022年6月"),  # fine
+    ]
+    p = write_xlsx(tmp_path / "sites.xlsx", [("基站", [header, *rows])])
+    inp = load_inputs(scenario(tmp_path, p))
+    rej = inp.rejected.drop_duplicates("row").set_index("row")["reason"].to_dict()
+    assert rej == {
+        2: "out_of_range",
+        3: "out_of_range",
+        4: "bad_date",
+        5: "bad_date",
+        6: "bad_date",
+    }
+    c = inp.cells.set_index("site_id")
+    assert sorted(c.index) == ["M6", "M7"]
+    assert c.loc["M6", "azimuth_deg"] == 330.0 and c.loc["M7", "azimuth_deg"] == 0.0
+
+
+# ------------------------------------------------------------------------------------------------
+# C. Common notations: FDD pairs, omni antennas
+# ------------------------------------------------------------------------------------------------
+
+
+def test_fdd_paired_bandwidths_and_omni_azimuths_are_read(tmp_path):
+    x, y = JINJIANG
+    header = [*SITE_HEADER, "工作频段", "带宽", "方位角"]
+    rows = [
+        ("T1", "中国电信", x, y, "NR", "n1", "2×20MHz", "全向"),
+        ("U1", "中国联通", x + 0.001, y, "NR", "n3", "2*15M", "omni"),
+        ("T2", "中国电信", x + 0.002, y, "LTE", "B3", "2x20M", "360°全向"),
+        ("T3", "中国电信", x + 0.003, y, "LTE", "B3", "20M", "90"),
+        ("T4", "中国电信", x + 0.004, y, "LTE", "B3", "3x20M", "90"),  # no pair of three
+    ]
+    p = write_xlsx(tmp_path / "sites.xlsx", [("基站", [header, *rows])])
+    inp = load_inputs(scenario(tmp_path, p))
+    assert inp.rejected["row"].tolist() == [6]
+    c = inp.cells.set_index("site_id")
+    assert c["bandwidth_mhz"].to_dict() == {"T1": 20.0, "U1": 15.0, "T2": 20.0, "T3": 20.0}
+    assert c["azimuth_deg"].isna().tolist() == [True, True, True, False]
+    assert (c["beamwidth_deg"][["T1", "U1", "T2"]] == 360.0).all()
