@@ -131,3 +131,40 @@ def test_no_row_of_the_scenario_year_is_said(tmp_path):
         "no row is for the scenario year 2024 (years present: 2022, 2023)" in w
         for w in inp.warnings
     )
+
+
+def test_one_row_per_operator_is_summed_per_unit_never_the_first_operator_alone(tmp_path):
+    """Statistics given per operator (运营商): ports and users are summed per unit; before,
+    the second and third operators' rows were rejected as duplicates and the first operator's
+    share (30 %) made the county pass where all three together (23.5 %) fail."""
+    text = (
+        "区县代码,区县,运营商,年份,家庭户数,固定宽带用户数,千兆用户数,PON端口数\n"
+        "350502,鲤城区,中国移动,2024,80000,74550,22365,2840\n"
+        "350502,鲤城区,中国电信,2024,80000,52185,10437,1987\n"
+        "350502,鲤城区,中国联通,2024,80000,22365,2236,852\n"
+        "350502,鲤城区,合计,2024,80000,149100,35038,5679\n"  # a total beside them: skipped
+        "350503,丰泽区,中国移动,2024,90000,112875,33862,4300\n"
+        "350503,丰泽区,中国电信,2024,91000,60000,,2000\n"  # households differ, users blank
+        ",合计,,2024,1,1,1,1\n"  # a total row without a code: skipped, not rejected
+    )
+    inp, rep, path = load(tmp_path, text, encoding="gbk")
+    bb = inp.broadband.set_index("admin_code")
+    assert bb.loc["350502", "fixed_users"] == 149100
+    assert bb.loc["350502", "users_1000m_plus"] == 35038  # 23.5 % of users, not the 30 % of one
+    assert bb.loc["350502", "households"] == 80000  # the unit's, given alike by every operator
+    assert np.isnan(bb.loc["350503", "households"])  # 90000 vs 91000: not guessed
+    assert np.isnan(bb.loc["350503", "users_1000m_plus"])  # one operator blank: no partial sum
+    assert bb.loc["350503", "pon_ports"] == 6300
+    assert inp.rejected[inp.rejected.file == str(path)].empty
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (7, 5, 0, 2)
+    assert rep.skipped_reasons == {"total_row": 2}
+    assert any(
+        "per operator (China Mobile, China Telecom, China Unicom)" in w for w in inp.warnings
+    )
+    assert any("different household counts for 350503 households" in w for w in inp.warnings)
+    assert any("no value in '千兆用户数' (350503 (row 7))" in w for w in inp.warnings)
+    # the same operator twice for one unit is still a duplicate
+    inp, rep, path = load(tmp_path, text.replace("中国电信,2024,80000", "中国移动,2024,80000"))
+    rej = inp.rejected[inp.rejected.file == str(path)]
+    assert rej["reason"].tolist() == ["duplicate_id"]
+    assert "operator China Mobile already given in row 2" in rej["message"].iloc[0]

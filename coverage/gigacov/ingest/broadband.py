@@ -28,10 +28,11 @@ import pandas as pd
 
 from ..rundir import sha256_file
 from ..scenario import Scenario
-from ._common import Rejects, Tracker, log, parse_numbers
+from ._common import Rejects, Tracker, as_text, log, parse_numbers
 from .boundaries import Boundaries, normalise_codes
 from .model import BROADBAND_COLUMNS, InputReport
 from .tables import match_table, missing_columns_error, read_table
+from .vocab import map_unique, normalise_operator
 
 __all__ = ["BROADBAND_ALIASES", "COUNT_COLUMNS", "RATIO_CHECKS", "read_broadband"]
 
@@ -47,8 +48,14 @@ BROADBAND_ALIASES: dict[str, list[str]] = {
         "单位代码",
         "county_code",
         "village_code",
+        "区县代码",
+        "县区代码",
+        "区县编码",
+        "村代码",
+        "村级代码",
     ],
-    "year": ["年份", "年度", "统计年份", "年", "stat_year"],
+    "year": ["年份", "年度", "统计年份", "统计年度", "报告年度", "年", "stat_year"],
+    "operator": ["运营商", "运营商名称", "基础电信企业", "电信企业", "企业", "operator", "carrier"],
     "households": ["家庭户数", "住户数", "总户数", "户数", "家庭总户数", "households_total", "hh"],
     "fttx_households_covered": [
         "ftth覆盖家庭数",
@@ -129,6 +136,23 @@ COUNT_COLUMNS = [
     c for c in BROADBAND_COLUMNS if c not in ("admin_code", "level", "year", "source_row")
 ]
 
+#: Counts that add up across operators (each operator's own ports and users).
+ADDITIVE_COLUMNS = [
+    "pon_ports",
+    "pon_10g_ports",
+    "fixed_users",
+    "users_500m_plus",
+    "users_1000m_plus",
+    "mobile_users",
+    "users_5g",
+]
+#: Counts of the unit's households: not additive across operators (a household reached by two
+#: operators' fibre is one household); operators' rows must agree on them.
+HOUSEHOLD_COLUMNS = ["households", "fttx_households_covered", "gigabit_households_covered"]
+
+#: Words that make a row a total (合计) rather than a unit's or an operator's own figures.
+TOTAL_WORDS = ("合计", "总计", "小计", "全市", "全省", "汇总", "total", "全部")
+
 #: (numerator, denominator): numerator must not exceed denominator.
 RATIO_CHECKS = [
     ("fttx_households_covered", "households"),
@@ -200,6 +224,23 @@ def read_broadband(
     raw_code = df[hc]
     code = normalise_codes(raw_code).to_numpy(dtype=object)
     code_s = pd.Series(code, dtype=object).astype(str)
+    # a 合计 row (no code, a total word in one of its text cells) is a total, not a bad row
+    no_code = code == ""
+    if no_code.any():
+        total_word = np.zeros(n, dtype=bool)
+        for c in df.columns:
+            if not pd.api.types.is_numeric_dtype(df[c]):
+                text = as_text(df[c]).str.lower()
+                total_word |= text.str.contains("|".join(TOTAL_WORDS), regex=True).to_numpy(
+                    dtype=bool, na_value=False
+                )
+        tracker.skip(
+            no_code & total_word,
+            "total_row",
+            hc,
+            raw_code,
+            "a total row (合计) without an admin code: gigacov sums the units' own rows",
+        )
     tracker.reject(code == "", hc, None, "missing_value", "no admin code")
     six = code_s.str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
     twelve = code_s.str.fullmatch(r"\d{12}").to_numpy(dtype=bool)
@@ -354,9 +395,38 @@ def read_broadband(
             "out_of_range",
             lambda v, nn=num, dd=den: f"{nn} above {dd} (" + v + f"); {nn} cannot exceed {dd}",
         )
-    # duplicates (unit, year)
+    # operators: one row per operator and unit is summed; a total row beside them is skipped
+    op = np.full(n, "", dtype=object)
+    if "operator" in cmap:
+        ho = cmap.header("operator")
+        raw_op = as_text(df[ho])
+        op = map_unique(raw_op, normalise_operator).to_numpy(dtype=object)
+        is_total = (
+            raw_op.str.lower()
+            .str.contains("|".join(TOTAL_WORDS), regex=True)
+            .to_numpy(dtype=bool, na_value=False)
+        )
+        op = np.where(is_total, "", np.where(op == "", raw_op.to_numpy(dtype=object), op))
+        by_unit = pd.DataFrame({"c": code, "y": year, "op": op})[tracker.alive & ~is_total]
+        has_ops = set(map(tuple, by_unit[["c", "y"]].drop_duplicates().to_numpy().tolist()))
+        redundant = (
+            is_total
+            & tracker.alive
+            & np.array([(c, y) in has_ops for c, y in zip(code, year, strict=True)], dtype=bool)
+        )
+        tracker.skip(
+            redundant,
+            "total_row",
+            ho,
+            raw_op,
+            lambda v: (
+                "operator " + v.map(repr) + ": a total beside the unit's per-operator rows, "
+                "which gigacov sums instead"
+            ),
+        )
+    # duplicates (unit, year[, operator])
     alive = tracker.alive
-    key = pd.DataFrame({"c": code, "y": year})
+    key = pd.DataFrame({"c": code, "y": year, "op": op})
     sub = key[alive]
     dup = sub.duplicated(keep="first").to_numpy()
     if dup.any():
@@ -371,8 +441,9 @@ def read_broadband(
         mask[np.flatnonzero(alive)[dup]] = True
         msgs = np.array(
             [
-                f"unit {c!r}, year {int(y)} already given in row {first[(c, y)]}"
-                for c, y in zip(code[mask], year[mask], strict=True)
+                f"unit {c!r}, year {int(y)}{f', operator {o}' if o else ''} already given in "
+                f"row {first[(c, y, o)]}"
+                for c, y, o in zip(code[mask], year[mask], op[mask], strict=True)
             ],
             dtype=object,
         )
@@ -391,6 +462,9 @@ def read_broadband(
     for col in COUNT_COLUMNS:
         out[col] = values[col][keep].astype("float64")
     out["source_row"] = table.rows[keep]
+    out["_op"] = op[keep]
+    _say_missing(out, cmap, table.path, warnings)
+    out = _sum_operators(out, table.path, warnings)
     out = out[list(BROADBAND_COLUMNS)].reset_index(drop=True)
     log.info(
         "broadband: %d rows read, %d used, %d rejected, %d skipped",
@@ -400,3 +474,62 @@ def read_broadband(
         report.skipped,
     )
     return out, report, warnings
+
+
+def _sum_operators(out: pd.DataFrame, path, warnings: list[str]) -> pd.DataFrame:
+    """One row per unit and year: the rows of several operators are summed.
+
+    Ports and users add up (:data:`ADDITIVE_COLUMNS`; a count one operator leaves blank makes
+    the sum no data, never a partial sum). Household counts belong to the unit, not to an
+    operator: when the operators' rows agree they are kept, otherwise they are no data (the
+    union of two operators' fibre coverage is not in the file), with a warning."""
+    multi = out.duplicated(["admin_code", "year"], keep=False)
+    if not multi.any():
+        return out.drop(columns="_op")
+    groups = out[multi].groupby(["admin_code", "year"], sort=False)
+    rows = []
+    disagree: list[str] = []
+    for (code, _yr), g in groups:
+        rec = g.iloc[0].copy()
+        for c in ADDITIVE_COLUMNS:
+            rec[c] = g[c].sum(skipna=False)
+        for c in HOUSEHOLD_COLUMNS:
+            vals = g[c].dropna().unique()
+            if len(vals) <= 1:
+                rec[c] = vals[0] if len(vals) else np.nan
+            else:
+                rec[c] = np.nan
+                disagree.append(f"{code} {c}")
+        rows.append(rec)
+    n_units = len(rows)
+    ops = sorted({str(o) for o in out.loc[multi, "_op"] if o})
+    warnings.append(
+        f"{path}: {int(multi.sum())} rows give {n_units} unit-year(s) per operator "
+        f"({', '.join(ops)}); their ports and users are summed per unit"
+    )
+    if disagree:
+        warnings.append(
+            f"{path}: the operators' rows give different household counts for "
+            f"{', '.join(disagree[:5])}{', ...' if len(disagree) > 5 else ''}; households are the "
+            "unit's, not an operator's, so these are no data (give them once, in a row of their "
+            "own or the same in every operator's row)"
+        )
+    merged = pd.concat([out[~multi], pd.DataFrame(rows)], ignore_index=True)
+    return merged.sort_values("source_row", kind="stable").drop(columns="_op")
+
+
+def _say_missing(out: pd.DataFrame, cmap, path, warnings: list[str]) -> None:
+    """A blank (or ``—``, ``/``) cell in a column the file has is no data for that unit: say
+    which units, so that a figure that turns into no data is never a surprise."""
+    for c in COUNT_COLUMNS:
+        if c not in cmap or not len(out):
+            continue
+        miss = out[c].isna().to_numpy()
+        if miss.any():
+            rows = out.loc[miss, "source_row"].astype(int).tolist()
+            codes = out.loc[miss, "admin_code"].astype(str).tolist()
+            ex = ", ".join(f"{k} (row {r})" for k, r in zip(codes[:5], rows[:5], strict=True))
+            warnings.append(
+                f"{path}: {int(miss.sum())} unit(s) have no value in {cmap.header(c)!r} "
+                f"({ex}{', ...' if miss.sum() > 5 else ''}); {c} is no data there"
+            )
