@@ -73,6 +73,10 @@ def test_validate_command_json_table_and_strict(tmp_path):
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["ok"] is True and doc["rejected_rows"] == 1 and doc["skipped_rows"] == 80
+    # a rejected row is said in the warnings of every command, not only in the CSV
+    assert any("1 of 4 row(s) rejected (unknown_technology: 1)" in w for w in doc["warnings"]), doc[
+        "warnings"
+    ]
     by = {r["input"]: r for r in doc["inputs"]}
     assert by["sites"]["read"] == 4 and by["sites"]["used"] == 3 and by["sites"]["rejected"] == 1
     assert by["sites"]["defaults"]["freq_mhz"] == 3

@@ -187,6 +187,17 @@ def load_inputs(scenario: Scenario) -> Inputs:
         assert rep.read == rep.used + rep.rejected + rep.skipped, rep  # every row counted once
     # every skipped row is listed once
     assert len(skipped) == sum(rep.skipped for rep in reports), (len(skipped), reports)
+    # rejected rows are never only in a file the user may not open: every command says so
+    for rep in reports:
+        if rep.rejected:
+            mine = rejected[rejected["file"] == rep.path]["reason"].value_counts()
+            why = ", ".join(f"{r}: {k}" for r, k in mine.items())
+            msg = (
+                f"{rep.path}: {rep.rejected} of {rep.read} row(s) rejected ({why}); they are "
+                "not in any figure — see rejected_rows.csv"
+            )
+            warnings.append(msg)
+            rep.warnings.append(msg)
     cells = sites.cells if sites.cells is not None else pd.DataFrame(columns=list(CELL_COLUMNS))
     log.info(
         "ingest: %d cells, %d rejected rows, %d warnings", len(cells), len(rejected), len(warnings)
