@@ -272,6 +272,39 @@ def test_village_population_column_is_kept_exactly_not_read_back_from_the_grid()
         va1["covered_population_5g"] + va2["covered_population_5g"], abs=1e-9
     )
     assert 0.0 <= va1["pop_coverage_5g"] <= 1.0
+    # 350503 has no village with a population: no data, not its neighbours' edge pixels
+    assert np.isnan(row(ind, "county", "350503")["population"])
+    assert np.isnan(row(ind, "city", "350500")["population"])
+
+
+def test_villages_covering_a_small_part_of_their_county_give_it_no_population(caplog):
+    """Villages with a population on a third of the county: the county's figure is not their
+    sum (which would halve its population and double its sites per 10,000 people)."""
+    b = boundaries(villages=True, population=[np.nan, np.nan, np.nan, np.nan, 1000.0, np.nan])
+    inputs = make_inputs(b=b)
+    pop = population_grid(inputs, GRID)
+    with caplog.at_level(logging.WARNING, logger="gigacov"):
+        ind = compute_indicators(inputs, GRID, pop, {"5G": coverage()})
+    assert row(ind, "village", "350502001001")["population"] == 1000.0
+    county = row(ind, "county", "350502")
+    assert np.isnan(county["population"]) and np.isnan(county["sites_5g_per_10k"])
+    assert "cover only 50% of its area" in caplog.text
+
+
+def test_statistics_of_some_villages_only_are_labelled_on_the_county_and_its_city():
+    bb = broadband(
+        [
+            ("350502001001", "village", 2024, 100, 90),  # VA2 has no row
+            ("350503", "county", 2024, 40, 40),
+        ]
+    )
+    ind = compute_indicators(make_inputs(bb=bb), GRID, POP, {"5G": coverage()})
+    a = row(ind, "county", "350502")
+    assert a["name"] == "A（统计数据仅含 1/2 个村）"
+    assert a["name_en"].endswith("(statistics from 1 of 2 villages only)")
+    assert row(ind, "county", "350503")["name"] == "B"
+    city = row(ind, "city", "350500")
+    assert city["name"].endswith("（统计数据完整的区县仅 1/2）")
 
 
 def test_grid_mismatch_is_an_error():

@@ -131,6 +131,7 @@ def county_statistics(
         counties[f] = [r[0][f] for r in stats_rows]
     counties["stats_source"] = [r[1] for r in stats_rows]
     counties["stats_missing_units"] = np.array([r[2] for r in stats_rows], dtype=np.int64)
+    _label_partial_county_stats(counties, known_villages)
     no_stats = counties.loc[counties["stats_source"] == "none", "admin_code"].tolist()
     if no_stats and (len(vrows) or len(crows)):
         log.warning("no broadband statistics for %s for county(ies) %s", year, ", ".join(no_stats))
@@ -195,8 +196,12 @@ def roll_up(
             rec["village_counties"] = (
                 f"{with_villages}/{len(ch)}" if 0 < with_villages < len(ch) else ""
             )
+            # counties whose own statistics are partial (some villages' rows only) count as
+            # incomplete too
+            thin = int((has & (ch["stats_missing_units"].fillna(0) > 0)).sum())
+            complete = len(ch) - missing - thin
             rec["stats_counties"] = (
-                f"{len(ch) - missing}/{len(ch)}" if has.any() and missing else ""
+                f"{complete}/{len(ch)}" if has.any() and complete < len(ch) else ""
             )
             if has.any() and missing:
                 log.warning(
@@ -292,6 +297,24 @@ def _label_partial_villages(table: gpd.GeoDataFrame) -> None:
             )
 
 
+def _label_partial_county_stats(counties: gpd.GeoDataFrame, known_villages: pd.Series) -> None:
+    """Mark counties whose statistics sum only some of their villages' rows: the name says
+    so in every output ("（统计数据仅含 40/142 个村）"), as a city's does for its counties."""
+    part = (counties["stats_source"] == "villages") & (counties["stats_missing_units"] > 0)
+    for i in np.flatnonzero(part.to_numpy()):
+        code = str(counties["admin_code"].iloc[i])
+        total = int(known_villages.get(code, 0))
+        have = total - int(counties["stats_missing_units"].iloc[i])
+        counties.iloc[i, counties.columns.get_loc("name")] = (
+            f"{counties['name'].iloc[i]}（统计数据仅含 {have}/{total} 个村）"
+        )
+        if "name_en" in counties.columns:
+            en = counties["name_en"].iloc[i] or code
+            counties.iloc[i, counties.columns.get_loc("name_en")] = (
+                f"{en} (statistics from {have} of {total} villages only)"
+            )
+
+
 def _label_partial_stats(table: gpd.GeoDataFrame) -> None:
     """Mark city/province rows whose statistics sum only some of their counties.
 
@@ -307,12 +330,12 @@ def _label_partial_stats(table: gpd.GeoDataFrame) -> None:
             continue
         n, total = part.split("/")
         table.iloc[i, table.columns.get_loc("name")] = (
-            f"{table['name'].iloc[i]}（统计数据仅含 {n}/{total} 个区县）"
+            f"{table['name'].iloc[i]}（统计数据完整的区县仅 {n}/{total}）"
         )
         if "name_en" in table.columns:
             en = table["name_en"].iloc[i] or table["admin_code"].iloc[i]
             table.iloc[i, table.columns.get_loc("name_en")] = (
-                f"{en} (statistics from {n} of {total} counties only)"
+                f"{en} (complete statistics from {n} of {total} counties only)"
             )
 
 

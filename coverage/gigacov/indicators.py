@@ -344,6 +344,11 @@ def compute_indicators(
     )
 
 
+#: Below this share of its area covered by villages that carry ``[population] column``, a
+#: county's population is no data (not the sum of a part of it).
+MIN_VILLAGE_AREA_SHARE = 0.9
+
+
 def _exact_column_population(
     counties: gpd.GeoDataFrame,
     villages: gpd.GeoDataFrame,
@@ -380,14 +385,41 @@ def _exact_column_population(
         rescale(villages, villages["admin_code"].astype(str).map(by_village).to_numpy(float))
         county_of = villages["admin_code"].astype(str).str[:6]
         has = villages["population"].notna()
-        sums = villages[has].groupby(county_of[has])[["population", *cols]].sum(min_count=1)
+        sums = (
+            villages[has]
+            .groupby(county_of[has])[["population", "area_km2", *cols]]
+            .sum(min_count=1)
+        )
         code = counties["admin_code"].astype(str)
         inside = code.isin(sums.index).to_numpy()
-        if inside.any():
-            for c in ["population", *cols]:
-                vals = counties[c].to_numpy(dtype=np.float64).copy()
-                vals[inside] = sums.loc[code[inside], c].to_numpy(dtype=np.float64)
-                counties[c] = vals
+        # A county's population is its villages' sum only where they cover it: a county with
+        # no village (or villages on a small part of it) has no population figure, rather
+        # than the people of its neighbours' edge pixels or half of its own.
+        share = np.zeros(len(counties))
+        area = counties["area_km2"].to_numpy(dtype=np.float64)
+        share[inside] = sums.loc[code[inside], "area_km2"].to_numpy(dtype=np.float64) / np.where(
+            area[inside] > 0, area[inside], np.nan
+        )
+        covered = inside & (share >= MIN_VILLAGE_AREA_SHARE)
+        for c in ["population", *cols]:
+            vals = np.full(len(counties), np.nan)
+            vals[covered] = sums.loc[code[covered], c].to_numpy(dtype=np.float64)
+            counties[c] = vals
+        thin = inside & ~covered
+        if thin.any():
+            log.warning(
+                "county %s: its villages with a population cover only %s of its area; its "
+                "population (and every figure per person) is no data rather than their sum",
+                ", ".join(code[thin]),
+                ", ".join(f"{s:.0%}" for s in share[thin]),
+            )
+        none = ~inside
+        if none.any():
+            log.warning(
+                "county %s: no village with a population ([population] column); its population "
+                "is no data",
+                ", ".join(code[none]),
+            )
         return
     cv = pd.to_numeric(b.loc[level_of == "county", "population"], errors="coerce")
     by_county = pd.Series(
