@@ -381,7 +381,9 @@ def test_site_margin_keeps_border_sites(tmp_path):
     anxi = b.set_index("admin_code").loc["350524", "geometry"]
     x, y = anxi.centroid.x, anxi.bounds[3] + 0.015
     path = tmp_path / "s.csv"
-    path.write_text(f"lon,lat\n{x},{y}\n{x},{y + 0.3}\n", encoding="utf-8")
+    # 0.3° north is deep in a county of another city of the boundary file: a valid site of
+    # another region, skipped; Hangzhou lies in no county of the file: rejected
+    path.write_text(f"lon,lat\n{x},{y}\n{x},{y + 0.3}\n120.15,30.28\n", encoding="utf-8")
     inp, rep = load(tmp_path, str(path))
     assert len(inp.cells) == 1 and inp.cells["admin_code"].iloc[0] in (
         "",
@@ -390,6 +392,8 @@ def test_site_margin_keeps_border_sites(tmp_path):
         "350526",
     )
     assert inp.rejected["reason"].tolist() == ["outside_region"]
+    assert inp.rejected["row"].tolist() == [4]
+    assert rep.skipped_reasons == {"outside_region": 1}
 
 
 def test_site_level_rows_are_split_into_one_cell_per_azimuth(tmp_path):

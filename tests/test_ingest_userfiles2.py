@@ -13,6 +13,8 @@ from gigacov.scenario import scenario_from_dict
 
 JINJIANG = (118.5501, 24.7083)  # 350582 晋江市
 SHISHI = (118.6759, 24.7422)  # 350581 石狮市
+NANAN = (118.3258, 24.9451)  # 350583 南安市
+ANXI = (117.9417, 25.1371)  # 350524 安溪县
 
 
 def scenario(tmp_path, sites_path, region="350500", **sections):
@@ -137,3 +139,33 @@ def test_fdd_paired_bandwidths_and_omni_azimuths_are_read(tmp_path):
     assert c["bandwidth_mhz"].to_dict() == {"T1": 20.0, "U1": 15.0, "T2": 20.0, "T3": 20.0}
     assert c["azimuth_deg"].isna().tolist() == [True, True, True, False]
     assert (c["beamwidth_deg"][["T1", "U1", "T2"]] == 360.0).all()
+
+
+# ------------------------------------------------------------------------------------------------
+# D. A city-wide list read for one county
+# ------------------------------------------------------------------------------------------------
+
+
+def test_sites_in_other_counties_of_the_boundary_file_are_skipped_not_rejected(tmp_path):
+    x, y = JINJIANG
+    header = [*SITE_HEADER, "工作频段"]
+    rows = [
+        ("J1", "中国移动", x, y, "NR", "n41"),
+        ("N1", "中国移动", *NANAN, "NR", "n41"),  # same city, another county
+        ("A1", "中国移动", *ANXI, "NR", "n41"),
+        ("B1", "中国移动", 116.40, 39.90, "NR", "n41"),  # Beijing: in no county of the file
+        ("J2", "中国移动", y, x, "NR", "n41"),  # exchanged: repaired as before
+    ]
+    p = write_xlsx(tmp_path / "泉州全市.xlsx", [("基站", [header, *rows])])
+    inp = load_inputs(scenario(tmp_path, p, region="350582"))
+    assert sorted(inp.cells["site_id"]) == ["J1", "J2"]
+    rej = inp.rejected
+    assert rej["row"].tolist() == [5] and rej["reason"].tolist() == ["outside_region"]
+    skipped = inp.skipped[inp.skipped["file"] == str(p)]
+    assert skipped["row"].tolist() == [3, 4]
+    assert set(skipped["reason"]) == {"outside_region"}
+    assert skipped["message"].str.contains("350583").iloc[0]
+    assert skipped["message"].str.contains("350524").iloc[1]
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (5, 2, 1, 2)
+    assert rep.skipped_reasons == {"outside_region": 2}

@@ -328,6 +328,8 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
             f"{', '.join(available[:12]) or 'no city'}{' ...' if len(available) > 12 else ''}"
         )
     region_counties = codes[is_county & in_region]
+    # valid counties of other regions: sites there are rows of another region (skipped)
+    other_counties = is_county & ~in_region & np.array([g is not None for g in units.geometry])
     parents_needed = {str(c)[:4] + "00" for c in region_counties} | {
         str(c)[:2] + "0000" for c in region_counties
     }
@@ -430,7 +432,7 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
     counties = kept[kept["level"] == "county"]
     region = Region.from_counties(
         counties["admin_code"].to_numpy(), counties.geometry.to_numpy(), scn.sites.region_margin_m
-    )
+    ).with_other_counties(codes[other_counties], units.geometry.to_numpy()[other_counties])
     for rep in reports:
         rep.warnings.extend(w for w in warnings if w.startswith(rep.path))
     log.info(

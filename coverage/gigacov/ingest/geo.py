@@ -210,6 +210,10 @@ class Region:
     union: object  # shapely geometry, prepared
     buffered: object  # union buffered by margin_m (prepared)
     margin_m: float
+    #: The boundary file's counties outside the region (codes and WGS84 geometries, prepared):
+    #: a point there is a valid row of another region (skipped), not a wrong position.
+    other_codes: np.ndarray | None = None
+    other_geoms: np.ndarray | None = None
 
     @classmethod
     def from_counties(cls, codes, geoms, margin_m: float) -> Region:
@@ -238,6 +242,36 @@ class Region:
         ok &= (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
         if ok.any():
             out[ok] = shapely.contains_xy(geom, lon[ok], lat[ok])
+        return out
+
+    def with_other_counties(self, codes, geoms) -> Region:
+        """This region, knowing the boundary file's counties outside it (see ``other_codes``)."""
+        codes = np.asarray(codes, dtype=object)
+        geoms = np.asarray(geoms, dtype=object)
+        for g in geoms:
+            shapely.prepare(g)
+        self.other_codes, self.other_geoms = codes, geoms
+        return self
+
+    def other_county_of(self, lon, lat) -> np.ndarray:
+        """The boundary file's county outside the region that holds each point ("" for none)."""
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        out = np.full(lon.shape, "", dtype=object)
+        if self.other_codes is None or not len(self.other_codes):
+            return out
+        todo = np.isfinite(lon) & np.isfinite(lat)
+        for code, geom in zip(self.other_codes, self.other_geoms, strict=True):
+            if not todo.any():
+                break
+            minx, miny, maxx, maxy = geom.bounds
+            cand = todo & (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+            if not cand.any():
+                continue
+            idx = np.flatnonzero(cand)
+            hit = shapely.intersects_xy(geom, lon[idx], lat[idx])
+            out[idx[hit]] = code
+            todo[idx[hit]] = False
         return out
 
     def county_of(self, lon, lat) -> np.ndarray:

@@ -3,13 +3,16 @@
 ``missing_value``, ``not_a_number``, then position: a point outside the region (its counties
 buffered by ``[sites] region_margin_m``) whose swapped coordinates fall inside is repaired and used
 (``lat_lon_swapped`` counted under *fixed*, with a warning); one that looks swapped but is inside
-the region in neither order is rejected ``lat_lon_swapped``; any other point outside is rejected
-``outside_region``. Coordinates read as degrees that cannot be degrees stop the run
+the region in neither order is rejected ``lat_lon_swapped``; a point in another county of the
+boundary file (a city-wide list read for one county) is a valid row of another region: *skipped*
+``outside_region``; any other point outside (outside every county of the boundary file, or in
+the sea beyond the margin) is rejected ``outside_region``. Coordinates read as degrees that cannot be degrees stop the run
 (:func:`~gigacov.ingest.geo.check_lonlat_ranges`).
 """
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 import numpy as np
@@ -28,6 +31,8 @@ from .geo import (
 from .site_work import SiteWork
 
 __all__ = ["coordinates"]
+
+log = logging.getLogger(__name__)
 
 _GEOM_TYPE_NAMES = {
     1: "LineString",
@@ -143,7 +148,34 @@ def _outside(w: SiteWork, region: Region, out, x, y, lon, lat, to84, from_cols, 
             f"({rows_text(rows)}); swapped back and used, since only the swapped position lies "
             "in the region"
         )
-    rest = oi[~swap_in]
+    # in another county of the boundary file: a valid row of another region (a city-wide list
+    # read for one county), skipped like boundary and broadband rows of other regions
+    other = region.other_county_of(lon[oi], lat[oi])
+    elsewhere = ~swap_in & (other != "")
+    if elsewhere.any():
+        mask = np.zeros(n, dtype=bool)
+        mask[oi[elsewhere]] = True
+        county = np.full(n, "", dtype=object)
+        county[oi[elsewhere]] = other[elsewhere]
+        tracker.skip(
+            mask,
+            "outside_region",
+            f"{hl}/{ha}",
+            county,
+            lambda v: (
+                "the site lies in county " + v.astype(str) + " of the boundary file, outside "
+                f"the region (its counties + {region.margin_m / 1000.0:g} km)"
+            ),
+        )
+        log.info(
+            "%s: %d row(s) lie in other counties of the boundary file; skipped (outside_region)",
+            table.path,
+            np.unique(table.rows[oi[elsewhere]]).size,
+        )
+    keep = ~swap_in & ~elsewhere
+    slon, slat = slon[~elsewhere], slat[~elsewhere]
+    swap_in = swap_in[~elsewhere]
+    rest = oi[keep]
     minx, miny, maxx, maxy = region.bounds
     pad = 1.0
 

@@ -13,7 +13,8 @@ the reason of the first stage it fails:
    point outside the region (its counties buffered by ``[sites] region_margin_m``) whose swapped
    coordinates fall inside is repaired and used (``lat_lon_swapped`` counted under *fixed*, with
    a warning); one that looks swapped but is inside the region in neither order is rejected
-   ``lat_lon_swapped``; any other point outside is rejected ``outside_region``;
+   ``lat_lon_swapped``; a point in another county of the boundary file is a row of another
+   region, skipped ``outside_region``; any other point outside is rejected ``outside_region``;
 2. technology (:func:`_technology`): 5G / NR / SA / NSA → ``"5G"``; 4G / LTE / FDD / TDD(-LTE) →
    ``"4G"``; anything else (GSM, UMTS, CDMA, …) → ``unknown_technology`` (:mod:`.vocab`). A
    missing technology is taken from the band (``n78`` → 5G, ``B3`` → 4G) when there is one;
