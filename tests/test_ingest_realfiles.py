@@ -418,15 +418,21 @@ def test_each_key_places_file_can_have_its_own_crs_and_columns(tmp_path):
         load_scenario(tmp_path / "s.toml")
 
 
-def test_duplicate_place_id_across_files_names_the_first(tmp_path):
+def test_place_ids_are_unique_within_a_file_not_across_files(tmp_path):
+    """Ids number the rows of one list: two lists both numbered from 1 are both read (the later
+    id prefixed); an id repeated within one file is rejected naming its first row."""
     a = tmp_path / "a.csv"
     b = tmp_path / "b.csv"
     a.write_text(f"id,名称,经度,纬度\nP1,医院,{JINJIANG[0]},{JINJIANG[1]}\n", encoding="utf-8")
-    b.write_text(f"id,名称,经度,纬度\nP1,学校,{SHISHI[0]},{SHISHI[1]}\n", encoding="utf-8")
+    b.write_text(
+        f"id,名称,经度,纬度\nP1,学校,{SHISHI[0]},{SHISHI[1]}\nP1,车站,{SHISHI[0]},{SHISHI[1]}\n",
+        encoding="utf-8",
+    )
     inp = load_inputs(scenario(tmp_path, key_places={"path": [str(a), str(b)]}))
     rej = inp.rejected
-    assert rej["reason"].tolist() == ["duplicate_id"]
-    assert rej["file"].iloc[0] == str(b) and f"{a} row 2" in rej["message"].iloc[0]
+    assert rej["reason"].tolist() == ["duplicate_id"] and rej["row"].tolist() == [3]
+    assert rej["file"].iloc[0] == str(b) and "row 2 of this file" in rej["message"].iloc[0]
+    assert inp.key_places["place_id"].tolist() == ["P1", "kp2-P1"]
 
 
 # ------------------------------------------------------------------------------------------------

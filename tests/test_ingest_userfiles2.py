@@ -169,3 +169,135 @@ def test_sites_in_other_counties_of_the_boundary_file_are_skipped_not_rejected(t
     rep = next(r for r in inp.reports if r.input == "sites")
     assert (rep.read, rep.used, rep.rejected, rep.skipped) == (5, 2, 1, 2)
     assert rep.skipped_reasons == {"outside_region": 2}
+
+
+# ------------------------------------------------------------------------------------------------
+# E. Several key-place lists
+# ------------------------------------------------------------------------------------------------
+
+
+def _sites(tmp_path):
+    x, y = JINJIANG
+    return write_xlsx(
+        tmp_path / "sites.xlsx",
+        [("基站", [[*SITE_HEADER, "工作频段"], ("J1", "移动", x, y, "NR", "n41")])],
+    )
+
+
+def test_two_key_place_lists_numbered_from_one_are_both_read_and_shared_places_count_once(
+    tmp_path,
+):
+    x, y = JINJIANG
+    sx, sy = SHISHI
+    hospitals = write_xlsx(
+        tmp_path / "医院.xlsx",
+        [
+            (
+                "医院",
+                [
+                    ["序号", "名称", "类别", "经度", "纬度"],
+                    (1, "晋江市医院", "医院", x, y),
+                    (2, "石狮市医院", "医院", sx, sy),
+                ],
+            )
+        ],
+    )
+    schools = write_xlsx(
+        tmp_path / "学校.xlsx",
+        [
+            (
+                "学校",
+                [
+                    ["序号", "名称", "类别", "经度", "纬度"],
+                    (1, "泉州某职业技术学院", "高职院校", x + 0.01, y),
+                    (2, "某高等专科学校", "高等专科", x + 0.02, y),
+                    (3, "晋江市医院", "医院", x + 0.001, y),  # ~100 m from the first list's
+                    (4, "石狮市医院", "医院", sx + 0.01, sy),  # ~1 km: another place
+                ],
+            )
+        ],
+    )
+    # the second file's headers are its own: its columns replace the section's mapping
+    inp = load_inputs(
+        scenario(
+            tmp_path,
+            _sites(tmp_path),
+            key_places={
+                "path": [str(hospitals), str(schools)],
+                "columns": {"place_id": "序号"},
+            },
+        )
+    )
+    assert inp.rejected.empty, inp.rejected.to_dict("records")
+    kp = inp.key_places
+    assert kp["place_id"].tolist() == ["1", "2", "kp2-1", "kp2-2", "4"]
+    assert kp["category"].tolist()[2:4] == ["university", "university"]
+    skipped = inp.skipped[inp.skipped["file"] == str(schools)]
+    assert skipped["row"].tolist() == [4] and skipped["reason"].tolist() == ["duplicate_place"]
+    assert f"{hospitals} row 2" in skipped["message"].iloc[0]
+    reps = [r for r in inp.reports if r.input == "key_places"]
+    assert [(r.read, r.used, r.skipped) for r in reps] == [(2, 2, 0), (4, 3, 1)]
+    assert reps[1].skipped_reasons == {"duplicate_place": 1}
+
+
+def test_a_files_entry_with_its_own_columns_does_not_take_the_sections(tmp_path):
+    x, y = JINJIANG
+    gov = tmp_path / "gov.csv"
+    gov.write_text(f"场所名,类型,经度,纬度\n晋江站,火车站,{x},{y}\n", encoding="utf-8")
+    amap = tmp_path / "amap.csv"
+    amap.write_text(f"POI名称,type,lng,lat\n晋江某医院,医院,{x + 0.01},{y}\n", encoding="utf-8")
+    inp = load_inputs(
+        scenario(
+            tmp_path,
+            _sites(tmp_path),
+            key_places={
+                "path": str(gov),
+                "columns": {"name": "场所名", "category": "类型"},  # amap.csv has no 类型
+                "files": [{"path": str(amap), "columns": {"name": "POI名称"}}],
+            },
+        )
+    )
+    kp = inp.key_places.set_index("name")
+    assert kp["category"].to_dict() == {"晋江站": "railway", "晋江某医院": "hospital"}
+
+
+def test_exchanged_lonlat_in_a_location_column_is_swapped_back(tmp_path):
+    x, y = JINJIANG
+    pois = tmp_path / "场所_经纬度.csv"
+    pois.write_text(
+        f'名称,类别,经纬度\n晋江站,火车站,"{x},{y}"\n晋江某医院,医院,"{y},{x + 0.01}"\n'
+        f'远处,医院,"{y},{x + 5}"\n',
+        encoding="utf-8",
+    )
+    inp = load_inputs(scenario(tmp_path, _sites(tmp_path), key_places={"path": str(pois)}))
+    kp = inp.key_places.set_index("name")
+    assert kp.loc["晋江某医院"].geometry.x == pytest.approx(x + 0.01)
+    rep = next(r for r in inp.reports if r.input == "key_places")
+    assert rep.fixed == {"lat_lon_swapped": 1}
+    assert any("exchanged" in w and "'经纬度'" in w for w in inp.warnings)
+    assert inp.rejected["row"].tolist() == [4]  # swapped it is not in the region either
+
+
+def test_no_usable_row_error_names_the_reasons(tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from gigacov.errors import InputError
+    from gigacov.ingest.model import InputReport
+    from gigacov.run_stages import check_not_empty
+
+    rej = pd.DataFrame(
+        {
+            "file": ["k.csv"] * 5,
+            "row": [2, 3, 4, 5, 6],
+            "column": "id",
+            "value": "",
+            "reason": ["duplicate_id"] * 4 + ["missing_value"],
+            "message": "",
+        }
+    )
+    report = InputReport("key_places", "k.csv", read=5, used=0, rejected=5)
+    inputs = SimpleNamespace(rejected=rej, reports=[report])
+    with pytest.raises(InputError, match=r"rejected 5 \(duplicate_id: 4, missing_value: 1"):
+        check_not_empty(inputs)

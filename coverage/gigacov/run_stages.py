@@ -206,19 +206,39 @@ def check_not_empty(inputs: Any) -> None:
     for rep in inputs.reports:
         if rep.input in ("population", "dem", "clutter"):
             continue  # rasters: an all-nodata window is warned about by ingest
+        if rep.used == 0 and not rep.rejected and set(rep.skipped_reasons) == {"duplicate_place"}:
+            continue  # every place is in an earlier key-places file: used from there
         if rep.used == 0:
+            skipped = _reasons(rep.skipped_reasons)
             why = (
                 "holds no data row"
                 if rep.read == 0 and not rep.skipped
-                else f"has no row for the region ({rep.skipped} rows elsewhere)"
-                if rep.read == 0
-                else f"has no usable row: all {rep.rejected} rows were rejected (see "
-                "rejected_rows.csv)"
+                else f"has no row for this run: all {rep.skipped} rows were skipped ({skipped}, "
+                "see skipped_rows.csv)"
+                if rep.read == 0 or not rep.rejected
+                else f"has no usable row: all {rep.read} rows were rejected or skipped — "
+                f"rejected {rep.rejected} ({_reasons(_rejected_reasons(inputs, rep.path))}, see "
+                "rejected_rows.csv)" + (f", skipped {rep.skipped} ({skipped})" if skipped else "")
             )
             raise InputError(
                 f"{rep.path}: the {rep.input.replace('_', ' ')} file {why}; a run without it "
                 "would judge the region on no data — fix the file, or pass --allow-empty"
             )
+
+
+def _rejected_reasons(inputs: Any, path: str) -> dict[str, int]:
+    """Rejected rows of one file by reason (each spreadsheet row once)."""
+    rej = getattr(inputs, "rejected", None)
+    if rej is None or rej.empty:
+        return {}
+    mine = rej[rej["file"].astype(str) == str(path)].drop_duplicates(["file", "row"])
+    return {str(k): int(v) for k, v in mine["reason"].value_counts().items()}
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    """``{"duplicate_id": 5}`` → ``"duplicate_id: 5"``, largest first."""
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{k}: {v}" for k, v in items)
 
 
 def check_grid_budget(scenario: Scenario, grid: Grid, *, plan: bool = False) -> None:

@@ -190,7 +190,13 @@ class KeyPlacesSection:
     GCJ-02 beside a WGS84 list, ``[[key_places.files]] path = "amap.csv"  crs = "gcj02"``."""
 
     def sources(self) -> list[KeyPlacesFile]:
-        """Every key-places file with the settings that apply to it, ``path`` first."""
+        """Every key-places file with the settings that apply to it, ``path`` first.
+
+        A ``[[key_places.files]]`` entry takes the section's ``crs``, ``layer``, ``encoding`` and
+        ``sheet`` where it gives none. Its own ``columns``, when given, are its whole mapping and
+        are used *instead of* ``[key_places.columns]`` (not merged with them): a file with its
+        own headers must not be forced onto the section's mapping, which may name a header it
+        lacks. An entry without ``columns`` uses the section's."""
         paths = [self.path] if isinstance(self.path, str) else list(self.path)
         out = [
             KeyPlacesFile(str(p), self.crs, self.layer, self.encoding, self.sheet, self.columns)
@@ -205,7 +211,7 @@ class KeyPlacesSection:
                     f.layer or self.layer,
                     f.encoding or self.encoding,
                     f.sheet or self.sheet,
-                    {**self.columns, **f.columns},
+                    dict(f.columns) if f.columns else dict(self.columns),
                 )
             )
         return out

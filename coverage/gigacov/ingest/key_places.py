@@ -11,7 +11,14 @@ hospital, 高校 / 大学 / 高等院校 → university, 景区 / 旅游 → tou
 ``other`` and is counted as a default. No grade is read or claimed (a 综合医院 is a hospital,
 whatever its grade). ``admin_code`` is the county containing the place's representative point
 (for a road that point lies on the road); a place that does not touch the region's counties is
-*skipped* ``outside_region`` (listed with its name and position in ``skipped_rows.csv``). Place ids must be unique across the files.
+*skipped* ``outside_region`` (listed with its name and position in ``skipped_rows.csv``).
+
+Place ids must be unique within a file (a repeated id is rejected ``duplicate_id``); an id an
+earlier file already used is kept with the prefix ``kp<n>-`` (two lists both numbered 1…n are
+both read). The same place in two files (the same name after NFKC, within 200 m) is counted
+once: the later row is skipped ``duplicate_place``, naming the first file and row. A point row
+whose lon/lat are exchanged (in lon/lat columns or a ``经纬度`` location column) is swapped back
+when only the swapped position lies in the region (*fixed* ``lat_lon_swapped``, with a warning).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import shapely
 from ..crs import WGS84, geoseries_to_wgs84, parse_crs
 from ..errors import InputError
 from ..scenario import Scenario
-from ._common import Rejects, Tracker, as_text, is_missing, log
+from ._common import Rejects, Tracker, as_text, is_missing, log, rows_text
 from .geo import Region, check_degrees, effective_crs
 from .model import KEY_PLACE_CATEGORIES, KEY_PLACE_COLUMNS, InputReport
 from .source import open_source
@@ -74,6 +81,10 @@ _CATEGORY_WORDS: list[tuple[tuple[str, ...], str]] = [
             "高等院校",
             "高等学校",
             "大专院校",
+            "高职",
+            "高等专科",
+            "专科学校",
+            "职业技术学院",
         ),
         "university",
     ),
@@ -151,9 +162,10 @@ def read_key_places(
     Returns the places of all files, one report per file, warnings, and the raw point
     coordinates of the files read as WGS84 (for the datum check)."""
     parts, reports, warnings, xs, ys = [], [], [], [], []
-    seen: dict[str, str] = {}  # place id → "file row N"
+    seen_ids: set[str] = set()  # place ids of the earlier files (an id repeated is renamed)
+    seen_places: dict[str, list[tuple[object, str]]] = {}  # NFKC name → (geometry, "file row N")
     for index, source in enumerate(scn.key_places.sources()):
-        out, rep, w, x, y = _read_one(source, index, region, rejects, hashes, seen)
+        out, rep, w, x, y = _read_one(source, index, region, rejects, hashes, seen_ids, seen_places)
         parts.append(out)
         reports.append(rep)
         warnings.extend(w)
@@ -163,7 +175,7 @@ def read_key_places(
     return out, reports, warnings, np.concatenate(xs), np.concatenate(ys)
 
 
-def _read_one(sec, index: int, region, rejects, hashes, seen):
+def _read_one(sec, index: int, region, rejects, hashes, seen_ids, seen_places):
     """One file (``sec``: its path and the settings that apply to it)."""
     src = open_source(
         sec.path,
@@ -216,6 +228,7 @@ def _read_one(sec, index: int, region, rejects, hashes, seen):
         if has_lonlat and pt_rows.any():
             x, y = _lonlat(df, cmap, tracker, pt_rows)
             ok = pt_rows & np.isfinite(x) & np.isfinite(y)
+            _swap_exchanged(x, y, ok, (first, shift), region, table, cmap, tracker, warnings)
             raw[ok] = shapely.points(x[ok], y[ok])
             if first.kind == "wgs84":
                 raw_x, raw_y = x[ok], y[ok]
@@ -300,7 +313,8 @@ def _read_one(sec, index: int, region, rejects, hashes, seen):
             dtype=object,
         ),
     )
-    # ids: unique within and across the files
+    # ids: unique within a file; an id an earlier file already used is kept, prefixed by the
+    # file's number (two lists both numbered 1…n are both read)
     if "place_id" in cmap:
         pid = as_text(df[cmap.header("place_id")]).to_numpy(dtype=object)
     else:
@@ -308,30 +322,37 @@ def _read_one(sec, index: int, region, rejects, hashes, seen):
     no_id = pid == ""
     prefix = "kp-" if index == 0 else f"kp{index + 1}-"
     pid[no_id] = np.char.add(prefix, table.rows[no_id].astype(str)).astype(object)
-    where = np.array([f"{table.path} row {r}" for r in table.rows], dtype=object)
-    first_at = np.array([seen.get(p, "") for p in pid], dtype=object)
     sub = pd.Series(np.where(tracker.alive, pid, None))
-    dup_here = sub.duplicated(keep="first").to_numpy() & tracker.alive
-    if dup_here.any():
-        firsts = {}
-        for p, w_ in zip(pid[tracker.alive], where[tracker.alive], strict=True):
-            firsts.setdefault(p, w_)
-        first_at = np.where(dup_here & (first_at == ""), [firsts.get(p, "") for p in pid], first_at)
-    dup = tracker.alive & (dup_here | (first_at != ""))
-    tracker.reject(
-        dup,
-        cmap.header("place_id") if "place_id" in cmap else "place_id",
-        pid,
-        "duplicate_id",
-        lambda v: (
-            "place id "
-            + v.map(repr)
-            + " already given in "
-            + pd.Series(first_at[dup & tracker.alive]).to_numpy(dtype=object)
-        ),
-    )
-    for p, w_ in zip(pid[tracker.alive], where[tracker.alive], strict=True):
-        seen.setdefault(p, w_)
+    dup = sub.duplicated(keep="first").to_numpy() & tracker.alive
+    if dup.any():
+        firsts: dict[str, int] = {}
+        for p, r in zip(pid[tracker.alive], table.rows[tracker.alive], strict=True):
+            firsts.setdefault(p, int(r))
+        first_row = np.array([firsts.get(p, 0) for p in pid], dtype=object)
+        tracker.reject(
+            dup,
+            cmap.header("place_id") if "place_id" in cmap else "place_id",
+            pid,
+            "duplicate_id",
+            lambda v: (
+                "place id "
+                + v.map(repr)
+                + " already given in row "
+                + pd.Series(first_row[dup & tracker.alive]).astype(str).to_numpy(dtype=object)
+                + " of this file"
+            ),
+        )
+    _skip_places_seen(arr, name, table, tracker, seen_places)
+    taken = tracker.alive & np.isin(pid, list(seen_ids)) & ~no_id
+    if taken.any():
+        pid[taken] = np.char.add(f"kp{index + 1}-", pid[taken].astype(str)).astype(object)
+        log.info(
+            "key places: %s: %d place id(s) already used by an earlier file, prefixed 'kp%d-'",
+            table.path,
+            int(taken.sum()),
+            index + 1,
+        )
+    seen_ids.update(pid[tracker.alive].tolist())
     # category
     cat_text, cat_from = _category_text(df, cmap)
     cat = map_unique(cat_text, normalise_category).to_numpy(dtype=object)
@@ -455,3 +476,108 @@ def _check_degrees(raw: np.ndarray, spec, path, key: str, tracker: Tracker, file
             "bad_geometry",
             lambda v: "coordinates " + v + f" cannot be degrees ({key} = {spec.text!r})",
         )
+
+
+#: Two places of different files with the same name at most this far apart are one place.
+SAME_PLACE_M = 200.0
+
+
+def _metres(geom, lat0: float):
+    """A WGS84 geometry in local metres (equirectangular about ``lat0``): enough for 200 m."""
+    kx = 111_320.0 * np.cos(np.radians(lat0))
+    return shapely.transform(geom, lambda c: c * np.array([kx, 110_540.0]))
+
+
+def _place_name(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+def _skip_places_seen(arr, name, table, tracker: Tracker, seen_places) -> None:
+    """Skip (``duplicate_place``) places an earlier file already gave (same name after NFKC,
+    within :data:`SAME_PLACE_M`), naming the first file and row; then remember this file's."""
+    alive = np.flatnonzero(tracker.alive)
+    same = np.zeros(len(arr), dtype=bool)
+    first = np.full(len(arr), "", dtype=object)
+    for i in alive:
+        for geom, where in seen_places.get(_place_name(name[i]), ()):
+            lat0 = float(shapely.get_coordinates(arr[i])[0][1])
+            if shapely.distance(_metres(arr[i], lat0), _metres(geom, lat0)) <= SAME_PLACE_M:
+                same[i], first[i] = True, where
+                break
+    if same.any():
+        tracker.skip(
+            same,
+            "duplicate_place",
+            "name",
+            name,
+            lambda v: pd.Series(
+                [
+                    f"{v_!r} is already given in {first[i]} (same name, within "
+                    f"{SAME_PLACE_M:g} m); counted once"
+                    for i, v_ in zip(np.flatnonzero(same), v, strict=True)
+                ],
+                dtype=object,
+            ),
+        )
+        log.info(
+            "key places: %s: %d place(s) already given in an earlier file; skipped",
+            table.path,
+            int(same.sum()),
+        )
+    for i in np.flatnonzero(tracker.alive):
+        seen_places.setdefault(_place_name(name[i]), []).append(
+            (arr[i], f"{table.path} row {int(table.rows[i])}")
+        )
+
+
+def _swap_exchanged(x, y, ok, crs, region: Region, table, cmap, tracker, warnings) -> None:
+    """Exchange back the lon/lat of point rows (in place) whose position lies in the region only
+    when swapped, as for sites: counted under *fixed* (``lat_lon_swapped``), with a warning."""
+    idx = np.flatnonzero(ok)
+    if not idx.size:
+        return
+    as_is = region.contains(*_points_wgs84(x[idx], y[idx], crs))
+    cand = idx[~as_is]
+    if not cand.size:
+        return
+    swapped_in = region.contains(*_points_wgs84(y[cand], x[cand], crs))
+    fix = cand[swapped_in]
+    if not fix.size:
+        return
+    x[fix], y[fix] = y[fix].copy(), x[fix].copy()
+    mask = np.zeros(len(x), dtype=bool)
+    mask[fix] = True
+    tracker.fix(mask, "lat_lon_swapped")
+    cols = (
+        f"{cmap.header('lon')!r} / {cmap.header('lat')!r}"
+        if "lon" in cmap and "lat" in cmap
+        else repr(cmap.header("location"))
+    )
+    rows = np.unique(table.rows[fix])
+    warnings.append(
+        f"{table.path}: {rows.size} place(s) had longitude and latitude exchanged in {cols} "
+        f"({rows_text(rows)}); swapped back and used, since only the swapped position lies "
+        "in the region"
+    )
+
+
+def _points_wgs84(x, y, crs) -> tuple[np.ndarray, np.ndarray]:
+    """Points read in ``crs`` (first, datum shift or None) → WGS84 lon, lat (NaN where the
+    conversion fails: coordinates that cannot be degrees)."""
+    first, shift = crs
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    lon = np.full(x.shape, np.nan)
+    lat = np.full(x.shape, np.nan)
+    deg = (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    if first.kind != "wgs84" and not first.needs_datum_shift:
+        deg = np.ones(x.shape, dtype=bool)  # projected: any number may be metres
+    if not deg.any():
+        return lon, lat
+    g = geoseries_to_wgs84(gpd.GeoSeries(shapely.points(x[deg], y[deg])), first)
+    if shift is not None:
+        g = geoseries_to_wgs84(g, shift)
+    pts = np.asarray(g.values, dtype=object)
+    lon[deg] = shapely.get_x(pts)
+    lat[deg] = shapely.get_y(pts)
+    return lon, lat

@@ -138,6 +138,8 @@ SKIP_REASONS = {
     "not_yet_commissioned": "a site commissioned after the scenario year, or planned (待开通)",
     "other_year": "a statistics row of another year than the scenario year",
     "total_row": "a city or province total in the statistics (gigacov sums the counties)",
+    "duplicate_place": "a key place already given in an earlier key-places file (same name, "
+    "within 200 m)",
 }
 
 
