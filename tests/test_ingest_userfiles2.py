@@ -301,3 +301,85 @@ def test_no_usable_row_error_names_the_reasons(tmp_path):
     inputs = SimpleNamespace(rejected=rej, reports=[report])
     with pytest.raises(InputError, match=r"rejected 5 \(duplicate_id: 4, missing_value: 1"):
         check_not_empty(inputs)
+
+
+# ------------------------------------------------------------------------------------------------
+# F. Workbooks with one sheet per operator or technology
+# ------------------------------------------------------------------------------------------------
+
+
+def _two_sheet_workbook(tmp_path):
+    x, y = JINJIANG
+    header = [*SITE_HEADER, "工作频段", "开通时间"]
+    mobile = [
+        header,
+        ("M1", "中国移动", x, y, "NR", "n41", 2022),
+        ("M2", "中国移动", x + 0.001, y, "NR", "n41", "2024-13-01"),  # rejected: row 3
+        ("S1", "中国广电", x + 0.002, y, "NR", "n28", 2023),
+    ]
+    ctcu = [
+        ["说明：电信联通共享站点"],  # a title row above the header
+        header,
+        ("M1", "中国电信", x + 0.05, y, "NR", "n78", 2022),  # same id as 移动's, another place
+        ("T2", "中国联通", x + 0.003, y, "LTE", "B3", "待开通"),  # skipped: row 4
+        ("T3", "中国电信", x + 0.004, y, "NR", "n78", 2021),
+    ]
+    notes = [["填表说明"], ["每个运营商一个工作表"]]
+    # site headers but no coordinates: a summary, not a list of sites
+    summary = [["基站编号", "运营商", "网络制式", "工作频段"], ("合计", "全部", "5G", "全部")]
+    return write_xlsx(
+        tmp_path / "泉州基站_分运营商表.xlsx",
+        [("移动广电", mobile), ("电信联通", ctcu), ("说明", notes), ("汇总", summary)],
+    )
+
+
+def test_every_sheet_of_sites_is_read_and_each_row_counted_once(tmp_path):
+    p = _two_sheet_workbook(tmp_path)
+    inp = load_inputs(scenario(tmp_path, p))
+    c = inp.cells
+    assert sorted(c["site_id"]) == ["M1", "M1@电信联通", "S1", "T3"]
+    assert c["operator"].nunique() == 3  # 移动, 广电, 电信
+    rej = inp.rejected
+    assert rej["file"].tolist() == [f"{p}[移动广电]"] and rej["row"].tolist() == [3]
+    skipped = inp.skipped[inp.skipped["file"].str.startswith(str(p))]
+    assert skipped["file"].tolist() == [f"{p}[电信联通]"] and skipped["row"].tolist() == [4]
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert rep.path == str(p)
+    assert (rep.read, rep.used, rep.rejected, rep.skipped, rep.cells) == (6, 4, 1, 1, 4)
+    note = next(w for w in rep.warnings if "all are read" in w)
+    assert "'移动广电'" in note and "'电信联通'" in note and "'说明'" in note
+    assert "sheet '汇总' not read" in note
+
+
+def test_a_list_of_sheets_reads_those_only(tmp_path):
+    p = _two_sheet_workbook(tmp_path)
+    inp = load_inputs(scenario(tmp_path, p, sites={"sheet": ["电信联通"]}))
+    assert sorted(inp.cells["site_id"]) == ["M1", "T3"]
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert (rep.read, rep.used, rep.skipped) == (3, 2, 1)
+    inp = load_inputs(scenario(tmp_path, p, sites={"sheet": "移动广电"}))
+    assert sorted(inp.cells["site_id"]) == ["M1", "S1"]
+
+
+def test_key_places_in_several_sheets_are_all_read(tmp_path):
+    x, y = JINJIANG
+    header = ["名称", "类别", "经度", "纬度"]
+    p = write_xlsx(
+        tmp_path / "重点场所.xlsx",
+        [
+            ("医院", [header, ("晋江市医院", "医院", x, y)]),
+            (
+                "学校",
+                [header, ("某职业技术学院", "高职院校", x + 0.01, y), ("无名", "学校", None, y)],
+            ),
+        ],
+    )
+    inp = load_inputs(scenario(tmp_path, _sites(tmp_path), key_places={"path": str(p)}))
+    assert sorted(inp.key_places["name"]) == ["晋江市医院", "某职业技术学院"]
+    assert inp.rejected["file"].tolist() == [f"{p}[学校]"]
+    reps = [r.path for r in inp.reports if r.input == "key_places"]
+    assert reps == [f"{p}[医院]", f"{p}[学校]"]
+    inp = load_inputs(
+        scenario(tmp_path, _sites(tmp_path), key_places={"path": str(p), "sheet": ["医院"]})
+    )
+    assert inp.key_places["name"].tolist() == ["晋江市医院"]

@@ -231,7 +231,10 @@ def _rejected_reasons(inputs: Any, path: str) -> dict[str, int]:
     rej = getattr(inputs, "rejected", None)
     if rej is None or rej.empty:
         return {}
-    mine = rej[rej["file"].astype(str) == str(path)].drop_duplicates(["file", "row"])
+    files = rej["file"].astype(str)
+    # a workbook read sheet by sheet lists its rows as "file.xlsx[sheet]"
+    mine = rej[(files == str(path)) | files.str.startswith(f"{path}[")]
+    mine = mine.drop_duplicates(["file", "row"])
     return {str(k): int(v) for k, v in mine["reason"].value_counts().items()}
 
 

@@ -119,8 +119,10 @@ class BoundariesSection:
 class SitesSection:
     path: PathStr = ""
     crs: str = "wgs84"
-    sheet: str = ""
-    """Sheet name for XLSX input (default: the first sheet)."""
+    sheet: str | list[str] = ""
+    """Sheet name for XLSX input, or a list (``["5G", "4G"]``) read with the same settings;
+    default: the first sheet, or every sheet with a header row of site columns when several
+    have one."""
     layer: str = ""
     """Layer name for GeoPackage input (default: the first layer)."""
     encoding: str = ""
@@ -170,9 +172,9 @@ class KeyPlacesFile:
     crs: str = ""
     layer: str = ""
     encoding: str = ""
-    sheet: str = ""
+    sheet: str | list[str] = ""
     columns: dict[str, str] = field(default_factory=dict)
-    """Merged over ``[key_places.columns]`` (this file's mapping wins)."""
+    """This file's whole mapping, used instead of ``[key_places.columns]`` when given."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,9 @@ class KeyPlacesSection:
     crs: str = "wgs84"
     layer: str = ""
     encoding: str = ""
-    sheet: str = ""
+    sheet: str | list[str] = ""
+    """Sheet name for XLSX input, or a list read with the same settings; default: the first
+    sheet, or every sheet with a header row of key-place columns when several have one."""
     columns: dict[str, str] = field(default_factory=dict)
     """Header of a column whose name no alias knows, e.g. ``{category = "场所类型"}``."""
     files: list[KeyPlacesFile] = field(default_factory=list)

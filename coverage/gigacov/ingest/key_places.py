@@ -23,6 +23,7 @@ when only the swapped position lies in the region (*fixed* ``lat_lon_swapped``, 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
@@ -38,7 +39,7 @@ from ._common import Rejects, Tracker, as_text, is_missing, log, rows_text
 from .geo import Region, check_degrees, effective_crs
 from .model import KEY_PLACE_CATEGORIES, KEY_PLACE_COLUMNS, InputReport
 from .source import open_source
-from .tables import mapping_hint
+from .tables import mapping_hint, sheets_to_read
 from .units import parse_coordinates
 from .vocab import map_unique
 
@@ -164,8 +165,21 @@ def read_key_places(
     parts, reports, warnings, xs, ys = [], [], [], [], []
     seen_ids: set[str] = set()  # place ids of the earlier files (an id repeated is renamed)
     seen_places: dict[str, list[tuple[object, str]]] = {}  # NFKC name → (geometry, "file row N")
-    for index, source in enumerate(scn.key_places.sources()):
-        out, rep, w, x, y = _read_one(source, index, region, rejects, hashes, seen_ids, seen_places)
+    index = 0
+    for source, label, optional in _sheets(scn.key_places.sources()):
+        try:
+            out, rep, w, x, y = _read_one(
+                source, index, region, rejects, hashes, seen_ids, seen_places, label
+            )
+        except InputError as exc:
+            if not optional:
+                raise
+            # a sheet found by its headers that still lacks a needed column (a summary table)
+            msg = f"{label}: sheet not read: {exc}"
+            log.warning("%s", msg)
+            warnings.append(msg)
+            continue
+        index += 1
         parts.append(out)
         reports.append(rep)
         warnings.extend(w)
@@ -175,8 +189,25 @@ def read_key_places(
     return out, reports, warnings, np.concatenate(xs), np.concatenate(ys)
 
 
-def _read_one(sec, index: int, region, rejects, hashes, seen_ids, seen_places):
-    """One file (``sec``: its path and the settings that apply to it)."""
+def _sheets(sources):
+    """Each key-places source once per sheet to read (``sheet = ["医院", "学校"]``, or every
+    sheet with a header row of key-place columns), with its label in the row lists."""
+    for source in sources:
+        sheets, note = sheets_to_read(
+            source.path,
+            source.sheet,
+            what="key places",
+            aliases=KEY_PLACE_ALIASES,
+            section="key_places",
+        )
+        for i, sh in enumerate(sheets):
+            label = f"{source.path}[{sh}]" if len(sheets) > 1 else ""
+            # sheets found by their headers (no sheet named) after the first may be skipped
+            yield dataclasses.replace(source, sheet=sh), label, bool(note) and i > 0
+
+
+def _read_one(sec, index: int, region, rejects, hashes, seen_ids, seen_places, label=""):
+    """One file or sheet (``sec``: its path and the settings that apply to it)."""
     src = open_source(
         sec.path,
         sec,
@@ -185,6 +216,7 @@ def _read_one(sec, index: int, region, rejects, hashes, seen_ids, seen_places):
         aliases=KEY_PLACE_ALIASES,
         rejects=rejects,
         hashes=hashes,
+        label=label,
     )
     table, df, n, cmap = src.table, src.df, src.n, src.cmap
     report, tracker, warnings = src.report, src.tracker, src.warnings

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from ..crs import parse_crs
+from ..errors import InputError
 from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, date_text, is_missing, log, rows_text
@@ -67,7 +68,7 @@ from .site_radio import (
     frequency_stage,
 )
 from .site_work import SiteWork
-from .tables import Table, match_table, missing_columns_error, read_table
+from .tables import Table, match_table, missing_columns_error, read_table, sheets_to_read
 from .units import parse_years, planned_dates
 from .vocab import OPERATORS_BY_PLMN, map_unique, normalise_operator, normalise_tech
 
@@ -98,12 +99,113 @@ class SitesResult:
 def read_sites(
     scn: Scenario, region: Region, rejects: Rejects, hashes: dict[str, str]
 ) -> SitesResult:
-    """Read ``[sites] path`` into the cells table (see the module docstring)."""
-    table, cols, split = _read(scn)
+    """Read ``[sites] path`` into the cells table (see the module docstring).
+
+    A workbook whose sheets each hold sites (``[sites] sheet = ["5G", "4G"]``, or no ``sheet``
+    and several sheets with a header row of site columns) is read sheet by sheet with the same
+    settings; each sheet's rejected and skipped rows name it (``file.xlsx[电信联通]``, row
+    numbers within the sheet) and every row is counted once in the file's one report."""
+    sheets, note = sheets_to_read(
+        scn.sites.path, scn.sites.sheet, what="sites", aliases=SITE_ALIASES, section="sites"
+    )
+    if len(sheets) == 1:
+        return _read_sheet(scn, region, rejects, hashes, sheets[0], "")
+    parts, read = [], []
+    for i, sh in enumerate(sheets):
+        try:
+            parts.append(_read_sheet(scn, region, rejects, hashes, sh, f"{scn.sites.path}[{sh}]"))
+            read.append(sh)
+        except InputError as exc:
+            if not note or i == 0:  # a sheet named in the scenario, or the first: as for one
+                raise
+            # a sheet found by its headers that still lacks a needed column (a summary table)
+            msg = f"sheet {sh!r} not read: {exc}"
+            log.warning("%s", msg)
+            note = f"{note}; {msg}"
+    return _merge_sheets(parts, read, note, scn.sites.same_site_tolerance_m)
+
+
+def _merge_sheets(
+    parts: list[SitesResult], sheets: list[str], note: str, tolerance_m: float
+) -> SitesResult:
+    """One result from the sheets of one workbook: reports summed, cells concatenated. A site id
+    an earlier sheet uses for another place (farther than ``tolerance_m``) gets ``@<sheet>``,
+    and so does a cell id already given for the same site (ids are unique per sheet only)."""
+    first = parts[0]
+    report = InputReport(input="sites", path=first.report.path)
+    for p in parts:
+        r = p.report
+        report.read += r.read
+        report.used += r.used
+        report.rejected += r.rejected
+        report.skipped += r.skipped
+        report.cells = (report.cells or 0) + (r.cells or 0)
+        for attr in ("defaults", "fixed", "skipped_reasons"):
+            total = getattr(report, attr)
+            for k, v in getattr(r, attr).items():
+                total[k] = total.get(k, 0) + v
+    warnings = [note, *(w for p in parts for w in p.warnings)]
+    report.warnings.extend(warnings)
+    cells = [parts[0].cells]
+    seen = parts[0].cells.groupby("site_id")[["lon", "lat"]].first()
+    for p, sheet in zip(parts[1:], sheets[1:], strict=True):
+        c = p.cells.copy()
+        if len(seen) and len(c):
+            here = c.groupby("site_id")[["lon", "lat"]].first()
+            both = here.index.intersection(seen.index)
+            if len(both):
+                a, b = here.loc[both], seen.loc[both]
+                far = _distance_m(a["lon"], a["lat"], b["lon"], b["lat"]) > tolerance_m
+                moved = set(both[far.to_numpy()])
+                rename = c["site_id"].isin(moved)
+                c.loc[rename, "site_id"] = c.loc[rename, "site_id"] + f"@{sheet}"
+                earlier = pd.concat(cells)
+                pairs = set(zip(earlier["site_id"], earlier["cell_id"], strict=True))
+                again = np.array(
+                    [(s_, c_) in pairs for s_, c_ in zip(c["site_id"], c["cell_id"], strict=True)],
+                    dtype=bool,
+                )
+                c.loc[again, "cell_id"] = c.loc[again, "cell_id"] + f"@{sheet}"
+                if rename.any() or again.any():
+                    log.info(
+                        "sites: sheet %r: %d site id(s) of another place and %d cell id(s) "
+                        "already used by an earlier sheet get '@%s'",
+                        sheet,
+                        len(moved),
+                        int(again.sum()),
+                        sheet,
+                    )
+        cells.append(c)
+        seen = pd.concat(cells).groupby("site_id")[["lon", "lat"]].first()
+    out = pd.concat(cells, ignore_index=True)
+    raw_lon = np.concatenate([p.raw_lon for p in parts if p.raw_lon is not None])
+    raw_lat = np.concatenate([p.raw_lat for p in parts if p.raw_lat is not None])
+    return SitesResult(out, report, warnings, raw_lon, raw_lat, first.declared)
+
+
+def _distance_m(lon1, lat1, lon2, lat2) -> pd.Series:
+    """Approximate distance (m) between positions a few km apart at most (equirectangular)."""
+    kx = 111_320.0 * np.cos(np.radians((lat1 + lat2) / 2.0))
+    return np.hypot((lon1 - lon2) * kx, (lat1 - lat2) * 110_540.0)
+
+
+def _read_sheet(
+    scn: Scenario,
+    region: Region,
+    rejects: Rejects,
+    hashes: dict[str, str],
+    sheet: str,
+    label: str,
+) -> SitesResult:
+    """One sheet (or the file's one table) of ``[sites] path``; ``label`` names it in the
+    rejected and skipped rows ("" = the file's path)."""
+    table, cols, split = _read(scn, sheet)
     hashes[str(table.path)] = sha256_file(table.path)
     report = InputReport(input="sites", path=str(table.path))
     groups, labels = _row_groups(table, cols)
-    tracker = Tracker(str(table.path), table.rows, rejects, report, groups=groups, labels=labels)
+    tracker = Tracker(
+        label or str(table.path), table.rows, rejects, report, groups=groups, labels=labels
+    )
     w = SiteWork(scn, table, cols, tracker, report)
     w.warnings.extend(table.notes)
     if split:
@@ -178,15 +280,16 @@ def read_sites(
 # ------------------------------------------------------------------------------------------------
 
 
-def _read(scn: Scenario) -> tuple[Table, SiteColumns, tuple[int, str] | None]:
-    """The file as a table, its columns by canonical name, and (rows split, message) if any."""
+def _read(scn: Scenario, sheet: str) -> tuple[Table, SiteColumns, tuple[int, str] | None]:
+    """The file (sheet) as a table, its columns by canonical name, and (rows split, message) if
+    any."""
     sec = scn.sites
     table = read_table(
         sec.path,
         what="sites",
         section="sites",
         aliases=SITE_ALIASES,
-        sheet=sec.sheet,
+        sheet=sheet,
         layer=sec.layer,
         encoding=sec.encoding,
         headerless=OPENCELLID_COLUMNS,

@@ -50,9 +50,11 @@ def open_source(
     aliases: Mapping[str, Sequence[str]],
     rejects: Rejects,
     hashes: dict[str, str],
+    label: str = "",
 ) -> SourceFile:
     """Open ``path`` for the scenario section ``[input_name]`` (its ``sheet``, ``layer``,
-    ``encoding`` and ``columns``); ``what`` names the file's content in messages."""
+    ``encoding`` and ``columns``); ``what`` names the file's content in messages, ``label`` the
+    file in its report and row lists (``"file.xlsx[sheet]"``; default: its path)."""
     table = read_table(
         path,
         what=what,
@@ -66,6 +68,6 @@ def open_source(
     cmap = match_table(
         table, aliases, section.columns, where=f"{table.path}: [{input_name}.columns]", what=what
     )
-    report = InputReport(input=input_name, path=str(table.path))
-    tracker = Tracker(str(table.path), table.rows, rejects, report)
+    report = InputReport(input=input_name, path=label or str(table.path))
+    tracker = Tracker(label or str(table.path), table.rows, rejects, report)
     return SourceFile(table, cmap, report, tracker, list(table.notes))

@@ -60,6 +60,7 @@ __all__ = [
     "missing_columns_error",
     "mapping_hint",
     "dbf_truncations",
+    "sheets_to_read",
 ]
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -329,6 +330,63 @@ def _choose_sheet(wb, p: Path, what: str, index, section: str) -> tuple[object, 
         f"{sheets}). Name the sheet to read in the scenario, {key.format(wb.sheetnames[-1])}, "
         "and map its columns (see docs/inputs.md)"
     )
+
+
+def sheets_to_read(
+    path: str | Path,
+    sheet: str | Sequence[str],
+    *,
+    what: str,
+    aliases: Mapping[str, Sequence[str]],
+    section: str = "",
+) -> tuple[list[str], str]:
+    """The sheets of one input file to read, and a note saying so ("" when there is no choice).
+
+    ``sheet`` a list (``["5G", "4G"]``): those sheets. One name: that sheet. None given, and the
+    file an ``.xlsx`` workbook whose first sheet and at least one other sheet each have a header
+    row of known columns of this input (operators' lists split 移动广电 / 电信联通 or 5G / 4G):
+    every such sheet, in workbook order, so that no sheet of sites is left unread. Otherwise
+    ``[""]``: the file's one table (the first sheet, or the one data sheet after an instructions
+    sheet, see :func:`read_table`)."""
+    if isinstance(sheet, list | tuple):
+        names = [str(s) for s in sheet if str(s)]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"{path}: [{section}] sheet lists a sheet twice: {names!r}")
+        return names or [""], ""
+    if sheet:
+        return [str(sheet)], ""
+    p = Path(path)
+    if p.suffix.lower() not in EXCEL_SUFFIXES or not p.is_file():
+        return [""], ""
+    index = alias_index(aliases or {})
+    if not index:
+        return [""], ""
+    try:
+        import openpyxl
+
+        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - read_table reports a broken workbook
+        return [""], ""
+    try:
+        if len(wb.worksheets) < 2:
+            return [""], ""
+        scored = [(ws.title, *_sheet_score(ws, index)) for ws in wb.worksheets]
+    finally:
+        wb.close()
+    first = scored[0]
+    data = [(t, names) for t, sc, names in scored if sc >= 2 and sc * 2 >= first[1]]
+    if first[1] < 2 or len(data) < 2:
+        return [""], ""
+    others = [t for t, _, _ in scored if t not in {d[0] for d in data}]
+    note = (
+        f"{p}: {len(data)} sheets have a header row of {what} columns: "
+        + ", ".join(f"{t!r} ({', '.join(n[:4])}{', …' if len(n) > 4 else ''})" for t, n in data)
+        + "; all are read, each row once"
+        + (f" (not read: {', '.join(map(repr, others))})" if others else "")
+        + f". To read one: [{section or 'its section'}] sheet = {data[0][0]!r}"
+    )
+    log.info("%s", note)
+    return [t for t, _ in data], note
 
 
 def _read_excel(p: Path, what: str, index, sheet: str, section: str = "") -> Table:
