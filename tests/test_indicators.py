@@ -307,6 +307,29 @@ def test_statistics_of_some_villages_only_are_labelled_on_the_county_and_its_cit
     assert city["name"].endswith("（统计数据完整的区县仅 1/2）")
 
 
+def test_a_shared_site_listed_by_both_sharing_operators_counts_once():
+    """电信 and 联通 both report their shared (共建共享) sites: one physical site, one count."""
+    shared = "China Telecom;China Unicom"
+    cells = pd.DataFrame(
+        {
+            "site_id": ["T1", "T1", "U1", "U1", "U2"],
+            "tech": ["5G"] * 5,
+            "admin_code": ["350502"] * 5,
+            "lon": [118.6, 118.6, 118.6, 118.6, 118.7],
+            "lat": [24.9, 24.9, 24.9, 24.9, 24.9],
+            "operator": ["China Telecom"] * 2 + ["China Unicom"] * 3,
+            "serves": [shared] * 4 + ["China Unicom"],
+            "freq_mhz": [3450.0] * 5,
+            "carrier_low_mhz": [3400.0] * 5,
+            "carrier_high_mhz": [3500.0] * 5,
+            "azimuth_deg": [0.0, 120.0, 0.0, 120.0, 0.0],
+        }
+    )
+    ind = compute_indicators(make_inputs(cells=cells), GRID, POP, {"5G": coverage()})
+    assert row(ind, "county", "350502")["sites_5g"] == 2  # T1 = U1, and U2
+    assert row(ind, "city", "350500")["sites_5g"] == 2
+
+
 def test_grid_mismatch_is_an_error():
     other = Grid(UTM50, Affine(RES, 0.0, X0 + 100, 0.0, -RES, Y1), 4, 4)
     cov = coverage()

@@ -580,3 +580,24 @@ def test_a_list_without_4g_cells_gives_no_4g_coverage_rather_than_zero(tmp_path)
     assert set(result.coverage) == {"5G"}  # 4G not computed: unknown, not 0 %
     assert not list((tmp_path / "out").glob("*_4g.tif"))
     assert (tmp_path / "out" / "covered.tif").exists()
+
+
+def test_a_site_list_from_some_operators_only_is_said(tmp_path):
+    x, y = JINJIANG
+    path = tmp_path / "移动站点.csv"
+    path.write_text(
+        f"站号,经度,纬度,制式,运营商\nM1,{x},{y},5G,中国移动\nB1,{x + 0.01},{y},5G,中国广电\n",
+        encoding="utf-8",
+    )
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
+    warn = [w for w in inp.warnings if "describe these operators' networks" in w]
+    assert warn and "cells of 中国移动, 中国广电 only, none of 中国电信, 中国联通" in warn[0]
+    path.write_text(
+        "站号,经度,纬度,制式,运营商\n"
+        + "".join(
+            f"S{i},{x + 0.01 * i},{y},5G,{op}\n" for i, op in enumerate(["移动", "电信", "联通"])
+        ),
+        encoding="utf-8",
+    )
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
+    assert not [w for w in inp.warnings if "describe these operators' networks" in w]

@@ -338,7 +338,7 @@ def check(scenario: Path, level: str | None, as_json: bool, strict: bool, recomp
     if as_json:
         _echo_json(_compliance_rows(df, level))
     else:
-        print_compliance(df, level=level)
+        print_compliance(df, level=level, standards=result.standards)
         _print_outputs(result)
     if strict and _any_unit_fails(df):
         sys.exit(EXIT_FAILS)

@@ -57,6 +57,17 @@ _STATUS_TEXT = {"pass": "pass", "at_risk": "at risk", "fail": "FAIL", "no_data":
 _VILLAGE_PRINT_LIMIT = 60
 
 
+def stdout_console():
+    """A rich console on stdout; when stdout is a file or a pipe, wide enough (160 columns)
+    that tables are not cut to 80 columns."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=max(console.width, 160))
+    return console
+
+
 def _decimals(unit: str) -> int:
     """Decimals of a compliance value in the terminal: none for counts, else one."""
     return 0 if unit == "count" else 1
@@ -74,7 +85,9 @@ def _fmt_shortfall(x: float, sunit: str) -> str:
     return f"+{x:,.1f} {abbr}" if sunit == "km2" else f"+{x:,.0f} {abbr}"
 
 
-def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None) -> None:
+def print_compliance(
+    df: pd.DataFrame, level: str | None = None, *, console=None, standards=None
+) -> None:
     """Print the compliance table to the terminal (rich), one table per standard and level.
 
     One row per unit with its overall status, one column per indicator: the value (ratios as
@@ -83,20 +96,18 @@ def print_compliance(df: pd.DataFrame, level: str | None = None, *, console=None
     analogy") are printed under the table. Villages are listed only with ``level="village"`` or
     when there are few of them.
     """
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     if console is None:
-        console = Console(highlight=False)
-        if not console.is_terminal:
-            console = Console(highlight=False, width=max(console.width, 140))
+        console = stdout_console()
     if level:
         df = df[df["level"] == level]
     if len(df) == 0:
         console.print("No compliance rows" + (f" at level {level!r}" if level else "") + ".")
         return
-    meta = _mandatory_meta(df)
+    # the run's own standards (a user's file included) name the tables; else the shipped ones
+    meta = standards_meta(standards) if standards else _mandatory_meta(df)
     status = unit_status(df)
     for std in dict.fromkeys(df["standard"]):
         smeta = meta.get(std, {})
@@ -204,10 +215,9 @@ def _fmt_plan(v: Any, key: str) -> str:
 
 def print_plan(plan: PlanResult, console=None) -> None:
     """Print a readable summary of the plan (rich tables) to ``console`` (default: stdout)."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    console = console or stdout_console()
     s = plan.summary()
     title = "Planning" + (" (synthetic data)" if s["synthetic"] else "")
     operator = (s.get("settings") or {}).get("operator") or ""
@@ -301,7 +311,6 @@ def print_plan(plan: PlanResult, console=None) -> None:
 def print_inputs(result: RunResult, console=None) -> None:
     """The inputs of a run as a table: file rows read, used, rejected, repaired, skipped (with
     the reasons) and the defaults applied."""
-    from rich.console import Console
     from rich.table import Table
 
     reports = [r.to_dict() for r in result.inputs.reports]
@@ -335,7 +344,7 @@ def print_inputs(result: RunResult, console=None) -> None:
             skipped,
             terminal_text(defaults),
         )
-    console = console or Console(stderr=False)
+    console = console or stdout_console()
     console.print(table)
     n_warn = len(result.inputs.warnings)
     if n_warn:

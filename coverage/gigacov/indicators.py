@@ -68,6 +68,7 @@ from .indicator_rollup import county_statistics, roll_up
 from .key_place_reach import evaluate_key_places
 from .rundir import write_gpkg_layers
 from .scenario import IndicatorsSection
+from .serving import transmitters
 from .zonal import zonal_sums
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -137,9 +138,12 @@ def _base_table(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _sites(cells: pd.DataFrame | None, tech: str) -> pd.DataFrame:
+    """The cells of one technology as physical transmitters: a cell of a declared shared
+    network that two sharing operators both list is one cell, so a shared site they both report
+    counts once in ``sites_5g`` (:func:`gigacov.serving.transmitters`)."""
     if cells is None or len(cells) == 0 or "site_id" not in cells.columns:
         return pd.DataFrame(columns=["site_id", "admin_code", "lon", "lat"])
-    c = cells[cells["tech"].astype(str).str.upper() == tech]
+    c = transmitters(cells[cells["tech"].astype(str).str.upper() == tech])
     return c[["site_id", "admin_code", "lon", "lat"]].copy()
 
 

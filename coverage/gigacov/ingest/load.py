@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..operator_names import OPERATOR_ZH
 from ..operators import CarrierSummary, load_carrier_table, resolve_carriers
 from ..scenario import Scenario
 from ._common import Rejects, require_regular_file
@@ -90,6 +91,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
     if sites.cells is not None:
         sites.cells, carriers = resolve_carriers(sites.cells, carrier_table)
         _report_carriers(carriers, sites.report, warnings)
+        _say_missing_operators(carriers, sites.report, warnings)
     else:
         carriers = None
 
@@ -220,6 +222,28 @@ def load_inputs(scenario: Scenario) -> Inputs:
         carrier_table=carrier_table,
         carriers=carriers,
     )
+
+
+#: The operators with national 4G/5G networks of their own: a list without one of them does not
+#: describe a county's whole network.
+NATIONAL_OPERATORS = ("China Mobile", "China Telecom", "China Unicom")
+
+
+def _say_missing_operators(summ: CarrierSummary, report, warnings: list[str]) -> None:
+    """A site list from some operators only is said, so that a coverage or sites-per-person
+    verdict is read as those operators' network, not the county's."""
+    present = [o for o in summ.by_operator if summ.by_operator[o]]
+    if not present:
+        return
+    absent = [o for o in NATIONAL_OPERATORS if o not in present]
+    if absent:
+        msg = (
+            f"{report.path}: cells of {', '.join(OPERATOR_ZH.get(o, o) for o in present)} only, "
+            f"none of {', '.join(OPERATOR_ZH.get(o, o) for o in absent)}: coverage and 5G sites "
+            "per 10,000 people describe these operators' networks, not the whole county's"
+        )
+        warnings.append(msg)
+        report.warnings.append(msg)
 
 
 def _report_carriers(summ: CarrierSummary, report, warnings: list[str]) -> None:

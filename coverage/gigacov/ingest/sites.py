@@ -457,12 +457,10 @@ def _commissioning(w: SiteWork) -> np.ndarray:
     )
     if soon.size:
         rows = np.unique(w.table.rows[soon])
-        ex = ", ".join(map(str, rows[:5].tolist()))
         words = ", ".join(repr(v) for v in pd.unique(as_text(raw.iloc[soon]))[:3])
         w.warnings.append(
             f"{w.table.path}: {rows.size} row(s) whose commissioning date says the site is not on "
-            f"air yet ({words}; rows {ex}{', ...' if rows.size > 5 else ''}) skipped "
-            "(not_yet_commissioned)"
+            f"air yet ({words}; {rows_text(rows)}) skipped (not_yet_commissioned)"
         )
     w.tracker.reject(
         ybad & ~planned,
