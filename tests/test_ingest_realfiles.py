@@ -601,3 +601,15 @@ def test_a_site_list_from_some_operators_only_is_said(tmp_path):
     )
     inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
     assert not [w for w in inp.warnings if "describe these operators' networks" in w]
+
+
+def test_a_band_the_operator_holds_no_carrier_in_is_said(tmp_path):
+    x, y = JINJIANG
+    path = tmp_path / "电信站点.csv"
+    path.write_text(
+        f"站号,经度,纬度,制式,运营商,频段\nT1,{x},{y},5G,中国电信,n41\nT2,{x + 0.01},{y},5G,中国电信,n78\n",
+        encoding="utf-8",
+    )
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
+    warn = [w for w in inp.warnings if "holds no carrier" in w]
+    assert warn and "1 row(s)" in warn[0] and "China Telecom 5G" in warn[0]

@@ -99,6 +99,8 @@ class CarrierSummary:
     unknown_operator: int = 0
     """Cells without a known operator: today's rule (frequency ± half the bandwidth)."""
     unknown_examples: list[str] = field(default_factory=list)
+    no_carrier_examples: list[str] = field(default_factory=list)
+    """``"China Telecom 5G 2565 MHz"``: an operator and a band it holds no carrier in."""
     shared: int = 0
     """Cells in a declared shared network (they serve every sharing operator)."""
     by_operator: dict[str, int] = field(default_factory=dict)
@@ -175,6 +177,9 @@ def resolve_carriers(
         elif carrier is None:
             summ.no_carrier += len(idx)
             kind[idx] = "no_carrier"
+            example = f"{op} {t} {f:g} MHz"
+            if len(summ.no_carrier_examples) < 5 and example not in summ.no_carrier_examples:
+                summ.no_carrier_examples.append(example)
         else:
             share = table.sharing_for(op, carrier)
             use = share.carrier if share is not None else carrier

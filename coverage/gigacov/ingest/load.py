@@ -260,6 +260,14 @@ def _report_carriers(summ: CarrierSummary, report, warnings: list[str]) -> None:
         report.defaults["carrier (operator's main carrier)"] = n("main_carrier")
     if n("no_carrier"):
         report.defaults["carrier (band not in the operator's table: as given)"] = n("no_carrier")
+        msg = (
+            f"{report.path}: {n('no_carrier')} row(s) give a band in which their operator holds "
+            f"no carrier ({', '.join(summ.no_carrier_examples)}); their frequency ± half the "
+            "bandwidth is used as given and may overlap another operator's carrier: check the "
+            "operator and band columns, or add the carrier with [[radio.carriers]]"
+        )
+        warnings.append(msg)
+        report.warnings.append(msg)
     if n("shared"):
         report.defaults["carrier (declared shared network)"] = n("shared")
     if summ.unknown_operator:
