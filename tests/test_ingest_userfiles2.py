@@ -266,12 +266,13 @@ def test_exchanged_lonlat_in_a_location_column_is_swapped_back(tmp_path):
     pois = tmp_path / "场所_经纬度.csv"
     pois.write_text(
         f'名称,类别,经纬度\n晋江站,火车站,"{x},{y}"\n晋江某医院,医院,"{y},{x + 0.01}"\n'
-        f'远处,医院,"{y},{x + 5}"\n',
+        f'远处,医院,"{y},{x + 5}"\n晋江某站,火车站,{x + 0.02} {y}\n',
         encoding="utf-8",
     )
     inp = load_inputs(scenario(tmp_path, _sites(tmp_path), key_places={"path": str(pois)}))
     kp = inp.key_places.set_index("name")
     assert kp.loc["晋江某医院"].geometry.x == pytest.approx(x + 0.01)
+    assert kp.loc["晋江某站"].geometry.x == pytest.approx(x + 0.02)  # "lon lat", no comma
     rep = next(r for r in inp.reports if r.input == "key_places")
     assert rep.fixed == {"lat_lon_swapped": 1}
     assert any("exchanged" in w and "'经纬度'" in w for w in inp.warnings)

@@ -470,7 +470,10 @@ def _lonlat(df, cmap, tracker: Tracker, rows: np.ndarray) -> tuple[np.ndarray, n
         ]
     else:
         h = cmap.header("location")
-        pair = as_text(df[h]).str.replace("，", ",").str.split(",", n=1, expand=True)
+        text = as_text(df[h]).str.replace("，", ",").str.strip()
+        # "lon,lat"; without a comma, "lon lat" (one space or more between two numbers)
+        text = text.where(text.str.contains(","), text.str.replace(r"\s+", ",", n=1, regex=True))
+        pair = text.str.split(",", n=1, expand=True)
         if pair.shape[1] < 2:
             pair[1] = ""
         cols = [(h, pair[0].fillna(""), "longitude"), (h, pair[1].fillna(""), "latitude")]
