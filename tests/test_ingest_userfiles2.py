@@ -384,3 +384,13 @@ def test_key_places_in_several_sheets_are_all_read(tmp_path):
         scenario(tmp_path, _sites(tmp_path), key_places={"path": str(p), "sheet": ["医院"]})
     )
     assert inp.key_places["name"].tolist() == ["晋江市医院"]
+
+
+def test_a_cell_listed_in_two_sheets_is_warned_about(tmp_path):
+    x, y = JINJIANG
+    header = [*SITE_HEADER, "小区编号", "工作频段"]
+    rows = [header, ("M1", "中国移动", x, y, "NR", "1", "n41")]
+    p = write_xlsx(tmp_path / "sites.xlsx", [("清单", rows), ("清单备份", rows)])
+    inp = load_inputs(scenario(tmp_path, p))
+    assert sorted(inp.cells["cell_id"]) == ["1", "1@清单备份"]
+    assert any("cell(s) of sheet '清单备份'" in w for w in inp.warnings)

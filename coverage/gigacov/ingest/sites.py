@@ -166,6 +166,16 @@ def _merge_sheets(
                     dtype=bool,
                 )
                 c.loc[again, "cell_id"] = c.loc[again, "cell_id"] + f"@{sheet}"
+                if again.any():  # the same cell listed in two sheets (a copy of a sheet?)
+                    msg = (
+                        f"{first.report.path}: {int(again.sum())} cell(s) of sheet {sheet!r} have "
+                        "the site id, position and cell id of a cell of an earlier sheet; both "
+                        f"are used (the later as '<cell>@{sheet}'). If one sheet copies another, "
+                        'name the sheet to read: [sites] sheet = "…"'
+                    )
+                    log.warning("%s", msg)
+                    warnings.append(msg)
+                    report.warnings.append(msg)
                 if rename.any() or again.any():
                     log.info(
                         "sites: sheet %r: %d site id(s) of another place and %d cell id(s) "
