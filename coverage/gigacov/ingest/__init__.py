@@ -7,7 +7,7 @@ Entry point: :func:`load_inputs` (``Scenario`` → :class:`~gigacov.ingest.model
   function per stage) with :mod:`.opencellid` (OpenCelliD layout), :mod:`.site_columns` (site
   aliases), :mod:`.sectors` (site-level rows split per azimuth), :mod:`.site_ids` (site grouping
   and the duplicate rule), :mod:`.broadband` (statistics), :mod:`.rasters` (population, DEM,
-  clutter), :mod:`.key_places`; file formats in :mod:`.tables` (text encodings in
+  clutter), :mod:`.key_places` (categories in :mod:`.place_categories`); file formats in :mod:`.tables` (text encodings in
   :mod:`.text_encoding`); headers matched to columns (aliases, units in headers) in
   :mod:`.columns`; values with units (DMS, W, dates) in :mod:`.units`; band names, ARFCNs and
   N_RB in :mod:`.bands`; technology and operator words in :mod:`.vocab`; the datum (GCJ-02 /
@@ -19,12 +19,15 @@ spreadsheet: the header is row 1 and the first data row is row 2 (title lines ab
 shift both; a header-less file such as an OpenCelliD export starts at row 1; for GIS layers,
 feature *i* counting from 0 is row *i* + 2, as in its attribute table exported with a header).
 
-**Nothing is lost silently.** For every input ``read == used + rejected``: a row that cannot be
-used is written to ``Inputs.rejected`` (``file, row, column, value, reason, message``) with one of
-:data:`~gigacov.ingest.model.REASON_CODES`; a row repaired automatically (latitude/longitude
-exchanged, invalid polygon) is used and counted under ``InputReport.fixed`` with a warning; a
-default applied to a missing value is counted per column in ``InputReport.defaults``. Units of a
-province-wide file that lie outside ``[scenario] region`` are counted as ``skipped``.
+**Nothing is lost silently.** For every input ``read == used + rejected + skipped``, ``read``
+being every data row of the file: a row that cannot be used is written to ``Inputs.rejected``
+(``file, row, column, value, reason, message``) with one of
+:data:`~gigacov.ingest.model.REASON_CODES`; a valid row that does not belong to the run (a unit
+outside ``[scenario] region``, a later site, another year's statistics, a total row) is listed in
+``Inputs.skipped`` with one of :data:`~gigacov.ingest.model.SKIP_REASONS`; a row repaired
+automatically (latitude/longitude exchanged, invalid polygon, sectors split) is used and counted
+under ``InputReport.fixed`` with a warning; a default applied to a missing value is counted per
+column in ``InputReport.defaults``.
 """
 
 from __future__ import annotations
