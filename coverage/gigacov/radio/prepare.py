@@ -303,6 +303,7 @@ def _radii(
     model = MODEL_CODES[params.model]
     level = params.rsrp_threshold_dbm - params.cutoff_margin_db
     budget = table["eirp_re"] - params.extra_loss_db - level
+    f_ghz, h_bs = table["f_ghz"], table["h_bs"]
     n = budget.size
     # A calibration lowers the loss by at most this much per class (offset, and the slope term at
     # its most negative over 1 m … max_radius_m), so radii computed with the uncalibrated model
@@ -314,21 +315,25 @@ def _radii(
     }
 
     def radius_for(cls: int, extra_db: float | None = None) -> np.ndarray:
-        out = np.empty(n, dtype=np.float64)
+        # Once per distinct (budget, frequency, mast height): the sectors of a site usually
+        # share them, and the bisection is most of the preparation of a province.
+        key = np.stack([budget + (gain[cls] if extra_db is None else extra_db), f_ghz, h_bs], 1)
+        uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+        out = np.empty(len(uniq), dtype=np.float64)
         K.cutoff_radii(
-            budget + (gain[cls] if extra_db is None else extra_db),
+            np.ascontiguousarray(uniq[:, 0]),
             K.resolve_model(model, cls),
             cls,
             has_dem,
-            table["f_ghz"],
-            table["h_bs"],
+            np.ascontiguousarray(uniq[:, 1]),
+            np.ascontiguousarray(uniq[:, 2]),
             params.ue_height_m,
             params.building_height_m,
             params.street_width_m,
             params.max_radius_m,
             out,
         )
-        return out
+        return out[inverse.reshape(-1)]
 
     reach: dict[int, float] = {}
     if classes is None or (model != AUTO and model != COST231_HATA):
