@@ -613,3 +613,39 @@ def test_a_band_the_operator_holds_no_carrier_in_is_said(tmp_path):
     inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
     warn = [w for w in inp.warnings if "holds no carrier" in w]
     assert warn and "1 row(s)" in warn[0] and "China Telecom 5G" in warn[0]
+
+
+def test_sites_from_several_files_one_per_operator(tmp_path):
+    """Each operator sends its own export with its own headers: [sites] path takes a list; every
+    row of every file is counted once, rejected rows name their file, and an id two files use
+    for two places stays two sites."""
+    import openpyxl
+
+    x, y = JINJIANG
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["中国移动泉州分公司5G基站清单"])  # a title row
+    ws.append(["站号", "经度", "纬度", "网络制式", "运营商", "频段"])
+    ws.append(["A1", x, y, "NR", "中国移动", "n41"])
+    ws.append(["A2", x + 0.01, y, "NR", "中国移动", "n41"])
+    ws.append(["A3", None, y, "NR", "中国移动", "n41"])  # no longitude: rejected
+    cmcc = tmp_path / "移动.xlsx"
+    wb.save(cmcc)
+    ctcu = tmp_path / "电信联通.csv"
+    ctcu.write_bytes(
+        (
+            "基站编号,东经,北纬,制式,运营商,频段\n"
+            f"A1,{x + 0.05},{y},5G,中国电信,n78\n"  # A1 again, 5 km away: another site
+            f"U1,{x + 0.02},{y},5G,中国联通,n78\n"
+        ).encode("gbk")
+    )
+    scn = scenario(tmp_path).replace(sites={"path": [str(cmcc), str(ctcu)]})
+    inp = load_inputs(scn)
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (5, 4, 1, 0)
+    assert rep.path == f"{cmcc}; {ctcu}"
+    assert sorted(inp.cells["site_id"]) == ["A1", "A1@电信联通.csv", "A2", "U1"]
+    assert set(inp.cells["operator"]) == {"China Mobile", "China Telecom", "China Unicom"}
+    rej = inp.rejected
+    assert rej["file"].tolist() == [str(cmcc)] and rej["row"].tolist() == [5]
+    assert any("1 of 5 row(s) rejected (missing_value: 1)" in w for w in inp.warnings)

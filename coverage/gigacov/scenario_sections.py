@@ -117,7 +117,9 @@ class BoundariesSection:
 
 @dataclass(frozen=True)
 class SitesSection:
-    path: PathStr = ""
+    path: PathOrPaths = ""
+    """One file, or a list (one operator's export each: ``["移动.xlsx", "电信联通.csv"]``) read
+    with the same settings."""
     crs: str = "wgs84"
     sheet: str | list[str] = ""
     """Sheet name for XLSX input, or a list (``["5G", "4G"]``) read with the same settings;

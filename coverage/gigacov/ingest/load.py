@@ -55,7 +55,10 @@ def load_inputs(scenario: Scenario) -> Inputs:
     for path, key in (
         (scn.boundaries.counties, "[boundaries] counties"),
         (scn.boundaries.villages, "[boundaries] villages"),
-        (scn.sites.path, "[sites] path"),
+        *(
+            (p, "[sites] path")
+            for p in ([scn.sites.path] if isinstance(scn.sites.path, str) else scn.sites.path)
+        ),
         (scn.broadband.path, "[broadband] path"),
         (scn.population.raster, "[population] raster"),
         (scn.terrain.dem, "[terrain] dem"),
@@ -192,7 +195,11 @@ def load_inputs(scenario: Scenario) -> Inputs:
     # rejected rows are never only in a file the user may not open: every command says so
     for rep in reports:
         if rep.rejected:
-            mine = rejected[rejected["file"] == rep.path]["reason"].value_counts()
+            # a report may stand for several files ("a.csv; b.xlsx") or sheets ("b.xlsx[4G]")
+            files = rep.path.split("; ")
+            name = rejected["file"].astype(str)
+            of_rep = name.isin(files) | name.str.startswith(tuple(f + "[" for f in files))
+            mine = rejected[of_rep.to_numpy()]["reason"].value_counts()
             why = ", ".join(f"{r}: {k}" for r, k in mine.items())
             msg = (
                 f"{rep.path}: {rep.rejected} of {rep.read} row(s) rejected ({why}); they are "

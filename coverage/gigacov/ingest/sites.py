@@ -37,6 +37,7 @@ the reason of the first stage it fails:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -105,6 +106,17 @@ def read_sites(
     and several sheets with a header row of site columns) is read sheet by sheet with the same
     settings; each sheet's rejected and skipped rows name it (``file.xlsx[电信联通]``, row
     numbers within the sheet) and every row is counted once in the file's one report."""
+    paths = [scn.sites.path] if isinstance(scn.sites.path, str) else list(scn.sites.path)
+    if len(paths) > 1:
+        # several files (one operator's export each): read like the sheets of one workbook
+        parts = [read_sites(scn.replace(sites={"path": p}), region, rejects, hashes) for p in paths]
+        names = [Path(p).name for p in paths]
+        note = f"sites read from {len(paths)} files: {', '.join(names)}"
+        log.info("%s", note)
+        merged = _merge_sheets(parts, names, note, scn.sites.same_site_tolerance_m)
+        merged.report.path = "; ".join(p.report.path for p in parts)
+        return merged
+    scn = scn if isinstance(scn.sites.path, str) else scn.replace(sites={"path": paths[0]})
     sheets, note = sheets_to_read(
         scn.sites.path, scn.sites.sheet, what="sites", aliases=SITE_ALIASES, section="sites"
     )
