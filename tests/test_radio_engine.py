@@ -952,6 +952,58 @@ def test_dem_results_do_not_depend_on_tiling_or_workers():
         assert_same_coverage(runs[0], other)
 
 
+def test_sectors_of_one_mast_share_horizon_rays_only_when_the_antenna_is_the_same():
+    """Consecutive cells with the same antenna position and height reuse the rays the previous
+    one marched; a cell on the same mast at another height must not. Both against the
+    per-cell reference and against an order in which no two neighbours share a mast."""
+    from gigacov.radio import kernels as K
+    from gigacov.radio import prepare
+
+    rng = np.random.default_rng(31)
+    grid = make_grid(30, 32, 50.0)
+    cells = random_cells(rng, grid, 8, margin=0.0, omni=0.0)
+    mast = cells.iloc[0]
+    # Cells 0–2: three sectors of one mast; 3: the same mast 12 m lower; 4: the same position
+    # and height with less power (a shorter radius, so other rays).
+    for i, (az, h, eirp) in enumerate(
+        [(0.0, 30.0, 60.0), (120.0, 30.0, 60.0), (240.0, 30.0, 60.0), (60.0, 18.0, 60.0)]
+        + [(300.0, 30.0, 10.0)]
+    ):
+        cells.loc[i, ["lon", "lat"]] = mast["lon"], mast["lat"]
+        cells.loc[i, ["azimuth_deg", "height_m", "freq_mhz", "eirp_dbm"]] = az, h, 3500.0, eirp
+    dem, dem_ref = hills_dem(rng, grid, pad=50, n=14, heights=(40.0, 120.0))
+    params = RadioParams(model="auto", max_radius_m=2000.0, rsrp_threshold_dbm=-110.0)
+    population = rng.choice([0.0, 30.0], size=grid.shape).astype(np.float32)
+    prep = prepare.prepare(cells, grid, params, population, None, dem)
+    n_rays = prep.celli[:, K.N_RAYS]
+    assert n_rays[0] == n_rays[1] == n_rays[2] != n_rays[4]
+
+    shared = compute_coverage(cells, grid, params, population=population, dem=dem, workers=1)
+    ref = reference_coverage(cells, grid, params, population=population, dem=dem_ref, n_rays=n_rays)
+    assert_matches_reference(shared, ref)
+    # The mast's cells apart (another mast between each): no ray is reused, same values.
+    order = [0, 5, 1, 6, 2, 7, 3, 4]
+    apart = compute_coverage(
+        cells.iloc[order].reset_index(drop=True),
+        grid,
+        params,
+        population=population,
+        dem=dem,
+        workers=1,
+    )
+    np.testing.assert_array_equal(apart.rsrp_dbm, shared.rsrp_dbm)
+    served = shared.server >= 0
+    np.testing.assert_array_equal(
+        cells["cell_id"].to_numpy()[shared.server[served]],
+        cells["cell_id"].to_numpy()[order][apart.server[served]],
+    )
+    # (the SINR sums add the cells in another order: equal to rounding)
+    np.testing.assert_allclose(apart.sinr_db, shared.sinr_db, rtol=0, atol=1e-9)
+    # The sectors that reuse rays and the lower antenna serve pixels, so the test sees them.
+    ids = set(cells["cell_id"].to_numpy()[np.unique(shared.server[served])])
+    assert {"C1", "C2", "C3"} <= ids, ids
+
+
 # ------------------------------------------------------------------------------------------------
 # Dask
 # ------------------------------------------------------------------------------------------------

@@ -737,12 +737,16 @@ def _cell_terrain(
     rays,
     need,
     touched,
+    fresh,
 ):
     """The terrain passes of cell ``k`` before its rows ``r_lo..r_hi-1`` (local) are evaluated:
     :func:`_terrain_needs` per row (into ``tsc[r - r_lo]``; ``clutter[r]`` the row's classes,
-    local columns) and the rays marched as far as they are needed (:func:`_march_needed`)."""
+    local columns) and the rays marched as far as they are needed (:func:`_march_needed`).
+    ``fresh`` False keeps the rays marched for the previous cell: only when that cell's antenna
+    is this one's (:func:`_same_antenna`), whose rays are the same samples and slopes."""
     n_rays = celli[k, N_RAYS]
-    rays[2][:n_rays] = 0  # a new cell: no ray marched yet (done)
+    if fresh:
+        rays[2][:n_rays] = 0  # a new antenna: no ray marched yet (done)
     n_touched = 0
     for r in range(r_lo, r_hi):
         lo, hi = _row_interval(k, row_off + r, cellp, celli, sp, col_off, w)
@@ -768,6 +772,20 @@ def _cell_terrain(
                 n_touched,
             )
     _march_needed(k, cellp, sp, ip, dem, n_rays, need, touched, n_touched, rays)
+
+
+@jit(inline="always")
+def _same_antenna(k, p, cellp, celli):
+    """Whether cells ``k`` and ``p`` (≥ 0) march the same horizon rays: the same position, the
+    same antenna height above sea level and the same number of rays (the sectors of one mast).
+    A ray's samples and running slopes depend on nothing else, so the rays one cell marched
+    serve the next unchanged (the same values as marching them again)."""
+    return (
+        cellp[k, X] == cellp[p, X]
+        and cellp[k, Y] == cellp[p, Y]
+        and cellp[k, ZSITE] + cellp[k, HBS] == cellp[p, ZSITE] + cellp[p, HBS]
+        and celli[k, N_RAYS] == celli[p, N_RAYS]
+    )
 
 
 #: Pixels per run of the terrain path: a run none of whose pixels needs terrain is skipped.
@@ -1014,6 +1032,7 @@ def _band_dem(
     res32 = np.float32(res)
     level32 = np.float32(sp[LEVEL])
     evals = 0
+    marched = -1  # the cell whose rays the scratch holds
     for k in range(cellp.shape[0]):
         ra = max(celli[k, R0] - row_off, r0)
         rb = min(celli[k, R1] - row_off, r1)
@@ -1022,6 +1041,8 @@ def _band_dem(
         c32, gm, xm = _cell_setup(k, cellp, coef, sp, ip)
         k32 = np.int32(k)
         g = celli[k, GROUP]
+        fresh = marched < 0 or not _same_antenna(k, marched, cellp, celli)
+        marched = k
         _cell_terrain(
             k,
             ra,
@@ -1043,6 +1064,7 @@ def _band_dem(
             rays,
             need,
             touched,
+            fresh,
         )
         for r in range(ra, rb):
             gr = row_off + r
@@ -1321,6 +1343,7 @@ def _footprint_cell(
             rays,
             need,
             touched,
+            True,
         )
     for r in range(h):
         row_o = o + r * w
