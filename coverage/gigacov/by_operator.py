@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .grid import Grid
     from .indicators import IndicatorSet
     from .radio.result import CoverageResult
+    from .run_result import RunResult
 
 __all__ = [
     "OPERATOR_INDICATORS",
@@ -389,7 +390,7 @@ def write_operator_layers(tables: Mapping[str, gpd.GeoDataFrame], path) -> None:
         )
 
 
-def operator_view(run: Any, operator: str) -> Any:
+def operator_view(run: RunResult, operator: str) -> RunResult:
     """The run as one operator sees it, for planning (``gigacov plan --operator``).
 
     A shallow copy of ``run`` whose 5G coverage is the operator's own, whose cells are the

@@ -10,11 +10,14 @@ counties whose verdict would change, and the speed tests against the reported us
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import charts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..run_result import RunResult
 
 __all__ = ["field_context"]
 
@@ -128,7 +131,7 @@ def _scatter_and_histogram(
     return out
 
 
-def field_context(run: Any, lang, font: str, suffix: str) -> dict[str, Any] | None:
+def field_context(run: RunResult, lang, font: str, suffix: str) -> dict[str, Any] | None:
     """Template context of the field-check section, or None for a run without measurements."""
     fr = getattr(run, "field_result", None)
     if fr is None:

@@ -363,7 +363,7 @@ def _inputs(inputs: Any) -> dict[str, Any]:
     }
 
 
-def _field_section(run: Any, lang: Labeler, font: str, suffix: str) -> dict[str, Any] | None:
+def _field_section(run: RunResult, lang: Labeler, font: str, suffix: str) -> dict[str, Any] | None:
     from .field import field_context
 
     return field_context(run, lang, font, suffix)

@@ -4,7 +4,7 @@ unconfirmed threshold), the provenance of the run, and the results per operator.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..formatting import format_threshold, format_value, is_missing
@@ -12,12 +12,15 @@ from ..reference import CertifiedBelow, certified_below
 from ..standard_files import Standard, StandardInfo
 from .labels import Labeler
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..run_result import RunResult
+
 __all__ = ["certified_evidence", "standards_rows", "provenance_rows", "operators_section"]
 
 log = logging.getLogger(__name__)
 
 
-def operators_section(run: Any, lang: Labeler) -> dict[str, Any] | None:
+def operators_section(run: RunResult, lang: Labeler) -> dict[str, Any] | None:
     """The "运营商对比 / by operator" section: per county, each operator's own coverage
     indicators side by side, and the operator furthest from the standards' coverage thresholds."""
     from ..by_operator import OPERATOR_INDICATORS, lagging_operators
