@@ -32,6 +32,9 @@ Usage: python benchmarks/bench_radio.py [--quick] [--workers N]
    RSRP, covered, LOS/NLOS and diffraction loss per cell-pixel from the footprints of a sample
    of cells). Then :func:`gigacov.radio.cell_footprints` (what planning calls) for a batch of
    cells, both methods.
+4. **Tile size.** The Quanzhou-sized corner of the province (10,000 sites, 100 m) without and
+   with a DEM, tiles of 128 to 1,024 px a side: CPU per evaluation for each size, and a check
+   that every size gives the same rasters (``--stage tiles`` runs it alone).
 
 Writes ``bench-results/radio.json``.
 """
@@ -608,30 +611,33 @@ def compare_stage(quick: bool, workers: int) -> dict:
     }
 
 
-def province_stage(
+def province_scene(
     quick: bool,
-    workers: int,
     resolution_m: float = 100.0,
     with_dem: bool = False,
     max_radius_m: float | None = None,
-    memory_budget_mb: float | None = None,
-) -> dict:
-    """Synthetic Fujian at ``resolution_m``, optionally with a synthetic DEM (horizon method;
-    run in its own process, so the compile and the peak RSS are this run's own)."""
-    t_all = time.perf_counter()
+    bbox: tuple[float, float, float, float] | None = None,
+    n_sites: int | None = None,
+):
+    """Synthetic Fujian (or, ``quick``, its Quanzhou-sized corner; or the ``bbox`` given, with
+    ``n_sites`` sites) at ``resolution_m``: cells, grid, parameters, population and, with
+    ``with_dem``, a synthetic DEM padded by the cut-off radius."""
     from gigacov.crs import metric_crs_for
     from gigacov.grid import Grid
-    from gigacov.radio import RadioParams, compute_coverage
+    from gigacov.radio import RadioParams
 
     rng = np.random.default_rng(SEED + 1)
-    region, bbox = fujian_region()
-    n_sites = 10_000 if quick else 114_000
-    if quick:  # Quanzhou-sized corner of the province
+    region, full_bbox = fujian_region()
+    if quick and bbox is None:  # Quanzhou-sized corner of the province
         bbox = (117.9, 24.4, 119.1, 25.6)
+    if n_sites is None:
+        n_sites = 10_000 if quick else 114_000
+    if bbox is None:
+        bbox = full_bbox
+    else:
         from shapely.geometry import box
 
         region = region.intersection(box(*bbox))
-    t0 = time.perf_counter()
     lon, lat = synthetic_sites(n_sites, rng, region, bbox)
     cells = cells_for_sites(lon, lat, rng)
     import pyproj
@@ -649,6 +655,26 @@ def province_stage(
     if with_dem:
         pad = int(math.ceil(params.max_radius_m / resolution_m)) + 4
         dem = synthetic_dem(grid, pad, np.random.default_rng(SEED + 3))
+    return cells, grid, params, population, dem, n_sites, crs
+
+
+def province_stage(
+    quick: bool,
+    workers: int,
+    resolution_m: float = 100.0,
+    with_dem: bool = False,
+    max_radius_m: float | None = None,
+    memory_budget_mb: float | None = None,
+) -> dict:
+    """Synthetic Fujian at ``resolution_m``, optionally with a synthetic DEM (horizon method;
+    run in its own process, so the compile and the peak RSS are this run's own)."""
+    t_all = time.perf_counter()
+    from gigacov.radio import compute_coverage
+
+    t0 = time.perf_counter()
+    cells, grid, params, population, dem, n_sites, crs = province_scene(
+        quick, resolution_m, with_dem, max_radius_m
+    )
     inputs_s = time.perf_counter() - t0
     rss_inputs = peak_rss_mb()
     t0 = time.perf_counter()
@@ -700,6 +726,81 @@ def province_stage(
         "peak_rss_mb": round(rss_run, 1),
         "stage_total_s": round(time.perf_counter() - t_all, 2),
     }
+
+
+#: Tile sizes (px a side) the tiles stage compares; the engine's default is 256.
+TILE_SIZES = (128, 256, 512, 1024)
+
+
+def tiles_stage(quick: bool, workers: int) -> dict:
+    """The engine's tile size measured, not guessed: the Quanzhou-sized corner of synthetic
+    Fujian (10,000 sites, 100 m; ``quick``: 2,000 sites on a quarter of it) without and with a
+    DEM (horizon method, 5 km), every size in :data:`TILE_SIZES`, the best of two runs each
+    (CPU time of the tiles phase per evaluation). Every size must give the same rasters."""
+    from gigacov.radio import backends, compute_coverage
+
+    for kind in ("serial", "parallel", "dem"):
+        backends.warm_up(kind)
+    bbox, n_sites = ((118.3, 24.8, 118.9, 25.4), 2_000) if quick else (None, None)
+    out: dict = {"tile_sizes": list(TILE_SIZES), "default": 256, "workers": workers}
+    for name, with_dem in (("no_dem", False), ("dem", True)):
+        cells, grid, params, population, dem, sites, _ = province_scene(
+            True, 100.0, with_dem, 5000.0, bbox=bbox, n_sites=n_sites
+        )
+        rows, first = [], None
+        for ts in TILE_SIZES:
+            wall, cpu = [], []
+            for _ in range(2):
+                res = compute_coverage(
+                    cells,
+                    grid,
+                    params,
+                    population=population,
+                    dem=dem,
+                    workers=workers,
+                    tile_size=ts,
+                )
+                wall.append(res.timings["compute_s"])
+                cpu.append(res.timings["compute_cpu_s"])
+            evals = res.timings["evaluations"]
+            if first is None:
+                first = res
+            # Same cell-pixel pairs and the same values whatever the tiling.
+            assert evals == first.timings["evaluations"], (ts, evals)
+            np.testing.assert_array_equal(res.rsrp_dbm, first.rsrp_dbm)
+            np.testing.assert_array_equal(res.server, first.server)
+            np.testing.assert_array_equal(res.covered, first.covered)
+            rows.append(
+                {
+                    "tile_size": ts,
+                    "tiles": res.timings["tiles"],
+                    "compute_s": round(min(wall), 4),
+                    "cpu_ns_per_evaluation": round(min(cpu) / evals * 1e9, 2),
+                }
+            )
+        out[name] = {
+            "grid": f"{grid.width}x{grid.height} @ 100 m",
+            "sites": sites,
+            "cells": len(cells),
+            "evaluations": int(first.timings["evaluations"]),
+            "identical_outputs": True,
+            "runs": rows,
+        }
+    return out
+
+
+def print_tiles(t: dict) -> None:
+    print(f"\nTile size ({t['workers']} threads; same rasters for every size, checked):")
+    for name in ("no_dem", "dem"):
+        d = t[name]
+        label = "no DEM" if name == "no_dem" else "DEM, horizon, 5 km"
+        print(f"  {label}: {d['grid']}, {d['cells']} cells, {d['evaluations']:,} evaluations")
+        for r in d["runs"]:
+            mark = " (default)" if r["tile_size"] == t["default"] else ""
+            print(
+                f"    {r['tile_size']:>5} px: {r['tiles']:>4} tiles, {r['compute_s']:.3f} s, "
+                f"{r['cpu_ns_per_evaluation']} ns CPU per evaluation{mark}"
+            )
 
 
 def compile_stage() -> dict:
@@ -830,7 +931,9 @@ def main() -> int:
         "--workers", type=int, default=2, help="threads for the numba engine (default 2)"
     )
     ap.add_argument(
-        "--stage", choices=["compare", "province", "dem", "compile", "all"], default="all"
+        "--stage",
+        choices=["compare", "province", "dem", "compile", "tiles", "all"],
+        default="all",
     )
     ap.add_argument("--json-out", default="", help=argparse.SUPPRESS)
     ap.add_argument(
@@ -868,6 +971,9 @@ def main() -> int:
     if args.stage == "dem":
         dem = dem_stage(args.quick, args.workers)
         print_dem(dem)
+        return 0
+    if args.stage == "tiles":
+        print_tiles(tiles_stage(args.quick, args.workers))
         return 0
 
     cmp = compare_stage(args.quick, args.workers)
@@ -926,6 +1032,8 @@ def main() -> int:
     print_province(prov30, "target < 300 s, < 8192 MiB")
     dem = dem_stage(args.quick, args.workers)
     print_dem(dem)
+    tiles = tiles_stage(args.quick, args.workers)
+    print_tiles(tiles)
     figures = {
         "quick": args.quick,
         "cpu_count": os.cpu_count(),
@@ -937,6 +1045,7 @@ def main() -> int:
         "province_30m_dem": prov30,
         "cold_compile": comp,
         "dem": dem,
+        "tiles": tiles,
     }
     path = save("radio", figures)
     print(f"\nwrote {path}")
