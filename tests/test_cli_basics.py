@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -47,6 +48,26 @@ def test_usage_errors_exit_2():
     assert runner.invoke(main, ["no-such-command"]).exit_code == 2
     assert runner.invoke(main, ["check"]).exit_code == 2  # missing SCENARIO
     assert runner.invoke(main, ["check", "does-not-exist.toml"]).exit_code == 2
+
+
+def test_usage_errors_with_json_still_print_one_document():
+    """A script that passes --json parses stdout whatever happens: before, a usage error
+    printed nothing there (the usage went to stderr only)."""
+    for args in (
+        ["check", "does-not-exist.toml", "--json"],
+        ["run", "--json", "--no-such-option", "s.toml"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "gigacov.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 2, proc.stderr
+        doc = json.loads(proc.stdout)
+        assert doc["ok"] is False and doc["exit_code"] == 2 and doc["error_type"] == "UsageError"
+        assert ("does-not-exist.toml" in doc["error"]) or ("--no-such-option" in doc["error"])
+        assert "Usage:" in proc.stderr
 
 
 def test_bad_scenario_is_exit_1_without_traceback(tmp_path):

@@ -32,21 +32,27 @@ ROWS = [
 
 
 def load(tmp_path, text: str, encoding="utf-8"):
-    sites = tmp_path / "sites.csv"
-    sites.write_text(f"lon,lat\n{FENGZE[0]},{FENGZE[1]}\n", encoding="utf-8")
     bb = tmp_path / "宽带统计.csv"
     bb.write_bytes(text.encode(encoding))
+    inp, rep = load_file(tmp_path, bb)
+    return inp, rep, bb
+
+
+def load_file(tmp_path, path):
+    """The inputs of a scenario in Quanzhou whose broadband file is ``path``."""
+    sites = tmp_path / "sites.csv"
+    sites.write_text(f"lon,lat\n{FENGZE[0]},{FENGZE[1]}\n", encoding="utf-8")
     scn = scenario_from_dict(
         {
             "scenario": {"name": "b", "year": 2024, "region": "350500"},
             "sites": {"path": str(sites)},
-            "broadband": {"path": str(bb)},
+            "broadband": {"path": str(path)},
         }
     )
     inp = load_inputs(scn)
     rep = next(r for r in inp.reports if r.input == "broadband")
     assert rep.read == rep.used + rep.rejected + rep.skipped
-    return inp, rep, bb
+    return inp, rep
 
 
 def test_broadband_chinese_gbk_every_row_accounted(tmp_path):
@@ -142,7 +148,7 @@ def test_one_row_per_operator_is_summed_per_unit_never_the_first_operator_alone(
         "350502,鲤城区,中国移动,2024,80000,74550,22365,2840\n"
         "350502,鲤城区,中国电信,2024,80000,52185,10437,1987\n"
         "350502,鲤城区,中国联通,2024,80000,22365,2236,852\n"
-        "350502,鲤城区,合计,2024,80000,149100,35038,5679\n"  # a total beside them: skipped
+        "350502,鲤城区,合计,2024,80000,149100,35038,5679\n"  # the unit's own: agrees, used
         "350503,丰泽区,中国移动,2024,90000,112875,33862,4300\n"
         "350503,丰泽区,中国电信,2024,91000,60000,,2000\n"  # households differ, users blank
         ",合计,,2024,1,1,1,1\n"  # a total row without a code: skipped, not rejected
@@ -156,8 +162,8 @@ def test_one_row_per_operator_is_summed_per_unit_never_the_first_operator_alone(
     assert np.isnan(bb.loc["350503", "users_1000m_plus"])  # one operator blank: no partial sum
     assert bb.loc["350503", "pon_ports"] == 6300
     assert inp.rejected[inp.rejected.file == str(path)].empty
-    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (7, 5, 0, 2)
-    assert rep.skipped_reasons == {"total_row": 2}
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (7, 6, 0, 1)
+    assert rep.skipped_reasons == {"total_row": 1}
     assert any(
         "per operator (China Mobile, China Telecom, China Unicom)" in w for w in inp.warnings
     )
@@ -168,3 +174,54 @@ def test_one_row_per_operator_is_summed_per_unit_never_the_first_operator_alone(
     rej = inp.rejected[inp.rejected.file == str(path)]
     assert rej["reason"].tolist() == ["duplicate_id"]
     assert "operator China Mobile already given in row 2" in rej["message"].iloc[0]
+
+
+def test_a_units_own_row_with_a_blank_operator_is_never_summed_as_one_more_operator(tmp_path):
+    """An operator's statistics workbook as it is usually sent: a title row, figures in 万,
+    each county's operator rows and then the county's own row with the 运营商 cell blank,
+    which alone gives the households. Before, the blank row was summed as a fifth operator,
+    doubling every county's users and ports (晋江 gigabit users 50,000 for 25,000)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "2024年宽带统计"
+    ws.append(["泉州市各县（市、区）固定宽带发展情况（2024年）"])
+    ws.append(["区县代码", "区县", "运营商", "家庭户数(万户)", "千兆覆盖家庭数(万户)",
+               "固定宽带用户数(万户)", "千兆用户数(万户)", "PON端口数"])  # fmt: skip
+    rows = [
+        ["350582", "晋江市", "中国移动", None, None, 10.0, 1.2, 4000],
+        ["350582", "晋江市", "中国电信", None, None, 6.0, 0.8, 3000],
+        ["350582", "晋江市", "中国联通", None, None, 3.0, 0.5, 1000],
+        ["350582", "晋江市", None, 60.0, 58.0, 19.0, 2.5, 8000],  # the county's own row
+        ["350581", "石狮市", "中国移动", None, None, 5.0, 1.0, 2000],
+        ["350581", "石狮市", "中国电信", None, None, 3.0, 0.5, 1000],
+        ["350581", "石狮市", "", 30.0, 29.0, 8.0, 2.5, None],  # 2.5 against 1.5: a conflict
+        ["350583", "南安市", "中国移动", 40.0, 35.0, 4.0, 0.6, 1500],
+        ["350583", "南安市", "中国电信", 40.0, 35.0, None, 0.4, 500],  # users blank
+        ["350583", "南安市", "合计", None, None, 7.0, 1.0, None],  # the total fills the blank
+    ]
+    for r in rows:
+        ws.append(r)
+    path = tmp_path / "泉州宽带_分运营商.xlsx"
+    wb.save(path)
+    inp, rep = load_file(tmp_path, path)
+    bb = inp.broadband.set_index("admin_code")
+    assert bb.loc["350582", "users_1000m_plus"] == 25_000  # not 50,000
+    assert bb.loc["350582", "fixed_users"] == 190_000
+    assert bb.loc["350582", "pon_ports"] == 8000
+    assert bb.loc["350582", "households"] == 600_000  # from the unit's own row
+    assert bb.loc["350582", "gigabit_households_covered"] == 580_000
+    assert np.isnan(bb.loc["350581", "users_1000m_plus"])  # 25,000 vs 15,000: not guessed
+    assert bb.loc["350581", "fixed_users"] == 80_000  # agrees
+    assert bb.loc["350581", "pon_ports"] == 3000  # the unit row leaves it blank: the sum
+    assert bb.loc["350583", "households"] == 400_000  # the operators agree
+    assert bb.loc["350583", "fixed_users"] == 70_000  # the operators' sum is no data
+    assert bb.loc["350583", "users_1000m_plus"] == 10_000
+    assert len(bb) == 3
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (10, 10, 0, 0)
+    assert any(
+        "350581 users_1000m_plus: row 9 gives 25000, the operators' rows 7, 8 add up to 15000" in w
+        for w in inp.warnings
+    )
+    assert any("3 row(s) with no operator (or 合计) beside them" in w for w in inp.warnings)

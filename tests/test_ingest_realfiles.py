@@ -649,3 +649,114 @@ def test_sites_from_several_files_one_per_operator(tmp_path):
     rej = inp.rejected
     assert rej["file"].tolist() == [str(cmcc)] and rej["row"].tolist() == [5]
     assert any("1 of 5 row(s) rejected (missing_value: 1)" in w for w in inp.warnings)
+
+
+def test_two_longitude_columns_are_never_chosen_between_silently(tmp_path):
+    """An export with 经度/纬度 (the operator's own, GCJ-02 here) beside 经度WGS84/纬度WGS84:
+    before, the alias order picked one pair without a word; now the run stops, naming both
+    pairs and the mapping that chooses, and the mapping is enough to go on."""
+    from gigacov.errors import InputError
+    from gigacov.ingest import load_inputs
+    from gigacov.scenario import scenario_from_dict
+
+    p = tmp_path / "基站_双坐标.csv"
+    p.write_text(
+        "站号,经度,纬度,经度WGS84,纬度WGS84,制式\n"
+        "Q1,118.5921,24.9064,118.5872,24.9093,5G\n"
+        "Q2,118.6021,24.9164,118.5972,24.9193,5G\n",
+        encoding="utf-8",
+    )
+
+    def scenario(columns=None):
+        sites = {"path": str(p)} | ({"columns": columns} if columns else {})
+        return scenario_from_dict(
+            {"scenario": {"name": "t", "year": 2024, "region": "350500"}, "sites": sites}
+        )
+
+    with pytest.raises(InputError) as err:
+        load_inputs(scenario())
+    msg = str(err.value)
+    assert "2 columns hold a longitude: '经度', '经度WGS84'" in msg
+    assert "[sites.columns]" in msg and 'lon = "<longitude header>"' in msg
+    inp = load_inputs(scenario({"lon": "经度WGS84", "lat": "纬度WGS84"}))
+    assert sorted(inp.cells["lon"].round(4)) == [118.5872, 118.5972]
+
+
+def test_a_5g_and_a_4g_sheet_of_one_workbook_are_not_taken_for_a_copy(tmp_path):
+    """A workbook with a 5G sheet and a 4G sheet of the same masts and no cell-id column:
+    the cells share site ids and the cell ids gigacov makes, but not their technology, so no
+    "one sheet copies another" warning (and no empty warning line); a real copy is still said."""
+    import openpyxl
+
+    from gigacov.ingest import load_inputs
+    from gigacov.scenario import scenario_from_dict
+
+    def book(second_tech: str):
+        wb = openpyxl.Workbook()
+        for i, (title, tech) in enumerate((("5G", "5G"), ("4G", second_tech))):
+            ws = wb.active if i == 0 else wb.create_sheet(title)
+            ws.title = title
+            ws.append(["站号", "经度", "纬度", "制式", "运营商"])
+            ws.append(["A1", 118.59, 24.90, tech, "中国移动"])
+            ws.append(["A2", 118.60, 24.91, tech, "中国移动"])
+        p = tmp_path / f"泉州移动_{second_tech}.xlsx"
+        wb.save(p)
+        return load_inputs(
+            scenario_from_dict(
+                {
+                    "scenario": {"name": "t", "year": 2024, "region": "350500"},
+                    "sites": {"path": str(p), "sheet": ["5G", "4G"]},
+                }
+            )
+        )
+
+    inp = book("4G")
+    assert sorted(inp.cells["tech"]) == ["4G", "4G", "5G", "5G"]
+    assert all(w.strip() for w in inp.warnings)
+    assert not any("copies another" in w for w in inp.warnings)
+    inp = book("5G")  # the second sheet repeats the first one's 5G cells
+    assert any(
+        "2 cell(s) of sheet '4G' have the site id, position, cell id and technology" in w
+        for w in inp.warnings
+    )
+
+
+def test_formula_cells_never_computed_stop_the_run_naming_the_cells(tmp_path):
+    """A site list written by a script with formulas (=118.5+0.09) that Excel never computed:
+    openpyxl reads no value, and before, the rows were rejected as missing coordinates. Now
+    the cells are named and the user told how to get their values; a workbook saved with its
+    results (cached values) reads normally."""
+    import zipfile
+
+    import openpyxl
+
+    from gigacov.errors import InputError
+    from gigacov.ingest import load_inputs
+    from gigacov.scenario import scenario_from_dict
+
+    p = tmp_path / "脚本导出_站址.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["站号", "经度", "纬度", "制式"])
+    ws.append(["Q1", "=118.5+0.09", 24.90, "5G"])
+    ws.append(["Q2", 118.60, "=24.9+0.01", "5G"])
+    wb.save(p)
+    scn = scenario_from_dict(
+        {"scenario": {"name": "t", "year": 2024, "region": "350500"}, "sites": {"path": str(p)}}
+    )
+    with pytest.raises(InputError) as err:
+        load_inputs(scn)
+    assert "2 cell(s) hold a formula whose result was never computed and saved (B2, C3)" in str(
+        err.value
+    )
+    # The same workbook as Excel saves it: each formula with its result (<v>) beside it.
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(p) as src, zipfile.ZipFile(saved, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<f>118.5+0.09</f><v />", b"<f>118.5+0.09</f><v>118.59</v>")
+                data = data.replace(b"<f>24.9+0.01</f><v />", b"<f>24.9+0.01</f><v>24.91</v>")
+            dst.writestr(item, data)
+    inp = load_inputs(scn.replace(sites={"path": str(saved)}))
+    assert sorted(inp.cells["lon"].round(2)) == [118.59, 118.6]

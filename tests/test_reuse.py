@@ -51,13 +51,14 @@ def gigacov(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPr
 
 
 def state(run_dir: Path) -> dict[str, tuple[int, str]]:
-    """File → (mtime in ns, SHA-256) of the run's data files."""
+    """File → (mtime in ns, SHA-256) of the run's data files (those it has)."""
     return {
         name: (
             (run_dir / name).stat().st_mtime_ns,
             hashlib.sha256((run_dir / name).read_bytes()).hexdigest(),
         )
         for name in DATA_FILES
+        if (run_dir / name).exists()
     }
 
 
@@ -88,7 +89,7 @@ def demo(tmp_path_factory):
 def test_run_json_is_one_document_with_the_warnings(demo):
     proc = demo["run"]
     doc = json.loads(proc.stdout)  # nothing but the JSON document on stdout
-    assert doc["run_dir"] == str(demo["run_dir"])
+    assert doc["ok"] is True and doc["run_dir"] == str(demo["run_dir"])
     assert doc["warnings"], "the demo has counties without broadband statistics: a warning"
     assert any("no broadband statistics" in w for w in doc["warnings"])
     assert "WARNING" in proc.stderr and "no broadband statistics" in proc.stderr
@@ -237,15 +238,34 @@ def test_a_changed_parameter_is_named_and_only_later_stages_recompute(demo, tmp_
     scenario.write_text(text.replace("[indicators]", "[indicators]\nsubpixel = 2\n", 1), "utf-8")
     if "[indicators]" not in text:
         scenario.write_text(text + "\n[indicators]\nsubpixel = 2\n", "utf-8")
+    old = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    the_map = Path(old["outputs"]["map"])  # the run has its map and report
+    assert the_map.is_file() and (run_dir / "report.html").is_file()
     before = state(run_dir)
     proc = gigacov("check", str(scenario), cwd=tmp_path)
     assert "reusing coverage" in proc.stderr
     assert "recomputing check: [indicators] subpixel: 4 → 2" in proc.stderr
     after = state(run_dir)
     assert after["rsrp.tif"] == before["rsrp.tif"]  # coverage kept
-    # The plan was made from the old indicators: the map redoes it.
+    # The plan, the map and the report were made from the old indicators: they leave the run,
+    # and the user is told which and how to make them again (before, they stayed silently).
+    assert "dropping the earlier plan (made from the check now recomputed)" in proc.stderr
+    flat = " ".join(proc.stderr.split())
+    assert "check recomputed, so the earlier outputs made from the old data leave the run" in flat
+    assert "gaps.gpkg, recommended_sites.csv, recommended_sites.gpkg, report.html" in flat
+    assert "'gigacov plan', 'gigacov map', 'gigacov report' makes them again" in flat
+    for name in ("gaps.gpkg", "recommended_sites.csv", "recommended_sites.gpkg", "report.html"):
+        assert not (run_dir / name).exists(), name
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert "map" not in manifest["outputs"] and "gaps" not in json.dumps(manifest["outputs"])
+    assert manifest["stages"]["plan"]["dropped"] == "made from the check now recomputed"
+    assert any("leave the run" in w for w in manifest["warnings"])
+    # The run had a plan: the map makes it again from the new indicators.
     proc = gigacov("map", str(scenario), cwd=tmp_path)
-    assert "recomputing plan: made from an earlier check" in proc.stderr
+    assert "recomputing plan: dropped earlier: made from the check now recomputed" in proc.stderr
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert "dropped" not in manifest["stages"]["plan"]
+    assert (run_dir / "gaps.gpkg").is_file() and Path(manifest["outputs"]["map"]).is_file()
 
 
 # ------------------------------------------------------------------------------------------------

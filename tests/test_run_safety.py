@@ -56,6 +56,12 @@ def test_a_typo_in_previous_run_is_caught_before_the_run_is_overwritten(tmp_path
     with pytest.raises(RunError, match="is not a complete gigacov run"):
         run(scn)
     _unchanged(tmp_path / "run", before)
+    # validate refuses what run would refuse (before, it passed and only run failed)
+    for prev, error in (("run-2032", RunError), ("run", ConfigError)):
+        scn = scn.replace(report={"previous_run": str(tmp_path / prev)})
+        with pytest.raises(error, match=r"\[report\] previous_run"):
+            run(scn, until="validate")
+        _unchanged(tmp_path / "run", before)
 
 
 def test_a_bad_input_path_leaves_the_run_directory_alone(tmp_path):

@@ -91,6 +91,19 @@ class _Group(click.Group):
             click.echo(f"gigacov: error: {text}", err=True)
             _json_error(as_json, text, "OSError")
             ctx.exit(EXIT_INPUT)
+        except click.UsageError as exc:
+            # a mistyped option or a scenario path that does not exist: click prints the usage
+            # on stderr and exits 2; with --json a script still gets its one document
+            if as_json:
+                _echo_json(
+                    {
+                        "ok": False,
+                        "exit_code": exc.exit_code,
+                        "error": exc.format_message(),
+                        "error_type": "UsageError",
+                    }
+                )
+            raise
         except KeyboardInterrupt:  # pragma: no cover - interactive
             click.echo("gigacov: interrupted", err=True)
             ctx.exit(130)
@@ -289,7 +302,14 @@ def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
         for tech, cov in result.coverage.items()
     }
     if as_json:
-        _echo_json({"run_dir": str(result.run_dir), "coverage": summary, "outputs": result.outputs})
+        _echo_json(
+            {
+                "ok": True,
+                "run_dir": str(result.run_dir),
+                "coverage": summary,
+                "outputs": result.outputs,
+            }
+        )
         return
     for tech, s in summary.items():
         share = s["covered_pixels"] / max(s["pixels"], 1)
@@ -409,7 +429,7 @@ def plan(
     _say_reuse(result)
     summary = result.plan.summary()
     if as_json:
-        _echo_json(summary)
+        _echo_json({"ok": True, **summary})
     else:
         from .cli_tables import print_plan
 
@@ -435,7 +455,7 @@ def calibrate(scenario: Path, out_dir: Path | None, as_json: bool) -> None:
     if as_json:
         from .field.check import json_safe
 
-        _echo_json(json_safe({**cal, "outputs": {k: str(v) for k, v in paths.items()}}))
+        _echo_json(json_safe({"ok": True, **cal, "outputs": {k: str(v) for k, v in paths.items()}}))
         return
     for tech, t in cal["technologies"].items():
         offs = ", ".join(f"{k} {v:+.2f} dB" for k, v in t["offsets_db"].items())
@@ -579,6 +599,7 @@ def run_cmd(
     if as_json:
         _echo_json(
             {
+                "ok": True,
                 "run_dir": str(result.run_dir),
                 "outputs": result.outputs,
                 "compliance": summary,

@@ -66,6 +66,7 @@ __all__ = [
     "restore",
     "StoredPlan",
     "read_manifest_if_complete",
+    "dropped_record",
     "stage_record",
     "stage_files",
     "own_changes",
@@ -269,6 +270,10 @@ class Decision:
     kept_plan_settings: list[str] = field(default_factory=list)
     earlier_warnings: list[str] = field(default_factory=list)
     """Warnings the reused stages gave when they were computed (from the manifest)."""
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    """Stages the command neither needs nor computes whose record in the run no longer
+    describes the scenario (made from an earlier stage now recomputed, or from other inputs):
+    their files are not kept (``gigacov check`` after a new site list drops the old plan)."""
 
     @property
     def stale(self) -> bool:
@@ -311,9 +316,34 @@ class Decision:
                 f"{n} warning{'s' if n > 1 else ''} when it was computed "
                 "(in manifest.json; -v shows them)"
             )
+        if self.dropped:
+            parts.append(
+                "dropping the earlier " + ", ".join(map(_dropped_why, self.dropped.items()))
+            )
         if not parts:
             return f"nothing to compute in {self.run_dir}"
         return "; ".join(parts)
+
+
+def dropped_record(stage: str, reasons: list[str], record: dict[str, Any]) -> dict[str, Any]:
+    """What the manifest keeps of a stage a command dropped (:attr:`Decision.dropped`): no
+    files, but the stage stays part of the run, so ``map`` and ``report`` compute it again."""
+    from datetime import UTC, datetime
+
+    return {
+        "dropped": _dropped_why((stage, reasons)).removeprefix(f"{stage} (").removesuffix(")"),
+        "dropped_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "fingerprint": record.get("fingerprint") or {},
+    }
+
+
+def _dropped_why(item: tuple[str, list[str]]) -> str:
+    stage, reasons = item
+    own = [r for r in reasons if not r.startswith("follows ")]
+    if own:
+        return f"{stage} ({'; '.join(own)})"
+    after = reasons[0].removeprefix("follows ") if reasons else "an earlier stage"
+    return f"{stage} (made from the {after} now recomputed)"
 
 
 def read_manifest_if_complete(run_dir: Path) -> dict[str, Any] | None:
@@ -385,9 +415,16 @@ def decide(
     upstream_recomputed = False
     for stage in DATA_STAGES:
         record = records.get(stage)
-        if stage not in needed:
-            if stage not in optional or record is None:
-                continue
+        if stage not in needed and stage not in optional:
+            # not part of this command: kept as it was while it still describes the scenario
+            if record is not None and manifest is not None and not record.get("dropped"):
+                why = _unneeded_changes(stage, record, now, force, upstream_recomputed)
+                if why:
+                    decision.dropped[stage] = why
+                    upstream_recomputed = True
+            continue
+        if stage not in needed and record is None:
+            continue
         reasons: list[str] = []
         if force:
             reasons.append("forced (--recompute)")
@@ -395,6 +432,8 @@ def decide(
             reasons.append("no complete run")
         elif record is None:
             reasons.append("missing")
+        elif record.get("dropped"):
+            reasons.append(f"dropped earlier: {record['dropped']}")
         else:
             missing = [f for f in _stage_files(stage, record) if not (run_dir / f).is_file()]
             if missing:
@@ -423,6 +462,27 @@ def decide(
             [] if "plan" in decision.compute else decision.kept_plan_settings
         )
     return decision
+
+
+def _unneeded_changes(
+    stage: str,
+    record: dict[str, Any],
+    now: dict[str, dict[str, Any]],
+    force: bool,
+    upstream_recomputed: bool,
+) -> list[str]:
+    """Why a stage the command does not need no longer describes the scenario (empty: it
+    still does). A plan whose only changes are its own ``[planning]`` settings still does: it
+    is the plan as ``gigacov plan`` made it, which ``map`` and ``report`` show and say so."""
+    if force:
+        return ["forced (--recompute)"]
+    old = dict(record.get("fingerprint") or {})
+    new = dict(now[stage])
+    if stage == "plan":
+        own = {k for k in new if k.startswith("[planning]") or k == "plan counties"}
+        old = {k: v for k, v in old.items() if k not in own}
+        new = {k: v for k, v in new.items() if k not in own}
+    return own_changes(stage, old, new, now, upstream_recomputed)
 
 
 def stage_record(result: Any, stage: str, fingerprint: dict[str, Any]) -> dict[str, Any]:

@@ -156,7 +156,10 @@ def _carried(run_dir: Path, decision: Any) -> list[str]:
     names = [
         n
         for stage, record in records.items()
-        if stage in reuse.DATA_STAGES and stage not in decision.compute and isinstance(record, dict)
+        if stage in reuse.DATA_STAGES
+        and stage not in decision.compute
+        and stage not in decision.dropped
+        and isinstance(record, dict)
         for n in reuse.stage_files(stage, record)
     ]
     # The old manifest too: reading the stages back goes through it (the new one replaces it
@@ -174,6 +177,40 @@ def _carried(run_dir: Path, decision: Any) -> list[str]:
             if isinstance(rel, str) and Path(rel).name == rel and rel != staging.MANIFEST
         ]
     return names
+
+
+def _say_dropped(result: RunResult, decision: Any, stale_map: Path | None) -> None:
+    """Say which of the earlier run's outputs this command leaves out because they describe
+    data it has just recomputed (a stale plan, the report, the map): exactly the files the
+    commit removes, and the map, which stays on disk outside the run. Nothing made from other
+    data stays in the run silently."""
+    if not decision.compute:
+        return
+    old_dir = decision.run_dir
+    gone = sorted(
+        p.name
+        for p in (old_dir.iterdir() if old_dir.is_dir() else ())
+        if staging.is_run_output(p.name)
+        and p.name not in (staging.MANIFEST, VALIDATE_REJECTED)
+        and p.is_file()
+        and not (result.run_dir / p.name).exists()
+    )
+    if not gone and stale_map is None:
+        return
+    redo = ["'gigacov plan'"] if decision.dropped else []
+    if stale_map is not None:
+        redo.append("'gigacov map'")
+    if any(n.startswith(("report", "comparison")) for n in gone):
+        redo.append("'gigacov report'")
+    what = "removed: " + ", ".join(gone) if gone else ""
+    if stale_map is not None:
+        what += ("; " if what else "") + f"the map {stale_map} stays on disk outside the run"
+    text = (
+        f"{old_dir}: {', '.join(decision.compute)} recomputed, so the earlier outputs made from "
+        f"the old data leave the run ({what}); {', '.join(redo) or 'gigacov run'} makes them again"
+    )
+    log.warning("%s", text)
+    result.warnings.append(text)
 
 
 def _reuse_stages(
@@ -216,13 +253,21 @@ def _reuse_stages(
     if "check" in decision.reuse or "check" in decision.compute:
         field_stage(result)
     record_stages(result, decision.compute, counties)
-    # Stages this command neither read nor computed stay recorded as they were (a later
-    # command finds them stale if they are).
+    # Stages this command neither read nor computed stay recorded as they were, unless they no
+    # longer describe the scenario (decision.dropped): their files are not carried, and their
+    # record says so, so that map and report compute them again.
     for stage, record in (old.get("stages") or {}).items():
+        if stage in decision.dropped:
+            record = reuse.dropped_record(stage, decision.dropped[stage], record)
         result.stages.setdefault(stage, record)
+    redraws = last >= STAGES.index("map") and "map" not in skip
+    stale_map = None
     for key, rel in (old.get("outputs") or {}).items():
         # the old run's files that were carried into this one, and its map
         path = Path(rel) if Path(rel).is_absolute() else run_dir / rel
+        if key == "map" and decision.compute and not redraws:
+            stale_map = path if path.exists() else None  # drawn from the data now recomputed
+            continue
         if key not in result.outputs and path.exists():
             result.outputs[key] = path
     if decision.reuse:
@@ -237,4 +282,5 @@ def _reuse_stages(
     if decision.reuse:
         # The reused stages' warnings and timings stay with the run.
         result.warnings.extend(w for w in old.get("warnings") or [] if w not in result.warnings)
+    _say_dropped(result, decision, stale_map)
     write_manifest(result)

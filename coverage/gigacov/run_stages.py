@@ -176,7 +176,9 @@ def preflight_paths(scn: Scenario, last: int, skip: set[Stage]) -> None:
     def runs(stage: Stage) -> bool:
         return last >= STAGES.index(stage) and stage not in skip
 
-    check_paths(scn, writes_map=runs("map"), reads_previous=runs("report"))
+    # validate checks the previous run as the report would: a scenario it passes must not
+    # fail there (last == 0 is validate)
+    check_paths(scn, writes_map=runs("map"), reads_previous=runs("report") or last == 0)
 
 
 def sweep_run_dir(run_dir: Path) -> None:

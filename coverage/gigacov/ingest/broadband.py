@@ -19,6 +19,10 @@ Rows of another year than ``[scenario] year`` are *skipped* (``other_year``), an
 totals of a city or the province (``total_row``): their figures are the sums of their counties,
 which the indicators compute themselves. Without a year column the scenario year is used and
 counted as a default.
+
+With an operator column, a unit's rows of several operators are summed (:func:`_sum_operators`);
+a row of the unit's own beside them (operator blank or ``合计``) gives its household counts and
+is checked against the sum, never added to it.
 """
 
 from __future__ import annotations
@@ -395,7 +399,8 @@ def read_broadband(
             "out_of_range",
             lambda v, nn=num, dd=den: f"{nn} above {dd} (" + v + f"); {nn} cannot exceed {dd}",
         )
-    # operators: one row per operator and unit is summed; a total row beside them is skipped
+    # operators: one row per operator and unit is summed; a row of the unit's own (operator
+    # blank or a total word such as 合计) beside them is merged into the sum (_sum_operators)
     op = np.full(n, "", dtype=object)
     if "operator" in cmap:
         ho = cmap.header("operator")
@@ -407,23 +412,6 @@ def read_broadband(
             .to_numpy(dtype=bool, na_value=False)
         )
         op = np.where(is_total, "", np.where(op == "", raw_op.to_numpy(dtype=object), op))
-        by_unit = pd.DataFrame({"c": code, "y": year, "op": op})[tracker.alive & ~is_total]
-        has_ops = set(map(tuple, by_unit[["c", "y"]].drop_duplicates().to_numpy().tolist()))
-        redundant = (
-            is_total
-            & tracker.alive
-            & np.array([(c, y) in has_ops for c, y in zip(code, year, strict=True)], dtype=bool)
-        )
-        tracker.skip(
-            redundant,
-            "total_row",
-            ho,
-            raw_op,
-            lambda v: (
-                "operator " + v.map(repr) + ": a total beside the unit's per-operator rows, "
-                "which gigacov sums instead"
-            ),
-        )
     # duplicates (unit, year[, operator])
     alive = tracker.alive
     key = pd.DataFrame({"c": code, "y": year, "op": op})
@@ -476,25 +464,57 @@ def read_broadband(
     return out, report, warnings
 
 
+def _agree(total: float, parts: float) -> bool:
+    """A unit row's total and its operators' sum agree to the rounding of a figure given in
+    万 with two decimals: within 1 or 0.5 % of the sum, whichever is larger."""
+    return abs(total - parts) <= max(1.0, 0.005 * abs(parts))
+
+
 def _sum_operators(out: pd.DataFrame, path, warnings: list[str]) -> pd.DataFrame:
     """One row per unit and year: the rows of several operators are summed.
 
     Ports and users add up (:data:`ADDITIVE_COLUMNS`; a count one operator leaves blank makes
     the sum no data, never a partial sum). Household counts belong to the unit, not to an
     operator: when the operators' rows agree they are kept, otherwise they are no data (the
-    union of two operators' fibre coverage is not in the file), with a warning."""
+    union of two operators' fibre coverage is not in the file), with a warning.
+
+    A row of the unit's own beside its operators' rows (operator blank, or ``合计``) is never
+    summed as one more operator: its household counts are the unit's and win; each port or
+    user count it gives is checked against the operators' sum (:func:`_agree`) and, where they
+    disagree, the figure is no data with a warning naming both; where the operators' sum is
+    no data, the unit's own total is used."""
     multi = out.duplicated(["admin_code", "year"], keep=False)
     if not multi.any():
         return out.drop(columns="_op")
     groups = out[multi].groupby(["admin_code", "year"], sort=False)
     rows = []
     disagree: list[str] = []
+    conflicts: list[str] = []
+    n_unit_rows = 0
     for (code, _yr), g in groups:
+        own = g[g["_op"] == ""]
+        ops = g[g["_op"] != ""]
         rec = g.iloc[0].copy()
+        unit = own.iloc[0] if len(own) else None
+        n_unit_rows += len(own)
         for c in ADDITIVE_COLUMNS:
-            rec[c] = g[c].sum(skipna=False)
+            parts = ops[c].sum(skipna=False) if len(ops) else np.nan
+            total = np.nan if unit is None else unit[c]
+            if np.isnan(total):
+                rec[c] = parts
+            elif np.isnan(parts) or _agree(total, parts):
+                rec[c] = total
+            else:
+                rec[c] = np.nan
+                conflicts.append(
+                    f"{code} {c}: row {int(unit['source_row'])} gives {total:g}, the operators' "
+                    f"rows {', '.join(str(int(r)) for r in ops['source_row'])} add up to {parts:g}"
+                )
         for c in HOUSEHOLD_COLUMNS:
-            vals = g[c].dropna().unique()
+            if unit is not None and not np.isnan(unit[c]):
+                rec[c] = unit[c]
+                continue
+            vals = ops[c].dropna().unique()
             if len(vals) <= 1:
                 rec[c] = vals[0] if len(vals) else np.nan
             else:
@@ -502,11 +522,23 @@ def _sum_operators(out: pd.DataFrame, path, warnings: list[str]) -> pd.DataFrame
                 disagree.append(f"{code} {c}")
         rows.append(rec)
     n_units = len(rows)
-    ops = sorted({str(o) for o in out.loc[multi, "_op"] if o})
+    names = sorted({str(o) for o in out.loc[multi, "_op"] if o})
     warnings.append(
         f"{path}: {int(multi.sum())} rows give {n_units} unit-year(s) per operator "
-        f"({', '.join(ops)}); their ports and users are summed per unit"
+        f"({', '.join(names)}); their ports and users are summed per unit"
+        + (
+            f"; {n_unit_rows} row(s) with no operator (or 合计) beside them are the unit's own: "
+            "their household counts are used and their totals checked against the sum"
+            if n_unit_rows
+            else ""
+        )
     )
+    if conflicts:
+        warnings.append(
+            f"{path}: a unit's own total disagrees with the sum of its operators' rows for "
+            f"{'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}; these figures "
+            "are no data (the file does not say which is right)"
+        )
     if disagree:
         warnings.append(
             f"{path}: the operators' rows give different household counts for "

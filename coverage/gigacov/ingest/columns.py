@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,6 +81,9 @@ class ColumnMap:
 
     found: dict[str, tuple[str, str]]
     headers: list[str]
+    #: Canonical column → the other headers that matched it too (the one in ``found`` won by
+    #: alias order); empty for a column mapped in the scenario.
+    others: dict[str, list[str]] = field(default_factory=dict)
 
     def __contains__(self, key: str) -> bool:
         return key in self.found
@@ -201,6 +204,7 @@ def match_table(
         truncated=table.dbf_names,
         combined=table.combined,
     )
+    _one_position(table, cmap, where)
     if not table.combined:
         return cmap
     index = alias_index(aliases)
@@ -224,7 +228,7 @@ def match_table(
     if lost:
         names = ", ".join(repr(n) for n, _ in lost)
         groups = sorted({f"{n.split(GROUP_SEP)[0]!r} ({k[0]})" for n, k in lost if k})
-        section = where.strip("[]") or "<input>.columns"
+        section = _section(where)
         raise InputError(
             f"{table.path}: the header spans two rows (group titles merged over sub-headers) and "
             f"these columns match no known {what or 'input'} column: {names}; their group "
@@ -234,6 +238,46 @@ def match_table(
             f"{', '.join(aliases)}."
         )
     return cmap
+
+
+#: Columns that must not be chosen among several by alias order: two longitude columns
+#: (``经度`` beside ``经度WGS84``, one of them often GCJ-02) place every row differently.
+POSITION_COLUMNS = ("lon", "lat")
+
+
+def _one_position(table: Table, cmap: ColumnMap, where: str) -> None:
+    """Refuse a file with two filled longitude (or latitude) columns that the scenario does not
+    choose between: which one is right is not in the file."""
+    for canon in POSITION_COLUMNS:
+        filled = [
+            h
+            for h in cmap.others.get(canon, [])
+            if h in table.df.columns
+            and not table.df[h].isna().all()
+            and not table.df[h].astype(str).str.strip().eq("").all()
+        ]
+        if canon not in cmap or not filled:
+            continue
+        chosen = cmap.header(canon)
+        names = ", ".join(repr(h) for h in [chosen, *filled])
+        section = _section(where)
+        raise InputError(
+            f"{table.path}: {len(filled) + 1} columns hold a {LONG_NAMES[canon]}: {names}; which "
+            "one places the rows is not in the file (one may be GCJ-02 or another datum), so "
+            f"gigacov does not guess. Choose in the scenario file, e.g.\n    [{section}]\n    "
+            f'lon = "<longitude header>"\n    lat = "<latitude header>"\nand declare its datum '
+            "with the section's crs key if it is not WGS 84."
+        )
+
+
+LONG_NAMES = {"lon": "longitude", "lat": "latitude"}
+
+
+def _section(where: str) -> str:
+    """The mapping table named in ``where`` (``"f.csv: [key_places.columns]"`` →
+    ``"key_places.columns"``)."""
+    m = re.search(r"\[([^\]]+)\]", where)
+    return m.group(1) if m else "<input>.columns"
 
 
 def match_columns(
@@ -259,14 +303,17 @@ def match_columns(
     combined = combined or {}
     index = alias_index(aliases, truncated)
     best: dict[str, tuple[int, str, str]] = {}
+    matched: dict[str, list[str]] = {}
     for h in headers:
         hit = _lookup_column(h, combined, index)
         if hit is None:
             continue
         canon, prio, unit = hit
+        matched.setdefault(canon, []).append(h)
         if canon not in best or prio < best[canon][0]:
             best[canon] = (prio, h, unit)
     found = {k: (v[1], v[2]) for k, v in best.items()}
+    others = {k: [h for h in hs if h != best[k][1]] for k, hs in matched.items() if len(hs) > 1}
     for canon, header in (overrides or {}).items():
         if canon not in aliases:
             import difflib
@@ -284,7 +331,8 @@ def match_columns(
             )
         found = {k: v for k, v in found.items() if v[0] != header}
         found[canon] = (header, _header_unit(header, combined))
-    return ColumnMap(found, headers)
+        others.pop(canon, None)
+    return ColumnMap(found, headers, others)
 
 
 def mapping_hint(mapping: str, key: str) -> str:

@@ -156,7 +156,7 @@ def _merge_sheets(
             total = getattr(report, attr)
             for k, v in getattr(r, attr).items():
                 total[k] = total.get(k, 0) + v
-    warnings = [note, *(w for p in parts for w in p.warnings)]
+    warnings = [w for w in (note, *(w for p in parts for w in p.warnings)) if w]
     report.warnings.extend(warnings)
     cells = [parts[0].cells]
     seen = parts[0].cells.groupby("site_id")[["lon", "lat"]].first()
@@ -177,11 +177,24 @@ def _merge_sheets(
                     [(s_, c_) in pairs for s_, c_ in zip(c["site_id"], c["cell_id"], strict=True)],
                     dtype=bool,
                 )
+                # the same cell of the same technology in two sheets (a copy of a sheet?); a
+                # 4G sheet beside a 5G one shares site ids, and cell ids where gigacov made them
+                triples = set(
+                    zip(earlier["site_id"], earlier["cell_id"], earlier["tech"], strict=True)
+                )
+                copied = again & np.array(
+                    [
+                        (s_, c_, t_) in triples
+                        for s_, c_, t_ in zip(c["site_id"], c["cell_id"], c["tech"], strict=True)
+                    ],
+                    dtype=bool,
+                )
                 c.loc[again, "cell_id"] = c.loc[again, "cell_id"] + f"@{sheet}"
-                if again.any():  # the same cell listed in two sheets (a copy of a sheet?)
+                if copied.any():
                     msg = (
-                        f"{first.report.path}: {int(again.sum())} cell(s) of sheet {sheet!r} have "
-                        "the site id, position and cell id of a cell of an earlier sheet; both "
+                        f"{first.report.path}: {int(copied.sum())} cell(s) of sheet {sheet!r} have "
+                        "the site id, position, cell id and technology of a cell of an earlier "
+                        "sheet; both "
                         f"are used (the later as '<cell>@{sheet}'). If one sheet copies another, "
                         'name the sheet to read: [sites] sheet = "…"'
                     )

@@ -48,6 +48,7 @@ from .columns import (
 )
 from .headers import GROUP_SEP, two_row_header
 from .text_encoding import decode_mixed, detect_encoding
+from .xlsx_formulas import refuse_uncomputed_formulas
 
 __all__ = [
     "Table",
@@ -415,6 +416,7 @@ def _read_excel(p: Path, what: str, index, sheet: str, section: str = "") -> Tab
         wb.close()
     if not values:
         raise InputError(f"{p}: the {what} sheet {ws.title!r} is empty")
+    refuse_uncomputed_formulas(p, ws.title, values)
     head = values[:_HEADER_SCAN_ROWS]
     non_blank = [i for i, r in enumerate(head) if any(c not in (None, "") for c in r)]
     header_line = non_blank[0] if non_blank else 0
