@@ -4,6 +4,8 @@ ranges, column mappings. Every fixture is built here with the real writers (pyog
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -760,3 +762,49 @@ def test_formula_cells_never_computed_stop_the_run_naming_the_cells(tmp_path):
             dst.writestr(item, data)
     inp = load_inputs(scn.replace(sites={"path": str(saved)}))
     assert sorted(inp.cells["lon"].round(2)) == [118.59, 118.6]
+
+
+def test_a_total_footer_of_a_site_list_is_skipped_not_rejected(tmp_path):
+    """An operator's export ends with 合计：3 (no position): it is the list's total, skipped as
+    total_row (listed in skipped_rows), not a site rejected for missing coordinates. A site whose
+    name only starts with 总计 (总计算中心) and has no position is still rejected."""
+    import openpyxl
+
+    from gigacov.ingest import load_inputs
+    from gigacov.scenario import scenario_from_dict
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["泉州移动5G基站清单"])
+    ws.append(["站号", "站名", "经度", "纬度", "制式"])
+    ws.append(["Q1", "丰泽东海", 118.59, 24.90, "5G"])
+    ws.append(["Q2", "鲤城开元", 118.60, 24.91, "5G"])
+    ws.append(["Q3", "总计算中心", None, None, "5G"])
+    ws.append(["合计：3", None, None, None, None])
+    p = tmp_path / "泉州移动5G.xlsx"
+    wb.save(p)
+    inp = load_inputs(
+        scenario_from_dict(
+            {"scenario": {"name": "t", "year": 2024, "region": "350500"}, "sites": {"path": str(p)}}
+        )
+    )
+    rep = next(r for r in inp.reports if r.input == "sites")
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (4, 2, 1, 1)
+    assert rep.skipped_reasons == {"total_row": 1}
+    skipped = inp.skipped[inp.skipped.file == str(p)]
+    assert skipped["row"].tolist() == [6] and "合计：3" in skipped["message"].iloc[0]
+    assert inp.rejected[inp.rejected.file == str(p)]["row"].tolist() == [5]
+
+
+def test_a_site_conflict_names_one_distance_from_either_row(tmp_path):
+    """Two rows of one id about 10 km apart, diagonally: both messages give the same distance
+    (before, 10,647 m from one side and 10,650 m from the other)."""
+    x, y = JINJIANG
+    text = f"站号,经度,纬度,制式\nA1,{x:.6f},{y:.6f},5G\nA1,{x + 0.07:.6f},{y + 0.06:.6f},5G\n"
+    path = tmp_path / "站点清单.csv"
+    path.write_text(text, encoding="utf-8")
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
+    rej = inp.rejected[inp.rejected.file == str(path)].set_index("row")["message"]
+    d2 = re.search(r"([\d,]+) m away", rej.loc[2]).group(1)
+    d3 = re.search(r"([\d,]+) m away", rej.loc[3]).group(1)
+    assert d2 == d3 and 9_000 < int(d2.replace(",", "")) < 11_000

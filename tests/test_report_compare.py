@@ -281,3 +281,17 @@ def test_mandatory_flags_from_the_shipped_standard_of_the_same_version(runs, tmp
     )
     assert load_run(_without_mandatory_column(other)).standards_info is None
     assert "'1999.9' is not the shipped one" in caplog.text
+
+
+def test_two_runs_of_one_year_or_the_later_first_are_said(runs, caplog):
+    """Comparing two 2024 runs, or 2024 before 2023, is allowed but never passes for a year
+    over year silently."""
+    a, b = load_run(runs[0]), load_run(runs[1])
+    with caplog.at_level("WARNING", logger="gigacov"):
+        compute_comparison(b, b)
+        compute_comparison(b, a)
+        compute_comparison(a, b)
+    said = [r.getMessage() for r in caplog.records]
+    assert said[0].startswith("both runs are for 2024: the comparison shows what changed")
+    assert said[1].startswith("the first run is for 2024 and the second for 2023")
+    assert len(said) == 2  # 2023 then 2024: nothing to say

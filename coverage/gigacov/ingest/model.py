@@ -137,7 +137,8 @@ SKIP_REASONS = {
     "outside_region": "a unit or place outside [scenario] region",
     "not_yet_commissioned": "a site commissioned after the scenario year, or planned (待开通)",
     "other_year": "a statistics row of another year than the scenario year",
-    "total_row": "a city or province total in the statistics (gigacov sums the counties)",
+    "total_row": "a total (合计) row: a city's or the province's in the statistics (gigacov "
+    "sums the counties), or a list's footer",
     "duplicate_place": "a key place already given in an earlier key-places file (same name, "
     "within 200 m)",
 }

@@ -125,11 +125,12 @@ def _conflicts(
     cand, codes = cand[order], codes[order]
     by_site = pd.Series(np.arange(cand.size)).groupby(codes)
     ref = by_site.transform("first").to_numpy()  # position (in cand) of the site's first row
-    kx = 111_320.0 * np.cos(np.radians(lat[cand]))
 
     def metres(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # at the pair's mean latitude: the same distance whichever row names the other
+        kx = 111_320.0 * np.cos(np.radians((lat[cand[a]] + lat[cand[b]]) / 2))
         return np.hypot(
-            (lon[cand[a]] - lon[cand[b]]) * kx[a], (lat[cand[a]] - lat[cand[b]]) * 110_574.0
+            (lon[cand[a]] - lon[cand[b]]) * kx, (lat[cand[a]] - lat[cand[b]]) * 110_574.0
         )
 
     pos = np.arange(cand.size)

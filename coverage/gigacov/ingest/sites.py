@@ -36,6 +36,7 @@ the reason of the first stage it fails:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +126,14 @@ def read_sites(
     parts, read = [], []
     for i, sh in enumerate(sheets):
         try:
-            parts.append(_read_sheet(scn, region, rejects, hashes, sh, f"{scn.sites.path}[{sh}]"))
+            label = f"{scn.sites.path}[{sh}]"
+            part = _read_sheet(scn, region, rejects, hashes, sh, label)
+            # each sheet's warnings name it: two sheets' alike warnings are two, not one
+            head = f"{part.report.path}:"
+            part.warnings[:] = [
+                label + w[len(head) - 1 :] if w.startswith(head) else w for w in part.warnings
+            ]
+            parts.append(part)
             read.append(sh)
         except InputError as exc:
             if not note or i == 0:  # a sheet named in the scenario, or the first: as for one
@@ -224,6 +232,36 @@ def _distance_m(lon1, lat1, lon2, lat2) -> pd.Series:
     return np.hypot((lon1 - lon2) * kx, (lat1 - lat2) * 110_540.0)
 
 
+#: A list's footer: ``合计``, ``总计：312``, ``小计(12个)`` — a total word alone, with a count at most.
+_TOTAL_CELL = re.compile(
+    r"\s*(合\s*计|总\s*计|小\s*计|汇\s*总|共\s*计|total|sum)\s*[:：]?[\s\d,，.()（）个座站小区基]*",
+    re.IGNORECASE,
+)
+
+
+def _skip_total_rows(w: SiteWork) -> None:
+    """A footer row (``合计`` in the id or name column, no position) is the list's total, not a
+    site: skipped (``total_row``) rather than rejected for its missing coordinates."""
+    cols, table = w.cols, w.table
+    if table.geometry is not None or not (cols.has("lon") and cols.has("lat")):
+        return
+    no_position = is_missing(cols.raw["lon"]) & is_missing(cols.raw["lat"])
+    if not no_position.any():
+        return
+    for key in ("site_id", "name", "cell_id"):
+        if not cols.has(key):
+            continue
+        text = as_text(cols.raw[key])
+        total = no_position & text.map(lambda v: bool(_TOTAL_CELL.fullmatch(v))).to_numpy(bool)
+        w.tracker.skip(
+            total & w.tracker.alive,
+            "total_row",
+            cols.header[key],
+            text,
+            lambda v: v.map(repr) + ": a total row of the list, not a site",
+        )
+
+
 def _read_sheet(
     scn: Scenario,
     region: Region,
@@ -247,6 +285,7 @@ def _read_sheet(
         tracker.fix(np.bincount(groups)[groups] > 1, "sectors_split")
         w.warnings.append(split[1])
         log.info(split[1])
+    _skip_total_rows(w)
     declared = parse_crs(scn.sites.crs, what="[sites] crs")
     lon, lat, raw_lon, raw_lat = coordinates(w, region, declared)
     band = band_hints(w)

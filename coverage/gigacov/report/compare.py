@@ -504,6 +504,27 @@ def _unit_changes(a: RunTables, b: RunTables) -> pd.DataFrame:
     return m[[*keys, "name", "status_a", "status_b", "change", "failed_a", "failed_b"]]
 
 
+def _say_years(a: RunTables, b: RunTables) -> None:
+    """Two runs of one year, or the later year given first: the comparison is still made (two
+    runs of one year show what other inputs or settings change), but not as a year over year."""
+    ya, yb = a.year, b.year
+    if not (isinstance(ya, int) and isinstance(yb, int)):
+        return
+    if ya == yb:
+        log.warning(
+            "both runs are for %d: the comparison shows what changed between two runs of the "
+            "same year (their inputs or settings), not a change from one year to the next",
+            ya,
+        )
+    elif ya > yb:
+        log.warning(
+            "the first run is for %d and the second for %d: the first is taken as the earlier "
+            "one, so every change reads backwards in time; give the earlier year's run first",
+            ya,
+            yb,
+        )
+
+
 def compute_comparison(a: RunTables, b: RunTables, force: bool = False) -> Comparison:
     """Compare run ``a`` (earlier) with run ``b`` (later).
 
@@ -525,6 +546,7 @@ def compute_comparison(a: RunTables, b: RunTables, force: bool = False) -> Compa
         )
     for r in reasons:
         log.warning("comparison forced although %s", r)
+    _say_years(a, b)
     labeler = Labeler("both", b.definitions or a.definitions)
     return Comparison(
         a=a,
