@@ -327,6 +327,29 @@ def test_decide_reuses_a_matching_run_and_names_every_change(tmp_path):
         "[radio] load: 0.5 → 0.7" in line and "input file sites.csv changed ([sites] path" in line
     )
     assert "check" in d.reasons and d.reasons["check"] == ["follows coverage"]
+    # check does not need the plan, but the plan was made from the old coverage: dropped
+    assert d.dropped == {"plan": ["follows check"]}
+    assert "dropping the earlier plan (made from the check now recomputed)" in line
+
+
+def test_a_plan_is_dropped_only_when_what_it_was_made_from_changed(tmp_path):
+    scn = load_scenario(_scenario(tmp_path))
+    fps = fingerprints(scn, [])
+    _write_manifest(tmp_path / "run", json.loads(json.dumps(fps)))
+    # forced, or a missing raster: coverage comes out as it was, the plan still holds
+    d = decide(tmp_path / "run", fps, needed=("coverage", "check"), force=True)
+    assert d.compute == ["coverage", "check"] and d.dropped == {}
+    (tmp_path / "run" / "sinr.tif").unlink()
+    d = decide(tmp_path / "run", fps, needed=("coverage", "check"))
+    assert d.compute == ["coverage", "check"] and d.dropped == {}
+    # only the plan's own [planning] settings differ: the plan as 'gigacov plan' made it stays
+    other = fingerprints(scn, [], plan_counties=["350521"])
+    assert decide(tmp_path / "run", other, needed=("coverage", "check")).dropped == {}
+    # an indicator setting: check recomputed, the plan made from the old check is dropped
+    scn2 = load_scenario(_scenario(tmp_path, "[indicators]\nsubpixel = 2\n"))
+    d = decide(tmp_path / "run", fingerprints(scn2, []), needed=("coverage", "check"))
+    assert d.compute == ["coverage", "check"] or d.compute == ["check"]
+    assert list(d.dropped) == ["plan"]
 
 
 def test_decide_without_a_complete_run_and_with_missing_files(tmp_path):

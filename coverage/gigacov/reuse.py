@@ -418,7 +418,16 @@ def decide(
         if stage not in needed and stage not in optional:
             # not part of this command: kept as it was while it still describes the scenario
             if record is not None and manifest is not None and not record.get("dropped"):
-                why = _unneeded_changes(stage, record, now, force, upstream_recomputed)
+                # recomputed only because forced or a file was missing, the upstream stages
+                # come out as they were (same inputs, same settings): the stage still holds
+                changed = any(
+                    r != "forced (--recompute)"
+                    and not r.endswith(" missing")
+                    and not r.startswith("follows ")
+                    for st in decision.compute
+                    for r in decision.reasons[st]
+                )
+                why = _unneeded_changes(stage, record, now, changed)
                 if why:
                     decision.dropped[stage] = why
                     upstream_recomputed = True
@@ -468,21 +477,19 @@ def _unneeded_changes(
     stage: str,
     record: dict[str, Any],
     now: dict[str, dict[str, Any]],
-    force: bool,
-    upstream_recomputed: bool,
+    upstream_changed: bool,
 ) -> list[str]:
     """Why a stage the command does not need no longer describes the scenario (empty: it
     still does). A plan whose only changes are its own ``[planning]`` settings still does: it
-    is the plan as ``gigacov plan`` made it, which ``map`` and ``report`` show and say so."""
-    if force:
-        return ["forced (--recompute)"]
+    is the plan as ``gigacov plan`` made it, which ``map`` and ``report`` show and say so.
+    ``upstream_changed``: an earlier stage is recomputed for a change (not only forced)."""
     old = dict(record.get("fingerprint") or {})
     new = dict(now[stage])
     if stage == "plan":
         own = {k for k in new if k.startswith("[planning]") or k == "plan counties"}
         old = {k: v for k, v in old.items() if k not in own}
         new = {k: v for k, v in new.items() if k not in own}
-    return own_changes(stage, old, new, now, upstream_recomputed)
+    return own_changes(stage, old, new, now, upstream_changed)
 
 
 def stage_record(result: Any, stage: str, fingerprint: dict[str, Any]) -> dict[str, Any]:
