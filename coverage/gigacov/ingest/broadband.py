@@ -451,8 +451,9 @@ def read_broadband(
         out[col] = values[col][keep].astype("float64")
     out["source_row"] = table.rows[keep]
     out["_op"] = op[keep]
-    _say_missing(out, cmap, table.path, warnings)
+    rows_out = out
     out = _sum_operators(out, table.path, warnings)
+    _say_missing(rows_out, out, cmap, table.path, warnings)
     out = out[list(BROADBAND_COLUMNS)].reset_index(drop=True)
     log.info(
         "broadband: %d rows read, %d used, %d rejected, %d skipped",
@@ -550,18 +551,32 @@ def _sum_operators(out: pd.DataFrame, path, warnings: list[str]) -> pd.DataFrame
     return merged.sort_values("source_row", kind="stable").drop(columns="_op")
 
 
-def _say_missing(out: pd.DataFrame, cmap, path, warnings: list[str]) -> None:
+def _say_missing(rows: pd.DataFrame, units: pd.DataFrame, cmap, path, warnings: list[str]) -> None:
     """A blank (or ``—``, ``/``) cell in a column the file has is no data for that unit: say
-    which units, so that a figure that turns into no data is never a surprise."""
+    which units, so that a figure that turns into no data is never a surprise. ``rows`` are the
+    rows used, ``units`` the units after the operators' rows are summed: a blank in an
+    operator's row that the unit's own row fills is not said; the rows named are the blank
+    ones."""
+    if not len(units):
+        return
     for c in COUNT_COLUMNS:
-        if c not in cmap or not len(out):
+        if c not in cmap:
             continue
-        miss = out[c].isna().to_numpy()
-        if miss.any():
-            rows = out.loc[miss, "source_row"].astype(int).tolist()
-            codes = out.loc[miss, "admin_code"].astype(str).tolist()
-            ex = ", ".join(f"{k} (row {r})" for k, r in zip(codes[:5], rows[:5], strict=True))
-            warnings.append(
-                f"{path}: {int(miss.sum())} unit(s) have no value in {cmap.header(c)!r} "
-                f"({ex}{', ...' if miss.sum() > 5 else ''}); {c} is no data there"
-            )
+        blank_units = units.loc[units[c].isna(), ["admin_code", "year"]]
+        if blank_units.empty:
+            continue
+        keys = set(map(tuple, blank_units.to_numpy().tolist()))
+        in_unit = np.array(
+            [(a, y) in keys for a, y in zip(rows["admin_code"], rows["year"], strict=True)],
+            dtype=bool,
+        )
+        miss = in_unit & rows[c].isna().to_numpy()
+        if not miss.any():  # no data from a disagreement, said with the figures
+            continue
+        codes = rows.loc[miss, "admin_code"].astype(str).tolist()
+        lines = rows.loc[miss, "source_row"].astype(int).tolist()
+        ex = ", ".join(f"{k} (row {r})" for k, r in zip(codes[:5], lines[:5], strict=True))
+        warnings.append(
+            f"{path}: {len(set(codes))} unit(s) have no value in {cmap.header(c)!r} "
+            f"({ex}{', ...' if miss.sum() > 5 else ''}); {c} is no data there"
+        )
