@@ -221,10 +221,112 @@ def test_a_units_own_row_with_a_blank_operator_is_never_summed_as_one_more_opera
     assert len(bb) == 3
     assert (rep.read, rep.used, rep.rejected, rep.skipped) == (10, 10, 0, 0)
     assert any(
-        "350581 users_1000m_plus: row 9 gives 25000, the operators' rows 7, 8 add up to 15000" in w
+        "350581 users_1000m_plus: row 9 gives 25000, the operators' rows (row 7, row 8) add up "
+        "to 15000" in w
         for w in inp.warnings
     )
     assert any("3 row(s) with no operator (or 合计) beside them" in w for w in inp.warnings)
     # blanks in operators' rows that the unit's own row fills are not said to be no data
     missing = [w for w in inp.warnings if "have no value in" in w]
     assert not any("350582" in w or "350583" in w for w in missing), missing
+
+
+def test_codes_merged_down_over_a_units_block_of_operator_rows(tmp_path):
+    """区划代码, 区县 and 年份 merged down over each county's block (移动 / 电信 / 联通 / 合计), as
+    statistics offices lay them out. openpyxl reads the merged value in the block's first row
+    only; before, the other rows were rejected for a missing code and the county was its first
+    operator alone (鲤城 gigabit share 30 %, passing, for 25 %, failing)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["2024年各县（市、区）固定宽带用户情况"])
+    ws.append(["区划代码", "区县", "年份", "运营商", "固定宽带用户数", "千兆用户数", "PON端口数"])
+    blocks = {
+        ("350502", "鲤城区"): [
+            ("中国移动", 40000, 12000, 1000),
+            ("中国电信", 30000, 6000, 800),
+            ("中国联通", 10000, 2000, 200),
+            ("合计", 80000, 20000, 2000),
+        ],
+        ("350503", "丰泽区"): [("中国移动", 50000, 15000, 900), ("中国电信", 40000, 9000, 700)],
+    }
+    r = 3
+    for (code, name), ops in blocks.items():
+        for i, (op, users, giga, pon) in enumerate(ops):
+            ws.append([code, name, 2024] if i == 0 else [None, None, None])
+            for j, v in enumerate((op, users, giga, pon), start=4):
+                ws.cell(row=r + i, column=j, value=v)
+        for col in "ABC":
+            ws.merge_cells(f"{col}{r}:{col}{r + len(ops) - 1}")
+        r += len(ops)
+    path = tmp_path / "分运营商_合并单元格.xlsx"
+    wb.save(path)
+    inp, rep = load_file(tmp_path, path)
+    bb = inp.broadband.set_index("admin_code")
+    assert bb.loc["350502", "users_1000m_plus"] == 20000
+    assert bb.loc["350502", "fixed_users"] == 80000  # 25 %: fails the > 25 % target
+    assert bb.loc["350503", "users_1000m_plus"] == 24000
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (6, 6, 0, 0)
+
+
+def test_one_sheet_per_operator_is_read_and_summed(tmp_path):
+    """A workbook with a sheet per operator (中国移动 / 电信 / 联通), the same headers and no 运营商
+    column. Before, only the first sheet was read without a word (鲤城 gigabit share 30 %,
+    passing, for 25 %). Each sheet's rows are now its operator's, summed per unit; two sheets
+    that cannot be told apart stop the run."""
+    import openpyxl
+
+    header = ["区划代码", "年份", "固定宽带用户数", "千兆用户数"]
+    sheets = {
+        "中国移动": [("350502", 2024, 40000, 12000), ("350503", 2024, 50000, 15000)],
+        "电信": [("350502", 2024, 30000, 6000), ("350503", 2024, 40000, 9000)],
+        "CUCC": [("350502", 2024, 10000, 2000)],
+    }
+
+    def book(names):
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for title, rows in zip(names, sheets.values(), strict=True):
+            ws = wb.create_sheet(title)
+            ws.append(header)
+            for r in rows:
+                ws.append(list(r))
+        path = tmp_path / f"分运营商_{len(names)}_{names[1]}.xlsx"
+        wb.save(path)
+        return path
+
+    inp, rep = load_file(tmp_path, book(list(sheets)))
+    bb = inp.broadband.set_index("admin_code")
+    assert bb.loc["350502", "users_1000m_plus"] == 20000
+    assert bb.loc["350502", "fixed_users"] == 80000
+    assert bb.loc["350503", "users_1000m_plus"] == 24000
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (5, 5, 0, 0)
+    assert any("[电信]: no operator column; the rows are taken as China Telecom's" in w
+               for w in inp.warnings)  # fmt: skip
+    # sheets whose names are not operators' give the same units twice: not guessed
+    with pytest.raises(InputError, match=r"sheets '第二张' and '第三张' both give unit 350502"):
+        load_file(tmp_path, book(["移动表", "第二张", "第三张"]))
+
+
+def test_a_breakdown_row_is_left_out_and_operators_are_known_by_longer_names(tmp_path):
+    """Operator rows named as offices name themselves (泉州电信, 联通泉州分公司) plus a row
+    其中：农村 per county. Before, 其中：农村 was summed as a fourth operator (鲤城 gigabit share
+    25.6 %, passing, for 25 %) and the long names were listed as unknown operators."""
+    text = (
+        "区划代码,运营商,年份,固定宽带用户数,千兆用户数\n"
+        "350502,中国移动泉州分公司,2024,40000,12000\n"
+        "350502,泉州电信,2024,30000,6000\n"
+        "350502,联通泉州分公司,2024,10000,2000\n"
+        "350502,其中：农村,2024,10000,3000\n"
+        "350502,鹏博士,2024,0,0\n"
+    )
+    inp, rep, path = load(tmp_path, text)
+    bb = inp.broadband.set_index("admin_code")
+    assert bb.loc["350502", "users_1000m_plus"] == 20000
+    assert bb.loc["350502", "fixed_users"] == 80000
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (5, 4, 0, 1)
+    assert rep.skipped_reasons == {"part_row": 1}
+    said = " ".join(inp.warnings)
+    assert "(China Mobile, China Telecom, China Unicom, 鹏博士)" in said
+    assert "rows of '鹏博士' in '运营商', which gigacov does not know as an operator" in said

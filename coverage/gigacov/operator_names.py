@@ -80,8 +80,19 @@ def normalise_operator(value: Any) -> str:
     if not key or key in ("nan", "none"):
         return ""
     for words, name in _OPERATOR_WORDS:
-        if key in words or any(w in key for w in words if len(w) > 2):
+        if key in words:
             return name
+    # a longer name that holds one operator's word: 泉州电信, 联通泉州分公司, China Mobile Fujian
+    # (a Chinese word of two characters counts here too; a text naming two operators, such as
+    # 电信联通共建, is no one operator's)
+    found = {
+        name
+        for words, name in _OPERATOR_WORDS
+        for w in words
+        if (len(w) > 2 or not w.isascii()) and w in key
+    }
+    if len(found) == 1:
+        return found.pop()
     m = re.fullmatch(r"(\d{3})-?(\d{2,3})", re.sub(r"\s+", "", t))
     if m:
         plmn = f"{m.group(1)}-{m.group(2)}"

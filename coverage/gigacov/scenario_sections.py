@@ -144,7 +144,9 @@ class SitesSection:
 @dataclass(frozen=True)
 class BroadbandSection:
     path: PathStr = ""
-    sheet: str = ""
+    sheet: str | list[str] = ""
+    """The sheet to read; a list (``["中国移动", "中国电信"]``) reads those sheets; default: the
+    first sheet, or every sheet with a header row of statistics columns when several have one."""
     encoding: str = ""
     columns: dict[str, str] = field(default_factory=dict)
     """Header of a column whose name no alias knows, e.g. ``{households = "总户数"}``."""

@@ -20,22 +20,29 @@ totals of a city or the province (``total_row``): their figures are the sums of 
 which the indicators compute themselves. Without a year column the scenario year is used and
 counted as a default.
 
-With an operator column, a unit's rows of several operators are summed (:func:`_sum_operators`);
+With an operator column, a unit's rows of several operators are summed (:mod:`gigacov.ingest.broadband_operators`);
 a row of the unit's own beside them (operator blank or ``合计``) gives its household counts and
 is checked against the sum, never added to it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
+from ..operator_names import OPERATORS
 from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, log, parse_numbers
 from .boundaries import Boundaries, normalise_codes
+from .broadband_operators import COUNT_COLUMNS, say_missing, sum_operators
+from .columns import ColumnMap
 from .model import BROADBAND_COLUMNS, InputReport
-from .tables import match_table, missing_columns_error, read_table
+from .tables import match_table, missing_columns_error, read_table, sheets_to_read
 from .vocab import map_unique, normalise_operator
 
 __all__ = ["BROADBAND_ALIASES", "COUNT_COLUMNS", "RATIO_CHECKS", "read_broadband"]
@@ -136,23 +143,10 @@ BROADBAND_ALIASES: dict[str, list[str]] = {
     ],
 }
 
-COUNT_COLUMNS = [
-    c for c in BROADBAND_COLUMNS if c not in ("admin_code", "level", "year", "source_row")
-]
-
-#: Counts that add up across operators (each operator's own ports and users).
-ADDITIVE_COLUMNS = [
-    "pon_ports",
-    "pon_10g_ports",
-    "fixed_users",
-    "users_500m_plus",
-    "users_1000m_plus",
-    "mobile_users",
-    "users_5g",
-]
-#: Counts of the unit's households: not additive across operators (a household reached by two
-#: operators' fibre is one household); operators' rows must agree on them.
-HOUSEHOLD_COLUMNS = ["households", "fttx_households_covered", "gigabit_households_covered"]
+#: Operators a broadband row may name (the four, and China Tower, which reports no users).
+KNOWN_OPERATORS = [*OPERATORS, "China Tower"]
+#: Words of an operator cell that make the row a breakdown of its unit (其中：农村), not an operator.
+PART_WORDS = r"其中|农村|乡村|城镇|城市|城区|家庭|政企|集团客户|个人|住宅|商企"
 
 #: Words that make a row a total (合计) rather than a unit's or an operator's own figures.
 TOTAL_WORDS = ("合计", "总计", "小计", "全市", "全省", "汇总", "total", "全部")
@@ -181,15 +175,95 @@ def _count_unit(num: float, unit: str) -> float | None:
 def read_broadband(
     scn: Scenario, bnd: Boundaries, rejects: Rejects, hashes: dict[str, str]
 ) -> tuple[pd.DataFrame, InputReport, list[str]]:
-    """Read ``[broadband] path`` (see the module docstring)."""
+    """Read ``[broadband] path`` (see the module docstring).
 
+    A workbook whose sheets each hold statistics (``[broadband] sheet = ["中国移动", "中国电信"]``,
+    or no ``sheet`` and several sheets with a header row of statistics columns) is read sheet by
+    sheet with the same settings, each row counted once; a sheet without an operator column
+    whose name is an operator's (``中国电信``, ``电信``, ``CTCC``) holds that operator's rows, and
+    the operators' rows are summed per unit like the rows of one sheet."""
+    sec = scn.broadband
+    sheets, note = sheets_to_read(
+        sec.path,
+        sec.sheet,
+        what="broadband statistics",
+        aliases=BROADBAND_ALIASES,
+        section="broadband",
+    )
+    several = len(sheets) > 1
+    parts = [
+        _read_rows(scn, bnd, rejects, hashes, sh, f"{sec.path}[{sh}]" if several else "", several)
+        for sh in sheets
+    ]
+    first = parts[0]
+    report = InputReport(input="broadband", path=first.report.path)
+    warnings = [note] if note else []
+    for part in parts:
+        report.add(part.report)
+        warnings.extend(part.warnings)
+    rows = pd.concat([p.rows for p in parts], ignore_index=True)
+    if several:
+        _refuse_sheets_overlapping(rows, first.path)
+    out = sum_operators(rows, first.path, warnings)
+    say_missing(rows, out, first.cmap, first.path, warnings)
+    report.warnings.extend(warnings)
+    out = out[list(BROADBAND_COLUMNS)].reset_index(drop=True)
+    log.info(
+        "broadband: %d rows read, %d used, %d rejected, %d skipped",
+        report.read,
+        report.used,
+        report.rejected,
+        report.skipped,
+    )
+    return out, report, warnings
+
+
+@dataclass
+class _Rows:
+    """One sheet's (or the file's one table's) rows in use, before the operators are summed."""
+
+    rows: pd.DataFrame
+    report: InputReport
+    warnings: list[str]
+    cmap: ColumnMap
+    path: Path
+
+
+def _refuse_sheets_overlapping(rows: pd.DataFrame, path: Path) -> None:
+    """Two sheets giving the same unit, year and operator (a copied sheet, or sheets that are
+    not one operator's each): which to use is not in the file."""
+    key = ["admin_code", "year", "_op"]
+    dup = rows.duplicated(key, keep=False)
+    if not dup.any():
+        return
+    ex = rows[dup].groupby(key, sort=False)["_sheet"].agg(lambda v: " and ".join(map(repr, v)))
+    (code, year, op), sheets = next(iter(ex.items()))
+    raise InputError(
+        f"{path}: sheets {sheets} both give unit {code}, year {year}"
+        f"{f', operator {op}' if op else ''} ({int(dup.sum())} rows in all); each sheet must "
+        "hold other units, years or operators (name each sheet after its operator, give an "
+        'operator column, or read one sheet: [broadband] sheet = "…")'
+    )
+
+
+def _read_rows(
+    scn: Scenario,
+    bnd: Boundaries,
+    rejects: Rejects,
+    hashes: dict[str, str],
+    sheet: str,
+    label: str,
+    by_sheet: bool,
+) -> _Rows:
+    """The rows of one sheet of ``[broadband] path`` (``sheet`` "": the file's one table),
+    checked; ``label`` names the sheet in the row lists."""
     sec = scn.broadband
     table = read_table(
         sec.path,
         what="broadband statistics",
         aliases=BROADBAND_ALIASES,
         section="broadband",
-        sheet=sec.sheet,
+        sheet=sheet,
         encoding=sec.encoding,
     )
     hashes[str(table.path)] = sha256_file(table.path)
@@ -223,7 +297,7 @@ def read_broadband(
     df = table.df
     n = len(df)
     report = InputReport(input="broadband", path=str(table.path))
-    tracker = Tracker(str(table.path), table.rows, rejects, report)
+    tracker = Tracker(label or str(table.path), table.rows, rejects, report)
     hc = cmap.header("admin_code")
     raw_code = df[hc]
     code = normalise_codes(raw_code).to_numpy(dtype=object)
@@ -400,7 +474,7 @@ def read_broadband(
             lambda v, nn=num, dd=den: f"{nn} above {dd} (" + v + f"); {nn} cannot exceed {dd}",
         )
     # operators: one row per operator and unit is summed; a row of the unit's own (operator
-    # blank or a total word such as 合计) beside them is merged into the sum (_sum_operators)
+    # blank or a total word such as 合计) beside them is merged into the sum (sum_operators)
     op = np.full(n, "", dtype=object)
     if "operator" in cmap:
         ho = cmap.header("operator")
@@ -412,6 +486,40 @@ def read_broadband(
             .to_numpy(dtype=bool, na_value=False)
         )
         op = np.where(is_total, "", np.where(op == "", raw_op.to_numpy(dtype=object), op))
+        # a breakdown of the unit (其中：农村, 城市用户) is part of its operators' rows, never one
+        # more operator
+        part = (
+            ~is_total
+            & ~np.isin(op, KNOWN_OPERATORS)
+            & raw_op.str.contains(PART_WORDS, regex=True).to_numpy(dtype=bool, na_value=False)
+        )
+        tracker.skip(
+            part & tracker.alive,
+            "part_row",
+            ho,
+            raw_op,
+            lambda v: (
+                "operator " + v.map(repr) + ": a breakdown of the unit (其中…), already "
+                "counted in its operators' rows, not one more operator"
+            ),
+        )
+        unknown = sorted(
+            {str(o) for o in op[tracker.alive & ~part] if o and o not in KNOWN_OPERATORS}
+        )
+        if unknown:
+            warnings.append(
+                f"{label or table.path}: rows of {', '.join(map(repr, unknown))} in "
+                f"{ho!r}, which gigacov does not know as an operator, are summed as operators "
+                "of their units; if one is a part of a unit or a total, delete or rename those "
+                "rows (其中… rows are left out, 合计 rows are checked against the sum)"
+            )
+    elif by_sheet and normalise_operator(sheet) in KNOWN_OPERATORS:
+        # one operator's sheet: its name says whose rows they are
+        op = np.full(n, normalise_operator(sheet), dtype=object)
+        warnings.append(
+            f"{label}: no operator column; the rows are taken as {normalise_operator(sheet)}'s "
+            "(the sheet's name)"
+        )
     # duplicates (unit, year[, operator])
     alive = tracker.alive
     key = pd.DataFrame({"c": code, "y": year, "op": op})
@@ -439,7 +547,6 @@ def read_broadband(
     tracker.finish()
     if "year" not in cmap:
         tracker.count_default("year", np.ones(n, dtype=bool))
-    report.warnings.extend(warnings)
     keep = tracker.alive
     level = np.array(
         [level_of.get(c, "village" if len(c) == 12 else "county") for c in code[keep]], dtype=object
@@ -451,132 +558,5 @@ def read_broadband(
         out[col] = values[col][keep].astype("float64")
     out["source_row"] = table.rows[keep]
     out["_op"] = op[keep]
-    rows_out = out
-    out = _sum_operators(out, table.path, warnings)
-    _say_missing(rows_out, out, cmap, table.path, warnings)
-    out = out[list(BROADBAND_COLUMNS)].reset_index(drop=True)
-    log.info(
-        "broadband: %d rows read, %d used, %d rejected, %d skipped",
-        report.read,
-        report.used,
-        report.rejected,
-        report.skipped,
-    )
-    return out, report, warnings
-
-
-def _agree(total: float, parts: float) -> bool:
-    """A unit row's total and its operators' sum agree to the rounding of a figure given in
-    万 with two decimals: within 1 or 0.5 % of the sum, whichever is larger."""
-    return abs(total - parts) <= max(1.0, 0.005 * abs(parts))
-
-
-def _sum_operators(out: pd.DataFrame, path, warnings: list[str]) -> pd.DataFrame:
-    """One row per unit and year: the rows of several operators are summed.
-
-    Ports and users add up (:data:`ADDITIVE_COLUMNS`; a count one operator leaves blank makes
-    the sum no data, never a partial sum). Household counts belong to the unit, not to an
-    operator: when the operators' rows agree they are kept, otherwise they are no data (the
-    union of two operators' fibre coverage is not in the file), with a warning.
-
-    A row of the unit's own beside its operators' rows (operator blank, or ``合计``) is never
-    summed as one more operator: its household counts are the unit's and win; each port or
-    user count it gives is checked against the operators' sum (:func:`_agree`) and, where they
-    disagree, the figure is no data with a warning naming both; where the operators' sum is
-    no data, the unit's own total is used."""
-    multi = out.duplicated(["admin_code", "year"], keep=False)
-    if not multi.any():
-        return out.drop(columns="_op")
-    groups = out[multi].groupby(["admin_code", "year"], sort=False)
-    rows = []
-    disagree: list[str] = []
-    conflicts: list[str] = []
-    n_unit_rows = 0
-    for (code, _yr), g in groups:
-        own = g[g["_op"] == ""]
-        ops = g[g["_op"] != ""]
-        rec = g.iloc[0].copy()
-        unit = own.iloc[0] if len(own) else None
-        n_unit_rows += len(own)
-        for c in ADDITIVE_COLUMNS:
-            parts = ops[c].sum(skipna=False) if len(ops) else np.nan
-            total = np.nan if unit is None else unit[c]
-            if np.isnan(total):
-                rec[c] = parts
-            elif np.isnan(parts) or _agree(total, parts):
-                rec[c] = total
-            else:
-                rec[c] = np.nan
-                conflicts.append(
-                    f"{code} {c}: row {int(unit['source_row'])} gives {total:g}, the operators' "
-                    f"rows {', '.join(str(int(r)) for r in ops['source_row'])} add up to {parts:g}"
-                )
-        for c in HOUSEHOLD_COLUMNS:
-            if unit is not None and not np.isnan(unit[c]):
-                rec[c] = unit[c]
-                continue
-            vals = ops[c].dropna().unique()
-            if len(vals) <= 1:
-                rec[c] = vals[0] if len(vals) else np.nan
-            else:
-                rec[c] = np.nan
-                disagree.append(f"{code} {c}")
-        rows.append(rec)
-    n_units = len(rows)
-    names = sorted({str(o) for o in out.loc[multi, "_op"] if o})
-    warnings.append(
-        f"{path}: {int(multi.sum())} rows give {n_units} unit-year(s) per operator "
-        f"({', '.join(names)}); their ports and users are summed per unit"
-        + (
-            f"; {n_unit_rows} row(s) with no operator (or 合计) beside them are the unit's own: "
-            "their household counts are used and their totals checked against the sum"
-            if n_unit_rows
-            else ""
-        )
-    )
-    if conflicts:
-        warnings.append(
-            f"{path}: a unit's own total disagrees with the sum of its operators' rows for "
-            f"{'; '.join(conflicts[:5])}{'; ...' if len(conflicts) > 5 else ''}; these figures "
-            "are no data (the file does not say which is right)"
-        )
-    if disagree:
-        warnings.append(
-            f"{path}: the operators' rows give different household counts for "
-            f"{', '.join(disagree[:5])}{', ...' if len(disagree) > 5 else ''}; households are the "
-            "unit's, not an operator's, so these are no data (give them once, in a row of their "
-            "own or the same in every operator's row)"
-        )
-    merged = pd.concat([out[~multi], pd.DataFrame(rows)], ignore_index=True)
-    return merged.sort_values("source_row", kind="stable").drop(columns="_op")
-
-
-def _say_missing(rows: pd.DataFrame, units: pd.DataFrame, cmap, path, warnings: list[str]) -> None:
-    """A blank (or ``—``, ``/``) cell in a column the file has is no data for that unit: say
-    which units, so that a figure that turns into no data is never a surprise. ``rows`` are the
-    rows used, ``units`` the units after the operators' rows are summed: a blank in an
-    operator's row that the unit's own row fills is not said; the rows named are the blank
-    ones."""
-    if not len(units):
-        return
-    for c in COUNT_COLUMNS:
-        if c not in cmap:
-            continue
-        blank_units = units.loc[units[c].isna(), ["admin_code", "year"]]
-        if blank_units.empty:
-            continue
-        keys = set(map(tuple, blank_units.to_numpy().tolist()))
-        in_unit = np.array(
-            [(a, y) in keys for a, y in zip(rows["admin_code"], rows["year"], strict=True)],
-            dtype=bool,
-        )
-        miss = in_unit & rows[c].isna().to_numpy()
-        if not miss.any():  # no data from a disagreement, said with the figures
-            continue
-        codes = rows.loc[miss, "admin_code"].astype(str).tolist()
-        lines = rows.loc[miss, "source_row"].astype(int).tolist()
-        ex = ", ".join(f"{k} (row {r})" for k, r in zip(codes[:5], lines[:5], strict=True))
-        warnings.append(
-            f"{path}: {len(set(codes))} unit(s) have no value in {cmap.header(c)!r} "
-            f"({ex}{', ...' if miss.sum() > 5 else ''}); {c} is no data there"
-        )
+    out["_sheet"] = sheet
+    return _Rows(out, report, warnings, cmap, table.path)

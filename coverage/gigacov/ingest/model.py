@@ -139,6 +139,8 @@ SKIP_REASONS = {
     "other_year": "a statistics row of another year than the scenario year",
     "total_row": "a total (合计) row: a city's or the province's in the statistics (gigacov "
     "sums the counties), or a list's footer",
+    "part_row": "a breakdown of a unit's statistics (其中：农村, 城市), already counted in its "
+    "operators' rows",
     "duplicate_place": "a key place already given in an earlier key-places file (same name, "
     "within 200 m)",
 }
@@ -172,6 +174,19 @@ class InputReport:
     """Why rows were skipped (:data:`SKIP_REASONS`)."""
     cells: int | None = None
     """Sites only: the cells made from the used rows (a row listing sectors makes several)."""
+
+    def add(self, other: InputReport) -> None:
+        """Count ``other``'s rows in this report too (the sheets or files of one input)."""
+        self.read += other.read
+        self.used += other.used
+        self.rejected += other.rejected
+        self.skipped += other.skipped
+        if other.cells is not None:
+            self.cells = (self.cells or 0) + other.cells
+        for attr in ("defaults", "fixed", "skipped_reasons"):
+            total = getattr(self, attr)
+            for k, v in getattr(other, attr).items():
+                total[k] = total.get(k, 0) + v
 
     def to_dict(self) -> dict[str, Any]:
         return {

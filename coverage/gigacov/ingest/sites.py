@@ -154,16 +154,8 @@ def _merge_sheets(
     first = parts[0]
     report = InputReport(input="sites", path=first.report.path)
     for p in parts:
-        r = p.report
-        report.read += r.read
-        report.used += r.used
-        report.rejected += r.rejected
-        report.skipped += r.skipped
-        report.cells = (report.cells or 0) + (r.cells or 0)
-        for attr in ("defaults", "fixed", "skipped_reasons"):
-            total = getattr(report, attr)
-            for k, v in getattr(r, attr).items():
-                total[k] = total.get(k, 0) + v
+        report.add(p.report)
+        report.cells = report.cells or 0
     warnings = [w for w in (note, *(w for p in parts for w in p.warnings)) if w]
     report.warnings.extend(warnings)
     cells = [parts[0].cells]

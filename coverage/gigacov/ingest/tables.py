@@ -48,7 +48,7 @@ from .columns import (
 )
 from .headers import GROUP_SEP, two_row_header
 from .text_encoding import decode_mixed, detect_encoding
-from .xlsx_formulas import refuse_uncomputed_formulas
+from .xlsx_cells import fill_merged_body, refuse_uncomputed_formulas
 
 __all__ = [
     "Table",
@@ -426,6 +426,9 @@ def _read_excel(p: Path, what: str, index, sheet: str, section: str = "") -> Tab
         if best >= 2 and scores[header_line] < best:
             header_line = scores.index(best)
     header_line, pairs = _two_row_header(values, header_line, index)
+    filled = fill_merged_body(p, ws.title, values, header_line + 1)
+    if filled:
+        log.info("%s: %d cell(s) under merged cells take the merged value", p, filled)
     if pairs is None:
         header = [("" if c is None else str(c).strip()) for c in values[header_line]]
     else:

@@ -8,15 +8,9 @@ import unicodedata
 
 import pandas as pd
 
+from ..operator_names import OPERATORS_BY_PLMN, normalise_operator
+
 __all__ = ["OPERATORS_BY_PLMN", "normalise_tech", "normalise_operator", "map_unique"]
-
-OPERATORS_BY_PLMN: dict[str, str] = {
-    **{f"460-{m}": "China Mobile" for m in ("00", "02", "04", "07", "08")},
-    **{f"460-{m}": "China Unicom" for m in ("01", "06", "09")},
-    **{f"460-{m}": "China Telecom" for m in ("03", "05", "11")},
-    "460-15": "China Broadnet",
-}
-
 
 _TECH_5G = {
     "5G",
@@ -71,14 +65,6 @@ _TECH_OLD = {
     "DCS",
 }
 
-_OPERATOR_WORDS = [
-    (("中国移动", "移动", "cmcc", "chinamobile", "cm", "mobile"), "China Mobile"),
-    (("中国联通", "联通", "cucc", "chinaunicom", "cu", "unicom"), "China Unicom"),
-    (("中国电信", "电信", "ctcc", "chinatelecom", "ct", "telecom"), "China Telecom"),
-    (("中国广电", "广电", "cbn", "chinabroadnet", "broadnet", "中国广电网络"), "China Broadnet"),
-    (("中国铁塔", "铁塔", "chinatower", "tower"), "China Tower"),
-]
-
 
 def normalise_tech(value) -> str:
     """``"NR SA"`` → ``"5G"``, ``"TDD-LTE"`` → ``"4G"``, ``"GSM"`` → ``"old"``, else ``""``."""
@@ -97,21 +83,6 @@ def normalise_tech(value) -> str:
     if any(o in t for o in ("GSM", "CDMA", "UMTS", "2G", "3G")):
         return "old"
     return ""
-
-
-def normalise_operator(value) -> str:
-    t = unicodedata.normalize("NFKC", str(value)).strip()
-    key = re.sub(r"[\s_\-.]+", "", t).lower()
-    if not key:
-        return ""
-    for words, name in _OPERATOR_WORDS:
-        if key in words or any(w in key for w in words if len(w) > 2):
-            return name
-    m = re.fullmatch(r"(\d{3})-?(\d{2,3})", key)
-    if m:
-        plmn = f"{m.group(1)}-{m.group(2)}"
-        return OPERATORS_BY_PLMN.get(plmn, plmn)
-    return t
 
 
 def map_unique(s: pd.Series, func) -> pd.Series:
