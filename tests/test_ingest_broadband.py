@@ -330,3 +330,83 @@ def test_a_breakdown_row_is_left_out_and_operators_are_known_by_longer_names(tmp
     said = " ".join(inp.warnings)
     assert "(China Mobile, China Telecom, China Unicom, 鹏博士)" in said
     assert "rows of '鹏博士' in '运营商', which gigacov does not know as an operator" in said
+
+
+def test_a_townships_row_beside_its_villages_rows_is_their_total(tmp_path):
+    """Village statistics with each township's subtotal (12 digits ending in 000) between them.
+    Without a villages file the 12-digit rows are kept by their county; before, the township's
+    row was added to its villages' (丰泽 gigabit users 1,600 for 800). A township whose villages
+    have no rows stands for them and is kept."""
+    text = (
+        "区划代码,年份,家庭户数,千兆用户数\n"
+        "350503001000,2024,4000,800\n"  # 东湖街道: the sum of the two below
+        "350503001001,2024,2500,500\n"
+        "350503001002,2024,1500,300\n"
+        "350503002000,2024,3000,600\n"  # a township given alone
+    )
+    inp, rep, path = load(tmp_path, text)
+    used = sorted(inp.broadband["admin_code"])
+    assert used == ["350503001001", "350503001002", "350503002000"]
+    assert inp.broadband["users_1000m_plus"].sum() == 1400
+    assert rep.skipped_reasons == {"total_row": 1}
+    skipped = inp.skipped[inp.skipped.file == str(path)]
+    assert skipped["row"].tolist() == [2] and "is a township" in skipped["message"].iloc[0]
+
+
+def test_a_total_in_wan_agrees_with_its_operators_to_their_rounding(tmp_path):
+    """Figures in 万 with two decimals: four operators' rounded 千兆 users add up to 0.98万 and
+    the 合计 (the true total, rounded) says 1.00万. They agree to the rounding of five figures
+    (±250), so the 合计 is used; before, a 0.5 % tolerance (±49) made the share no data. A
+    total 0.03万 further off than the rounding allows is still a disagreement."""
+    rows = [
+        ("中国移动", 1.50, 0.25),
+        ("中国电信", 1.20, 0.24),
+        ("中国联通", 0.90, 0.25),
+        ("中国广电", 0.48, 0.24),
+    ]
+    head = "区划代码,运营商,年份,固定宽带用户数(万户),千兆用户数(万户)\n"
+    body = "".join(f"350504,{op},2024,{u:.2f},{g:.2f}\n" for op, u, g in rows)
+    inp, rep, path = load(tmp_path, head + body + "350504,合计,2024,4.08,1.00\n")
+    bb = inp.broadband.set_index("admin_code")
+    assert bb.loc["350504", "users_1000m_plus"] == pytest.approx(10000)
+    assert bb.loc["350504", "fixed_users"] == pytest.approx(40800)
+    assert not any("disagrees" in w for w in inp.warnings)
+    inp, rep, path = load(tmp_path, head + body + "350504,合计,2024,4.08,1.01\n")
+    assert np.isnan(inp.broadband.set_index("admin_code").loc["350504", "users_1000m_plus"])
+    assert any("350504 users_1000m_plus" in w and "disagrees" in w for w in inp.warnings)
+
+
+def test_a_unit_given_only_in_the_title_row_scales_the_columns_it_names(tmp_path):
+    """A title row "单位：万户、个" and headers without units: households and users are in 万,
+    ports as given. Before, every count was read 10,000 times too small, with no warning."""
+    text = (
+        "泉州市固定宽带发展情况（单位：万户、个）\n"
+        "区划代码,年份,家庭户数,千兆用户数,固定宽带用户数,PON端口数,户均带宽(M)\n"
+        "350503,2024,10.5,2.4,8.0,3200,300\n"
+    )
+    inp, rep, path = load(tmp_path, text)
+    row = inp.broadband.set_index("admin_code").loc["350503"]
+    assert row["households"] == pytest.approx(105000)
+    assert row["users_1000m_plus"] == pytest.approx(24000)
+    assert row["pon_ports"] == 3200
+    said = [w for w in inp.warnings if "the title says '单位：万户、个'" in w]
+    assert said and "are read in 万 (×10,000); ports as given" in said[0]
+    # a header that gives its own unit keeps it
+    inp, _, _ = load(tmp_path, text.replace("家庭户数,", "家庭户数(户),").replace("10.5", "105000"))
+    assert inp.broadband.set_index("admin_code").loc["350503", "households"] == 105000
+
+
+def test_notes_under_the_table_are_skipped_not_rejected(tmp_path):
+    """注：… and 填报单位：… lines under a statistics table are notes: skipped (note_row), so that
+    validate --strict does not fail on them; a row with a bad code is still rejected."""
+    text = (
+        "区划代码,年份,家庭户数,千兆用户数\n"
+        "350503,2024,100000,24000\n"
+        "35X503,2024,1,1\n"
+        "注：1. 千兆用户指接入速率1000M及以上的用户,,,\n"
+        "填报单位：泉州市通信管理局,,,\n"
+    )
+    inp, rep, path = load(tmp_path, text)
+    assert (rep.read, rep.used, rep.rejected, rep.skipped) == (4, 1, 1, 2)
+    assert rep.skipped_reasons == {"note_row": 2}
+    assert inp.rejected[inp.rejected.file == str(path)]["row"].tolist() == [3]

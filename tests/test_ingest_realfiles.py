@@ -682,6 +682,12 @@ def test_two_longitude_columns_are_never_chosen_between_silently(tmp_path):
     assert "[sites.columns]" in msg and 'lon = "<longitude header>"' in msg
     inp = load_inputs(scenario({"lon": "经度WGS84", "lat": "纬度WGS84"}))
     assert sorted(inp.cells["lon"].round(4)) == [118.5872, 118.5972]
+    # the same header twice (经度, 经度): the second is read as 经度.1 and is a choice too
+    p.write_text(p.read_text(encoding="utf-8").replace("WGS84", ""), encoding="utf-8")
+    with pytest.raises(InputError, match=r"2 columns hold a longitude: '经度', '经度.1'"):
+        load_inputs(scenario())
+    inp = load_inputs(scenario({"lon": "经度", "lat": "纬度"}))
+    assert sorted(inp.cells["lon"].round(4)) == [118.5921, 118.6021]
 
 
 def test_a_5g_and_a_4g_sheet_of_one_workbook_are_not_taken_for_a_copy(tmp_path):

@@ -117,8 +117,13 @@ def test_carrier_table_snaps_rough_frequencies_within_the_stated_tolerance():
     assert t.find("China Mobile", "5G", 700.0, BAND_SNAP_MHZ).low_mhz == 758.0
     assert t.find("China Mobile", "5G", 690.0, BAND_SNAP_MHZ) is None  # 68 MHz below n28
     assert t.find("China Mobile", "5G", 3500.0, BAND_SNAP_MHZ) is None
-    # a frequency inside another band is that band, not a rounding: 移动's F band (B39, 1900)
-    assert t.find("China Mobile", "4G", 1900.0, BAND_SNAP_MHZ) is None
+    # a frequency inside a band is that band, not a rounding: 1900 MHz is the F band (B39),
+    # China Mobile's TD-LTE carrier there, and no band of China Telecom's (not its B3, 20 MHz off)
+    assert t.find("China Mobile", "4G", 1900.0, BAND_SNAP_MHZ).low_mhz == 1885.0
+    assert t.find("China Telecom", "4G", 1900.0, BAND_SNAP_MHZ) is None
+    # 2.1 GHz NR: each operator's band-1 holding, never one another's
+    assert t.find("China Unicom", "5G", 2100.0, BAND_SNAP_MHZ).low_mhz == 2130.0
+    assert t.find("China Telecom", "5G", 2120.0).low_mhz == 2110.0
 
 
 # ------------------------------------------------------------------------------------------------

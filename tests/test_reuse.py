@@ -222,6 +222,18 @@ def test_plan_for_one_operator_uses_its_carrier(demo, tmp_path):
     assert bad.returncode == 1 and "'铁塔' is not an operator gigacov knows" in bad.stderr
 
 
+def test_coverage_on_a_fresh_run_reuses_it_and_keeps_every_output(demo, tmp_path):
+    """Before, `gigacov coverage` recomputed the rasters and the run lost its compliance table,
+    plan and report without a word."""
+    scenario, run_dir = _copy_demo(demo, tmp_path)
+    before = state(run_dir)
+    names = sorted(p.name for p in run_dir.iterdir())
+    proc = gigacov("coverage", str(scenario), "--json", cwd=tmp_path)
+    assert "reusing coverage" in proc.stderr and "recomputing" not in proc.stderr
+    assert json.loads(proc.stdout)["ok"] is True
+    assert state(run_dir) == before and sorted(p.name for p in run_dir.iterdir()) == names
+
+
 def test_recompute_forces_a_fresh_run(demo, tmp_path):
     scenario, run_dir = _copy_demo(demo, tmp_path)
     before = state(run_dir)

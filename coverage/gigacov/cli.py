@@ -67,6 +67,17 @@ def _clean_record(record: logging.LogRecord) -> bool:
 class _Group(click.Group):
     """Turns gigacov errors into a message and exit code 1, without a traceback."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # an option the group does not take (`gigacov --json check …`): with --json anywhere,
+        # a script still gets its one JSON document
+        given = list(args)  # the parser consumes args
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if "--json" in given:
+                _usage_json(exc)
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         # the sub-command's arguments, read before click consumes them: with --json a failed
         # command still prints one JSON document on stdout
@@ -95,18 +106,22 @@ class _Group(click.Group):
             # a mistyped option or a scenario path that does not exist: click prints the usage
             # on stderr and exits 2; with --json a script still gets its one document
             if as_json:
-                _echo_json(
-                    {
-                        "ok": False,
-                        "exit_code": exc.exit_code,
-                        "error": exc.format_message(),
-                        "error_type": "UsageError",
-                    }
-                )
+                _usage_json(exc)
             raise
         except KeyboardInterrupt:  # pragma: no cover - interactive
             click.echo("gigacov: interrupted", err=True)
             ctx.exit(130)
+
+
+def _usage_json(exc: click.UsageError) -> None:
+    _echo_json(
+        {
+            "ok": False,
+            "exit_code": exc.exit_code,
+            "error": exc.format_message(),
+            "error_type": "UsageError",
+        }
+    )
 
 
 def _json_error(as_json: bool, message: str, kind: str) -> None:
@@ -281,9 +296,14 @@ def validate(scenario: Path, as_json: bool, strict: bool) -> None:
     help="Run tiles on Dask: 'local' for a LocalCluster or a scheduler address.",
 )
 @json_opt
+@recompute_opt
 @allow_empty_opt
-def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
-    """Compute the coverage rasters (rsrp.tif, sinr.tif, server.tif, covered.tif)."""
+def coverage(scenario: Path, scheduler: str | None, as_json: bool, recompute: bool) -> None:
+    """Compute the coverage rasters (rsrp.tif, sinr.tif, server.tif, covered.tif).
+
+    Like check, plan, map and report it reuses a run that still describes the scenario, and
+    keeps the run's other outputs while they do; --recompute computes the rasters again (with
+    --dask, to run them on a cluster)."""
     from .pipeline import load, run
 
     scn = load(scenario)
@@ -291,7 +311,8 @@ def coverage(scenario: Path, scheduler: str | None, as_json: bool) -> None:
         scn = scn.replace(
             compute={"backend": "dask", "scheduler": "" if scheduler == "local" else scheduler}
         )
-    result = run(scn, until="coverage")
+    result = run(scn, until="coverage", reuse=True, recompute=recompute)
+    _say_reuse(result)
     summary = {
         tech: {
             "pixels": int(cov.covered.size),

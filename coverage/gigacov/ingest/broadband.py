@@ -27,6 +27,7 @@ is checked against the sum, never added to it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, log, parse_numbers
 from .boundaries import Boundaries, normalise_codes
-from .broadband_operators import COUNT_COLUMNS, say_missing, sum_operators
+from .broadband_operators import COUNT_COLUMNS, quantum, say_missing, sum_operators
 from .columns import ColumnMap
 from .model import BROADBAND_COLUMNS, InputReport
 from .tables import match_table, missing_columns_error, read_table, sheets_to_read
@@ -246,6 +247,44 @@ def _refuse_sheets_overlapping(rows: pd.DataFrame, path: Path) -> None:
     )
 
 
+#: How a note under a statistics table begins.
+_NOTE_START = re.compile(
+    r"\s*(注|备注|说明|填报\w{0,4}|填表\w{0,3}|制表\w{0,3}|审核\w{0,3}|负责人|联系人|联系电话|"
+    r"数据来源|资料来源|来源|统计口径|口径)"
+    r"\s*[0-9一二三四五六七八九十、.．:：]"
+)
+
+#: A unit declared in a title row: 单位：万户、个 / （单位：万户） / 计量单位:万.
+_TITLE_UNIT = re.compile(r"单位\s*[:：]\s*([^\s)）]+)")
+PORT_COLUMNS = ("pon_ports", "pon_10g_ports")
+
+
+def _title_units(table, cmap: ColumnMap, warnings: list[str]) -> set[str]:
+    """The count columns a title row's unit puts in 万 (``单位：万户、个``): those whose header gives
+    no unit of its own — households and users for 万户 / 万人, ports too for 万个 or a bare 万.
+    Said in a warning, so that a ×10,000 is never a surprise."""
+    text = " ".join(table.title)
+    m = _TITLE_UNIT.search(text)
+    if not m or "万" not in m.group(1):
+        return set()
+    units = re.split(r"[、,，/;；]", m.group(1))
+    wan_ports = any(u.strip() in ("万", "万个", "万端口") for u in units)
+    wan_counts = any(u.strip().startswith("万") and u.strip() not in ("万个",) for u in units)
+    cols = {
+        c
+        for c in COUNT_COLUMNS
+        if c in cmap and not cmap.unit(c) and (wan_ports if c in PORT_COLUMNS else wan_counts)
+    }
+    if cols:
+        warnings.append(
+            f"{table.path}: the title says {m.group(0)!r}: "
+            f"{', '.join(repr(cmap.header(c)) for c in sorted(cols))} (no unit in their headers) "
+            "are read in 万 (×10,000)"
+            + ("; ports as given" if any(c in cmap for c in PORT_COLUMNS) and not wan_ports else "")
+        )
+    return cols
+
+
 def _read_rows(
     scn: Scenario,
     bnd: Boundaries,
@@ -302,6 +341,22 @@ def _read_rows(
     raw_code = df[hc]
     code = normalise_codes(raw_code).to_numpy(dtype=object)
     code_s = pd.Series(code, dtype=object).astype(str)
+    # a note under the table (注：…, 填报单位：…): one or two text cells, one of them a note
+    filled = np.zeros((n, 0), dtype=bool)
+    notes = np.zeros(n, dtype=bool)
+    if n:
+        texts = [as_text(df[c]) for c in df.columns]
+        filled = np.column_stack([(t != "").to_numpy(dtype=bool) for t in texts])
+        for t in texts:
+            notes |= t.str.match(_NOTE_START).to_numpy(dtype=bool, na_value=False)
+        notes &= filled.sum(axis=1) <= 2
+        tracker.skip(
+            notes,
+            "note_row",
+            hc,
+            pd.Series([next((x for x in r if x), "") for r in zip(*texts, strict=True)]),
+            lambda v: v.map(lambda x: repr(x[:40])) + ": a note under the table, not data",
+        )
     # a 合计 row (no code, a total word in one of its text cells) is a total, not a bad row
     no_code = code == ""
     if no_code.any():
@@ -430,8 +485,30 @@ def _read_rows(
                 dtype=object,
             ),
         )
+    # a township's row (12 digits ending in 000) beside its villages' rows is their total
+    township = (
+        tracker.alive
+        & twelve
+        & code_s.str.endswith("000").to_numpy(dtype=bool)
+        & ~code_s.str.endswith("000000").to_numpy(dtype=bool)
+    )
+    if township.any():
+        town9 = code_s.str[:9].to_numpy(dtype=object)
+        villages_of = set(town9[tracker.alive & twelve & ~township])
+        tracker.skip(
+            township & np.isin(town9, list(villages_of)),
+            "total_row",
+            hc,
+            raw_code,
+            lambda v: (
+                "admin code " + v.map(repr) + " is a township (乡镇/街道) whose villages have "
+                "rows of their own: its figures are their sum, so it is not counted again"
+            ),
+        )
     # counts
+    title_wan = _title_units(table, cmap, warnings)
     values: dict[str, np.ndarray] = {}
+    steps: dict[str, float] = {}  # the step each column's figures are rounded to
     for col in COUNT_COLUMNS:
         if col not in cmap:
             values[col] = np.full(n, np.nan)
@@ -446,8 +523,11 @@ def _read_rows(
             lambda v, c=col: f"{c} " + v.map(repr) + " is not a number",
         )
         v = p.values
-        if cmap.unit(col).startswith("万"):
+        in_wan = cmap.unit(col).startswith("万") or col in title_wan
+        if in_wan:
             v = v * 1e4
+        wan = in_wan or bool(df[h].astype(str).str.contains("万").any())
+        steps[col] = quantum(v, 1e4 if wan else 1.0)
         tracker.reject(
             np.isfinite(v) & (v < 0),
             h,
@@ -556,6 +636,7 @@ def _read_rows(
     )
     for col in COUNT_COLUMNS:
         out[col] = values[col][keep].astype("float64")
+        out[f"_q_{col}"] = steps.get(col, 1.0)
     out["source_row"] = table.rows[keep]
     out["_op"] = op[keep]
     out["_sheet"] = sheet

@@ -13,7 +13,14 @@ import pandas as pd
 
 from .model import BROADBAND_COLUMNS
 
-__all__ = ["ADDITIVE_COLUMNS", "HOUSEHOLD_COLUMNS", "COUNT_COLUMNS", "sum_operators", "say_missing"]
+__all__ = [
+    "ADDITIVE_COLUMNS",
+    "HOUSEHOLD_COLUMNS",
+    "COUNT_COLUMNS",
+    "quantum",
+    "sum_operators",
+    "say_missing",
+]
 
 COUNT_COLUMNS = [
     c for c in BROADBAND_COLUMNS if c not in ("admin_code", "level", "year", "source_row")
@@ -34,10 +41,24 @@ ADDITIVE_COLUMNS = [
 HOUSEHOLD_COLUMNS = ["households", "fttx_households_covered", "gigabit_households_covered"]
 
 
-def _agree(total: float, parts: float) -> bool:
-    """A unit row's total and its operators' sum agree to the rounding of a figure given in
-    万 with two decimals: within 1 or 0.5 % of the sum, whichever is larger."""
-    return abs(total - parts) <= max(1.0, 0.005 * abs(parts))
+def _agree(total: float, parts: float, n_parts: int, step: float) -> bool:
+    """A unit row's total and its operators' sum agree to the rounding of the figures as the
+    file gives them: each of the ``n_parts`` rows and the total is rounded to ``step`` (the
+    column's finest step, e.g. 100 for 万 with two decimals), so they may differ by half a step
+    per figure — never less than 1."""
+    return abs(total - parts) <= max(1.0, (n_parts + 1) * step / 2)
+
+
+def quantum(values: np.ndarray, scale: float) -> float:
+    """The step a column's figures are rounded to: the largest power of ten, at most ``scale``
+    (1e4 for a column in 万, else 1) and at least 0.01, that every figure is a multiple of."""
+    v = values[np.isfinite(values) & (values != 0)]
+    step = float(scale)
+    while step > 0.01:
+        if not v.size or np.all(np.abs(v / step - np.round(v / step)) < 1e-6):
+            return step
+        step /= 10
+    return 0.01
 
 
 def _where(row: pd.Series) -> str:
@@ -78,7 +99,7 @@ def sum_operators(out: pd.DataFrame, path, warnings: list[str]) -> pd.DataFrame:
             total = np.nan if unit is None else unit[c]
             if np.isnan(total):
                 rec[c] = parts
-            elif np.isnan(parts) or _agree(total, parts):
+            elif np.isnan(parts) or _agree(total, parts, len(ops), float(g[f"_q_{c}"].max())):
                 rec[c] = total
             else:
                 rec[c] = np.nan

@@ -204,7 +204,7 @@ def match_table(
         truncated=table.dbf_names,
         combined=table.combined,
     )
-    _one_position(table, cmap, where)
+    _one_position(table, cmap, where, overrides or {})
     if not table.combined:
         return cmap
     index = alias_index(aliases)
@@ -245,24 +245,35 @@ def match_table(
 POSITION_COLUMNS = ("lon", "lat")
 
 
-def _one_position(table: Table, cmap: ColumnMap, where: str) -> None:
+def _one_position(table: Table, cmap: ColumnMap, where: str, overrides: Mapping[str, str]) -> None:
     """Refuse a file with two filled longitude (or latitude) columns that the scenario does not
     choose between: which one is right is not in the file."""
     for canon in POSITION_COLUMNS:
+        if canon not in cmap or canon in overrides:
+            continue  # a column the scenario maps is its choice
+        named = [cmap.header(canon), *cmap.others.get(canon, [])]
+        # a header given twice is read as '经度' and '经度.1'
+        again = [
+            c
+            for c in table.df.columns
+            if any(re.fullmatch(re.escape(h) + r"\.\d+", str(c)) for h in named)
+        ]
         filled = [
             h
-            for h in cmap.others.get(canon, [])
+            for h in [*cmap.others.get(canon, []), *again]
             if h in table.df.columns
             and not table.df[h].isna().all()
             and not table.df[h].astype(str).str.strip().eq("").all()
         ]
-        if canon not in cmap or not filled:
+        if not filled:
             continue
         chosen = cmap.header(canon)
         names = ", ".join(repr(h) for h in [chosen, *filled])
         section = _section(where)
         raise InputError(
-            f"{table.path}: {len(filled) + 1} columns hold a {LONG_NAMES[canon]}: {names}; which "
+            f"{table.path}: {len(filled) + 1} columns hold a {LONG_NAMES[canon]}: {names}"
+            + (" (a header given twice is read with .1, .2 added)" if again else "")
+            + "; which "
             "one places the rows is not in the file (one may be GCJ-02 or another datum), so "
             f"gigacov does not guess. Choose in the scenario file, e.g.\n    [{section}]\n    "
             f'lon = "<longitude header>"\n    lat = "<latitude header>"\nand declare its datum '

@@ -139,6 +139,7 @@ SKIP_REASONS = {
     "other_year": "a statistics row of another year than the scenario year",
     "total_row": "a total (合计) row: a city's or the province's in the statistics (gigacov "
     "sums the counties), or a list's footer",
+    "note_row": "a note under a statistics table (注：…, 填报单位：…, 数据来源：…), not data",
     "part_row": "a breakdown of a unit's statistics (其中：农村, 城市), already counted in its "
     "operators' rows",
     "duplicate_place": "a key place already given in an earlier key-places file (same name, "

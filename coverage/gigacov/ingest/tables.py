@@ -89,6 +89,8 @@ class Table:
     dbf_names: bool = False
     """Field names from a DBF (shapefile): cut at 10 bytes (``行政区划代码`` → ``行政区划代``)."""
     notes: list[str] = field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    """The text of the lines above the header (a title row such as "2024年宽带统计 单位：万户")."""
     """Warnings about how the file was read (another sheet than the first, …) for the report."""
     combined: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Columns named from a two-row header (:mod:`.headers`): name → (group title, sub-header),
@@ -282,6 +284,7 @@ def _read_text(p: Path, what: str, index, encoding: str, headerless, headerless_
         has_header=has_header,
         _row_numbers=rows,
         combined=combined,
+        title=[" ".join(c.strip() for c in r if c.strip()) for r in parsed[:header_line]],
     )
 
 
@@ -466,6 +469,10 @@ def _read_excel(p: Path, what: str, index, sheet: str, section: str = "") -> Tab
         p,
         df,
         header_line + 2,
+        title=[
+            " ".join(str(c).strip() for c in r if c is not None and str(c).strip())
+            for r in values[:header_line]
+        ],
         kind="xlsx",
         _row_numbers=rows,
         combined=combined,
