@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..catalogue import STAT_FIELDS
 from .model import BROADBAND_COLUMNS
 
 __all__ = [
@@ -26,19 +27,11 @@ COUNT_COLUMNS = [
     c for c in BROADBAND_COLUMNS if c not in ("admin_code", "level", "year", "source_row")
 ]
 
-#: Counts that add up across operators (each operator's own ports and users).
-ADDITIVE_COLUMNS = [
-    "pon_ports",
-    "pon_10g_ports",
-    "fixed_users",
-    "users_500m_plus",
-    "users_1000m_plus",
-    "mobile_users",
-    "users_5g",
-]
 #: Counts of the unit's households: not additive across operators (a household reached by two
 #: operators' fibre is one household); operators' rows must agree on them.
 HOUSEHOLD_COLUMNS = ["households", "fttx_households_covered", "gigabit_households_covered"]
+#: Counts that add up across operators (each operator's own ports and users).
+ADDITIVE_COLUMNS = [c for c in STAT_FIELDS if c not in HOUSEHOLD_COLUMNS]
 
 
 def _agree(total: float, parts: float, n_parts: int, step: float) -> bool:
