@@ -16,13 +16,17 @@ ending in ``000000`` is its county. Rows are checked in this order (first failur
 * ``duplicate_id``: the same unit and year twice (the first row is kept).
 
 Rows of another year than ``[scenario] year`` are *skipped* (``other_year``), and so are the
-totals of a city or the province (``total_row``): their figures are the sums of their counties,
-which the indicators compute themselves. Without a year column the scenario year is used and
-counted as a default.
+totals of a city or the province, a ``合计`` row without a code and a township's row beside its
+villages' (``total_row``: their figures are sums the indicators compute themselves), notes under
+the table (``note_row``: ``注：…``, ``填报单位：…``) and breakdowns of a unit (``part_row``:
+``其中：农村`` in the operator cell). Without a year column the scenario year is used and counted
+as a default. A unit given only in a title row (``单位：万户、个``) applies to the count columns
+whose headers give none.
 
-With an operator column, a unit's rows of several operators are summed (:mod:`gigacov.ingest.broadband_operators`);
-a row of the unit's own beside them (operator blank or ``合计``) gives its household counts and
-is checked against the sum, never added to it.
+Rows of several operators (an operator column, or one sheet per operator named after it) are
+summed per unit (:mod:`gigacov.ingest.broadband_operators`); a row of the unit's own beside them
+(operator blank or ``合计``) gives its household counts and is checked against the sum, never
+added to it.
 """
 
 from __future__ import annotations
@@ -342,7 +346,6 @@ def _read_rows(
     code = normalise_codes(raw_code).to_numpy(dtype=object)
     code_s = pd.Series(code, dtype=object).astype(str)
     # a note under the table (注：…, 填报单位：…): one or two text cells, one of them a note
-    filled = np.zeros((n, 0), dtype=bool)
     notes = np.zeros(n, dtype=bool)
     if n:
         texts = [as_text(df[c]) for c in df.columns]
