@@ -357,7 +357,16 @@ def test_amap_three_category_columns_and_unknown_categories_are_said(tmp_path):
         f"某菜市场,购物服务,综合市场,农贸市场,{x + 0.03},{y}\n",
         encoding="gbk",
     )
-    inp = load_inputs(scenario(tmp_path, key_places={"path": str(pois)}))
+    # Amap's coordinates are GCJ-02: an export read as WGS 84 without a word put 11 of 15
+    # places near county borders in the wrong county; undeclared, it now stops
+    with pytest.raises(
+        InputError, match=r"looks like an Amap \(高德\) export \(中类, 大类, 小类\)"
+    ):
+        load_inputs(scenario(tmp_path, key_places={"path": str(pois)}))
+    declared = load_inputs(scenario(tmp_path, key_places={"path": str(pois), "crs": "wgs84"}))
+    assert any("is declared WGS 84: Amap's own coordinates are GCJ-02" in w
+               for w in declared.warnings)  # fmt: skip
+    inp = load_inputs(scenario(tmp_path, key_places={"path": str(pois), "crs": "gcj02"}))
     kp = inp.key_places.set_index("name")
     assert kp["category"].to_dict() == {
         "泉州某学院": "university",
@@ -403,7 +412,7 @@ def test_each_key_places_file_can_have_its_own_crs_and_columns(tmp_path):
     )
     scn = load_scenario(tmp_path / "s.toml")
     assert [f.path for f in scn.key_places.sources()] == [str(gov), str(amap)]
-    assert [f.crs for f in scn.key_places.sources()] == ["wgs84", "gcj02"]
+    assert [f.crs for f in scn.key_places.sources()] == ["", "gcj02"]  # "": not declared
     inp = load_inputs(scn)
     assert inp.rejected.empty, inp.rejected.to_dict("records")
     kp = inp.key_places.set_index("name")

@@ -185,7 +185,9 @@ class KeyPlacesFile:
 class KeyPlacesSection:
     path: PathOrPaths = ""
     """One file or a list of files (``["hospitals.xlsx", "amap-pois.csv", "roads.gpkg"]``)."""
-    crs: str = "wgs84"
+    crs: str = ""
+    """The datum of coordinate columns: ``""`` (not declared) reads WGS 84, but refuses a file that
+    looks like an Amap export (Amap coordinates are GCJ-02 whatever the file says)."""
     layer: str = ""
     encoding: str = ""
     sheet: str | list[str] = ""

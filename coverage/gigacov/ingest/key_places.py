@@ -129,6 +129,40 @@ def _sheets(sources):
             yield dataclasses.replace(source, sheet=sh), label, bool(note) and i > 0
 
 
+#: Headers of Amap (高德) POI exports: the category levels, the type code, the packed location.
+_AMAP_HEADERS = {"大类", "中类", "小类", "typecode", "location", "pname", "adname", "business_area"}
+
+
+def _refuse_undeclared_amap(df: pd.DataFrame, path, declared: bool, warnings: list[str]) -> None:
+    """A file that looks like an Amap export (its headers, or category paths such as
+    ``科教文化服务;学校;高等院校``) read as WGS 84: Amap's coordinates are GCJ-02 (a few hundred
+    metres off, enough to put a hospital in the next county). Not declared: stop and ask; declared
+    ``wgs84``: the user says the file was converted, so go on with a warning."""
+    heads = {str(c).strip().lower() for c in df.columns}
+    signs = sorted(h for h in heads if h in _AMAP_HEADERS)
+    if not signs:
+        for c in df.columns:
+            text = df[c].astype(str)
+            if text.str.fullmatch(r"[^;；\d]{2,12}(;[^;；\d]{2,12}){2}").mean() > 0.5:
+                signs = [f"category paths such as {text.iloc[0]!r} in {c!r}"]
+                break
+    if not signs:
+        return
+    what = f"{path} looks like an Amap (高德) export ({', '.join(signs)})"
+    if declared:
+        warnings.append(
+            f"{what} and is declared WGS 84: Amap's own coordinates are GCJ-02; if the file was "
+            'not converted, set crs = "gcj02"'
+        )
+        return
+    raise InputError(
+        f"{what}, and its datum is not declared. Amap's coordinates are GCJ-02 whatever the file "
+        "says; read as WGS 84 they are a few hundred metres off, enough to put a place in the "
+        'next county. Declare it: [key_places] crs = "gcj02" (or, for this file only, '
+        '[[key_places.files]] path = "…" crs = "gcj02"); crs = "wgs84" if it was converted'
+    )
+
+
 def _read_one(sec, index: int, region, rejects, hashes, seen_ids, seen_places, label=""):
     """One file or sheet (``sec``: its path and the settings that apply to it)."""
     src = open_source(
@@ -143,7 +177,9 @@ def _read_one(sec, index: int, region, rejects, hashes, seen_ids, seen_places, l
     )
     table, df, n, cmap = src.table, src.df, src.n, src.cmap
     report, tracker, warnings = src.report, src.tracker, src.warnings
-    declared = parse_crs(sec.crs, what=f"[key_places] crs of {sec.path}")
+    declared = parse_crs(sec.crs or "wgs84", what=f"[key_places] crs of {sec.path}")
+    if table.geometry is None and declared.kind == "wgs84":
+        _refuse_undeclared_amap(df, table.path, bool(sec.crs), warnings)
     key = "[key_places] crs"
     raw_x = raw_y = np.empty(0)
     has_lonlat = ("lon" in cmap and "lat" in cmap) or "location" in cmap
