@@ -172,6 +172,35 @@ def test_villages_codes_and_parents(tmp_path, sites_csv):
     assert (rep.read, rep.used, rep.rejected) == (6, 2, 3)
 
 
+def test_a_village_whose_polygon_lies_in_another_county_is_rejected(tmp_path, sites_csv):
+    """Two villages with their codes swapped: 甲村's polygon is in 晋江市 but its code names
+    德化县, 65 km away. Before, both were counted for the county their code names."""
+    dehua = (118.2415, 25.4920)  # 德化县 (350526)
+    vill = gpd.GeoDataFrame(
+        {
+            "统计用区划代码": ["350526100201", "350582101202", "350582101203"],
+            "名称": ["甲村", "乙村", "丙村"],
+        },
+        geometry=[
+            box(118.55, 24.70, 118.56, 24.71),  # in 晋江市
+            box(dehua[0], dehua[1], dehua[0] + 0.01, dehua[1] + 0.01),  # in 德化县
+            box(118.56, 24.70, 118.57, 24.71),  # in 晋江市, as its code says
+        ],
+        crs=4326,
+    )
+    path = tmp_path / "villages.gpkg"
+    vill.to_file(path)
+    inp = load_inputs(scn(tmp_path, sites_csv, villages=str(path)))
+    assert inp.villages["admin_code"].tolist() == ["350582101203"]
+    rej = inp.rejected[inp.rejected.file == str(path)].set_index("row")
+    assert rej["reason"].tolist() == ["wrong_county", "wrong_county"]
+    assert (
+        "names county 德化县 (350526), but its polygon lies in 晋江市 (350582)"
+        in rej.loc[2, "message"]
+    )
+    assert "lies in 德化县 (350526)" in rej.loc[3, "message"]
+
+
 def test_population_column_on_boundaries(tmp_path, sites_csv):
     shipped = gpd.read_file(scn(tmp_path, sites_csv).boundaries.counties)
     q = shipped[shipped.admin_code.str.startswith("3505") & (shipped.level == "county")].copy()

@@ -21,6 +21,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..crs import WGS84
 from ..errors import InputError
@@ -410,6 +411,7 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
                 + ", outside the region"
             ),
         )
+        _reject_villages_elsewhere(villages, county, kept, vtracker, hc)
         vtracker.finish()
         _warn_no_names(villages, vtracker, vt.path, vmap, "village", warnings)
         villages = villages[vtracker.alive].copy()
@@ -439,6 +441,49 @@ def read_boundaries(scn: Scenario, rejects: Rejects, hashes: dict[str, str]) -> 
         "boundaries: %d counties in region %r, %d units in all", len(counties), prefix, len(kept)
     )
     return Boundaries(kept, region, prefix, all_codes, reports, warnings)
+
+
+#: How far (degrees, about 2 km) a village's inner point may lie outside the county its code
+#: names: two boundary files from different sources disagree by a few hundred metres at most.
+VILLAGE_COUNTY_SLACK_DEG = 0.02
+
+
+def _reject_villages_elsewhere(villages, county: np.ndarray, kept, tracker: Tracker, hc: str):
+    """A village whose polygon lies in another county than the one its code names
+    (``wrong_county``): the code or the polygon is wrong, and either way its people and its
+    5G reach would be counted for the wrong county."""
+    counties = kept[kept["level"] == "county"]
+    geom_of = dict(zip(counties["admin_code"], counties.geometry, strict=True))
+    alive = np.flatnonzero(tracker.alive)
+    if not alive.size:
+        return
+    own = np.array([geom_of.get(c) for c in county[alive]], dtype=object)
+    has = np.array([g is not None for g in own], dtype=bool)
+    if not has.any():
+        return
+    idx, own = alive[has], own[has]
+    inner = shapely.point_on_surface(villages.geometry.to_numpy()[idx])
+    far = shapely.distance(inner, own) > VILLAGE_COUNTY_SLACK_DEG
+    if not far.any():
+        return
+    names = dict(zip(counties["admin_code"], counties["name"], strict=True))
+    where = {}
+    for i, pt in zip(idx[far], inner[far], strict=True):
+        held = [c for c, g in geom_of.items() if g is not None and shapely.contains(g, pt)]
+        where[i] = f"{names.get(held[0], '')} ({held[0]})" if held else "no county of the file"
+    mask = np.zeros(len(county), dtype=bool)
+    mask[idx[far]] = True
+    msgs = np.array(
+        [
+            f"village code {c!r} names county {names.get(c[:6], '')} ({c[:6]}), but its polygon "
+            f"lies in {where.get(i, '?')}: the code or the polygon is wrong"
+            for i, c in enumerate(villages["admin_code"].to_numpy(dtype=object))
+        ],
+        dtype=object,
+    )
+    tracker.reject(
+        mask, hc, villages["admin_code"], "wrong_county", lambda v: msgs[mask & tracker.alive]
+    )
 
 
 def _warn_no_names(units, tracker: Tracker, path: Path, cmap, what: str, warnings) -> None:

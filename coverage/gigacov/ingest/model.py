@@ -130,6 +130,7 @@ REASON_CODES = (
     "bad_date",
     "not_yet_commissioned",
     "site_conflict",
+    "wrong_county",
 )
 
 #: Why a valid row can be left out of a run (listed in ``skipped_rows.csv``, never a verdict).
