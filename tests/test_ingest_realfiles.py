@@ -95,6 +95,18 @@ def test_gauss_krueger_gbk_shapefile_with_prj_reads_names_and_places(tmp_path):
     assert not any("name" in w for w in inp.warnings)
 
 
+def test_a_gbk_shapefile_whose_cpg_says_utf8_is_read_as_gbk_with_a_warning(tmp_path):
+    """A .cpg saying UTF-8 beside a GBK DBF (copied from another layer, or written by a tool
+    that always says UTF-8): before, the run stopped on a raw UnicodeDecodeError, and no key
+    could fix it."""
+    path = write_villages(tmp_path)
+    path.with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
+    inp = load_inputs(scenario(tmp_path, boundaries={"villages": str(path)}))
+    assert inp.villages.set_index("admin_code").loc["350582101001", "name"] == "青阳1村"
+    assert any("its villages.cpg says 'UTF-8', but the attributes are not" in w
+               for w in inp.warnings)  # fmt: skip
+
+
 def test_gauss_krueger_shapefile_without_prj_fails_validate_naming_range_and_key(tmp_path):
     path = write_villages(tmp_path, prj=False)
     toml = write_toml(tmp_path, f'[boundaries]\nvillages = "{path}"\n')
@@ -823,3 +835,26 @@ def test_a_site_conflict_names_one_distance_from_either_row(tmp_path):
     d2 = re.search(r"([\d,]+) m away", rej.loc[2]).group(1)
     d3 = re.search(r"([\d,]+) m away", rej.loc[3]).group(1)
     assert d2 == d3 and 9_000 < int(d2.replace(",", "")) < 11_000
+
+
+def test_a_tower_code_shared_by_operators_is_one_site_per_operator(tmp_path):
+    """站址编码 names China Tower's tower: 移动, 电信 and 联通 each have a gNB on it. Before, the
+    three counted as one site (5G sites per 10,000 people a third of the truth), and with the
+    operator in the site name all rows were rejected as a site_conflict. A conflict within one
+    operator is still one."""
+    x, y = JINJIANG
+    text = (
+        "站址编码,站址名称,运营商,经度,纬度,制式,频段\n"
+        f"T001,青阳塔-移动,中国移动,{x},{y},5G,n41\n"
+        f"T001,青阳塔-电信,中国电信,{x},{y},5G,n78\n"
+        f"T001,青阳塔-联通,中国联通,{x},{y},5G,n78\n"
+        f"T002,安海塔,中国移动,{x + 0.02},{y},5G,n41\n"
+        f"T002,安海塔,中国移动,{x + 0.05},{y},5G,n41\n"  # 3 km from its first row
+    )
+    path = tmp_path / "铁塔站址.csv"
+    path.write_text(text, encoding="utf-8")
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": str(path)}))
+    assert sorted(inp.cells["site_id"]) == ["T001@cmcc", "T001@ctcc", "T001@cucc"]
+    rej = inp.rejected[inp.rejected.file == str(path)]
+    assert rej["reason"].tolist() == ["site_conflict", "site_conflict"]
+    assert any("1 site id(s) are used by several operators ('T001'" in w for w in inp.warnings)

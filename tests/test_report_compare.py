@@ -295,3 +295,31 @@ def test_two_runs_of_one_year_or_the_later_first_are_said(runs, caplog):
     assert said[0].startswith("both runs are for 2024: the comparison shows what changed")
     assert said[1].startswith("the first run is for 2024 and the second for 2023")
     assert len(said) == 2  # 2023 then 2024: nothing to say
+
+
+def test_a_city_rolled_up_from_other_counties_in_the_two_years_has_no_change(tmp_path):
+    """Statistics of 鲤城 and 晋江 in 2023 but of 鲤城 and 南安 in 2024: the city's gigabit
+    users come from other counties in the two years, so their difference is no change of the
+    city's. Before, the comparison showed it as one; now the city's and the province's change is
+    not computed and a note names the counties. The counties themselves still compare."""
+    from support.report_run import CITY, VALUES_2024
+
+    nan = float("nan")
+    v23 = {k: dict(v) for k, v in VALUES_2023.items()}
+    v23[NANAN].update(users_1000m_plus=nan, users_500m_plus=nan, fixed_users=nan)
+    v24 = {k: dict(v) for k, v in VALUES_2024.items()}
+    v24[JINJIANG].update(users_1000m_plus=nan, users_500m_plus=nan, fixed_users=nan)
+    a = load_run(write_run_dir(make_run(tmp_path / "a", year=2023, values=v23)))
+    b = load_run(write_run_dir(make_run(tmp_path / "b", year=2024, values=v24)))
+    cmp = compute_comparison(a, b)
+    city = cmp.change_of(CITY, "users_1000m_share", "city")
+    assert np.isfinite(city["value_a"]) and np.isfinite(city["value_b"])
+    assert math.isnan(city["delta"]) and math.isnan(city["delta_pp"])
+    assert np.isfinite(cmp.change_of(LICHENG, "users_1000m_share", "county")["delta_pp"])
+    note = next(n for n in cmp.notes if f"({CITY})" in n)
+    assert "users_1000m_share" in note
+    assert f"only in {a.label}: {JINJIANG}" in note and f"only in {b.label}: {NANAN}" in note
+    # the household coverage comes from every county both years: its change stands
+    assert np.isfinite(cmp.change_of(CITY, "household_gigabit_coverage", "city")["delta_pp"])
+    html = compare_runs(a.path, b.path, out_dir=tmp_path / "yoy")["report"].read_text("utf-8")
+    assert 'id="yoy-notes"' in html and f"only in {a.label}: {JINJIANG}" in html

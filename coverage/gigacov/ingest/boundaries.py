@@ -178,6 +178,7 @@ def _read_units(
             f"{table.path}: the {what} file has no geometry; give a GeoPackage, GeoJSON or Shapefile "
             "with polygons"
         )
+    warnings.extend(table.notes)
     aliases = dict(BOUNDARY_ALIASES)
     if pop_column:
         aliases = {**aliases, "population": [pop_column, *aliases["population"]]}

@@ -84,6 +84,8 @@ SITE_ALIASES: dict[str, list[str]] = {
         "东经",
         "lon_wgs84",
         "经度wgs84",
+        "东坐标",
+        "easting",
     ],
     "lat": [
         "latitude",
@@ -95,6 +97,8 @@ SITE_ALIASES: dict[str, list[str]] = {
         "北纬",
         "lat_wgs84",
         "纬度wgs84",
+        "北坐标",
+        "northing",
     ],
     "tech": [
         "technology",

@@ -45,6 +45,7 @@ import pandas as pd
 
 from ..crs import parse_crs
 from ..errors import InputError
+from ..operator_names import operator_slug
 from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, date_text, is_missing, log, rows_text
@@ -288,8 +289,9 @@ def _read_sheet(
     antenna = antenna_stage(w)
     eirp = eirp_stage(w, n_rb)
     year = _commissioning(w)
+    operator = _operators(w)
     site_id, cell_id, no_site, no_cell = assign_ids(
-        cols.raw.get("site_id"),
+        _ids_per_operator(w, operator),
         cols.raw.get("cell_id"),
         cols.header.get("cell_id", "cell_id"),
         table.df,
@@ -304,7 +306,6 @@ def _read_sheet(
             scn.sites.same_site_tolerance_m,
         ),
     )
-    operator = _operators(w)
     w.defaults["site_id"] = no_site
     w.defaults["cell_id"] = no_cell
     w.tracker.finish()
@@ -413,6 +414,35 @@ def _site_names(cols: SiteColumns) -> np.ndarray | None:
     if h in _CELL_NAME_HEADERS or "小区" in h or "cell" in h:
         return None
     return as_text(cols.raw["name"]).to_numpy(dtype=object)
+
+
+def _ids_per_operator(w: SiteWork, operator: np.ndarray) -> pd.Series | None:
+    """The site-id column, with ``@<operator>`` added to an id that rows of several operators
+    use: a tower code (站址编码) names the tower, and each operator on it has a base station of
+    its own, so the id alone would count three operators' gNBs as one site (and their different
+    names as a conflict). A shared network's cell that both sharing operators list is still one
+    transmitter (:func:`gigacov.serving.transmitters`)."""
+    raw = w.cols.raw.get("site_id")
+    if raw is None:
+        return None
+    ids = as_text(raw)
+    key = pd.DataFrame({"id": ids.to_numpy(dtype=object), "op": operator})[w.tracker.alive]
+    key = key[(key["id"] != "") & (key["op"] != "")]
+    n_ops = key.groupby("id")["op"].nunique()
+    shared = set(n_ops.index[n_ops > 1])
+    if not shared:
+        return raw
+    mask = ids.isin(shared).to_numpy() & (operator != "")
+    slug = np.array([operator_slug(o) for o in operator], dtype=object)
+    out = ids.astype(object).copy()
+    out[mask] = out[mask] + "@" + slug[mask]
+    ex = ", ".join(repr(s) for s in sorted(shared)[:3])
+    w.warnings.append(
+        f"{w.table.path}: {len(shared)} site id(s) are used by several operators ({ex}"
+        f"{', ...' if len(shared) > 3 else ''}: a tower code such as 站址编码?); each operator's "
+        "cells there are a site of its own ('<id>@cmcc', '<id>@ctcc', ...)"
+    )
+    return out
 
 
 def _operators(w: SiteWork) -> np.ndarray:

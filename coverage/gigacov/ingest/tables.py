@@ -47,6 +47,7 @@ from .columns import (
     split_header,
 )
 from .headers import GROUP_SEP, two_row_header
+from .shapefile_text import read_gis_dataframe, shapefile_encoding
 from .text_encoding import decode_mixed, detect_encoding
 from .xlsx_cells import fill_merged_body, refuse_uncomputed_formulas
 
@@ -525,26 +526,12 @@ def _dedupe(names: list[str]) -> list[str]:
     return out
 
 
-def _shapefile_encoding(p: Path) -> str | None:
-    if p.with_suffix(".cpg").exists() or p.with_suffix(".CPG").exists():
-        return None
-    dbf = next((q for q in (p.with_suffix(".dbf"), p.with_suffix(".DBF")) if q.exists()), None)
-    if dbf is None:
-        return None
-    data = dbf.read_bytes()
-    try:
-        data.decode("utf-8")
-        return None
-    except UnicodeDecodeError:
-        return "gb18030"
-
-
 def _read_gis(p: Path, what: str, layer: str) -> Table:
     import pyogrio
 
     kw: dict = {}
     if p.suffix.lower() == ".shp":
-        enc = _shapefile_encoding(p)
+        enc = shapefile_encoding(p)
         if enc:
             kw["encoding"] = enc
     if layer:
@@ -555,7 +542,9 @@ def _read_gis(p: Path, what: str, layer: str) -> Table:
             )
         kw["layer"] = layer
     try:
-        gdf = pyogrio.read_dataframe(p, **kw)
+        gdf, notes = read_gis_dataframe(p, kw)
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - GDAL errors come in many types
         raise InputError(
             f"{p}: cannot read the {what} file ({type(exc).__name__}: {exc})"
@@ -572,6 +561,7 @@ def _read_gis(p: Path, what: str, layer: str) -> Table:
         crs=crs,
         kind="gis",
         dbf_names=_is_dbf(p, kw.get("layer", "")),
+        notes=notes,
     )
 
 

@@ -83,6 +83,8 @@ def build_comparison_workbook(cmp: Any, language: str = "both") -> Workbook:
         for reason in cmp.reasons:
             rm.kv("—", reason)
         rm.sh.append()
+    for note in cmp.notes:
+        rm.kv(lang("注意", "note"), note)
     rm.kv("", f"A: {a.label}", f"B: {b.label}")
     rm.kv(lang("运行目录", "run directory"), str(a.path or "—"), str(b.path or "—"))
     rm.kv(lang("年份", "year"), a.year, b.year)

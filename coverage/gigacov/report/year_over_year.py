@@ -161,6 +161,7 @@ def comparison_context(
         "path_b": str(b.path or ""),
         "forced": cmp.forced,
         "reasons": list(cmp.reasons),
+        "notes": list(cmp.notes),
         "refused": None,
         "counts": counts,
         "newly_passing": unit_rows("newly_passing"),
