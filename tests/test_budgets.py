@@ -216,3 +216,37 @@ def test_population_raster_without_nodata_has_no_warning(tmp_path):
 
     inp = load_inputs(_raster_scenario(tmp_path, np.full((24, 44), 50.0)))
     assert not [w for w in inp.warnings if "nodata" in w]
+
+
+def test_a_unit_mostly_in_population_nodata_is_named_with_its_share(caplog):
+    """The raster's nodata warning was region-wide; a county wholly in nodata (金门县 in the
+    demo's raster) showed a population of 0 with nothing naming it. Now each unit below 95 %
+    of its pixels with data is named with its share; whole units are not."""
+    import geopandas as gpd
+    import pyproj
+    from affine import Affine
+    from shapely.geometry import box
+
+    from gigacov.grid import RasterData
+    from gigacov.population_gaps import population_gaps
+
+    values = np.full((10, 30), 5.0, dtype=np.float32)
+    values[:, 20:] = -1.0  # the third unit: all nodata
+    values[:5, 10:12] = -1.0  # the second: 10 of its 100 pixels
+    raster = RasterData(
+        values, Affine(0.01, 0, 118.0, 0, -0.01, 25.0), pyproj.CRS.from_epsg(4326), nodata=-1.0
+    )
+    units = gpd.GeoDataFrame(
+        {"admin_code": ["350501", "350502", "350503"], "name": ["甲县", "乙县", "丙县"]},
+        geometry=[
+            box(118.0, 24.9, 118.1, 25.0),
+            box(118.1, 24.9, 118.2, 25.0),
+            box(118.2, 24.9, 118.3, 25.0),
+        ],  # fmt: skip
+        crs=4326,
+    )
+    with caplog.at_level("WARNING", logger="gigacov"):
+        named = population_gaps(raster, units, "county")
+    assert named == ["350502", "350503"]
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "乙县 (350502) 90%" in said and "丙县 (350503) 0%" in said and "甲县" not in said

@@ -66,6 +66,7 @@ from .errors import InputError
 from .grid import Grid
 from .indicator_rollup import county_statistics, roll_up
 from .key_place_reach import evaluate_key_places
+from .population_gaps import population_gaps
 from .rundir import write_gpkg_layers
 from .scenario import IndicatorsSection
 from .serving import transmitters
@@ -207,6 +208,13 @@ def compute_indicators(
         pop_missing[spread_level] = set(
             b.loc[level_of == spread_level, "admin_code"].astype(str)[vals.isna()]
         )
+
+    # Units mostly in the population raster's nodata are named (their population counts the
+    # pixels with data only).
+    if inputs.population is not None and population is not None:
+        population_gaps(inputs.population, counties, "county")
+        if len(villages):
+            population_gaps(inputs.population, villages, "village")
 
     # ---- raster figures of counties and villages ------------------------------------------
     def raster_figures(table: gpd.GeoDataFrame, level: str) -> None:
