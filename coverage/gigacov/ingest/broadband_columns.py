@@ -1,0 +1,103 @@
+"""The columns of a broadband statistics file: canonical names and the headers accepted for each
+(``区划代码``, ``家庭户数``, ``千兆用户数``, ``PON端口数`` …), as :mod:`gigacov.ingest.columns` matches
+them. ``docs/inputs.md`` lists them, and a test keeps the two the same."""
+
+from __future__ import annotations
+
+__all__ = ["BROADBAND_ALIASES"]
+
+BROADBAND_ALIASES: dict[str, list[str]] = {
+    "admin_code": [
+        "adcode",
+        "code",
+        "区划代码",
+        "行政区划代码",
+        "统计用区划代码",
+        "区划编码",
+        "代码",
+        "单位代码",
+        "county_code",
+        "village_code",
+        "区县代码",
+        "县区代码",
+        "区县编码",
+        "村代码",
+        "村级代码",
+    ],
+    "year": ["年份", "年度", "统计年份", "统计年度", "报告年度", "年", "stat_year"],
+    "operator": ["运营商", "运营商名称", "基础电信企业", "电信企业", "企业", "operator", "carrier"],
+    "households": ["家庭户数", "住户数", "总户数", "户数", "家庭总户数", "households_total", "hh"],
+    "fttx_households_covered": [
+        "ftth覆盖家庭数",
+        "fttx覆盖家庭数",
+        "光纤覆盖家庭数",
+        "光纤覆盖户数",
+        "ftth覆盖户数",
+        "ftth_households",
+        "fttx_households",
+        "fttx_covered",
+        "ftth_covered",
+    ],
+    "gigabit_households_covered": [
+        "千兆覆盖家庭数",
+        "具备千兆接入能力家庭数",
+        "千兆覆盖户数",
+        "千兆光网覆盖家庭数",
+        "千兆覆盖住户数",
+        "gigabit_households",
+        "gigabit_covered",
+        "具备千兆接入能力的家庭数",
+    ],
+    "pon_ports": ["pon端口数", "pon口数", "pon端口", "pon_port", "pon端口总数"],
+    "pon_10g_ports": [
+        "10gpon端口数",
+        "10gpon口数",
+        "10gpon端口",
+        "10g_pon_ports",
+        "10gpon_ports",
+        "万兆pon端口数",
+        "xgpon端口数",
+    ],
+    "fixed_users": [
+        "固定宽带用户数",
+        "宽带用户数",
+        "固定宽带用户",
+        "fixed_broadband_users",
+        "broadband_users",
+        "固网宽带用户数",
+    ],
+    "users_500m_plus": [
+        "500m及以上用户数",
+        "500m以上用户数",
+        "500mbps及以上用户数",
+        "users_500m",
+        "users500m",
+        "500m及以上宽带用户数",
+    ],
+    "users_1000m_plus": [
+        "千兆用户数",
+        "1000m及以上用户数",
+        "1000mbps及以上用户数",
+        "千兆宽带用户数",
+        "千兆及以上用户数",
+        "users_1000m",
+        "users1000m",
+        "gigabit_users",
+        "1000m以上用户数",
+    ],
+    "mobile_users": [
+        "移动电话用户数",
+        "移动用户数",
+        "移动电话用户",
+        "mobile_subscribers",
+        "手机用户数",
+    ],
+    "users_5g": [
+        "5g用户数",
+        "5g移动电话用户数",
+        "5g用户",
+        "5g_users",
+        "5g套餐用户数",
+        "5g网络用户数",
+    ],
+}
