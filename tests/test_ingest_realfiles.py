@@ -858,3 +858,12 @@ def test_a_tower_code_shared_by_operators_is_one_site_per_operator(tmp_path):
     rej = inp.rejected[inp.rejected.file == str(path)]
     assert rej["reason"].tolist() == ["site_conflict", "site_conflict"]
     assert any("1 site id(s) are used by several operators ('T001'" in w for w in inp.warnings)
+    # one export per operator, both with the tower's code: one site per operator, and no
+    # "one sheet copies another" warning (the operators differ)
+    cm, ct = tmp_path / "移动.csv", tmp_path / "电信.csv"
+    cm.write_text(f"站址编码,运营商,经度,纬度,制式\nT009,中国移动,{x},{y},5G\n", "utf-8")
+    ct.write_text(f"站址编码,运营商,经度,纬度,制式\nT009,中国电信,{x},{y},5G\n", "utf-8")
+    inp = load_inputs(scenario(tmp_path).replace(sites={"path": [str(cm), str(ct)]}))
+    assert sorted(inp.cells["site_id"]) == ["T009@cmcc", "T009@ctcc"]
+    assert not any("copies another" in w for w in inp.warnings)
+    assert any("used by several operators' sheets or files ('T009'" in w for w in inp.warnings)

@@ -27,9 +27,65 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from ._common import Tracker, as_text
+from ..operator_names import operator_slug
+from ._common import Tracker, as_text, log
 
-__all__ = ["site_ids_from_positions", "assign_ids"]
+__all__ = ["site_ids_from_positions", "assign_ids", "ids_per_operator", "site_per_operator"]
+
+
+def site_per_operator(cells: pd.DataFrame, path: str, warnings: list[str]) -> pd.DataFrame:
+    """Across the sheets or files of one site list (one export per operator), a site id that
+    cells of several operators use is one site per operator (``<id>@cmcc``), as within one
+    file (:func:`ids_per_operator`)."""
+    known = cells[cells["operator"].astype(str) != ""]
+    n_ops = known.groupby("site_id")["operator"].nunique()
+    shared = set(n_ops.index[n_ops > 1])
+    if not shared:
+        return cells
+    mask = cells["site_id"].isin(shared) & (cells["operator"].astype(str) != "")
+    cells = cells.copy()
+    cells.loc[mask, "site_id"] = (
+        cells.loc[mask, "site_id"] + "@" + cells.loc[mask, "operator"].map(operator_slug)
+    )
+    ex = ", ".join(repr(s) for s in sorted(shared)[:3])
+    msg = (
+        f"{path}: {len(shared)} site id(s) are used by several operators' sheets or files ({ex}"
+        f"{', ...' if len(shared) > 3 else ''}: a tower code such as 站址编码?); each operator's "
+        "cells there are a site of its own ('<id>@cmcc', '<id>@ctcc', ...)"
+    )
+    log.warning("%s", msg)
+    warnings.append(msg)
+    return cells
+
+
+def ids_per_operator(
+    raw: pd.Series | None, operator: np.ndarray, alive: np.ndarray, path, warnings: list[str]
+) -> pd.Series | None:
+    """The site-id column, with ``@<operator>`` added to an id that rows of several operators
+    use: a tower code (站址编码) names the tower, and each operator on it has a base station of
+    its own, so the id alone would count three operators' gNBs as one site (and their different
+    names as a conflict). A shared network's cell that both sharing operators list is still one
+    transmitter (:func:`gigacov.serving.transmitters`)."""
+    if raw is None:
+        return None
+    ids = as_text(raw)
+    key = pd.DataFrame({"id": ids.to_numpy(dtype=object), "op": operator})[alive]
+    key = key[(key["id"] != "") & (key["op"] != "")]
+    n_ops = key.groupby("id")["op"].nunique()
+    shared = set(n_ops.index[n_ops > 1])
+    if not shared:
+        return raw
+    mask = ids.isin(shared).to_numpy() & (operator != "")
+    slug = np.array([operator_slug(o) for o in operator], dtype=object)
+    out = ids.astype(object).copy()
+    out[mask] = out[mask] + "@" + slug[mask]
+    ex = ", ".join(repr(s) for s in sorted(shared)[:3])
+    warnings.append(
+        f"{path}: {len(shared)} site id(s) are used by several operators ({ex}"
+        f"{', ...' if len(shared) > 3 else ''}: a tower code such as 站址编码?); each operator's "
+        "cells there are a site of its own ('<id>@cmcc', '<id>@ctcc', ...)"
+    )
+    return out
 
 
 def assign_ids(

@@ -45,7 +45,6 @@ import pandas as pd
 
 from ..crs import parse_crs
 from ..errors import InputError
-from ..operator_names import operator_slug
 from ..rundir import sha256_file
 from ..scenario import Scenario
 from ._common import Rejects, Tracker, as_text, date_text, is_missing, log, rows_text
@@ -59,7 +58,7 @@ from .opencellid import (
 )
 from .sectors import split_sector_rows
 from .site_columns import SITE_ALIASES, SiteColumns, site_columns
-from .site_ids import assign_ids
+from .site_ids import assign_ids, ids_per_operator, site_per_operator
 from .site_position import coordinates
 from .site_radio import (
     Band,
@@ -178,16 +177,13 @@ def _merge_sheets(
                     [(s_, c_) in pairs for s_, c_ in zip(c["site_id"], c["cell_id"], strict=True)],
                     dtype=bool,
                 )
-                # the same cell of the same technology in two sheets (a copy of a sheet?); a
-                # 4G sheet beside a 5G one shares site ids, and cell ids where gigacov made them
-                triples = set(
-                    zip(earlier["site_id"], earlier["cell_id"], earlier["tech"], strict=True)
-                )
+                # the same cell of the same technology and operator in two sheets (a copy of a
+                # sheet?); a 4G sheet beside a 5G one, or another operator's export of the same
+                # towers, shares site ids, and cell ids where gigacov made them
+                same = ["site_id", "cell_id", "tech", "operator"]
+                seen_cells = set(earlier[same].itertuples(index=False, name=None))
                 copied = again & np.array(
-                    [
-                        (s_, c_, t_) in triples
-                        for s_, c_, t_ in zip(c["site_id"], c["cell_id"], c["tech"], strict=True)
-                    ],
+                    [t in seen_cells for t in c[same].itertuples(index=False, name=None)],
                     dtype=bool,
                 )
                 c.loc[again, "cell_id"] = c.loc[again, "cell_id"] + f"@{sheet}"
@@ -213,7 +209,7 @@ def _merge_sheets(
                     )
         cells.append(c)
         seen = pd.concat(cells).groupby("site_id")[["lon", "lat"]].first()
-    out = pd.concat(cells, ignore_index=True)
+    out = site_per_operator(pd.concat(cells, ignore_index=True), first.report.path, warnings)
     raw_lon = np.concatenate([p.raw_lon for p in parts if p.raw_lon is not None])
     raw_lat = np.concatenate([p.raw_lat for p in parts if p.raw_lat is not None])
     return SitesResult(out, report, warnings, raw_lon, raw_lat, first.declared)
@@ -291,7 +287,9 @@ def _read_sheet(
     year = _commissioning(w)
     operator = _operators(w)
     site_id, cell_id, no_site, no_cell = assign_ids(
-        _ids_per_operator(w, operator),
+        ids_per_operator(
+            cols.raw.get("site_id"), operator, w.tracker.alive, table.path, w.warnings
+        ),
         cols.raw.get("cell_id"),
         cols.header.get("cell_id", "cell_id"),
         table.df,
@@ -414,35 +412,6 @@ def _site_names(cols: SiteColumns) -> np.ndarray | None:
     if h in _CELL_NAME_HEADERS or "小区" in h or "cell" in h:
         return None
     return as_text(cols.raw["name"]).to_numpy(dtype=object)
-
-
-def _ids_per_operator(w: SiteWork, operator: np.ndarray) -> pd.Series | None:
-    """The site-id column, with ``@<operator>`` added to an id that rows of several operators
-    use: a tower code (站址编码) names the tower, and each operator on it has a base station of
-    its own, so the id alone would count three operators' gNBs as one site (and their different
-    names as a conflict). A shared network's cell that both sharing operators list is still one
-    transmitter (:func:`gigacov.serving.transmitters`)."""
-    raw = w.cols.raw.get("site_id")
-    if raw is None:
-        return None
-    ids = as_text(raw)
-    key = pd.DataFrame({"id": ids.to_numpy(dtype=object), "op": operator})[w.tracker.alive]
-    key = key[(key["id"] != "") & (key["op"] != "")]
-    n_ops = key.groupby("id")["op"].nunique()
-    shared = set(n_ops.index[n_ops > 1])
-    if not shared:
-        return raw
-    mask = ids.isin(shared).to_numpy() & (operator != "")
-    slug = np.array([operator_slug(o) for o in operator], dtype=object)
-    out = ids.astype(object).copy()
-    out[mask] = out[mask] + "@" + slug[mask]
-    ex = ", ".join(repr(s) for s in sorted(shared)[:3])
-    w.warnings.append(
-        f"{w.table.path}: {len(shared)} site id(s) are used by several operators ({ex}"
-        f"{', ...' if len(shared) > 3 else ''}: a tower code such as 站址编码?); each operator's "
-        "cells there are a site of its own ('<id>@cmcc', '<id>@ctcc', ...)"
-    )
-    return out
 
 
 def _operators(w: SiteWork) -> np.ndarray:
