@@ -260,6 +260,7 @@ def test_codes_merged_down_over_a_units_block_of_operator_rows(tmp_path):
         for col in "ABC":
             ws.merge_cells(f"{col}{r}:{col}{r + len(ops) - 1}")
         r += len(ops)
+    ws.merge_cells("A1:G1")  # the title, merged across the table: above the body, left alone
     path = tmp_path / "分运营商_合并单元格.xlsx"
     wb.save(path)
     inp, rep = load_file(tmp_path, path)

@@ -56,9 +56,9 @@ def population_gaps(raster: RasterData, units: gpd.GeoDataFrame, level: str) -> 
     if low.size:
         ex = ", ".join(f"{names[i]} ({codes[i]}) {share[i]:.0%}" for i in low[:8])
         log.warning(
-            "population raster %s: %d %s unit(s) have data on only part of their pixels (%s%s); "
+            "population raster%s: %d %s unit(s) have data on only part of their pixels (%s%s); "
             "their population counts the pixels with data only, so it is low (0 with none)",
-            raster.path or "",
+            f" {raster.path}" if raster.path else "",
             low.size,
             level,
             ex,

@@ -318,32 +318,33 @@ class Decision:
             )
         if self.dropped:
             parts.append(
-                "dropping the earlier " + ", ".join(map(_dropped_why, self.dropped.items()))
+                "dropping the earlier "
+                + ", ".join(f"{st} ({_why_dropped(rs)})" for st, rs in self.dropped.items())
             )
         if not parts:
             return f"nothing to compute in {self.run_dir}"
         return "; ".join(parts)
 
 
-def dropped_record(stage: str, reasons: list[str], record: dict[str, Any]) -> dict[str, Any]:
+def dropped_record(reasons: list[str], record: dict[str, Any]) -> dict[str, Any]:
     """What the manifest keeps of a stage a command dropped (:attr:`Decision.dropped`): no
     files, but the stage stays part of the run, so ``map`` and ``report`` compute it again."""
     from datetime import UTC, datetime
 
     return {
-        "dropped": _dropped_why((stage, reasons)).removeprefix(f"{stage} (").removesuffix(")"),
+        "dropped": _why_dropped(reasons),
         "dropped_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "fingerprint": record.get("fingerprint") or {},
     }
 
 
-def _dropped_why(item: tuple[str, list[str]]) -> str:
-    stage, reasons = item
+def _why_dropped(reasons: list[str]) -> str:
+    """Why a stage was dropped, in words: its own changes, or the stage it was made from."""
     own = [r for r in reasons if not r.startswith("follows ")]
     if own:
-        return f"{stage} ({'; '.join(own)})"
+        return "; ".join(own)
     after = reasons[0].removeprefix("follows ") if reasons else "an earlier stage"
-    return f"{stage} (made from the {after} now recomputed)"
+    return f"made from the {after} now recomputed"
 
 
 def read_manifest_if_complete(run_dir: Path) -> dict[str, Any] | None:

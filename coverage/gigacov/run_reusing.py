@@ -258,7 +258,7 @@ def _reuse_stages(
     # record says so, so that map and report compute them again.
     for stage, record in (old.get("stages") or {}).items():
         if stage in decision.dropped:
-            record = reuse.dropped_record(stage, decision.dropped[stage], record)
+            record = reuse.dropped_record(decision.dropped[stage], record)
         result.stages.setdefault(stage, record)
     redraws = last >= STAGES.index("map") and "map" not in skip
     stale_map = None

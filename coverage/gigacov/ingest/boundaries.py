@@ -468,20 +468,16 @@ def _reject_villages_elsewhere(villages, county: np.ndarray, kept, tracker: Trac
     if not far.any():
         return
     names = dict(zip(counties["admin_code"], counties["name"], strict=True))
-    where = {}
+    codes = villages["admin_code"].to_numpy(dtype=object)
+    msgs = np.full(len(county), "", dtype=object)
     for i, pt in zip(idx[far], inner[far], strict=True):
         held = [c for c, g in geom_of.items() if g is not None and shapely.contains(g, pt)]
-        where[i] = f"{names.get(held[0], '')} ({held[0]})" if held else "no county of the file"
-    mask = np.zeros(len(county), dtype=bool)
-    mask[idx[far]] = True
-    msgs = np.array(
-        [
-            f"village code {c!r} names county {names.get(c[:6], '')} ({c[:6]}), but its polygon "
-            f"lies in {where.get(i, '?')}: the code or the polygon is wrong"
-            for i, c in enumerate(villages["admin_code"].to_numpy(dtype=object))
-        ],
-        dtype=object,
-    )
+        where = f"{names.get(held[0], '')} ({held[0]})" if held else "no county of the file"
+        msgs[i] = (
+            f"village code {codes[i]!r} names county {names.get(county[i], '')} ({county[i]}), "
+            f"but its polygon lies in {where}: the code or the polygon is wrong"
+        )
+    mask = msgs != ""
     tracker.reject(
         mask, hc, villages["admin_code"], "wrong_county", lambda v: msgs[mask & tracker.alive]
     )

@@ -251,18 +251,18 @@ def _read_rows(
     code = normalise_codes(raw_code).to_numpy(dtype=object)
     code_s = pd.Series(code, dtype=object).astype(str)
     # a note under the table (注：…, 填报单位：…): one or two text cells, one of them a note
+    texts = {c: as_text(df[c]) for c in df.columns}  # every cell as text, once
     notes = np.zeros(n, dtype=bool)
     if n:
-        texts = [as_text(df[c]) for c in df.columns]
-        filled = np.column_stack([(t != "").to_numpy(dtype=bool) for t in texts])
-        for t in texts:
+        filled = np.column_stack([(t != "").to_numpy(dtype=bool) for t in texts.values()])
+        for t in texts.values():
             notes |= t.str.match(_NOTE_START).to_numpy(dtype=bool, na_value=False)
         notes &= filled.sum(axis=1) <= 2
         tracker.skip(
             notes,
             "note_row",
             hc,
-            pd.Series([next((x for x in r if x), "") for r in zip(*texts, strict=True)]),
+            pd.Series([next((x for x in r if x), "") for r in zip(*texts.values(), strict=True)]),
             lambda v: v.map(lambda x: repr(x[:40])) + ": a note under the table, not data",
         )
     # a 合计 row (no code, a total word in one of its text cells) is a total, not a bad row
@@ -271,7 +271,7 @@ def _read_rows(
         total_word = np.zeros(n, dtype=bool)
         for c in df.columns:
             if not pd.api.types.is_numeric_dtype(df[c]):
-                text = as_text(df[c]).str.lower()
+                text = texts[c].str.lower()
                 total_word |= text.str.contains("|".join(TOTAL_WORDS), regex=True).to_numpy(
                     dtype=bool, na_value=False
                 )

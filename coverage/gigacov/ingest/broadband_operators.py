@@ -165,7 +165,7 @@ def say_missing(rows: pd.DataFrame, units: pd.DataFrame, cmap, path, warnings: l
         if not miss.any():  # no data from a disagreement, said with the figures
             continue
         codes = rows.loc[miss, "admin_code"].astype(str).tolist()
-        lines = [_where(r) for _, r in rows[miss].iterrows()]
+        lines = [_where(r) for _, r in rows[miss].head(5).iterrows()]
         ex = ", ".join(f"{k} ({r})" for k, r in zip(codes[:5], lines[:5], strict=True))
         warnings.append(
             f"{path}: {len(set(codes))} unit(s) have no value in {cmap.header(c)!r} "

@@ -33,29 +33,27 @@ from ._common import Tracker, as_text, log
 __all__ = ["site_ids_from_positions", "assign_ids", "ids_per_operator", "site_per_operator"]
 
 
-def site_per_operator(cells: pd.DataFrame, path: str, warnings: list[str]) -> pd.DataFrame:
-    """Across the sheets or files of one site list (one export per operator), a site id that
-    cells of several operators use is one site per operator (``<id>@cmcc``), as within one
-    file (:func:`ids_per_operator`)."""
-    known = cells[cells["operator"].astype(str) != ""]
-    n_ops = known.groupby("site_id")["operator"].nunique()
-    shared = set(n_ops.index[n_ops > 1])
+def _scoped(
+    ids: pd.Series, operator: np.ndarray, counted: np.ndarray, path, where: str
+) -> tuple[pd.Series, str]:
+    """``ids`` with ``@<operator>`` added to every id that the ``counted`` rows of several
+    operators use, and the warning saying so ("" when none is)."""
+    key = pd.DataFrame({"id": ids.to_numpy(dtype=object), "op": operator})[counted]
+    key = key[(key["id"] != "") & (key["op"] != "")]
+    n_ops = key.groupby("id")["op"].nunique()
+    shared = sorted(n_ops.index[n_ops > 1])
     if not shared:
-        return cells
-    mask = cells["site_id"].isin(shared) & (cells["operator"].astype(str) != "")
-    cells = cells.copy()
-    cells.loc[mask, "site_id"] = (
-        cells.loc[mask, "site_id"] + "@" + cells.loc[mask, "operator"].map(operator_slug)
-    )
-    ex = ", ".join(repr(s) for s in sorted(shared)[:3])
-    msg = (
-        f"{path}: {len(shared)} site id(s) are used by several operators' sheets or files ({ex}"
+        return ids, ""
+    mask = ids.isin(shared).to_numpy() & (operator != "")
+    slug = np.array([operator_slug(o) for o in operator], dtype=object)
+    out = ids.astype(object).copy()
+    out[mask] = out[mask] + "@" + slug[mask]
+    ex = ", ".join(map(repr, shared[:3]))
+    return out, (
+        f"{path}: {len(shared)} site id(s) are used by several operators{where} ({ex}"
         f"{', ...' if len(shared) > 3 else ''}: a tower code such as 站址编码?); each operator's "
         "cells there are a site of its own ('<id>@cmcc', '<id>@ctcc', ...)"
     )
-    log.warning("%s", msg)
-    warnings.append(msg)
-    return cells
 
 
 def ids_per_operator(
@@ -68,24 +66,26 @@ def ids_per_operator(
     transmitter (:func:`gigacov.serving.transmitters`)."""
     if raw is None:
         return None
-    ids = as_text(raw)
-    key = pd.DataFrame({"id": ids.to_numpy(dtype=object), "op": operator})[alive]
-    key = key[(key["id"] != "") & (key["op"] != "")]
-    n_ops = key.groupby("id")["op"].nunique()
-    shared = set(n_ops.index[n_ops > 1])
-    if not shared:
+    ids, said = _scoped(as_text(raw), operator, alive, path, "")
+    if not said:
         return raw
-    mask = ids.isin(shared).to_numpy() & (operator != "")
-    slug = np.array([operator_slug(o) for o in operator], dtype=object)
-    out = ids.astype(object).copy()
-    out[mask] = out[mask] + "@" + slug[mask]
-    ex = ", ".join(repr(s) for s in sorted(shared)[:3])
-    warnings.append(
-        f"{path}: {len(shared)} site id(s) are used by several operators ({ex}"
-        f"{', ...' if len(shared) > 3 else ''}: a tower code such as 站址编码?); each operator's "
-        "cells there are a site of its own ('<id>@cmcc', '<id>@ctcc', ...)"
+    warnings.append(said)
+    return ids
+
+
+def site_per_operator(cells: pd.DataFrame, path: str, warnings: list[str]) -> pd.DataFrame:
+    """Across the sheets or files of one site list (one export per operator), a site id that
+    cells of several operators use is one site per operator (``<id>@cmcc``), as within one
+    file (:func:`ids_per_operator`)."""
+    operator = cells["operator"].astype(str).to_numpy(dtype=object)
+    ids, said = _scoped(
+        cells["site_id"], operator, np.ones(len(cells), bool), path, "' sheets or files"
     )
-    return out
+    if not said:
+        return cells
+    log.warning("%s", said)
+    warnings.append(said)
+    return cells.assign(site_id=ids)
 
 
 def assign_ids(

@@ -49,7 +49,7 @@ from .columns import (
 from .headers import GROUP_SEP, two_row_header
 from .shapefile_text import read_gis_dataframe, shapefile_encoding
 from .text_encoding import decode_mixed, detect_encoding
-from .xlsx_cells import fill_merged_body, refuse_uncomputed_formulas
+from .xlsx_cells import fill_merged_body, refuse_uncomputed_formulas, sheet_xml
 
 __all__ = [
     "Table",
@@ -90,9 +90,9 @@ class Table:
     dbf_names: bool = False
     """Field names from a DBF (shapefile): cut at 10 bytes (``行政区划代码`` → ``行政区划代``)."""
     notes: list[str] = field(default_factory=list)
+    """Warnings about how the file was read (another sheet than the first, …) for the report."""
     title: list[str] = field(default_factory=list)
     """The text of the lines above the header (a title row such as "2024年宽带统计 单位：万户")."""
-    """Warnings about how the file was read (another sheet than the first, …) for the report."""
     combined: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Columns named from a two-row header (:mod:`.headers`): name → (group title, sub-header),
     e.g. ``"固定宽带用户(万户)/千兆及以上"`` → ``("固定宽带用户(万户)", "千兆及以上")``."""
@@ -420,7 +420,8 @@ def _read_excel(p: Path, what: str, index, sheet: str, section: str = "") -> Tab
         wb.close()
     if not values:
         raise InputError(f"{p}: the {what} sheet {ws.title!r} is empty")
-    refuse_uncomputed_formulas(p, ws.title, values)
+    xml = sheet_xml(p, ws.title)
+    refuse_uncomputed_formulas(p, xml, ws.title, values)
     head = values[:_HEADER_SCAN_ROWS]
     non_blank = [i for i, r in enumerate(head) if any(c not in (None, "") for c in r)]
     header_line = non_blank[0] if non_blank else 0
@@ -430,7 +431,7 @@ def _read_excel(p: Path, what: str, index, sheet: str, section: str = "") -> Tab
         if best >= 2 and scores[header_line] < best:
             header_line = scores.index(best)
     header_line, pairs = _two_row_header(values, header_line, index)
-    filled = fill_merged_body(p, ws.title, values, header_line + 1)
+    filled = fill_merged_body(xml, values, header_line + 1)
     if filled:
         log.info("%s: %d cell(s) under merged cells take the merged value", p, filled)
     if pairs is None:
